@@ -1,0 +1,96 @@
+/*
+ * config.h - valet's configuration: a libconfig file (conf/valet.conf
+ * documents every setting), built-in defaults when there is none, and
+ * command-line overrides on top.
+ *
+ * Errors name the file, the line and the setting: an unknown key, a value
+ * of the wrong type or a bad value stops start-up.
+ */
+#ifndef VALET_CORE_CONFIG_H
+#define VALET_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+
+#include <valet/errors.h>
+#include <valet/plugin.h>
+
+/* A setting given on the command line for a module: "<kind>.<name>.<key>". */
+typedef struct vlt_override {
+	char *path;  /* e.g. "source.static.inventory" */
+	char *value; /* as a string; converted on lookup */
+} vlt_override_t;
+
+typedef struct vlt_config {
+	char *file; /* NULL: built-in defaults only */
+	config_t lc; /* the parsed file (empty without one) */
+
+	/* server */
+	char *listen_host; /* "127.0.0.1" */
+	uint16_t listen_port; /* 8090 */
+	unsigned threads;     /* 4 */
+	size_t max_body_bytes; /* 1 MiB */
+
+	/* log */
+	int log_level;   /* VLT_LOG_* ; "info" */
+	bool log_syslog; /* false */
+
+	char *data_dir; /* "valet-data" */
+
+	/* modules: path, then the build tree's and the install prefix's dirs */
+	char **module_path;
+	size_t n_module_path;
+	char **sources; /* "static" */
+	size_t n_sources;
+	char **policies; /* "affinity", "diversity", "exclusivity" */
+	size_t n_policies;
+	char *solver; /* "ostro" */
+	char *store;  /* "sqlite" */
+
+	vlt_override_t *overrides;
+	size_t n_overrides;
+} vlt_config_t;
+
+/*
+ * vlt__config_load - fill cfg from path, or from built-in defaults when path
+ * is NULL. On failure cfg is left empty (safe to vlt__config_free).
+ * RET 0 or VLT_ECONFIG with err naming file, line and setting.
+ */
+int vlt__config_load(vlt_config_t *cfg, const char *path, vlt_err_t *err);
+void vlt__config_free(vlt_config_t *cfg);
+
+/* Setters for command-line flags; they validate like the file does. */
+int vlt__config_set_listen(vlt_config_t *cfg, const char *host_port, vlt_err_t *err);
+int vlt__config_set_str(char **field, const char *value);
+/* Record "<kind>.<name>.<key>" = value for a module's settings. */
+int vlt__config_add_override(vlt_config_t *cfg, const char *path, const char *value);
+
+/*
+ * Module settings, read through vlt_core_t.cfg_*. `group` is the module's
+ * "<kind>.<name>" path; overrides win over the file. Every key read is
+ * remembered in *seen so that vlt__config_check_unknown can report keys of
+ * the group nobody asked for.
+ */
+typedef struct vlt_cfg_scope {
+	const vlt_config_t *cfg;
+	const char *group; /* "source.static" */
+	char **seen;
+	size_t n_seen;
+} vlt_cfg_scope_t;
+
+int vlt__cfg_get_str(vlt_cfg_scope_t *s, const char *key, const char *dflt, char **out,
+		     vlt_err_t *err);
+int vlt__cfg_get_int(vlt_cfg_scope_t *s, const char *key, int64_t dflt, int64_t *out,
+		     vlt_err_t *err);
+int vlt__cfg_get_double(vlt_cfg_scope_t *s, const char *key, double dflt, double *out,
+			vlt_err_t *err);
+int vlt__cfg_get_bool(vlt_cfg_scope_t *s, const char *key, bool dflt, bool *out,
+		      vlt_err_t *err);
+/* VLT_ECONFIG naming the first key of the group that was never read. */
+int vlt__cfg_check_unknown(const vlt_cfg_scope_t *s, vlt_err_t *err);
+void vlt__cfg_scope_free(vlt_cfg_scope_t *s);
+
+#endif /* VALET_CORE_CONFIG_H */

@@ -1,0 +1,62 @@
+/*
+ * cycle.h - one solve of one stack: the core side of the vlt_core_t cycle
+ * callbacks (check, cost, score, assign, unassign, occupancy queries) and
+ * the explanation of a failure.
+ *
+ * A cycle sees the ledger (what committed plans hold) plus its own
+ * tentative assignments; nothing reaches the ledger until the engine
+ * commits a successful cycle.
+ */
+#ifndef VALET_CORE_CYCLE_H
+#define VALET_CORE_CYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include <valet/core.h>
+#include <valet/model.h>
+
+#include "ledger.h"
+#include "loader.h"
+
+/*
+ * vlt__cycle_new - start a cycle for stack on the ledger's data center.
+ * Borrows ledger, stack and mods for the cycle's life; runs every policy's
+ * prefilter. OUT cy - new, owned by the caller (vlt__cycle_free).
+ */
+int vlt__cycle_new(vlt_cycle_t **cy, vlt_ledger_t *ledger, const vlt_stack_t *stack,
+		   vlt_modules_t *mods, vlt_err_t *err);
+/* Frees the cycle; tentative assignments that were not committed are dropped. */
+void vlt__cycle_free(vlt_cycle_t *cy);
+
+/* Run a solver on the cycle: 0, VLT_ENOPLACE, VLT_E2BIG, or an error. */
+int vlt__cycle_solve(vlt_cycle_t *cy, vlt_module_t *solver, vlt_err_t *err);
+/* Move every assignment of a solved cycle into the ledger, under plan_id. */
+int vlt__cycle_commit(vlt_cycle_t *cy, const char *plan_id, vlt_err_t *err);
+/* Why the stack could not be placed (the contract's message); borrowed. */
+const char *vlt__cycle_failure(const vlt_cycle_t *cy);
+/* {"hosts_used", "bandwidth_cost", "cross_rack_mbps", "solve_ms", ...}: new reference. */
+json_t *vlt__cycle_metrics(const vlt_cycle_t *cy);
+/* Where unit went: host or pool index, VLT_NONE if unplaced. */
+uint32_t vlt__cycle_location(const vlt_cycle_t *cy, uint32_t unit);
+
+/* The vlt_core_t cycle callbacks. */
+const vlt_dc_t *vlt__cycle_dc(vlt_cycle_t *cy);
+const vlt_stack_t *vlt__cycle_stack(vlt_cycle_t *cy);
+const vlt_view_t *vlt__cycle_view(vlt_cycle_t *cy);
+int vlt__cycle_check(vlt_cycle_t *cy, uint32_t unit, vlt_level_t lvl, uint32_t dom);
+double vlt__cycle_cost(vlt_cycle_t *cy, uint32_t unit, uint32_t loc);
+double vlt__cycle_score(vlt_cycle_t *cy, uint32_t unit, uint32_t loc);
+int vlt__cycle_assign(vlt_cycle_t *cy, uint32_t unit, uint32_t loc);
+void vlt__cycle_unassign(vlt_cycle_t *cy, uint32_t unit);
+void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t unit);
+void vlt__cycle_metric(vlt_cycle_t *cy, const char *name, double value);
+uint32_t vlt__cycle_group_count(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl,
+				uint32_t dom);
+uint32_t vlt__cycle_residents(vlt_cycle_t *cy, vlt_level_t lvl, uint32_t dom);
+uint32_t vlt__cycle_policy_residents(const vlt_core_t *c, vlt_cycle_t *cy, vlt_level_t lvl,
+				     uint32_t dom);
+
+#endif /* VALET_CORE_CYCLE_H */

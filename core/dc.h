@@ -1,0 +1,43 @@
+/*
+ * dc.h - builds the data-center model (valet/model.h) from what sources
+ * describe, then freezes it: hosts sorted by cluster and rack, capacities
+ * computed as the placement contract says, implicit racks and cluster made.
+ */
+#ifndef VALET_CORE_DC_H
+#define VALET_CORE_DC_H
+
+#include <valet/core.h>
+#include <valet/model.h>
+
+/* OUT: a new builder, owned by the caller (vlt__dc_builder_free). */
+vlt_dc_builder_t *vlt__dc_builder_new(void);
+void vlt__dc_builder_free(vlt_dc_builder_t *b);
+
+/*
+ * vlt__dc_build - freeze b into a data center.
+ * OUT dc - new, owned by the caller; free with vlt__dc_free.
+ * RET 0 or VLT_EINVAL (e.g. no data-center name) with err.
+ */
+int vlt__dc_build(vlt_dc_builder_t *b, vlt_dc_t **dc, vlt_err_t *err);
+void vlt__dc_free(vlt_dc_t *dc);
+
+/* Lookups by name (linear or hashed); VLT_NONE when absent. */
+uint32_t vlt__dc_find_host(const vlt_dc_t *dc, const char *name);
+uint32_t vlt__dc_find_pool(const vlt_dc_t *dc, const char *name);
+const vlt_flavor_t *vlt__dc_find_flavor(const vlt_dc_t *dc, const char *name);
+
+/* The builder callbacks, as vlt_core_t exposes them. */
+int vlt__dc_set_name(vlt_dc_builder_t *b, const char *name, vlt_err_t *err);
+int vlt__dc_set_defaults(vlt_dc_builder_t *b, const double ratio[VLT_RES_COUNT],
+			 const double standby_pct[VLT_RES_COUNT], vlt_err_t *err);
+int vlt__dc_add_cluster(vlt_dc_builder_t *b, const char *name, int64_t uplink_mbps,
+			vlt_err_t *err);
+int vlt__dc_add_rack(vlt_dc_builder_t *b, const char *name, const char *cluster,
+		     int64_t uplink_mbps, vlt_err_t *err);
+int vlt__dc_add_aggregate(vlt_dc_builder_t *b, const char *name, const vlt_kv_t *metadata,
+			  uint32_t n_metadata, vlt_err_t *err);
+int vlt__dc_add_host(vlt_dc_builder_t *b, const vlt_host_spec_t *spec, vlt_err_t *err);
+int vlt__dc_add_pool(vlt_dc_builder_t *b, const vlt_pool_spec_t *spec, vlt_err_t *err);
+int vlt__dc_add_flavor(vlt_dc_builder_t *b, const vlt_flavor_t *flavor, vlt_err_t *err);
+
+#endif /* VALET_CORE_DC_H */

@@ -1,0 +1,49 @@
+/*
+ * engine.h - places plan requests: the data center the sources describe,
+ * the ledger of what plans hold, the named groups, and the loaded policies
+ * and solvers. Used by valetd and by `valet simulate`.
+ */
+#ifndef VALET_CORE_ENGINE_H
+#define VALET_CORE_ENGINE_H
+
+#include <jansson.h>
+
+#include <valet/errors.h>
+#include <valet/model.h>
+
+#include "loader.h"
+#include "stack.h"
+
+typedef struct vlt_engine vlt_engine_t;
+
+/*
+ * vlt__engine_new - collect every source into a data center and start an
+ * empty ledger. Borrows mods for the engine's life.
+ * OUT e - new, owned by the caller (vlt__engine_free).
+ * RET 0, or the failing source's code with err naming it.
+ */
+int vlt__engine_new(vlt_engine_t **e, vlt_modules_t *mods, vlt_err_t *err);
+void vlt__engine_free(vlt_engine_t *e);
+const vlt_dc_t *vlt__engine_dc(const vlt_engine_t *e);
+
+/* Replace the named groups with those of doc ({"groups": [...]}, borrowed). */
+int vlt__engine_set_groups(vlt_engine_t *e, const json_t *doc, const char *where,
+			   vlt_err_t *err);
+
+/*
+ * vlt__engine_place - place one plan request and hold its capacity.
+ * IN  req    - the request (borrowed), contract section 2
+ * IN  where  - the input's name for messages
+ * IN  solver - a loaded solver's name, or NULL for the configured one
+ * OUT result - new reference: the contract's per-plan object (stack_id,
+ *              plan_name, status, placements, metrics)
+ * RET 0 when placed; VLT_ENOPLACE when not (result says why); another
+ *     negative code for bad input or failure, with err (result untouched).
+ */
+int vlt__engine_place(vlt_engine_t *e, const json_t *req, const char *where,
+		      const char *solver, json_t **result, vlt_err_t *err);
+
+/* Release what a plan holds; a no-op for an unknown plan. */
+void vlt__engine_release(vlt_engine_t *e, const char *plan_id);
+
+#endif /* VALET_CORE_ENGINE_H */

@@ -1,0 +1,156 @@
+/*
+ * valet/core.h - what the core offers a module: the callback table.
+ *
+ * Modules never link against the core. Each loaded module gets its own
+ * vlt_core_t (so the core knows who calls: log lines carry "[kind/name]",
+ * configuration lookups read that module's own settings). The table lives
+ * as long as the module stays loaded.
+ *
+ * Opaque types: a vlt_dc_builder_t is the data center under construction
+ * that sources fill; a vlt_cycle_t is one solve of one stack, during which
+ * solvers assign units and policies answer feasibility.
+ */
+#ifndef VALET_CORE_H
+#define VALET_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <valet/errors.h>
+#include <valet/model.h>
+
+typedef struct vlt_dc_builder vlt_dc_builder_t;
+typedef struct vlt_cycle vlt_cycle_t;
+
+/* syslog's levels */
+enum vlt_log_level {
+	VLT_LOG_ERR = 3,
+	VLT_LOG_WARNING = 4,
+	VLT_LOG_NOTICE = 5,
+	VLT_LOG_INFO = 6,
+	VLT_LOG_DEBUG = 7,
+};
+
+/* One host as a source describes it. Unset optional fields keep defaults. */
+typedef struct vlt_host_spec {
+	const char *name;    /* required */
+	const char *rack;    /* NULL: the host is its own rack */
+	const char *az;      /* NULL: "nova" */
+	int64_t total[VLT_RES_COUNT];
+	double ratio[VLT_RES_COUNT];  /* 0: the data center's default */
+	int64_t used[VLT_RES_COUNT];
+	int64_t nic_mbps;             /* VLT_UNLIMITED when unknown */
+	const char *const *aggregates; /* names added with dc_add_aggregate */
+	uint32_t n_aggregates;
+	bool enabled;
+} vlt_host_spec_t;
+
+typedef struct vlt_pool_spec {
+	const char *name;
+	const char *rack; /* NULL: outside every rack */
+	int64_t capacity_gb;
+	int64_t used_gb;
+	const char *const *volume_types;
+	uint32_t n_volume_types;
+} vlt_pool_spec_t;
+
+typedef struct vlt_core vlt_core_t;
+
+struct vlt_core {
+	uint16_t abi_major; /* the core's own, so a module can adapt */
+	uint16_t abi_minor;
+	uint32_t self_id; /* the module's index among loaded modules of its kind */
+	void *priv;       /* the core's; modules leave it alone */
+
+	/* ---- logging: the core adds "[kind/name] " in front */
+	void (*log)(const vlt_core_t *c, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+		__attribute__((format(printf, 3, 4)))
+#endif
+		;
+
+	/*
+	 * ---- the module's own settings (the group <kind>.<name> of the
+	 * configuration). A missing key gives dflt. A key of the wrong type
+	 * fails with VLT_ECONFIG and a message naming file, line and setting.
+	 * Keys a module never asks for are reported as unknown after init.
+	 * cfg_str: *out is a heap copy the caller frees (NULL when dflt is NULL).
+	 */
+	int (*cfg_str)(const vlt_core_t *c, const char *key, const char *dflt, char **out,
+		       vlt_err_t *err);
+	int (*cfg_int)(const vlt_core_t *c, const char *key, int64_t dflt, int64_t *out,
+		       vlt_err_t *err);
+	int (*cfg_double)(const vlt_core_t *c, const char *key, double dflt, double *out,
+			  vlt_err_t *err);
+	int (*cfg_bool)(const vlt_core_t *c, const char *key, bool dflt, bool *out,
+			vlt_err_t *err);
+	/* The data directory (borrowed); relative paths in settings resolve here. */
+	const char *(*data_dir)(const vlt_core_t *c);
+
+	/*
+	 * ---- for sources: describe the data center. Names are copied.
+	 * Each call checks what it can (duplicates, unknown names, negative
+	 * numbers) and fails with VLT_EINVAL and a message; the source adds
+	 * where in its input the fault is.
+	 */
+	int (*dc_set_name)(vlt_dc_builder_t *b, const char *name, vlt_err_t *err);
+	int (*dc_set_defaults)(vlt_dc_builder_t *b, const double ratio[VLT_RES_COUNT],
+			       const double standby_pct[VLT_RES_COUNT], vlt_err_t *err);
+	int (*dc_add_cluster)(vlt_dc_builder_t *b, const char *name, int64_t uplink_mbps,
+			      vlt_err_t *err);
+	int (*dc_add_rack)(vlt_dc_builder_t *b, const char *name, const char *cluster,
+			   int64_t uplink_mbps, vlt_err_t *err);
+	int (*dc_add_aggregate)(vlt_dc_builder_t *b, const char *name, const vlt_kv_t *metadata,
+				uint32_t n_metadata, vlt_err_t *err);
+	int (*dc_add_host)(vlt_dc_builder_t *b, const vlt_host_spec_t *spec, vlt_err_t *err);
+	int (*dc_add_pool)(vlt_dc_builder_t *b, const vlt_pool_spec_t *spec, vlt_err_t *err);
+	int (*dc_add_flavor)(vlt_dc_builder_t *b, const vlt_flavor_t *flavor, vlt_err_t *err);
+
+	/* ---- for solvers and policies: the cycle (all borrowed, valid for the cycle) */
+	const vlt_dc_t *(*cycle_dc)(vlt_cycle_t *cy);
+	const vlt_stack_t *(*cycle_stack)(vlt_cycle_t *cy);
+	const vlt_view_t *(*cycle_view)(vlt_cycle_t *cy);
+
+	/*
+	 * check - may `unit` go into domain dom of level lvl, given what is
+	 * assigned now? Capacity (with bandwidth), enabled, zone, aggregate
+	 * extra specs and every loaded policy. At VLT_LEVEL_HOST the answer is
+	 * exact; above it is optimistic (VLT_REJECT means no host inside can
+	 * take the unit; VLT_PASS means one may). For a volume, lvl must be
+	 * VLT_LEVEL_HOST and dom is a pool index.
+	 * RET VLT_PASS, VLT_REJECT, or a negative error.
+	 */
+	int (*check)(vlt_cycle_t *cy, uint32_t unit, vlt_level_t lvl, uint32_t dom);
+	/* Ostro's bandwidth cost that placing unit on host (or pool) adds:
+	 * the sum over links to placed units of 2 x mbps x levels crossed. */
+	double (*cost)(vlt_cycle_t *cy, uint32_t unit, uint32_t loc);
+	/* The weighted sum of the policies' scores (0 when none scores). */
+	double (*score)(vlt_cycle_t *cy, uint32_t unit, uint32_t loc);
+	/* Hold unit on host (or pool). It does not re-check; call check first. */
+	int (*assign)(vlt_cycle_t *cy, uint32_t unit, uint32_t loc);
+	/* Release a tentative assignment; a no-op for an unplaced unit. */
+	void (*unassign)(vlt_cycle_t *cy, uint32_t unit);
+	/* Record, for the error message, why unit fits nowhere right now. */
+	void (*note_failure)(vlt_cycle_t *cy, uint32_t unit);
+	/* Add a figure to the plan's metrics, e.g. the exact solver's "gap". */
+	void (*metric)(vlt_cycle_t *cy, const char *name, double value);
+
+	/* ---- occupancy, committed plans and this cycle's assignments together */
+	/* Members of stack group `group` (with its earlier plans' members when
+	 * named) inside domain dom of level lvl; VLT_LEVEL_DC counts them all. */
+	uint32_t (*group_count)(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom);
+	/* Servers inside domain dom of level lvl, of every plan. */
+	uint32_t (*residents)(vlt_cycle_t *cy, vlt_level_t lvl, uint32_t dom);
+	/* Servers inside dom that belong to a group of level lvl handled by the
+	 * calling policy (c), of every plan; VLT_LEVEL_DC counts them all. */
+	uint32_t (*policy_residents)(const vlt_core_t *c, vlt_cycle_t *cy, vlt_level_t lvl,
+				     uint32_t dom);
+};
+
+#define vlt_log_err(c, ...) (c)->log((c), VLT_LOG_ERR, __VA_ARGS__)
+#define vlt_log_warn(c, ...) (c)->log((c), VLT_LOG_WARNING, __VA_ARGS__)
+#define vlt_log_notice(c, ...) (c)->log((c), VLT_LOG_NOTICE, __VA_ARGS__)
+#define vlt_log_info(c, ...) (c)->log((c), VLT_LOG_INFO, __VA_ARGS__)
+#define vlt_log_debug(c, ...) (c)->log((c), VLT_LOG_DEBUG, __VA_ARGS__)
+
+#endif /* VALET_CORE_H */

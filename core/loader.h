@@ -1,0 +1,80 @@
+/*
+ * loader.h - loads the modules the configuration names, with libltdl,
+ * validates their descriptors, gives each its vlt_core_t and calls init.
+ * All libltdl calls happen on the main thread, before serving starts and
+ * after it stops.
+ */
+#ifndef VALET_CORE_LOADER_H
+#define VALET_CORE_LOADER_H
+
+#include <stddef.h>
+
+#include <valet/core.h>
+#include <valet/plugin.h>
+#include <valet/policy.h>
+#include <valet/solver.h>
+#include <valet/source.h>
+#include <valet/store.h>
+
+#include "config.h"
+
+typedef struct vlt_module {
+	vlt_kind_t kind;
+	char *name;
+	char *file;                    /* the path it was opened from */
+	void *handle;                  /* lt_dlhandle */
+	const vlt_plugin_info_t *info; /* borrowed from the module */
+	union {
+		const vlt_source_ops_t *source;
+		const vlt_policy_ops_t *policy;
+		const vlt_solver_ops_t *solver;
+		const vlt_store_ops_t *store;
+	} ops;
+	void *state;          /* from init; NULL before */
+	vlt_core_t core;      /* this module's callback table */
+	vlt_cfg_scope_t cfg;  /* its settings */
+	char prefix[64];      /* "kind/name" for log lines */
+	double weight;        /* policies: score weight (setting "weight", default 1) */
+} vlt_module_t;
+
+/* Everything loaded, owned by the registry. */
+typedef struct vlt_modules {
+	vlt_module_t *sources;
+	size_t n_sources;
+	vlt_module_t *policies;
+	size_t n_policies;
+	vlt_module_t *solvers; /* the configured solver first; others loadable by name */
+	size_t n_solvers;
+	vlt_module_t *store; /* NULL when none configured */
+} vlt_modules_t;
+
+/*
+ * vlt__modules_load - open, validate and init every module cfg names, in
+ * the order store, sources, policies, solver. On failure everything
+ * opened so far is closed and err names the file and the fault.
+ * `extra_solvers` (may be NULL) names further solvers to load as well.
+ */
+int vlt__modules_load(vlt_modules_t *mods, const vlt_config_t *cfg,
+		      const char *const *extra_solvers, size_t n_extra, vlt_err_t *err);
+void vlt__modules_unload(vlt_modules_t *mods);
+
+/* Find a loaded module by kind and name; NULL if absent. */
+vlt_module_t *vlt__modules_find(vlt_modules_t *mods, vlt_kind_t kind, const char *name);
+
+/*
+ * Open and validate one module file without calling init (used by
+ * --list-plugins and tests). On success *info points into the module,
+ * valid until vlt__module_close(handle).
+ */
+int vlt__module_probe(const char *file, vlt_kind_t want_kind, const char *want_name,
+		      void **handle, const vlt_plugin_info_t **info, vlt_err_t *err);
+void vlt__module_close(void *handle);
+
+/* The minimum ops_size for a kind (members mandatory in ABI 1.0). */
+size_t vlt__ops_min_size(vlt_kind_t kind);
+const char *vlt__kind_name(vlt_kind_t kind);
+
+/* Fill the parts of a module's vlt_core_t that do not depend on the engine. */
+void vlt__core_table_init(vlt_module_t *m, uint32_t self_id);
+
+#endif /* VALET_CORE_LOADER_H */

@@ -1,0 +1,6 @@
+#include <stdio.h>
+int main(void)
+{
+	fputs("valetd: under construction\n", stderr);
+	return 2;
+}
