@@ -37,13 +37,16 @@ int vlt__engine_set_groups(vlt_engine_t *e, const json_t *doc, const char *where
  * IN  solver - a loaded solver's name, or NULL for the configured one
  * OUT result - new reference: the contract's per-plan object (stack_id,
  *              plan_name, status, placements, metrics)
- * RET 0 when placed; VLT_ENOPLACE when not (result says why); another
- *     negative code for bad input or failure, with err (result untouched).
+ * RET 0 when placed; VLT_ENOPLACE when it cannot be placed, or VLT_E2BIG
+ *     when the problem is beyond the solver's limit (result and err say
+ *     why); another negative code for bad input or failure, with err
+ *     (result untouched). Placing a stack_id that already holds capacity
+ *     places it again under a new plan id ("<stack_id>#2", ...).
  */
 int vlt__engine_place(vlt_engine_t *e, const json_t *req, const char *where,
 		      const char *solver, json_t **result, vlt_err_t *err);
 
-/* Release what a plan holds; a no-op for an unknown plan. */
-void vlt__engine_release(vlt_engine_t *e, const char *plan_id);
+/* Release what a plan holds. RET 0 or VLT_ENOENT. */
+int vlt__engine_release(vlt_engine_t *e, const char *plan_id);
 
 #endif /* VALET_CORE_ENGINE_H */

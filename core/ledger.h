@@ -1,23 +1,117 @@
 /*
- * ledger.h - what committed plans hold: per host, the capacity and
- * bandwidth held and the servers resident; per named group, where its
- * members are; per policy and level, how many residents belong to that
- * policy's groups. Cycles read it and add their tentative assignments on
- * top; a successful cycle is committed into it, a deleted plan released.
+ * ledger.h - what plans hold, kept as the occupancy arrays that cycles read
+ * and write: free capacity per host (and its maximum and sum per rack and
+ * cluster), free bandwidth per NIC and uplink, servers resident per domain,
+ * where each named group's members are, and per policy and level how many
+ * residents belong to that policy's groups.
+ *
+ * One cycle at a time works on a ledger (the engine serialises): a cycle
+ * applies its assignments to these arrays directly and takes them back if
+ * it is not committed. A committed plan's holds are recorded so that
+ * releasing the plan gives everything back.
  */
 #ifndef VALET_CORE_LEDGER_H
 #define VALET_CORE_LEDGER_H
 
+#include <stdbool.h>
+
 #include <valet/errors.h>
 #include <valet/model.h>
 
-typedef struct vlt_ledger vlt_ledger_t;
+/* A small hash map from domain index to member count. */
+typedef struct vlt_countmap {
+	uint32_t *keys; /* VLT_NONE: empty slot */
+	uint32_t *vals;
+	uint32_t cap;   /* power of two, or 0 */
+	uint32_t used;
+} vlt_countmap_t;
+
+/* Where one group's members are, per level; level VLT_LEVEL_DC is the total. */
+typedef struct vlt_occ {
+	char *key;                          /* the group's key; NULL for anonymous */
+	vlt_countmap_t at[VLT_LEVEL_DC];    /* host, rack, cluster */
+	uint32_t total;
+	struct vlt_occ *next;               /* hash chain in the ledger */
+} vlt_occ_t;
+
+/* One held unit of a committed plan, enough to give it back. */
+typedef struct vlt_hold {
+	vlt_unit_kind_t kind;
+	uint32_t loc;
+	int64_t demand[VLT_RES_COUNT];
+	vlt_occ_t **occs; /* named groups it counts in */
+	uint32_t n_occs;
+	uint8_t *policy_levels; /* pairs (policy, level) it counts in */
+	uint32_t n_policy_levels;
+} vlt_hold_t;
+
+typedef struct vlt_hold_link {
+	uint32_t a, b; /* indices in the plan's holds */
+	double mbps;
+} vlt_hold_link_t;
+
+typedef struct vlt_plan_hold {
+	char *plan_id;
+	vlt_hold_t *holds;
+	uint32_t n_holds;
+	vlt_hold_link_t *links;
+	uint32_t n_links;
+	struct vlt_plan_hold *next;
+} vlt_plan_hold_t;
+
+typedef struct vlt_ledger {
+	const vlt_dc_t *dc;
+	uint32_t n_policies;
+
+	int64_t (*host_free)[VLT_RES_COUNT];
+	int64_t (*rack_max_free)[VLT_RES_COUNT];
+	int64_t (*cluster_max_free)[VLT_RES_COUNT];
+	int64_t (*rack_free)[VLT_RES_COUNT];
+	int64_t (*cluster_free)[VLT_RES_COUNT];
+	int64_t *host_nic_free;
+	int64_t *rack_uplink_free;
+	int64_t *cluster_uplink_free;
+	int64_t *pool_free_gb;
+	uint32_t *residents[VLT_LEVEL_DC]; /* per level, per domain */
+	uint32_t residents_total;
+	uint32_t **policy_res;             /* [policy * VLT_LEVEL_DC + level][domain] */
+	uint32_t *policy_res_total;        /* [policy] */
+	uint64_t *rack_az_mask;            /* zones present among a rack's enabled hosts */
+	uint64_t *cluster_az_mask;
+
+	vlt_occ_t **occ_buckets; /* named groups by key */
+	uint32_t n_occ_buckets;
+	vlt_plan_hold_t *plans;
+} vlt_ledger_t;
 
 /* OUT: new, owned by the caller. Borrows dc for its whole life. */
 int vlt__ledger_new(vlt_ledger_t **l, const vlt_dc_t *dc, uint32_t n_policies, vlt_err_t *err);
 void vlt__ledger_free(vlt_ledger_t *l);
-const vlt_dc_t *vlt__ledger_dc(const vlt_ledger_t *l);
-/* Release everything plan_id holds; a no-op for an unknown plan. */
-void vlt__ledger_release(vlt_ledger_t *l, const char *plan_id);
+/* Release everything plan_id holds. RET 0 or VLT_ENOENT. */
+int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id);
+bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id);
+
+/* The named group's occupancy; created empty when absent (NULL on ENOMEM). */
+vlt_occ_t *vlt__ledger_occ(vlt_ledger_t *l, const char *key);
+vlt_occ_t *vlt__occ_new(const char *key);
+void vlt__occ_free(vlt_occ_t *o);
+uint32_t vlt__occ_count(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom);
+/* Count a member in (delta +1) or out (-1) at host h, or at pool p for volumes. */
+int vlt__occ_add(vlt_occ_t *o, const vlt_dc_t *dc, vlt_unit_kind_t kind, uint32_t loc, int delta);
+
+/*
+ * Apply or take back one unit's hold (capacity, residents, policy counts,
+ * group occupancy). sign is +1 to hold, -1 to give back.
+ */
+void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign);
+/* Apply or take back the bandwidth of a link between two locations. */
+void vlt__ledger_apply_link(vlt_ledger_t *l, vlt_unit_kind_t ka, uint32_t a, vlt_unit_kind_t kb,
+			    uint32_t b, double mbps, int sign);
+/* Levels crossed between two locations: 0 same host, 1 rack, 2 cluster, 3 beyond. */
+int vlt__ledger_distance(const vlt_dc_t *dc, vlt_unit_kind_t ka, uint32_t a, vlt_unit_kind_t kb,
+			 uint32_t b);
+/* Record a committed plan (takes ownership of ph even on failure). */
+int vlt__ledger_add_plan(vlt_ledger_t *l, vlt_plan_hold_t *ph);
+void vlt__plan_hold_free(vlt_plan_hold_t *ph);
 
 #endif /* VALET_CORE_LEDGER_H */

@@ -1,0 +1,776 @@
+/*
+ * cycle.c - one solve of one stack on the ledger.
+ *
+ * Assignments are applied to the ledger's arrays at once (so the view the
+ * solver reads is always current) and recorded per unit; a cycle that is
+ * not committed takes them all back when freed.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cycle.h"
+#include "extra_specs.h"
+
+/* Ranking weight of a volume attachment (no bandwidth reserved) per level crossed. */
+#define ATTACH_WEIGHT 1e-3
+#define AZ_UNKNOWN (VLT_NONE - 1)
+#define REASON_MAX 128
+
+struct vlt_cycle {
+	vlt_ledger_t *l;
+	const vlt_dc_t *dc;
+	const vlt_stack_t *stack;
+	vlt_modules_t *mods;
+	uint32_t n_policies;
+	vlt_view_t view;
+	uint32_t *placement;    /* per unit */
+	vlt_hold_t *holds;      /* per unit, loc filled when assigned */
+	vlt_occ_t **group_occ;  /* per stack group */
+	bool *group_owned;      /* anonymous groups' occupancy belongs to the cycle */
+	uint8_t *relevant;      /* [unit * n_policies + p]: ask policy p about unit */
+	uint32_t *unit_az;      /* az_id, VLT_NONE (any) or AZ_UNKNOWN */
+	uint8_t **spec_cache;   /* per unit: NULL, or per host 0 unknown 1 pass 2 fail */
+	uint8_t *has_specs;     /* per unit */
+	char *failure;
+	json_t *metrics;
+	double solve_ms;
+	bool committed;
+};
+
+/* ---------------------------------------------------------------- set-up */
+
+static int add_policy_level(vlt_hold_t *h, uint32_t policy, vlt_level_t lvl)
+{
+	for (uint32_t i = 0; i < h->n_policy_levels; i++)
+		if (h->policy_levels[2 * i] == policy && h->policy_levels[2 * i + 1] == lvl)
+			return VLT_OK;
+	uint8_t *pl = realloc(h->policy_levels, 2 * (h->n_policy_levels + 1));
+	if (pl == NULL)
+		return VLT_ENOMEM;
+	pl[2 * h->n_policy_levels] = (uint8_t)policy;
+	pl[2 * h->n_policy_levels + 1] = (uint8_t)lvl;
+	h->policy_levels = pl;
+	h->n_policy_levels++;
+	return VLT_OK;
+}
+
+static int prepare_groups(vlt_cycle_t *cy)
+{
+	const vlt_stack_t *st = cy->stack;
+
+	cy->group_occ = calloc(st->n_groups + 1, sizeof(*cy->group_occ));
+	cy->group_owned = calloc(st->n_groups + 1, sizeof(*cy->group_owned));
+	if (cy->group_occ == NULL || cy->group_owned == NULL)
+		return VLT_ENOMEM;
+	for (uint32_t g = 0; g < st->n_groups; g++) {
+		const vlt_group_t *grp = &st->groups[g];
+		if (grp->name != NULL) {
+			cy->group_occ[g] = vlt__ledger_occ(cy->l, grp->key);
+		} else {
+			cy->group_occ[g] = vlt__occ_new(NULL);
+			cy->group_owned[g] = true;
+		}
+		if (cy->group_occ[g] == NULL)
+			return VLT_ENOMEM;
+	}
+	return VLT_OK;
+}
+
+static uint32_t find_az(const vlt_dc_t *dc, const char *az)
+{
+	if (az == NULL)
+		return VLT_NONE;
+	for (uint32_t i = 0; i < dc->n_azs; i++)
+		if (strcmp(dc->azs[i], az) == 0)
+			return i;
+	return AZ_UNKNOWN;
+}
+
+static int prepare_units(vlt_cycle_t *cy)
+{
+	const vlt_stack_t *st = cy->stack;
+	uint32_t n = st->n_units ? st->n_units : 1;
+
+	cy->placement = malloc(n * sizeof(*cy->placement));
+	cy->holds = calloc(n, sizeof(*cy->holds));
+	cy->unit_az = calloc(n, sizeof(*cy->unit_az));
+	cy->spec_cache = calloc(n, sizeof(*cy->spec_cache));
+	cy->has_specs = calloc(n, sizeof(*cy->has_specs));
+	if (!cy->placement || !cy->holds || !cy->unit_az || !cy->spec_cache || !cy->has_specs)
+		return VLT_ENOMEM;
+	for (uint32_t u = 0; u < st->n_units; u++) {
+		const vlt_unit_t *unit = &st->units[u];
+		vlt_hold_t *h = &cy->holds[u];
+		cy->placement[u] = VLT_NONE;
+		cy->unit_az[u] = find_az(cy->dc, unit->az);
+		cy->has_specs[u] = unit->kind == VLT_UNIT_SERVER &&
+				   vlt__specs_relevant(unit->extra_specs, unit->n_extra_specs);
+		h->kind = unit->kind;
+		h->loc = VLT_NONE;
+		memcpy(h->demand, unit->demand, sizeof(h->demand));
+		h->occs = calloc(unit->n_groups + 1, sizeof(*h->occs));
+		if (h->occs == NULL)
+			return VLT_ENOMEM;
+		for (uint32_t i = 0; i < unit->n_groups; i++) {
+			const vlt_group_t *g = &st->groups[unit->groups[i].group];
+			h->occs[h->n_occs++] = cy->group_occ[g->id];
+			if (g->policy < cy->n_policies &&
+			    add_policy_level(h, g->policy, g->level) < 0)
+				return VLT_ENOMEM;
+		}
+	}
+	return VLT_OK;
+}
+
+/* Ask each policy once per unit whether it has anything to say about it. */
+static int prefilter_units(vlt_cycle_t *cy, vlt_err_t *err)
+{
+	uint32_t n = cy->stack->n_units * cy->n_policies;
+
+	cy->relevant = calloc(n ? n : 1, 1);
+	if (cy->relevant == NULL)
+		return VLT_ENOMEM;
+	for (uint32_t p = 0; p < cy->n_policies; p++) {
+		vlt_module_t *m = &cy->mods->policies[p];
+		for (uint32_t u = 0; u < cy->stack->n_units; u++) {
+			int v = VLT_PASS;
+			if (m->ops.policy->prefilter != NULL)
+				v = m->ops.policy->prefilter(m->state, cy, u);
+			if (v < 0)
+				return vlt_err_set(err, v, "policy %s: prefilter failed: %s",
+						   m->name, vlt_strerror(v));
+			cy->relevant[u * cy->n_policies + p] = v != VLT_SKIP;
+		}
+	}
+	return VLT_OK;
+}
+
+static void set_view(vlt_cycle_t *cy)
+{
+	vlt_ledger_t *l = cy->l;
+
+	cy->view = (vlt_view_t){
+		.host_free = (const int64_t(*)[VLT_RES_COUNT])l->host_free,
+		.rack_max_free = (const int64_t(*)[VLT_RES_COUNT])l->rack_max_free,
+		.cluster_max_free = (const int64_t(*)[VLT_RES_COUNT])l->cluster_max_free,
+		.rack_free = (const int64_t(*)[VLT_RES_COUNT])l->rack_free,
+		.cluster_free = (const int64_t(*)[VLT_RES_COUNT])l->cluster_free,
+		.host_nic_free_mbps = l->host_nic_free,
+		.rack_uplink_free_mbps = l->rack_uplink_free,
+		.cluster_uplink_free_mbps = l->cluster_uplink_free,
+		.host_residents = l->residents[VLT_LEVEL_HOST],
+		.pool_free_gb = l->pool_free_gb,
+		.placement = cy->placement,
+	};
+}
+
+int vlt__cycle_new(vlt_cycle_t **out, vlt_ledger_t *ledger, const vlt_stack_t *stack,
+		   vlt_modules_t *mods, vlt_err_t *err)
+{
+	vlt_cycle_t *cy = calloc(1, sizeof(*cy));
+	int rc;
+
+	if (cy == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "cycle: out of memory");
+	cy->l = ledger;
+	cy->dc = ledger->dc;
+	cy->stack = stack;
+	cy->mods = mods;
+	cy->n_policies = (uint32_t)mods->n_policies;
+	cy->metrics = json_object();
+	if (cy->metrics == NULL || (rc = prepare_groups(cy)) < 0 || (rc = prepare_units(cy)) < 0) {
+		vlt__cycle_free(cy);
+		return vlt_err_set(err, VLT_ENOMEM, "cycle: out of memory");
+	}
+	set_view(cy);
+	rc = prefilter_units(cy, err);
+	if (rc < 0) {
+		vlt__cycle_free(cy);
+		return rc == VLT_ENOMEM ? vlt_err_set(err, rc, "cycle: out of memory") : rc;
+	}
+	*out = cy;
+	return VLT_OK;
+}
+
+void vlt__cycle_free(vlt_cycle_t *cy)
+{
+	if (cy == NULL)
+		return;
+	if (!cy->committed && cy->placement != NULL && cy->holds != NULL)
+		for (uint32_t u = cy->stack->n_units; u-- > 0;)
+			vlt__cycle_unassign(cy, u);
+	for (uint32_t u = 0; cy->holds != NULL && u < cy->stack->n_units; u++) {
+		free(cy->holds[u].occs);
+		free(cy->holds[u].policy_levels);
+	}
+	for (uint32_t u = 0; cy->spec_cache != NULL && u < cy->stack->n_units; u++)
+		free(cy->spec_cache[u]);
+	for (uint32_t g = 0; cy->group_occ != NULL && g < cy->stack->n_groups; g++)
+		if (cy->group_owned[g])
+			vlt__occ_free(cy->group_occ[g]);
+	free(cy->group_occ);
+	free(cy->group_owned);
+	free(cy->holds);
+	free(cy->placement);
+	free(cy->unit_az);
+	free(cy->spec_cache);
+	free(cy->has_specs);
+	free(cy->relevant);
+	free(cy->failure);
+	json_decref(cy->metrics);
+	free(cy);
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+const vlt_dc_t *vlt__cycle_dc(vlt_cycle_t *cy)
+{
+	return cy->dc;
+}
+
+const vlt_stack_t *vlt__cycle_stack(vlt_cycle_t *cy)
+{
+	return cy->stack;
+}
+
+const vlt_view_t *vlt__cycle_view(vlt_cycle_t *cy)
+{
+	return &cy->view;
+}
+
+uint32_t vlt__cycle_location(const vlt_cycle_t *cy, uint32_t unit)
+{
+	return unit < cy->stack->n_units ? cy->placement[unit] : VLT_NONE;
+}
+
+const char *vlt__cycle_failure(const vlt_cycle_t *cy)
+{
+	return cy->failure;
+}
+
+uint32_t vlt__cycle_group_count(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom)
+{
+	if (group >= cy->stack->n_groups)
+		return 0;
+	return vlt__occ_count(cy->group_occ[group], lvl, dom);
+}
+
+uint32_t vlt__cycle_residents(vlt_cycle_t *cy, vlt_level_t lvl, uint32_t dom)
+{
+	if (lvl >= VLT_LEVEL_DC)
+		return cy->l->residents_total;
+	return cy->l->residents[lvl][dom];
+}
+
+uint32_t vlt__cycle_policy_residents(const vlt_core_t *c, vlt_cycle_t *cy, vlt_level_t lvl,
+				     uint32_t dom)
+{
+	uint32_t p = c->self_id;
+
+	if (p >= cy->l->n_policies)
+		return 0;
+	if (lvl >= VLT_LEVEL_DC)
+		return cy->l->policy_res_total[p];
+	return cy->l->policy_res[p * VLT_LEVEL_DC + lvl][dom];
+}
+
+void vlt__cycle_metric(vlt_cycle_t *cy, const char *name, double value)
+{
+	json_object_set_new(cy->metrics, name, json_real(value));
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static bool host_specs_ok(vlt_cycle_t *cy, uint32_t u, uint32_t h)
+{
+	const vlt_unit_t *unit = &cy->stack->units[u];
+
+	if (!cy->has_specs[u])
+		return true;
+	if (cy->spec_cache[u] == NULL) {
+		cy->spec_cache[u] = calloc(cy->dc->n_hosts ? cy->dc->n_hosts : 1, 1);
+		if (cy->spec_cache[u] == NULL) /* no cache: compute every time */
+			return vlt__specs_match_host(cy->dc, h, unit->extra_specs,
+						     unit->n_extra_specs);
+	}
+	uint8_t *c = &cy->spec_cache[u][h];
+	if (*c == 0)
+		*c = vlt__specs_match_host(cy->dc, h, unit->extra_specs, unit->n_extra_specs) ? 1
+											 : 2;
+	return *c == 1;
+}
+
+static const char *const res_names[VLT_RES_COUNT] = {"vcpus", "ram_mb", "disk_gb"};
+
+/* VLT_REJECT, with the reason "<what><arg>" in why when asked. */
+static int reject(char *why, size_t n, const char *what, const char *arg)
+{
+	if (why != NULL)
+		snprintf(why, n, "%s%s", what, arg);
+	return VLT_REJECT;
+}
+
+/* The unit's own location kind and the bandwidth it would add at loc. */
+static int bandwidth_ok(vlt_cycle_t *cy, uint32_t u, vlt_unit_kind_t kind, uint32_t loc,
+			char *why, size_t n)
+{
+	const vlt_stack_t *st = cy->stack;
+	const vlt_dc_t *dc = cy->dc;
+	vlt_ledger_t *l = cy->l;
+	double nic = 0, rack_up = 0, cluster_up = 0;
+
+	for (uint32_t i = 0; i < st->units[u].n_links; i++) {
+		const vlt_link_t *k = &st->links[st->units[u].links[i]];
+		uint32_t peer = k->a == u ? k->b : k->a;
+		uint32_t ploc = cy->placement[peer];
+		if (ploc == VLT_NONE || k->mbps <= 0)
+			continue;
+		vlt_unit_kind_t pk = st->units[peer].kind;
+		int d = vlt__ledger_distance(dc, kind, loc, pk, ploc);
+		if (d == 0)
+			continue;
+		nic += k->mbps;
+		if (pk == VLT_UNIT_SERVER && l->host_nic_free[ploc] != VLT_UNLIMITED &&
+		    (double)l->host_nic_free[ploc] < k->mbps)
+			return reject(why, n, "short of nic_mbps on ", dc->hosts[ploc].name);
+		if (d >= 2)
+			rack_up += k->mbps;
+		if (d >= 3)
+			cluster_up += k->mbps;
+	}
+	if (kind == VLT_UNIT_SERVER && l->host_nic_free[loc] != VLT_UNLIMITED &&
+	    (double)l->host_nic_free[loc] < nic)
+		return reject(why, n, "short of nic_mbps", "");
+	uint32_t r = kind == VLT_UNIT_SERVER ? dc->hosts[loc].rack : dc->pools[loc].rack;
+	uint32_t c = kind == VLT_UNIT_SERVER ? dc->hosts[loc].cluster : dc->pools[loc].cluster;
+	if (r != VLT_NONE && l->rack_uplink_free[r] != VLT_UNLIMITED &&
+	    (double)l->rack_uplink_free[r] < rack_up)
+		return reject(why, n, "short of rack uplink_mbps", "");
+	if (c != VLT_NONE && l->cluster_uplink_free[c] != VLT_UNLIMITED &&
+	    (double)l->cluster_uplink_free[c] < cluster_up)
+		return reject(why, n, "short of cluster uplink_mbps", "");
+	return VLT_PASS;
+}
+
+static int ask_policies(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom, char *why,
+			size_t n)
+{
+	for (uint32_t p = 0; p < cy->n_policies; p++) {
+		if (!cy->relevant[u * cy->n_policies + p])
+			continue;
+		vlt_module_t *m = &cy->mods->policies[p];
+		int v = m->ops.policy->filter(m->state, cy, u, lvl, dom, why, n);
+		if (v < 0)
+			return v;
+		if (v == VLT_REJECT) {
+			if (why != NULL && why[0] == '\0')
+				snprintf(why, n, "policy %s", m->name);
+			return VLT_REJECT;
+		}
+	}
+	return VLT_PASS;
+}
+
+/* The exact verdict for a server on host h; why gets a short reason. */
+static int check_host(vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t n)
+{
+	const vlt_unit_t *unit = &cy->stack->units[u];
+	const vlt_host_t *host = &cy->dc->hosts[h];
+	const int64_t *free_ = cy->l->host_free[h];
+
+	if (!host->enabled)
+		return reject(why, n, "disabled", "");
+	if (cy->unit_az[u] != VLT_NONE && cy->unit_az[u] != host->az_id)
+		return reject(why, n, "availability zone ", host->az);
+	if (!host_specs_ok(cy, u, h))
+		return reject(why, n, "aggregate extra specs", "");
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (unit->demand[r] > 0 && free_[r] < unit->demand[r])
+			return reject(why, n, "short of ", res_names[r]);
+	int v = bandwidth_ok(cy, u, VLT_UNIT_SERVER, h, why, n);
+	if (v != VLT_PASS)
+		return v;
+	return ask_policies(cy, u, VLT_LEVEL_HOST, h, why, n);
+}
+
+/* Could some host of rack or cluster dom take the server? Optimistic. */
+static int check_domain(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom)
+{
+	const vlt_unit_t *unit = &cy->stack->units[u];
+	const vlt_domain_t *d = lvl == VLT_LEVEL_RACK ? &cy->dc->racks[dom] : &cy->dc->clusters[dom];
+	const int64_t *max_free = lvl == VLT_LEVEL_RACK ? cy->l->rack_max_free[dom]
+							: cy->l->cluster_max_free[dom];
+	const uint64_t *mask = lvl == VLT_LEVEL_RACK ? cy->l->rack_az_mask : cy->l->cluster_az_mask;
+
+	if (d->n_enabled == 0)
+		return VLT_REJECT;
+	uint32_t az = cy->unit_az[u];
+	if (az == AZ_UNKNOWN || (az != VLT_NONE && az < 64 && !(mask[dom] & (1ull << az))))
+		return VLT_REJECT;
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (unit->demand[r] > 0 && max_free[r] < unit->demand[r])
+			return VLT_REJECT;
+	return ask_policies(cy, u, lvl, dom, NULL, 0);
+}
+
+static bool volume_type_ok(const vlt_pool_t *pool, const char *type)
+{
+	if (type == NULL || pool->n_volume_types == 0)
+		return true;
+	for (uint32_t i = 0; i < pool->n_volume_types; i++)
+		if (strcmp(pool->volume_types[i], type) == 0)
+			return true;
+	return false;
+}
+
+static bool has_groups_above_host(const vlt_cycle_t *cy, const vlt_unit_t *unit)
+{
+	for (uint32_t i = 0; i < unit->n_groups; i++)
+		if (cy->stack->groups[unit->groups[i].group].level > VLT_LEVEL_HOST)
+			return true;
+	return false;
+}
+
+static int check_pool(vlt_cycle_t *cy, uint32_t u, uint32_t p, char *why, size_t n)
+{
+	const vlt_unit_t *unit = &cy->stack->units[u];
+	const vlt_pool_t *pool = &cy->dc->pools[p];
+	int v;
+
+	if (cy->l->pool_free_gb[p] < unit->demand[VLT_RES_DISK_GB])
+		return reject(why, n, "short of capacity_gb", "");
+	if (!volume_type_ok(pool, unit->volume_type))
+		return reject(why, n, "volume_type ", unit->volume_type);
+	if (pool->rack == VLT_NONE && has_groups_above_host(cy, unit))
+		return reject(why, n, "outside every rack", "");
+	v = bandwidth_ok(cy, u, VLT_UNIT_VOLUME, p, why, n);
+	if (v != VLT_PASS)
+		return v;
+	if (pool->rack != VLT_NONE) {
+		v = ask_policies(cy, u, VLT_LEVEL_RACK, pool->rack, why, n);
+		if (v != VLT_PASS)
+			return v;
+	}
+	if (pool->cluster != VLT_NONE)
+		return ask_policies(cy, u, VLT_LEVEL_CLUSTER, pool->cluster, why, n);
+	return VLT_PASS;
+}
+
+int vlt__cycle_check(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom)
+{
+	const vlt_stack_t *st = cy->stack;
+
+	if (u >= st->n_units || lvl > VLT_LEVEL_CLUSTER)
+		return VLT_EINVAL;
+	if (st->units[u].kind == VLT_UNIT_VOLUME) {
+		if (lvl != VLT_LEVEL_HOST || dom >= cy->dc->n_pools)
+			return VLT_EINVAL;
+		return check_pool(cy, u, dom, NULL, 0);
+	}
+	if (dom >= vlt_level_size(cy->dc, lvl))
+		return VLT_EINVAL;
+	if (lvl == VLT_LEVEL_HOST)
+		return check_host(cy, u, dom, NULL, 0);
+	return check_domain(cy, u, lvl, dom);
+}
+
+/* ---------------------------------------------------------------- cost and score */
+
+double vlt__cycle_cost(vlt_cycle_t *cy, uint32_t u, uint32_t loc)
+{
+	const vlt_stack_t *st = cy->stack;
+	double cost = 0;
+
+	if (u >= st->n_units)
+		return 0;
+	for (uint32_t i = 0; i < st->units[u].n_links; i++) {
+		const vlt_link_t *k = &st->links[st->units[u].links[i]];
+		uint32_t peer = k->a == u ? k->b : k->a;
+		if (cy->placement[peer] == VLT_NONE)
+			continue;
+		int d = vlt__ledger_distance(cy->dc, st->units[u].kind, loc, st->units[peer].kind,
+					     cy->placement[peer]);
+		cost += (k->flags & VLT_LINK_ATTACHMENT) ? ATTACH_WEIGHT * d : 2.0 * k->mbps * d;
+	}
+	return cost;
+}
+
+double vlt__cycle_score(vlt_cycle_t *cy, uint32_t u, uint32_t loc)
+{
+	double total = 0;
+
+	for (uint32_t p = 0; p < cy->n_policies; p++) {
+		vlt_module_t *m = &cy->mods->policies[p];
+		double s = 0;
+		if (m->ops.policy->score == NULL || !cy->relevant[u * cy->n_policies + p])
+			continue;
+		if (m->ops.policy->score(m->state, cy, u, loc, &s) == VLT_OK)
+			total += m->weight * s;
+	}
+	return total;
+}
+
+/* ---------------------------------------------------------------- assign */
+
+static void apply_links(vlt_cycle_t *cy, uint32_t u, int sign)
+{
+	const vlt_stack_t *st = cy->stack;
+
+	for (uint32_t i = 0; i < st->units[u].n_links; i++) {
+		const vlt_link_t *k = &st->links[st->units[u].links[i]];
+		uint32_t peer = k->a == u ? k->b : k->a;
+		if (cy->placement[peer] == VLT_NONE || peer == u)
+			continue;
+		vlt__ledger_apply_link(cy->l, st->units[u].kind, cy->placement[u],
+				       st->units[peer].kind, cy->placement[peer], k->mbps, sign);
+	}
+}
+
+static void tell_policies(vlt_cycle_t *cy, uint32_t u, uint32_t loc, bool assigned)
+{
+	for (uint32_t p = 0; p < cy->n_policies; p++) {
+		vlt_module_t *m = &cy->mods->policies[p];
+		if (assigned && m->ops.policy->assign != NULL)
+			m->ops.policy->assign(m->state, cy, u, loc);
+		else if (!assigned && m->ops.policy->unassign != NULL)
+			m->ops.policy->unassign(m->state, cy, u, loc);
+	}
+}
+
+int vlt__cycle_assign(vlt_cycle_t *cy, uint32_t u, uint32_t loc)
+{
+	const vlt_stack_t *st = cy->stack;
+
+	if (u >= st->n_units)
+		return VLT_EINVAL;
+	uint32_t limit = st->units[u].kind == VLT_UNIT_SERVER ? cy->dc->n_hosts : cy->dc->n_pools;
+	if (loc >= limit)
+		return VLT_EINVAL;
+	if (cy->placement[u] != VLT_NONE)
+		vlt__cycle_unassign(cy, u);
+	cy->placement[u] = loc;
+	cy->holds[u].loc = loc;
+	vlt__ledger_apply(cy->l, &cy->holds[u], +1);
+	apply_links(cy, u, +1);
+	tell_policies(cy, u, loc, true);
+	return VLT_OK;
+}
+
+void vlt__cycle_unassign(vlt_cycle_t *cy, uint32_t u)
+{
+	if (u >= cy->stack->n_units || cy->placement[u] == VLT_NONE)
+		return;
+	uint32_t loc = cy->placement[u];
+	apply_links(cy, u, -1);
+	vlt__ledger_apply(cy->l, &cy->holds[u], -1);
+	cy->placement[u] = VLT_NONE;
+	cy->holds[u].loc = VLT_NONE;
+	tell_policies(cy, u, loc, false);
+}
+
+/* ---------------------------------------------------------------- explanations */
+
+typedef struct reason_count {
+	char label[REASON_MAX];
+	uint32_t n;
+} reason_count_t;
+
+static int count_reason(reason_count_t **rc, uint32_t *n, const char *label)
+{
+	for (uint32_t i = 0; i < *n; i++)
+		if (strcmp((*rc)[i].label, label) == 0) {
+			(*rc)[i].n++;
+			return VLT_OK;
+		}
+	reason_count_t *bigger = realloc(*rc, (*n + 1) * sizeof(**rc));
+	if (bigger == NULL)
+		return VLT_ENOMEM;
+	*rc = bigger;
+	snprintf(bigger[*n].label, sizeof(bigger[*n].label), "%s", label);
+	bigger[*n].n = 1;
+	(*n)++;
+	return VLT_OK;
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+	const reason_count_t *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->label, y->label);
+}
+
+/*
+ * "server web-3: 0 of 5000 hosts fit: 4100 short of ram_mb, 899
+ * diversity(host) web-div, 1 disabled". When some hosts fit alone, the
+ * stack failed as a whole (groups or capacity together), and it says so.
+ */
+void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
+{
+	const vlt_unit_t *unit;
+	reason_count_t *reasons = NULL;
+	uint32_t n_reasons = 0, fit = 0, total;
+	char why[REASON_MAX];
+	bool server;
+
+	if (u >= cy->stack->n_units)
+		return;
+	unit = &cy->stack->units[u];
+	server = unit->kind == VLT_UNIT_SERVER;
+	total = server ? cy->dc->n_hosts : cy->dc->n_pools;
+	for (uint32_t i = 0; i < total; i++) {
+		why[0] = '\0';
+		int v = server ? check_host(cy, u, i, why, sizeof(why))
+			       : check_pool(cy, u, i, why, sizeof(why));
+		if (v == VLT_PASS)
+			fit++;
+		else if (count_reason(&reasons, &n_reasons, v < 0 ? vlt_strerror(v) : why) < 0)
+			break;
+	}
+	qsort(reasons, n_reasons, sizeof(*reasons), by_count_desc);
+
+	size_t cap = 256 + (size_t)n_reasons * (REASON_MAX + 16);
+	char *msg = malloc(cap);
+	if (msg == NULL) {
+		free(reasons);
+		return;
+	}
+	int off = snprintf(msg, cap, "%s %s: %u of %u %s fit", server ? "server" : "volume",
+			   unit->name ? unit->name : unit->orch_id, fit, total,
+			   server ? "hosts" : "pools");
+	for (uint32_t i = 0; i < n_reasons && off > 0 && (size_t)off < cap; i++)
+		off += snprintf(msg + off, cap - (size_t)off, "%s%u %s", i == 0 ? ": " : ", ",
+				reasons[i].n, reasons[i].label);
+	if (fit > 0 && off > 0 && (size_t)off < cap)
+		snprintf(msg + off, cap - (size_t)off,
+			 "%sno placement satisfies the stack's groups and capacity together",
+			 n_reasons ? "; " : ": ");
+	free(reasons);
+	free(cy->failure);
+	cy->failure = msg;
+}
+
+/* ---------------------------------------------------------------- solve, commit, metrics */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int vlt__cycle_solve(vlt_cycle_t *cy, vlt_module_t *solver, vlt_err_t *err)
+{
+	double t0 = now_ms();
+	int rc = solver->ops.solver->solve(solver->state, cy, err);
+
+	cy->solve_ms = now_ms() - t0;
+	if (rc == VLT_OK) {
+		for (uint32_t u = 0; u < cy->stack->n_units; u++)
+			if (cy->placement[u] == VLT_NONE) {
+				return vlt_err_set(err, VLT_EINTERNAL,
+						   "solver %s returned success but left %s "
+						   "unplaced",
+						   solver->name, cy->stack->units[u].orch_id);
+			}
+		return VLT_OK;
+	}
+	if (rc == VLT_ENOPLACE && cy->failure == NULL) {
+		cy->failure = strdup("no placement satisfies the stack's groups and capacity");
+	}
+	/* Partial assignments are dropped: the stack is placed whole or not at all. */
+	for (uint32_t u = cy->stack->n_units; u-- > 0;)
+		vlt__cycle_unassign(cy, u);
+	return rc;
+}
+
+static vlt_plan_hold_t *plan_hold_from(const vlt_cycle_t *cy, const char *plan_id)
+{
+	const vlt_stack_t *st = cy->stack;
+	vlt_plan_hold_t *ph = calloc(1, sizeof(*ph));
+
+	if (ph == NULL || (ph->plan_id = strdup(plan_id)) == NULL)
+		goto fail;
+	ph->holds = calloc(st->n_units + 1, sizeof(*ph->holds));
+	ph->links = calloc(st->n_links + 1, sizeof(*ph->links));
+	if (ph->holds == NULL || ph->links == NULL)
+		goto fail;
+	ph->n_holds = st->n_units;
+	for (uint32_t u = 0; u < st->n_units; u++) {
+		const vlt_hold_t *src = &cy->holds[u];
+		vlt_hold_t *dst = &ph->holds[u];
+		*dst = (vlt_hold_t){.kind = src->kind, .loc = src->loc};
+		memcpy(dst->demand, src->demand, sizeof(dst->demand));
+		dst->occs = calloc(src->n_occs + 1, sizeof(*dst->occs));
+		dst->policy_levels = malloc(2 * src->n_policy_levels + 1);
+		if (dst->occs == NULL || dst->policy_levels == NULL)
+			goto fail;
+		/* Only named groups outlive the plan's cycle. */
+		for (uint32_t i = 0; i < st->units[u].n_groups; i++)
+			if (!cy->group_owned[st->units[u].groups[i].group])
+				dst->occs[dst->n_occs++] = src->occs[i];
+		memcpy(dst->policy_levels, src->policy_levels, 2 * src->n_policy_levels);
+		dst->n_policy_levels = src->n_policy_levels;
+	}
+	for (uint32_t i = 0; i < st->n_links; i++)
+		if (st->links[i].mbps > 0)
+			ph->links[ph->n_links++] = (vlt_hold_link_t){
+				st->links[i].a, st->links[i].b, st->links[i].mbps};
+	return ph;
+fail:
+	vlt__plan_hold_free(ph);
+	return NULL;
+}
+
+int vlt__cycle_commit(vlt_cycle_t *cy, const char *plan_id, vlt_err_t *err)
+{
+	vlt_plan_hold_t *ph;
+
+	if (vlt__ledger_has_plan(cy->l, plan_id))
+		return vlt_err_set(err, VLT_EEXIST, "plan %s already holds capacity", plan_id);
+	ph = plan_hold_from(cy, plan_id);
+	if (ph == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "commit: out of memory");
+	vlt__ledger_add_plan(cy->l, ph);
+	cy->committed = true;
+	return VLT_OK;
+}
+
+json_t *vlt__cycle_metrics(const vlt_cycle_t *cy)
+{
+	const vlt_stack_t *st = cy->stack;
+	const vlt_dc_t *dc = cy->dc;
+	double cost = 0, cross_rack = 0;
+	uint32_t hosts_used = 0;
+	uint8_t *seen = calloc(dc->n_hosts ? dc->n_hosts : 1, 1);
+
+	for (uint32_t u = 0; seen != NULL && u < st->n_units; u++) {
+		uint32_t h = cy->placement[u];
+		if (st->units[u].kind == VLT_UNIT_SERVER && h != VLT_NONE && !seen[h]) {
+			seen[h] = 1;
+			hosts_used++;
+		}
+	}
+	free(seen);
+	for (uint32_t i = 0; i < st->n_links; i++) {
+		const vlt_link_t *k = &st->links[i];
+		uint32_t a = cy->placement[k->a], b = cy->placement[k->b];
+		if (a == VLT_NONE || b == VLT_NONE)
+			continue;
+		int d = vlt__ledger_distance(dc, st->units[k->a].kind, a, st->units[k->b].kind, b);
+		cost += 2.0 * k->mbps * d;
+		if (d >= 2)
+			cross_rack += k->mbps;
+	}
+	json_t *m = json_pack("{s:I, s:f, s:f, s:f}", "hosts_used", (json_int_t)hosts_used,
+			      "bandwidth_cost", cost, "cross_rack_mbps", cross_rack, "solve_ms",
+			      round(cy->solve_ms * 1000) / 1000);
+	if (m != NULL)
+		json_object_update(m, cy->metrics);
+	return m;
+}

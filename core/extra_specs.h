@@ -1,0 +1,19 @@
+/*
+ * extra_specs.h - Nova's AggregateInstanceExtraSpecsFilter semantics: does a
+ * host's aggregate metadata satisfy a flavor's extra specs?
+ */
+#ifndef VALET_CORE_EXTRA_SPECS_H
+#define VALET_CORE_EXTRA_SPECS_H
+
+#include <stdbool.h>
+
+#include <valet/model.h>
+
+/* True when some extra spec is one this filter reads (so hosts must be checked). */
+bool vlt__specs_relevant(const vlt_kv_t *specs, uint32_t n);
+/* True when host h's aggregates satisfy every relevant spec. */
+bool vlt__specs_match_host(const vlt_dc_t *dc, uint32_t h, const vlt_kv_t *specs, uint32_t n);
+/* One value against one requirement ("<in> x", ">= 4", "s== a", "<or> a <or> b", plain). */
+bool vlt__spec_value_matches(const char *value, const char *req);
+
+#endif /* VALET_CORE_EXTRA_SPECS_H */

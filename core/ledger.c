@@ -1,0 +1,496 @@
+/*
+ * ledger.c - occupancy arrays and the holds of committed plans.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger.h"
+
+/* ---------------------------------------------------------------- count map */
+
+static uint32_t hash_u32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+static uint32_t *countmap_slot(const vlt_countmap_t *m, uint32_t key)
+{
+	uint32_t mask = m->cap - 1;
+
+	for (uint32_t i = hash_u32(key) & mask;; i = (i + 1) & mask) {
+		if (m->keys[i] == key || m->keys[i] == VLT_NONE)
+			return &m->keys[i];
+	}
+}
+
+static uint32_t countmap_get(const vlt_countmap_t *m, uint32_t key)
+{
+	if (m->cap == 0)
+		return 0;
+	uint32_t *k = countmap_slot(m, key);
+	return *k == key ? m->vals[k - m->keys] : 0;
+}
+
+static int countmap_grow(vlt_countmap_t *m)
+{
+	vlt_countmap_t bigger = {.cap = m->cap ? m->cap * 2 : 8};
+
+	bigger.keys = malloc(bigger.cap * sizeof(*bigger.keys));
+	bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
+	if (bigger.keys == NULL || bigger.vals == NULL) {
+		free(bigger.keys);
+		free(bigger.vals);
+		return VLT_ENOMEM;
+	}
+	memset(bigger.keys, 0xff, bigger.cap * sizeof(*bigger.keys));
+	for (uint32_t i = 0; i < m->cap; i++) {
+		if (m->keys[i] == VLT_NONE || m->vals[i] == 0)
+			continue;
+		uint32_t *k = countmap_slot(&bigger, m->keys[i]);
+		*k = m->keys[i];
+		bigger.vals[k - bigger.keys] = m->vals[i];
+		bigger.used++;
+	}
+	free(m->keys);
+	free(m->vals);
+	*m = bigger;
+	return VLT_OK;
+}
+
+/*
+ * Entries that fall to zero keep their slot (open addressing cannot
+ * simply empty it); a growth drops them.
+ */
+static int countmap_add(vlt_countmap_t *m, uint32_t key, int delta)
+{
+	if ((m->used + 1) * 4 > m->cap * 3) {
+		int rc = countmap_grow(m);
+		if (rc < 0)
+			return rc;
+	}
+	uint32_t *k = countmap_slot(m, key);
+	uint32_t *v = &m->vals[k - m->keys];
+	if (*k == VLT_NONE) {
+		*k = key;
+		m->used++;
+	}
+	*v = (uint32_t)((int64_t)*v + delta);
+	return VLT_OK;
+}
+
+static void countmap_free(vlt_countmap_t *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---------------------------------------------------------------- group occupancy */
+
+vlt_occ_t *vlt__occ_new(const char *key)
+{
+	vlt_occ_t *o = calloc(1, sizeof(*o));
+
+	if (o == NULL)
+		return NULL;
+	if (key != NULL && (o->key = strdup(key)) == NULL) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void vlt__occ_free(vlt_occ_t *o)
+{
+	if (o == NULL)
+		return;
+	for (int l = 0; l < VLT_LEVEL_DC; l++)
+		countmap_free(&o->at[l]);
+	free(o->key);
+	free(o);
+}
+
+uint32_t vlt__occ_count(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom)
+{
+	if (o == NULL)
+		return 0;
+	if (lvl >= VLT_LEVEL_DC)
+		return o->total;
+	return countmap_get(&o->at[lvl], dom);
+}
+
+/* A volume counts at rack and cluster level through its pool, never at host level. */
+int vlt__occ_add(vlt_occ_t *o, const vlt_dc_t *dc, vlt_unit_kind_t kind, uint32_t loc, int delta)
+{
+	uint32_t dom[VLT_LEVEL_DC];
+
+	if (kind == VLT_UNIT_SERVER) {
+		dom[VLT_LEVEL_HOST] = loc;
+		dom[VLT_LEVEL_RACK] = dc->hosts[loc].rack;
+		dom[VLT_LEVEL_CLUSTER] = dc->hosts[loc].cluster;
+	} else {
+		dom[VLT_LEVEL_HOST] = VLT_NONE;
+		dom[VLT_LEVEL_RACK] = dc->pools[loc].rack;
+		dom[VLT_LEVEL_CLUSTER] = dc->pools[loc].cluster;
+	}
+	for (int l = 0; l < VLT_LEVEL_DC; l++) {
+		if (dom[l] == VLT_NONE)
+			continue;
+		int rc = countmap_add(&o->at[l], dom[l], delta);
+		if (rc < 0)
+			return rc;
+	}
+	o->total = (uint32_t)((int64_t)o->total + delta);
+	return VLT_OK;
+}
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+vlt_occ_t *vlt__ledger_occ(vlt_ledger_t *l, const char *key)
+{
+	uint32_t b = hash_str(key) & (l->n_occ_buckets - 1);
+
+	for (vlt_occ_t *o = l->occ_buckets[b]; o != NULL; o = o->next)
+		if (strcmp(o->key, key) == 0)
+			return o;
+	vlt_occ_t *o = vlt__occ_new(key);
+	if (o == NULL)
+		return NULL;
+	o->next = l->occ_buckets[b];
+	l->occ_buckets[b] = o;
+	return o;
+}
+
+/* ---------------------------------------------------------------- capacity */
+
+static void recompute_rack_max(vlt_ledger_t *l, uint32_t r, int res)
+{
+	const vlt_domain_t *rk = &l->dc->racks[r];
+	int64_t best = -1;
+
+	for (uint32_t h = rk->first_host; h < rk->first_host + rk->n_hosts; h++)
+		if (l->dc->hosts[h].enabled && l->host_free[h][res] > best)
+			best = l->host_free[h][res];
+	l->rack_max_free[r][res] = best;
+}
+
+static void recompute_cluster_max(vlt_ledger_t *l, uint32_t c, int res)
+{
+	const vlt_domain_t *cl = &l->dc->clusters[c];
+	int64_t best = -1;
+
+	for (uint32_t r = cl->first_rack; r < cl->first_rack + cl->n_racks; r++)
+		if (l->rack_max_free[r][res] > best)
+			best = l->rack_max_free[r][res];
+	l->cluster_max_free[c][res] = best;
+}
+
+/*
+ * Change a host's free capacity by delta and keep the per-rack and
+ * per-cluster maxima and sums right: a decrease only matters when the host
+ * held the maximum; an increase can only raise it.
+ */
+static void host_free_add(vlt_ledger_t *l, uint32_t h, const int64_t delta[VLT_RES_COUNT])
+{
+	const vlt_host_t *host = &l->dc->hosts[h];
+
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		if (delta[r] == 0)
+			continue;
+		int64_t old = l->host_free[h][r];
+		l->host_free[h][r] += delta[r];
+		if (!host->enabled)
+			continue;
+		l->rack_free[host->rack][r] += delta[r];
+		l->cluster_free[host->cluster][r] += delta[r];
+		int64_t rmax = l->rack_max_free[host->rack][r];
+		if (delta[r] > 0 && l->host_free[h][r] > rmax) {
+			l->rack_max_free[host->rack][r] = l->host_free[h][r];
+			if (l->host_free[h][r] > l->cluster_max_free[host->cluster][r])
+				l->cluster_max_free[host->cluster][r] = l->host_free[h][r];
+		} else if (delta[r] < 0 && old == rmax) {
+			recompute_rack_max(l, host->rack, r);
+			if (rmax == l->cluster_max_free[host->cluster][r])
+				recompute_cluster_max(l, host->cluster, r);
+		}
+	}
+}
+
+void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
+{
+	const vlt_dc_t *dc = l->dc;
+
+	if (h->kind == VLT_UNIT_VOLUME) {
+		l->pool_free_gb[h->loc] -= sign * h->demand[VLT_RES_DISK_GB];
+	} else {
+		int64_t delta[VLT_RES_COUNT];
+		for (int r = 0; r < VLT_RES_COUNT; r++)
+			delta[r] = -sign * h->demand[r];
+		host_free_add(l, h->loc, delta);
+		for (int lv = 0; lv < VLT_LEVEL_DC; lv++) {
+			uint32_t d = vlt_host_domain(dc, h->loc, (vlt_level_t)lv);
+			l->residents[lv][d] += sign;
+		}
+		l->residents_total += sign;
+		for (uint32_t i = 0; i < h->n_policy_levels; i++) {
+			uint32_t p = h->policy_levels[2 * i];
+			vlt_level_t lv = (vlt_level_t)h->policy_levels[2 * i + 1];
+			l->policy_res[p * VLT_LEVEL_DC + lv][vlt_host_domain(dc, h->loc, lv)] += sign;
+			l->policy_res_total[p] += sign;
+		}
+	}
+	/* Growing a count map can fail only on ENOMEM; the count is then lost
+	 * for that group, which errs towards allowing, never a crash. */
+	for (uint32_t i = 0; i < h->n_occs; i++)
+		(void)vlt__occ_add(h->occs[i], dc, h->kind, h->loc, sign);
+}
+
+int vlt__ledger_distance(const vlt_dc_t *dc, vlt_unit_kind_t ka, uint32_t a, vlt_unit_kind_t kb,
+			 uint32_t b)
+{
+	uint32_t ra, rb, ca, cb;
+
+	if (ka == kb && a == b)
+		return 0;
+	ra = ka == VLT_UNIT_SERVER ? dc->hosts[a].rack : dc->pools[a].rack;
+	rb = kb == VLT_UNIT_SERVER ? dc->hosts[b].rack : dc->pools[b].rack;
+	ca = ka == VLT_UNIT_SERVER ? dc->hosts[a].cluster : dc->pools[a].cluster;
+	cb = kb == VLT_UNIT_SERVER ? dc->hosts[b].cluster : dc->pools[b].cluster;
+	if (ra != VLT_NONE && ra == rb)
+		return 1;
+	if (ca != VLT_NONE && ca == cb)
+		return 2;
+	return 3;
+}
+
+static void charge(int64_t *free_mbps, double mbps, int sign)
+{
+	if (*free_mbps != VLT_UNLIMITED)
+		*free_mbps -= sign * (int64_t)(mbps + 0.5);
+}
+
+void vlt__ledger_apply_link(vlt_ledger_t *l, vlt_unit_kind_t ka, uint32_t a, vlt_unit_kind_t kb,
+			    uint32_t b, double mbps, int sign)
+{
+	const vlt_dc_t *dc = l->dc;
+	int d = vlt__ledger_distance(dc, ka, a, kb, b);
+
+	if (d == 0 || mbps <= 0)
+		return;
+	if (ka == VLT_UNIT_SERVER)
+		charge(&l->host_nic_free[a], mbps, sign);
+	if (kb == VLT_UNIT_SERVER)
+		charge(&l->host_nic_free[b], mbps, sign);
+	if (d >= 2) {
+		uint32_t ra = ka == VLT_UNIT_SERVER ? dc->hosts[a].rack : dc->pools[a].rack;
+		uint32_t rb = kb == VLT_UNIT_SERVER ? dc->hosts[b].rack : dc->pools[b].rack;
+		if (ra != VLT_NONE)
+			charge(&l->rack_uplink_free[ra], mbps, sign);
+		if (rb != VLT_NONE)
+			charge(&l->rack_uplink_free[rb], mbps, sign);
+	}
+	if (d >= 3) {
+		uint32_t ca = ka == VLT_UNIT_SERVER ? dc->hosts[a].cluster : dc->pools[a].cluster;
+		uint32_t cb = kb == VLT_UNIT_SERVER ? dc->hosts[b].cluster : dc->pools[b].cluster;
+		if (ca != VLT_NONE)
+			charge(&l->cluster_uplink_free[ca], mbps, sign);
+		if (cb != VLT_NONE)
+			charge(&l->cluster_uplink_free[cb], mbps, sign);
+	}
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+static int alloc_arrays(vlt_ledger_t *l)
+{
+	const vlt_dc_t *dc = l->dc;
+	size_t nh = dc->n_hosts ? dc->n_hosts : 1, nr = dc->n_racks ? dc->n_racks : 1;
+	size_t nc = dc->n_clusters ? dc->n_clusters : 1, np = dc->n_pools ? dc->n_pools : 1;
+	size_t sizes[VLT_LEVEL_DC] = {nh, nr, nc};
+
+	l->host_free = calloc(nh, sizeof(*l->host_free));
+	l->rack_max_free = calloc(nr, sizeof(*l->rack_max_free));
+	l->cluster_max_free = calloc(nc, sizeof(*l->cluster_max_free));
+	l->rack_free = calloc(nr, sizeof(*l->rack_free));
+	l->cluster_free = calloc(nc, sizeof(*l->cluster_free));
+	l->host_nic_free = calloc(nh, sizeof(*l->host_nic_free));
+	l->rack_uplink_free = calloc(nr, sizeof(*l->rack_uplink_free));
+	l->cluster_uplink_free = calloc(nc, sizeof(*l->cluster_uplink_free));
+	l->pool_free_gb = calloc(np, sizeof(*l->pool_free_gb));
+	l->rack_az_mask = calloc(nr, sizeof(*l->rack_az_mask));
+	l->cluster_az_mask = calloc(nc, sizeof(*l->cluster_az_mask));
+	l->policy_res = calloc((size_t)l->n_policies * VLT_LEVEL_DC + 1, sizeof(*l->policy_res));
+	l->policy_res_total = calloc((size_t)l->n_policies + 1, sizeof(*l->policy_res_total));
+	l->n_occ_buckets = 256;
+	l->occ_buckets = calloc(l->n_occ_buckets, sizeof(*l->occ_buckets));
+	if (!l->host_free || !l->rack_max_free || !l->cluster_max_free || !l->rack_free ||
+	    !l->cluster_free || !l->host_nic_free || !l->rack_uplink_free ||
+	    !l->cluster_uplink_free || !l->pool_free_gb || !l->rack_az_mask ||
+	    !l->cluster_az_mask || !l->policy_res || !l->policy_res_total || !l->occ_buckets)
+		return VLT_ENOMEM;
+	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
+		if ((l->residents[lv] = calloc(sizes[lv], sizeof(uint32_t))) == NULL)
+			return VLT_ENOMEM;
+	for (uint32_t p = 0; p < l->n_policies; p++)
+		for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
+			if ((l->policy_res[p * VLT_LEVEL_DC + lv] =
+				     calloc(sizes[lv], sizeof(uint32_t))) == NULL)
+				return VLT_ENOMEM;
+	return VLT_OK;
+}
+
+/* Free capacity and bandwidth as the inventory gives them, before any plan. */
+static void fill_from_dc(vlt_ledger_t *l)
+{
+	const vlt_dc_t *dc = l->dc;
+
+	for (uint32_t r = 0; r < dc->n_racks; r++)
+		for (int res = 0; res < VLT_RES_COUNT; res++)
+			l->rack_max_free[r][res] = -1;
+	for (uint32_t c = 0; c < dc->n_clusters; c++)
+		for (int res = 0; res < VLT_RES_COUNT; res++)
+			l->cluster_max_free[c][res] = -1;
+	for (uint32_t h = 0; h < dc->n_hosts; h++) {
+		const vlt_host_t *host = &dc->hosts[h];
+		l->host_nic_free[h] = host->nic_mbps;
+		for (int res = 0; res < VLT_RES_COUNT; res++)
+			l->host_free[h][res] = host->capacity[res];
+		if (!host->enabled)
+			continue;
+		if (host->az_id < 64) {
+			l->rack_az_mask[host->rack] |= 1ull << host->az_id;
+			l->cluster_az_mask[host->cluster] |= 1ull << host->az_id;
+		}
+		for (int res = 0; res < VLT_RES_COUNT; res++) {
+			int64_t f = host->capacity[res];
+			l->rack_free[host->rack][res] += f;
+			l->cluster_free[host->cluster][res] += f;
+			if (f > l->rack_max_free[host->rack][res])
+				l->rack_max_free[host->rack][res] = f;
+			if (f > l->cluster_max_free[host->cluster][res])
+				l->cluster_max_free[host->cluster][res] = f;
+		}
+	}
+	for (uint32_t r = 0; r < dc->n_racks; r++)
+		l->rack_uplink_free[r] = dc->racks[r].uplink_mbps;
+	for (uint32_t c = 0; c < dc->n_clusters; c++)
+		l->cluster_uplink_free[c] = dc->clusters[c].uplink_mbps;
+	for (uint32_t p = 0; p < dc->n_pools; p++)
+		l->pool_free_gb[p] = dc->pools[p].capacity_gb - dc->pools[p].used_gb;
+}
+
+int vlt__ledger_new(vlt_ledger_t **out, const vlt_dc_t *dc, uint32_t n_policies, vlt_err_t *err)
+{
+	vlt_ledger_t *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "ledger: out of memory");
+	l->dc = dc;
+	l->n_policies = n_policies;
+	if (alloc_arrays(l) < 0) {
+		vlt__ledger_free(l);
+		return vlt_err_set(err, VLT_ENOMEM, "ledger: out of memory for %u hosts",
+				   dc->n_hosts);
+	}
+	fill_from_dc(l);
+	*out = l;
+	return VLT_OK;
+}
+
+void vlt__plan_hold_free(vlt_plan_hold_t *ph)
+{
+	if (ph == NULL)
+		return;
+	for (uint32_t i = 0; i < ph->n_holds; i++) {
+		free(ph->holds[i].occs);
+		free(ph->holds[i].policy_levels);
+	}
+	free(ph->holds);
+	free(ph->links);
+	free(ph->plan_id);
+	free(ph);
+}
+
+void vlt__ledger_free(vlt_ledger_t *l)
+{
+	if (l == NULL)
+		return;
+	while (l->plans != NULL) {
+		vlt_plan_hold_t *next = l->plans->next;
+		vlt__plan_hold_free(l->plans);
+		l->plans = next;
+	}
+	for (uint32_t b = 0; l->occ_buckets != NULL && b < l->n_occ_buckets; b++) {
+		while (l->occ_buckets[b] != NULL) {
+			vlt_occ_t *next = l->occ_buckets[b]->next;
+			vlt__occ_free(l->occ_buckets[b]);
+			l->occ_buckets[b] = next;
+		}
+	}
+	free(l->occ_buckets);
+	for (uint32_t i = 0; l->policy_res != NULL && i < l->n_policies * VLT_LEVEL_DC; i++)
+		free(l->policy_res[i]);
+	free(l->policy_res);
+	free(l->policy_res_total);
+	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
+		free(l->residents[lv]);
+	free(l->host_free);
+	free(l->rack_max_free);
+	free(l->cluster_max_free);
+	free(l->rack_free);
+	free(l->cluster_free);
+	free(l->host_nic_free);
+	free(l->rack_uplink_free);
+	free(l->cluster_uplink_free);
+	free(l->pool_free_gb);
+	free(l->rack_az_mask);
+	free(l->cluster_az_mask);
+	free(l);
+}
+
+int vlt__ledger_add_plan(vlt_ledger_t *l, vlt_plan_hold_t *ph)
+{
+	ph->next = l->plans;
+	l->plans = ph;
+	return VLT_OK;
+}
+
+bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id)
+{
+	for (const vlt_plan_hold_t *p = l->plans; p != NULL; p = p->next)
+		if (strcmp(p->plan_id, plan_id) == 0)
+			return true;
+	return false;
+}
+
+int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id)
+{
+	for (vlt_plan_hold_t **pp = &l->plans; *pp != NULL; pp = &(*pp)->next) {
+		vlt_plan_hold_t *ph = *pp;
+		if (strcmp(ph->plan_id, plan_id) != 0)
+			continue;
+		for (uint32_t i = 0; i < ph->n_links; i++) {
+			const vlt_hold_link_t *k = &ph->links[i];
+			const vlt_hold_t *a = &ph->holds[k->a], *b = &ph->holds[k->b];
+			vlt__ledger_apply_link(l, a->kind, a->loc, b->kind, b->loc, k->mbps, -1);
+		}
+		for (uint32_t i = 0; i < ph->n_holds; i++)
+			vlt__ledger_apply(l, &ph->holds[i], -1);
+		*pp = ph->next;
+		vlt__plan_hold_free(ph);
+		return VLT_OK;
+	}
+	return VLT_ENOENT;
+}
