@@ -1,6 +1,255 @@
+/*
+ * valet - the command-line tool. `valet simulate` answers "where would this
+ * go?": it places plan requests on an inventory file, in order, each seeing
+ * what the earlier ones hold, with the same modules valetd loads.
+ *
+ * Exit status: 0 every plan placed, 1 some plan could not be, 2 bad input
+ * or configuration (with a message naming the file and the problem).
+ */
+#include <getopt.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "engine.h"
+#include "loader.h"
+#include "log.h"
+
+#define EXIT_NOT_PLACED 1
+#define EXIT_BAD_INPUT 2
+
+typedef struct sim_args {
+	const char *inventory;
+	const char *groups;
+	const char **plans;
+	size_t n_plans;
+	const char *solver;
+	const char *config;
+	bool json;
+} sim_args_t;
+
+static void usage(FILE *out)
 {
-	fputs("valet: under construction\n", stderr);
-	return 2;
+	fputs("usage: valet simulate --inventory INV.json [--groups GROUPS.json] --plan PLAN.json\n"
+	      "                      [--plan PLAN2.json ...] [--solver NAME] [--config FILE] "
+	      "[--json]\n"
+	      "       valet --version | --help\n\n"
+	      "Places the plans in order on the inventory, each seeing what the earlier ones\n"
+	      "hold, with the modules the configuration names (built-in defaults without one).\n"
+	      "--json prints one JSON object per plan, one per line.\n"
+	      "Exit status: 0 all placed, 1 some not placed, 2 bad input or configuration.\n",
+	      out);
+}
+
+static int parse_args(int argc, char **argv, sim_args_t *a)
+{
+	static const struct option opts[] = {
+		{"inventory", required_argument, NULL, 'i'},
+		{"groups", required_argument, NULL, 'g'},
+		{"plan", required_argument, NULL, 'p'},
+		{"solver", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	a->plans = calloc((size_t)argc, sizeof(*a->plans));
+	if (a->plans == NULL)
+		return -1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': a->inventory = optarg; break;
+		case 'g': a->groups = optarg; break;
+		case 'p': a->plans[a->n_plans++] = optarg; break;
+		case 's': a->solver = optarg; break;
+		case 'c': a->config = optarg; break;
+		case 'j': a->json = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "valet simulate: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (a->inventory == NULL || a->n_plans == 0) {
+		fprintf(stderr, "valet simulate: --inventory and at least one --plan are needed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a JSON file; on failure print "FILE:LINE:COL: reason" and return NULL. */
+static json_t *load_json(const char *path)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+
+	if (doc == NULL) {
+		if (je.line < 0)
+			fprintf(stderr, "valet simulate: %s: %s\n", path, je.text);
+		else
+			fprintf(stderr, "valet simulate: %s:%d:%d: %s\n", path, je.line,
+				je.column, je.text);
+	}
+	return doc;
+}
+
+/*
+ * Simulation reads the inventory file given and writes nothing: the static
+ * source is the only source and no store is opened, whatever the
+ * configuration says about them.
+ */
+static int setup_config(vlt_config_t *cfg, const sim_args_t *a, vlt_err_t *err)
+{
+	int rc = vlt__config_load(cfg, a->config, err);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		free(cfg->sources[i]);
+	free(cfg->sources);
+	cfg->sources = calloc(1, sizeof(*cfg->sources));
+	if (cfg->sources == NULL || (cfg->sources[0] = strdup("static")) == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	cfg->n_sources = 1;
+	free(cfg->store);
+	cfg->store = NULL;
+	if (vlt__config_add_override(cfg, "source.static.inventory", a->inventory) < 0)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	return VLT_OK;
+}
+
+static void print_human(const json_t *res)
+{
+	const json_t *status = json_object_get(res, "status");
+	const json_t *metrics = json_object_get(res, "metrics");
+	const char *type = json_string_value(json_object_get(status, "type"));
+	const char *key;
+	json_t *p;
+
+	printf("plan %s (stack %s): ", json_string_value(json_object_get(res, "plan_name")),
+	       json_string_value(json_object_get(res, "stack_id")));
+	if (type == NULL || strcmp(type, "ok") != 0) {
+		printf("not placed: %s\n",
+		       json_string_value(json_object_get(status, "message")));
+		return;
+	}
+	printf("placed on %" JSON_INTEGER_FORMAT " hosts, bandwidth cost %g, cross-rack %g Mbps, "
+	       "%.3f ms\n",
+	       json_integer_value(json_object_get(metrics, "hosts_used")),
+	       json_number_value(json_object_get(metrics, "bandwidth_cost")),
+	       json_number_value(json_object_get(metrics, "cross_rack_mbps")),
+	       json_number_value(json_object_get(metrics, "solve_ms")));
+	json_object_foreach(json_object_get(res, "placements"), key, p) {
+		const char *name = json_string_value(json_object_get(p, "name"));
+		printf("  %-28s %-20s %s\n", name != NULL ? name : key,
+		       json_string_value(json_object_get(p, "type")),
+		       json_string_value(json_object_get(p, "location")));
+	}
+}
+
+/* Places every plan in order; returns the exit status. */
+static int run_plans(vlt_engine_t *engine, const sim_args_t *a)
+{
+	int status = 0;
+
+	for (size_t i = 0; i < a->n_plans; i++) {
+		json_t *req = load_json(a->plans[i]), *res = NULL;
+		vlt_err_t err = {0};
+		if (req == NULL)
+			return EXIT_BAD_INPUT;
+		int rc = vlt__engine_place(engine, req, a->plans[i], a->solver, &res, &err);
+		json_decref(req);
+		if (res == NULL) {
+			fprintf(stderr, "valet simulate: %s\n",
+				err.msg[0] ? err.msg : vlt_strerror(rc));
+			return EXIT_BAD_INPUT;
+		}
+		if (a->json) {
+			char *line = json_dumps(res, JSON_COMPACT);
+			if (line != NULL)
+				puts(line);
+			free(line);
+		} else {
+			print_human(res);
+		}
+		json_decref(res);
+		if (rc != VLT_OK)
+			status = EXIT_NOT_PLACED;
+	}
+	return status;
+}
+
+static int load_groups(vlt_engine_t *engine, const char *path)
+{
+	json_t *doc = load_json(path);
+	vlt_err_t err = {0};
+
+	if (doc == NULL)
+		return EXIT_BAD_INPUT;
+	int rc = vlt__engine_set_groups(engine, doc, path, &err);
+	json_decref(doc);
+	if (rc < 0) {
+		fprintf(stderr, "valet simulate: %s\n", err.msg);
+		return EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+static int simulate(int argc, char **argv)
+{
+	sim_args_t a = {0};
+	vlt_config_t cfg = {0};
+	vlt_modules_t mods = {0};
+	vlt_engine_t *engine = NULL;
+	vlt_err_t err = {0};
+	int status = EXIT_BAD_INPUT;
+	const char *extra[1] = {NULL};
+
+	if (parse_args(argc, argv, &a) < 0) {
+		usage(stderr);
+		goto out;
+	}
+	if (setup_config(&cfg, &a, &err) < 0) {
+		fprintf(stderr, "valet simulate: %s\n", err.msg);
+		goto out;
+	}
+	vlt__log_setup(VLT_LOG_WARNING, false, "valet");
+	extra[0] = a.solver;
+	if (vlt__modules_load(&mods, &cfg, extra, a.solver ? 1 : 0, &err) < 0 ||
+	    vlt__engine_new(&engine, &mods, &err) < 0) {
+		fprintf(stderr, "valet simulate: %s\n", err.msg);
+		goto out;
+	}
+	if (a.groups != NULL && (status = load_groups(engine, a.groups)) != 0)
+		goto out;
+	status = run_plans(engine, &a);
+out:
+	vlt__engine_free(engine);
+	vlt__modules_unload(&mods);
+	vlt__config_free(&cfg);
+	free(a.plans);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "simulate") == 0)
+		return simulate(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("valet %s\n", VLT_VERSION);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return EXIT_BAD_INPUT;
 }
