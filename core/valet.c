@@ -1,7 +1,9 @@
 /*
  * valet - the command-line tool. `valet simulate` answers "where would this
  * go?": it places plan requests on an inventory file, in order, each seeing
- * what the earlier ones hold, with the same modules valetd loads.
+ * what the earlier ones hold, with the same modules valetd loads. It reads
+ * the inventory given and writes nothing: the static source is its only
+ * source and no store is opened, whatever the configuration says of them.
  *
  * Exit status: 0 every plan placed, 1 some plan could not be, 2 bad input
  * or configuration (with a message naming the file and the problem).
@@ -13,10 +15,9 @@
 
 #include <jansson.h>
 
-#include "config.h"
 #include "engine.h"
-#include "loader.h"
 #include "log.h"
+#include "session.h"
 
 #define EXIT_NOT_PLACED 1
 #define EXIT_BAD_INPUT 2
@@ -100,31 +101,6 @@ static json_t *load_json(const char *path)
 	return doc;
 }
 
-/*
- * Simulation reads the inventory file given and writes nothing: the static
- * source is the only source and no store is opened, whatever the
- * configuration says about them.
- */
-static int setup_config(vlt_config_t *cfg, const sim_args_t *a, vlt_err_t *err)
-{
-	int rc = vlt__config_load(cfg, a->config, err);
-
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < cfg->n_sources; i++)
-		free(cfg->sources[i]);
-	free(cfg->sources);
-	cfg->sources = calloc(1, sizeof(*cfg->sources));
-	if (cfg->sources == NULL || (cfg->sources[0] = strdup("static")) == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	cfg->n_sources = 1;
-	free(cfg->store);
-	cfg->store = NULL;
-	if (vlt__config_add_override(cfg, "source.static.inventory", a->inventory) < 0)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	return VLT_OK;
-}
-
 static void print_human(const json_t *res)
 {
 	const json_t *status = json_object_get(res, "status");
@@ -205,9 +181,7 @@ static int load_groups(vlt_engine_t *engine, const char *path)
 static int simulate(int argc, char **argv)
 {
 	sim_args_t a = {0};
-	vlt_config_t cfg = {0};
-	vlt_modules_t mods = {0};
-	vlt_engine_t *engine = NULL;
+	vlt_session_t session = {0};
 	vlt_err_t err = {0};
 	int status = EXIT_BAD_INPUT;
 	const char *extra[1] = {NULL};
@@ -216,24 +190,18 @@ static int simulate(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
-	if (setup_config(&cfg, &a, &err) < 0) {
-		fprintf(stderr, "valet simulate: %s\n", err.msg);
-		goto out;
-	}
 	vlt__log_setup(VLT_LOG_WARNING, false, "valet");
 	extra[0] = a.solver;
-	if (vlt__modules_load(&mods, &cfg, extra, a.solver ? 1 : 0, &err) < 0 ||
-	    vlt__engine_new(&engine, &mods, &err) < 0) {
+	if (vlt__session_open(&session, a.config, a.inventory, extra, a.solver ? 1 : 0, NULL,
+			      &err) < 0) {
 		fprintf(stderr, "valet simulate: %s\n", err.msg);
 		goto out;
 	}
-	if (a.groups != NULL && (status = load_groups(engine, a.groups)) != 0)
+	if (a.groups != NULL && (status = load_groups(session.engine, a.groups)) != 0)
 		goto out;
-	status = run_plans(engine, &a);
+	status = run_plans(session.engine, &a);
 out:
-	vlt__engine_free(engine);
-	vlt__modules_unload(&mods);
-	vlt__config_free(&cfg);
+	vlt__session_close(&session);
 	free(a.plans);
 	return status;
 }
