@@ -1,0 +1,102 @@
+/*
+ * policy_affinity_plugin.c - the "affinity" group type: every member of a
+ * group of level L shares one L-domain (one host, one rack, one cluster).
+ *
+ * The first member of a group may go anywhere; after that, the members
+ * already placed (this cycle's and, for a named group, earlier plans') fix
+ * the L-domain. The core's group_count gives both facts, so the policy keeps
+ * no state of its own. Semantics in docs/policies.md.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <valet/core.h>
+#include <valet/plugin.h>
+#include <valet/policy.h>
+
+#include "policy_common.h"
+
+/*
+ * May a member of group `grp` (level L) go into domain dom of level lvl?
+ * At or below L the answer is exact: the L-domain holding dom must hold the
+ * members. Above L it is exact too: the one L-domain of the group lies
+ * inside a single lvl-domain, the one that already holds members.
+ */
+static bool affinity_allows(const vlt_core_t *c, vlt_cycle_t *cy, const vlt_dc_t *dc,
+			    uint32_t grp, vlt_level_t level, vlt_level_t lvl, uint32_t dom)
+{
+	if (c->group_count(cy, grp, VLT_LEVEL_DC, 0) == 0)
+		return true; /* nobody placed yet: this unit chooses the domain */
+
+	vlt_level_t at = lvl <= level ? level : lvl;
+	uint32_t d;
+	if (!pol_domain_up(dc, lvl, dom, at, &d))
+		return true; /* no domain at that level (a pool outside every rack) */
+	return c->group_count(cy, grp, at, d) > 0;
+}
+
+static int affinity_filter(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_level_t lvl,
+			   uint32_t dom, char *why, size_t why_len)
+{
+	const struct pol_state *st = state;
+	const vlt_core_t *c = st->core;
+	const vlt_stack_t *stack = c->cycle_stack(cy);
+	const vlt_dc_t *dc = c->cycle_dc(cy);
+	const vlt_unit_t *u = pol_filter_args(stack, dc, unit, &lvl, &dom);
+
+	if (u == NULL)
+		return VLT_EINVAL;
+	for (uint32_t i = 0; i < u->n_groups; i++) {
+		const vlt_membership_t *m = &u->groups[i];
+		if (!pol_applies(c->self_id, stack, u, m))
+			continue;
+		const vlt_group_t *g = &stack->groups[m->group];
+		if (!affinity_allows(c, cy, dc, m->group, g->level, lvl, dom)) {
+			pol_why(why, why_len, "affinity(%s) %s", pol_level_name(g->level),
+				pol_group_label(g));
+			return VLT_REJECT;
+		}
+	}
+	return VLT_PASS;
+}
+
+/* Units in no affinity group never need asking: the fast path. */
+static int affinity_prefilter(void *state, vlt_cycle_t *cy, uint32_t unit)
+{
+	const struct pol_state *st = state;
+	const vlt_stack_t *stack = st->core->cycle_stack(cy);
+
+	if (stack == NULL || unit >= stack->n_units)
+		return VLT_EINVAL;
+	if (!pol_unit_concerned(st->core->self_id, stack, &stack->units[unit]))
+		return VLT_SKIP;
+	return VLT_PASS;
+}
+
+/*
+ * Affinity has no nesting rule of its own: it may hold, and sit inside,
+ * groups of any type. Only the level and the tenant are checked.
+ */
+static int affinity_validate(void *state, const vlt_stack_t *stack, uint32_t group,
+			     vlt_err_t *err)
+{
+	const struct pol_state *st = state;
+	const vlt_group_t *g = NULL;
+	int rc = pol_validate_common(st->core->self_id, stack, group, &g, err);
+
+	if (rc < 0)
+		return rc;
+	return pol_validate_tenant(stack, g, err);
+}
+
+static const vlt_policy_ops_t affinity_ops = {
+	.info = VLT_PLUGIN_INFO(VLT_KIND_POLICY, vlt_policy_ops_t, "affinity", "1.0.0",
+				"group members share one host, rack or cluster"),
+	.init = pol_init,
+	.fini = pol_fini,
+	.validate = affinity_validate,
+	.prefilter = affinity_prefilter,
+	.filter = affinity_filter,
+};
+
+VLT_PLUGIN_DEFINE(affinity_ops);

@@ -1,0 +1,62 @@
+/*
+ * fake_cycle.h - a stand-in for the core that the policy tests hand to the
+ * policy modules: a vlt_core_t whose cycle callbacks answer from a small
+ * hand-built data center, a hand-built stack and a list of placed servers.
+ *
+ * Occupancy is derived, not typed in: each placed server has a host and a
+ * set of groups (a bit mask over "fake groups"). Fake groups 0 .. n-1 are
+ * the stack's groups; fake_cycle_add_group() appends groups of other plans
+ * (for policy_residents). Placing a server in a stack group also places it
+ * in that group's ancestors, as the core counts members through children.
+ * Volumes are never placed: group_count, residents and policy_residents
+ * count servers only.
+ */
+#ifndef VALET_TESTS_FAKE_CYCLE_H
+#define VALET_TESTS_FAKE_CYCLE_H
+
+#include <stdint.h>
+
+#include <valet/core.h>
+#include <valet/model.h>
+
+/* The bit of fake group g in a placement mask. */
+#define FG(g) (UINT64_C(1) << (g))
+
+/* At most this many fake groups (stack groups plus other plans'). */
+#define FAKE_MAX_GROUPS 64
+
+/*
+ * The small data center every policy test uses: 2 clusters x 2 racks x 2
+ * hosts. Host h (h0..h7) is in rack h/2 (r0..r3) and cluster h/4 (c0, c1).
+ * Host h7 is preloaded (so r3 and c1 are too). Pools: p0 in r0 (c0), p1
+ * outside every rack and cluster, p2 in r2 (c1). Static storage.
+ */
+const vlt_dc_t *fake_dc(void);
+
+/*
+ * fake_cycle_new - a cycle over stack on fake_dc(), with nothing placed.
+ * Borrows stack for the cycle's life. Aborts the test on allocation failure.
+ * OUT - new, owned by the caller; free with fake_cycle_free
+ */
+vlt_cycle_t *fake_cycle_new(const vlt_stack_t *stack);
+void fake_cycle_free(vlt_cycle_t *cy);
+
+/* Append a group of another plan (policy id, level); returns its fake id. */
+uint32_t fake_cycle_add_group(vlt_cycle_t *cy, uint32_t policy, vlt_level_t level);
+/* Place one server on host, member of the fake groups in mask (0: no group). */
+void fake_cycle_place(vlt_cycle_t *cy, uint32_t host, uint64_t mask);
+/* Remove every placed server. */
+void fake_cycle_clear(vlt_cycle_t *cy);
+/* How many occupancy callbacks (group_count, residents, policy_residents) ran. */
+unsigned fake_cycle_queries(const vlt_cycle_t *cy);
+
+/*
+ * fake_core - the callback table a module with this self_id gets (one
+ * static table per id, ids below 8). Callbacks no policy should need
+ * (check, assign, dc_add_*, ...) are NULL, so a stray call fails loudly.
+ */
+const vlt_core_t *fake_core(uint32_t self_id);
+/* The last line a module logged through its core table ("" if none). */
+const char *fake_core_last_log(void);
+
+#endif /* VALET_TESTS_FAKE_CYCLE_H */
