@@ -62,17 +62,33 @@ typedef struct vlt_config {
 int vlt__config_load(vlt_config_t *cfg, const char *path, vlt_err_t *err);
 void vlt__config_free(vlt_config_t *cfg);
 
-/* Setters for command-line flags; they validate like the file does. */
+/*
+ * Setters for command-line flags, called after vlt__config_load (which
+ * starts from scratch); they validate like the file does. set_listen takes
+ * "IPV4:PORT" or "localhost:PORT", port 0 meaning any free port.
+ * set_str replaces *field with a copy of value (NULL clears it); 0 or VLT_ENOMEM.
+ */
 int vlt__config_set_listen(vlt_config_t *cfg, const char *host_port, vlt_err_t *err);
 int vlt__config_set_str(char **field, const char *value);
-/* Record "<kind>.<name>.<key>" = value for a module's settings. */
+/*
+ * Record "<kind>.<name>.<key>" = value for a module's settings (both
+ * copied). RET 0, VLT_EINVAL when path is not of that shape (kind one of
+ * source, policy, solver, store; name a module name), or VLT_ENOMEM.
+ * The value is converted when the module reads it; a bad one is reported
+ * as "--option PATH=VALUE: ...".
+ */
 int vlt__config_add_override(vlt_config_t *cfg, const char *path, const char *value);
+/* Is name a valid module name: [a-z0-9_]+, at most 48 characters? */
+bool vlt__config_is_module_name(const char *name);
 
 /*
  * Module settings, read through vlt_core_t.cfg_*. `group` is the module's
  * "<kind>.<name>" path; overrides win over the file. Every key read is
  * remembered in *seen so that vlt__config_check_unknown can report keys of
- * the group nobody asked for.
+ * the group nobody asked for. The scope is not locked: modules read their
+ * settings in init, on the main thread. cfg_get_str's *out is a heap copy
+ * (NULL when the key is absent and dflt is NULL); cfg_get_double accepts an
+ * integer too.
  */
 typedef struct vlt_cfg_scope {
 	const vlt_config_t *cfg;
@@ -89,6 +105,13 @@ int vlt__cfg_get_double(vlt_cfg_scope_t *s, const char *key, double dflt, double
 			vlt_err_t *err);
 int vlt__cfg_get_bool(vlt_cfg_scope_t *s, const char *key, bool dflt, bool *out,
 		      vlt_err_t *err);
+/*
+ * vlt__cfg_error - VLT_ECONFIG for a bad value of group.key, naming where
+ * it came from: "FILE:LINE: setting 'policy.diversity.weight': <fmt>", or
+ * "--option PATH=VALUE: <fmt>" for an override.
+ */
+int vlt__cfg_error(const vlt_cfg_scope_t *s, const char *key, vlt_err_t *err,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* VLT_ECONFIG naming the first key of the group that was never read. */
 int vlt__cfg_check_unknown(const vlt_cfg_scope_t *s, vlt_err_t *err);
 void vlt__cfg_scope_free(vlt_cfg_scope_t *s);

@@ -35,6 +35,7 @@ typedef struct vlt_module {
 	vlt_cfg_scope_t cfg;  /* its settings */
 	char prefix[64];      /* "kind/name" for log lines */
 	double weight;        /* policies: score weight (setting "weight", default 1) */
+	char cfg_group[64];   /* "kind.name", the group cfg reads */
 } vlt_module_t;
 
 /* Everything loaded, owned by the registry. */
@@ -52,7 +53,14 @@ typedef struct vlt_modules {
  * vlt__modules_load - open, validate and init every module cfg names, in
  * the order store, sources, policies, solver. On failure everything
  * opened so far is closed and err names the file and the fault.
- * `extra_solvers` (may be NULL) names further solvers to load as well.
+ * `extra_solvers` (may be NULL) names further solvers to load as well
+ * (names already loaded are skipped).
+ * cfg is borrowed and must outlive the modules (their settings read it).
+ * A module <kind>_<name>.so is searched in cfg->module_path, then the build
+ * tree's module folder, then the install prefix's. Codes: VLT_ENOENT (not
+ * found), VLT_EABI (not a valet module, or a descriptor the core cannot
+ * use), VLT_EEXIST (a name listed twice), VLT_ECONFIG (a bad or unknown
+ * setting), or whatever the module's init returned.
  */
 int vlt__modules_load(vlt_modules_t *mods, const vlt_config_t *cfg,
 		      const char *const *extra_solvers, size_t n_extra, vlt_err_t *err);
@@ -63,11 +71,15 @@ vlt_module_t *vlt__modules_find(vlt_modules_t *mods, vlt_kind_t kind, const char
 
 /*
  * Open and validate one module file without calling init (used by
- * --list-plugins and tests). On success *info points into the module,
- * valid until vlt__module_close(handle).
+ * --list-plugins and tests). want_kind 0 and want_name NULL accept any
+ * kind and name. On success *info points into the module, valid until
+ * vlt__module_close(handle). Every check but the duplicate one of
+ * vlt__modules_load, with the same codes and messages.
  */
 int vlt__module_probe(const char *file, vlt_kind_t want_kind, const char *want_name,
 		      void **handle, const vlt_plugin_info_t **info, vlt_err_t *err);
+/* Accepts NULL. With VLT_NO_DLCLOSE set in the environment the module stays
+ * mapped, so that valgrind's leak reports keep its symbols. */
 void vlt__module_close(void *handle);
 
 /* The minimum ops_size for a kind (members mandatory in ABI 1.0). */

@@ -8,7 +8,8 @@
 void vlt__log_setup(int level, bool use_syslog, const char *ident);
 int vlt__log_level(void);
 /* prefix may be NULL (the core itself) or "kind/name". */
-void vlt__logv(const char *prefix, int level, const char *fmt, va_list ap);
+void vlt__logv(const char *prefix, int level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 void vlt__log(const char *prefix, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* "err", "warning", "notice", "info", "debug" -> VLT_LOG_*; -1 if unknown */
