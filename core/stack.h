@@ -6,6 +6,8 @@
 #ifndef VALET_CORE_STACK_H
 #define VALET_CORE_STACK_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include <valet/errors.h>
@@ -37,6 +39,8 @@ int vlt__groups_from_json(vlt_group_registry_t *reg, const json_t *doc, const ch
 void vlt__groups_free(vlt_group_registry_t *reg);
 /* By id or by name; NULL when absent. */
 const vlt_named_group_t *vlt__groups_find(const vlt_group_registry_t *reg, const char *ref);
+/* A valid group name: [A-Za-z0-9-._~]+ (RFC 3986 unreserved characters). */
+bool vlt__group_name_valid(const char *name);
 /* "host" / "rack" / "cluster" -> level; -1 when unknown. */
 int vlt__level_parse(const char *name);
 const char *vlt__level_name(vlt_level_t lvl);
