@@ -1,0 +1,324 @@
+/*
+ * fake_core.c - see fake_core.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <valet/core.h>
+#include <valet/errors.h>
+#include <valet/plugin.h>
+
+#include "dc.h"
+#include "fake_core.h"
+
+#define FAKE_MAX_KEYS 32
+#define FAKE_LOG_LEN 1024
+
+struct fake_setting {
+	char *key;
+	char *value;
+	bool read;
+};
+
+struct fake_log {
+	int level;
+	char *text;
+};
+
+struct fake_core {
+	vlt_core_t api;
+	struct fake_setting settings[FAKE_MAX_KEYS];
+	size_t n_settings;
+	char *data_dir;
+	struct fake_log *logs;
+	size_t n_logs, cap_logs;
+};
+
+static fake_core_t *fake_of(const vlt_core_t *c)
+{
+	return c->priv;
+}
+
+/* ---------------------------------------------------------------- log */
+
+static void fake_log(const vlt_core_t *c, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fake_log(const vlt_core_t *c, int level, const char *fmt, ...)
+{
+	fake_core_t *fc = fake_of(c);
+	char line[FAKE_LOG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (getenv("FAKE_CORE_VERBOSE") != NULL)
+		fprintf(stderr, "fake_core log %d: %s\n", level, line);
+	if (fc->n_logs == fc->cap_logs) {
+		size_t cap = fc->cap_logs == 0 ? 16 : fc->cap_logs * 2;
+		struct fake_log *p = realloc(fc->logs, cap * sizeof(*p));
+
+		if (p == NULL)
+			return;
+		fc->logs = p;
+		fc->cap_logs = cap;
+	}
+	char *text = strdup(line);
+
+	if (text == NULL)
+		return;
+	fc->logs[fc->n_logs].level = level;
+	fc->logs[fc->n_logs].text = text;
+	fc->n_logs++;
+}
+
+size_t fake_core_n_logs(const fake_core_t *fc)
+{
+	return fc->n_logs;
+}
+
+const char *fake_core_log_text(const fake_core_t *fc, size_t i)
+{
+	return i < fc->n_logs ? fc->logs[i].text : NULL;
+}
+
+int fake_core_log_level(const fake_core_t *fc, size_t i)
+{
+	return i < fc->n_logs ? fc->logs[i].level : -1;
+}
+
+bool fake_core_logged(const fake_core_t *fc, int level, const char *needle)
+{
+	for (size_t i = 0; i < fc->n_logs; i++)
+		if ((level < 0 || fc->logs[i].level == level) &&
+		    strstr(fc->logs[i].text, needle) != NULL)
+			return true;
+	return false;
+}
+
+void fake_core_clear_logs(fake_core_t *fc)
+{
+	for (size_t i = 0; i < fc->n_logs; i++)
+		free(fc->logs[i].text);
+	fc->n_logs = 0;
+}
+
+/* ---------------------------------------------------------------- settings */
+
+static struct fake_setting *find_setting(const fake_core_t *fc, const char *key)
+{
+	for (size_t i = 0; i < fc->n_settings; i++)
+		if (strcmp(fc->settings[i].key, key) == 0)
+			return (struct fake_setting *)&fc->settings[i];
+	return NULL;
+}
+
+int fake_core_set(fake_core_t *fc, const char *key, const char *value)
+{
+	struct fake_setting *s = find_setting(fc, key);
+
+	if (value == NULL) {
+		if (s != NULL) {
+			free(s->key);
+			free(s->value);
+			*s = fc->settings[--fc->n_settings];
+		}
+		return 0;
+	}
+	char *v = strdup(value);
+
+	if (v == NULL)
+		return VLT_ENOMEM;
+	if (s != NULL) {
+		free(s->value);
+		s->value = v;
+		return 0;
+	}
+	if (fc->n_settings == FAKE_MAX_KEYS) {
+		free(v);
+		return VLT_E2BIG;
+	}
+	s = &fc->settings[fc->n_settings];
+	s->key = strdup(key);
+	if (s->key == NULL) {
+		free(v);
+		return VLT_ENOMEM;
+	}
+	s->value = v;
+	s->read = false;
+	fc->n_settings++;
+	return 0;
+}
+
+int fake_core_set_data_dir(fake_core_t *fc, const char *dir)
+{
+	char *d = strdup(dir);
+
+	if (d == NULL)
+		return VLT_ENOMEM;
+	free(fc->data_dir);
+	fc->data_dir = d;
+	return 0;
+}
+
+bool fake_core_was_read(const fake_core_t *fc, const char *key)
+{
+	const struct fake_setting *s = find_setting(fc, key);
+
+	return s != NULL && s->read;
+}
+
+/* The setting's text, NULL when absent; marks it read. */
+static const char *lookup(const vlt_core_t *c, const char *key)
+{
+	struct fake_setting *s = find_setting(fake_of(c), key);
+
+	if (s == NULL)
+		return NULL;
+	s->read = true;
+	return s->value;
+}
+
+static int bad_value(vlt_err_t *err, const char *key, const char *what, const char *value)
+{
+	return vlt_err_set(err, VLT_ECONFIG, "setting '%s': expected %s, got '%s'", key, what,
+			   value);
+}
+
+static int fake_cfg_str(const vlt_core_t *c, const char *key, const char *dflt, char **out,
+			vlt_err_t *err)
+{
+	const char *v = lookup(c, key);
+
+	if (v == NULL)
+		v = dflt;
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	*out = strdup(v);
+	return *out == NULL ? vlt_err_set(err, VLT_ENOMEM, "out of memory") : 0;
+}
+
+static int fake_cfg_int(const vlt_core_t *c, const char *key, int64_t dflt, int64_t *out,
+			vlt_err_t *err)
+{
+	const char *v = lookup(c, key);
+	char *end;
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+
+	if (errno != 0 || end == v || *end != '\0')
+		return bad_value(err, key, "an integer", v);
+	*out = n;
+	return 0;
+}
+
+static int fake_cfg_double(const vlt_core_t *c, const char *key, double dflt, double *out,
+			   vlt_err_t *err)
+{
+	const char *v = lookup(c, key);
+	char *end;
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	double d = strtod(v, &end);
+
+	if (errno != 0 || end == v || *end != '\0' || !isfinite(d))
+		return bad_value(err, key, "a number", v);
+	*out = d;
+	return 0;
+}
+
+static int fake_cfg_bool(const vlt_core_t *c, const char *key, bool dflt, bool *out,
+			 vlt_err_t *err)
+{
+	const char *v = lookup(c, key);
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "true") == 0)
+		*out = true;
+	else if (strcmp(v, "false") == 0)
+		*out = false;
+	else
+		return bad_value(err, key, "true or false", v);
+	return 0;
+}
+
+static const char *fake_data_dir(const vlt_core_t *c)
+{
+	return fake_of(c)->data_dir;
+}
+
+/* ---------------------------------------------------------------- life */
+
+fake_core_t *fake_core_new(void)
+{
+	fake_core_t *fc = calloc(1, sizeof(*fc));
+
+	if (fc == NULL)
+		return NULL;
+	fc->data_dir = strdup(".");
+	if (fc->data_dir == NULL) {
+		free(fc);
+		return NULL;
+	}
+	fc->api = (vlt_core_t){
+		.abi_major = VLT_ABI_MAJOR,
+		.abi_minor = VLT_ABI_MINOR,
+		.self_id = 0,
+		.priv = fc,
+		.log = fake_log,
+		.cfg_str = fake_cfg_str,
+		.cfg_int = fake_cfg_int,
+		.cfg_double = fake_cfg_double,
+		.cfg_bool = fake_cfg_bool,
+		.data_dir = fake_data_dir,
+		.dc_set_name = vlt__dc_set_name,
+		.dc_set_defaults = vlt__dc_set_defaults,
+		.dc_add_cluster = vlt__dc_add_cluster,
+		.dc_add_rack = vlt__dc_add_rack,
+		.dc_add_aggregate = vlt__dc_add_aggregate,
+		.dc_add_host = vlt__dc_add_host,
+		.dc_add_pool = vlt__dc_add_pool,
+		.dc_add_flavor = vlt__dc_add_flavor,
+	};
+	return fc;
+}
+
+void fake_core_free(fake_core_t *fc)
+{
+	if (fc == NULL)
+		return;
+	for (size_t i = 0; i < fc->n_settings; i++) {
+		free(fc->settings[i].key);
+		free(fc->settings[i].value);
+	}
+	fake_core_clear_logs(fc);
+	free(fc->logs);
+	free(fc->data_dir);
+	free(fc);
+}
+
+const vlt_core_t *fake_core_api(fake_core_t *fc)
+{
+	return &fc->api;
+}
+
+vlt_core_t *fake_core_table(fake_core_t *fc)
+{
+	return &fc->api;
+}
