@@ -960,7 +960,8 @@ static int add_members(struct parser *p, const struct res *r)
 		if ((rc = resolve_ref(p, json_array_get(list, i), epath, &m)) != 0)
 			return rc;
 		if (m->kind == R_SERVER || m->kind == R_VOLUME) {
-			if (u32vec_add(&p->groups[gi].units, m->idx) != 0)
+			/* duplicates go at freeze time: a linear check here is quadratic */
+			if (u32vec_push(&p->groups[gi].units, m->idx) != 0)
 				return oom(p);
 		} else if (is_assignment(m->kind)) {
 			if ((rc = nest(p, gi, m->idx, epath)) != 0)
@@ -1052,7 +1053,7 @@ static int metadata_groups_of(struct parser *p, const struct res *r)
 		};
 		uint32_t gi;
 		if ((rc = group_named(p, &s, &gi)) == 0 &&
-		    u32vec_add(&p->groups[gi].units, r->idx) != 0)
+		    u32vec_push(&p->groups[gi].units, r->idx) != 0)
 			rc = oom(p);
 	}
 	json_decref(valet);
@@ -1347,15 +1348,38 @@ static int freeze_groups(struct parser *p, vlt_stack_t *s)
 	return 0;
 }
 
+/* A unit named twice in one group (a list, metadata, merged assignments) counts once. */
+static void dedupe_group_units(struct parser *p, uint32_t *stamp)
+{
+	for (uint32_t u = 0; u < p->n_units; u++)
+		stamp[u] = VLT_NONE;
+	for (uint32_t g = 0; g < p->n_groups; g++) {
+		struct u32vec *v = &p->groups[g].units;
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < v->n; i++) {
+			if (stamp[v->v[i]] == g)
+				continue;
+			stamp[v->v[i]] = g;
+			v->v[n++] = v->v[i];
+		}
+		v->n = n;
+	}
+}
+
 static int freeze(struct parser *p, vlt_stack_t *s)
 {
 	struct u32vec *direct = calloc(p->n_units + 1, sizeof(*direct));
 	struct u32vec *ul = calloc(p->n_units + 1, sizeof(*ul));
 	uint32_t *depth = calloc(p->n_groups + 1, sizeof(*depth));
+
+	uint32_t *stamp = calloc(p->n_units + 1, sizeof(*stamp));
 	int rc = 0;
 
-	if (direct == NULL || ul == NULL || depth == NULL)
+	if (direct == NULL || ul == NULL || depth == NULL || stamp == NULL)
 		rc = oom(p);
+	else
+		dedupe_group_units(p, stamp);
+	free(stamp);
 	for (uint32_t g = 0; rc == 0 && g < p->n_groups; g++) {
 		depth[g] = group_depth(p, g);
 		for (uint32_t i = 0; rc == 0 && i < p->groups[g].units.n; i++)

@@ -684,6 +684,68 @@ static void test_metadata_ref_as_written(void **state)
 	json_decref(doc);
 }
 
+/* A unit named twice for one group belongs to it once. */
+static void test_duplicate_members_count_once(void **state)
+{
+	struct fx *f = *state;
+	json_t *doc = jq("{'stack_id': 's', 'resources': {"
+			 "'a': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small',"
+			 "  'metadata': {'valet': {'groups': ['web-aff', 'web-aff']}}}},"
+			 "'b': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
+			 "'g': {'type': 'OS::Valet::GroupAssignment', 'properties': {"
+			 "  'group': 'web-aff', 'resources': ['a', {'get_resource': 'a'}, 'b']}},"
+			 "'h': {'type': 'ATT::Valet::GroupAssignment', 'properties': {"
+			 "  'group_type': 'affinity', 'level': 'host', 'resources': ['b', 'b']}}}}");
+	vlt_stack_t *st = NULL;
+	vlt_err_t err = { 0 };
+
+	if (parse_doc(f, doc, "p.json", &st, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(st->n_groups, 2);
+	assert_int_equal(st->groups[0].n_units, 2);
+	assert_int_equal(st->groups[0].units[0], 0);
+	assert_int_equal(st->groups[0].units[1], 1);
+	assert_int_equal(st->groups[1].n_units, 1);
+	assert_int_equal(st->units[0].n_groups, 1);
+	assert_int_equal(st->units[1].n_groups, 2);
+	vlt__stack_free(st);
+	json_decref(doc);
+}
+
+/* A large request: one group of many servers, also named by metadata. */
+static void test_large_request(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 20000 };
+	json_t *res = json_object(), *list = json_array();
+	char id[32];
+
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "vm%05d", i);
+		json_object_set_new(res, id,
+				    json_pack("{s:s, s:s, s:{s:s, s:{s:{s:[s]}}}}", "name", id,
+					      "type", "OS::Nova::Server", "properties", "flavor",
+					      "m1.small", "metadata", "valet", "groups", "spread"));
+		json_array_append_new(list, json_string(id));
+	}
+	json_object_set_new(res, "grp", json_pack("{s:s, s:{s:s, s:o}}", "type",
+						  "OS::Valet::GroupAssignment", "properties",
+						  "group", "spread", "resources", list));
+	json_t *doc = json_pack("{s:s, s:o}", "stack_id", "big", "resources", res);
+	vlt_stack_t *st = NULL;
+	vlt_err_t err = { 0 };
+
+	assert_non_null(doc);
+	if (vlt__stack_parse(doc, f->dc, &f->reg, policy_lookup, NULL, "big", &st, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(st->n_units, N);
+	assert_int_equal(st->n_groups, 1);
+	assert_int_equal(st->groups[0].n_units, N);
+	assert_int_equal(st->units[N - 1].n_groups, 1);
+	vlt__stack_free(st);
+	json_decref(doc);
+}
+
 static void test_nesting_memberships(void **state)
 {
 	struct fx *f = *state;
@@ -1096,6 +1158,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine_form_groups_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_group_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_ref_as_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_members_count_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_large_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nesting_memberships, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipes_and_attachments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_units_sorted_by_orchestration_id, setup,
