@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -506,6 +507,50 @@ static void test_static_sample_inventory(void **state)
 	vlt__dc_free(dc);
 }
 
+/* A 20,000-host file loads and builds quickly (hash lookups, no quadratic checks). */
+static void test_static_loads_20000_hosts(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/valet-inv-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fd < 0 ? NULL : fdopen(fd, "w");
+	struct timespec t0, t1;
+
+	assert_non_null(fp);
+	fprintf(fp, "{\"datacenter\": \"big\", \"clusters\": [");
+	for (int c = 0; c < 10; c++)
+		fprintf(fp, "%s{\"name\": \"c%d\"}", c ? ", " : "", c);
+	fprintf(fp, "], \"racks\": [");
+	for (int r = 0; r < 500; r++)
+		fprintf(fp, "%s{\"name\": \"r%d\", \"cluster\": \"c%d\"}", r ? ", " : "", r,
+			r % 10);
+	fprintf(fp, "], \"aggregates\": [{\"name\": \"ssd\", \"metadata\": {\"ssd\": \"true\"}}],"
+		    " \"hosts\": [\n");
+	for (int h = 0; h < 20000; h++)
+		fprintf(fp,
+			"%s{\"name\": \"host%05d\", \"rack\": \"r%d\", \"vcpus\": 32, "
+			"\"ram_mb\": 131072, \"disk_gb\": 2000, \"aggregates\": [\"ssd\"], "
+			"\"used\": {\"vcpus\": %d}}\n",
+			h ? ", " : "", h, (h * 7) % 500, h % 3);
+	fprintf(fp, "]}\n");
+	assert_int_equal(fclose(fp), 0);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	vlt_dc_t *dc = load_ok(path);
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unlink(path);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	print_message("20,000-host inventory: load and build %.3f s\n", s);
+	assert_int_equal(dc->n_hosts, 20000);
+	assert_int_equal(dc->n_racks, 500);
+	assert_int_equal(dc->n_clusters, 10);
+	assert_int_equal(vlt__dc_find_host(dc, "host12345") != VLT_NONE, 1);
+	assert_true(s < 10.0); /* generous: sanitizer builds on a shared machine */
+	vlt__dc_free(dc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_static_small_builds_expected_model),
 		cmocka_unit_test(test_static_engine_dc_serves_the_engine_requests),
 		cmocka_unit_test(test_static_sample_inventory),
+		cmocka_unit_test(test_static_loads_20000_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
