@@ -15,6 +15,7 @@
  *      stack's arena, with each unit's memberships and links.
  * Everything the stack points to lives in one arena owned by the stack.
  */
+#include <math.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -279,7 +280,7 @@ static int get_str(struct parser *p, const json_t *obj, const char *key, const c
 }
 
 /* A number, also as Heat may pass it: a string holding one. */
-static bool json_number(const json_t *v, double *out)
+static bool number_of(const json_t *v, double *out)
 {
 	if (json_is_number(v)) {
 		*out = json_number_value(v);
@@ -650,7 +651,8 @@ static int parse_volume(struct parser *p, const struct res *r, vlt_unit_t *u)
 	json_t *v = json_object_get(r->props, "size");
 	if (v == NULL)
 		return perr(p, VLT_EINVAL, "%s.size: missing (expected a size in GB)", path);
-	if (!json_number(v, &size) || size != (double)(int64_t)size || size < 1 || size > 1e15)
+	if (!number_of(v, &size) || !(size >= 1 && size <= 1e15) ||
+	    size != (double)(int64_t)size)
 		return perr(p, VLT_EINVAL, "%s.size: expected a whole number of GB, at least 1",
 			    path);
 	u->demand[VLT_RES_DISK_GB] = (int64_t)size;
@@ -886,7 +888,6 @@ static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 
 static int make_assignment_group(struct parser *p, struct res *r)
 {
-	char key[1024];
 	struct gspec s = {
 		.disp = r->name != NULL ? r->name : r->id,
 		.ref = r->id,
@@ -901,7 +902,11 @@ static int make_assignment_group(struct parser *p, struct res *r)
 		return group_named(p, &s, &r->idx);
 	}
 	/* Anonymous: lives in this plan only, keyed by where it is defined. */
-	snprintf(key, sizeof(key), "%s/%s", p->stack_id, r->id);
+	size_t len = strlen(p->stack_id) + 1 + strlen(r->id) + 1;
+	char *key = arena_alloc(p->arena, len);
+	if (key == NULL)
+		return oom(p);
+	snprintf(key, len, "%s/%s", p->stack_id, r->id);
 	s.key = key;
 	return group_new(p, &s, &r->idx);
 }
@@ -1140,7 +1145,7 @@ static int pipe_bandwidth(struct parser *p, const struct res *r, double *mbps)
 	json_t *v = json_object_get(bw, "min");
 	if (v == NULL)
 		return perr(p, VLT_EINVAL, "%s.min: missing (expected a number)", path);
-	if (!json_number(v, &min) || !(min >= 0))
+	if (!number_of(v, &min) || !(min >= 0 && isfinite(min)))
 		return perr(p, VLT_EINVAL, "%s.min: expected a number, at least 0", path);
 	if ((rc = get_str(p, bw, "units", path, false, &units)) != 0)
 		return rc;

@@ -64,6 +64,9 @@ typedef uint32_t (*vlt_policy_lookup_fn)(void *arg, const char *type);
  *     resource, which field, and why.
  * Checks here are the ones every group type shares (structure, references,
  * levels of nested groups); type-specific rules are the policies' validate.
+ * Units, assignment groups and links follow the resources' orchestration
+ * ids in byte order, so one request always gives the same indices
+ * (docs/plan-request.md).
  */
 int vlt__stack_parse(const json_t *req, const vlt_dc_t *dc, const vlt_group_registry_t *reg,
 		     vlt_policy_lookup_fn policy, void *policy_arg, const char *where,

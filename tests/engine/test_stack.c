@@ -929,6 +929,10 @@ static const struct err_case {
 	  "plan.json: $.resources.v.properties.size: expected a whole number of GB, at least 1" },
 	{ PLAN("'v': {'type': 'OS::Cinder::Volume', 'properties': {'size': 0}}"), VLT_EINVAL,
 	  "plan.json: $.resources.v.properties.size: expected a whole number of GB, at least 1" },
+	{ PLAN("'v': {'type': 'OS::Cinder::Volume', 'properties': {'size': '1e300'}}"), VLT_EINVAL,
+	  "plan.json: $.resources.v.properties.size: expected a whole number of GB, at least 1" },
+	{ PLAN("'v': {'type': 'OS::Cinder::Volume', 'properties': {'size': 'nan'}}"), VLT_EINVAL,
+	  "plan.json: $.resources.v.properties.size: expected a whole number of GB, at least 1" },
 	{ PLAN("'v': {'type': 'OS::Cinder::Volume', 'properties': {'size': 'big'}}"), VLT_EINVAL,
 	  "plan.json: $.resources.v.properties.size: expected a whole number of GB, at least 1" },
 	{ PLAN("'v': {'type': 'OS::Cinder::Volume', 'properties': {'size': 1, "
@@ -1087,6 +1091,11 @@ static const struct err_case {
 	{ PLAN(SRV("vm1", "a") "," SRV("vm2", "b") ",'p': {'type': 'ATT::Valet::Pipe', "
 						   "'properties': {'resources': ['a', 'b'], "
 						   "'bandwidth': {'min': -1}}}"),
+	  VLT_EINVAL, "plan.json: $.resources.p.properties.bandwidth.min: expected a number, at "
+		      "least 0" },
+	{ PLAN(SRV("vm1", "a") "," SRV("vm2", "b") ",'p': {'type': 'ATT::Valet::Pipe', "
+						   "'properties': {'resources': ['a', 'b'], "
+						   "'bandwidth': {'min': 'inf'}}}"),
 	  VLT_EINVAL, "plan.json: $.resources.p.properties.bandwidth.min: expected a number, at "
 		      "least 0" },
 	{ PLAN(SRV("vm1", "a") ",'p': {'name': 'solo', 'type': 'ATT::Valet::Pipe', "
