@@ -394,11 +394,9 @@ static int resolve_ref(struct parser *p, const json_t *v, const char *path, stru
 static int check_action(struct parser *p, const json_t *obj, bool required)
 {
 	const char *action;
-	char path[16];
 	int rc;
 
-	snprintf(path, sizeof(path), "%s", p->root);
-	if ((rc = get_str(p, obj, "action", path, required, &action)) != 0)
+	if ((rc = get_str(p, obj, "action", p->root, required, &action)) != 0)
 		return rc;
 	if (action != NULL && strcmp(action, "create") != 0)
 		return perr(p, VLT_EINVAL,
@@ -864,6 +862,10 @@ static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 			    "%s: expected a group name or id, or {\"get_resource\": name}", path);
 	/* get_resource of an OS::Valet::Group in the stack: the group it names. */
 	if (json_is_object(v) && (target = lookup_res(p, text, &dup)) != NULL) {
+		if (dup != NULL)
+			return perr(p, VLT_EINVAL,
+				    "%s: reference '%s' is ambiguous: it names both %s and %s",
+				    path, text, target->path, dup->path);
 		if (target->kind != R_VALET_GROUP)
 			return perr(p, VLT_EINVAL, "%s: '%s' is a %s, not an OS::Valet::Group",
 				    path, text, target->type);
