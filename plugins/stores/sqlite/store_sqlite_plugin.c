@@ -568,15 +568,18 @@ static int exec(struct sq_store *s, const char *sql, const char *op, vlt_err_t *
 	return 0;
 }
 
-/* WAL: readers never wait for the writer, and a commit is one append. */
-static int set_wal(struct sq_store *s, vlt_err_t *err)
+/* RET 0 once in WAL mode, 1 while another connection is in the way (err
+ * untouched), or a negative error. */
+static int try_wal(struct sq_store *s, vlt_err_t *err)
 {
 	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
-		return sq_fail(s, "setting WAL journal mode", NULL, NULL, err);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if ((rc & 0xff) == SQLITE_BUSY) {
+		rc = 1;
+	} else if (rc != SQLITE_ROW) {
 		rc = sq_fail(s, "setting WAL journal mode", NULL, NULL, err);
 	} else {
 		const char *mode = (const char *)sqlite3_column_text(st, 0);
@@ -588,6 +591,29 @@ static int set_wal(struct sq_store *s, vlt_err_t *err)
 					   s->path, mode ? mode : "an unknown");
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * WAL: readers never wait for the writer, and a commit is one append.
+ * Switching a new file to WAL takes an exclusive lock for which SQLite
+ * does not call the busy handler, so when several processes open a new
+ * file at once the losers wait here, within the same busy timeout.
+ */
+static int set_wal(struct sq_store *s, int busy_ms, vlt_err_t *err)
+{
+	const int step_ms = 5;
+	int rc, waited = 0;
+
+	while ((rc = try_wal(s, err)) == 1 && waited < busy_ms) {
+		sqlite3_sleep(step_ms);
+		waited += step_ms;
+	}
+	if (rc == 1)
+		return vlt_err_set(err, VLT_EBACKEND,
+				   "sqlite store %s: setting WAL journal mode: the file stayed "
+				   "locked for %d ms",
+				   s->path, waited);
 	return rc;
 }
 
@@ -603,7 +629,7 @@ static int open_db(struct sq_store *s, const struct sq_settings *set, vlt_err_t 
 		return sq_fail(s, "open", NULL, NULL, err);
 	}
 	sqlite3_busy_timeout(s->db, set->busy_ms);
-	int rc = set_wal(s, err);
+	int rc = set_wal(s, set->busy_ms, err);
 	if (rc == 0)
 		rc = exec(s, set->sync_full ? "PRAGMA synchronous = FULL" :
 					      "PRAGMA synchronous = NORMAL",
