@@ -148,18 +148,28 @@ static bool is_plain_key(const char *key)
 	return true;
 }
 
+/* A path too long for its buffer ends in "..." rather than being cut silently. */
+static void mark_truncated(char *buf, size_t n, int written)
+{
+	if (written >= 0 && (size_t)written >= n && n > 4)
+		memcpy(buf + n - 4, "...", 4);
+}
+
 /* buf = parent.key, or parent["key"] when key is not a plain identifier. */
 static void path_key(char *buf, size_t n, const char *parent, const char *key)
 {
+	int w;
+
 	if (is_plain_key(key))
-		snprintf(buf, n, "%s.%s", parent, key);
+		w = snprintf(buf, n, "%s.%s", parent, key);
 	else
-		snprintf(buf, n, "%s[\"%s\"]", parent, key);
+		w = snprintf(buf, n, "%s[\"%s\"]", parent, key);
+	mark_truncated(buf, n, w);
 }
 
 static void path_index(char *buf, size_t n, const char *parent, size_t i)
 {
-	snprintf(buf, n, "%s[%zu]", parent, i);
+	mark_truncated(buf, n, snprintf(buf, n, "%s[%zu]", parent, i));
 }
 
 /* ---------------------------------------------------------------- shapes */
