@@ -1,0 +1,30 @@
+/*
+ * api.h - the REST API valetd serves, as a route table for http.h.
+ *
+ * Every path of the API is one row of the table in api.c: methods,
+ * pattern, handler. A new resource adds its rows there and its handlers
+ * (in api.c or a file of its own, declared here); the HTTP layer does the
+ * rest (OPTIONS, 405 with Allow, 404, body limits, error bodies).
+ */
+#ifndef VALET_CORE_API_H
+#define VALET_CORE_API_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "http.h"
+#include "loader.h"
+
+/* What handlers reach through req->app; all borrowed for the server's life. */
+typedef struct vlt_api {
+	const vlt_config_t *cfg;
+	vlt_modules_t *mods; /* may be NULL */
+} vlt_api_t;
+
+/* The API's routes (static storage); *n receives their count. */
+const vlt_http_route_t *vlt__api_routes(size_t *n);
+
+/* The endpoints GET /v1 lists, in its order; NULL-terminated. */
+extern const char *const vlt__api_v1_endpoints[];
+
+#endif /* VALET_CORE_API_H */
