@@ -59,7 +59,7 @@ static char *write_inventory(unsigned clusters, unsigned racks, unsigned hosts)
 				"name", "xlarge", "vcpus", 16, "ram_mb", 32768, "disk_gb", 320);
 	json_t *cl = json_object_get(inv, "clusters"), *rk = json_object_get(inv, "racks");
 	json_t *hs = json_object_get(inv, "hosts"), *st = json_object_get(inv, "storage");
-	char name[64], rname[64], cname[32];
+	char name[96], rname[48], cname[16];
 
 	for (unsigned c = 0; c < clusters; c++) {
 		snprintf(cname, sizeof(cname), "c%02u", c);

@@ -714,7 +714,8 @@ static vlt_plan_hold_t *plan_hold_from(const vlt_cycle_t *cy, const char *plan_i
 		for (uint32_t i = 0; i < st->units[u].n_groups; i++)
 			if (!cy->group_owned[st->units[u].groups[i].group])
 				dst->occs[dst->n_occs++] = src->occs[i];
-		memcpy(dst->policy_levels, src->policy_levels, 2 * src->n_policy_levels);
+		if (src->n_policy_levels > 0)
+			memcpy(dst->policy_levels, src->policy_levels, 2 * src->n_policy_levels);
 		dst->n_policy_levels = src->n_policy_levels;
 	}
 	for (uint32_t i = 0; i < st->n_links; i++)

@@ -1129,7 +1129,7 @@ static int pipe_bandwidth(struct parser *p, const struct res *r, double *mbps)
 {
 	static const struct {
 		const char *units;
-		double mbps;
+		double mbps = 0;
 	} scale[] = { { "kbps", 1e-3 }, { "Mbps", 1 }, { "Gbps", 1e3 }, { "Tbps", 1e6 } };
 	char path[600];
 	const char *units;
@@ -1167,7 +1167,7 @@ static int parse_pipe(struct parser *p, const struct res *r)
 {
 	struct u32vec ends = { 0 };
 	char path[600], epath[640];
-	double mbps;
+	double mbps = 0;
 	struct res *m;
 	int rc = 0;
 
