@@ -273,8 +273,9 @@ static void lp_row_end(struct lp *lp, double lo, double hi)
 	}
 	lp->n_nz = first + w;
 	int c1 = lp->cap_rows, c2 = lp->cap_rows;
-	if (!lp_grow((void **)&lp->rlo, &c1, lp->n_rows + 1, sizeof(double)) ||
-	    !lp_grow((void **)&lp->rhi, &c2, lp->n_rows + 1, sizeof(double)) ||
+	/* one capacity for the three arrays: each grows to the same need */
+	if (!lp_grow((void **)&lp->rlo, &c1, lp->n_rows + 2, sizeof(double)) ||
+	    !lp_grow((void **)&lp->rhi, &c2, lp->n_rows + 2, sizeof(double)) ||
 	    !lp_grow((void **)&lp->rstart, &lp->cap_rows, lp->n_rows + 2, sizeof(int))) {
 		lp->oom = true;
 		return;
