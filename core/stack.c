@@ -1129,7 +1129,7 @@ static int pipe_bandwidth(struct parser *p, const struct res *r, double *mbps)
 {
 	static const struct {
 		const char *units;
-		double mbps = 0;
+		double mbps;
 	} scale[] = { { "kbps", 1e-3 }, { "Mbps", 1 }, { "Gbps", 1e3 }, { "Tbps", 1e6 } };
 	char path[600];
 	const char *units;
