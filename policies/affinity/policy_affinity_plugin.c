@@ -19,20 +19,25 @@
 /*
  * May a member of group `grp` (level L) go into domain dom of level lvl?
  * At or below L the answer is exact: the L-domain holding dom must hold the
- * members. Above L it is exact too: the one L-domain of the group lies
- * inside a single lvl-domain, the one that already holds members.
+ * members. Above L the lvl-domain must hold members (exact for servers; a
+ * member volume there lets it pass optimistically). Members with no
+ * L-domain (volumes, for a host-level group) fix nothing.
  */
 static bool affinity_allows(const vlt_core_t *c, vlt_cycle_t *cy, const vlt_dc_t *dc,
-			    uint32_t grp, vlt_level_t level, vlt_level_t lvl, uint32_t dom)
+			    const vlt_stack_t *stack, uint32_t grp, vlt_level_t level,
+			    vlt_level_t lvl, uint32_t dom)
 {
-	if (c->group_count(cy, grp, VLT_LEVEL_DC, 0) == 0)
+	uint32_t total = c->group_count(cy, grp, VLT_LEVEL_DC, 0);
+	if (total == 0)
 		return true; /* nobody placed yet: this unit chooses the domain */
 
 	vlt_level_t at = lvl <= level ? level : lvl;
 	uint32_t d;
 	if (!pol_domain_up(dc, lvl, dom, at, &d))
 		return true; /* no domain at that level (a pool outside every rack) */
-	return c->group_count(cy, grp, at, d) > 0;
+	if (c->group_count(cy, grp, at, d) > 0)
+		return true;
+	return total == pol_cycle_volumes(c, cy, stack, dc, grp, level, VLT_NONE);
 }
 
 static int affinity_filter(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_level_t lvl,
@@ -51,7 +56,7 @@ static int affinity_filter(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_leve
 		if (!pol_applies(c->self_id, stack, u, m))
 			continue;
 		const vlt_group_t *g = &stack->groups[m->group];
-		if (!affinity_allows(c, cy, dc, m->group, g->level, lvl, dom)) {
+		if (!affinity_allows(c, cy, dc, stack, m->group, g->level, lvl, dom)) {
 			pol_why(why, why_len, "affinity(%s) %s", pol_level_name(g->level),
 				pol_group_label(g));
 			return VLT_REJECT;

@@ -191,6 +191,68 @@ static inline bool pol_unit_concerned(uint32_t self, const vlt_stack_t *stack,
 	return false;
 }
 
+/* The L-domain of storage pool p: VLT_NONE at host level or outside every rack/cluster. */
+static inline uint32_t pol_pool_domain(const vlt_dc_t *dc, uint32_t p, vlt_level_t level)
+{
+	if (p >= dc->n_pools)
+		return VLT_NONE;
+	switch (level) {
+	case VLT_LEVEL_RACK:
+		return dc->pools[p].rack;
+	case VLT_LEVEL_CLUSTER:
+		return dc->pools[p].cluster;
+	case VLT_LEVEL_DC:
+		return 0;
+	default:
+		return VLT_NONE;
+	}
+}
+
+static inline uint32_t pol_volumes_walk(const vlt_stack_t *stack, const uint32_t *placement,
+					const vlt_dc_t *dc, uint32_t grp, vlt_level_t level,
+					uint32_t d, uint32_t depth)
+{
+	if (grp >= stack->n_groups || depth > stack->n_groups)
+		return 0;
+	const vlt_group_t *g = &stack->groups[grp];
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < g->n_units; i++) {
+		uint32_t u = g->units[i];
+		if (u >= stack->n_units || stack->units[u].kind != VLT_UNIT_VOLUME ||
+		    placement[u] == VLT_NONE)
+			continue;
+		if (pol_pool_domain(dc, placement[u], level) == d)
+			n++;
+	}
+	for (uint32_t i = 0; i < g->n_children; i++)
+		n += pol_volumes_walk(stack, placement, dc, g->children[i], level, d, depth + 1);
+	return n;
+}
+
+/*
+ * pol_cycle_volumes - the volume members of stack group grp (direct or
+ * through child groups) that this cycle has placed in L-domain d of level
+ * `level`; d == VLT_NONE counts those placed where there is no L-domain
+ * (every volume at host level; a pool outside every rack at rack level).
+ *
+ * Why: the core's group_count counts a member volume at rack and cluster
+ * level and in the data-center total, while residents count servers only.
+ * Policies that compare the two, or read the total as "a member fixed the
+ * domain", take this cycle's volumes back out. Volumes of earlier plans
+ * cannot be seen here (docs/policies.md, "Volumes").
+ */
+static inline uint32_t pol_cycle_volumes(const vlt_core_t *c, vlt_cycle_t *cy,
+					 const vlt_stack_t *stack, const vlt_dc_t *dc, uint32_t grp,
+					 vlt_level_t level, uint32_t d)
+{
+	const vlt_view_t *view = c->cycle_view(cy);
+
+	if (view == NULL || view->placement == NULL)
+		return 0;
+	return pol_volumes_walk(stack, view->placement, dc, grp, level, d, 0);
+}
+
 /*
  * pol_filter_args - the checks every filter starts with: a unit of the
  * stack, and the question moved to where the unit really is (pol_where).

@@ -81,9 +81,11 @@ struct fake_group {
 	vlt_level_t level;
 };
 
+/* A placed unit: a server on a host, or a volume on a pool. */
 struct fake_server {
-	uint32_t host;
+	uint32_t host; /* or pool */
 	uint64_t mask;
+	bool volume;
 };
 
 struct vlt_cycle {
@@ -93,6 +95,7 @@ struct vlt_cycle {
 	uint32_t n_groups;
 	struct fake_server *servers;
 	size_t n_servers, cap_servers;
+	uint32_t *placement; /* per stack unit: pool of a placed volume, else VLT_NONE */
 	vlt_view_t view;
 	unsigned queries;
 };
@@ -122,6 +125,10 @@ vlt_cycle_t *fake_cycle_new(const vlt_stack_t *stack)
 		cy->groups[g] = (struct fake_group){ stack->groups[g].policy,
 						     stack->groups[g].level };
 	cy->n_groups = stack->n_groups;
+	cy->placement = xcalloc(stack->n_units ? stack->n_units : 1, sizeof(*cy->placement));
+	for (uint32_t u = 0; u < stack->n_units; u++)
+		cy->placement[u] = VLT_NONE;
+	cy->view.placement = cy->placement;
 	return cy;
 }
 
@@ -130,6 +137,7 @@ void fake_cycle_free(vlt_cycle_t *cy)
 	if (cy == NULL)
 		return;
 	free(cy->servers);
+	free(cy->placement);
 	free(cy);
 }
 
@@ -162,12 +170,8 @@ static uint64_t with_ancestors(const vlt_cycle_t *cy, uint64_t mask)
 	return out;
 }
 
-void fake_cycle_place(vlt_cycle_t *cy, uint32_t host, uint64_t mask)
+static void add_placed(vlt_cycle_t *cy, struct fake_server placed)
 {
-	if (host >= cy->dc->n_hosts) {
-		fprintf(stderr, "fake_cycle: no host %u\n", (unsigned)host);
-		abort();
-	}
 	if (cy->n_servers == cy->cap_servers) {
 		size_t cap = cy->cap_servers ? 2 * cy->cap_servers : 8;
 		struct fake_server *s = realloc(cy->servers, cap * sizeof(*s));
@@ -178,11 +182,35 @@ void fake_cycle_place(vlt_cycle_t *cy, uint32_t host, uint64_t mask)
 		cy->servers = s;
 		cy->cap_servers = cap;
 	}
-	cy->servers[cy->n_servers++] = (struct fake_server){ host, with_ancestors(cy, mask) };
+	placed.mask = with_ancestors(cy, placed.mask);
+	cy->servers[cy->n_servers++] = placed;
+}
+
+void fake_cycle_place(vlt_cycle_t *cy, uint32_t host, uint64_t mask)
+{
+	if (host >= cy->dc->n_hosts) {
+		fprintf(stderr, "fake_cycle: no host %u\n", (unsigned)host);
+		abort();
+	}
+	add_placed(cy, (struct fake_server){ .host = host, .mask = mask });
+}
+
+void fake_cycle_place_volume(vlt_cycle_t *cy, uint32_t unit, uint32_t pool, uint64_t mask)
+{
+	if (pool >= cy->dc->n_pools || (unit != VLT_NONE && unit >= cy->stack->n_units)) {
+		fprintf(stderr, "fake_cycle: no pool %u or unit %u\n", (unsigned)pool,
+			(unsigned)unit);
+		abort();
+	}
+	if (unit != VLT_NONE)
+		cy->placement[unit] = pool;
+	add_placed(cy, (struct fake_server){ .host = pool, .mask = mask, .volume = true });
 }
 
 void fake_cycle_clear(vlt_cycle_t *cy)
 {
+	for (uint32_t u = 0; u < cy->stack->n_units; u++)
+		cy->placement[u] = VLT_NONE;
 	cy->n_servers = 0;
 	cy->queries = 0;
 }
@@ -273,11 +301,34 @@ static const vlt_view_t *fake_cycle_view(vlt_cycle_t *cy)
 	return &cy->view;
 }
 
-/* Is server s inside domain dom of level lvl? */
+/*
+ * Is placed unit s inside domain dom of level lvl? A volume is where its
+ * pool is: in its rack and cluster (when it has them) and the data
+ * center, on no host; as the core counts group members.
+ */
+static bool placed_in(const vlt_cycle_t *cy, const struct fake_server *s, vlt_level_t lvl,
+		      uint32_t dom)
+{
+	if (!s->volume)
+		return vlt_host_domain(cy->dc, s->host, lvl) == dom;
+	const vlt_pool_t *p = &cy->dc->pools[s->host];
+	switch (lvl) {
+	case VLT_LEVEL_HOST:
+		return false;
+	case VLT_LEVEL_RACK:
+		return p->rack != VLT_NONE && p->rack == dom;
+	case VLT_LEVEL_CLUSTER:
+		return p->cluster != VLT_NONE && p->cluster == dom;
+	default:
+		return true;
+	}
+}
+
+/* Servers only: residents and policy residents are servers. */
 static bool server_in(const vlt_cycle_t *cy, const struct fake_server *s, vlt_level_t lvl,
 		      uint32_t dom)
 {
-	return vlt_host_domain(cy->dc, s->host, lvl) == dom;
+	return !s->volume && placed_in(cy, s, lvl, dom);
 }
 
 static uint32_t fake_group_count(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom)
@@ -288,7 +339,7 @@ static uint32_t fake_group_count(vlt_cycle_t *cy, uint32_t group, vlt_level_t lv
 	if (group >= cy->n_groups)
 		return 0;
 	for (size_t i = 0; i < cy->n_servers; i++)
-		if ((cy->servers[i].mask & FG(group)) && server_in(cy, &cy->servers[i], lvl, dom))
+		if ((cy->servers[i].mask & FG(group)) && placed_in(cy, &cy->servers[i], lvl, dom))
 			n++;
 	return n;
 }

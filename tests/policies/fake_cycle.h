@@ -8,8 +8,11 @@
  * the stack's groups; fake_cycle_add_group() appends groups of other plans
  * (for policy_residents). Placing a server in a stack group also places it
  * in that group's ancestors, as the core counts members through children.
- * Volumes are never placed: group_count, residents and policy_residents
- * count servers only.
+ * Volumes count as the core counts them: a member volume in group_count at
+ * rack and cluster level (where its pool has a rack or cluster) and in the
+ * data-center total, never at host level; residents and policy_residents
+ * count servers only. A volume of the stack also shows in the view's
+ * placement array.
  */
 #ifndef VALET_TESTS_FAKE_CYCLE_H
 #define VALET_TESTS_FAKE_CYCLE_H
@@ -45,7 +48,13 @@ void fake_cycle_free(vlt_cycle_t *cy);
 uint32_t fake_cycle_add_group(vlt_cycle_t *cy, uint32_t policy, vlt_level_t level);
 /* Place one server on host, member of the fake groups in mask (0: no group). */
 void fake_cycle_place(vlt_cycle_t *cy, uint32_t host, uint64_t mask);
-/* Remove every placed server. */
+/*
+ * Place a volume on pool, member of the fake groups in mask. unit is the
+ * stack's volume (its placement is recorded in the view), or VLT_NONE for a
+ * volume of an earlier plan.
+ */
+void fake_cycle_place_volume(vlt_cycle_t *cy, uint32_t unit, uint32_t pool, uint64_t mask);
+/* Remove every placed server and volume. */
 void fake_cycle_clear(vlt_cycle_t *cy);
 /* How many occupancy callbacks (group_count, residents, policy_residents) ran. */
 unsigned fake_cycle_queries(const vlt_cycle_t *cy);

@@ -45,8 +45,13 @@ static void run_filter_case(const vlt_policy_ops_t *ops, void *state, const vlt_
 	vlt_cycle_t *cy = fake_cycle_new(stack);
 	char why[128] = UNTOUCHED;
 
-	for (uint32_t i = 0; i < c->n_placed; i++)
-		fake_cycle_place(cy, c->placed[i].host, c->placed[i].mask);
+	for (uint32_t i = 0; i < c->n_placed; i++) {
+		const struct placed *p = &c->placed[i];
+		if (p->volume)
+			fake_cycle_place_volume(cy, p->unit, p->host, p->mask);
+		else
+			fake_cycle_place(cy, p->host, p->mask);
+	}
 
 	int got = ops->filter(state, cy, c->unit, c->lvl, c->dom, why, sizeof(why));
 	if (got != c->want)

@@ -7,6 +7,7 @@
 #ifndef VALET_TESTS_POLICY_CASES_H
 #define VALET_TESTS_POLICY_CASES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,11 +17,19 @@
 
 #define CASES_MAX_PLACED 8
 
-/* One server already placed: host and fake-group mask (FG(g) | ...). */
+/*
+ * One unit already placed: a server on host with fake-group mask
+ * (FG(g) | ...), written SRV(host, mask); or a volume, written VOL().
+ */
 struct placed {
-	uint32_t host;
+	uint32_t host; /* a volume's pool */
 	uint64_t mask;
+	bool volume;
+	uint32_t unit; /* a volume's unit in the stack, VLT_NONE: an earlier plan's */
 };
+
+#define SRV(host, mask) { (host), (mask), false, VLT_NONE }
+#define VOL(pool, mask, unit) { (pool), (mask), true, (unit) }
 
 struct filter_case {
 	const char *name;

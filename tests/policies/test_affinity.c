@@ -100,38 +100,38 @@ static const struct filter_case host_cases[] = {
 	{ "first member: any rack", 0, {{0}}, U_WEB1, R, 1, PASS, NULL },
 	{ "first member: any cluster", 0, {{0}}, U_WEB1, C, 1, PASS, NULL },
 	{ "first member: preloaded host is fine", 0, {{0}}, U_WEB1, H, 7, PASS, NULL },
-	{ "the member's host", 1, {{2, FG(G_WEB)}}, U_WEB1, H, 2, PASS, NULL },
-	{ "another host", 1, {{2, FG(G_WEB)}}, U_WEB1, H, 3, REJECT, "affinity(host) web-aff" },
-	{ "same rack, other host", 1, {{2, FG(G_WEB)}}, U_WEB1, H, 3, REJECT, NULL },
-	{ "rack holding the member", 1, {{2, FG(G_WEB)}}, U_WEB1, R, 1, PASS, NULL },
-	{ "rack without it", 1, {{2, FG(G_WEB)}}, U_WEB1, R, 0, REJECT,
+	{ "the member's host", 1, {SRV(2, FG(G_WEB))}, U_WEB1, H, 2, PASS, NULL },
+	{ "another host", 1, {SRV(2, FG(G_WEB))}, U_WEB1, H, 3, REJECT, "affinity(host) web-aff" },
+	{ "same rack, other host", 1, {SRV(2, FG(G_WEB))}, U_WEB1, H, 3, REJECT, NULL },
+	{ "rack holding the member", 1, {SRV(2, FG(G_WEB))}, U_WEB1, R, 1, PASS, NULL },
+	{ "rack without it", 1, {SRV(2, FG(G_WEB))}, U_WEB1, R, 0, REJECT,
 	  "affinity(host) web-aff" },
-	{ "cluster holding it", 1, {{2, FG(G_WEB)}}, U_WEB1, C, 0, PASS, NULL },
-	{ "cluster without it", 1, {{2, FG(G_WEB)}}, U_WEB1, C, 1, REJECT, NULL },
-	{ "datacenter", 1, {{2, FG(G_WEB)}}, U_WEB1, D, 0, PASS, NULL },
-	{ "others' servers do not count", 2, {{2, 0}, {3, FG(G_DIV)}}, U_WEB1, H, 5, PASS, NULL },
-	{ "members of another group do not count", 1, {{2, FG(G_APP)}}, U_WEB1, H, 5, PASS,
+	{ "cluster holding it", 1, {SRV(2, FG(G_WEB))}, U_WEB1, C, 0, PASS, NULL },
+	{ "cluster without it", 1, {SRV(2, FG(G_WEB))}, U_WEB1, C, 1, REJECT, NULL },
+	{ "datacenter", 1, {SRV(2, FG(G_WEB))}, U_WEB1, D, 0, PASS, NULL },
+	{ "others' servers do not count", 2, {SRV(2, 0), SRV(3, FG(G_DIV))}, U_WEB1, H, 5, PASS, NULL },
+	{ "members of another group do not count", 1, {SRV(2, FG(G_APP))}, U_WEB1, H, 5, PASS,
 	  NULL },
-	{ "several members on one host", 2, {{4, FG(G_WEB)}, {4, FG(G_WEB)}}, U_WEB2, H, 4,
+	{ "several members on one host", 2, {SRV(4, FG(G_WEB)), SRV(4, FG(G_WEB))}, U_WEB2, H, 4,
 	  PASS, NULL },
 };
 
 /* A named group's members of earlier plans count like this cycle's. */
 static const struct filter_case named_cases[] = {
-	{ "earlier plan's host", 1, {{5, FG(G_WEB)}}, U_WEB1, H, 5, PASS, NULL },
-	{ "not beside it", 1, {{5, FG(G_WEB)}}, U_WEB2, H, 4, REJECT, "affinity(host) web-aff" },
-	{ "not in another rack", 1, {{5, FG(G_WEB)}}, U_WEB2, R, 0, REJECT, NULL },
+	{ "earlier plan's host", 1, {SRV(5, FG(G_WEB))}, U_WEB1, H, 5, PASS, NULL },
+	{ "not beside it", 1, {SRV(5, FG(G_WEB))}, U_WEB2, H, 4, REJECT, "affinity(host) web-aff" },
+	{ "not in another rack", 1, {SRV(5, FG(G_WEB))}, U_WEB2, R, 0, REJECT, NULL },
 };
 
 static const struct filter_case rack_cases[] = {
-	{ "same rack, other host", 1, {{1, FG(G_APP)}}, U_APP1, H, 0, PASS, NULL },
-	{ "same host", 1, {{1, FG(G_APP)}}, U_APP1, H, 1, PASS, NULL },
-	{ "host in another rack", 1, {{1, FG(G_APP)}}, U_APP1, H, 2, REJECT,
+	{ "same rack, other host", 1, {SRV(1, FG(G_APP))}, U_APP1, H, 0, PASS, NULL },
+	{ "same host", 1, {SRV(1, FG(G_APP))}, U_APP1, H, 1, PASS, NULL },
+	{ "host in another rack", 1, {SRV(1, FG(G_APP))}, U_APP1, H, 2, REJECT,
 	  "affinity(rack) app-rack" },
-	{ "the rack", 1, {{1, FG(G_APP)}}, U_APP1, R, 0, PASS, NULL },
-	{ "another rack", 1, {{1, FG(G_APP)}}, U_APP1, R, 1, REJECT, "affinity(rack) app-rack" },
-	{ "its cluster", 1, {{1, FG(G_APP)}}, U_APP1, C, 0, PASS, NULL },
-	{ "another cluster", 1, {{1, FG(G_APP)}}, U_APP1, C, 1, REJECT, NULL },
+	{ "the rack", 1, {SRV(1, FG(G_APP))}, U_APP1, R, 0, PASS, NULL },
+	{ "another rack", 1, {SRV(1, FG(G_APP))}, U_APP1, R, 1, REJECT, "affinity(rack) app-rack" },
+	{ "its cluster", 1, {SRV(1, FG(G_APP))}, U_APP1, C, 0, PASS, NULL },
+	{ "another cluster", 1, {SRV(1, FG(G_APP))}, U_APP1, C, 1, REJECT, NULL },
 };
 
 /*
@@ -140,38 +140,60 @@ static const struct filter_case rack_cases[] = {
  * groups never constrain them.
  */
 static const struct filter_case volume_cases[] = {
-	{ "volume: the members' rack", 1, {{1, FG(G_APP)}}, U_APPVOL, R, 0, PASS, NULL },
-	{ "volume: another rack", 1, {{1, FG(G_APP)}}, U_APPVOL, R, 2, REJECT,
+	{ "volume: the members' rack", 1, {SRV(1, FG(G_APP))}, U_APPVOL, R, 0, PASS, NULL },
+	{ "volume: another rack", 1, {SRV(1, FG(G_APP))}, U_APPVOL, R, 2, REJECT,
 	  "affinity(rack) app-rack" },
-	{ "volume: its cluster", 1, {{1, FG(G_APP)}}, U_APPVOL, C, 0, PASS, NULL },
-	{ "volume: another cluster", 1, {{1, FG(G_APP)}}, U_APPVOL, C, 1, REJECT, NULL },
-	{ "volume: pool in the rack", 1, {{1, FG(G_APP)}}, U_APPVOL, H, 0, PASS, NULL },
-	{ "volume: pool in another rack", 1, {{1, FG(G_APP)}}, U_APPVOL, H, 2, REJECT,
+	{ "volume: its cluster", 1, {SRV(1, FG(G_APP))}, U_APPVOL, C, 0, PASS, NULL },
+	{ "volume: another cluster", 1, {SRV(1, FG(G_APP))}, U_APPVOL, C, 1, REJECT, NULL },
+	{ "volume: pool in the rack", 1, {SRV(1, FG(G_APP))}, U_APPVOL, H, 0, PASS, NULL },
+	{ "volume: pool in another rack", 1, {SRV(1, FG(G_APP))}, U_APPVOL, H, 2, REJECT,
 	  "affinity(rack) app-rack" },
-	{ "volume: pool outside racks", 1, {{1, FG(G_APP)}}, U_APPVOL, H, 1, PASS, NULL },
-	{ "volume: rack of no pool (VLT_NONE)", 1, {{1, FG(G_APP)}}, U_APPVOL, R, VLT_NONE,
+	{ "volume: pool outside racks", 1, {SRV(1, FG(G_APP))}, U_APPVOL, H, 1, PASS, NULL },
+	{ "volume: rack of no pool (VLT_NONE)", 1, {SRV(1, FG(G_APP))}, U_APPVOL, R, VLT_NONE,
 	  PASS, NULL },
 	{ "volume: first member anywhere", 0, {{0}}, U_APPVOL, R, 3, PASS, NULL },
-	{ "volume in a host group: any rack", 1, {{2, FG(G_WEB)}}, U_WEBVOL, R, 3, PASS, NULL },
-	{ "volume in a host group: any pool", 1, {{2, FG(G_WEB)}}, U_WEBVOL, H, 2, PASS, NULL },
+	{ "volume in a host group: any rack", 1, {SRV(2, FG(G_WEB))}, U_WEBVOL, R, 3, PASS, NULL },
+	{ "volume in a host group: any pool", 1, {SRV(2, FG(G_WEB))}, U_WEBVOL, H, 2, PASS, NULL },
+};
+
+/* Placed volumes: they fix a rack or cluster, never a host. */
+static const struct filter_case placed_volume_cases[] = {
+	{ "a member volume fixes no host", 1, {VOL(0, FG(G_WEB), U_WEBVOL)}, U_WEB1, H, 3, PASS,
+	  NULL },
+	{ "a member volume fixes no host, by rack", 1, {VOL(2, FG(G_WEB), U_WEBVOL)}, U_WEB1, R,
+	  0, PASS, NULL },
+	{ "volume, then a server: its host", 2, {VOL(0, FG(G_WEB), U_WEBVOL), SRV(2, FG(G_WEB))},
+	  U_WEB1, H, 2, PASS, NULL },
+	{ "volume, then a server: another host", 2, {VOL(0, FG(G_WEB), U_WEBVOL),
+	  SRV(2, FG(G_WEB))}, U_WEB1, H, 3, REJECT, "affinity(host) web-aff" },
+	{ "rack group: the volume's rack", 1, {VOL(2, FG(G_APP), U_APPVOL)}, U_APP1, H, 4, PASS,
+	  NULL },
+	{ "rack group: another rack", 1, {VOL(2, FG(G_APP), U_APPVOL)}, U_APP1, H, 0, REJECT,
+	  "affinity(rack) app-rack" },
+	{ "rack group: the volume's rack, by rack", 1, {VOL(2, FG(G_APP), U_APPVOL)}, U_APP1, R,
+	  2, PASS, NULL },
+	{ "rack group: another cluster", 1, {VOL(2, FG(G_APP), U_APPVOL)}, U_APP1, C, 0, REJECT,
+	  NULL },
+	{ "rack group: an earlier plan's volume", 1, {VOL(2, FG(G_APP), VLT_NONE)}, U_APP1, H, 0,
+	  REJECT, "affinity(rack) app-rack" },
 };
 
 /* "nested" is in inner (host), itself in outer (cluster). */
 static const struct filter_case nested_cases[] = {
-	{ "inner member's host", 1, {{0, FG(G_INNER)}}, U_NESTED, H, 0, PASS, NULL },
-	{ "other host, inner first", 1, {{0, FG(G_INNER)}}, U_NESTED, H, 1, REJECT,
+	{ "inner member's host", 1, {SRV(0, FG(G_INNER))}, U_NESTED, H, 0, PASS, NULL },
+	{ "other host, inner first", 1, {SRV(0, FG(G_INNER))}, U_NESTED, H, 1, REJECT,
 	  "affinity(host) inner" },
-	{ "outer member elsewhere, inner empty", 1, {{4, FG(G_OUTER)}}, U_NESTED, H, 0, REJECT,
+	{ "outer member elsewhere, inner empty", 1, {SRV(4, FG(G_OUTER))}, U_NESTED, H, 0, REJECT,
 	  "affinity(cluster) outer" },
-	{ "outer member's cluster", 1, {{4, FG(G_OUTER)}}, U_NESTED, H, 5, PASS, NULL },
-	{ "outer's cluster, by rack", 1, {{4, FG(G_OUTER)}}, U_NESTED, R, 3, PASS, NULL },
-	{ "not outer's cluster, by rack", 1, {{4, FG(G_OUTER)}}, U_NESTED, R, 1, REJECT,
+	{ "outer member's cluster", 1, {SRV(4, FG(G_OUTER))}, U_NESTED, H, 5, PASS, NULL },
+	{ "outer's cluster, by rack", 1, {SRV(4, FG(G_OUTER))}, U_NESTED, R, 3, PASS, NULL },
+	{ "not outer's cluster, by rack", 1, {SRV(4, FG(G_OUTER))}, U_NESTED, R, 1, REJECT,
 	  "affinity(cluster) outer" },
 };
 
 static const struct filter_case other_cases[] = {
-	{ "plain unit", 1, {{2, FG(G_WEB)}}, U_PLAIN, H, 5, PASS, NULL },
-	{ "diversity-only unit", 1, {{2, FG(G_DIV)}}, U_DIVONLY, H, 2, PASS, NULL },
+	{ "plain unit", 1, {SRV(2, FG(G_WEB))}, U_PLAIN, H, 5, PASS, NULL },
+	{ "diversity-only unit", 1, {SRV(2, FG(G_DIV))}, U_DIVONLY, H, 2, PASS, NULL },
 };
 
 static void test_affinity_filter_host_level(void **state)
@@ -196,6 +218,12 @@ static void test_affinity_filter_volumes(void **state)
 {
 	(void)state;
 	run_filter_cases(OPS, AFF, &stack, volume_cases, N_CASES(volume_cases));
+}
+
+static void test_affinity_filter_placed_volumes(void **state)
+{
+	(void)state;
+	run_filter_cases(OPS, AFF, &stack, placed_volume_cases, N_CASES(placed_volume_cases));
 }
 
 static void test_affinity_filter_nested(void **state)
@@ -291,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_affinity_filter_named_group_persists),
 		cmocka_unit_test(test_affinity_filter_rack_level),
 		cmocka_unit_test(test_affinity_filter_volumes),
+		cmocka_unit_test(test_affinity_filter_placed_volumes),
 		cmocka_unit_test(test_affinity_filter_nested),
 		cmocka_unit_test(test_affinity_filter_outsiders_pass),
 		cmocka_unit_test(test_affinity_prefilter),

@@ -156,28 +156,28 @@ static const vlt_stack_t stack = {
 static const struct filter_case member_host_cases[] = {
 	{ "empty host", 0, {{0}}, U_DB1, H, 0, PASS, NULL },
 	{ "preloaded host", 0, {{0}}, U_DB1, H, 7, REJECT, "exclusivity(host) db-ex" },
-	{ "host with a plain server", 1, {{1, 0}}, U_DB1, H, 1, REJECT,
+	{ "host with a plain server", 1, {SRV(1, 0)}, U_DB1, H, 1, REJECT,
 	  "exclusivity(host) db-ex" },
-	{ "host held by its group", 1, {{2, FG(G_DB)}}, U_DB1, H, 2, PASS, NULL },
-	{ "its group and a plain server", 2, {{3, FG(G_DB)}, {3, 0}}, U_DB1, H, 3, REJECT,
+	{ "host held by its group", 1, {SRV(2, FG(G_DB))}, U_DB1, H, 2, PASS, NULL },
+	{ "its group and a plain server", 2, {SRV(3, FG(G_DB)), SRV(3, 0)}, U_DB1, H, 3, REJECT,
 	  "exclusivity(host) db-ex" },
-	{ "host of another exclusivity group", 1, {{4, FG(G_OTHER)}}, U_DB1, H, 4, REJECT,
+	{ "host of another exclusivity group", 1, {SRV(4, FG(G_OTHER))}, U_DB1, H, 4, REJECT,
 	  "exclusivity(host) db-ex" },
-	{ "host with an affinity member", 1, {{4, FG(G_AFF)}}, U_DB1, H, 4, REJECT, NULL },
-	{ "rack: another host may be empty", 2, {{0, 0}, {1, 0}}, U_DB1, R, 0, PASS, NULL },
+	{ "host with an affinity member", 1, {SRV(4, FG(G_AFF))}, U_DB1, H, 4, REJECT, NULL },
+	{ "rack: another host may be empty", 2, {SRV(0, 0), SRV(1, 0)}, U_DB1, R, 0, PASS, NULL },
 	{ "cluster with a preloaded host", 0, {{0}}, U_DB1, C, 1, PASS, NULL },
 	{ "rack of the preloaded host", 0, {{0}}, U_DB1, R, 3, PASS, NULL },
 };
 
 /* A named group's members of earlier plans hold their hosts. */
 static const struct filter_case named_cases[] = {
-	{ "earlier plan's host", 1, {{5, FG(G_DB)}}, U_DB2, H, 5, PASS, NULL },
-	{ "plain unit kept out", 1, {{5, FG(G_DB)}}, U_PLAIN, H, 5, REJECT, HELD("host") },
-	{ "plain unit: its rack may have room", 1, {{5, FG(G_DB)}}, U_PLAIN, R, 2, PASS, NULL },
-	{ "plain unit: the next host", 1, {{5, FG(G_DB)}}, U_PLAIN, H, 4, PASS, NULL },
-	{ "other group's member kept out", 1, {{5, FG(G_DB)}}, U_O1, H, 5, REJECT,
+	{ "earlier plan's host", 1, {SRV(5, FG(G_DB))}, U_DB2, H, 5, PASS, NULL },
+	{ "plain unit kept out", 1, {SRV(5, FG(G_DB))}, U_PLAIN, H, 5, REJECT, HELD("host") },
+	{ "plain unit: its rack may have room", 1, {SRV(5, FG(G_DB))}, U_PLAIN, R, 2, PASS, NULL },
+	{ "plain unit: the next host", 1, {SRV(5, FG(G_DB))}, U_PLAIN, H, 4, PASS, NULL },
+	{ "other group's member kept out", 1, {SRV(5, FG(G_DB))}, U_O1, H, 5, REJECT,
 	  "exclusivity(host) other-ex" },
-	{ "affinity-only unit kept out", 1, {{5, FG(G_DB)}}, U_AFF, H, 5, REJECT, HELD("host") },
+	{ "affinity-only unit kept out", 1, {SRV(5, FG(G_DB))}, U_AFF, H, 5, REJECT, HELD("host") },
 };
 
 static const struct filter_case rack_cases[] = {
@@ -185,56 +185,75 @@ static const struct filter_case rack_cases[] = {
 	{ "host of an empty rack", 0, {{0}}, U_R1, H, 0, PASS, NULL },
 	{ "rack with a preloaded host", 0, {{0}}, U_R1, R, 3, REJECT, "exclusivity(rack) rack-ex" },
 	{ "clean host, preloaded rack", 0, {{0}}, U_R1, H, 6, REJECT, NULL },
-	{ "rack with a plain server", 1, {{2, 0}}, U_R1, R, 1, REJECT, NULL },
-	{ "its other host", 1, {{2, 0}}, U_R1, H, 3, REJECT, "exclusivity(rack) rack-ex" },
-	{ "rack held by its group", 1, {{3, FG(G_RACK)}}, U_R1, R, 1, PASS, NULL },
-	{ "its other host, held", 1, {{3, FG(G_RACK)}}, U_R1, H, 2, PASS, NULL },
-	{ "cluster: optimistic", 1, {{0, 0}}, U_R1, C, 0, PASS, NULL },
-	{ "rack with a host-level member", 1, {{2, FG(G_DB)}}, U_R1, H, 3, REJECT,
+	{ "rack with a plain server", 1, {SRV(2, 0)}, U_R1, R, 1, REJECT, NULL },
+	{ "its other host", 1, {SRV(2, 0)}, U_R1, H, 3, REJECT, "exclusivity(rack) rack-ex" },
+	{ "rack held by its group", 1, {SRV(3, FG(G_RACK))}, U_R1, R, 1, PASS, NULL },
+	{ "its other host, held", 1, {SRV(3, FG(G_RACK))}, U_R1, H, 2, PASS, NULL },
+	{ "cluster: optimistic", 1, {SRV(0, 0)}, U_R1, C, 0, PASS, NULL },
+	{ "rack with a host-level member", 1, {SRV(2, FG(G_DB))}, U_R1, H, 3, REJECT,
 	  "exclusivity(rack) rack-ex" },
 };
 
 static const struct filter_case outsider_cases[] = {
-	{ "plain: host in a held rack", 1, {{2, FG(G_RACK)}}, U_PLAIN, H, 3, REJECT,
+	{ "plain: host in a held rack", 1, {SRV(2, FG(G_RACK))}, U_PLAIN, H, 3, REJECT,
 	  HELD("rack") },
-	{ "plain: the held rack", 1, {{2, FG(G_RACK)}}, U_PLAIN, R, 1, REJECT, HELD("rack") },
-	{ "plain: another rack", 1, {{2, FG(G_RACK)}}, U_PLAIN, H, 0, PASS, NULL },
-	{ "plain: the cluster (optimistic)", 1, {{2, FG(G_RACK)}}, U_PLAIN, C, 0, PASS, NULL },
-	{ "host member in a held rack", 1, {{2, FG(G_RACK)}}, U_DB1, H, 3, REJECT, HELD("rack") },
-	{ "host member elsewhere", 1, {{2, FG(G_RACK)}}, U_DB1, H, 0, PASS, NULL },
-	{ "plain: next to a plain server", 1, {{0, 0}}, U_PLAIN, H, 0, PASS, NULL },
+	{ "plain: the held rack", 1, {SRV(2, FG(G_RACK))}, U_PLAIN, R, 1, REJECT, HELD("rack") },
+	{ "plain: another rack", 1, {SRV(2, FG(G_RACK))}, U_PLAIN, H, 0, PASS, NULL },
+	{ "plain: the cluster (optimistic)", 1, {SRV(2, FG(G_RACK))}, U_PLAIN, C, 0, PASS, NULL },
+	{ "host member in a held rack", 1, {SRV(2, FG(G_RACK))}, U_DB1, H, 3, REJECT, HELD("rack") },
+	{ "host member elsewhere", 1, {SRV(2, FG(G_RACK))}, U_DB1, H, 0, PASS, NULL },
+	{ "plain: next to a plain server", 1, {SRV(0, 0)}, U_PLAIN, H, 0, PASS, NULL },
 	{ "plain: preloaded host", 0, {{0}}, U_PLAIN, H, 7, PASS, NULL },
-	{ "affinity member: held host", 1, {{4, FG(G_OTHER)}}, U_AFF, H, 4, REJECT, HELD("host") },
+	{ "affinity member: held host", 1, {SRV(4, FG(G_OTHER))}, U_AFF, H, 4, REJECT, HELD("host") },
 };
 
 /* Volumes: rack and cluster only (p0 in r0, p1 outside racks, p2 in r2). */
 static const struct filter_case volume_cases[] = {
 	{ "member volume: empty rack", 0, {{0}}, U_RVOL, R, 0, PASS, NULL },
 	{ "member volume: pool in an empty rack", 0, {{0}}, U_RVOL, H, 0, PASS, NULL },
-	{ "member volume: rack with a plain server", 1, {{1, 0}}, U_RVOL, H, 0, REJECT,
+	{ "member volume: rack with a plain server", 1, {SRV(1, 0)}, U_RVOL, H, 0, REJECT,
 	  "exclusivity(rack) rack-ex" },
-	{ "member volume: that rack", 1, {{1, 0}}, U_RVOL, R, 0, REJECT, NULL },
-	{ "member volume: pool outside racks", 1, {{1, 0}}, U_RVOL, H, 1, PASS, NULL },
-	{ "member volume: cluster (optimistic)", 1, {{1, 0}}, U_RVOL, C, 0, PASS, NULL },
-	{ "plain volume: pool in a held rack", 1, {{0, FG(G_RACK)}}, U_PVOL, H, 0, REJECT,
+	{ "member volume: that rack", 1, {SRV(1, 0)}, U_RVOL, R, 0, REJECT, NULL },
+	{ "member volume: pool outside racks", 1, {SRV(1, 0)}, U_RVOL, H, 1, PASS, NULL },
+	{ "member volume: cluster (optimistic)", 1, {SRV(1, 0)}, U_RVOL, C, 0, PASS, NULL },
+	{ "plain volume: pool in a held rack", 1, {SRV(0, FG(G_RACK))}, U_PVOL, H, 0, REJECT,
 	  HELD("rack") },
-	{ "plain volume: another rack", 1, {{0, FG(G_RACK)}}, U_PVOL, R, 1, PASS, NULL },
-	{ "plain volume: pool outside racks", 1, {{0, FG(G_RACK)}}, U_PVOL, H, 1, PASS, NULL },
-	{ "plain volume: host-level holders do not count", 1, {{0, FG(G_DB)}}, U_PVOL, R, 0,
+	{ "plain volume: another rack", 1, {SRV(0, FG(G_RACK))}, U_PVOL, R, 1, PASS, NULL },
+	{ "plain volume: pool outside racks", 1, {SRV(0, FG(G_RACK))}, U_PVOL, H, 1, PASS, NULL },
+	{ "plain volume: host-level holders do not count", 1, {SRV(0, FG(G_DB))}, U_PVOL, R, 0,
 	  PASS, NULL },
-	{ "host-group volume: plain servers around", 1, {{1, 0}}, U_HVOL, R, 0, PASS, NULL },
-	{ "host-group volume: held rack", 1, {{0, FG(G_RACK)}}, U_HVOL, R, 0, REJECT,
+	{ "host-group volume: plain servers around", 1, {SRV(1, 0)}, U_HVOL, R, 0, PASS, NULL },
+	{ "host-group volume: held rack", 1, {SRV(0, FG(G_RACK))}, U_HVOL, R, 0, REJECT,
 	  HELD("rack") },
+};
+
+/* Member volumes placed on pools: not residents, but counted as members. */
+static const struct filter_case placed_volume_cases[] = {
+	{ "rack holding only the group's volume", 1, {VOL(0, FG(G_RACK), U_RVOL)}, U_R1, H, 0,
+	  PASS, NULL },
+	{ "that rack, by rack", 1, {VOL(0, FG(G_RACK), U_RVOL)}, U_R1, R, 0, PASS, NULL },
+	{ "the group's volume and a plain server", 2, {VOL(0, FG(G_RACK), U_RVOL), SRV(1, 0)}, U_R1,
+	  H, 0, REJECT, "exclusivity(rack) rack-ex" },
+	{ "the group's volume and server", 2, {VOL(0, FG(G_RACK), U_RVOL), SRV(1, FG(G_RACK))},
+	  U_R1, H, 0, PASS, NULL },
+	{ "... and another group's server", 3, {VOL(0, FG(G_RACK), U_RVOL), SRV(1, FG(G_RACK)),
+	  SRV(0, FG(G_OTHER))}, U_R1, H, 0, REJECT, "exclusivity(rack) rack-ex" },
+	{ "a volume alone does not hold a rack", 1, {VOL(0, FG(G_RACK), U_RVOL)}, U_PLAIN, H, 0,
+	  PASS, NULL },
+	{ "a host group's volume holds no host", 1, {VOL(0, FG(G_DB), U_HVOL)}, U_DB1, H, 0, PASS,
+	  NULL },
+	{ "an earlier plan's volume: conservative", 2, {VOL(0, FG(G_RACK), VLT_NONE),
+	  SRV(1, FG(G_RACK))}, U_R1, H, 0, REJECT, "exclusivity(rack) rack-ex" },
 };
 
 /* "two" is in ex-h (host) and ex-r (rack): both must hold. */
 static const struct filter_case two_level_cases[] = {
 	{ "empty", 0, {{0}}, U_TWO, H, 0, PASS, NULL },
-	{ "rack held by ex-r", 1, {{1, FG(G_EXR)}}, U_TWO, H, 0, PASS, NULL },
-	{ "rack also holds an ex-h-only server", 2, {{1, FG(G_EXR)}, {0, FG(G_EXH)}}, U_TWO, H, 0,
+	{ "rack held by ex-r", 1, {SRV(1, FG(G_EXR))}, U_TWO, H, 0, PASS, NULL },
+	{ "rack also holds an ex-h-only server", 2, {SRV(1, FG(G_EXR)), SRV(0, FG(G_EXH))}, U_TWO, H, 0,
 	  REJECT, "exclusivity(rack) ex-r" },
-	{ "beside a member of both", 1, {{1, FG(G_EXR) | FG(G_EXH)}}, U_TWO, H, 1, PASS, NULL },
-	{ "host held by ex-r only", 1, {{1, FG(G_EXR)}}, U_TWO, H, 1, REJECT,
+	{ "beside a member of both", 1, {SRV(1, FG(G_EXR) | FG(G_EXH))}, U_TWO, H, 1, PASS, NULL },
+	{ "host held by ex-r only", 1, {SRV(1, FG(G_EXR))}, U_TWO, H, 1, REJECT,
 	  "exclusivity(host) ex-h" },
 };
 
@@ -266,6 +285,12 @@ static void test_exclusivity_filter_volumes(void **state)
 {
 	(void)state;
 	run_filter_cases(OPS, EX, &stack, volume_cases, N_CASES(volume_cases));
+}
+
+static void test_exclusivity_filter_placed_volumes(void **state)
+{
+	(void)state;
+	run_filter_cases(OPS, EX, &stack, placed_volume_cases, N_CASES(placed_volume_cases));
 }
 
 static void test_exclusivity_filter_two_levels(void **state)
@@ -407,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_exclusivity_filter_members_rack),
 		cmocka_unit_test(test_exclusivity_filter_outsiders),
 		cmocka_unit_test(test_exclusivity_filter_volumes),
+		cmocka_unit_test(test_exclusivity_filter_placed_volumes),
 		cmocka_unit_test(test_exclusivity_filter_two_levels),
 		cmocka_unit_test(test_exclusivity_prefilter_stack_with_groups),
 		cmocka_unit_test(test_exclusivity_prefilter_plain_stack),
