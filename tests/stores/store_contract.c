@@ -495,7 +495,7 @@ static void case_unicode_round_trip(const store_harness_t *h, void **state)
 	json_decref(doc);
 }
 
-/* About 3.5 MiB of JSON: a long multi-byte string, a long array, many keys. */
+/* About 2.7 MiB of JSON: a long multi-byte string, a long array, many keys. */
 static json_t *large_doc(int seed)
 {
 	const char piece[] = "valet \xc3\xa9\xe6\x97\xa5\xf0\x9f\x9a\x80 ";
