@@ -768,8 +768,8 @@ static void crash_child(const store_harness_t *h, int fd, uint32_t start)
 		json_t *doc = NULL;
 		int64_t v = 0;
 		snprintf(id, sizeof(id), "w%08u", (unsigned)seq);
-		if (put_own(h->ops, st, CRASH_LOG, id, json_pack("{s:I}", "seq", (json_int_t)seq), 0,
-			    &err) != 0)
+		json_t *entry = json_pack("{s:I}", "seq", (json_int_t)seq);
+		if (put_own(h->ops, st, CRASH_LOG, id, entry, 0, &err) != 0)
 			_exit(11);
 		if (h->ops->get(st, CRASH_CTR, "n", &doc, &v, &err) != 0)
 			_exit(12);

@@ -11,6 +11,17 @@
  * from several threads, durability across close and reopen, and a writer
  * process killed mid-burst (every write it acknowledged must be there,
  * exactly once).
+ *
+ * Beyond valet/store.h, the cases pin down what callers may rely on with
+ * any store:
+ * - collection names and ids are 1 to 255 bytes of valid UTF-8, documents
+ *   are JSON objects; anything else is VLT_EINVAL and writes nothing;
+ * - put with expect < 0 and remove with expect 0 or < -1 are VLT_EINVAL;
+ * - a removed document created again starts at version 1;
+ * - list walks ids in byte order; a positive return from the callback
+ *   stops it and list returns 0, a negative one is list's return value;
+ *   the callback may call the store (get, put, remove) itself;
+ * - with VLT_PLUGIN_F_THREADSAFE, one state serves many threads at once.
  */
 #ifndef VALET_TEST_STORE_CONTRACT_H
 #define VALET_TEST_STORE_CONTRACT_H

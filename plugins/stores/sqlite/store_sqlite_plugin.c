@@ -102,8 +102,9 @@ static int conflict(const char *coll, const char *id, int64_t cur, int64_t expec
 		    vlt_err_t *err)
 {
 	if (cur == 0)
-		return vlt_err_set(err, VLT_ECONFLICT, "%s/%s does not exist (expected version %lld)",
-				   coll, id, (long long)expect);
+		return vlt_err_set(err, VLT_ECONFLICT,
+				   "%s/%s does not exist (expected version %lld)", coll, id,
+				   (long long)expect);
 	if (expect == 0)
 		return vlt_err_set(err, VLT_ECONFLICT, "%s/%s exists already (version %lld)", coll,
 				   id, (long long)cur);
@@ -290,8 +291,9 @@ static int write_doc(struct sq_store *s, const char *coll, const char *id, const
 	int rc = sqlite3_bind_text64(st, 3, text, len, SQLITE_STATIC, SQLITE_UTF8);
 	if (rc == SQLITE_TOOBIG) {
 		stmt_reset(st);
-		return vlt_err_set(err, VLT_E2BIG, "%s/%s: the document is %zu bytes; at most %d fit",
-				   coll, id, len, sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1));
+		return vlt_err_set(err, VLT_E2BIG,
+				   "%s/%s: the document is %zu bytes; at most %d fit", coll, id,
+				   len, sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1));
 	}
 	return run(s, cur == 0 ? SQ_INSERT : SQ_UPDATE, "put", coll, id, err);
 }
