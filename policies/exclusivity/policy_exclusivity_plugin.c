@@ -59,9 +59,9 @@ static bool exclusivity_member_allows(const vlt_core_t *c, vlt_cycle_t *cy, cons
 	if (exclusivity_preloaded(dc, level, d))
 		return false;
 	uint32_t residents = c->residents(cy, level, d);
-	uint32_t members = c->group_count(cy, grp, level, d);
 	if (residents == 0)
 		return true; /* nothing else can be there */
+	uint32_t members = c->group_count(cy, grp, level, d);
 	uint32_t volumes = pol_cycle_volumes(c, cy, stack, dc, grp, level, d);
 	return members >= volumes && residents == members - volumes;
 }
