@@ -252,6 +252,7 @@ typedef struct ctx {
 	uint32_t n_fail_log;
 
 	uint64_t backtracks;
+	uint32_t ticks; /* candidates tried; the clock is read every 64 */
 	uint64_t deadline_ns;
 	bool exhausted; /* no more backtracking */
 } ctx_t;
@@ -632,6 +633,8 @@ static int descend(ctx_t *c, const onode_t *n, vlt_level_t lvl, vlt_level_t wl, 
 				b = i;
 		uint32_t d = cs[b].dom;
 		cs[b] = cs[--nc];
+		if ((++c->ticks & 63) == 0)
+			budget_check(c);
 		rc = try_domain(c, n, lvl, d);
 		if (rc == TRY_REJECT)
 			continue;
