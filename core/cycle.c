@@ -742,22 +742,37 @@ int vlt__cycle_commit(vlt_cycle_t *cy, const char *plan_id, vlt_err_t *err)
 	return VLT_OK;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Distinct hosts holding the stack's servers (sorting the stack's few locations). */
+static uint32_t hosts_used(const vlt_cycle_t *cy)
+{
+	const vlt_stack_t *st = cy->stack;
+	uint32_t *locs = malloc((st->n_units + 1) * sizeof(*locs)), n = 0, distinct = 0;
+
+	if (locs == NULL)
+		return 0;
+	for (uint32_t u = 0; u < st->n_units; u++)
+		if (st->units[u].kind == VLT_UNIT_SERVER && cy->placement[u] != VLT_NONE)
+			locs[n++] = cy->placement[u];
+	qsort(locs, n, sizeof(*locs), cmp_u32);
+	for (uint32_t i = 0; i < n; i++)
+		distinct += i == 0 || locs[i] != locs[i - 1];
+	free(locs);
+	return distinct;
+}
+
 json_t *vlt__cycle_metrics(const vlt_cycle_t *cy)
 {
 	const vlt_stack_t *st = cy->stack;
 	const vlt_dc_t *dc = cy->dc;
 	double cost = 0, cross_rack = 0;
-	uint32_t hosts_used = 0;
-	uint8_t *seen = calloc(dc->n_hosts ? dc->n_hosts : 1, 1);
 
-	for (uint32_t u = 0; seen != NULL && u < st->n_units; u++) {
-		uint32_t h = cy->placement[u];
-		if (st->units[u].kind == VLT_UNIT_SERVER && h != VLT_NONE && !seen[h]) {
-			seen[h] = 1;
-			hosts_used++;
-		}
-	}
-	free(seen);
 	for (uint32_t i = 0; i < st->n_links; i++) {
 		const vlt_link_t *k = &st->links[i];
 		uint32_t a = cy->placement[k->a], b = cy->placement[k->b];
@@ -768,7 +783,7 @@ json_t *vlt__cycle_metrics(const vlt_cycle_t *cy)
 		if (d >= 2)
 			cross_rack += k->mbps;
 	}
-	json_t *m = json_pack("{s:I, s:f, s:f, s:f}", "hosts_used", (json_int_t)hosts_used,
+	json_t *m = json_pack("{s:I, s:f, s:f, s:f}", "hosts_used", (json_int_t)hosts_used(cy),
 			      "bandwidth_cost", cost, "cross_rack_mbps", cross_rack, "solve_ms",
 			      round(cy->solve_ms * 1000) / 1000);
 	if (m != NULL)

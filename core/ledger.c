@@ -335,10 +335,13 @@ static int alloc_arrays(vlt_ledger_t *l)
 	l->policy_res_total = calloc((size_t)l->n_policies + 1, sizeof(*l->policy_res_total));
 	l->n_occ_buckets = 256;
 	l->occ_buckets = calloc(l->n_occ_buckets, sizeof(*l->occ_buckets));
+	l->n_plan_buckets = 1024;
+	l->plan_buckets = calloc(l->n_plan_buckets, sizeof(*l->plan_buckets));
 	if (!l->host_free || !l->rack_max_free || !l->cluster_max_free || !l->rack_free ||
 	    !l->cluster_free || !l->host_nic_free || !l->rack_uplink_free ||
 	    !l->cluster_uplink_free || !l->pool_free_gb || !l->rack_az_mask ||
-	    !l->cluster_az_mask || !l->policy_res || !l->policy_res_total || !l->occ_buckets)
+	    !l->cluster_az_mask || !l->policy_res || !l->policy_res_total || !l->occ_buckets ||
+	    !l->plan_buckets)
 		return VLT_ENOMEM;
 	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
 		if ((l->residents[lv] = calloc(sizes[lv], sizeof(uint32_t))) == NULL)
@@ -427,11 +430,14 @@ void vlt__ledger_free(vlt_ledger_t *l)
 {
 	if (l == NULL)
 		return;
-	while (l->plans != NULL) {
-		vlt_plan_hold_t *next = l->plans->next;
-		vlt__plan_hold_free(l->plans);
-		l->plans = next;
+	for (uint32_t b = 0; l->plan_buckets != NULL && b < l->n_plan_buckets; b++) {
+		while (l->plan_buckets[b] != NULL) {
+			vlt_plan_hold_t *next = l->plan_buckets[b]->next;
+			vlt__plan_hold_free(l->plan_buckets[b]);
+			l->plan_buckets[b] = next;
+		}
 	}
+	free(l->plan_buckets);
 	for (uint32_t b = 0; l->occ_buckets != NULL && b < l->n_occ_buckets; b++) {
 		while (l->occ_buckets[b] != NULL) {
 			vlt_occ_t *next = l->occ_buckets[b]->next;
@@ -460,16 +466,47 @@ void vlt__ledger_free(vlt_ledger_t *l)
 	free(l);
 }
 
+static vlt_plan_hold_t **plan_bucket(const vlt_ledger_t *l, const char *plan_id)
+{
+	return &l->plan_buckets[hash_str(plan_id) & (l->n_plan_buckets - 1)];
+}
+
+/* Keep chains short: double the buckets when plans outnumber them. */
+static void grow_plan_buckets(vlt_ledger_t *l)
+{
+	uint32_t n = l->n_plan_buckets * 2;
+	vlt_plan_hold_t **b = calloc(n, sizeof(*b));
+
+	if (b == NULL)
+		return; /* longer chains, still correct */
+	for (uint32_t i = 0; i < l->n_plan_buckets; i++) {
+		while (l->plan_buckets[i] != NULL) {
+			vlt_plan_hold_t *ph = l->plan_buckets[i];
+			l->plan_buckets[i] = ph->next;
+			uint32_t j = hash_str(ph->plan_id) & (n - 1);
+			ph->next = b[j];
+			b[j] = ph;
+		}
+	}
+	free(l->plan_buckets);
+	l->plan_buckets = b;
+	l->n_plan_buckets = n;
+}
+
 int vlt__ledger_add_plan(vlt_ledger_t *l, vlt_plan_hold_t *ph)
 {
-	ph->next = l->plans;
-	l->plans = ph;
+	if (l->n_plans >= l->n_plan_buckets)
+		grow_plan_buckets(l);
+	vlt_plan_hold_t **b = plan_bucket(l, ph->plan_id);
+	ph->next = *b;
+	*b = ph;
+	l->n_plans++;
 	return VLT_OK;
 }
 
 bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id)
 {
-	for (const vlt_plan_hold_t *p = l->plans; p != NULL; p = p->next)
+	for (const vlt_plan_hold_t *p = *plan_bucket(l, plan_id); p != NULL; p = p->next)
 		if (strcmp(p->plan_id, plan_id) == 0)
 			return true;
 	return false;
@@ -477,7 +514,7 @@ bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id)
 
 int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id)
 {
-	for (vlt_plan_hold_t **pp = &l->plans; *pp != NULL; pp = &(*pp)->next) {
+	for (vlt_plan_hold_t **pp = plan_bucket(l, plan_id); *pp != NULL; pp = &(*pp)->next) {
 		vlt_plan_hold_t *ph = *pp;
 		if (strcmp(ph->plan_id, plan_id) != 0)
 			continue;
@@ -489,6 +526,7 @@ int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id)
 		for (uint32_t i = 0; i < ph->n_holds; i++)
 			vlt__ledger_apply(l, &ph->holds[i], -1);
 		*pp = ph->next;
+		l->n_plans--;
 		vlt__plan_hold_free(ph);
 		return VLT_OK;
 	}

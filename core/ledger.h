@@ -81,7 +81,9 @@ typedef struct vlt_ledger {
 
 	vlt_occ_t **occ_buckets; /* named groups by key */
 	uint32_t n_occ_buckets;
-	vlt_plan_hold_t *plans;
+	vlt_plan_hold_t **plan_buckets; /* committed plans by id */
+	uint32_t n_plan_buckets;        /* a power of two */
+	uint32_t n_plans;
 } vlt_ledger_t;
 
 /* OUT: new, owned by the caller. Borrows dc for its whole life. */
