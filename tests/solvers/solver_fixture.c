@@ -181,6 +181,78 @@ void fx_pipe(json_t *req, const char *id, const char *const *members, double mbp
 		      "units", "Mbps"));
 }
 
+/* A group of the servers prefix0..prefix(n-1) starting at first, by name. */
+static void group_range(json_t *req, const char *id, const char *type, const char *level,
+			const char *prefix, unsigned first, unsigned n)
+{
+	json_t *members = json_array();
+	char m[64];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(m, sizeof(m), "%s%u", prefix, first + i);
+		json_array_append_new(members, json_string(m));
+	}
+	add(req, id,
+	    json_pack("{s:s, s:s, s:{s:s, s:s, s:o}}", "name", id, "type",
+		      "ATT::Valet::GroupAssignment", "properties", "group_type", type, "level",
+		      level, "resources", members));
+}
+
+static void pipe2(json_t *req, const char *a, const char *b, double mbps)
+{
+	char id[160];
+
+	snprintf(id, sizeof(id), "pipe-%s-%s", a, b);
+	fx_pipe(req, id, (const char *[]){a, b, NULL}, mbps);
+}
+
+json_t *fx_ntier(const char *name, unsigned n, bool volumes)
+{
+	json_t *req = fx_request(name);
+	unsigned n_web = n * 4 / 10, n_db = n - 2 * n_web;
+	char a[64], b[64], g[64];
+
+	for (unsigned i = 0; i < n_web; i++) {
+		snprintf(a, sizeof(a), "web%u", i);
+		fx_server(req, a, "small");
+		snprintf(a, sizeof(a), "app%u", i);
+		fx_server(req, a, "medium");
+	}
+	for (unsigned c = 0; c * 5 < n_web; c++) {
+		unsigned k = n_web - c * 5 < 5 ? n_web - c * 5 : 5;
+		snprintf(a, sizeof(a), "web-div%u", c);
+		group_range(req, a, "diversity", "host", "web", c * 5, k);
+		snprintf(b, sizeof(b), "app-div%u", c);
+		group_range(req, b, "diversity", "host", "app", c * 5, k);
+		snprintf(g, sizeof(g), "cell%u", c);
+		fx_group(req, g, "affinity", "rack", NULL, (const char *[]){a, b, NULL});
+	}
+	for (unsigned i = 0; i < n_db; i++) {
+		snprintf(a, sizeof(a), "db%u", i);
+		fx_server(req, a, "large");
+		if (volumes) {
+			snprintf(b, sizeof(b), "dbvol%u", i);
+			fx_volume(req, b, 100);
+			snprintf(g, sizeof(g), "att%u", i);
+			fx_attach(req, g, a, b);
+			pipe2(req, a, b, 200);
+		}
+		if (i % 2 == 1 || i + 1 == n_db) {
+			snprintf(g, sizeof(g), "db-pair%u", i / 2);
+			group_range(req, g, "diversity", "rack", "db", i - i % 2, i % 2 + 1);
+		}
+	}
+	for (unsigned i = 0; i < n_web; i++) {
+		snprintf(a, sizeof(a), "web%u", i);
+		snprintf(b, sizeof(b), "app%u", i);
+		pipe2(req, a, b, 100);
+		snprintf(a, sizeof(a), "db%u", n_db ? i % n_db : 0);
+		if (n_db > 0)
+			pipe2(req, b, a, 200);
+	}
+	return req;
+}
+
 int fx_place(vlt_session_t *s, const json_t *req, const char *solver, json_t **result)
 {
 	vlt_err_t err = {0};

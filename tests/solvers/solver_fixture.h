@@ -50,6 +50,17 @@ void fx_group(json_t *req, const char *id, const char *type, const char *level,
 void fx_pipe(json_t *req, const char *id, const char *const *members, double mbps);
 
 /*
+ * An n-tier application of about n servers (multiple of 10, at least 10):
+ * 40% web (small), 40% app (medium), 20% db (large). Web and app come in
+ * cells of 5 + 5 servers, each tier's half of a cell diverse across hosts
+ * and the whole cell affine in one rack; db servers come in pairs diverse
+ * across racks, each with an attached volume when volumes is true. Pipes:
+ * web i - app i (100 Mbps), app i - db (i mod n_db) (200 Mbps), db - its
+ * volume (200 Mbps).
+ */
+json_t *fx_ntier(const char *name, unsigned n, bool volumes);
+
+/*
  * Place req with solver; RET what the engine returned. *result (new
  * reference) holds the contract's per-plan object, NULL on bad input.
  */
