@@ -219,7 +219,8 @@ static int want_names(const vlt_config_t *cfg, const config_setting_t *s, bool m
 	int count, rc;
 
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return setting_error(err, cfg, s, "must be a list of strings [ \"...\", ... ], not %s",
+		return setting_error(err, cfg, s,
+				     "must be a list of strings [ \"...\", ... ], not %s",
 				     type_name(config_setting_type(s)));
 	count = config_setting_length(s);
 	tmp = calloc(count > 0 ? (size_t)count : 1, sizeof(*tmp));
@@ -264,52 +265,88 @@ static int replace_str(char **field, const char *value)
 
 /* ---------------------------------------------------------------- listen address */
 
+/* A DNS name: dot-separated labels of letters, digits and '-', not all digits. */
+static bool is_host_name(const char *h)
+{
+	size_t label = 0;
+	bool letter = false;
+
+	if (strlen(h) > 253)
+		return false;
+	for (const char *p = h;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return false;
+			if (*p == '\0')
+				return letter;
+			label = 0;
+			continue;
+		}
+		if (*p == '-' && label == 0)
+			return false;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '-')
+			letter = true;
+		else if (!(*p >= '0' && *p <= '9'))
+			return false;
+		label++;
+	}
+}
+
 /*
- * "IPV4:PORT" (or "localhost:PORT"). OUT *host - a new string. On a bad
- * value RET VLT_EINVAL with the reason in why.
+ * "ADDRESS:PORT" where ADDRESS is an IPv4 address, a host name, or an IPv6
+ * address in brackets ("[::1]:8090"); port 0 asks for any free port.
+ * OUT *host - a new string (IPv6 without its brackets). On a bad value RET
+ * VLT_EINVAL with the reason in why.
  */
 static int parse_listen(const char *text, char **host, uint16_t *port, char *why, size_t len)
 {
 	const char *colon = strrchr(text, ':');
-	char addr[64];
-	struct in_addr in;
-	unsigned long p = 0;
-	size_t hlen, plen;
+	const char *hs = text, *he;
+	unsigned char bin[16];
+	char addr[256];
+	unsigned long p;
+	size_t plen;
 
 	if (colon == NULL) {
 		snprintf(why, len, "'%s' must be ADDRESS:PORT, e.g. 127.0.0.1:8090", text);
 		return VLT_EINVAL;
 	}
-	hlen = (size_t)(colon - text);
+	he = colon;
+	if (text[0] == '[') {
+		hs = text + 1;
+		he = colon > text && colon[-1] == ']' ? colon - 1 : NULL;
+		if (he == NULL) {
+			snprintf(why, len, "'%s': an IPv6 address is written [ADDRESS]:PORT", text);
+			return VLT_EINVAL;
+		}
+	}
 	plen = strlen(colon + 1);
-	if (hlen == 0) {
+	if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") != plen ||
+	    (p = strtoul(colon + 1, NULL, 10)) > 65535) {
+		snprintf(why, len, "'%s': the port must be a number between 0 and 65535", text);
+		return VLT_EINVAL;
+	}
+	if (he == hs) {
 		snprintf(why, len, "'%s' has no address before the port", text);
 		return VLT_EINVAL;
 	}
-	if (text[0] == '[' || memchr(text, ':', hlen) != NULL) {
-		snprintf(why, len, "'%s': IPv6 addresses are not supported, use an IPv4 address",
+	if ((size_t)(he - hs) >= sizeof(addr)) {
+		snprintf(why, len, "'%s': the address is too long", text);
+		return VLT_EINVAL;
+	}
+	memcpy(addr, hs, (size_t)(he - hs));
+	addr[he - hs] = '\0';
+	if (hs != text) {
+		if (inet_pton(AF_INET6, addr, bin) != 1) {
+			snprintf(why, len, "'%s': '%s' is not an IPv6 address", text, addr);
+			return VLT_EINVAL;
+		}
+	} else if (strchr(addr, ':') != NULL) {
+		snprintf(why, len, "'%s': write an IPv6 address in brackets, e.g. [::1]:8090",
 			 text);
 		return VLT_EINVAL;
-	}
-	if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") != plen) {
-		snprintf(why, len, "'%s': the port must be a number between 0 and 65535", text);
-		return VLT_EINVAL;
-	}
-	p = strtoul(colon + 1, NULL, 10);
-	if (p > 65535) {
-		snprintf(why, len, "'%s': the port must be a number between 0 and 65535", text);
-		return VLT_EINVAL;
-	}
-	if (hlen >= sizeof(addr)) {
-		snprintf(why, len, "'%s': the address is not an IPv4 address", text);
-		return VLT_EINVAL;
-	}
-	memcpy(addr, text, hlen);
-	addr[hlen] = '\0';
-	if (strcmp(addr, "localhost") == 0)
-		snprintf(addr, sizeof(addr), "127.0.0.1");
-	if (inet_pton(AF_INET, addr, &in) != 1) {
-		snprintf(why, len, "'%s': '%s' is not an IPv4 address (like 127.0.0.1)", text,
+	} else if (inet_pton(AF_INET, addr, bin) != 1 && !is_host_name(addr)) {
+		snprintf(why, len, "'%s': '%s' is neither an IPv4 address nor a host name", text,
 			 addr);
 		return VLT_EINVAL;
 	}
@@ -478,7 +515,8 @@ static int apply_level(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *
 	level = vlt__log_level_parse(text);
 	if (level < 0)
 		return setting_error(err, cfg, s,
-				     "unknown log level '%s' (use err, warning, notice, info or debug)",
+				     "unknown log level '%s' "
+				     "(use err, warning, notice, info or debug)",
 				     text);
 	cfg->log_level = level;
 	return 0;
@@ -600,8 +638,8 @@ static int check_module_groups(const vlt_config_t *cfg, const char *kind, const 
 				 names[j]);
 		}
 		return setting_error(err, cfg, m,
-				     "configures a module that is not loaded (modules.%s: %s)",
-				     list, n > 0 ? listed : "none");
+				     "configures a module that is not loaded (%s: %s)", list,
+				     n > 0 ? listed : "none");
 	}
 	return rc;
 }
@@ -614,24 +652,49 @@ static int apply_root(vlt_config_t *cfg, vlt_err_t *err)
 		{ "source", NULL },           { "policy", NULL },
 		{ "solver", NULL },           { "store", NULL },
 	};
-	char *solver[1], *store[1];
+	char *store[1];
+	const config_setting_t *g;
 	int rc;
 
 	rc = apply_group(cfg, config_root_setting(&cfg->lc), keys, sizeof(keys) / sizeof(keys[0]),
 			 err);
 	/* after the whole file: `modules` may come after the module groups */
-	solver[0] = cfg->solver;
 	store[0] = cfg->store;
 	if (rc == 0)
-		rc = check_module_groups(cfg, "source", "sources", cfg->sources, cfg->n_sources,
-					 err);
+		rc = check_module_groups(cfg, "source", "modules.sources", cfg->sources,
+					 cfg->n_sources, err);
 	if (rc == 0)
-		rc = check_module_groups(cfg, "policy", "policies", cfg->policies,
+		rc = check_module_groups(cfg, "policy", "modules.policies", cfg->policies,
 					 cfg->n_policies, err);
+	/* solver groups: only their shape here, see vlt__config_check_solvers */
+	g = config_lookup(&cfg->lc, "solver");
+	if (rc == 0 && g != NULL)
+		rc = want_group(cfg, g, err);
+	for (int i = 0; rc == 0 && g != NULL && i < config_setting_length(g); i++)
+		rc = want_group(cfg, config_setting_get_elem(g, (unsigned)i), err);
 	if (rc == 0)
-		rc = check_module_groups(cfg, "solver", "solver", solver, 1, err);
-	if (rc == 0)
-		rc = check_module_groups(cfg, "store", "store", store, cfg->store != NULL, err);
+		rc = check_module_groups(cfg, "store", "modules.store", store,
+					 cfg->store != NULL, err);
+	return rc;
+}
+
+int vlt__config_check_solvers(const vlt_config_t *cfg, const char *const *extra,
+			      size_t n_extra, vlt_err_t *err)
+{
+	char **names = calloc(n_extra + 1, sizeof(*names));
+	size_t n = 0;
+	int rc;
+
+	if (names == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (cfg->solver != NULL)
+		names[n++] = cfg->solver;
+	for (size_t i = 0; extra != NULL && i < n_extra; i++)
+		names[n++] = (char *)extra[i];
+	rc = 0;
+	if (cfg->lc.root != NULL)
+		rc = check_module_groups(cfg, "solver", "solvers loaded", names, n, err);
+	free(names);
 	return rc;
 }
 

@@ -65,7 +65,8 @@ void vlt__config_free(vlt_config_t *cfg);
 /*
  * Setters for command-line flags, called after vlt__config_load (which
  * starts from scratch); they validate like the file does. set_listen takes
- * "IPV4:PORT" or "localhost:PORT", port 0 meaning any free port.
+ * "ADDRESS:PORT": an IPv4 address, a host name or "[IPv6]"; port 0 means any
+ * free port.
  * set_str replaces *field with a copy of value (NULL clears it); 0 or VLT_ENOMEM.
  */
 int vlt__config_set_listen(vlt_config_t *cfg, const char *host_port, vlt_err_t *err);
@@ -80,6 +81,15 @@ int vlt__config_set_str(char **field, const char *value);
 int vlt__config_add_override(vlt_config_t *cfg, const char *path, const char *value);
 /* Is name a valid module name: [a-z0-9_]+, at most 48 characters? */
 bool vlt__config_is_module_name(const char *name);
+/*
+ * vlt__config_check_solvers - every group solver.X of the file must be for
+ * a solver that is loaded: cfg->solver or one of extra (the solvers a
+ * command line asks for as well). vlt__config_load checks the source,
+ * policy and store groups itself; solver groups wait until the loader knows
+ * every solver. RET 0 or VLT_ECONFIG naming file, line and group.
+ */
+int vlt__config_check_solvers(const vlt_config_t *cfg, const char *const *extra,
+			      size_t n_extra, vlt_err_t *err);
 
 /*
  * Module settings, read through vlt_core_t.cfg_*. `group` is the module's

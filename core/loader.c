@@ -11,6 +11,7 @@
  * released by its lt_dlexit in vlt__module_close. All of this runs on the
  * main thread (libltdl is not thread-safe).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -132,6 +133,29 @@ static const char *dl_error(void)
 	return e != NULL ? e : "unknown libltdl error";
 }
 
+/*
+ * libltdl reports most failures as "file not found". The system loader
+ * says what is really wrong (not an ELF file, a missing library, an
+ * unresolved symbol): ask it, for the message only.
+ */
+static void dl_reason(const char *file, char *reason, size_t len)
+{
+	void *h = dlopen(file, RTLD_LAZY | RTLD_LOCAL);
+	const char *e;
+
+	if (h != NULL) {
+		dlclose(h);
+		return;
+	}
+	e = dlerror();
+	if (e == NULL)
+		return;
+	/* "FILE: invalid ELF header": the file is named already */
+	if (strncmp(e, file, strlen(file)) == 0 && strncmp(e + strlen(file), ": ", 2) == 0)
+		e += strlen(file) + 2;
+	snprintf(reason, len, "%s", e);
+}
+
 void vlt__module_close(void *handle)
 {
 	if (handle == NULL)
@@ -170,12 +194,14 @@ static int open_file(const char *file, lt_dlhandle *handle, vlt_err_t *err)
 		why = dl_error();
 	}
 	if (h == NULL) {
-		if (why == NULL)
-			why = dl_error();
+		char reason[VLT_ERR_MSG_MAX];
+
+		snprintf(reason, sizeof(reason), "%s", why != NULL ? why : dl_error());
 		lt_dlexit();
+		dl_reason(file, reason, sizeof(reason));
 		return vlt_err_set(err, VLT_EABI,
 				   "%s: cannot be loaded: %s (check its dependencies with ldd(1))",
-				   file, why);
+				   file, reason);
 	}
 	*handle = h;
 	return 0;
@@ -539,6 +565,8 @@ static bool override_is_loaded(const vlt_override_t *ov, const vlt_config_t *cfg
 static int check_request(const vlt_config_t *cfg, const char *const *extra, size_t n_extra,
 			 vlt_err_t *err)
 {
+	int rc;
+
 	for (size_t i = 0; i < n_extra; i++) {
 		if (!vlt__config_is_module_name(extra[i]))
 			return vlt_err_set(err, VLT_ECONFIG,
@@ -546,6 +574,9 @@ static int check_request(const vlt_config_t *cfg, const char *const *extra, size
 					   "at most 48 characters",
 					   extra[i] != NULL ? extra[i] : "(null)");
 	}
+	rc = vlt__config_check_solvers(cfg, extra, n_extra, err);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < cfg->n_overrides; i++) {
 		const vlt_override_t *ov = &cfg->overrides[i];
 
