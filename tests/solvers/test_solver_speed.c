@@ -198,6 +198,11 @@ int main(void)
 		cmocka_unit_test(test_ntier_1000),
 	};
 
+	/* VLT_TEST_ONLY / VLT_TEST_SKIP: run or skip the tests matching a pattern */
+	if (getenv("VLT_TEST_ONLY") != NULL)
+		cmocka_set_test_filter(getenv("VLT_TEST_ONLY"));
+	if (getenv("VLT_TEST_SKIP") != NULL)
+		cmocka_set_skip_filter(getenv("VLT_TEST_SKIP"));
 	vlt__log_setup(VLT_LOG_WARNING, false, "test_solver_speed");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -439,6 +440,62 @@ static void test_ostro_consolidates(void **state)
 	vlt__session_close(&s);
 }
 
+/*
+ * A server in two affinity groups of different trees joins them: one node
+ * at the higher level. A volume in a rack group goes to that rack's pool.
+ */
+static void test_overlapping_affinity_and_volumes(void **state)
+{
+	vlt_session_t s;
+	json_t *req = fx_request("overlap"), *res;
+	char r1[16], r2[16];
+
+	(void)state;
+	for (int i = 1; i <= 5; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "s%d", i);
+		fx_server(req, id, "medium");
+	}
+	fx_volume(req, "v1", 200);
+	fx_group(req, "same-host", "affinity", "host", NULL, (const char *[]){"s1", "s2", NULL});
+	fx_group(req, "same-rack", "affinity", "rack", NULL,
+		 (const char *[]){"s1", "s3", "v1", NULL});
+	fx_group(req, "inner", "affinity", "host", NULL, (const char *[]){"s4", "s5", NULL});
+	fx_group(req, "outer", "affinity", "rack", NULL, (const char *[]){"inner", "s3", NULL});
+	open_dc(&s, &loaded_dc, "solvers-loaded", NULL);
+	res = place_ok(&s, req, "ostro");
+	fx_verify_groups(req, res, NULL);
+	fx_domain(fx_loc(res, "s1"), "rack", r1, sizeof(r1));
+	fx_domain(fx_loc(res, "v1"), "rack", r2, sizeof(r2));
+	assert_string_equal(r1, r2);
+	json_decref(res);
+	json_decref(req);
+	vlt__session_close(&s);
+}
+
+/*
+ * Heaviest first puts the big server on the best-fitting host, the only one
+ * the ssd server may use; starting again with the ssd server first places
+ * both.
+ */
+static void test_restart_with_hard_node_first(void **state)
+{
+	vlt_session_t s;
+	json_t *req = fx_request("restart"), *res;
+
+	(void)state;
+	fx_server(req, "big", "big");
+	fx_server(req, "fast", "ssd");
+	fx_open(&s, VLT_TEST_DATA "/solvers/restart.json", NULL);
+	res = place_ok(&s, req, "ostro");
+	assert_string_equal(fx_loc(res, "fast"), "fast");
+	assert_string_equal(fx_loc(res, "big"), "roomy");
+	assert_true(fx_metric(res, "backtracks") >= 1);
+	json_decref(res);
+	json_decref(req);
+	vlt__session_close(&s);
+}
+
 /* ---------------------------------------------------------------- threads */
 
 typedef struct worker {
@@ -505,9 +562,16 @@ int main(void)
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_nova_weighers),
 		cmocka_unit_test(test_ostro_consolidates),
+		cmocka_unit_test(test_overlapping_affinity_and_volumes),
+		cmocka_unit_test(test_restart_with_hard_node_first),
 		cmocka_unit_test(test_concurrent_solves),
 	};
 
+	/* VLT_TEST_ONLY / VLT_TEST_SKIP: run or skip the tests matching a pattern */
+	if (getenv("VLT_TEST_ONLY") != NULL)
+		cmocka_set_test_filter(getenv("VLT_TEST_ONLY"));
+	if (getenv("VLT_TEST_SKIP") != NULL)
+		cmocka_set_skip_filter(getenv("VLT_TEST_SKIP"));
 	vlt__log_setup(VLT_LOG_NOTICE, false, "test_solvers");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,8 @@
 /* try_domain: check() said no; not a backtrack. */
 #define TRY_REJECT 1
 #define ARENA_CHUNK (64u * 1024u)
+/* Fresh starts with the node that failed placed first. */
+#define OSTRO_MAX_RESTARTS 16
 
 /* ---------------------------------------------------------------- arena */
 
@@ -1146,7 +1148,8 @@ static int prepare(ctx_t *c)
 	return VLT_OK;
 }
 
-static int place_all(ctx_t *c)
+/* Place the top-level nodes in order. OUT *failed - the position of the node that found no place. */
+static int place_all(ctx_t *c, uint32_t *failed)
 {
 	for (uint32_t i = 0; i < c->n_order; i++) {
 		uint32_t t = c->order[i];
@@ -1157,10 +1160,8 @@ static int place_all(ctx_t *c)
 		c->top_mark = c->n_log;
 		c->fail_unit = VLT_NONE;
 		int rc = place_node(c, n, VLT_LEVEL_DC, 0);
-		if (rc == VLT_ENOPLACE) {
-			report_failure(c, n);
-			return rc;
-		}
+		if (rc == VLT_ENOPLACE)
+			*failed = i;
 		if (rc < 0)
 			return rc;
 		for (int r = 0; r < VLT_RES_COUNT; r++)
@@ -1168,6 +1169,47 @@ static int place_all(ctx_t *c)
 		budget_check(c);
 	}
 	return VLT_OK;
+}
+
+/* Move the node at position i of the order to the front; the others keep their order. */
+static void promote(ctx_t *c, uint32_t i)
+{
+	uint32_t t = c->order[i];
+
+	memmove(c->order + 1, c->order, i * sizeof(*c->order));
+	c->order[0] = t;
+}
+
+/*
+ * Place every node; when one finds no place, start again with that node
+ * first (it is the hard one), up to OSTRO_MAX_RESTARTS times within the
+ * bounds. Each restart counts as a backtrack.
+ */
+static int search(ctx_t *c)
+{
+	size_t rest_size = c->n_nodes * sizeof(*c->comp_rest);
+	int64_t(*rest0)[VLT_RES_COUNT] = arena_alloc(&c->arena, rest_size);
+
+	if (rest0 == NULL)
+		return oom(c);
+	memcpy(rest0, c->comp_rest, rest_size);
+	for (unsigned attempt = 0;; attempt++) {
+		uint32_t failed = 0;
+		int rc = place_all(c, &failed);
+		if (rc != VLT_ENOPLACE)
+			return rc;
+		if (failed > 0 && attempt < OSTRO_MAX_RESTARTS && !c->exhausted) {
+			c->backtracks++;
+			budget_check(c);
+		}
+		if (failed == 0 || attempt >= OSTRO_MAX_RESTARTS || c->exhausted) {
+			report_failure(c, &c->nodes[c->order[failed]]);
+			return rc;
+		}
+		unwind(c, 0);
+		memcpy(c->comp_rest, rest0, rest_size);
+		promote(c, failed);
+	}
 }
 
 int ostro_solve(const vlt_core_t *core, const ostro_settings_t *set, vlt_cycle_t *cy,
@@ -1190,7 +1232,7 @@ int ostro_solve(const vlt_core_t *core, const ostro_settings_t *set, vlt_cycle_t
 	c.deadline_ns = t0 + (uint64_t)set->time_budget_ms * 1000000u;
 	rc = prepare(&c);
 	if (rc == VLT_OK)
-		rc = place_all(&c);
+		rc = search(&c);
 	if (rc == VLT_ENOPLACE && c.exhausted)
 		vlt_log_notice(core,
 			       "stack %s: search stopped after %llu backtracks in %.1f ms "
