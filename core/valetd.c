@@ -163,6 +163,15 @@ static int set_override_path(vlt_config_t *cfg, const char *key, const char *pat
 	return vlt__config_add_override(cfg, key, path);
 }
 
+static bool static_source_loaded(const vlt_config_t *cfg)
+{
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		if (strcmp(cfg->sources[i], "static") == 0)
+			return true;
+	}
+	return false;
+}
+
 static int apply_option(vlt_config_t *cfg, const char *opt, vlt_err_t *err)
 {
 	const char *eq = strchr(opt, '=');
@@ -197,9 +206,15 @@ static int apply_flags(vlt_config_t *cfg, const opts_t *o, vlt_err_t *err)
 		if (vlt__config_set_str(&cfg->data_dir, o->data_dir) < 0)
 			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
-	if (o->inventory != NULL &&
-	    set_override_path(cfg, "source.static.inventory", o->inventory) < 0)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (o->inventory != NULL) {
+		if (!static_source_loaded(cfg))
+			return vlt_err_set(err, VLT_ECONFIG,
+					   "--inventory %s: the static source is not loaded "
+					   "(modules.sources)",
+					   o->inventory);
+		if (set_override_path(cfg, "source.static.inventory", o->inventory) < 0)
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < o->n_options; i++) {
 		rc = apply_option(cfg, o->options[i], err);
 		if (rc < 0)

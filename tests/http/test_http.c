@@ -517,6 +517,34 @@ static void test_valetd_bad_setting_exits_2(void **state)
 	run_free(&r);
 }
 
+static void test_valetd_inventory_flag(void **state)
+{
+	char conf[300], data[300];
+	struct run r;
+	(void)state;
+
+	snprintf(data, sizeof(data), "%s/data5", d.dir);
+	const char *args[] = { "--check-config", "--data-dir", data, "--inventory",
+			       VLT_SOURCE_DIR "/conf/sample-inventory.json", NULL };
+	run_valetd(args, &r);
+	if (r.code != 0)
+		fail_msg("--inventory: exit %d:\n%s", r.code, r.err);
+	/* the static source got a setting, so it does not say it has none */
+	if (strstr(r.err, "no inventory configured") != NULL)
+		fail_msg("--inventory did not reach the static source:\n%s", r.err);
+	run_free(&r);
+
+	/* without the static source the flag has nowhere to go */
+	snprintf(conf, sizeof(conf), "%s/no-static.conf", d.dir);
+	write_file(conf, "modules: {\n  sources = [ ];\n};\n");
+	const char *args2[] = { "--check-config", "--config", conf, "--data-dir", data,
+				"--inventory", "inv.json", NULL };
+	run_valetd(args2, &r);
+	assert_int_equal(r.code, 2);
+	assert_contains(r.err, "--inventory inv.json: the static source is not loaded");
+	run_free(&r);
+}
+
 static void test_valetd_check_config(void **state)
 {
 	char data[300];
@@ -604,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_valetd_port_in_use_exits_1),
 		cmocka_unit_test(test_valetd_bad_module_exits_2),
 		cmocka_unit_test(test_valetd_bad_setting_exits_2),
+		cmocka_unit_test(test_valetd_inventory_flag),
 		cmocka_unit_test(test_valetd_check_config),
 		cmocka_unit_test(test_valetd_list_plugins_and_version),
 		cmocka_unit_test(test_valetd_sigterm_stops_cleanly),
