@@ -21,6 +21,22 @@ fail() {
 	exit 1
 }
 
+# ---- 0. the guide shows the example's files as they are
+awk -v src="$src" -v tmp="$tmp" '
+	/^<!-- file: / { file = $3; next }
+	file != "" && /^```/ { if (open) { close(out); file = ""; open = 0 } else {
+		n++; out = tmp "/guide." n; print src "/" file > (tmp "/guide.list." n); open = 1 }
+		next }
+	open { print > out }
+' "$src/docs/plugin-guide.md"
+[ -f "$tmp/guide.1" ] || fail "docs/plugin-guide.md shows no file"
+for list in "$tmp"/guide.list.*; do
+	n=${list##*.}
+	file=$(cat "$list")
+	diff -u "$file" "$tmp/guide.$n" >"$tmp/guide.diff" ||
+		{ cat "$tmp/guide.diff"; fail "docs/plugin-guide.md differs from $file"; }
+done
+
 # ---- 1. install valet (headers, valet-module.pc, binaries, modules)
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 ||
 	{ cat "$tmp/install.log"; fail "cmake --install"; }
