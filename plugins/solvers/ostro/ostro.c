@@ -10,11 +10,13 @@
  *
  * Each node descends cluster -> rack -> host. At every level candidates are
  * pruned with the view (sums and per-host maxima of free capacity), ranked
- * by (1) the bandwidth cost the node adds, (2) whether the domain can take
- * what is left of the node's linked component, (3) whether the stack
- * already uses it, (4) best fit, (5) index; and tried in that order, each
- * after check() says yes. A descent that fails is rolled back and the next
- * candidate tried, until max_backtracks or time_budget_ms is spent.
+ * by (1) the bandwidth cost the node adds, (2) on hosts, the policies'
+ * scores, (3) whether the domain can take what is left of the node's
+ * linked component, (4) whether the stack already uses it, (5) best fit,
+ * (6) index; and tried in that order, each after check() says yes. A
+ * descent that fails is rolled back and the next candidate tried, until
+ * max_backtracks or time_budget_ms is spent. When a node finds no place at
+ * all, the search starts again with that node first (a few times).
  *
  * Every buffer belongs to one call (an arena freed at the end), so the
  * module may solve several cycles at once.
@@ -220,6 +222,7 @@ typedef struct cand {
 	bool fits_rest;
 	bool used;
 	double cost;
+	double score; /* the policies' preference; hosts only */
 	double fit;
 } cand_t;
 
@@ -426,6 +429,17 @@ static double node_cost(const ctx_t *c, const onode_t *n, vlt_level_t lvl, uint3
 	return cost;
 }
 
+/* The policies' weighted preference for the node's servers on host h. */
+static double node_score(const ctx_t *c, const onode_t *n, uint32_t h)
+{
+	double score = 0;
+
+	for (uint32_t i = 0; i < n->n_members; i++)
+		if (is_server(c, n->members[i]))
+			score += c->core->score(c->cy, n->members[i], h);
+	return score;
+}
+
 static bool cost_less(double a, double b)
 {
 	return a < b - 1e-9 * (1.0 + fabs(a) + fabs(b));
@@ -437,6 +451,8 @@ static bool cand_better(const cand_t *a, const cand_t *b)
 		return true;
 	if (cost_less(b->cost, a->cost))
 		return false;
+	if (a->score != b->score)
+		return a->score > b->score;
 	if (a->fits_rest != b->fits_rest)
 		return a->fits_rest;
 	if (a->used != b->used)
@@ -625,6 +641,7 @@ static int descend(ctx_t *c, const onode_t *n, vlt_level_t lvl, vlt_level_t wl, 
 			.fits_rest = fits_rest(c, lvl, d),
 			.used = cmap_get(&c->used[lvl], d) > 0,
 			.cost = node_cost(c, n, lvl, d),
+			.score = lvl == VLT_LEVEL_HOST ? node_score(c, n, d) : 0,
 			.fit = fit_key(c, lvl, d),
 		};
 	}
