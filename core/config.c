@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <valet/core.h>
 
@@ -89,11 +90,22 @@ static void setting_path(const config_setting_t *s, char *buf, size_t len)
 		snprintf(buf + used, len - used, "[%d]", config_setting_index(s));
 }
 
-static const char *setting_file(const vlt_config_t *cfg, const config_setting_t *s)
+/*
+ * The file a setting comes from. libconfig records an @include'd file as
+ * written in the directive; it was opened relative to the include folder.
+ */
+static const char *setting_file(const vlt_config_t *cfg, const config_setting_t *s, char *buf,
+				size_t len)
 {
-	if (config_setting_source_file(s) != NULL)
-		return config_setting_source_file(s);
-	return cfg->file != NULL ? cfg->file : "(configuration)";
+	const char *file = config_setting_source_file(s);
+	const char *dir = config_get_include_dir(&cfg->lc);
+
+	if (file == NULL)
+		return cfg->file != NULL ? cfg->file : "(configuration)";
+	if (file[0] == '/' || dir == NULL || (cfg->file != NULL && strcmp(file, cfg->file) == 0))
+		return file;
+	snprintf(buf, len, "%s/%s", dir, file);
+	return buf;
 }
 
 /* "FILE:LINE: setting 'PATH': <why>", VLT_ECONFIG. */
@@ -101,7 +113,7 @@ __attribute__((format(printf, 4, 5))) static int
 setting_error(vlt_err_t *err, const vlt_config_t *cfg, const config_setting_t *s,
 	      const char *fmt, ...)
 {
-	char path[256];
+	char path[256], file[256];
 	char why[VLT_ERR_MSG_MAX];
 	va_list ap;
 
@@ -109,8 +121,9 @@ setting_error(vlt_err_t *err, const vlt_config_t *cfg, const config_setting_t *s
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	setting_path(s, path, sizeof(path));
-	return vlt_err_set(err, VLT_ECONFIG, "%s:%u: setting '%s': %s", setting_file(cfg, s),
-			   config_setting_source_line(s), path, why);
+	return vlt_err_set(err, VLT_ECONFIG, "%s:%u: setting '%s': %s",
+			   setting_file(cfg, s, file, sizeof(file)), config_setting_source_line(s),
+			   path, why);
 }
 
 /* "--option PATH=VALUE: <why>", VLT_ECONFIG. */
@@ -702,10 +715,16 @@ static int read_file(vlt_config_t *cfg, vlt_err_t *err)
 {
 	FILE *f = fopen(cfg->file, "r");
 	char *dir, *slash;
+	struct stat st;
 
 	if (f == NULL)
 		return vlt_err_set(err, VLT_ECONFIG, "%s: cannot read: %s", cfg->file,
 				   strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return vlt_err_set(err, VLT_ECONFIG, "%s: cannot read: %s", cfg->file,
+				   strerror(EISDIR));
+	}
 	fclose(f);
 
 	/* @include "x.conf" resolves next to the file, not the working directory */

@@ -282,6 +282,36 @@ static void test_missing_file(void **state)
 	vlt__config_free(&cfg);
 }
 
+/* @include resolves next to the including file, and errors name the included one. */
+static void test_include(void **state)
+{
+	char main_path[512], want[700];
+	vlt_config_t cfg;
+	vlt_err_t err = { 0 };
+
+	(void)state;
+	write_conf("part.conf", "log: {\n  level = \"loud\";\n};\n");
+	snprintf(main_path, sizeof(main_path), "%s", write_conf("main.conf",
+		 "server: { threads = 2; };\n@include \"part.conf\"\n"));
+	assert_int_equal(vlt__config_load(&cfg, main_path, &err), VLT_ECONFIG);
+	snprintf(want, sizeof(want),
+		 "%s/part.conf:2: setting 'log.level': unknown log level 'loud' ", tmpdir);
+	if (strncmp(err.msg, want, strlen(want)) != 0)
+		fail_msg("got \"%s\"", err.msg);
+	vlt__config_free(&cfg);
+
+	write_conf("part.conf", "log: {\n  level = \"debug\";\n};\n");
+	if (vlt__config_load(&cfg, main_path, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cfg.threads, 2);
+	assert_int_equal(cfg.log_level, VLT_LOG_DEBUG);
+	vlt__config_free(&cfg);
+
+	assert_int_equal(vlt__config_load(&cfg, tmpdir, &err), VLT_ECONFIG);
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmpdir);
+	assert_string_equal(err.msg, want);
+}
+
 static void test_full_file(void **state)
 {
 	const char *path = write_conf("full.conf",
@@ -668,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_file_documents_everything),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_solver_groups),
 		cmocka_unit_test(test_set_listen),
