@@ -25,6 +25,8 @@
 #include "solver_fixture.h"
 #include "stack.h"
 
+#include <valet/solver.h>
+
 #if defined(__SANITIZE_ADDRESS__)
 #define SLOW 10.0
 #else
@@ -125,6 +127,74 @@ static void test_single_server(void **state)
 	vlt__session_close(&s);
 }
 
+/* ---- the calls ostro makes: pruning keeps them far below the number of hosts */
+
+extern const vlt_plugin_info_t *const vlt_plugin_solver_ostro;
+
+static unsigned n_checks, n_costs;
+
+static int counting_check(vlt_cycle_t *cy, uint32_t unit, vlt_level_t lvl, uint32_t dom)
+{
+	n_checks++;
+	return vlt__cycle_check(cy, unit, lvl, dom);
+}
+
+static double counting_cost(vlt_cycle_t *cy, uint32_t unit, uint32_t loc)
+{
+	n_costs++;
+	return vlt__cycle_cost(cy, unit, loc);
+}
+
+static void test_single_server_calls(void **state)
+{
+	const vlt_solver_ops_t *ops = (const vlt_solver_ops_t *)vlt_plugin_solver_ostro;
+	vlt_session_t s;
+	char path[512];
+	vlt_ledger_t *l = NULL;
+	vlt_stack_t *st = NULL;
+	vlt_err_t err = {0};
+	void *solver_state = NULL;
+	json_t *req = fx_request("one");
+
+	(void)state;
+	fx_write_inventory(&b4_dc, "speed-b4", path, sizeof(path));
+	fx_open(&s, path, NULL);
+	const vlt_dc_t *dc = vlt__engine_dc(s.engine);
+	vlt_core_t core = vlt__modules_find(&s.mods, VLT_KIND_SOLVER, "ostro")->core;
+	core.check = counting_check;
+	core.cost = counting_cost;
+	assert_int_equal(ops->init(&core, &solver_state, &err), VLT_OK);
+	fx_server(req, "vm", "large");
+	assert_int_equal(vlt__ledger_new(&l, dc, (uint32_t)s.mods.n_policies, &err), VLT_OK);
+	assert_int_equal(vlt__stack_parse(req, dc, NULL, policy_lookup, &s.mods, "one", &st,
+					  &err),
+			 VLT_OK);
+	unsigned max_checks = 0;
+	for (int i = 0; i < 500; i++) {
+		vlt_cycle_t *cy = NULL;
+		char plan[32];
+		assert_int_equal(vlt__cycle_new(&cy, l, st, &s.mods, &err), VLT_OK);
+		n_checks = 0;
+		assert_int_equal(ops->solve(solver_state, cy, &err), VLT_OK);
+		if (n_checks > max_checks)
+			max_checks = n_checks;
+		snprintf(plan, sizeof(plan), "p%d", i);
+		assert_int_equal(vlt__cycle_commit(cy, plan, &err), VLT_OK);
+		vlt__cycle_free(cy);
+	}
+	print_message("ostro, one server on %u hosts, 500 times: at most %u check() calls, "
+		      "%u cost() calls\n",
+		      dc->n_hosts, max_checks, n_costs);
+	/* one per level when the best candidate passes; never a scan of the hosts */
+	assert_true(max_checks <= 10);
+	assert_int_equal(n_costs, 0); /* no links: nothing to cost */
+	ops->fini(solver_state);
+	vlt__stack_free(st);
+	vlt__ledger_free(l);
+	json_decref(req);
+	vlt__session_close(&s);
+}
+
 static void test_ntier_100(void **state)
 {
 	vlt_session_t s;
@@ -194,6 +264,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_server),
+		cmocka_unit_test(test_single_server_calls),
 		cmocka_unit_test(test_ntier_100),
 		cmocka_unit_test(test_ntier_1000),
 	};
