@@ -172,6 +172,14 @@ struct lp {
 	bool oom;     /* an allocation failed: the build is void */
 };
 
+/* y: units a and b (a < b) both inside domain dom of lvl, column col. */
+struct coloc {
+	uint32_t a, b;
+	vlt_level_t lvl;
+	uint32_t dom;
+	int col;
+};
+
 struct build {
 	const exact_problem_t *p;
 	struct lp lp;
@@ -184,6 +192,8 @@ struct build {
 	uint32_t *mark;    /* per unit */
 	uint32_t n_dom_max;
 	uint32_t *rep[VLT_LEVEL_DC]; /* per level and domain, a location inside, VLT_NONE */
+	struct coloc *co;  /* co-location variables, in creation order */
+	uint32_t n_co, cap_co;
 	double scale;      /* 1 / bandwidth granularity */
 	double w_att;      /* weight of one level crossed by an attachment */
 	double w_open;     /* weight of one host used */
@@ -524,34 +534,182 @@ static void add_open(struct build *b, bool symmetry)
 	}
 }
 
-/* The objective's distance terms: per level, the total variation of the ends. */
-static void add_link_costs(struct build *b)
+/* Links between the same two units, merged: the model knows pairs. */
+struct pair {
+	uint32_t a, b; /* a < b */
+	double w;      /* weight of one level crossed */
+};
+
+static int pair_cmp(const void *x, const void *y)
+{
+	const struct pair *p = x, *q = y;
+
+	if (p->a != q->a)
+		return p->a < q->a ? -1 : 1;
+	return p->b < q->b ? -1 : p->b > q->b;
+}
+
+/* OUT *pairs (malloc'd, caller frees); RET the count, or -1 on ENOMEM. */
+static int make_pairs(const struct build *b, struct pair **pairs)
 {
 	const exact_problem_t *p = b->p;
+	struct pair *pr = malloc((p->n_links + 1) * sizeof(*pr));
+	uint32_t n = 0;
 
+	*pairs = pr;
+	if (pr == NULL)
+		return -1;
 	for (uint32_t i = 0; i < p->n_links; i++) {
 		const exact_link_t *l = &p->links[i];
 		if (l->a == l->b)
 			continue;
-		double w = link_weight(b, l);
+		pr[n].a = l->a < l->b ? l->a : l->b;
+		pr[n].b = l->a < l->b ? l->b : l->a;
+		pr[n++].w = link_weight(b, l);
+	}
+	qsort(pr, n, sizeof(*pr), pair_cmp);
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (m > 0 && pr[m - 1].a == pr[i].a && pr[m - 1].b == pr[i].b)
+			pr[m - 1].w += pr[i].w;
+		else
+			pr[m++] = pr[i];
+	}
+	return (int)m;
+}
+
+/* What domain dom of lvl offers of resource r: the sum over its locations. */
+static double dom_free(const struct build *b, vlt_level_t lvl, uint32_t dom, int r)
+{
+	const exact_problem_t *p = b->p;
+	double sum = 0;
+
+	if (lvl == VLT_LEVEL_HOST)
+		return (double)p->locs[dom].free[r];
+	for (uint32_t h = 0; h < p->n_locs; h++)
+		if (loc_domain(p, h, lvl) == dom)
+			sum += (double)p->locs[h].free[r];
+	return sum;
+}
+
+/* May units u and v be inside dom together, as far as its capacity goes? */
+static bool fit_together(const struct build *b, uint32_t u, uint32_t v, vlt_level_t lvl,
+			 uint32_t dom)
+{
+	const exact_unit_t *uu = &b->p->units[u], *vv = &b->p->units[v];
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if ((double)(uu->demand[r] + vv->demand[r]) > dom_free(b, lvl, dom, r))
+			return false;
+	return true;
+}
+
+static void coloc_add(struct build *b, uint32_t u, uint32_t v, vlt_level_t lvl, uint32_t dom,
+		      int col)
+{
+	if (b->n_co == b->cap_co) {
+		uint32_t ncap = b->cap_co ? 2 * b->cap_co : 256;
+		struct coloc *n = realloc(b->co, ncap * sizeof(*n));
+		if (n == NULL) {
+			b->lp.oom = true;
+			return;
+		}
+		b->co = n;
+		b->cap_co = ncap;
+	}
+	b->co[b->n_co++] = (struct coloc){ u, v, lvl, dom, col };
+}
+
+/*
+ * The objective's distance terms. Per pair and level, a co-location
+ * variable y[D] <= X_a[D], X_b[D] for each domain both may be in: the
+ * level is crossed (1 - sum y) when they are apart. A constant column
+ * carries the 1s.
+ */
+static void add_pair_costs(struct build *b, const struct pair *pr, uint32_t n_pairs)
+{
+	double constant = 0;
+
+	for (uint32_t i = 0; i < n_pairs; i++) {
 		for (int lv = VLT_LEVEL_HOST; lv < VLT_LEVEL_DC; lv++) {
-			uint32_t ends[2] = { l->a, l->b };
+			uint32_t ends[2] = { pr[i].a, pr[i].b };
 			if (domains_of(b, ends, 2, (vlt_level_t)lv, false) <= 1)
 				continue; /* the ends cannot be apart at this level */
-			/* the end with fewer domains gives fewer rows; the sum is the same */
+			constant += pr[i].w;
 			stamp_next(b);
-			uint32_t na = collect(b, l->a, (vlt_level_t)lv, b->doms, 0, false);
-			stamp_next(b);
-			uint32_t nb = collect(b, l->b, (vlt_level_t)lv, b->doms2, 0, false);
-			uint32_t from = na <= nb ? l->a : l->b, to = na <= nb ? l->b : l->a;
-			const uint32_t *ds = na <= nb ? b->doms : b->doms2;
-			for (uint32_t j = 0; j < (na <= nb ? na : nb); j++) {
-				int t = lp_col(&b->lp, 0, 1, w, false);
+			uint32_t na = collect(b, pr[i].a, (vlt_level_t)lv, b->doms, 0, false);
+			for (uint32_t j = 0; j < na; j++) {
+				uint32_t d = b->doms[j];
+				if (!can_be_in(b, pr[i].b, (vlt_level_t)lv, d, false) ||
+				    !fit_together(b, pr[i].a, pr[i].b, (vlt_level_t)lv, d))
+					continue;
+				int y = lp_col(&b->lp, 0, 1, -pr[i].w, false);
+				coloc_add(b, pr[i].a, pr[i].b, (vlt_level_t)lv, d, y);
+				for (int end = 0; end < 2; end++) {
+					lp_row_begin(&b->lp);
+					lp_term(&b->lp, y, 1);
+					term_in(b, end ? pr[i].b : pr[i].a, (vlt_level_t)lv, d, -1,
+						false);
+					lp_row_end(&b->lp, -DBL_MAX, 0);
+				}
+			}
+		}
+	}
+	if (constant > 0)
+		lp_col(&b->lp, 1, 1, constant, false);
+}
+
+/*
+ * Capacity seen from one unit (the constraint multiplied by X_a[D]): what
+ * a's partners bring into D together with a fits beside a,
+ *   sum_b d_b y_ab[D] <= (free_D - d_a) X_a[D].
+ * Without it the relaxation spreads every unit thinly over all hosts and
+ * gets co-location for free; with it a unit with more partners than room
+ * pays for the excess.
+ */
+static void add_pair_capacity(struct build *b)
+{
+	const exact_problem_t *p = b->p;
+
+	for (uint32_t i = 0; i < b->n_co; i++) {
+		const struct coloc *ci = &b->co[i];
+		for (int end = 0; end < 2; end++) {
+			uint32_t a = end ? ci->b : ci->a;
+			bool first = true;
+			/* one row set per (unit, level, domain): at its first entry */
+			for (uint32_t k = 0; k < i && first; k++) {
+				const struct coloc *ck = &b->co[k];
+				first = !(ck->lvl == ci->lvl && ck->dom == ci->dom &&
+					  (ck->a == a || ck->b == a));
+			}
+			if (!first)
+				continue;
+			for (int r = 0; r < VLT_RES_COUNT; r++) {
+				double room = dom_free(b, ci->lvl, ci->dom, r) -
+					      (double)p->units[a].demand[r];
+				double sum = 0;
+				for (uint32_t k = i; k < b->n_co; k++) {
+					const struct coloc *ck = &b->co[k];
+					if (ck->lvl != ci->lvl || ck->dom != ci->dom)
+						continue;
+					if (ck->a == a)
+						sum += (double)p->units[ck->b].demand[r];
+					else if (ck->b == a)
+						sum += (double)p->units[ck->a].demand[r];
+				}
+				if (sum <= room)
+					continue; /* cannot bind */
 				lp_row_begin(&b->lp);
-				lp_term(&b->lp, t, 1);
-				term_in(b, from, (vlt_level_t)lv, ds[j], -1, false);
-				term_in(b, to, (vlt_level_t)lv, ds[j], 1, false);
-				lp_row_end(&b->lp, 0, DBL_MAX);
+				for (uint32_t k = i; k < b->n_co; k++) {
+					const struct coloc *ck = &b->co[k];
+					if (ck->lvl != ci->lvl || ck->dom != ci->dom ||
+					    (ck->a != a && ck->b != a))
+						continue;
+					uint32_t o = ck->a == a ? ck->b : ck->a;
+					lp_term(&b->lp, ck->col, (double)p->units[o].demand[r]);
+				}
+				term_in(b, a, ci->lvl, ci->dom, -room, false);
+				lp_row_end(&b->lp, -DBL_MAX, 0);
 			}
 		}
 	}
@@ -1003,6 +1161,7 @@ static void build_free(struct build *b)
 	free(b->doms);
 	free(b->doms2);
 	free(b->mark);
+	free(b->co);
 	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
 		free(b->rep[lv]);
 }
@@ -1057,7 +1216,14 @@ int exact_mip_solve(const exact_problem_t *p, const exact_cuts_t *cuts, double t
 	add_assignment(&b);
 	add_capacity(&b);
 	add_open(&b, exact_cuts_count(cuts) == 0);
-	add_link_costs(&b);
+	struct pair *pairs = NULL;
+	int n_pairs = make_pairs(&b, &pairs);
+	if (n_pairs < 0)
+		b.lp.oom = true;
+	else
+		add_pair_costs(&b, pairs, (uint32_t)n_pairs);
+	free(pairs);
+	add_pair_capacity(&b);
 	add_bandwidth(&b);
 	add_groups(&b);
 	add_cuts(&b, cuts);

@@ -949,8 +949,8 @@ static int scan_affinity(ctx_t *c, aff_t *a)
 	return VLT_OK;
 }
 
-/* Link every live node to its parent and give parents their kids arrays. */
-static int link_nodes(ctx_t *c, const aff_t *a)
+/* Mark the live nodes and give each its parent and level. */
+static void set_parents(ctx_t *c, const aff_t *a)
 {
 	const vlt_stack_t *st = c->st;
 	uint32_t nu = st->n_units, ng = st->n_groups;
@@ -992,6 +992,11 @@ static int link_nodes(ctx_t *c, const aff_t *a)
 		if (n->live && a->up[g] != VLT_NONE)
 			n->parent = nu + a->up[g];
 	}
+}
+
+/* Give every parent the array of its kids. */
+static int attach_kids(ctx_t *c)
+{
 	for (uint32_t i = 0; i < c->n_nodes; i++)
 		if (c->nodes[i].live && c->nodes[i].parent != VLT_NONE)
 			c->nodes[c->nodes[i].parent].n_kids++;
@@ -1024,8 +1029,10 @@ static int build_nodes(ctx_t *c)
 	if (c->nodes == NULL)
 		return oom(c);
 	rc = scan_affinity(c, &a);
-	if (rc == VLT_OK)
-		rc = link_nodes(c, &a);
+	if (rc == VLT_OK) {
+		set_parents(c, &a);
+		rc = attach_kids(c);
+	}
 	for (uint32_t i = 0; i < c->n_nodes && rc == VLT_OK; i++) {
 		onode_t *n = &c->nodes[i];
 		if (n->live && n->parent == VLT_NONE && n->n_kids + (n->unit != VLT_NONE) > 0)
@@ -1045,37 +1052,21 @@ static double link_pull(const vlt_link_t *k)
 }
 
 /*
- * The placement order: the heaviest node first; then, while some unordered
- * node is linked to ordered ones, the one with the most bandwidth to them
- * (ties: heaviest, then index); otherwise the heaviest left. Also groups
- * the top-level nodes into linked components and sums their demand.
+ * The top-level nodes (OUT tops, *n_top; top_of: each unit's top-level
+ * node), and their linked components: c->comp maps a top-level node to its
+ * component, c->comp_rest sums each component's demand.
  */
-static int order_nodes(ctx_t *c, uint32_t *top_of)
+static void find_components(ctx_t *c, uint32_t *top_of, uint32_t *tops, uint32_t *n_top)
 {
 	const vlt_stack_t *st = c->st;
-	uint32_t n_top = 0, n_front = 0, next_heavy = 0;
-	uint32_t *tops, *front;
-	double *pull;
-	bool *done, *in_front;
 
-	tops = arena_alloc(&c->arena, c->n_nodes * sizeof(*tops));
-	front = arena_alloc(&c->arena, c->n_nodes * sizeof(*front));
-	pull = arena_alloc(&c->arena, c->n_nodes * sizeof(*pull));
-	done = arena_alloc(&c->arena, c->n_nodes * sizeof(*done));
-	in_front = arena_alloc(&c->arena, c->n_nodes * sizeof(*in_front));
-	c->order = arena_alloc(&c->arena, c->n_nodes * sizeof(*c->order));
-	c->comp = arena_alloc(&c->arena, c->n_nodes * sizeof(*c->comp));
-	c->comp_rest = arena_alloc(&c->arena, c->n_nodes * sizeof(*c->comp_rest));
-	if (!tops || !front || !pull || !done || !in_front || !c->order || !c->comp ||
-	    !c->comp_rest)
-		return oom(c);
-
+	*n_top = 0;
 	for (uint32_t i = 0; i < c->n_nodes; i++) {
 		const onode_t *n = &c->nodes[i];
 		c->comp[i] = i;
 		if (!n->live || n->parent != VLT_NONE)
 			continue;
-		tops[n_top++] = i;
+		tops[(*n_top)++] = i;
 		for (uint32_t j = 0; j < n->n_members; j++)
 			top_of[n->members[j]] = i;
 	}
@@ -1087,53 +1078,100 @@ static int order_nodes(ctx_t *c, uint32_t *top_of)
 		if (x != y)
 			c->comp[x < y ? y : x] = x < y ? x : y;
 	}
-	for (uint32_t i = 0; i < n_top; i++) {
+	for (uint32_t i = 0; i < *n_top; i++) {
 		uint32_t t = tops[i], r = uf_find(c->comp, t);
 		c->comp[t] = r;
 		for (int k = 0; k < VLT_RES_COUNT; k++)
 			c->comp_rest[r][k] += c->nodes[t].demand[k];
 	}
+}
+
+/* Scratch of order_nodes. */
+typedef struct frontier {
+	uint32_t *nodes; /* unordered nodes linked to ordered ones */
+	uint32_t n;
+	double *pull; /* per node: bandwidth to ordered nodes */
+	bool *in, *done;
+} frontier_t;
+
+/* Take the frontier's node with the most bandwidth to ordered ones (then heaviest, lowest). */
+static uint32_t frontier_take(const ctx_t *c, frontier_t *f)
+{
+	uint32_t b = 0;
+
+	for (uint32_t i = 1; i < f->n; i++) {
+		uint32_t x = f->nodes[i], y = f->nodes[b];
+		double wx = c->nodes[x].weight, wy = c->nodes[y].weight;
+		if (f->pull[x] > f->pull[y] ||
+		    (f->pull[x] == f->pull[y] && (wx > wy || (wx == wy && x < y))))
+			b = i;
+	}
+	uint32_t t = f->nodes[b];
+	f->nodes[b] = f->nodes[--f->n];
+	return t;
+}
+
+/* Node t is ordered: its unordered linked nodes join the frontier or pull harder. */
+static void frontier_grow(const ctx_t *c, frontier_t *f, const uint32_t *top_of, uint32_t t)
+{
+	const onode_t *n = &c->nodes[t];
+
+	for (uint32_t j = 0; j < n->n_members; j++) {
+		const vlt_unit_t *unit = &c->st->units[n->members[j]];
+		for (uint32_t i = 0; i < unit->n_links; i++) {
+			const vlt_link_t *l = &c->st->links[unit->links[i]];
+			uint32_t peer = l->a == n->members[j] ? l->b : l->a;
+			uint32_t pt = top_of[peer];
+			if (pt == VLT_NONE || f->done[pt] || link_pull(l) <= 0)
+				continue;
+			f->pull[pt] += link_pull(l);
+			if (!f->in[pt]) {
+				f->in[pt] = true;
+				f->nodes[f->n++] = pt;
+			}
+		}
+	}
+}
+
+/*
+ * The placement order: the heaviest node first; then, while some unordered
+ * node is linked to ordered ones, the one with the most bandwidth to them
+ * (ties: heaviest, then index); otherwise the heaviest left.
+ */
+static int order_nodes(ctx_t *c, uint32_t *top_of)
+{
+	uint32_t n_top = 0, next_heavy = 0;
+	size_t n = c->n_nodes;
+	frontier_t f = {0};
+	uint32_t *tops;
+
+	tops = arena_alloc(&c->arena, n * sizeof(*tops));
+	f.nodes = arena_alloc(&c->arena, n * sizeof(*f.nodes));
+	f.pull = arena_alloc(&c->arena, n * sizeof(*f.pull));
+	f.in = arena_alloc(&c->arena, n * sizeof(*f.in));
+	f.done = arena_alloc(&c->arena, n * sizeof(*f.done));
+	c->order = arena_alloc(&c->arena, n * sizeof(*c->order));
+	c->comp = arena_alloc(&c->arena, n * sizeof(*c->comp));
+	c->comp_rest = arena_alloc(&c->arena, n * sizeof(*c->comp_rest));
+	if (!tops || !f.nodes || !f.pull || !f.in || !f.done || !c->order || !c->comp ||
+	    !c->comp_rest)
+		return oom(c);
+	find_components(c, top_of, tops, &n_top);
 	int rc = sort_heaviest(c, tops, n_top);
 	if (rc < 0)
 		return rc;
-
 	while (c->n_order < n_top) {
-		uint32_t t = VLT_NONE;
-		if (n_front > 0) {
-			uint32_t b = 0;
-			for (uint32_t i = 1; i < n_front; i++) {
-				const onode_t *x = &c->nodes[front[i]], *y = &c->nodes[front[b]];
-				double px = pull[front[i]], py = pull[front[b]];
-				if (px > py || (px == py && (x->weight > y->weight ||
-							     (x->weight == y->weight &&
-							      front[i] < front[b]))))
-					b = i;
-			}
-			t = front[b];
-			front[b] = front[--n_front];
+		uint32_t t;
+		if (f.n > 0) {
+			t = frontier_take(c, &f);
 		} else {
-			while (done[tops[next_heavy]])
+			while (f.done[tops[next_heavy]])
 				next_heavy++;
 			t = tops[next_heavy];
 		}
-		done[t] = true;
+		f.done[t] = true;
 		c->order[c->n_order++] = t;
-		const onode_t *n = &c->nodes[t];
-		for (uint32_t j = 0; j < n->n_members; j++) {
-			const vlt_unit_t *unit = &st->units[n->members[j]];
-			for (uint32_t i = 0; i < unit->n_links; i++) {
-				const vlt_link_t *l = &st->links[unit->links[i]];
-				uint32_t peer = l->a == n->members[j] ? l->b : l->a;
-				uint32_t pt = top_of[peer];
-				if (pt == VLT_NONE || done[pt] || link_pull(l) <= 0)
-					continue;
-				pull[pt] += link_pull(l);
-				if (!in_front[pt]) {
-					in_front[pt] = true;
-					front[n_front++] = pt;
-				}
-			}
-		}
+		frontier_grow(c, &f, top_of, t);
 	}
 	return VLT_OK;
 }
@@ -1165,7 +1203,7 @@ static int prepare(ctx_t *c)
 	return VLT_OK;
 }
 
-/* Place the top-level nodes in order. OUT *failed - the position of the node that found no place. */
+/* Place the top-level nodes in order. OUT *failed - where in the order the failing node is. */
 static int place_all(ctx_t *c, uint32_t *failed)
 {
 	for (uint32_t i = 0; i < c->n_order; i++) {
