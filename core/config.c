@@ -175,7 +175,7 @@ static int want_string(const vlt_config_t *cfg, const config_setting_t *s, const
 static int want_int(const vlt_config_t *cfg, const config_setting_t *s, long long min,
 		    long long max, long long *out, vlt_err_t *err)
 {
-	long long v;
+	long long v = 0;
 
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64)
@@ -468,7 +468,7 @@ static int apply_group(vlt_config_t *cfg, const config_setting_t *g, const struc
 static int apply_listen(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	char why[VLT_ERR_MSG_MAX];
-	const char *text;
+	const char *text = NULL;
 	char *host = NULL;
 	uint16_t port;
 	int rc = want_string(cfg, s, &text, err);
@@ -488,7 +488,7 @@ static int apply_listen(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t 
 
 static int apply_threads(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
-	long long v;
+	long long v = 0;
 	int rc = want_int(cfg, s, 1, THREADS_MAX, &v, err);
 
 	if (rc == 0)
@@ -498,7 +498,7 @@ static int apply_threads(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t
 
 static int apply_max_body(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
-	long long v;
+	long long v = 0;
 	int rc = want_int(cfg, s, 1, MAX_BODY_KB_MAX, &v, err);
 
 	if (rc == 0)
@@ -519,7 +519,7 @@ static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t 
 
 static int apply_level(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
-	const char *text;
+	const char *text = NULL;
 	int rc = want_string(cfg, s, &text, err);
 	int level;
 
@@ -552,7 +552,7 @@ static int apply_log(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *er
 
 static int apply_data_dir(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
-	const char *text;
+	const char *text = NULL;
 	int rc = want_string(cfg, s, &text, err);
 
 	if (rc < 0)
@@ -580,7 +580,7 @@ static int apply_policies(vlt_config_t *cfg, const config_setting_t *s, vlt_err_
 static int apply_module_str(vlt_config_t *cfg, const config_setting_t *s, char **field,
 			    vlt_err_t *err)
 {
-	const char *text;
+	const char *text = NULL;
 	int rc = want_string(cfg, s, &text, err);
 
 	if (rc == 0)
@@ -956,7 +956,7 @@ int vlt__cfg_get_int(vlt_cfg_scope_t *s, const char *key, int64_t dflt, int64_t 
 	ov = find_override(s, key);
 	if (ov != NULL) {
 		char *end;
-		long long v;
+		long long v = 0;
 
 		errno = 0;
 		v = strtoll(ov->value, &end, 10);
@@ -991,7 +991,7 @@ int vlt__cfg_get_double(vlt_cfg_scope_t *s, const char *key, double dflt, double
 	ov = find_override(s, key);
 	if (ov != NULL) {
 		char *end;
-		double v;
+		double v = 0;
 
 		errno = 0;
 		v = strtod(ov->value, &end);

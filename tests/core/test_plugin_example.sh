@@ -45,20 +45,25 @@ pcdir=$prefix/$libdir/pkgconfig
 test -f "$pcdir/valet-module.pc" || fail "no valet-module.pc under $pcdir"
 
 # ---- 2. build the example against the installed headers only
-# valet-module.pc holds the prefix valet was configured with; this scratch
-# install lives elsewhere, so its include folder is given to pkg-config.
+# valet-module.pc is relocatable: found through PKG_CONFIG_PATH, it points
+# into this scratch prefix.
 PKG_CONFIG_PATH=$pcdir
 export PKG_CONFIG_PATH
 cmake -S "$src/docs/examples/firstfit" -B "$tmp/build" \
-	-DPKG_CONFIG_ARGN="--define-variable=includedir=$prefix/$incdir" \
 	>"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; fail "configure firstfit"; }
 cmake --build "$tmp/build" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; fail "build firstfit"; }
 so=$tmp/build/solver_firstfit.so
 test -f "$so" || fail "no $so"
 # the compiler saw the installed headers, not the source tree's
-grep -q "^C_INCLUDES = .*$prefix/$incdir" "$tmp/build/CMakeFiles/solver_firstfit.dir/flags.make" ||
-	fail "firstfit was not built with the headers of $prefix/$incdir"
+# (the relocatable .pc gives paths like <prefix>/lib/pkgconfig/../../include)
+seen=no
+for inc in $(sed -n 's/^C_INCLUDES = //p' "$tmp/build/CMakeFiles/solver_firstfit.dir/flags.make"); do
+	dir=$(realpath -m "${inc#-I}")
+	[ "$dir" = "$(realpath -m "$prefix/$incdir")" ] && seen=yes
+	case $dir in "$src"/*) fail "firstfit was built with the source tree's $dir" ;; esac
+done
+[ $seen = yes ] || fail "firstfit was not built with the headers of $prefix/$incdir"
 # exactly one exported data symbol
 syms=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^_' || true)
 [ "$syms" = "vlt_plugin" ] || fail "exported symbols: $syms (want only vlt_plugin)"
