@@ -371,6 +371,38 @@ static void test_bounds(void **state)
 	json_decref(req);
 }
 
+/*
+ * 1,000 servers diverse across hosts, in one stack: racks filled with the
+ * group's members are dead ends for every later member, and the search
+ * must learn it rather than go down into each again.
+ */
+static void test_large_diversity_group(void **state)
+{
+	static char names[1000][8];
+	const char *members[1001];
+	vlt_session_t s;
+	json_t *req = fx_request("many"), *res;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%03d", i);
+		fx_server(req, names[i], "small");
+		members[i] = names[i];
+	}
+	members[1000] = NULL;
+	fx_group(req, "apart", "diversity", "host", NULL, members);
+	open_dc(&s, &wide_dc, "solvers-wide", NULL);
+	res = place_ok(&s, req, "ostro");
+	fx_verify_groups(req, res, NULL);
+	print_message("1000 servers diverse across hosts: %.1f ms, %.0f backtracks\n",
+		      fx_metric(res, "solve_ms"), fx_metric(res, "backtracks"));
+	assert_true(fx_metric(res, "hosts_used") == 1000);
+	assert_true(fx_metric(res, "backtracks") < 100);
+	json_decref(res);
+	json_decref(req);
+	vlt__session_close(&s);
+}
+
 static void expect_bad_setting(const char *key, const char *value, const char *words)
 {
 	static char path[512];
@@ -559,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_infeasible),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_large_diversity_group),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_nova_weighers),
 		cmocka_unit_test(test_ostro_consolidates),

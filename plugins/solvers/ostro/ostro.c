@@ -10,10 +10,11 @@
  *
  * Each node descends cluster -> rack -> host. At every level candidates are
  * pruned with the view (sums and per-host maxima of free capacity), ranked
- * by (1) the bandwidth cost the node adds, (2) on hosts, the policies'
- * scores, (3) whether the domain can take what is left of the node's
- * linked component, (4) whether the stack already uses it, (5) best fit,
- * (6) index; and tried in that order, each after check() says yes. A
+ * by (0) dead ends last (a unit alike found no place there already), (1)
+ * the bandwidth cost the node adds, (2) on hosts, the policies' scores, (3)
+ * whether the domain can take what is left of the node's linked
+ * component, (4) whether the stack already uses it, (5) best fit, (6)
+ * index; and tried in that order, each after check() says yes. A
  * descent that fails is rolled back and the next candidate tried, until
  * max_backtracks or time_budget_ms is spent. When a node finds no place at
  * all, the search starts again with that node first (a few times).
@@ -196,6 +197,77 @@ static int cmap_add(cmap_t *m, uint32_t key, int delta)
 	return VLT_OK;
 }
 
+/* ---------------------------------------------------------------- dead ends */
+
+/*
+ * (class of unit, level, domain) -> 1 + the domain's generation when a unit
+ * of that class last failed to go down into it. A domain's generation moves
+ * whenever a server inside it is taken back, which may make room again.
+ */
+typedef struct dmap {
+	uint64_t *keys; /* 0: empty */
+	uint32_t *vals;
+	uint32_t cap, used;
+} dmap_t;
+
+static uint64_t dead_key(uint32_t cls, vlt_level_t lvl, uint32_t dom)
+{
+	return ((uint64_t)cls << 34 | (uint64_t)lvl << 32 | dom) + 1;
+}
+
+static uint32_t dmap_slot(const dmap_t *m, uint64_t key)
+{
+	uint32_t i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (m->cap - 1);
+
+	while (m->keys[i] != 0 && m->keys[i] != key)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static uint32_t dmap_get(const dmap_t *m, uint64_t key)
+{
+	if (m->cap == 0)
+		return 0;
+	uint32_t i = dmap_slot(m, key);
+	return m->keys[i] == key ? m->vals[i] : 0;
+}
+
+static int dmap_put(dmap_t *m, uint64_t key, uint32_t val)
+{
+	if ((m->used + 1) * 2 > m->cap) {
+		dmap_t big = {.cap = m->cap ? m->cap * 2 : 64};
+		big.keys = calloc(big.cap, sizeof(*big.keys));
+		big.vals = calloc(big.cap, sizeof(*big.vals));
+		if (big.keys == NULL || big.vals == NULL) {
+			free(big.keys);
+			free(big.vals);
+			return VLT_ENOMEM;
+		}
+		for (uint32_t i = 0; i < m->cap; i++) {
+			if (m->keys[i] == 0)
+				continue;
+			uint32_t s = dmap_slot(&big, m->keys[i]);
+			big.keys[s] = m->keys[i];
+			big.vals[s] = m->vals[i];
+			big.used++;
+		}
+		free(m->keys);
+		free(m->vals);
+		*m = big;
+	}
+	uint32_t i = dmap_slot(m, key);
+	m->used += m->keys[i] == 0;
+	m->keys[i] = key;
+	m->vals[i] = val;
+	return VLT_OK;
+}
+
+static void dmap_fini(dmap_t *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
 /* ---------------------------------------------------------------- state */
 
 typedef struct onode {
@@ -219,6 +291,7 @@ typedef struct placed {
 
 typedef struct cand {
 	uint32_t dom;
+	bool dead; /* a unit like this one failed to go down into it, and nothing left since */
 	bool fits_rest;
 	bool used;
 	double cost;
@@ -246,6 +319,10 @@ typedef struct ctx {
 
 	double w[VLT_RES_COUNT];        /* Ostro's resource weights */
 	double inv_free[VLT_RES_COUNT]; /* 1 / the data center's free capacity; 0 if none */
+
+	uint32_t *cls;              /* per unit: the lowest unit alike (same demand, flavor, zone, groups) */
+	uint32_t *gen[VLT_LEVEL_DC]; /* per rack and cluster: bumped when a server there is taken back */
+	dmap_t dead;                /* where units alike found no place */
 
 	placed_t *log; /* this call's assignments, in order */
 	uint32_t n_log;
@@ -447,6 +524,8 @@ static bool cost_less(double a, double b)
 
 static bool cand_better(const cand_t *a, const cand_t *b)
 {
+	if (a->dead != b->dead)
+		return b->dead;
 	if (cost_less(a->cost, b->cost))
 		return true;
 	if (cost_less(b->cost, a->cost))
@@ -492,6 +571,8 @@ static void unwind(ctx_t *c, uint32_t mark)
 			cmap_add(&c->used[VLT_LEVEL_HOST], p.loc, -1);
 			cmap_add(&c->used[VLT_LEVEL_RACK], h->rack, -1);
 			cmap_add(&c->used[VLT_LEVEL_CLUSTER], h->cluster, -1);
+			c->gen[VLT_LEVEL_RACK][h->rack]++;
+			c->gen[VLT_LEVEL_CLUSTER][h->cluster]++;
 		}
 	}
 }
@@ -617,8 +698,19 @@ static int try_domain(ctx_t *c, const onode_t *n, vlt_level_t lvl, uint32_t d)
 		unwind(c, mark);
 		c->backtracks++;
 		budget_check(c);
+		if (n->unit != VLT_NONE &&
+		    dmap_put(&c->dead, dead_key(c->cls[n->unit], lvl, d), c->gen[lvl][d] + 1) < 0)
+			return oom(c);
 	}
 	return rc;
+}
+
+/* Did a unit like leaf n fail to go down into d, with nothing taken back there since? */
+static bool is_dead(const ctx_t *c, const onode_t *n, vlt_level_t lvl, uint32_t d)
+{
+	if (n->unit == VLT_NONE || lvl == VLT_LEVEL_HOST || c->dead.used == 0)
+		return false;
+	return dmap_get(&c->dead, dead_key(c->cls[n->unit], lvl, d)) == c->gen[lvl][d] + 1;
 }
 
 /* Place the node in some domain of level lvl inside domain wd of level wl = lvl + 1. */
@@ -638,6 +730,7 @@ static int descend(ctx_t *c, const onode_t *n, vlt_level_t lvl, vlt_level_t wl, 
 			continue;
 		cs[nc++] = (cand_t){
 			.dom = d,
+			.dead = is_dead(c, n, lvl, d),
 			.fits_rest = fits_rest(c, lvl, d),
 			.used = cmap_get(&c->used[lvl], d) > 0,
 			.cost = node_cost(c, n, lvl, d),
@@ -1176,6 +1269,75 @@ static int order_nodes(ctx_t *c, uint32_t *top_of)
 	return VLT_OK;
 }
 
+/* ---------------------------------------------------------------- units alike */
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+	return (h ^ v) * 0x100000001b3ull;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; s != NULL && *s; s++)
+		h = hash_mix(h, (unsigned char)*s);
+	return hash_mix(h, 0xff);
+}
+
+/* What check() reads of a server, links aside: demand, flavor, zone, groups. */
+static uint64_t unit_hash(const vlt_unit_t *u)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		h = hash_mix(h, (uint64_t)u->demand[r]);
+	h = hash_str(hash_str(h, u->flavor), u->az);
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		h = hash_mix(h, u->groups[i].group);
+	return h;
+}
+
+static bool units_alike(const vlt_unit_t *a, const vlt_unit_t *b)
+{
+	if (a->kind != b->kind || a->n_groups != b->n_groups ||
+	    memcmp(a->demand, b->demand, sizeof(a->demand)) != 0 ||
+	    !same_str(a->flavor, b->flavor) || !same_str(a->az, b->az))
+		return false;
+	for (uint32_t i = 0; i < a->n_groups; i++)
+		if (a->groups[i].group != b->groups[i].group)
+			return false;
+	return true;
+}
+
+/* c->cls: each unit's class, the lowest unit alike, so that dead ends are shared. */
+static int classify_units(ctx_t *c)
+{
+	uint32_t nu = c->st->n_units, cap = 16;
+	uint32_t *table;
+
+	while (cap < 2 * nu)
+		cap *= 2;
+	c->cls = arena_alloc(&c->arena, nu * sizeof(*c->cls));
+	table = arena_alloc(&c->arena, cap * sizeof(*table));
+	if (c->cls == NULL || table == NULL)
+		return oom(c);
+	memset(table, 0xff, cap * sizeof(*table));
+	for (uint32_t u = 0; u < nu; u++) {
+		const vlt_unit_t *unit = &c->st->units[u];
+		uint32_t i = (uint32_t)(unit_hash(unit) >> 32) & (cap - 1);
+		while (table[i] != VLT_NONE && !units_alike(&c->st->units[table[i]], unit))
+			i = (i + 1) & (cap - 1);
+		if (table[i] == VLT_NONE)
+			table[i] = u;
+		c->cls[u] = table[i];
+	}
+	return VLT_OK;
+}
+
 /* ---------------------------------------------------------------- entry */
 
 static int prepare(ctx_t *c)
@@ -1195,8 +1357,15 @@ static int prepare(ctx_t *c)
 		return oom(c);
 	memset(top_of, 0xff, nu * sizeof(*top_of));
 	rc = order_nodes(c, top_of);
+	if (rc == VLT_OK)
+		rc = classify_units(c);
 	if (rc < 0)
 		return rc;
+	c->gen[VLT_LEVEL_RACK] = arena_alloc(&c->arena, (c->dc->n_racks + 1) * sizeof(uint32_t));
+	c->gen[VLT_LEVEL_CLUSTER] =
+		arena_alloc(&c->arena, (c->dc->n_clusters + 1) * sizeof(uint32_t));
+	if (c->gen[VLT_LEVEL_RACK] == NULL || c->gen[VLT_LEVEL_CLUSTER] == NULL)
+		return oom(c);
 	for (int l = VLT_LEVEL_HOST; l < VLT_LEVEL_DC; l++)
 		if (cmap_init(&c->used[l], 4 * (nu + 1)) < 0)
 			return oom(c);
@@ -1299,6 +1468,7 @@ int ostro_solve(const vlt_core_t *core, const ostro_settings_t *set, vlt_cycle_t
 		core->metric(cy, "backtracks", (double)c.backtracks);
 	for (int l = VLT_LEVEL_HOST; l < VLT_LEVEL_DC; l++)
 		cmap_fini(&c.used[l]);
+	dmap_fini(&c.dead);
 	arena_release(&c.arena, (arena_mark_t){NULL, 0});
 	return rc;
 }
