@@ -320,9 +320,9 @@ typedef struct ctx {
 	double w[VLT_RES_COUNT];        /* Ostro's resource weights */
 	double inv_free[VLT_RES_COUNT]; /* 1 / the data center's free capacity; 0 if none */
 
-	uint32_t *cls;              /* per unit: the lowest unit alike (same demand, flavor, zone, groups) */
-	uint32_t *gen[VLT_LEVEL_DC]; /* per rack and cluster: bumped when a server there is taken back */
-	dmap_t dead;                /* where units alike found no place */
+	uint32_t *cls;               /* per unit: the lowest unit alike (demand, flavor, zone, groups) */
+	uint32_t *gen[VLT_LEVEL_DC]; /* per rack and cluster: bumped when a server there goes back */
+	dmap_t dead;                 /* where units alike found no place */
 
 	placed_t *log; /* this call's assignments, in order */
 	uint32_t n_log;
