@@ -757,11 +757,11 @@ static int descend(ctx_t *c, const onode_t *n, vlt_level_t lvl, vlt_level_t wl, 
 	return rc == TRY_REJECT ? VLT_ENOPLACE : rc;
 }
 
-/* The group member to blame: one that fits no domain of the group's level, else the first. */
-static uint32_t group_culprit(ctx_t *c, const onode_t *n, vlt_level_t wl, uint32_t wd)
+/* A server of the group that passes check() in no domain of the group's level, or VLT_NONE. */
+static uint32_t lone_misfit(ctx_t *c, const onode_t *n, vlt_level_t lvl, vlt_level_t wl,
+			    uint32_t wd)
 {
-	vlt_level_t lvl = n->level < wl ? n->level : wl;
-	uint32_t first, count, first_server = VLT_NONE;
+	uint32_t first, count;
 
 	domain_range(c->dc, lvl, wl, wd, &first, &count);
 	for (uint32_t i = 0; i < n->n_members; i++) {
@@ -769,14 +769,62 @@ static uint32_t group_culprit(ctx_t *c, const onode_t *n, vlt_level_t wl, uint32
 		bool fits = false;
 		if (!is_server(c, u))
 			continue;
-		if (first_server == VLT_NONE)
-			first_server = u;
 		for (uint32_t d = first; d < first + count && !fits; d++)
 			fits = c->core->check(c->cy, u, lvl, d) == VLT_PASS;
 		if (!fits)
 			return u;
 	}
-	return first_server != VLT_NONE ? first_server : n->members[0];
+	return VLT_NONE;
+}
+
+/*
+ * Every member fits somewhere alone, but no domain took the group whole:
+ * place it anyway in the roomiest domain where each member passes alone, so
+ * that the first member with no room beside the others is recorded.
+ */
+static void diagnose_group(ctx_t *c, const onode_t *n, vlt_level_t lvl, vlt_level_t wl,
+			   uint32_t wd)
+{
+	uint32_t first, count, best = VLT_NONE, mark = c->n_log;
+	double best_room = -1;
+
+	domain_range(c->dc, lvl, wl, wd, &first, &count);
+	for (uint32_t d = first; d < first + count; d++) {
+		double room = 0;
+		const int64_t *sum = sum_free(c, lvl, d);
+		for (int r = 0; r < VLT_RES_COUNT; r++)
+			room += c->w[r] * (double)sum[r] * c->inv_free[r];
+		if (room > best_room && node_check(c, n, lvl, d) == VLT_PASS) {
+			best = d;
+			best_room = room;
+		}
+	}
+	if (best != VLT_NONE && place_members(c, n, lvl, best) == VLT_OK)
+		c->fail_unit = VLT_NONE; /* it fit after all: blame no member */
+	unwind(c, mark);
+}
+
+/* Record whom to blame when node n found no place inside domain wd of level wl. */
+static void blame(ctx_t *c, const onode_t *n, vlt_level_t wl, uint32_t wd)
+{
+	vlt_level_t lvl = n->level < wl ? n->level : wl;
+	uint32_t u;
+
+	if (c->fail_unit != VLT_NONE)
+		return;
+	if (n->unit != VLT_NONE) {
+		record_failure(c, n->unit);
+		return;
+	}
+	u = lone_misfit(c, n, lvl, wl, wd);
+	if (u == VLT_NONE)
+		diagnose_group(c, n, lvl, wl, wd);
+	if (u == VLT_NONE && c->fail_unit == VLT_NONE)
+		for (uint32_t i = 0; i < n->n_members && u == VLT_NONE; i++)
+			if (is_server(c, n->members[i]))
+				u = n->members[i];
+	if (u != VLT_NONE)
+		record_failure(c, u);
 }
 
 /* Place the node somewhere inside domain wd of level wl. */
@@ -797,8 +845,8 @@ static int place_node(ctx_t *c, const onode_t *n, vlt_level_t wl, uint32_t wd)
 		rc = descend(c, n, (vlt_level_t)(wl - 1), wl, wd);
 	if (rc == TRY_REJECT)
 		rc = VLT_ENOPLACE;
-	if (rc == VLT_ENOPLACE && c->fail_unit == VLT_NONE)
-		record_failure(c, n->unit != VLT_NONE ? n->unit : group_culprit(c, n, wl, wd));
+	if (rc == VLT_ENOPLACE)
+		blame(c, n, wl, wd);
 	return rc;
 }
 
