@@ -17,7 +17,9 @@
  * index; and tried in that order, each after check() says yes. A
  * descent that fails is rolled back and the next candidate tried, until
  * max_backtracks or time_budget_ms is spent. When a node finds no place at
- * all, the search starts again with that node first (a few times).
+ * all, the search starts again with that node first (a few times). Once
+ * all are placed, each linked node is placed again with the others fixed,
+ * and moves if its links then cost less.
  *
  * Every buffer belongs to one call (an arena freed at the end), so the
  * module may solve several cycles at once.
@@ -312,6 +314,7 @@ typedef struct ctx {
 	onode_t *nodes; /* leaves 0..n_units-1, then one slot per group */
 	uint32_t n_nodes;
 	uint32_t *order; /* top-level nodes in placement order */
+	uint32_t *top_of; /* per unit: its top-level node */
 	uint32_t n_order;
 	uint32_t *comp;                  /* per node: its linked component (a node index) */
 	int64_t (*comp_rest)[VLT_RES_COUNT]; /* per component: demand not yet placed */
@@ -560,21 +563,25 @@ static int do_assign(ctx_t *c, uint32_t u, uint32_t loc)
 	return VLT_OK;
 }
 
+/* Take back one assignment (already out of the log). */
+static void undo(ctx_t *c, placed_t p)
+{
+	c->core->unassign(c->cy, p.unit);
+	if (is_server(c, p.unit)) {
+		const vlt_host_t *h = &c->dc->hosts[p.loc];
+		cmap_add(&c->used[VLT_LEVEL_HOST], p.loc, -1);
+		cmap_add(&c->used[VLT_LEVEL_RACK], h->rack, -1);
+		cmap_add(&c->used[VLT_LEVEL_CLUSTER], h->cluster, -1);
+		c->gen[VLT_LEVEL_RACK][h->rack]++;
+		c->gen[VLT_LEVEL_CLUSTER][h->cluster]++;
+	}
+}
+
 /* Take back every assignment made since the log had `mark` entries. */
 static void unwind(ctx_t *c, uint32_t mark)
 {
-	while (c->n_log > mark) {
-		placed_t p = c->log[--c->n_log];
-		c->core->unassign(c->cy, p.unit);
-		if (is_server(c, p.unit)) {
-			const vlt_host_t *h = &c->dc->hosts[p.loc];
-			cmap_add(&c->used[VLT_LEVEL_HOST], p.loc, -1);
-			cmap_add(&c->used[VLT_LEVEL_RACK], h->rack, -1);
-			cmap_add(&c->used[VLT_LEVEL_CLUSTER], h->cluster, -1);
-			c->gen[VLT_LEVEL_RACK][h->rack]++;
-			c->gen[VLT_LEVEL_CLUSTER][h->cluster]++;
-		}
-	}
+	while (c->n_log > mark)
+		undo(c, c->log[--c->n_log]);
 }
 
 /* Remember the first unit of this top-level node that found no place, and the state then. */
@@ -1404,6 +1411,7 @@ static int prepare(ctx_t *c)
 	if (top_of == NULL || c->log == NULL || c->fail_log == NULL)
 		return oom(c);
 	memset(top_of, 0xff, nu * sizeof(*top_of));
+	c->top_of = top_of;
 	rc = order_nodes(c, top_of);
 	if (rc == VLT_OK)
 		rc = classify_units(c);
@@ -1484,6 +1492,133 @@ static int search(ctx_t *c)
 	}
 }
 
+/* ---------------------------------------------------------------- improvement */
+
+/* Levels crossed between two placed units, as the core counts them. */
+static int levels_between(const ctx_t *c, uint32_t a, uint32_t b)
+{
+	const vlt_dc_t *dc = c->dc;
+	uint32_t la = c->v->placement[a], lb = c->v->placement[b];
+	bool sa = is_server(c, a), sb = is_server(c, b);
+
+	if (sa == sb && la == lb)
+		return 0;
+	uint32_t ra = sa ? dc->hosts[la].rack : dc->pools[la].rack;
+	uint32_t rb = sb ? dc->hosts[lb].rack : dc->pools[lb].rack;
+	uint32_t ca = sa ? dc->hosts[la].cluster : dc->pools[la].cluster;
+	uint32_t cb = sb ? dc->hosts[lb].cluster : dc->pools[lb].cluster;
+	if (ra != VLT_NONE && ra == rb)
+		return 1;
+	if (ca != VLT_NONE && ca == cb)
+		return 2;
+	return 3;
+}
+
+/*
+ * The bandwidth cost of node t's links where it is now: a link inside the
+ * node counts once. OUT *outside - whether some link leaves the node.
+ */
+static double node_link_cost(const ctx_t *c, uint32_t t, bool *outside)
+{
+	const onode_t *n = &c->nodes[t];
+	double cost = 0;
+
+	*outside = false;
+	for (uint32_t i = 0; i < n->n_members; i++) {
+		uint32_t u = n->members[i];
+		const vlt_unit_t *unit = &c->st->units[u];
+		for (uint32_t j = 0; j < unit->n_links; j++) {
+			const vlt_link_t *k = &c->st->links[unit->links[j]];
+			uint32_t peer = k->a == u ? k->b : k->a;
+			if (peer == u || c->v->placement[peer] == VLT_NONE)
+				continue;
+			bool inside = c->top_of[peer] == t;
+			*outside |= !inside;
+			cost += (inside ? 0.5 : 1.0) * link_cost(k, levels_between(c, u, peer));
+		}
+	}
+	return cost;
+}
+
+/* Take node n's units out of the log and back from where they are. OUT old (log order). */
+static uint32_t lift_node(ctx_t *c, uint32_t t, placed_t *old)
+{
+	uint32_t n_old = 0, k = 0;
+
+	for (uint32_t i = 0; i < c->n_log; i++) {
+		if (c->top_of[c->log[i].unit] == t)
+			old[n_old++] = c->log[i];
+		else
+			c->log[k++] = c->log[i];
+	}
+	c->n_log = k;
+	for (uint32_t i = n_old; i-- > 0;)
+		undo(c, old[i]);
+	return n_old;
+}
+
+/*
+ * Place node t again, the rest of the stack fixed: keep the new place if
+ * it costs strictly less bandwidth, else put the node back. OUT *moved.
+ */
+static int replace_node(ctx_t *c, uint32_t t, placed_t *old, bool *moved)
+{
+	bool outside;
+	double before = node_link_cost(c, t, &outside);
+	uint32_t n_old, mark;
+	int rc;
+
+	*moved = false;
+	if (!outside || before <= 0)
+		return VLT_OK;
+	n_old = lift_node(c, t, old);
+	mark = c->n_log;
+	c->top_mark = mark;
+	c->fail_unit = VLT_NONE;
+	c->rest = c->comp_rest[c->comp[t]];
+	rc = place_node(c, &c->nodes[t], VLT_LEVEL_DC, 0);
+	if (rc == VLT_OK && cost_less(node_link_cost(c, t, &outside), before)) {
+		*moved = true;
+		return VLT_OK;
+	}
+	if (rc != VLT_OK && rc != VLT_ENOPLACE)
+		return rc;
+	unwind(c, mark);
+	for (uint32_t i = 0; i < n_old; i++) {
+		rc = do_assign(c, old[i].unit, old[i].loc);
+		if (rc < 0)
+			return rc;
+	}
+	return VLT_OK;
+}
+
+/*
+ * Local improvement once every node is placed: each linked node in turn is
+ * placed again with all the others where they are, which lets an early
+ * node follow the peers placed after it. Up to two passes, within the
+ * bounds.
+ */
+static int improve(ctx_t *c)
+{
+	placed_t *old = arena_alloc(&c->arena, c->st->n_units * sizeof(*old));
+
+	if (old == NULL)
+		return oom(c);
+	for (int pass = 0; pass < 2; pass++) {
+		bool any = false;
+		for (uint32_t i = 0; i < c->n_order && !c->exhausted; i++) {
+			bool moved;
+			int rc = replace_node(c, c->order[i], old, &moved);
+			if (rc < 0)
+				return rc;
+			any |= moved;
+		}
+		if (!any)
+			break;
+	}
+	return VLT_OK;
+}
+
 int ostro_solve(const vlt_core_t *core, const ostro_settings_t *set, vlt_cycle_t *cy,
 		vlt_err_t *err)
 {
@@ -1505,6 +1640,8 @@ int ostro_solve(const vlt_core_t *core, const ostro_settings_t *set, vlt_cycle_t
 	rc = prepare(&c);
 	if (rc == VLT_OK)
 		rc = search(&c);
+	if (rc == VLT_OK && c.st->n_links > 0)
+		rc = improve(&c);
 	if (rc == VLT_ENOPLACE && c.exhausted)
 		vlt_log_notice(core,
 			       "stack %s: search stopped after %llu backtracks in %.1f ms "
