@@ -6,6 +6,7 @@
  *   quality     bandwidth cost of ostro against nova on rack-sized stacks, and
  *               against the exact solver on small ones
  * usage: bench_engine [--quick] [--only SCENARIO] [--json FILE]
+ *        bench_engine replay --jobs FILE [--out FILE]   (replay.c; what bench/run uses)
  * Times are wall-clock on this machine; ratios compare runs of the same process.
  */
 #include <stdio.h>
@@ -16,33 +17,12 @@
 
 #include <jansson.h>
 
+#include "bench.h"
 #include "engine.h"
 #include "log.h"
 #include "session.h"
 
 static const char *const flavors[] = {"small", "medium", "large", "xlarge"};
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, size_t n, double p)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-	return n ? v[i] : 0;
-}
 
 /* An inventory of clusters x racks x hosts; 64 vCPU, 256 GiB, 2 TB, 10 Gb/s hosts. */
 static char *write_inventory(unsigned clusters, unsigned racks, unsigned hosts)
@@ -194,9 +174,9 @@ static void open_session(vlt_session_t *s, const char *inv)
 static double place(vlt_session_t *s, json_t *req, const char *solver, json_t **res)
 {
 	vlt_err_t err = {0};
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	int rc = vlt__engine_place(s->engine, req, "bench", solver, res, &err);
-	double t = now_ms() - t0;
+	double t = bench_now_ms() - t0;
 
 	if (*res == NULL) {
 		fprintf(stderr, "bench: %s (%d)\n", err.msg, rc);
@@ -234,9 +214,9 @@ static void throughput(figures_t *f, const char *inv, const char *solver, unsign
 	snprintf(metric, sizeof(metric), "%s placements/s", solver);
 	record(f, "throughput", metric, placed / (total / 1e3), "1/s");
 	snprintf(metric, sizeof(metric), "%s p50 latency", solver);
-	record(f, "throughput", metric, percentile(lat, n, 0.5) * 1e3, "us");
+	record(f, "throughput", metric, bench_percentile(lat, n, 0.5) * 1e3, "us");
 	snprintf(metric, sizeof(metric), "%s p99 latency", solver);
-	record(f, "throughput", metric, percentile(lat, n, 0.99) * 1e3, "us");
+	record(f, "throughput", metric, bench_percentile(lat, n, 0.99) * 1e3, "us");
 	free(reqs);
 	free(lat);
 	vlt__session_close(&s);
@@ -269,8 +249,8 @@ static void stack_latency(figures_t *f, const char *scenario, const char *inv, u
 		json_decref(res);
 		vlt__engine_release(s.engine, "tier");
 	}
-	record(f, scenario, "ostro p50 latency", percentile(lat, reps, 0.5), "ms");
-	record(f, scenario, "ostro p99 latency", percentile(lat, reps, 0.99), "ms");
+	record(f, scenario, "ostro p50 latency", bench_percentile(lat, reps, 0.5), "ms");
+	record(f, scenario, "ostro p99 latency", bench_percentile(lat, reps, 0.99), "ms");
 	record(f, scenario, "ostro bandwidth_cost", cost, "Mbps x levels");
 	record(f, scenario, "ostro cross_rack_mbps", cross, "Mbps");
 	json_decref(req);
@@ -338,6 +318,10 @@ int main(int argc, char **argv)
 	const char *out = NULL, *only = NULL;
 	figures_t f = {json_array()};
 
+	if (argc > 1 && strcmp(argv[1], "replay") == 0) {
+		vlt__log_setup(VLT_LOG_ERR, false, "bench");
+		return bench_replay_main(argc - 1, argv + 1);
+	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = true;

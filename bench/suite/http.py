@@ -1,0 +1,240 @@
+"""Scenario http: valetd with its embedded store (sqlite, in a temporary data
+folder) under wrk (hey when wrk is missing): plan creation for 10-server
+stacks (POST /v1/plans) and reserve calls (POST /v1/placements/{id}), and
+GET / as the floor of what the HTTP layer costs.
+
+Until the REST API for plans and placements exists, POST /v1/plans answers
+404 or 405: the scenario says "not available yet" for those figures and
+measures what exists.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from . import common, throughput
+from .common import BenchError, row
+
+CONNECTIONS = 8
+THREADS = 2
+STACK_SERVERS = 10
+
+PLAN_LUA = r"""
+local n = 0
+local template = [==[@BODY@]==]
+function setup(thread)
+  thread:set("tid", tostring(math.random(1, 1e9)))
+end
+request = function()
+  n = n + 1
+  local id = "http-" .. tid .. "-" .. n
+  return wrk.format("POST", "/v1/plans", {["Content-Type"] = "application/json"},
+                    (template:gsub("@ID@", id)))
+end
+"""
+
+RESERVE_LUA = r"""
+local targets = {@TARGETS@}
+local i = 0
+request = function()
+  i = i % #targets + 1
+  local t = targets[i]
+  local body = '{"action": "reserve", "locations": ["' .. t[2] .. '"], "resource_id": "' ..
+               t[1] .. '-uuid"}'
+  return wrk.format("POST", "/v1/placements/" .. t[1],
+                    {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(url, method="GET", body=None, timeout=10):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def start(ctx, inv):
+    port = free_port()
+    data_dir = ctx.scratch("http", "data", ".")
+    log = open(ctx.scratch("http", "valetd.log"), "w")
+    proc = subprocess.Popen([ctx.valetd, "--listen", f"127.0.0.1:{port}", "--data-dir",
+                             data_dir, "--inventory", inv, "--log-level", "warning"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        if proc.poll() is not None:
+            break
+        try:
+            if call(base + "/", timeout=1)[0] == 200:
+                return proc, base
+        except OSError:
+            pass
+        time.sleep(0.1)
+    stop(proc)
+    with open(log.name) as f:
+        raise BenchError(f"valetd did not start: {f.read()[-600:]}")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def to_us(value, unit):
+    return float(value) * {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7}[unit]
+
+
+def load(ctx, url, seconds, script=None):
+    """Requests/s, p50 and p99 in µs, and non-2xx answers, from wrk (or hey for GETs)."""
+    if shutil.which("wrk"):
+        cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+        if script:
+            cmd += ["-s", script]
+        out = subprocess.run(cmd + [url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True).stdout
+        rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
+        pct = {p: re.search(rf"^\s*{p}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+               for p in ("50", "99")}
+        bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+        total = re.search(r"(\d+) requests in", out)
+        if rps is None or None in pct.values():
+            raise BenchError(f"cannot read wrk's output: {out[-400:]}")
+        return {"tool": "wrk", "requests_per_s": float(rps.group(1)),
+                "p50_us": to_us(*pct["50"].groups()), "p99_us": to_us(*pct["99"].groups()),
+                "requests": int(total.group(1)) if total else None,
+                "non_2xx": int(bad.group(1)) if bad else 0}
+    if shutil.which("hey") and script is None:
+        out = subprocess.run(["hey", "-z", f"{seconds}s", "-c", str(CONNECTIONS), url],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+        rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
+        p50 = re.search(r"50%+ in ([\d.]+) secs", out)
+        p99 = re.search(r"99%+ in ([\d.]+) secs", out)
+        if not (rps and p50 and p99):
+            raise BenchError(f"cannot read hey's output: {out[-400:]}")
+        return {"tool": "hey", "requests_per_s": float(rps.group(1)),
+                "p50_us": float(p50.group(1)) * 1e6, "p99_us": float(p99.group(1)) * 1e6}
+    raise BenchError("neither wrk nor hey is installed (Debian packages wrk, hey)")
+
+
+def plan_body(sid):
+    res = {}
+    for k in range(STACK_SERVERS):
+        res[f"{sid}-vm{k}"] = common.server(["small", "medium"][k % 2], name=f"{sid}-vm{k}")
+    res[f"{sid}-div"] = common.assignment("diversity", "host",
+                                          [f"{sid}-vm{k}" for k in range(STACK_SERVERS)])
+    return common.plan(sid, res)
+
+
+def write_script(ctx, name, text):
+    path = ctx.scratch("http", name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def measure_plans(ctx, base, seconds):
+    body = json.dumps(plan_body("@ID@"))
+    script = write_script(ctx, "plans.lua", PLAN_LUA.replace("@BODY@", body))
+    return load(ctx, base + "/v1/plans", seconds, script)
+
+
+def measure_reserve(ctx, base, seconds):
+    targets = []
+    for i in range(50):
+        status, text = call(base + "/v1/plans", "POST", plan_body(f"rsv-{i}"))
+        if status not in (200, 201):
+            raise BenchError(f"POST /v1/plans answered {status} while preparing reserves")
+        placements = json.loads(text).get("plan", {}).get("placements", {})
+        for orch, p in placements.items():
+            loc = p.get("location") if isinstance(p, dict) else None
+            if loc:
+                targets.append((orch, loc))
+    if not targets:
+        raise BenchError("POST /v1/plans returned no placements to reserve")
+    lua = ", ".join(f'{{"{o}", "{loc}"}}' for o, loc in targets)
+    script = write_script(ctx, "reserve.lua", RESERVE_LUA.replace("@TARGETS@", lua))
+    return load(ctx, base + "/v1/placements", seconds, script)
+
+
+def run(ctx):
+    seconds = 2 if ctx.quick else 10
+    inv = throughput.inventory(ctx, 1000)
+    proc, base = start(ctx, inv)
+    try:
+        probe_plan = call(base + "/v1/plans", "POST", plan_body("probe"))[0]
+        probe_rsv = call(base + "/v1/placements/probe-vm0", "POST",
+                         {"action": "reserve", "locations": ["x"], "resource_id": "u"})[0]
+        root = load(ctx, base + "/", seconds)
+        plans = reserve = None
+        plans_ok = probe_plan in (200, 201)
+        if plans_ok:
+            plans = measure_plans(ctx, base, seconds)
+            reserve = measure_reserve(ctx, base, seconds)
+    finally:
+        stop(proc)
+    rows = [row("http", "GET / requests/s (wrk, 8 connections)", root["requests_per_s"], None,
+                None, "1/s", better="higher"),
+            row("http", "GET / p99 latency", root["p99_us"], None, None, "us")]
+    why = (f"not available yet: POST /v1/plans answers {probe_plan} and POST "
+           f"/v1/placements/{{id}} answers {probe_rsv} (the REST API for plans and "
+           "placements is not written yet)")
+    if plans_ok:
+        rows += [row("http", "plan creation, 10-server stacks, plans/s", plans["requests_per_s"],
+                     None, None, "1/s", better="higher",
+                     note=f"{plans.get('non_2xx', 0)} answers not 2xx"),
+                 row("http", "plan creation p99 latency", plans["p99_us"], None, None, "us"),
+                 row("http", "reserve calls/s", reserve["requests_per_s"], None, None, "1/s",
+                     better="higher", note=f"{reserve.get('non_2xx', 0)} answers not 2xx"),
+                 row("http", "reserve p99 latency", reserve["p99_us"], None, None, "us")]
+    else:
+        rows += [row("http", "plan creation, 10-server stacks", None, note=why),
+                 row("http", "reserve calls", None, note=why)]
+    details = {"probe": {"POST /v1/plans": probe_plan, "POST /v1/placements/{id}": probe_rsv},
+               "get_root": root, "plans": plans, "reserve": reserve, "seconds_each": seconds,
+               "connections": CONNECTIONS, "threads": THREADS}
+    return {"summary": rows, "details": details, "report": report(details, plans_ok, why)}
+
+
+def report(d, plans_ok, why):
+    out = ["valetd on a 1,000-host inventory, its sqlite store in a temporary folder, "
+           f"{d['connections']} connections over {d['threads']} wrk threads for "
+           f"{d['seconds_each']} s per figure, on the same 2-core machine as the load "
+           "generator (which takes a share of the CPU).", ""]
+    rows = [["GET /", common.fmt(d["get_root"]["requests_per_s"]),
+             common.fmt(d["get_root"]["p50_us"]), common.fmt(d["get_root"]["p99_us"])]]
+    if plans_ok:
+        for label, k in (("POST /v1/plans (10 servers)", "plans"),
+                         ("POST /v1/placements/{id} (reserve)", "reserve")):
+            rows.append([label, common.fmt(d[k]["requests_per_s"]), common.fmt(d[k]["p50_us"]),
+                         common.fmt(d[k]["p99_us"])])
+    else:
+        rows.append(["POST /v1/plans (10 servers)", "not available yet", "—", "—"])
+        rows.append(["POST /v1/placements/{id} (reserve)", "not available yet", "—", "—"])
+    out.append(common.table(["request", "requests/s", "p50 µs", "p99 µs"], rows))
+    if not plans_ok:
+        out += ["", f"**Plan creation and reserve: {why}.** The harness is ready: once "
+                "POST /v1/plans answers 201, this scenario loads it with unique 10-server "
+                "stacks and then reserves their placements."]
+    return "\n".join(out)
