@@ -631,7 +631,8 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 		else if (count_reason(&reasons, &n_reasons, v < 0 ? vlt_strerror(v) : why) < 0)
 			break;
 	}
-	qsort(reasons, n_reasons, sizeof(*reasons), by_count_desc);
+	if (n_reasons > 1)
+		qsort(reasons, n_reasons, sizeof(*reasons), by_count_desc);
 
 	size_t cap = 256 + (size_t)n_reasons * (REASON_MAX + 16);
 	char *msg = malloc(cap);

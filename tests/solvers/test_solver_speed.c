@@ -4,9 +4,10 @@
  *     in a row (each plan held): the solver's own time per decision;
  *   - 100-server n-tier stacks with groups, pipes and volumes on 5,000 hosts;
  *   - one 1,000-server stack on 20,000 hosts.
- * The targets (1-10 us, 10 ms, 1 s) hold for an optimised build on an idle
- * machine; the assertions leave room for a busy one, and sanitizer builds
- * get ten times that.
+ * Times are printed, never asserted (the machines are shared and noisy;
+ * bench/ measures them): the assertions are on what does not depend on the
+ * clock — every stack placed with its groups kept, how few hosts ostro
+ * checks for one server, and ostro's bandwidth cost below nova's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,11 +28,6 @@
 
 #include <valet/solver.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SLOW 10.0
-#else
-#define SLOW 1.0
-#endif
 
 static double now_us(void)
 {
@@ -120,7 +116,6 @@ static void test_single_server(void **state)
 	single_server_run(&s, "ostro", 2000, &p50, &p99, &mean);
 	print_message("ostro, one server on 5000 hosts: p50 %.2f us, p99 %.2f us, mean %.2f us\n",
 		      p50, p99, mean);
-	assert_true(p50 < 10.0 * SLOW);
 	single_server_run(&s, "nova", 500, &p50, &p99, &mean);
 	print_message("nova,  one server on 5000 hosts: p50 %.2f us, p99 %.2f us, mean %.2f us\n",
 		      p50, p99, mean);
@@ -225,8 +220,6 @@ static void test_ntier_100(void **state)
 		print_message("%s, 10 x 100-server n-tier on 5000 hosts: p50 %.2f ms, max %.2f ms; "
 			      "bandwidth cost %.0f, cross-rack %.0f Mbps\n",
 			      solver, t[5], t[9], cost[k], cross[k]);
-		if (k == 0)
-			assert_true(t[5] <= 10.0 * SLOW);
 	}
 	assert_true(cost[0] < cost[1]);
 }
@@ -254,7 +247,6 @@ static void test_ntier_1000(void **state)
 		      fx_metric(res, "solve_ms"), fx_metric(res, "backtracks"),
 		      fx_metric(res, "bandwidth_cost"), fx_metric(res, "cross_rack_mbps"),
 		      fx_metric(res, "hosts_used"));
-	assert_true(fx_metric(res, "solve_ms") <= 1000.0 * SLOW);
 	json_decref(res);
 	json_decref(req);
 	vlt__session_close(&s);
