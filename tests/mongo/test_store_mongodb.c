@@ -309,6 +309,21 @@ static void test_settings_checked(void **state)
 	}
 }
 
+/* Options in the URI are the operator's: an appname and a write concern are kept. */
+static void test_uri_options_kept(void **state)
+{
+	struct fx *f = *state;
+	char uri[1200];
+
+	snprintf(uri, sizeof(uri), "%s%sappname=valet-east&w=1", g_srv.uri,
+		 strchr(g_srv.uri, '?') ? "&" : "/?");
+	store_fake_core_set_str(f->fc, "uri", uri);
+	void *st = must_open(f);
+	put_n(st, "c", "a", 1, 0);
+	OPS->fini(st);
+	assert_contains(store_fake_core_log(f->fc), "write concern from the URI");
+}
+
 /* A port nothing listens on (bound, then closed). */
 static int closed_port(void)
 {
@@ -870,6 +885,7 @@ int main(void)
 		cmocka_unit_test(test_descriptor),
 		FX_TEST(test_module_loads),
 		cmocka_unit_test(test_settings_checked),
+		FX_TEST(test_uri_options_kept),
 		cmocka_unit_test(test_unreachable_server),
 		FX_TEST(test_layout),
 		FX_TEST(test_operator_keys_are_data),

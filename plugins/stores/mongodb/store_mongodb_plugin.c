@@ -987,7 +987,9 @@ static int open_pool(struct mg_store *s, vlt_err_t *err)
 	if (!s->pool)
 		return vlt_err_set(err, VLT_ECONFIG, "store.mongodb.uri: %s", e.message);
 	mongoc_client_pool_set_error_api(s->pool, MONGOC_ERROR_API_VERSION_2);
-	mongoc_client_pool_set_appname(s->pool, "valet");
+	/* The server logs it with each connection; an appname in the URI wins. */
+	if (!mongoc_uri_get_appname(s->uri))
+		mongoc_client_pool_set_appname(s->pool, "valet");
 	s->primary = mongoc_read_prefs_new(MONGOC_READ_PRIMARY);
 	return 0;
 }
