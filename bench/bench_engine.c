@@ -3,7 +3,8 @@
  *   throughput  one server at a time on 5,000 hosts (ostro and nova)
  *   stack100    a 100-server three-tier stack with groups and pipes on 5,000 hosts
  *   stack1000   a 1,000-server stack on 20,000 hosts
- *   quality     bandwidth cost of ostro against nova on rack-sized stacks, and
+ *   quality     bandwidth cost of ostro against nova on rack-sized three-tier
+ *               stacks (web and db spread over hosts, app kept in a rack), and
  *               against the exact solver on small ones
  * usage: bench_engine [--quick] [--only SCENARIO] [--json FILE]
  *        bench_engine replay --jobs FILE [--out FILE]   (replay.c; what bench/run uses)
@@ -283,7 +284,7 @@ static void quality(figures_t *f, const char *scenario, const char *inv, unsigne
 	unsigned n_exact = 0;
 
 	for (unsigned n = 4; n <= max; n++) {
-		json_t *req = three_tier("q", n, false);
+		json_t *req = three_tier("q", n, true);
 		bool ok_o, ok_n, ok_x = false;
 		double co = cost_of(&s, req, "ostro", "q", &ok_o);
 		double cn = cost_of(&s, req, "nova", "q", &ok_n);
