@@ -385,14 +385,14 @@ static int find_key(struct mg_store *s, struct mg_call *c, const char *key, bool
 	return rc;
 }
 
-/* OUT version - the version stored under key now, 0 when none, -1 when unknown. */
-static int64_t current_version(struct mg_store *s, struct mg_call *c, const char *key)
+/* RET the version stored under key now, 0 when none, -1 when the read failed (see e). */
+static int64_t current_version(struct mg_store *s, struct mg_call *c, const char *key,
+			       bson_error_t *e)
 {
-	bson_error_t e;
 	bson_t found;
 	bson_iter_t it;
 	int64_t v = -1;
-	int rc = find_key(s, c, key, false, &found, &e);
+	int rc = find_key(s, c, key, false, &found, e);
 
 	if (rc == 0)
 		return 0;
@@ -469,7 +469,7 @@ static int insert_doc(struct mg_store *s, struct mg_call *c, const char *key, co
 	if (mongoc_collection_insert_one(c->coll, stored, NULL, NULL, &e))
 		return 0;
 	if (is_duplicate_key(&e))
-		return conflict(coll, id, current_version(s, c, key), 0, err);
+		return conflict(coll, id, current_version(s, c, key, &e), 0, err);
 	return mg_fail(s, "put", coll, id, &e, err);
 }
 
@@ -492,7 +492,7 @@ static int update_doc(struct mg_store *s, struct mg_call *c, const char *key, co
 	if (!mongoc_collection_update_one(c->coll, &filter, &update, NULL, &reply, &e))
 		rc = mg_fail(s, "put", coll, id, &e, err);
 	else if (reply_count(&reply, "matchedCount") != 1)
-		rc = conflict(coll, id, current_version(s, c, key), expect, err);
+		rc = conflict(coll, id, current_version(s, c, key, &e), expect, err);
 	bson_destroy(&reply);
 	bson_destroy(&update);
 	bson_destroy(&filter);
@@ -577,7 +577,10 @@ static int remove_with(struct mg_store *s, struct mg_call *c, const char *key, c
 			return 0;
 		if (expect == -1)
 			return vlt_err_set(err, VLT_ENOENT, "%s/%s: no such document", coll, id);
-		int64_t cur = current_version(s, c, key);
+		bson_error_t e;
+		int64_t cur = current_version(s, c, key, &e);
+		if (cur < 0) /* nothing was deleted, but which answer is right is unknown */
+			return mg_fail(s, "remove (reading back)", coll, id, &e, err);
 		if (cur == 0)
 			return vlt_err_set(err, VLT_ENOENT, "%s/%s: no such document", coll, id);
 		if (cur != expect)
