@@ -19,6 +19,13 @@
 #define AZ_UNKNOWN (VLT_NONE - 1)
 #define REASON_MAX 128
 
+/* A sorted set of locations (host or pool indices). */
+typedef struct vlt_locset {
+	uint32_t *locs;
+	uint32_t n;
+	bool on; /* the set applies (an empty allowed set allows nothing) */
+} vlt_locset_t;
+
 struct vlt_cycle {
 	vlt_ledger_t *l;
 	const vlt_dc_t *dc;
@@ -34,6 +41,8 @@ struct vlt_cycle {
 	uint32_t *unit_az;      /* az_id, VLT_NONE (any) or AZ_UNKNOWN */
 	uint8_t **spec_cache;   /* per unit: NULL, or per host 0 unknown 1 pass 2 fail */
 	uint8_t *has_specs;     /* per unit */
+	vlt_locset_t *allowed;  /* per unit, or NULL when no unit is restricted */
+	vlt_locset_t *excluded;
 	char *failure;
 	json_t *metrics;
 	double solve_ms;
@@ -218,6 +227,14 @@ void vlt__cycle_free(vlt_cycle_t *cy)
 	free(cy->unit_az);
 	free(cy->spec_cache);
 	free(cy->has_specs);
+	for (uint32_t u = 0; u < cy->stack->n_units; u++) {
+		if (cy->allowed != NULL)
+			free(cy->allowed[u].locs);
+		if (cy->excluded != NULL)
+			free(cy->excluded[u].locs);
+	}
+	free(cy->allowed);
+	free(cy->excluded);
 	free(cy->relevant);
 	free(cy->failure);
 	json_decref(cy->metrics);
@@ -280,6 +297,89 @@ uint32_t vlt__cycle_policy_residents(const vlt_core_t *c, vlt_cycle_t *cy, vlt_l
 void vlt__cycle_metric(vlt_cycle_t *cy, const char *name, double value)
 {
 	json_object_set_new(cy->metrics, name, json_real(value));
+}
+
+/* ---------------------------------------------------------------- restrictions */
+
+static int cmp_loc(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int locset_add(vlt_cycle_t *cy, vlt_locset_t **sets, uint32_t u, const uint32_t *locs,
+		      uint32_t n)
+{
+	const vlt_stack_t *st = cy->stack;
+
+	if (u >= st->n_units)
+		return VLT_EINVAL;
+	uint32_t limit = st->units[u].kind == VLT_UNIT_SERVER ? cy->dc->n_hosts : cy->dc->n_pools;
+	for (uint32_t i = 0; i < n; i++)
+		if (locs[i] >= limit)
+			return VLT_EINVAL;
+	if (*sets == NULL && (*sets = calloc(st->n_units, sizeof(**sets))) == NULL)
+		return VLT_ENOMEM;
+	vlt_locset_t *set = &(*sets)[u];
+	uint32_t *grown = realloc(set->locs, (set->n + n + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return VLT_ENOMEM;
+	memcpy(grown + set->n, locs, n * sizeof(*locs));
+	set->locs = grown;
+	set->n += n;
+	set->on = true;
+	qsort(set->locs, set->n, sizeof(*set->locs), cmp_loc);
+	return VLT_OK;
+}
+
+int vlt__cycle_allow(vlt_cycle_t *cy, uint32_t unit, const uint32_t *locs, uint32_t n)
+{
+	return locset_add(cy, &cy->allowed, unit, locs, n);
+}
+
+int vlt__cycle_exclude(vlt_cycle_t *cy, uint32_t unit, const uint32_t *locs, uint32_t n)
+{
+	return locset_add(cy, &cy->excluded, unit, locs, n);
+}
+
+/* The first location of the set at or after lo (set->n when none). */
+static uint32_t locset_lower(const vlt_locset_t *set, uint32_t lo)
+{
+	uint32_t a = 0, b = set->n;
+
+	while (a < b) {
+		uint32_t mid = a + (b - a) / 2;
+		if (set->locs[mid] < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+static bool locset_has(const vlt_locset_t *set, uint32_t loc)
+{
+	uint32_t i = locset_lower(set, loc);
+
+	return i < set->n && set->locs[i] == loc;
+}
+
+/* May unit go to location loc, as far as allow and exclude say? */
+static bool location_permitted(const vlt_cycle_t *cy, uint32_t u, uint32_t loc)
+{
+	if (cy->allowed != NULL && cy->allowed[u].on && !locset_has(&cy->allowed[u], loc))
+		return false;
+	return cy->excluded == NULL || !cy->excluded[u].on || !locset_has(&cy->excluded[u], loc);
+}
+
+/* Does the host range [first, first + n) hold a host the unit is allowed? */
+static bool range_permitted(const vlt_cycle_t *cy, uint32_t u, uint32_t first, uint32_t n)
+{
+	if (cy->allowed == NULL || !cy->allowed[u].on)
+		return true;
+	uint32_t i = locset_lower(&cy->allowed[u], first);
+	return i < cy->allowed[u].n && cy->allowed[u].locs[i] < first + n;
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -383,6 +483,8 @@ static int check_host(vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t
 
 	if (!host->enabled)
 		return reject(why, n, "disabled", "");
+	if (!location_permitted(cy, u, h))
+		return reject(why, n, "not among the allowed hosts", "");
 	if (cy->unit_az[u] != VLT_NONE && cy->unit_az[u] != host->az_id)
 		return reject(why, n, "availability zone ", host->az);
 	if (!host_specs_ok(cy, u, h))
@@ -405,7 +507,7 @@ static int check_domain(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t d
 							: cy->l->cluster_max_free[dom];
 	const uint64_t *mask = lvl == VLT_LEVEL_RACK ? cy->l->rack_az_mask : cy->l->cluster_az_mask;
 
-	if (d->n_enabled == 0)
+	if (d->n_enabled == 0 || !range_permitted(cy, u, d->first_host, d->n_hosts))
 		return VLT_REJECT;
 	uint32_t az = cy->unit_az[u];
 	if (az == AZ_UNKNOWN || (az != VLT_NONE && az < 64 && !(mask[dom] & (1ull << az))))
@@ -440,6 +542,8 @@ static int check_pool(vlt_cycle_t *cy, uint32_t u, uint32_t p, char *why, size_t
 	const vlt_pool_t *pool = &cy->dc->pools[p];
 	int v;
 
+	if (!location_permitted(cy, u, p))
+		return reject(why, n, "not among the allowed pools", "");
 	if (cy->l->pool_free_gb[p] < unit->demand[VLT_RES_DISK_GB])
 		return reject(why, n, "short of capacity_gb", "");
 	if (!volume_type_ok(pool, unit->volume_type))

@@ -31,6 +31,15 @@ int vlt__cycle_new(vlt_cycle_t **cy, vlt_ledger_t *ledger, const vlt_stack_t *st
 /* Frees the cycle; tentative assignments that were not committed are dropped. */
 void vlt__cycle_free(vlt_cycle_t *cy);
 
+/*
+ * Restrict where a unit may go, for every solver alike (check() answers
+ * for it): only to the given locations (allow; hosts, or pools for a
+ * volume), or never to them (exclude). The arrays are copied. Several
+ * calls accumulate. RET 0 or VLT_ENOMEM / VLT_EINVAL.
+ */
+int vlt__cycle_allow(vlt_cycle_t *cy, uint32_t unit, const uint32_t *locs, uint32_t n);
+int vlt__cycle_exclude(vlt_cycle_t *cy, uint32_t unit, const uint32_t *locs, uint32_t n);
+
 /* Run a solver on the cycle: 0, VLT_ENOPLACE, VLT_E2BIG, or an error. */
 int vlt__cycle_solve(vlt_cycle_t *cy, vlt_module_t *solver, vlt_err_t *err);
 /* Move every assignment of a solved cycle into the ledger, under plan_id. */

@@ -13,6 +13,7 @@
 #include "dc.h"
 #include "engine.h"
 #include "ledger.h"
+#include "log.h"
 
 struct vlt_engine {
 	vlt_modules_t *mods;
@@ -166,9 +167,80 @@ static json_t *result_json(const vlt_stack_t *st, const char *type, const char *
 			 metrics ? metrics : json_object());
 }
 
-/* Runs with the engine locked. */
+/* The unit with this orchestration id (or name), VLT_NONE if absent. */
+static uint32_t find_unit(const vlt_stack_t *st, const char *ref)
+{
+	for (uint32_t u = 0; u < st->n_units; u++)
+		if (strcmp(st->units[u].orch_id, ref) == 0)
+			return u;
+	for (uint32_t u = 0; u < st->n_units; u++)
+		if (st->units[u].name != NULL && strcmp(st->units[u].name, ref) == 0)
+			return u;
+	return VLT_NONE;
+}
+
+/* A host or pool name as an index for a unit of this kind; VLT_NONE if unknown. */
+static uint32_t find_location(const vlt_dc_t *dc, vlt_unit_kind_t kind, const char *name)
+{
+	return kind == VLT_UNIT_SERVER ? vlt__dc_find_host(dc, name) : vlt__dc_find_pool(dc, name);
+}
+
+/*
+ * Apply one restriction map ({orch_id: location} when pinned, else
+ * {orch_id: [location, ...]}) to the cycle. Units the stack does not have
+ * are skipped: a pin of a removed resource means nothing.
+ */
+static int restrict_units(vlt_cycle_t *cy, const vlt_stack_t *st, const vlt_dc_t *dc,
+			  const json_t *map, bool allow, const char *what, vlt_err_t *err)
+{
+	const char *ref;
+	json_t *v;
+
+	json_object_foreach((json_t *)map, ref, v) {
+		uint32_t u = find_unit(st, ref);
+		if (u == VLT_NONE)
+			continue;
+		size_t n = json_is_array(v) ? json_array_size(v) : 1;
+		uint32_t *locs = calloc(n + 1, sizeof(*locs));
+		if (locs == NULL)
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			const char *name = json_string_value(json_is_array(v) ? json_array_get(v, i) : v);
+			locs[i] = name ? find_location(dc, st->units[u].kind, name) : VLT_NONE;
+			if (locs[i] == VLT_NONE) {
+				free(locs);
+				return vlt_err_set(err, VLT_EINVAL, "%s of %s: unknown %s '%s'", what,
+						   ref,
+						   st->units[u].kind == VLT_UNIT_SERVER ? "host" : "pool",
+						   name ? name : "(not a string)");
+			}
+		}
+		int rc = allow ? vlt__cycle_allow(cy, u, locs, (uint32_t)n)
+			       : vlt__cycle_exclude(cy, u, locs, (uint32_t)n);
+		free(locs);
+		if (rc < 0)
+			return vlt_err_set(err, rc, "%s of %s: %s", what, ref, vlt_strerror(rc));
+	}
+	return VLT_OK;
+}
+
+static int apply_opts(vlt_engine_t *e, vlt_cycle_t *cy, const vlt_stack_t *st,
+		      const vlt_place_opts_t *o, vlt_err_t *err)
+{
+	int rc = VLT_OK;
+
+	if (o->pinned != NULL)
+		rc = restrict_units(cy, st, e->dc, o->pinned, true, "pinned location", err);
+	if (rc == VLT_OK && o->allowed != NULL)
+		rc = restrict_units(cy, st, e->dc, o->allowed, true, "allowed locations", err);
+	if (rc == VLT_OK && o->excluded != NULL)
+		rc = restrict_units(cy, st, e->dc, o->excluded, false, "excluded locations", err);
+	return rc;
+}
+
+/* Runs with the engine locked; the caller has detached what o->replaces held. */
 static int place_locked(vlt_engine_t *e, const vlt_stack_t *st, vlt_module_t *solver,
-			json_t **result, vlt_err_t *err)
+			const vlt_place_opts_t *o, json_t **result, vlt_err_t *err)
 {
 	vlt_cycle_t *cy = NULL;
 	vlt_err_t serr = {0};
@@ -177,9 +249,17 @@ static int place_locked(vlt_engine_t *e, const vlt_stack_t *st, vlt_module_t *so
 
 	if (rc < 0)
 		return rc;
+	rc = apply_opts(e, cy, st, o, err);
+	if (rc < 0) {
+		vlt__cycle_free(cy);
+		return rc;
+	}
 	rc = vlt__cycle_solve(cy, solver, &serr);
 	if (rc == VLT_OK) {
-		fresh_plan_id(e->ledger, st->stack_id, plan_id, sizeof(plan_id));
+		if (o->plan_id != NULL)
+			snprintf(plan_id, sizeof(plan_id), "%s", o->plan_id);
+		else
+			fresh_plan_id(e->ledger, st->stack_id, plan_id, sizeof(plan_id));
 		rc = vlt__cycle_commit(cy, plan_id, err);
 		if (rc == VLT_OK)
 			*result = result_json(st, "ok", "success", placements_json(cy, st, e->dc),
@@ -200,27 +280,134 @@ static int place_locked(vlt_engine_t *e, const vlt_stack_t *st, vlt_module_t *so
 	return rc;
 }
 
-int vlt__engine_place(vlt_engine_t *e, const json_t *req, const char *where,
-		      const char *solver_name, json_t **result, vlt_err_t *err)
+/* Parse and validate a request for this engine (locked). */
+static int stack_for(vlt_engine_t *e, const json_t *req, const char *where, const char *tenant,
+		     vlt_stack_t **st, vlt_err_t *err)
 {
+	int rc = vlt__stack_parse(req, e->dc, &e->groups, policy_for_type, e->mods, where, st,
+				  err);
+
+	if (rc < 0)
+		return rc;
+	if (tenant != NULL)
+		(*st)->tenant_id = tenant; /* borrowed for the placement's duration */
+	rc = validate_groups(e, *st, err);
+	if (rc < 0) {
+		vlt__stack_free(*st);
+		*st = NULL;
+	}
+	return rc;
+}
+
+int vlt__engine_place_opts(vlt_engine_t *e, const json_t *req, const char *where,
+			   const vlt_place_opts_t *o, json_t **result, vlt_err_t *err)
+{
+	static const vlt_place_opts_t none = {0};
+	vlt_plan_hold_t *old = NULL;
 	vlt_stack_t *st = NULL;
 	json_t *res = NULL;
 	int rc;
 
-	vlt_module_t *solver = pick_solver(e, solver_name, err);
+	if (o == NULL)
+		o = &none;
+	vlt_module_t *solver = pick_solver(e, o->solver, err);
 	if (solver == NULL)
 		return VLT_ECONFIG;
 	pthread_mutex_lock(&e->lock);
-	rc = vlt__stack_parse(req, e->dc, &e->groups, policy_for_type, e->mods, where, &st, err);
+	rc = stack_for(e, req, where, o->tenant_id, &st, err);
+	if (rc == VLT_OK && o->replaces != NULL &&
+	    (old = vlt__ledger_detach(e->ledger, o->replaces)) == NULL)
+		rc = vlt_err_set(err, VLT_ENOENT, "plan %s holds nothing to replace", o->replaces);
+	if (rc == VLT_OK && o->plan_id != NULL && vlt__ledger_has_plan(e->ledger, o->plan_id))
+		rc = vlt_err_set(err, VLT_EEXIST, "plan %s already holds capacity", o->plan_id);
 	if (rc == VLT_OK)
-		rc = validate_groups(e, st, err);
-	if (rc == VLT_OK)
-		rc = place_locked(e, st, solver, &res, err);
+		rc = place_locked(e, st, solver, o, &res, err);
+	if (old != NULL) {
+		if (rc == VLT_OK)
+			vlt__plan_hold_free(old);
+		else
+			vlt__ledger_attach(e->ledger, old);
+	}
 	pthread_mutex_unlock(&e->lock);
 	vlt__stack_free(st);
 	if (res != NULL)
 		*result = res;
 	return rc;
+}
+
+int vlt__engine_place(vlt_engine_t *e, const json_t *req, const char *where,
+		      const char *solver_name, json_t **result, vlt_err_t *err)
+{
+	vlt_place_opts_t o = {.solver = solver_name};
+
+	return vlt__engine_place_opts(e, req, where, &o, result, err);
+}
+
+/* Assign every unit where locations says, checks or not (locked). */
+static int hold_locked(vlt_engine_t *e, const vlt_stack_t *st, const char *plan_id,
+		       const json_t *locations, vlt_err_t *err)
+{
+	vlt_cycle_t *cy = NULL;
+	int rc = vlt__cycle_new(&cy, e->ledger, st, e->mods, err);
+
+	for (uint32_t u = 0; rc == VLT_OK && u < st->n_units; u++) {
+		const vlt_unit_t *unit = &st->units[u];
+		const char *name = json_string_value(json_object_get(locations, unit->orch_id));
+		uint32_t loc = name ? find_location(e->dc, unit->kind, name) : VLT_NONE;
+		if (name == NULL)
+			rc = vlt_err_set(err, VLT_EINVAL, "plan %s: no location for %s", plan_id,
+					 unit->orch_id);
+		else if (loc == VLT_NONE)
+			rc = vlt_err_set(err, VLT_ENOENT, "plan %s: %s is on '%s', which the "
+					 "inventory does not have", plan_id, unit->orch_id, name);
+		else if (vlt__cycle_check(cy, u, VLT_LEVEL_HOST, loc) != VLT_PASS)
+			vlt__log(NULL, VLT_LOG_WARNING,
+				 "plan %s: %s held on %s beyond what its constraints or capacity "
+				 "allow now", plan_id, unit->orch_id, name);
+		if (rc == VLT_OK)
+			rc = vlt__cycle_assign(cy, u, loc);
+	}
+	if (rc == VLT_OK)
+		rc = vlt__cycle_commit(cy, plan_id, err);
+	vlt__cycle_free(cy);
+	return rc;
+}
+
+int vlt__engine_hold(vlt_engine_t *e, const json_t *req, const char *where, const char *plan_id,
+		     const json_t *locations, vlt_err_t *err)
+{
+	vlt_stack_t *st = NULL;
+	int rc;
+
+	pthread_mutex_lock(&e->lock);
+	rc = vlt__stack_parse(req, e->dc, &e->groups, policy_for_type, e->mods, where, &st, err);
+	if (rc == VLT_OK && vlt__ledger_has_plan(e->ledger, plan_id))
+		rc = vlt_err_set(err, VLT_EEXIST, "plan %s already holds capacity", plan_id);
+	if (rc == VLT_OK)
+		rc = hold_locked(e, st, plan_id, locations, err);
+	pthread_mutex_unlock(&e->lock);
+	vlt__stack_free(st);
+	return rc;
+}
+
+json_t *vlt__engine_groups(vlt_engine_t *e)
+{
+	json_t *list = json_array();
+
+	pthread_mutex_lock(&e->lock);
+	for (size_t i = 0; list != NULL && i < e->groups.n_groups; i++) {
+		const vlt_named_group_t *g = &e->groups.groups[i];
+		json_t *members = json_array();
+		for (size_t m = 0; members != NULL && m < g->n_members; m++)
+			json_array_append_new(members, json_string(g->members[m]));
+		json_array_append_new(list, json_pack("{s:s?, s:s, s:s, s:s, s:s, s:o}", "id", g->id,
+						      "name", g->name, "type", g->type, "level",
+						      vlt__level_name(g->level), "description",
+						      g->description ? g->description : "",
+						      "members", members ? members : json_array()));
+	}
+	pthread_mutex_unlock(&e->lock);
+	return json_pack("{s:o}", "groups", list ? list : json_array());
 }
 
 int vlt__engine_release(vlt_engine_t *e, const char *plan_id)

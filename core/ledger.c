@@ -512,23 +512,44 @@ bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id)
 	return false;
 }
 
-int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id)
+static void apply_plan(vlt_ledger_t *l, const vlt_plan_hold_t *ph, int sign)
+{
+	for (uint32_t i = 0; i < ph->n_links; i++) {
+		const vlt_hold_link_t *k = &ph->links[i];
+		const vlt_hold_t *a = &ph->holds[k->a], *b = &ph->holds[k->b];
+		vlt__ledger_apply_link(l, a->kind, a->loc, b->kind, b->loc, k->mbps, sign);
+	}
+	for (uint32_t i = 0; i < ph->n_holds; i++)
+		vlt__ledger_apply(l, &ph->holds[i], sign);
+}
+
+vlt_plan_hold_t *vlt__ledger_detach(vlt_ledger_t *l, const char *plan_id)
 {
 	for (vlt_plan_hold_t **pp = plan_bucket(l, plan_id); *pp != NULL; pp = &(*pp)->next) {
 		vlt_plan_hold_t *ph = *pp;
 		if (strcmp(ph->plan_id, plan_id) != 0)
 			continue;
-		for (uint32_t i = 0; i < ph->n_links; i++) {
-			const vlt_hold_link_t *k = &ph->links[i];
-			const vlt_hold_t *a = &ph->holds[k->a], *b = &ph->holds[k->b];
-			vlt__ledger_apply_link(l, a->kind, a->loc, b->kind, b->loc, k->mbps, -1);
-		}
-		for (uint32_t i = 0; i < ph->n_holds; i++)
-			vlt__ledger_apply(l, &ph->holds[i], -1);
+		apply_plan(l, ph, -1);
 		*pp = ph->next;
+		ph->next = NULL;
 		l->n_plans--;
-		vlt__plan_hold_free(ph);
-		return VLT_OK;
+		return ph;
 	}
-	return VLT_ENOENT;
+	return NULL;
+}
+
+void vlt__ledger_attach(vlt_ledger_t *l, vlt_plan_hold_t *ph)
+{
+	apply_plan(l, ph, +1);
+	vlt__ledger_add_plan(l, ph);
+}
+
+int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id)
+{
+	vlt_plan_hold_t *ph = vlt__ledger_detach(l, plan_id);
+
+	if (ph == NULL)
+		return VLT_ENOENT;
+	vlt__plan_hold_free(ph);
+	return VLT_OK;
 }

@@ -91,6 +91,14 @@ int vlt__ledger_new(vlt_ledger_t **l, const vlt_dc_t *dc, uint32_t n_policies, v
 void vlt__ledger_free(vlt_ledger_t *l);
 /* Release everything plan_id holds. RET 0 or VLT_ENOENT. */
 int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id);
+/*
+ * Take a committed plan's holds out of the ledger but keep them, so that
+ * they can be put back (vlt__ledger_attach) or dropped (vlt__plan_hold_free).
+ * RET the plan's holds, owned by the caller; NULL for an unknown plan.
+ */
+vlt_plan_hold_t *vlt__ledger_detach(vlt_ledger_t *l, const char *plan_id);
+/* Put detached holds back (takes ownership of ph). */
+void vlt__ledger_attach(vlt_ledger_t *l, vlt_plan_hold_t *ph);
 bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id);
 
 /* The named group's occupancy; created empty when absent (NULL on ENOMEM). */
