@@ -59,7 +59,8 @@ test -f "$so" || fail "no $so"
 # (the relocatable .pc gives paths like <prefix>/lib/pkgconfig/../../include)
 seen=no
 for inc in $(sed -n 's/^C_INCLUDES = //p' "$tmp/build/CMakeFiles/solver_firstfit.dir/flags.make"); do
-	dir=$(realpath -m "${inc#-I}")
+	case $inc in -isystem | -iquote) continue ;; esac
+	dir=$(realpath -m -- "${inc#-I}")
 	[ "$dir" = "$(realpath -m "$prefix/$incdir")" ] && seen=yes
 	case $dir in "$src"/*) fail "firstfit was built with the source tree's $dir" ;; esac
 done
