@@ -262,17 +262,142 @@ static void test_engine_same_stack_twice_gets_new_plan_id(void **state)
 	assert_int_equal(vlt__engine_release(session.engine, "twice"), VLT_OK);
 }
 
+
+static const char *loc_of(const json_t *res, const char *id)
+{
+	return vlt_fixture_location(res, id);
+}
+
+static void test_engine_allowed_and_excluded_locations(void **state)
+{
+	json_t *res, *allowed = json_pack("{s:[s,s]}", "s0", "h3", "h5");
+	json_t *excluded = json_pack("{s:[s]}", "s0", "h3");
+	vlt_err_t err = {0};
+
+	(void)state;
+	for (const char *solver = "ostro"; solver != NULL;
+	     solver = strcmp(solver, "ostro") == 0 ? "nova" : NULL) {
+		vlt_place_opts_t o = {.solver = solver, .allowed = allowed, .excluded = excluded};
+		json_t *req = request("a", 1, "half", NULL);
+		assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
+				 VLT_OK);
+		json_decref(req);
+		assert_string_equal(loc_of(res, "s0"), "h5");
+		json_decref(res);
+		assert_int_equal(vlt__engine_release(session.engine, "a"), VLT_OK);
+	}
+	/* Nothing allowed fits: the message says why. */
+	json_t *only_h6 = json_pack("{s:[s]}", "s0", "h6");
+	vlt_place_opts_t o = {.allowed = only_h6};
+	json_t *req = request("b", 1, "half", NULL);
+	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
+			 VLT_ENOPLACE);
+	assert_string_equal(message(res),
+			    "server s0: 0 of 6 hosts fit: 5 not among the allowed hosts, 1 disabled");
+	json_decref(res);
+	/* An unknown host is bad input. */
+	json_t *bad = json_pack("{s:[s]}", "s0", "h99");
+	o.allowed = bad;
+	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
+			 VLT_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown host 'h99'"));
+	json_decref(req);
+	json_decref(bad);
+	json_decref(only_h6);
+	json_decref(allowed);
+	json_decref(excluded);
+}
+
+/* Replan: the plan's holds are replaced; a failed replan leaves the old ones. */
+static void test_engine_replace_keeps_pins_and_restores_on_failure(void **state)
+{
+	json_t *res;
+	vlt_err_t err = {0};
+
+	(void)state;
+	assert_int_equal(place(request("p", 2, "full", NULL), NULL, &res, &err), VLT_OK);
+	char s0[8], s1[8];
+	snprintf(s0, sizeof(s0), "%s", loc_of(res, "s0"));
+	snprintf(s1, sizeof(s1), "%s", loc_of(res, "s1"));
+	json_decref(res);
+
+	/* Move s1 to h3 or h5 (whichever s0 is not on), s0 pinned. */
+	const char *target = strcmp(s0, "h5") == 0 ? "h3" : "h5";
+	if (strcmp(s1, target) == 0)
+		target = strcmp(s0, "h1") == 0 ? "h2" : "h1";
+	json_t *pinned = json_pack("{s:s}", "s0", s0);
+	json_t *allowed = json_pack("{s:[s]}", "s1", target);
+	vlt_place_opts_t o = {.plan_id = "p", .replaces = "p", .pinned = pinned,
+			      .allowed = allowed};
+	json_t *req = request("p", 2, "full", NULL);
+	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err), VLT_OK);
+	assert_string_equal(loc_of(res, "s0"), s0);
+	assert_string_equal(loc_of(res, "s1"), target);
+	json_decref(res);
+
+	/* A replan to a disabled host fails and keeps what the plan held. */
+	json_t *dead = json_pack("{s:[s]}", "s1", "h6");
+	o.allowed = dead;
+	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
+			 VLT_ENOPLACE);
+	json_decref(res);
+	/* Still held: two more full servers fit (h1, h2, h3, h5 fit one each), not three. */
+	assert_int_equal(place(request("q", 2, "full", NULL), NULL, &res, &err), VLT_OK);
+	json_decref(res);
+	assert_int_equal(place(request("r", 1, "full", NULL), NULL, &res, &err), VLT_ENOPLACE);
+	json_decref(res);
+	/* Replacing a plan that holds nothing is an error. */
+	o.replaces = "nobody";
+	o.plan_id = "nobody";
+	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
+			 VLT_ENOENT);
+	json_decref(req);
+	json_decref(dead);
+	json_decref(pinned);
+	json_decref(allowed);
+}
+
+/* Replay: a held plan takes its capacity without solving. */
+static void test_engine_hold_replays_a_placement(void **state)
+{
+	json_t *res;
+	vlt_err_t err = {0};
+	json_t *req = request("h", 2, "full", NULL);
+	json_t *locs = json_pack("{s:s, s:s}", "s0", "h1", "s1", "h2");
+
+	(void)state;
+	assert_int_equal(vlt__engine_hold(session.engine, req, "t", "h", locs, &err), VLT_OK);
+	assert_int_equal(vlt__engine_hold(session.engine, req, "t", "h", locs, &err), VLT_EEXIST);
+	/* h1 and h2 are taken: of the four hosts a full server fits on, two are left. */
+	assert_int_equal(place(request("x", 2, "full", NULL), NULL, &res, &err), VLT_OK);
+	json_decref(res);
+	assert_int_equal(place(request("y", 1, "full", NULL), NULL, &res, &err), VLT_ENOPLACE);
+	json_decref(res);
+	json_t *unknown = json_pack("{s:s, s:s}", "s0", "h1", "s1", "nowhere");
+	assert_int_equal(vlt__engine_hold(session.engine, req, "t", "z", unknown, &err),
+			 VLT_ENOENT);
+	assert_non_null(strstr(err.msg, "nowhere"));
+	json_decref(unknown);
+	json_decref(locs);
+	json_decref(req);
+}
+
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_engine_capacity_is_held_then_released, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_preloaded_host_keeps_its_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_zone_and_aggregate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_pipe_bandwidth_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_named_affinity_across_plans, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_exclusivity_keeps_others_out, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_bad_input_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_same_stack_twice_gets_new_plan_id, setup, teardown),
+		TEST(test_engine_capacity_is_held_then_released),
+		TEST(test_engine_preloaded_host_keeps_its_load),
+		TEST(test_engine_zone_and_aggregate),
+		TEST(test_engine_pipe_bandwidth_limits),
+		TEST(test_engine_named_affinity_across_plans),
+		TEST(test_engine_exclusivity_keeps_others_out),
+		TEST(test_engine_bad_input_changes_nothing),
+		TEST(test_engine_same_stack_twice_gets_new_plan_id),
+		TEST(test_engine_allowed_and_excluded_locations),
+		TEST(test_engine_replace_keeps_pins_and_restores_on_failure),
+		TEST(test_engine_hold_replays_a_placement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
