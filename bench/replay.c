@@ -339,7 +339,7 @@ static json_t *run_job(const json_t *job)
 	job_figures_t f = {0};
 	vlt_session_t s;
 	vlt_err_t err = {0};
-	tracker_t t;
+	tracker_t t = {0};
 	FILE *results = NULL;
 	json_t *events = job_events(job), *out = NULL;
 	double t0 = bench_now_ms();
@@ -381,15 +381,17 @@ int bench_replay_main(int argc, char **argv)
 	FILE *out = stdout;
 	int status = 0;
 
-	for (int i = 1; i < argc; i++) {
+	bool bad = false;
+
+	for (int i = 1; i < argc && !bad; i++) {
 		if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc)
 			jobs_path = argv[++i];
 		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out_path = argv[++i];
 		else
-			jobs_path = NULL, i = argc;
+			bad = true;
 	}
-	if (jobs_path == NULL) {
+	if (bad || jobs_path == NULL) {
 		fprintf(stderr, "usage: bench_engine replay --jobs FILE [--out FILE]\n");
 		return 2;
 	}
