@@ -978,9 +978,11 @@ static int solve_rounds(const struct exact_state *st, struct ctx *c, vlt_err_t *
 			goto out;
 		}
 		if (res.status == EXACT_NO_SOLUTION) {
-			rc = vlt_err_set(err, VLT_ETIMEDOUT,
-					 "exact: no placement found within time_limit_s %g "
-					 "(not proven infeasible)", st->time_limit_s);
+			/* beyond what the solver can do in its time: E2BIG, not a failure */
+			rc = vlt_err_set(err, VLT_E2BIG,
+					 "exact: no placement found within time_limit_s %g (none "
+					 "proven impossible either); raise time_limit_s or use the "
+					 "ostro solver", st->time_limit_s);
 			goto out;
 		}
 		rc = assign_solution(c, sol, cuts, &rejected);
@@ -998,9 +1000,10 @@ static int solve_rounds(const struct exact_state *st, struct ctx *c, vlt_err_t *
 		}
 	}
 	if (now_s() - t0 >= st->time_limit_s)
-		rc = vlt_err_set(err, VLT_ETIMEDOUT,
+		rc = vlt_err_set(err, VLT_E2BIG,
 				 "exact: time_limit_s %g reached after %u rounds of placements "
-				 "refused by the core's checks", st->time_limit_s, round);
+				 "the core's checks refused; raise time_limit_s or use the ostro "
+				 "solver", st->time_limit_s, round);
 	else
 		rc = no_place(c, rejected, "the core's checks refused every placement the "
 			      "MIP found (max_rounds reached)", err);
