@@ -14,11 +14,13 @@
 #include "config.h"
 #include "http.h"
 #include "loader.h"
+#include "service.h"
 
 /* What handlers reach through req->app; all borrowed for the server's life. */
 typedef struct vlt_api {
 	const vlt_config_t *cfg;
 	vlt_modules_t *mods; /* may be NULL */
+	vlt_service_t *service; /* plans, placements, groups; NULL: those answer 503 */
 } vlt_api_t;
 
 /* The API's routes (static storage); *n receives their count. */

@@ -28,6 +28,8 @@
 
 #define THREADS_MAX 256
 #define MAX_BODY_KB_MAX (1024 * 1024) /* 1 GiB */
+#define HOLD_TTL_MAX (366LL * 24 * 3600) /* a year */
+#define RETRIES_MAX 1000
 #define MODULE_NAME_MAX 48            /* "kind/name" must fit vlt_module_t.prefix */
 
 /* ---------------------------------------------------------------- helpers */
@@ -408,6 +410,8 @@ static int set_defaults(vlt_config_t *cfg)
 	cfg->max_body_bytes = 1024 * 1024;
 	cfg->log_level = VLT_LOG_INFO;
 	cfg->log_syslog = false;
+	cfg->hold_ttl_s = 3600;
+	cfg->max_retries = 8;
 	rc = replace_str(&cfg->listen_host, "127.0.0.1");
 	if (rc == 0)
 		rc = replace_str(&cfg->data_dir, "valet-data");
@@ -512,6 +516,36 @@ static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t 
 		{ "listen", apply_listen },
 		{ "threads", apply_threads },
 		{ "max_body_kb", apply_max_body },
+	};
+
+	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
+}
+
+static int apply_hold_ttl(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 0, HOLD_TTL_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->hold_ttl_s = v;
+	return rc;
+}
+
+static int apply_max_retries(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 1, RETRIES_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->max_retries = (unsigned)v;
+	return rc;
+}
+
+static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	static const struct key keys[] = {
+		{ "hold_ttl_s", apply_hold_ttl },
+		{ "max_retries", apply_max_retries },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
@@ -662,6 +696,7 @@ static int apply_root(vlt_config_t *cfg, vlt_err_t *err)
 	static const struct key keys[] = {
 		{ "server", apply_server },   { "log", apply_log },
 		{ "data_dir", apply_data_dir }, { "modules", apply_modules },
+		{ "service", apply_service },
 		{ "source", NULL },           { "policy", NULL },
 		{ "solver", NULL },           { "store", NULL },
 	};

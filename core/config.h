@@ -50,6 +50,10 @@ typedef struct vlt_config {
 	char *solver; /* "ostro" */
 	char *store;  /* "sqlite" */
 
+	/* service: valet-api's plans and placements */
+	int64_t hold_ttl_s;   /* 3600; 0: holds never expire */
+	unsigned max_retries; /* 8: lost races for a journal entry before 503 */
+
 	vlt_override_t *overrides;
 	size_t n_overrides;
 } vlt_config_t;

@@ -4,7 +4,9 @@
  *
  * Start-up, all on the main thread: configuration (file, then flags),
  * logging, the data directory, the modules (libltdl is not thread-safe, so
- * no other thread exists yet), then the HTTP server. The stop signals are
+ * no other thread exists yet), the engine (the sources' data center), the
+ * service (valet-api's state, replayed from the store's journal), then the
+ * HTTP server and the sweeper that expires unreserved holds. The stop signals are
  * blocked in every thread and taken synchronously with sigwait() by the
  * main thread, so no code runs in signal context. Shutdown goes in reverse.
  *
@@ -25,9 +27,11 @@
 
 #include "api.h"
 #include "config.h"
+#include "engine.h"
 #include "http.h"
 #include "loader.h"
 #include "log.h"
+#include "service.h"
 
 #ifndef VLT_VERSION
 #define VLT_VERSION "0.0.0"
@@ -416,24 +420,55 @@ static int wait_for_stop(const sigset_t *set)
 	return sig;
 }
 
+/* The engine on the loaded modules, and valet-api's state replayed from the store. */
+static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine_t **engine,
+			vlt_service_t **svc)
+{
+	vlt_service_opts_t so = { .hold_ttl_s = cfg->hold_ttl_s,
+				  .max_retries = cfg->max_retries,
+				  .mods = mods };
+	vlt_err_t err = { 0 };
+
+	if (vlt__engine_new(engine, mods, &err) < 0) {
+		report(cfg, err.msg);
+		return EXIT_CONFIG;
+	}
+	if (vlt__service_open(svc, *engine, mods->store, &so, &err) < 0) {
+		report(cfg, err.msg);
+		return err.code == VLT_ECONFIG ? EXIT_CONFIG : EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *stop)
 {
 	vlt_api_t api = { .cfg = cfg, .mods = mods };
+	vlt_engine_t *engine = NULL;
 	vlt_http_t *http = NULL;
 	vlt_err_t err = { 0 };
 	size_t n_routes;
 	const vlt_http_route_t *routes = vlt__api_routes(&n_routes);
+	int rc = open_service(cfg, mods, &engine, &api.service);
 
-	if (vlt__http_start(&http, cfg, routes, n_routes, &api, &err) < 0) {
+	if (rc == 0 && vlt__http_start(&http, cfg, routes, n_routes, &api, &err) < 0) {
 		report(cfg, err.msg);
-		return EXIT_RUNTIME;
+		rc = EXIT_RUNTIME;
 	}
-	vlt__log(NULL, VLT_LOG_NOTICE, "listening on %s", vlt__http_bound(http));
-
-	int sig = wait_for_stop(stop);
-	vlt__log(NULL, VLT_LOG_NOTICE, "stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	if (rc == 0 && vlt__service_sweeper_start(api.service, 0, &err) < 0) {
+		report(cfg, err.msg);
+		rc = EXIT_RUNTIME;
+	}
+	if (rc == 0) {
+		vlt__log(NULL, VLT_LOG_NOTICE, "listening on %s", vlt__http_bound(http));
+		int sig = wait_for_stop(stop);
+		vlt__log(NULL, VLT_LOG_NOTICE, "stopping on %s",
+			 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	}
+	/* in reverse: no request or sweep runs once the service goes */
 	vlt__http_stop(http);
-	return 0;
+	vlt__service_free(api.service);
+	vlt__engine_free(engine);
+	return rc;
 }
 
 static int run(const opts_t *o, vlt_config_t *cfg)

@@ -1,0 +1,159 @@
+/*
+ * service.h - the state of valet-api (plans, placements, groups) kept in a
+ * store as a journal, and the operations the REST API performs on it.
+ *
+ * The store holds one collection, "journal": document N (its id is N
+ * zero-padded to 20 digits) is the Nth change: a plan created, replaced
+ * (update, replan, migrate, a placement deleted), deleted, a placement
+ * reserved, holds expired, a group written or deleted. Appending is
+ * put(journal, N, entry, expect 0), so exactly one writer wins each N,
+ * even between processes sharing the store.
+ *
+ * A service keeps in memory the journal applied in order up to `applied`,
+ * and the engine's ledger holds exactly what those entries hold. Every
+ * operation first catches up (applies applied+1, applied+2, ... until the
+ * store has no more). A write then decides on that state (solving with
+ * the engine where it must), and appends at applied+1. If another writer
+ * took that number, the decision is undone, the service catches up and
+ * decides again (at most max_retries times, then VLT_EBACKEND, 503). So
+ * every decision is made on the journal prefix it follows: several valetd
+ * on one store never over-commit, and a crash loses nothing that was
+ * acknowledged (docs/api.md, "The journal").
+ *
+ * All operations are safe to call from several threads: one mutex per
+ * service serialises them. Documents follow upstream valet-api v1; their
+ * shapes are in docs/api.md. Errors carry a message for the error body;
+ * codes map to statuses through vlt__http_status_of.
+ */
+#ifndef VALET_CORE_SERVICE_H
+#define VALET_CORE_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <valet/errors.h>
+
+#include "engine.h"
+#include "loader.h"
+
+typedef struct vlt_service vlt_service_t;
+
+typedef struct vlt_service_opts {
+	/* Seconds an unreserved server's hold lasts; 0: forever. */
+	int64_t hold_ttl_s;
+	/* How often a write may lose the race for the next journal entry. */
+	unsigned max_retries;
+	/* The collection of the journal ("journal" when NULL). */
+	const char *collection;
+	/* The loaded modules: group types are their policies' names (borrowed). */
+	vlt_modules_t *mods;
+} vlt_service_opts_t;
+
+/*
+ * vlt__service_open - read the whole journal from store and apply it to a
+ * fresh engine (its ledger must hold nothing yet).
+ * IN  engine, store - borrowed for the service's life (store: a loaded
+ *                     store module)
+ * OUT s - new, owned by the caller (vlt__service_free)
+ * RET 0, VLT_EBACKEND when the store cannot be read, VLT_ENOMEM.
+ * An entry that cannot be applied (a hold that no longer fits the
+ * inventory, say) is logged and shown by GET /v1/resources; it does not
+ * stop the start.
+ */
+int vlt__service_open(vlt_service_t **s, vlt_engine_t *engine, vlt_module_t *store,
+		      const vlt_service_opts_t *opts, vlt_err_t *err);
+/* Stops the sweeper if running; NULL is a no-op. */
+void vlt__service_free(vlt_service_t *s);
+
+/* The journal entries applied so far. */
+uint64_t vlt__service_applied(vlt_service_t *s);
+
+/*
+ * vlt__service_sweep - expire the holds of unreserved servers whose
+ * deadline (the time their hold started, as the journal recorded it, plus
+ * hold_ttl_s) is at or before now_ms (milliseconds since the epoch).
+ * OUT n_expired - how many servers were expired (may be NULL).
+ * RET 0 or the store's error.
+ */
+int vlt__service_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_expired, vlt_err_t *err);
+/*
+ * Start a thread that sweeps every period_ms (0: a period derived from
+ * hold_ttl_s). Does nothing when hold_ttl_s is 0. RET 0 or VLT_ENOMEM.
+ */
+int vlt__service_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
+/* Stop and join the sweeper; a no-op when none runs. */
+void vlt__service_sweeper_stop(vlt_service_t *s);
+
+/*
+ * ---- operations. OUT documents are new references owned by the caller.
+ * `tenant` is the caller's project (X-Project-Id), or NULL.
+ */
+
+/* POST /v1/plans: *plan = {"plan": ...} ({"plan": {}} when no server). */
+int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *tenant,
+			     json_t **plan, vlt_err_t *err);
+/* GET /v1/plans: {"plans": [...]}, in the order they were created. */
+int vlt__service_plans(vlt_service_t *s, json_t **plans, vlt_err_t *err);
+/* GET /v1/plans/{id}: by plan id or stack id; {"plan": ...}. */
+int vlt__service_plan_get(vlt_service_t *s, const char *id, json_t **plan, vlt_err_t *err);
+/* PUT /v1/plans/{id}: action update or migrate; {"plan": ...}. */
+int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *body,
+			     const char *tenant, json_t **plan, vlt_err_t *err);
+/* DELETE /v1/plans/{id}: releases what it holds. */
+int vlt__service_plan_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
+
+/*
+ * GET /v1/placements: {"placements": [...]} of those matching every
+ * member of filter (NULL: all). A key among id, orchestration_id, plan_id,
+ * resource_id, location, name, reserved compares with the placement's own
+ * field, any other with its metadata; a value matches when it equals the
+ * field (json_equal) or, for a string field, when it is that string.
+ */
+int vlt__service_placements(vlt_service_t *s, const json_t *filter, json_t **list, vlt_err_t *err);
+/* GET /v1/placements/{id}: by placement id or orchestration id. */
+int vlt__service_placement_get(vlt_service_t *s, const char *id, json_t **placement,
+			       vlt_err_t *err);
+/* POST /v1/placements/{id}: reserve or replan; {"placement": ...}. */
+int vlt__service_placement_reserve(vlt_service_t *s, const char *id, const json_t *body,
+				   json_t **placement, vlt_err_t *err);
+/* DELETE /v1/placements/{id}: the server leaves its plan; its hold goes. */
+int vlt__service_placement_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
+
+/* GET /v1/groups: {"groups": [...]}. */
+int vlt__service_groups(vlt_service_t *s, json_t **groups, vlt_err_t *err);
+/* GET /v1/groups/{id}: by id or name; the bare group. */
+int vlt__service_group_get(vlt_service_t *s, const char *id, json_t **group, vlt_err_t *err);
+/* POST /v1/groups: the bare new group. */
+int vlt__service_group_create(vlt_service_t *s, const json_t *body, json_t **group, vlt_err_t *err);
+/* PUT /v1/groups/{id}: description only; the bare group. */
+int vlt__service_group_update(vlt_service_t *s, const char *id, const json_t *body, json_t **group,
+			      vlt_err_t *err);
+/* DELETE /v1/groups/{id}: VLT_ECONFLICT while it has members or plans use it. */
+int vlt__service_group_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
+/* PUT /v1/groups/{id}/members: adds; the bare group. */
+int vlt__service_members_add(vlt_service_t *s, const char *id, const json_t *body, json_t **group,
+			     vlt_err_t *err);
+/* DELETE /v1/groups/{id}/members[/{member}]: member NULL removes all. */
+int vlt__service_members_remove(vlt_service_t *s, const char *id, const char *member,
+				vlt_err_t *err);
+/* GET /v1/groups/{id}/members/{member}: 0 or VLT_ENOENT. */
+int vlt__service_member_check(vlt_service_t *s, const char *id, const char *member, vlt_err_t *err);
+
+/* GET /v1/status: the engine's and the store's state. */
+int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
+/* GET /v1/resources: servers whose hold could not be restored. */
+int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err);
+
+/*
+ * vlt__service_check_body - what every request body must be before any
+ * handler looks at it: no object nested deeper than VLT_SERVICE_MAX_DEPTH,
+ * no key starting with '$' (a MongoDB operator). RET 0 or VLT_EINVAL
+ * naming the JSON path.
+ */
+#define VLT_SERVICE_MAX_DEPTH 64
+int vlt__service_check_body(const json_t *body, vlt_err_t *err);
+
+#endif /* VALET_CORE_SERVICE_H */

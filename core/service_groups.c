@@ -1,0 +1,564 @@
+/*
+ * service_groups.c - named groups and their members (upstream §2.5): the
+ * documents, the checks, and which servers of a plan belong to a group
+ * (for "a member with servers in the group cannot leave" and "a group in
+ * use cannot be deleted").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service_int.h"
+#include "stack.h"
+
+#define GROUP_WHERE "group"
+#define NAME_MAX_LEN 255
+#define DESC_MAX_LEN 4096
+#define MAX_NESTING 32
+
+json_t *vlt__svc_groups_doc(vlt_service_t *s)
+{
+	return json_pack("{s:O}", "groups", s->groups);
+}
+
+/* ---------------------------------------------------------------- membership of servers */
+
+static bool names_group(const json_t *v, const char *id, const char *name)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL && (strcmp(s, id) == 0 || strcmp(s, name) == 0);
+}
+
+/* metadata.valet.groups of a server: a list, or a JSON string holding {"groups": [...]}. */
+static bool server_names_group(const json_t *r, const char *id, const char *name)
+{
+	const json_t *valet = json_object_get(
+		json_object_get(json_object_get(r, "properties"), "metadata"), "valet");
+	json_t *parsed = NULL;
+	bool found = false;
+	size_t i;
+	json_t *g;
+
+	if (json_is_string(valet))
+		valet = parsed = json_loads(json_string_value(valet), 0, NULL);
+	json_array_foreach(json_object_get(valet, "groups"), i, g) {
+		found = found || names_group(g, id, name);
+	}
+	json_decref(parsed);
+	return found;
+}
+
+static bool is_assignment(const json_t *r, const char **type)
+{
+	*type = json_string_value(json_object_get(r, "type"));
+	return *type != NULL && (strcmp(*type, "ATT::Valet::GroupAssignment") == 0 ||
+				 strcmp(*type, "ATT::CloudQoS::ResourceGroup") == 0 ||
+				 strcmp(*type, "OS::Valet::GroupAssignment") == 0);
+}
+
+/* Does assignment r name the group (group_name, or group: id, name or get_resource)? */
+static bool assignment_names_group(const json_t *resources, const json_t *r, const char *id,
+				   const char *name)
+{
+	const json_t *props = json_object_get(r, "properties");
+	const json_t *g = json_object_get(props, "group");
+
+	if (names_group(json_object_get(props, "group_name"), id, name) || names_group(g, id, name))
+		return true;
+	if (json_is_object(g)) {
+		/* get_resource of an OS::Valet::Group whose properties.name is the group */
+		const char *orch = vlt__svc_resolve_ref(resources, g);
+		const json_t *gr = orch != NULL ? json_object_get(resources, orch) : NULL;
+
+		return names_group(json_object_get(json_object_get(gr, "properties"), "name"), id,
+				   name);
+	}
+	return false;
+}
+
+/* Add the servers an assignment holds, through nested assignments too. */
+static void collect_members(const json_t *resources, const json_t *r, json_t *set, unsigned depth)
+{
+	size_t i;
+	json_t *ref;
+
+	if (depth > MAX_NESTING)
+		return;
+	json_array_foreach(json_object_get(json_object_get(r, "properties"), "resources"), i, ref) {
+		const char *orch = vlt__svc_resolve_ref(resources, ref);
+		const json_t *m = orch != NULL ? json_object_get(resources, orch) : NULL;
+		const char *type;
+
+		if (m == NULL)
+			continue;
+		if (is_assignment(m, &type))
+			collect_members(resources, m, set, depth + 1);
+		else
+			json_object_set_new(set, orch, json_true());
+	}
+}
+
+json_t *vlt__svc_group_servers(const vlt_svc_plan_t *p, const json_t *g, bool held_only)
+{
+	const char *id = json_string_value(json_object_get(g, "id"));
+	const char *name = json_string_value(json_object_get(g, "name"));
+	const json_t *resources = json_object_get(p->request, "resources");
+	json_t *set = json_object();
+	json_t *out = json_array();
+	const char *k;
+	json_t *r;
+
+	if (set == NULL || out == NULL || id == NULL || name == NULL) {
+		json_decref(set);
+		return out;
+	}
+	json_object_foreach((json_t *)resources, k, r) {
+		const char *type;
+
+		if (is_assignment(r, &type)) {
+			if (assignment_names_group(resources, r, id, name))
+				collect_members(resources, r, set, 0);
+		} else if (server_names_group(r, id, name)) {
+			json_object_set_new(set, k, json_true());
+		}
+	}
+	for (size_t i = 0; i < p->n_units; i++) {
+		const vlt_svc_unit_t *u = &p->units[i];
+
+		if (!u->server || json_object_get(set, u->orch) == NULL ||
+		    (held_only && u->expired))
+			continue;
+		json_array_append_new(
+			out, json_string(u->resource_id != NULL ? u->resource_id : u->orch));
+	}
+	json_decref(set);
+	return out;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static bool policy_loaded(vlt_service_t *s, const char *type)
+{
+	if (s->opts.mods == NULL)
+		return strcmp(type, "affinity") == 0 || strcmp(type, "diversity") == 0 ||
+		       strcmp(type, "exclusivity") == 0;
+	return vlt__modules_find(s->opts.mods, VLT_KIND_POLICY, type) != NULL;
+}
+
+static void policy_names(vlt_service_t *s, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (s->opts.mods == NULL) {
+		snprintf(buf, size, "affinity, diversity, exclusivity");
+		return;
+	}
+	for (size_t i = 0; i < s->opts.mods->n_policies && used < size; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i > 0 ? ", " : "",
+				 s->opts.mods->policies[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* Tenant ids go into URLs and messages: the group-name alphabet, at most 255 bytes. */
+static bool tenant_valid(const char *t)
+{
+	return strlen(t) <= NAME_MAX_LEN && vlt__group_name_valid(t);
+}
+
+static int check_keys(const json_t *body, const char *const *known, const char *where,
+		      vlt_err_t *err)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)body, k, v) {
+		bool ok = false;
+
+		for (size_t i = 0; known[i] != NULL; i++)
+			ok = ok || strcmp(known[i], k) == 0;
+		if (!ok)
+			return vlt_err_set(err, VLT_EINVAL, "%s: $.%s: unknown field", where, k);
+	}
+	return 0;
+}
+
+static int validate_new_group(vlt_service_t *s, const json_t *body, vlt_err_t *err)
+{
+	static const char *const known[] = { "name", "type", "level", "description", NULL };
+	const char *name, *type, *level, *desc;
+	char names[256];
+	int rc;
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", GROUP_WHERE);
+	if ((rc = check_keys(body, known, GROUP_WHERE, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "name", true, GROUP_WHERE, &name, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "type", true, GROUP_WHERE, &type, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "level", true, GROUP_WHERE, &level, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "description", false, GROUP_WHERE, &desc, err)) < 0)
+		return rc;
+	if (strlen(name) > NAME_MAX_LEN || !vlt__group_name_valid(name))
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.name: '%s' is not a valid group name (1 to %d letters, "
+				   "digits and - . _ ~)",
+				   GROUP_WHERE, name, NAME_MAX_LEN);
+	if (!policy_loaded(s, type)) {
+		policy_names(s, names, sizeof(names));
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.type: unknown group type '%s' (one of: %s)", GROUP_WHERE,
+				   type, names);
+	}
+	if (vlt__level_parse(level) < 0)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.level: unknown level '%s' (host, rack or cluster)",
+				   GROUP_WHERE, level);
+	if (desc != NULL && strlen(desc) > DESC_MAX_LEN)
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.description: longer than %d bytes",
+				   GROUP_WHERE, DESC_MAX_LEN);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- writes */
+
+struct group_ctx {
+	const char *id; /* as the client named it */
+	const json_t *body;
+	const char *member; /* for member removal; NULL: all */
+	char gid[64];	    /* the group's id once found */
+	json_t *answer;
+};
+
+static json_t *put_entry(json_t *group)
+{
+	return json_pack("{s:s, s:o}", "op", "group_put", "group", group);
+}
+
+static int found_group(vlt_service_t *s, struct group_ctx *c, json_t **g, vlt_err_t *err)
+{
+	*g = vlt__svc_group_find(s, c->id, NULL);
+	if (*g == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Group not found");
+	snprintf(c->gid, sizeof(c->gid), "%s", json_string_value(json_object_get(*g, "id")));
+	return 0;
+}
+
+static int decide_group_create(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			       vlt_err_t *err)
+{
+	struct group_ctx *c = arg;
+	const json_t *b = c->body;
+	const char *name = json_string_value(json_object_get(b, "name"));
+	const char *desc = json_string_value(json_object_get(b, "description"));
+	(void)engine_done;
+
+	if (vlt__svc_group_find(s, name, NULL) != NULL)
+		return vlt_err_set(err, VLT_EINVAL, "A group named %s already exists", name);
+	vlt__svc_uuid(c->gid);
+	json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "id", c->gid, "name", name,
+			      "description", desc != NULL ? desc : "", "type",
+			      json_string_value(json_object_get(b, "type")), "level",
+			      json_string_value(json_object_get(b, "level")), "members");
+	*entry = g != NULL ? put_entry(g) : NULL;
+	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+static int done_group(vlt_service_t *s, void *arg, vlt_err_t *err)
+{
+	struct group_ctx *c = arg;
+	json_t *g = vlt__svc_group_find(s, c->gid, NULL);
+
+	if (g == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Group not found");
+	c->answer = json_deep_copy(g);
+	return c->answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_group_create(vlt_service_t *s, const json_t *body, json_t **group, vlt_err_t *err)
+{
+	struct group_ctx c = { .body = body };
+	int rc = validate_new_group(s, body, err);
+
+	if (rc == 0)
+		rc = vlt__svc_write(s, decide_group_create, NULL, done_group, &c, err);
+	if (rc == 0)
+		*group = c.answer;
+	return rc;
+}
+
+static int decide_group_update(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			       vlt_err_t *err)
+{
+	struct group_ctx *c = arg;
+	const char *desc = json_string_value(json_object_get(c->body, "description"));
+	json_t *g;
+	int rc = found_group(s, c, &g, err);
+	(void)engine_done;
+
+	if (rc < 0)
+		return rc;
+	/* name, type and level are immutable: the same values are accepted, others not */
+	static const char *const fixed[] = { "name", "type", "level" };
+	for (size_t i = 0; i < 3; i++) {
+		const json_t *v = json_object_get(c->body, fixed[i]);
+
+		if (v != NULL && !json_equal(v, json_object_get(g, fixed[i])))
+			return vlt_err_set(err, VLT_EINVAL,
+					   "%s: $.%s: a group's %s cannot be changed", GROUP_WHERE,
+					   fixed[i], fixed[i]);
+	}
+	if (desc == NULL ||
+	    json_equal(json_object_get(g, "description"), json_object_get(c->body, "description")))
+		return 1;
+	json_t *copy = json_deep_copy(g);
+	if (copy != NULL)
+		json_object_set_new(copy, "description", json_string(desc));
+	*entry = copy != NULL ? put_entry(copy) : NULL;
+	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_group_update(vlt_service_t *s, const char *id, const json_t *body, json_t **group,
+			      vlt_err_t *err)
+{
+	static const char *const known[] = { "name", "type", "level", "description", NULL };
+	struct group_ctx c = { .id = id, .body = body };
+	const char *desc;
+	int rc;
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", GROUP_WHERE);
+	if ((rc = check_keys(body, known, GROUP_WHERE, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "description", false, GROUP_WHERE, &desc, err)) < 0)
+		return rc;
+	if (desc != NULL && strlen(desc) > DESC_MAX_LEN)
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.description: longer than %d bytes",
+				   GROUP_WHERE, DESC_MAX_LEN);
+	rc = vlt__svc_write(s, decide_group_update, NULL, done_group, &c, err);
+	if (rc == 0)
+		*group = c.answer;
+	return rc;
+}
+
+/* A plan (any) whose request names the group: deleting it would break its holds. */
+static const vlt_svc_plan_t *plan_using(vlt_service_t *s, const json_t *g)
+{
+	for (const vlt_svc_plan_t *p = s->first; p != NULL; p = p->next) {
+		json_t *servers = vlt__svc_group_servers(p, g, false);
+		size_t n = json_array_size(servers);
+
+		json_decref(servers);
+		if (n > 0)
+			return p;
+	}
+	return NULL;
+}
+
+static int decide_group_delete(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			       vlt_err_t *err)
+{
+	struct group_ctx *c = arg;
+	json_t *g;
+	int rc = found_group(s, c, &g, err);
+	(void)engine_done;
+
+	if (rc < 0)
+		return rc;
+	if (json_array_size(json_object_get(g, "members")) > 0)
+		return vlt_err_set(err, VLT_ECONFLICT, "Unable to delete a Group with members.");
+	const vlt_svc_plan_t *p = plan_using(s, g);
+	if (p != NULL)
+		return vlt_err_set(err, VLT_ECONFLICT,
+				   "Unable to delete a Group that plan %s (stack %s) uses; delete "
+				   "or update the plan first",
+				   p->id, p->stack_id);
+	*entry = json_pack("{s:s, s:s}", "op", "group_delete", "group_id", c->gid);
+	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_group_delete(vlt_service_t *s, const char *id, vlt_err_t *err)
+{
+	struct group_ctx c = { .id = id };
+
+	return vlt__svc_write(s, decide_group_delete, NULL, NULL, &c, err);
+}
+
+static int decide_members_add(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			      vlt_err_t *err)
+{
+	struct group_ctx *c = arg;
+	json_t *g;
+	int rc = found_group(s, c, &g, err);
+	size_t i;
+	json_t *m;
+	(void)engine_done;
+
+	if (rc < 0)
+		return rc;
+	json_t *copy = json_deep_copy(g);
+	json_t *members = json_object_get(copy, "members");
+	size_t before = json_array_size(members);
+	json_array_foreach(json_object_get(c->body, "members"), i, m) {
+		bool seen = false;
+		size_t j;
+		json_t *x;
+
+		json_array_foreach(members, j, x) {
+			seen = seen || json_equal(x, m);
+		}
+		if (!seen)
+			json_array_append(members, m);
+	}
+	if (copy != NULL && json_array_size(members) == before) {
+		json_decref(copy);
+		return 1; /* nothing new: the group as it is */
+	}
+	*entry = copy != NULL ? put_entry(copy) : NULL;
+	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_members_add(vlt_service_t *s, const char *id, const json_t *body, json_t **group,
+			     vlt_err_t *err)
+{
+	static const char *const known[] = { "members", NULL };
+	struct group_ctx c = { .id = id, .body = body };
+	const json_t *members;
+	size_t i;
+	json_t *m;
+	int rc;
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "members: $: expected a JSON object");
+	if ((rc = check_keys(body, known, "members", err)) < 0 ||
+	    (rc = vlt__svc_want_strings(body, "members", true, "members", &members, err)) < 0)
+		return rc;
+	if (json_array_size(members) == 0)
+		return vlt_err_set(err, VLT_EINVAL, "members: $.members: empty (list tenant ids)");
+	json_array_foreach(members, i, m) {
+		if (!tenant_valid(json_string_value(m)))
+			return vlt_err_set(err, VLT_EINVAL,
+					   "members: $.members[%zu]: '%s' is not a tenant id "
+					   "(1 to %d letters, digits and - . _ ~)",
+					   i, json_string_value(m), NAME_MAX_LEN);
+	}
+	rc = vlt__svc_write(s, decide_members_add, NULL, done_group, &c, err);
+	if (rc == 0)
+		*group = c.answer;
+	return rc;
+}
+
+/* 409 when tenant has held servers in group g. */
+static int check_no_servers(vlt_service_t *s, const json_t *g, const char *tenant, vlt_err_t *err)
+{
+	for (const vlt_svc_plan_t *p = s->first; p != NULL; p = p->next) {
+		if (p->tenant == NULL || strcmp(p->tenant, tenant) != 0)
+			continue;
+		json_t *servers = vlt__svc_group_servers(p, g, true);
+		if (json_array_size(servers) > 0) {
+			char *list = json_dumps(servers, JSON_COMPACT);
+			int rc = vlt_err_set(err, VLT_ECONFLICT,
+					     "Tenant Member %s has servers in group \"%s\": %s",
+					     tenant, json_string_value(json_object_get(g, "name")),
+					     list != NULL ? list : "[...]");
+			free(list);
+			json_decref(servers);
+			return rc;
+		}
+		json_decref(servers);
+	}
+	return 0;
+}
+
+static int decide_members_remove(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+				 vlt_err_t *err)
+{
+	struct group_ctx *c = arg;
+	json_t *g;
+	int rc = found_group(s, c, &g, err);
+	size_t i, at = 0;
+	json_t *m;
+	bool found = false;
+	(void)engine_done;
+
+	if (rc < 0)
+		return rc;
+	json_t *members = json_object_get(g, "members");
+	json_array_foreach(members, i, m) {
+		const char *t = json_string_value(m);
+
+		if (c->member != NULL && strcmp(t, c->member) != 0)
+			continue;
+		found = true;
+		at = i;
+		if ((rc = check_no_servers(s, g, t, err)) < 0)
+			return rc;
+	}
+	if (c->member != NULL && !found)
+		return vlt_err_set(err, VLT_ENOENT, "Member not found in group");
+	if (json_array_size(members) == 0)
+		return 1;
+	json_t *copy = json_deep_copy(g);
+	if (copy != NULL && c->member != NULL)
+		json_array_remove(json_object_get(copy, "members"), at);
+	else if (copy != NULL)
+		json_array_clear(json_object_get(copy, "members"));
+	*entry = copy != NULL ? put_entry(copy) : NULL;
+	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_members_remove(vlt_service_t *s, const char *id, const char *member,
+				vlt_err_t *err)
+{
+	struct group_ctx c = { .id = id, .member = member };
+
+	return vlt__svc_write(s, decide_members_remove, NULL, NULL, &c, err);
+}
+
+/* ---------------------------------------------------------------- reads */
+
+int vlt__service_groups(vlt_service_t *s, json_t **groups, vlt_err_t *err)
+{
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0)
+		return rc;
+	*groups = json_pack("{s:o}", "groups", json_deep_copy(s->groups));
+	vlt__svc_read_end(s);
+	return *groups != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_group_get(vlt_service_t *s, const char *id, json_t **group, vlt_err_t *err)
+{
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0)
+		return rc;
+	json_t *g = vlt__svc_group_find(s, id, NULL);
+	*group = g != NULL ? json_deep_copy(g) : NULL;
+	vlt__svc_read_end(s);
+	if (g == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Group not found");
+	return *group != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_member_check(vlt_service_t *s, const char *id, const char *member, vlt_err_t *err)
+{
+	int rc = vlt__svc_read_begin(s, err);
+	size_t i;
+	json_t *m;
+
+	if (rc < 0)
+		return rc;
+	json_t *g = vlt__svc_group_find(s, id, NULL);
+	bool found = false;
+	json_array_foreach(json_object_get(g, "members"), i, m) {
+		found = found || strcmp(json_string_value(m), member) == 0;
+	}
+	vlt__svc_read_end(s);
+	if (g == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Group not found");
+	return found ? 0 : vlt_err_set(err, VLT_ENOENT, "Member not found in group");
+}

@@ -1,0 +1,947 @@
+/*
+ * service_plans.c - plans and placements: create (idempotent by stack id),
+ * update and migrate, delete; reserve (fast path) and replan; placement
+ * delete; the documents and the placement query. Each write is a decide
+ * function run by vlt__svc_write against the caught-up journal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service_int.h"
+
+#define STACK_ID_MAX 255
+
+/* ---------------------------------------------------------------- helpers */
+
+static json_t *request_text(const json_t *req)
+{
+	char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *s = text != NULL ? json_string(text) : NULL;
+
+	free(text);
+	return s;
+}
+
+static bool in_list(const json_t *list, const char *s)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(list, i, x) {
+		if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int replace_str(char **field, const char *value)
+{
+	char *copy = value != NULL ? strdup(value) : NULL;
+
+	if (value != NULL && copy == NULL)
+		return VLT_ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* Refuse orchestration ids that belong to another plan: they name placements. */
+static int check_orch_ids(vlt_service_t *s, const json_t *resources, const vlt_svc_plan_t *self,
+			  vlt_err_t *err)
+{
+	const char *k;
+	json_t *r;
+
+	json_object_foreach((json_t *)resources, k, r) {
+		vlt_svc_plan_t *other = vlt__svc_map_get(&s->by_orch, k);
+
+		if (other != NULL && other != self)
+			return vlt_err_set(err, VLT_ECONFLICT,
+					   "%s: $.resources.%s: this orchestration id belongs to "
+					   "plan %s (stack %s) already",
+					   SVC_WHERE, k, other->id, other->stack_id);
+	}
+	return 0;
+}
+
+static const char *resource_name(const json_t *resources, const char *orch)
+{
+	const char *name =
+		json_string_value(json_object_get(json_object_get(resources, orch), "name"));
+	return name != NULL ? name : orch;
+}
+
+/*
+ * Units from the engine's result: every placed unit, with the old plan's
+ * placement ids kept for orchestration ids it had. old may be NULL.
+ * RET 0 or VLT_ENOMEM; *units owned by the caller.
+ */
+static int units_from_result(const json_t *result, const json_t *req, const vlt_svc_plan_t *old,
+			     int64_t now, vlt_svc_unit_t **units, size_t *n)
+{
+	const json_t *placements = json_object_get(result, "placements");
+	const json_t *resources = json_object_get(req, "resources");
+	vlt_svc_unit_t *us = calloc(json_object_size(placements) + 1, sizeof(*us));
+	size_t count = 0;
+	const char *k;
+	json_t *pl;
+
+	if (us == NULL)
+		return VLT_ENOMEM;
+	json_object_foreach((json_t *)placements, k, pl) {
+		vlt_svc_unit_t *u = &us[count++];
+		const char *type = json_string_value(json_object_get(pl, "type"));
+		const vlt_svc_unit_t *was = old != NULL ? vlt__svc_unit_of(old, k) : NULL;
+		char pid[40];
+
+		u->server = type != NULL && strcmp(type, SVC_SERVER) == 0;
+		u->t_ms = now;
+		u->orch = strdup(k);
+		u->name = strdup(resource_name(resources, k));
+		u->type = strdup(type != NULL ? type : "");
+		const char *loc = json_string_value(json_object_get(pl, "location"));
+
+		u->loc = strdup(loc != NULL ? loc : "");
+		if (u->server) {
+			vlt__svc_uuid(pid);
+			u->pid = strdup(was != NULL && was->pid != NULL ? was->pid : pid);
+			if (was != NULL && was->resource_id != NULL)
+				u->resource_id = strdup(was->resource_id);
+		}
+		if (u->orch == NULL || u->name == NULL || u->type == NULL || u->loc == NULL ||
+		    (u->server && u->pid == NULL)) {
+			vlt__svc_units_free(us, count);
+			return VLT_ENOMEM;
+		}
+	}
+	*units = us;
+	*n = count;
+	return 0;
+}
+
+static json_t *replace_entry(const vlt_svc_plan_t *p, const char *why, const char *name,
+			     const json_t *req, const vlt_svc_unit_t *units, size_t n)
+{
+	json_t *text = request_text(req);
+	json_t *uj = vlt__svc_units_json(units, n);
+
+	if (text == NULL || uj == NULL) {
+		json_decref(text);
+		json_decref(uj);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o}", "op", "plan_replace", "plan_id", p->id,
+			 "why", why, "name", name, "request", text, "units", uj);
+}
+
+/* Place with the engine; a failure's result is dropped, err says why. */
+static int place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *o, json_t **result,
+		 vlt_err_t *err)
+{
+	json_t *res = NULL;
+	int rc = vlt__engine_place_opts(s->engine, req, SVC_WHERE, o, &res, err);
+
+	if (rc < 0) {
+		json_decref(res);
+		return rc;
+	}
+	*result = res;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- create */
+
+struct create_ctx {
+	const json_t *body;
+	const char *tenant;
+	char plan_id[40];
+	const char *stack_id;
+	json_t *answer;
+};
+
+static int validate_create(const json_t *body, const char **stack_id, vlt_err_t *err)
+{
+	const char *name = NULL, *tenant = NULL, *timeout = NULL;
+	const json_t *locs = NULL;
+	int rc;
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", SVC_WHERE);
+	if ((rc = vlt__svc_want_string(body, "plan_name", true, SVC_WHERE, &name, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "stack_id", true, SVC_WHERE, stack_id, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "tenant_id", false, SVC_WHERE, &tenant, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "timeout", false, SVC_WHERE, &timeout, err)) < 0 ||
+	    (rc = vlt__svc_want_strings(body, "locations", false, SVC_WHERE, &locs, err)) < 0)
+		return rc;
+	if ((*stack_id)[0] == '\0' || strlen(*stack_id) > STACK_ID_MAX)
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.stack_id: must be 1 to %d bytes",
+				   SVC_WHERE, STACK_ID_MAX);
+	const json_t *res = json_object_get(body, "resources");
+	if (res == NULL)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources: missing (expected an object keyed by "
+				   "orchestration id)",
+				   SVC_WHERE);
+	if (!json_is_object(res))
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources: expected an object keyed by orchestration id",
+				   SVC_WHERE);
+	const char *k;
+	json_t *r;
+	json_object_foreach((json_t *)res, k, r) {
+		if (k[0] == '\0' || strlen(k) > STACK_ID_MAX)
+			return vlt_err_set(err, VLT_EINVAL,
+					   "%s: $.resources: an orchestration id must be 1 to %d "
+					   "bytes",
+					   SVC_WHERE, STACK_ID_MAX);
+		if (!json_is_object(r))
+			return vlt_err_set(err, VLT_EINVAL,
+					   "%s: $.resources.%s: expected an object", SVC_WHERE, k);
+	}
+	return 0;
+}
+
+/*
+ * allowed = {server: known candidate hosts} for an ad-hoc plan's
+ * locations; *allowed NULL when there are none. RET 0, VLT_ENOPLACE when
+ * no candidate is in the inventory, VLT_ENOMEM.
+ */
+static int adhoc_allowed(vlt_service_t *s, const json_t *body, json_t **allowed, vlt_err_t *err)
+{
+	const json_t *locs = json_object_get(body, "locations");
+	json_t *known;
+	const char *k;
+	json_t *r;
+
+	*allowed = NULL;
+	if (!json_is_array(locs))
+		return 0;
+	known = vlt__svc_known_hosts(s, locs);
+	if (known != NULL && json_array_size(known) == 0) {
+		json_decref(known);
+		return vlt_err_set(err, VLT_ENOPLACE,
+				   "%s: $.locations: none of the candidate hosts is in the "
+				   "inventory",
+				   SVC_WHERE);
+	}
+	*allowed = known != NULL ? json_object() : NULL;
+	json_object_foreach(json_object_get(body, "resources"), k, r) {
+		const char *type = json_string_value(json_object_get(r, "type"));
+
+		if (*allowed != NULL && type != NULL && strcmp(type, SVC_SERVER) == 0)
+			json_object_set(*allowed, k, known);
+	}
+	json_decref(known);
+	return *allowed != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			 vlt_err_t *err)
+{
+	struct create_ctx *c = arg;
+	const char *tenant = c->tenant;
+	json_t *result = NULL;
+	vlt_svc_unit_t *units = NULL;
+	size_t n = 0;
+
+	if (vlt__svc_map_get(&s->by_stack, c->stack_id) != NULL)
+		return 1; /* a retry, or the same request racing: the plan there is the answer */
+	int rc = check_orch_ids(s, json_object_get(c->body, "resources"), NULL, err);
+	if (rc < 0)
+		return rc;
+	if (tenant == NULL)
+		tenant = json_string_value(json_object_get(c->body, "tenant_id"));
+	json_t *allowed = NULL;
+	rc = adhoc_allowed(s, c->body, &allowed, err);
+	if (rc < 0)
+		return rc;
+	vlt__svc_uuid(c->plan_id);
+	vlt_place_opts_t o = { .plan_id = c->plan_id, .tenant_id = tenant, .allowed = allowed };
+	rc = place(s, c->body, &o, &result, err);
+	json_decref(allowed);
+	if (rc < 0)
+		return rc;
+	*engine_done = true;
+	rc = units_from_result(result, c->body, NULL, vlt__svc_now_ms(), &units, &n);
+	json_decref(result);
+	json_t *text = rc == 0 ? request_text(c->body) : NULL;
+	json_t *uj = text != NULL ? vlt__svc_units_json(units, n) : NULL;
+	vlt__svc_units_free(units, n);
+	if (uj != NULL)
+		*entry = json_pack("{s:s, s:{s:s, s:s, s:s, s:s?}, s:o, s:o}", "op", "plan_create",
+				   "plan", "id", c->plan_id, "stack_id", c->stack_id, "name",
+				   json_string_value(json_object_get(c->body, "plan_name")),
+				   "tenant", tenant, "request", text, "units", uj);
+	else
+		json_decref(text);
+	if (uj == NULL || *entry == NULL) {
+		vlt__engine_release(s->engine, c->plan_id);
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static void undo_create(vlt_service_t *s, void *arg)
+{
+	struct create_ctx *c = arg;
+
+	vlt__engine_release(s->engine, c->plan_id);
+}
+
+static int answer_plan(vlt_service_t *s, const char *id, json_t **answer, vlt_err_t *err)
+{
+	vlt_svc_plan_t *p = vlt__svc_plan_find(s, id);
+	json_t *pj = p != NULL ? vlt__svc_plan_json(p) : NULL;
+
+	if (p == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
+	*answer = pj != NULL ? json_pack("{s:o}", "plan", pj) : NULL;
+	return *answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
+{
+	struct create_ctx *c = arg;
+
+	return answer_plan(s, c->stack_id, &c->answer, err);
+}
+
+int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *tenant,
+			     json_t **plan, vlt_err_t *err)
+{
+	struct create_ctx c = { .body = body, .tenant = tenant };
+	int rc = validate_create(body, &c.stack_id, err);
+
+	if (rc < 0)
+		return rc;
+	if (!vlt__svc_has_server(json_object_get(body, "resources"))) {
+		/* upstream: nothing to place, nothing stored */
+		*plan = json_pack("{s:{}}", "plan");
+		return *plan != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	rc = vlt__svc_write(s, decide_create, undo_create, done_create, &c, err);
+	if (rc == 0)
+		*plan = c.answer;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- read */
+
+int vlt__service_plans(vlt_service_t *s, json_t **plans, vlt_err_t *err)
+{
+	json_t *arr = json_array();
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	for (vlt_svc_plan_t *p = s->first; arr != NULL && p != NULL; p = p->next) {
+		if (json_array_append_new(arr, vlt__svc_plan_json(p)) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	vlt__svc_read_end(s);
+	*plans = arr != NULL ? json_pack("{s:o}", "plans", arr) : NULL;
+	return *plans != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_plan_get(vlt_service_t *s, const char *id, json_t **plan, vlt_err_t *err)
+{
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0)
+		return rc;
+	rc = answer_plan(s, id, plan, err);
+	vlt__svc_read_end(s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- update, migrate */
+
+struct update_ctx {
+	const char *id;
+	const json_t *body;
+	const char *tenant;
+	const char *action;
+	char plan_id[256];
+	json_t *answer;
+};
+
+/* Is the new resource r the same unit as old unit u (type, flavor or size)? */
+static bool unchanged(const vlt_svc_unit_t *u, const json_t *old_r, const json_t *new_r)
+{
+	const char *type = json_string_value(json_object_get(new_r, "type"));
+	const json_t *op = json_object_get(old_r, "properties");
+	const json_t *np = json_object_get(new_r, "properties");
+
+	if (type == NULL || strcmp(type, u->type) != 0)
+		return false;
+	if (u->server)
+		return json_equal(json_object_get(op, "flavor"), json_object_get(np, "flavor"));
+	return json_equal(json_object_get(op, "size"), json_object_get(np, "size")) &&
+	       json_equal(json_object_get(op, "volume_type"), json_object_get(np, "volume_type"));
+}
+
+static json_t *update_request(const vlt_svc_plan_t *p, const json_t *body)
+{
+	const char *name = json_string_value(json_object_get(body, "plan_name"));
+
+	return json_pack("{s:s, s:s, s:O}", "plan_name", name != NULL ? name : p->name, "stack_id",
+			 p->stack_id, "resources", json_object_get(body, "resources"));
+}
+
+static int validate_update(const json_t *body, vlt_err_t *err)
+{
+	const char *name = NULL;
+	const json_t *res = json_object_get(body, "resources");
+	int rc = vlt__svc_want_string(body, "plan_name", false, SVC_WHERE, &name, err);
+
+	if (rc < 0)
+		return rc;
+	if (res == NULL)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources: missing (expected an object keyed by "
+				   "orchestration id)",
+				   SVC_WHERE);
+	if (!json_is_object(res))
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources: expected an object keyed by orchestration id "
+				   "for action update",
+				   SVC_WHERE);
+	const char *k;
+	json_t *r;
+	json_object_foreach((json_t *)res, k, r) {
+		if (!json_is_object(r))
+			return vlt_err_set(err, VLT_EINVAL,
+					   "%s: $.resources.%s: expected an object", SVC_WHERE, k);
+	}
+	return 0;
+}
+
+/* Update: keep what did not change where it is, place the rest. */
+static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx *c, json_t **entry,
+			 bool *engine_done, vlt_err_t *err)
+{
+	const json_t *new_res = json_object_get(c->body, "resources");
+	const json_t *old_res = json_object_get(p->request, "resources");
+	json_t *req = update_request(p, c->body);
+	json_t *pinned = json_object();
+	json_t *result = NULL;
+	vlt_svc_unit_t *units = NULL;
+	size_t n = 0;
+	int rc = check_orch_ids(s, new_res, p, err);
+
+	if (req == NULL || pinned == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
+		const vlt_svc_unit_t *u = &p->units[i];
+		const json_t *nr = json_object_get(new_res, u->orch);
+
+		if (!u->expired && u->loc != NULL && nr != NULL &&
+		    unchanged(u, json_object_get(old_res, u->orch), nr))
+			json_object_set_new(pinned, u->orch, json_string(u->loc));
+	}
+	if (rc == 0 && vlt__svc_has_server(new_res)) {
+		vlt_place_opts_t o = { .plan_id = p->id,
+				       .replaces = p->held ? p->id : NULL,
+				       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
+				       .pinned = pinned };
+		rc = place(s, req, &o, &result, err);
+		if (rc == 0) {
+			*engine_done = true;
+			rc = units_from_result(result, req, p, vlt__svc_now_ms(), &units, &n);
+		}
+	}
+	/* pinned units keep their reservation and their hold's clock */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const vlt_svc_unit_t *was = vlt__svc_unit_of(p, units[i].orch);
+
+		if (was != NULL && json_object_get(pinned, units[i].orch) != NULL) {
+			units[i].reserved = was->reserved;
+			units[i].t_ms = was->t_ms;
+		}
+	}
+	if (rc == 0) {
+		*entry = replace_entry(p, "update",
+				       json_string_value(json_object_get(req, "plan_name")), req,
+				       units, n);
+		if (*entry == NULL)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	if (rc < 0 && *engine_done) {
+		vlt__svc_plan_hold(s, p, true, SVC_WHERE, err);
+		*engine_done = false;
+	}
+	vlt__svc_units_free(units, n);
+	json_decref(result);
+	json_decref(pinned);
+	json_decref(req);
+	return rc;
+}
+
+static vlt_svc_unit_t *server_by_any_id(const vlt_svc_plan_t *p, const char *id)
+{
+	for (size_t i = 0; i < p->n_units; i++) {
+		vlt_svc_unit_t *u = &p->units[i];
+
+		if (u->server && (strcmp(u->orch, id) == 0 || same_str(u->resource_id, id) ||
+				  same_str(u->pid, id)))
+			return u;
+	}
+	return NULL;
+}
+
+/* Migrate: one server elsewhere, away from its host and excluded_hosts. */
+static int decide_migrate(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx *c, json_t **entry,
+			  bool *engine_done, vlt_err_t *err)
+{
+	const json_t *res = json_object_get(c->body, "resources");
+	const json_t *excl_hosts = NULL;
+	int rc = vlt__svc_want_strings(c->body, "excluded_hosts", false, SVC_WHERE, &excl_hosts,
+				       err);
+
+	if (rc < 0)
+		return rc;
+	if (!json_is_array(res) || json_array_size(res) != 1 ||
+	    !json_is_string(json_array_get(res, 0)))
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources: action migrate takes a list of exactly one "
+				   "resource id",
+				   SVC_WHERE);
+	const char *id = json_string_value(json_array_get(res, 0));
+	vlt_svc_unit_t *target = server_by_any_id(p, id);
+	if (target == NULL)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources[0]: '%s' is not a server of plan %s", SVC_WHERE,
+				   id, p->id);
+
+	json_t *gone = vlt__svc_expired_set(p);
+	json_t *pinned = json_object();
+	json_t *away = json_array();
+	json_t *excluded = NULL, *req = NULL, *result = NULL;
+	vlt_svc_unit_t *units = calloc(p->n_units + 1, sizeof(*units));
+	size_t n = 0;
+
+	if (gone != NULL)
+		json_object_del(gone, target->orch);
+	if (target->loc != NULL)
+		json_array_append_new(away, json_string(target->loc));
+	if (excl_hosts != NULL && away != NULL) {
+		json_t *known = vlt__svc_known_hosts(s, excl_hosts);
+
+		json_array_extend(away, known);
+		json_decref(known);
+	}
+	excluded = json_pack("{s:O}", target->orch, away);
+	req = gone != NULL ? vlt__svc_prune(p->request, gone) : NULL;
+	for (size_t i = 0; pinned != NULL && i < p->n_units; i++) {
+		const vlt_svc_unit_t *u = &p->units[i];
+
+		if (u != target && !u->expired && u->loc != NULL)
+			json_object_set_new(pinned, u->orch, json_string(u->loc));
+	}
+	if (units == NULL || excluded == NULL || req == NULL || pinned == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == 0) {
+		vlt_place_opts_t o = { .plan_id = p->id,
+				       .replaces = p->held ? p->id : NULL,
+				       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
+				       .pinned = pinned,
+				       .excluded = excluded };
+		rc = place(s, req, &o, &result, err);
+		*engine_done = rc == 0;
+	}
+	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
+		const char *loc = json_string_value(json_object_get(
+			json_object_get(json_object_get(result, "placements"), p->units[i].orch),
+			"location"));
+
+		rc = vlt__svc_unit_copy(&units[n], &p->units[i]);
+		if (rc < 0)
+			break;
+		vlt_svc_unit_t *u = &units[n++];
+		if (loc != NULL && !u->expired && (rc = replace_str(&u->loc, loc)) < 0)
+			break;
+		if (&p->units[i] == target) {
+			/* Nova schedules it again: it is reserved anew there */
+			u->reserved = false;
+			u->expired = false;
+			u->t_ms = vlt__svc_now_ms();
+			if (loc != NULL)
+				rc = replace_str(&u->loc, loc);
+		}
+	}
+	if (rc == 0 && (*entry = replace_entry(p, "migrate", NULL, p->request, units, n)) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc < 0 && *engine_done) {
+		vlt__svc_plan_hold(s, p, true, SVC_WHERE, err);
+		*engine_done = false;
+	}
+	vlt__svc_units_free(units, n);
+	json_decref(result);
+	json_decref(req);
+	json_decref(excluded);
+	json_decref(away);
+	json_decref(pinned);
+	json_decref(gone);
+	return rc;
+}
+
+static int decide_plan_update(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			      vlt_err_t *err)
+{
+	struct update_ctx *c = arg;
+	vlt_svc_plan_t *p = vlt__svc_plan_find(s, c->id);
+
+	if (p == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
+	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
+	if (strcmp(c->action, "migrate") == 0)
+		return decide_migrate(s, p, c, entry, engine_done, err);
+	return decide_update(s, p, c, entry, engine_done, err);
+}
+
+/* Take back a decision that lost the race: hold what the record says again. */
+static void undo_plan_update(vlt_service_t *s, void *arg)
+{
+	struct update_ctx *c = arg;
+	vlt_svc_plan_t *p = vlt__svc_plan_find(s, c->plan_id);
+	vlt_err_t err = { 0 };
+
+	if (p != NULL)
+		vlt__svc_plan_hold(s, p, true, SVC_WHERE, &err);
+}
+
+static int done_plan_update(vlt_service_t *s, void *arg, vlt_err_t *err)
+{
+	struct update_ctx *c = arg;
+
+	return answer_plan(s, c->plan_id[0] != '\0' ? c->plan_id : c->id, &c->answer, err);
+}
+
+int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *body,
+			     const char *tenant, json_t **plan, vlt_err_t *err)
+{
+	struct update_ctx c = { .id = id, .body = body, .tenant = tenant };
+	int rc;
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", SVC_WHERE);
+	rc = vlt__svc_want_string(body, "action", true, SVC_WHERE, &c.action, err);
+	if (rc < 0)
+		return rc;
+	if (strcmp(c.action, "update") != 0 && strcmp(c.action, "migrate") != 0)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.action: '%s' is not an action (update or migrate)",
+				   SVC_WHERE, c.action);
+	if (strcmp(c.action, "update") == 0 && (rc = validate_update(body, err)) < 0)
+		return rc;
+	rc = vlt__svc_write(s, decide_plan_update, undo_plan_update, done_plan_update, &c, err);
+	if (rc == 0)
+		*plan = c.answer;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- delete */
+
+static int decide_plan_delete(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			      vlt_err_t *err)
+{
+	vlt_svc_plan_t *p = vlt__svc_plan_find(s, arg);
+	(void)engine_done;
+
+	if (p == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
+	*entry = json_pack("{s:s, s:s}", "op", "plan_delete", "plan_id", p->id);
+	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_plan_delete(vlt_service_t *s, const char *id, vlt_err_t *err)
+{
+	return vlt__svc_write(s, decide_plan_delete, NULL, NULL, (void *)id, err);
+}
+
+/* ---------------------------------------------------------------- placements */
+
+static const char *const own_fields[] = {
+	"id", "orchestration_id", "plan_id", "resource_id", "location", "name", "reserved", NULL
+};
+
+static bool is_own_field(const char *key)
+{
+	for (size_t i = 0; own_fields[i] != NULL; i++) {
+		if (strcmp(own_fields[i], key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* filter: {key: raw query value}. */
+static bool placement_matches(const json_t *pj, const json_t *filter)
+{
+	const char *k;
+	json_t *raw;
+
+	json_object_foreach((json_t *)filter, k, raw) {
+		const json_t *field = is_own_field(k)
+					      ? json_object_get(pj, k)
+					      : json_object_get(json_object_get(pj, "metadata"), k);
+		const char *text = json_string_value(raw);
+		json_t *decoded = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+		bool ok = field != NULL && ((decoded != NULL && json_equal(field, decoded)) ||
+					    (json_is_string(field) && text != NULL &&
+					     strcmp(json_string_value(field), text) == 0));
+
+		json_decref(decoded);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int vlt__service_placements(vlt_service_t *s, const json_t *filter, json_t **list, vlt_err_t *err)
+{
+	json_t *arr = json_array();
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	for (vlt_svc_plan_t *p = s->first; arr != NULL && p != NULL; p = p->next) {
+		for (size_t i = 0; arr != NULL && i < p->n_units; i++) {
+			if (!p->units[i].server)
+				continue;
+			json_t *pj = vlt__svc_placement_json(p, &p->units[i]);
+
+			if (pj == NULL) {
+				json_decref(arr);
+				arr = NULL;
+			} else if (filter == NULL || placement_matches(pj, filter)) {
+				json_array_append_new(arr, pj);
+			} else {
+				json_decref(pj);
+			}
+		}
+	}
+	vlt__svc_read_end(s);
+	*list = arr != NULL ? json_pack("{s:o}", "placements", arr) : NULL;
+	return *list != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+static int answer_placement(vlt_service_t *s, const char *id, json_t **answer, vlt_err_t *err)
+{
+	vlt_svc_plan_t *p = NULL;
+	vlt_svc_unit_t *u = vlt__svc_unit_find(s, id, &p);
+	json_t *pj = u != NULL ? vlt__svc_placement_json(p, u) : NULL;
+
+	if (u == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
+	*answer = pj != NULL ? json_pack("{s:o}", "placement", pj) : NULL;
+	return *answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_placement_get(vlt_service_t *s, const char *id, json_t **placement, vlt_err_t *err)
+{
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0)
+		return rc;
+	rc = answer_placement(s, id, placement, err);
+	vlt__svc_read_end(s);
+	return rc;
+}
+
+struct reserve_ctx {
+	const char *id;
+	bool replan;
+	const json_t *locations;
+	const char *resource_id;
+	char plan_id[256];
+	char pid[64];
+	json_t *answer;
+};
+
+/* Replan: this server among the candidates, reserved siblings where they are. */
+static int decide_replan(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t *target,
+			 struct reserve_ctx *c, json_t **entry, bool *engine_done, vlt_err_t *err)
+{
+	json_t *gone = vlt__svc_expired_set(p);
+	json_t *pinned = json_object();
+	json_t *known = vlt__svc_known_hosts(s, c->locations);
+	json_t *allowed = known != NULL ? json_pack("{s:O}", target->orch, known) : NULL;
+	json_t *req = NULL, *result = NULL;
+	vlt_svc_unit_t *units = calloc(p->n_units + 1, sizeof(*units));
+	size_t n = 0;
+	int rc = 0;
+
+	if (known != NULL && json_array_size(known) == 0)
+		rc = vlt_err_set(err, VLT_ENOPLACE,
+				 "server %s: none of the candidate hosts in $.locations is in the "
+				 "inventory",
+				 target->name);
+	json_decref(known);
+
+	if (gone != NULL)
+		json_object_del(gone, target->orch);
+	req = gone != NULL ? vlt__svc_prune(p->request, gone) : NULL;
+	for (size_t i = 0; pinned != NULL && i < p->n_units; i++) {
+		const vlt_svc_unit_t *u = &p->units[i];
+
+		if (u != target && u->reserved && !u->expired && u->loc != NULL)
+			json_object_set_new(pinned, u->orch, json_string(u->loc));
+	}
+	if (rc == 0 && (units == NULL || allowed == NULL || req == NULL || pinned == NULL))
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == 0) {
+		vlt_place_opts_t o = { .plan_id = p->id,
+				       .replaces = p->held ? p->id : NULL,
+				       .tenant_id = p->tenant,
+				       .pinned = pinned,
+				       .allowed = allowed };
+		rc = place(s, req, &o, &result, err);
+		*engine_done = rc == 0;
+	}
+	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
+		const char *loc = json_string_value(json_object_get(
+			json_object_get(json_object_get(result, "placements"), p->units[i].orch),
+			"location"));
+
+		rc = vlt__svc_unit_copy(&units[n], &p->units[i]);
+		if (rc < 0)
+			break;
+		vlt_svc_unit_t *u = &units[n++];
+		bool is_target = &p->units[i] == target;
+		if (loc != NULL && (!u->expired || is_target) &&
+		    (rc = replace_str(&u->loc, loc)) < 0)
+			break;
+		if (is_target) {
+			u->reserved = true;
+			u->expired = false;
+			u->t_ms = vlt__svc_now_ms();
+			if (c->resource_id != NULL)
+				rc = replace_str(&u->resource_id, c->resource_id);
+		}
+	}
+	if (rc == 0 && (*entry = replace_entry(p, "replan", NULL, p->request, units, n)) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc < 0 && *engine_done) {
+		vlt__svc_plan_hold(s, p, true, SVC_WHERE, err);
+		*engine_done = false;
+	}
+	vlt__svc_units_free(units, n);
+	json_decref(result);
+	json_decref(req);
+	json_decref(allowed);
+	json_decref(pinned);
+	json_decref(gone);
+	return rc;
+}
+
+static int decide_reserve(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			  vlt_err_t *err)
+{
+	struct reserve_ctx *c = arg;
+	vlt_svc_plan_t *p = NULL;
+	vlt_svc_unit_t *u = vlt__svc_unit_find(s, c->id, &p);
+
+	if (u == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
+	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
+	snprintf(c->pid, sizeof(c->pid), "%s", u->pid);
+	if (!c->replan && u->loc != NULL && in_list(c->locations, u->loc)) {
+		const char *rid = c->resource_id != NULL ? c->resource_id : u->resource_id;
+
+		if (u->reserved && same_str(u->resource_id, rid))
+			return 1; /* reserved already: the same answer again */
+		*entry = json_pack("{s:s, s:s, s:s, s:s?}", "op", "reserve", "plan_id", p->id,
+				   "orch", u->orch, "resource_id", rid);
+		return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	return decide_replan(s, p, u, c, entry, engine_done, err);
+}
+
+static void undo_reserve(vlt_service_t *s, void *arg)
+{
+	struct reserve_ctx *c = arg;
+	vlt_svc_plan_t *p = vlt__svc_plan_find(s, c->plan_id);
+	vlt_err_t err = { 0 };
+
+	if (p != NULL)
+		vlt__svc_plan_hold(s, p, true, SVC_WHERE, &err);
+}
+
+static int done_reserve(vlt_service_t *s, void *arg, vlt_err_t *err)
+{
+	struct reserve_ctx *c = arg;
+
+	return answer_placement(s, c->pid, &c->answer, err);
+}
+
+int vlt__service_placement_reserve(vlt_service_t *s, const char *id, const json_t *body,
+				   json_t **placement, vlt_err_t *err)
+{
+	static const char where[] = "reservation";
+	struct reserve_ctx c = { .id = id };
+	const char *action = NULL;
+	int rc;
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", where);
+	if ((rc = vlt__svc_want_string(body, "action", false, where, &action, err)) < 0 ||
+	    (rc = vlt__svc_want_strings(body, "locations", true, where, &c.locations, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "resource_id", false, where, &c.resource_id, err)) < 0)
+		return rc;
+	if (action != NULL && strcmp(action, "reserve") != 0 && strcmp(action, "replan") != 0)
+		return vlt_err_set(err, VLT_EINVAL, "Invalid action");
+	c.replan = action != NULL && strcmp(action, "replan") == 0;
+	rc = vlt__svc_write(s, decide_reserve, undo_reserve, done_reserve, &c, err);
+	if (rc == 0)
+		*placement = c.answer;
+	return rc;
+}
+
+/* DELETE /v1/placements/{id}: the server leaves the plan and its request. */
+static int decide_placement_delete(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+				   vlt_err_t *err)
+{
+	vlt_svc_plan_t *p = NULL;
+	vlt_svc_unit_t *u = vlt__svc_unit_find(s, arg, &p);
+	json_t *drop, *req;
+	(void)engine_done;
+
+	if (u == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
+	drop = json_pack("{s:b}", u->orch, 1);
+	req = drop != NULL ? vlt__svc_prune(p->request, drop) : NULL;
+	json_decref(drop);
+	if (req == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	/* the units left: every unit but this one (all adjacent in memory) */
+	vlt_svc_unit_t *rest = calloc(p->n_units, sizeof(*rest));
+	size_t n = 0;
+	int rc = rest != NULL ? 0 : VLT_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
+		if (&p->units[i] != u &&
+		    json_object_get(json_object_get(req, "resources"), p->units[i].orch) != NULL)
+			rc = vlt__svc_unit_copy(&rest[n++], &p->units[i]);
+	}
+	if (rc == 0)
+		*entry = replace_entry(p, "placement_delete", NULL, req, rest, n);
+	vlt__svc_units_free(rest, n);
+	json_decref(req);
+	return rc == 0 && *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_placement_delete(vlt_service_t *s, const char *id, vlt_err_t *err)
+{
+	return vlt__svc_write(s, decide_placement_delete, NULL, NULL, (void *)id, err);
+}
