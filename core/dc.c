@@ -23,67 +23,14 @@
 #include <valet/errors.h>
 #include <valet/model.h>
 
+#include "arena.h"
 #include "dc.h"
+#include "hash.h"
 
 /* The contract's defaults (upstream Valet's): vcpus, ram_mb, disk_gb. */
 static const double default_ratio[VLT_RES_COUNT] = { 16.0, 1.5, 1.0 };
 static const char *const res_name[VLT_RES_COUNT] = { "vcpus", "ram_mb", "disk_gb" };
 static const char default_az[] = "nova";
-
-/* ---------------------------------------------------------------- arena */
-
-/*
- * Strings live in chunks that are freed together: a data center of 20,000
- * hosts holds tens of thousands of names, and one malloc each would be
- * slower to build and to free for no benefit.
- */
-struct chunk {
-	struct chunk *next;
-	size_t used;
-	size_t size;
-	char data[];
-};
-
-struct arena {
-	struct chunk *head;
-};
-
-#define ARENA_CHUNK 65536
-
-static void arena_free(struct arena *a)
-{
-	struct chunk *c = a->head;
-
-	while (c != NULL) {
-		struct chunk *next = c->next;
-		free(c);
-		c = next;
-	}
-	a->head = NULL;
-}
-
-/* RET a copy of s owned by a, or NULL when out of memory. */
-static const char *arena_strdup(struct arena *a, const char *s)
-{
-	size_t len = strlen(s) + 1;
-	struct chunk *c = a->head;
-
-	if (c == NULL || c->size - c->used < len) {
-		size_t size = len > ARENA_CHUNK ? len : ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + size);
-		if (c == NULL)
-			return NULL;
-		c->used = 0;
-		c->size = size;
-		c->next = a->head;
-		a->head = c;
-	}
-	char *p = c->data + c->used;
-	memcpy(p, s, len);
-	c->used += len;
-	return p;
-}
 
 /* ---------------------------------------------------------------- name table */
 
@@ -99,17 +46,6 @@ struct names {
 	uint32_t n;
 };
 
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static void names_free(struct names *t)
 {
 	free(t->keys);
@@ -122,7 +58,7 @@ static uint32_t names_get(const struct names *t, const char *key)
 	if (t->cap == 0)
 		return VLT_NONE;
 	uint32_t mask = t->cap - 1;
-	uint32_t i = (uint32_t)name_hash(key) & mask;
+	uint32_t i = (uint32_t)vlt__hash_str(key) & mask;
 
 	while (t->keys[i] != NULL) {
 		if (strcmp(t->keys[i], key) == 0)
@@ -136,7 +72,7 @@ static void names_put_slot(const char **keys, uint32_t *vals, uint32_t cap, cons
 			   uint32_t val)
 {
 	uint32_t mask = cap - 1;
-	uint32_t i = (uint32_t)name_hash(key) & mask;
+	uint32_t i = (uint32_t)vlt__hash_str(key) & mask;
 
 	while (keys[i] != NULL)
 		i = (i + 1) & mask;
@@ -250,7 +186,7 @@ struct bflavor {
 };
 
 struct vlt_dc_builder {
-	struct arena arena;
+	vlt_arena_t arena;
 	const char *name;
 	double ratio[VLT_RES_COUNT];
 	double standby_pct[VLT_RES_COUNT];
@@ -308,7 +244,7 @@ void vlt__dc_builder_free(vlt_dc_builder_t *b)
 	names_free(&b->host_names);
 	names_free(&b->pool_names);
 	names_free(&b->flavor_names);
-	arena_free(&b->arena);
+	vlt__arena_free(&b->arena);
 	free(b);
 }
 
@@ -369,7 +305,7 @@ static int check_standby(double v, const char *res, vlt_err_t *err)
 /* Copy s into the builder's arena; the NULL check is the caller's. */
 static int copy_str(vlt_dc_builder_t *b, const char *s, const char **out)
 {
-	*out = arena_strdup(&b->arena, s);
+	*out = vlt__arena_strdup(&b->arena, s);
 	return *out == NULL ? VLT_ENOMEM : 0;
 }
 
@@ -735,7 +671,7 @@ int vlt__dc_add_flavor(vlt_dc_builder_t *b, const vlt_flavor_t *f, vlt_err_t *er
  */
 struct dc_full {
 	vlt_dc_t pub;
-	struct arena arena;
+	vlt_arena_t arena;
 	vlt_host_t *hosts;
 	vlt_domain_t *racks;
 	vlt_domain_t *clusters;
@@ -773,7 +709,7 @@ void vlt__dc_free(vlt_dc_t *dc)
 	names_free(&f->host_names);
 	names_free(&f->pool_names);
 	names_free(&f->flavor_names);
-	arena_free(&f->arena);
+	vlt__arena_free(&f->arena);
 	free(f);
 }
 
@@ -970,7 +906,7 @@ static int layout_make(const vlt_dc_builder_t *b, struct layout *l, vlt_err_t *e
 /* Copy s into the model's arena. */
 static int dup_into(struct dc_full *f, const char *s, const char **out)
 {
-	*out = arena_strdup(&f->arena, s);
+	*out = vlt__arena_strdup(&f->arena, s);
 	return *out == NULL ? VLT_ENOMEM : 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "ledger.h"
 
 /* ---------------------------------------------------------------- count map */
@@ -149,18 +150,9 @@ int vlt__occ_add(vlt_occ_t *o, const vlt_dc_t *dc, vlt_unit_kind_t kind, uint32_
 	return VLT_OK;
 }
 
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 vlt_occ_t *vlt__ledger_occ(vlt_ledger_t *l, const char *key)
 {
-	uint32_t b = hash_str(key) & (l->n_occ_buckets - 1);
+	uint32_t b = (uint32_t)vlt__hash_str(key) & (l->n_occ_buckets - 1);
 
 	for (vlt_occ_t *o = l->occ_buckets[b]; o != NULL; o = o->next)
 		if (strcmp(o->key, key) == 0)
@@ -468,7 +460,7 @@ void vlt__ledger_free(vlt_ledger_t *l)
 
 static vlt_plan_hold_t **plan_bucket(const vlt_ledger_t *l, const char *plan_id)
 {
-	return &l->plan_buckets[hash_str(plan_id) & (l->n_plan_buckets - 1)];
+	return &l->plan_buckets[(uint32_t)vlt__hash_str(plan_id) & (l->n_plan_buckets - 1)];
 }
 
 /* Keep chains short: double the buckets when plans outnumber them. */
@@ -483,7 +475,7 @@ static void grow_plan_buckets(vlt_ledger_t *l)
 		while (l->plan_buckets[i] != NULL) {
 			vlt_plan_hold_t *ph = l->plan_buckets[i];
 			l->plan_buckets[i] = ph->next;
-			uint32_t j = hash_str(ph->plan_id) & (n - 1);
+			uint32_t j = (uint32_t)vlt__hash_str(ph->plan_id) & (n - 1);
 			ph->next = b[j];
 			b[j] = ph;
 		}

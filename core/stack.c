@@ -24,74 +24,14 @@
 
 #include <jansson.h>
 
+#include "arena.h"
 #include "dc.h"
 #include "stack.h"
-
-/* ---------------------------------------------------------------- arena */
-
-struct chunk {
-	struct chunk *next;
-	size_t cap;
-	size_t used;
-	max_align_t data[];
-};
-
-struct arena {
-	struct chunk *head;
-};
-
-#define ARENA_CHUNK (64u * 1024u)
-
-/* Zeroed memory that lives until arena_free; NULL when out of memory. */
-static void *arena_alloc(struct arena *a, size_t size)
-{
-	size_t al = alignof(max_align_t);
-	struct chunk *c = a->head;
-
-	size = (size + al - 1) / al * al;
-	if (size == 0)
-		size = al;
-	if (c == NULL || c->cap - c->used < size) {
-		size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
-		c = calloc(1, sizeof(*c) + cap);
-		if (c == NULL)
-			return NULL;
-		c->cap = cap;
-		c->next = a->head;
-		a->head = c;
-	}
-	void *p = (unsigned char *)c->data + c->used;
-	c->used += size;
-	return p;
-}
-
-static char *arena_strdup(struct arena *a, const char *s)
-{
-	if (s == NULL)
-		return NULL;
-	size_t n = strlen(s) + 1;
-	char *d = arena_alloc(a, n);
-	if (d != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
-static void arena_free(struct arena *a)
-{
-	struct chunk *c = a->head;
-
-	while (c != NULL) {
-		struct chunk *next = c->next;
-		free(c);
-		c = next;
-	}
-	a->head = NULL;
-}
 
 /* The stack handed out is the first member, so vlt__stack_free finds the arena. */
 struct stack_impl {
 	vlt_stack_t pub;
-	struct arena arena;
+	vlt_arena_t arena;
 };
 
 void vlt__stack_free(vlt_stack_t *stack)
@@ -100,7 +40,7 @@ void vlt__stack_free(vlt_stack_t *stack)
 
 	if (st == NULL)
 		return;
-	arena_free(&st->arena);
+	vlt__arena_free(&st->arena);
 	free(st);
 }
 
@@ -200,7 +140,7 @@ struct parser {
 	const char *where;
 	vlt_err_t *err;
 	struct stack_impl *st;
-	struct arena *arena;
+	vlt_arena_t *arena;
 
 	const json_t *top;     /* the request object */
 	const char *root;      /* "$" or "$[0]" */
@@ -241,7 +181,7 @@ static int oom(struct parser *p)
 
 static char *adup(struct parser *p, const char *s)
 {
-	return arena_strdup(p->arena, s);
+	return vlt__arena_strdup(p->arena, s);
 }
 
 /* A key in a JSON path: ".key" when plain, ["key"] otherwise. */
@@ -565,7 +505,7 @@ static int parse_az(struct parser *p, const struct res *r, const char *what, con
 	size_t len = strcspn(az, ":");
 	if (len == 0)
 		return 0;
-	char *zone = arena_alloc(p->arena, len + 1);
+	char *zone = vlt__arena_alloc(p->arena, len + 1);
 	if (zone == NULL)
 		return oom(p);
 	memcpy(zone, az, len);
@@ -595,7 +535,7 @@ static int copy_extra_specs(struct parser *p, const vlt_flavor_t *f, vlt_unit_t 
 {
 	if (f->n_extra_specs == 0)
 		return 0;
-	vlt_kv_t *kv = arena_alloc(p->arena, f->n_extra_specs * sizeof(*kv));
+	vlt_kv_t *kv = vlt__arena_alloc(p->arena, f->n_extra_specs * sizeof(*kv));
 	if (kv == NULL)
 		return oom(p);
 	for (uint32_t i = 0; i < f->n_extra_specs; i++) {
@@ -671,7 +611,7 @@ static int make_units(struct parser *p)
 			n++;
 	if (n == 0)
 		return 0;
-	p->units = arena_alloc(p->arena, n * sizeof(*p->units));
+	p->units = vlt__arena_alloc(p->arena, n * sizeof(*p->units));
 	if (p->units == NULL)
 		return oom(p);
 	for (size_t i = 0; i < p->n_res; i++) {
@@ -749,7 +689,7 @@ static int group_new(struct parser *p, const struct gspec *s, uint32_t *gi)
 	    !b->path)
 		return oom(p);
 	if (s->reg != NULL && s->reg->n_members > 0) {
-		const char **t = arena_alloc(p->arena, s->reg->n_members * sizeof(*t));
+		const char **t = vlt__arena_alloc(p->arena, s->reg->n_members * sizeof(*t));
 		if (t == NULL)
 			return oom(p);
 		for (size_t i = 0; i < s->reg->n_members; i++)
@@ -905,7 +845,7 @@ static int make_assignment_group(struct parser *p, struct res *r)
 	}
 	/* Anonymous: lives in this plan only, keyed by where it is defined. */
 	size_t len = strlen(p->stack_id) + 1 + strlen(r->id) + 1;
-	char *key = arena_alloc(p->arena, len);
+	char *key = vlt__arena_alloc(p->arena, len);
 	if (key == NULL)
 		return oom(p);
 	snprintf(key, len, "%s/%s", p->stack_id, r->id);
@@ -1230,7 +1170,7 @@ static const uint32_t *freeze_u32(struct parser *p, const struct u32vec *v)
 {
 	if (v->n == 0)
 		return NULL;
-	uint32_t *a = arena_alloc(p->arena, v->n * sizeof(*a));
+	uint32_t *a = vlt__arena_alloc(p->arena, v->n * sizeof(*a));
 	if (a != NULL)
 		memcpy(a, v->v, v->n * sizeof(*a));
 	return a;
@@ -1304,7 +1244,7 @@ static int freeze_memberships(struct parser *p, struct u32vec *direct, const uin
 			ms[i].depth = depth[ms[i].m.group];
 		}
 		qsort(ms, n, sizeof(*ms), cmp_mship);
-		vlt_membership_t *out = arena_alloc(p->arena, n * sizeof(*out));
+		vlt_membership_t *out = vlt__arena_alloc(p->arena, n * sizeof(*out));
 		if (out != NULL)
 			for (uint32_t i = 0; i < n; i++)
 				out[i] = ms[i].m;
@@ -1337,7 +1277,7 @@ static int freeze_groups(struct parser *p, vlt_stack_t *s)
 {
 	if (p->n_groups == 0)
 		return 0;
-	vlt_group_t *gs = arena_alloc(p->arena, p->n_groups * sizeof(*gs));
+	vlt_group_t *gs = vlt__arena_alloc(p->arena, p->n_groups * sizeof(*gs));
 	if (gs == NULL)
 		return oom(p);
 	for (uint32_t i = 0; i < p->n_groups; i++) {
@@ -1400,7 +1340,7 @@ static int freeze(struct parser *p, vlt_stack_t *s)
 	if (rc == 0)
 		rc = freeze_groups(p, s);
 	if (rc == 0 && p->n_links > 0) {
-		vlt_link_t *l = arena_alloc(p->arena, p->n_links * sizeof(*l));
+		vlt_link_t *l = vlt__arena_alloc(p->arena, p->n_links * sizeof(*l));
 		if (l == NULL) {
 			rc = oom(p);
 		} else {
