@@ -11,6 +11,8 @@
 #ifndef VALET_STORE_H
 #define VALET_STORE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <valet/core.h>
@@ -21,6 +23,84 @@ struct json_t;
 /* Called once per document by list(); a non-zero return stops the walk. */
 typedef int (*vlt_store_each_fn)(void *arg, const char *id, const struct json_t *doc,
 				 int64_t version);
+
+/*
+ * Names every store can keep, so that stores are interchangeable: a
+ * collection name or a document id is 1 to VLT_STORE_NAME_MAX bytes of
+ * well-formed UTF-8 (RFC 3629). Stores check them with these helpers.
+ */
+#define VLT_STORE_NAME_MAX 255
+
+/* Length of the well-formed UTF-8 sequence at s (left bytes remain), 0 when broken. */
+static inline size_t vlt_utf8_seq(const unsigned char *s, size_t left)
+{
+	static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 1;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 2;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 3;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (left <= n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+static inline bool vlt_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (size_t i = 0, k; i < len; i += k) {
+		k = vlt_utf8_seq(s + i, len - i);
+		if (k == 0)
+			return false;
+	}
+	return true;
+}
+
+/* 0, or VLT_EINVAL with err saying what (e.g. "document id") is wrong. */
+static inline int vlt_store_check_name(const char *what, const char *name, vlt_err_t *err)
+{
+	size_t len = 0;
+
+	if (name == NULL)
+		return vlt_err_set(err, VLT_EINVAL, "%s is missing", what);
+	while (len <= VLT_STORE_NAME_MAX && name[len] != '\0')
+		len++;
+	if (len == 0)
+		return vlt_err_set(err, VLT_EINVAL, "%s is empty", what);
+	if (len > VLT_STORE_NAME_MAX)
+		return vlt_err_set(err, VLT_EINVAL, "%s \"%.32s...\" is longer than %d bytes", what,
+				   name, VLT_STORE_NAME_MAX);
+	if (!vlt_utf8_valid(name, len))
+		return vlt_err_set(err, VLT_EINVAL, "%s is not valid UTF-8", what);
+	return 0;
+}
+
+static inline int vlt_store_check_key(const char *coll, const char *id, vlt_err_t *err)
+{
+	int rc = vlt_store_check_name("collection name", coll, err);
+
+	return rc ? rc : vlt_store_check_name("document id", id, err);
+}
 
 typedef struct vlt_store_ops {
 	vlt_plugin_info_t info; /* MUST be first */

@@ -31,9 +31,8 @@
 
 #include <valet/store.h>
 
-#define MG_NAME_MAX 255 /* bytes, for collection names and ids */
 /* "<coll>/<id>", with '%' and '/' in coll escaped as three bytes each */
-#define MG_KEY_MAX (3 * MG_NAME_MAX + 1 + MG_NAME_MAX + 1)
+#define MG_KEY_MAX (3 * VLT_STORE_NAME_MAX + 1 + VLT_STORE_NAME_MAX + 1)
 #define MG_DB_NAME_MAX 63                  /* MongoDB's limit on a database name */
 #define MG_DOC_MAX (16 * 1024 * 1024)      /* MongoDB's limit on one document */
 #define MG_WTIMEOUT_MS 10000               /* for the default w: "majority" */
@@ -181,68 +180,6 @@ static void log_detach(struct mg_store *s)
 
 /* ---- names */
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 when broken. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	size_t n;
-	uint32_t cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, cp = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, cp = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static bool is_utf8(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	for (size_t i = 0, k; i < len; i += k) {
-		k = utf8_seq(s + i, len - i);
-		if (k == 0)
-			return false;
-	}
-	return true;
-}
-
-/* The rule every store shares: 1 to 255 bytes of valid UTF-8. */
-static int check_name(const char *what, const char *name, vlt_err_t *err)
-{
-	if (!name)
-		return vlt_err_set(err, VLT_EINVAL, "%s is missing", what);
-	size_t len = strnlen(name, MG_NAME_MAX + 1);
-	if (len == 0)
-		return vlt_err_set(err, VLT_EINVAL, "%s is empty", what);
-	if (len > MG_NAME_MAX)
-		return vlt_err_set(err, VLT_EINVAL, "%s \"%.32s...\" is longer than %d bytes", what,
-				   name, MG_NAME_MAX);
-	if (!is_utf8(name, len))
-		return vlt_err_set(err, VLT_EINVAL, "%s is not valid UTF-8", what);
-	return 0;
-}
-
-static int check_key(const char *coll, const char *id, vlt_err_t *err)
-{
-	int rc = check_name("collection name", coll, err);
-
-	return rc ? rc : check_name("document id", id, err);
-}
 
 /*
  * The _id of (coll, id): "<coll>/<id>" with '%' and '/' in coll written
@@ -424,7 +361,7 @@ static int mg_get(void *state, const char *coll, const char *id, json_t **doc,
 	struct mg_call c;
 	bson_error_t e;
 	bson_t found;
-	int rc = check_key(coll, id, err);
+	int rc = vlt_store_check_key(coll, id, err);
 
 	if (rc)
 		return rc;
@@ -506,7 +443,7 @@ static int mg_put(void *state, const char *coll, const char *id, const json_t *d
 	char key[MG_KEY_MAX];
 	struct mg_call c;
 	bson_t stored;
-	int rc = check_key(coll, id, err);
+	int rc = vlt_store_check_key(coll, id, err);
 
 	if (rc)
 		return rc;
@@ -595,7 +532,7 @@ static int mg_remove(void *state, const char *coll, const char *id, int64_t expe
 	struct mg_store *s = state;
 	char key[MG_KEY_MAX];
 	struct mg_call c;
-	int rc = check_key(coll, id, err);
+	int rc = vlt_store_check_key(coll, id, err);
 
 	if (rc)
 		return rc;
@@ -707,7 +644,7 @@ static int mg_list(void *state, const char *coll, vlt_store_each_fn fn, void *ar
 {
 	struct mg_store *s = state;
 	struct mg_rows rows = { 0 };
-	int rc = check_name("collection name", coll, err);
+	int rc = vlt_store_check_name("collection name", coll, err);
 
 	if (rc)
 		return rc;
@@ -749,7 +686,7 @@ static int check_db_name(const char *db, vlt_err_t *err)
 				   "store.mongodb.database: \"%s\" contains '%c', which MongoDB "
 				   "does not allow in a database name",
 				   db, *bad);
-	if (!is_utf8(db, len))
+	if (!vlt_utf8_valid(db, len))
 		return vlt_err_set(err, VLT_ECONFIG, "store.mongodb.database: not valid UTF-8");
 	return 0;
 }

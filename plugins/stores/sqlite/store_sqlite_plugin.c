@@ -28,7 +28,6 @@
 
 #include "sqlite_schema.h"
 
-#define SQ_NAME_MAX 255 /* bytes, for collection names and ids */
 
 enum sq_stmt {
 	SQ_BEGIN,
@@ -114,72 +113,6 @@ static int conflict(const char *coll, const char *id, int64_t cur, int64_t expec
 
 /* ---- names */
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 when broken. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	static const uint32_t min_cp[4] = { 0, 0x80, 0x800, 0x10000 };
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 1, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 2, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 3, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (left <= n)
-		return 0;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
-static bool is_utf8(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	for (size_t i = 0, k; i < len; i += k) {
-		k = utf8_seq(s + i, len - i);
-		if (k == 0)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Names are what every store can keep: 1 to 255 bytes of valid UTF-8 (a C
- * string holds no NUL). Checking here keeps the stores interchangeable.
- */
-static int check_name(const char *what, const char *name, vlt_err_t *err)
-{
-	if (!name)
-		return vlt_err_set(err, VLT_EINVAL, "%s is missing", what);
-	size_t len = strnlen(name, SQ_NAME_MAX + 1);
-	if (len == 0)
-		return vlt_err_set(err, VLT_EINVAL, "%s is empty", what);
-	if (len > SQ_NAME_MAX)
-		return vlt_err_set(err, VLT_EINVAL, "%s \"%.32s...\" is longer than %d bytes", what,
-				   name, SQ_NAME_MAX);
-	if (!is_utf8(name, len))
-		return vlt_err_set(err, VLT_EINVAL, "%s is not valid UTF-8", what);
-	return 0;
-}
-
-static int check_key(const char *coll, const char *id, vlt_err_t *err)
-{
-	int rc = check_name("collection name", coll, err);
-
-	return rc ? rc : check_name("document id", id, err);
-}
 
 /* ---- statements; the caller holds s->lock */
 
@@ -256,7 +189,7 @@ static int sq_get(void *state, const char *coll, const char *id, json_t **doc,
 		  int64_t *version, vlt_err_t *err)
 {
 	struct sq_store *s = state;
-	int rc = check_key(coll, id, err);
+	int rc = vlt_store_check_key(coll, id, err);
 
 	if (rc)
 		return rc;
@@ -317,7 +250,7 @@ static int sq_put(void *state, const char *coll, const char *id, const json_t *d
 		  int64_t expect, vlt_err_t *err)
 {
 	struct sq_store *s = state;
-	int rc = check_key(coll, id, err);
+	int rc = vlt_store_check_key(coll, id, err);
 
 	if (rc)
 		return rc;
@@ -360,7 +293,7 @@ static int sq_remove(void *state, const char *coll, const char *id, int64_t expe
 		     vlt_err_t *err)
 {
 	struct sq_store *s = state;
-	int rc = check_key(coll, id, err);
+	int rc = vlt_store_check_key(coll, id, err);
 
 	if (rc)
 		return rc;
@@ -439,7 +372,7 @@ static int sq_list(void *state, const char *coll, vlt_store_each_fn fn, void *ar
 {
 	struct sq_store *s = state;
 	struct sq_rows rows = { 0 };
-	int rc = check_name("collection name", coll, err);
+	int rc = vlt_store_check_name("collection name", coll, err);
 
 	if (rc)
 		return rc;
