@@ -463,7 +463,7 @@ set ylabel "ostro cost / nova cost"
 set xrange [25:90]
 set yrange [0:*]
 set grid
-set key top left
+set key bottom right
 plot {lines}, {COST_VS_NOVA_TARGET} with lines dashtype 2 title "target"
 """
     return common.gnuplot(ctx, "holistic-cost-vs-load.png", script)

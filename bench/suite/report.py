@@ -29,7 +29,9 @@ def render(doc):
                             ["kernel", str(m.get("kernel"))], ["OS", str(m.get("os"))],
                             ["compiler", str(m.get("compiler"))],
                             ["build", f"{m.get('build_type')} ({m.get('c_flags')})"],
-                            ["load average at start", fmt(m.get("load_average_at_start"))]]),
+                            ["load average at start / end",
+                             f"{fmt(m.get('load_average_at_start'))} / "
+                             f"{fmt(m.get('load_average_at_end'))}"]]),
            "",
            "Times are wall-clock on this machine, one thread, in the benchmark's process "
            "(no HTTP, no store) unless the scenario says otherwise. Where the anchor is a "
@@ -43,9 +45,11 @@ def render(doc):
                 "; ".join(f"{r['scenario']}: {r['metric']}" for r in missed) + ".", ""]
     rows = []
     for r in doc["summary"]:
-        value = fmt(r["value"]) if r["value"] is not None else (r.get("note") or "—")
-        unit = r.get("unit") or ""
-        rows.append([r["scenario"], r["metric"], f"{value} {unit}".strip(),
+        if r["value"] is None:
+            value = r.get("note") or "—"
+        else:
+            value = f"{fmt(r['value'])} {r.get('unit') or ''}".strip()
+        rows.append([r["scenario"], r["metric"], value,
                      r.get("anchor") or "—", fmt(r.get("anchor_value")), ratio_cell(r),
                      r.get("target") or "—", verdict(r.get("meets"))])
     out.append(table(["scenario", "metric", "value", "anchor", "anchor value", "ratio",

@@ -89,6 +89,15 @@ def events(ctx, case, n_hosts, n):
     return path
 
 
+def figures(f):
+    decisions = f["placed"] + f["refused"]
+    return {"requests": f["measured"], "placed": f["placed"], "refused": f["refused"],
+            "errors": f["errors"],
+            "decisions_per_s": decisions / (f["place_ms"] / 1e3) if f["place_ms"] else None,
+            "p50_us": f["lat_us"]["p50"], "p90_us": f["lat_us"]["p90"],
+            "p99_us": f["lat_us"]["p99"], "max_us": f["lat_us"]["max"]}
+
+
 def count(ctx, case, n_hosts):
     n = 1000 if ctx.quick else 10000
     if case == "anti":  # one group: every member on its own host
@@ -98,6 +107,7 @@ def count(ctx, case, n_hosts):
 
 def run(ctx):
     sizes = [5000] if ctx.quick else [5000, 15000]
+    repeats = 1 if ctx.quick else 3
     curve = [1000, 5000, 15000] if ctx.quick else [1000, 5000, 10000, 15000]
     invs = {h: inventory(ctx, h) for h in sorted(set(sizes + curve))}
     jobs, keys = [], []
@@ -106,21 +116,23 @@ def run(ctx):
             if case != "plain" and h not in sizes:
                 continue
             ev = events(ctx, case, h, count(ctx, case, h))
-            for solver in ("ostro", "nova"):
-                jobs.append({"name": f"{case}/{h}/{solver}", "inventory": invs[h],
-                             "solver": solver, "load": ["nova"], "events": ev})
-                keys.append((case, h, solver))
-    ctx.log(f"  throughput: {len(jobs)} runs")
+            for rep in range(repeats):
+                for solver in ("ostro", "nova"):
+                    jobs.append({"name": f"{case}/{h}/{solver}/{rep}", "inventory": invs[h],
+                                 "solver": solver, "load": ["nova"], "events": ev})
+                    keys.append((case, h, solver))
+    ctx.log(f"  throughput: {len(jobs)} runs ({repeats} of each)")
     figs = ctx.replay(jobs, "throughput")
+    by_key = {}
+    for key, f in zip(keys, figs):
+        by_key.setdefault(key, []).append(figures(f))
     res = {}
-    for (case, h, solver), f in zip(keys, figs):
-        decisions = f["placed"] + f["refused"]
-        res[(case, h, solver)] = {
-            "case": case, "hosts": h, "solver": solver, "requests": f["measured"],
-            "placed": f["placed"], "refused": f["refused"], "errors": f["errors"],
-            "decisions_per_s": decisions / (f["place_ms"] / 1e3) if f["place_ms"] else None,
-            "p50_us": f["lat_us"]["p50"], "p90_us": f["lat_us"]["p90"],
-            "p99_us": f["lat_us"]["p99"], "max_us": f["lat_us"]["max"]}
+    for (case, h, solver), reps in by_key.items():
+        # the run with the median rate: the machine is shared, one run can be unlucky
+        reps.sort(key=lambda r: r["decisions_per_s"] or 0)
+        res[(case, h, solver)] = dict(reps[len(reps) // 2], case=case, hosts=h, solver=solver,
+                                      repeats=len(reps),
+                                      rates=[r["decisions_per_s"] for r in reps])
     rows = summary_rows(res, sizes)
     plots = [p for p in [plot(ctx, res, curve)] if p]
     return {"summary": rows, "details": {"runs": list(res.values())}, "plots": plots,
@@ -154,7 +166,7 @@ def summary_rows(res, sizes):
 
 def report(res, sizes, curve):
     out = ["One server per plan through `vlt__engine_place` (stack parse, policies, solve, "
-           "commit, result JSON), after 1,000 unmeasured plain placements. The kube-scheduler "
+           "commit, result JSON), after 1,000 unmeasured plain placements; each run is repeated (3 times in a full run) and the one with the median rate is shown. The kube-scheduler "
            "figures are its CI floors (pass/fail minima, in-process API server) at 5,000 "
            "nodes, not a measurement on this machine, and include API and binding work that "
            "this in-process figure does not: the ratio says how far the core decision is "
