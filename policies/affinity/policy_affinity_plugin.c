@@ -65,19 +65,6 @@ static int affinity_filter(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_leve
 	return VLT_PASS;
 }
 
-/* Units in no affinity group never need asking: the fast path. */
-static int affinity_prefilter(void *state, vlt_cycle_t *cy, uint32_t unit)
-{
-	const struct pol_state *st = state;
-	const vlt_stack_t *stack = st->core->cycle_stack(cy);
-
-	if (stack == NULL || unit >= stack->n_units)
-		return VLT_EINVAL;
-	if (!pol_unit_concerned(st->core->self_id, stack, &stack->units[unit]))
-		return VLT_SKIP;
-	return VLT_PASS;
-}
-
 /*
  * Affinity has no nesting rule of its own: it may hold, and sit inside,
  * groups of any type. Only the level and the tenant are checked.
@@ -100,7 +87,7 @@ static const vlt_policy_ops_t affinity_ops = {
 	.init = pol_init,
 	.fini = pol_fini,
 	.validate = affinity_validate,
-	.prefilter = affinity_prefilter,
+	.prefilter = pol_prefilter_members,
 	.filter = affinity_filter,
 };
 

@@ -338,4 +338,20 @@ static inline int pol_validate_tenant(const vlt_stack_t *stack, const vlt_group_
 			   stack->tenant_id, pol_group_label(g));
 }
 
+/*
+ * pol_prefilter_members - the prefilter of a policy whose rules bind only
+ * its groups' members: VLT_SKIP for a unit in none of them (the fast path).
+ */
+static inline int pol_prefilter_members(void *state, vlt_cycle_t *cy, uint32_t unit)
+{
+	const struct pol_state *st = state;
+	const vlt_stack_t *stack = st->core->cycle_stack(cy);
+
+	if (stack == NULL || unit >= stack->n_units)
+		return VLT_EINVAL;
+	if (!pol_unit_concerned(st->core->self_id, stack, &stack->units[unit]))
+		return VLT_SKIP;
+	return VLT_PASS;
+}
+
 #endif /* VALET_POLICY_COMMON_H */

@@ -63,19 +63,6 @@ static int diversity_filter(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_lev
 	return VLT_PASS;
 }
 
-/* Units in no diversity group never need asking: the fast path. */
-static int diversity_prefilter(void *state, vlt_cycle_t *cy, uint32_t unit)
-{
-	const struct pol_state *st = state;
-	const vlt_stack_t *stack = st->core->cycle_stack(cy);
-
-	if (stack == NULL || unit >= stack->n_units)
-		return VLT_EINVAL;
-	if (!pol_unit_concerned(st->core->self_id, stack, &stack->units[unit]))
-		return VLT_SKIP;
-	return VLT_PASS;
-}
-
 /*
  * Diversity may not sit inside diversity or exclusivity (at any depth),
  * then the tenant check. Named or anonymous groups are both fine.
@@ -101,7 +88,7 @@ static const vlt_policy_ops_t diversity_ops = {
 	.init = pol_init,
 	.fini = pol_fini,
 	.validate = diversity_validate,
-	.prefilter = diversity_prefilter,
+	.prefilter = pol_prefilter_members,
 	.filter = diversity_filter,
 };
 
