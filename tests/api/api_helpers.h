@@ -1,0 +1,68 @@
+/*
+ * api_helpers.h - what the valet-api tests share: a real valetd started on
+ * a free port with a fresh data directory, and JSON requests to it.
+ */
+#ifndef VALET_TESTS_API_HELPERS_H
+#define VALET_TESTS_API_HELPERS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+typedef struct valetd {
+	pid_t pid;
+	char dir[256];  /* this daemon's folder: data/, valetd.err, valet.conf */
+	char data[300]; /* its data directory */
+	char log[300];  /* its standard error */
+	unsigned port;
+	char base[64];  /* "http://127.0.0.1:PORT" */
+} valetd_t;
+
+/* A fresh temporary folder under $TMPDIR (or /tmp) named after tag. */
+void api_tmpdir(char *buf, size_t size, const char *tag);
+/*
+ * Start valetd with --listen 127.0.0.1:0, --data-dir DIR/data and the test
+ * inventory, plus --config DIR/valet.conf when conf is not NULL (written
+ * there first). Keeps dir: a restart on the same folder finds its data.
+ * RET 0, or -1 after printing valetd's stderr.
+ */
+int valetd_start(valetd_t *d, const char *dir, const char *conf);
+/* Send sig (SIGTERM: wait for a clean exit, SIGKILL: at once) and reap. */
+void valetd_stop(valetd_t *d, int sig);
+
+/* The reply of one request: status, parsed body (NULL when empty), raw body. */
+typedef struct api_reply {
+	long status;
+	json_t *doc;
+	char *body;
+	char allow[128];
+} api_reply_t;
+
+/*
+ * method path with body (a string, or NULL) and extra headers ("Name:
+ * value", NULL-terminated, may be NULL). RET the status (-1 on transport
+ * failure); rep may be NULL when only the status matters.
+ */
+long api_call(const valetd_t *d, const char *method, const char *path, const char *body,
+	      const char *const *headers, api_reply_t *rep);
+void api_reply_free(api_reply_t *rep);
+/* Fail the test unless the status is want; RET the reply's document (owned by rep). */
+json_t *api_expect(const valetd_t *d, const char *method, const char *path, const char *body,
+		   long want, api_reply_t *rep);
+/* The error body of upstream valet-api, with its code; RET its explanation. */
+const char *api_check_error(const api_reply_t *rep, long code);
+/* Fail unless hay contains needle. */
+void api_assert_contains(const char *hay, const char *needle);
+
+/* A one-server (or n-server) stack in the plan request form, as a new string. */
+char *api_stack(const char *stack_id, int n_servers, const char *flavor, const char *group);
+
+/* The journal entries the daemon has applied (from GET /v1/status). */
+long api_journal_entries(const valetd_t *d);
+/* The whole state as text: plans, placements, groups, for before/after comparisons. */
+char *api_snapshot(const valetd_t *d);
+
+void api_sleep_ms(long ms);
+
+#endif /* VALET_TESTS_API_HELPERS_H */
