@@ -3,11 +3,11 @@
  *
  * Variables (all in [0, 1]):
  *   x[u][k]  binary: unit u on its k-th candidate location;
- *   t        per link, level and domain D: t >= X_a[D] - X_b[D], where
- *            X_u[D] is the sum of u's x over the locations inside D. The
- *            sum of a link's t at a level is 1 exactly when the two ends
- *            are in different domains (and the total variation distance
- *            of the two rows in the relaxation, a tight bound);
+ *   y        per linked pair, level and domain D both may be in:
+ *            y <= X_a[D], y <= X_b[D], where X_u[D] is the sum of u's x
+ *            over the locations inside D. The pair crosses the level when
+ *            its y sum to 0 (in the relaxation, 1 - sum y is the total
+ *            variation distance of the two rows);
  *   sep      per link and bandwidth-limited NIC or uplink: |X_a - X_b|;
  *   open[h]  host h holds a server of the stack;
  *   a, z, own  group domains (affinity choice, diversity branch use,
@@ -29,7 +29,8 @@
 
 #include "mip.h"
 
-/* Cbc_solve goes through CbcMain1, which keeps process-wide state. */
+/* Cbc_solve goes through CBC's command-line driver (CbcMain1), which is not
+ * documented as safe to run concurrently: one solve at a time. */
 static pthread_mutex_t exact_cbc_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---------------------------------------------------------------- no-good cuts */
@@ -688,51 +689,60 @@ static void add_pair_costs(struct build *b, const struct pair *pr, uint32_t n_pa
  * gets co-location for free; with it a unit with more partners than room
  * pays for the excess.
  */
-static void add_pair_capacity(struct build *b)
+static int coloc_cmp(const void *x, const void *y)
+{
+	const struct coloc *p = x, *q = y;
+
+	if (p->lvl != q->lvl)
+		return p->lvl < q->lvl ? -1 : 1;
+	if (p->dom != q->dom)
+		return p->dom < q->dom ? -1 : 1;
+	return p->col < q->col ? -1 : p->col > q->col;
+}
+
+/* The row of unit a in the co-location entries co[0..n) of one domain, per resource. */
+static void pair_capacity_rows(struct build *b, const struct coloc *co, uint32_t n, uint32_t a)
 {
 	const exact_problem_t *p = b->p;
 
-	for (uint32_t i = 0; i < b->n_co; i++) {
-		const struct coloc *ci = &b->co[i];
-		for (int end = 0; end < 2; end++) {
-			uint32_t a = end ? ci->b : ci->a;
-			bool first = true;
-			/* one row set per (unit, level, domain): at its first entry */
-			for (uint32_t k = 0; k < i && first; k++) {
-				const struct coloc *ck = &b->co[k];
-				first = !(ck->lvl == ci->lvl && ck->dom == ci->dom &&
-					  (ck->a == a || ck->b == a));
-			}
-			if (!first)
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		double room = dom_free(b, co->lvl, co->dom, r) - (double)p->units[a].demand[r];
+		double sum = 0;
+		for (uint32_t k = 0; k < n; k++)
+			if (co[k].a == a || co[k].b == a)
+				sum += (double)p->units[co[k].a == a ? co[k].b : co[k].a].demand[r];
+		if (sum <= room)
+			continue; /* cannot bind */
+		lp_row_begin(&b->lp);
+		for (uint32_t k = 0; k < n; k++) {
+			if (co[k].a != a && co[k].b != a)
 				continue;
-			for (int r = 0; r < VLT_RES_COUNT; r++) {
-				double room = dom_free(b, ci->lvl, ci->dom, r) -
-					      (double)p->units[a].demand[r];
-				double sum = 0;
-				for (uint32_t k = i; k < b->n_co; k++) {
-					const struct coloc *ck = &b->co[k];
-					if (ck->lvl != ci->lvl || ck->dom != ci->dom)
-						continue;
-					if (ck->a == a)
-						sum += (double)p->units[ck->b].demand[r];
-					else if (ck->b == a)
-						sum += (double)p->units[ck->a].demand[r];
-				}
-				if (sum <= room)
-					continue; /* cannot bind */
-				lp_row_begin(&b->lp);
-				for (uint32_t k = i; k < b->n_co; k++) {
-					const struct coloc *ck = &b->co[k];
-					if (ck->lvl != ci->lvl || ck->dom != ci->dom ||
-					    (ck->a != a && ck->b != a))
-						continue;
-					uint32_t o = ck->a == a ? ck->b : ck->a;
-					lp_term(&b->lp, ck->col, (double)p->units[o].demand[r]);
-				}
-				term_in(b, a, ci->lvl, ci->dom, -room, false);
-				lp_row_end(&b->lp, -DBL_MAX, 0);
+			uint32_t o = co[k].a == a ? co[k].b : co[k].a;
+			lp_term(&b->lp, co[k].col, (double)p->units[o].demand[r]);
+		}
+		term_in(b, a, co->lvl, co->dom, -room, false);
+		lp_row_end(&b->lp, -DBL_MAX, 0);
+	}
+}
+
+static void add_pair_capacity(struct build *b)
+{
+	qsort(b->co, b->n_co, sizeof(*b->co), coloc_cmp); /* by level and domain */
+	for (uint32_t i = 0; i < b->n_co;) {
+		uint32_t j = i;
+		while (j < b->n_co && b->co[j].lvl == b->co[i].lvl && b->co[j].dom == b->co[i].dom)
+			j++;
+		memset(b->mark, 0, b->p->n_units * sizeof(*b->mark));
+		for (uint32_t k = i; k < j; k++) {
+			for (int end = 0; end < 2; end++) {
+				uint32_t a = end ? b->co[k].b : b->co[k].a;
+				if (b->mark[a])
+					continue;
+				b->mark[a] = 1;
+				pair_capacity_rows(b, &b->co[i], j - i, a);
 			}
 		}
+		i = j;
 	}
 }
 
@@ -1009,7 +1019,8 @@ static void add_cuts(struct build *b, const exact_cuts_t *c)
 		uint32_t n = c->start[i + 1] - c->start[i];
 		bool possible = true;
 		for (uint32_t j = c->start[i]; j < c->start[i + 1] && possible; j++)
-			possible = c->unit[j] < b->p->n_units && xcol(b, c->unit[j], c->loc[j]) >= 0;
+			possible = c->unit[j] < b->p->n_units &&
+				   xcol(b, c->unit[j], c->loc[j]) >= 0;
 		if (!possible)
 			continue; /* the combination is out of the model anyway */
 		lp_row_begin(&b->lp);

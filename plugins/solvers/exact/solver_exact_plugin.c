@@ -500,9 +500,11 @@ static int merge_domains(struct ctx *c, vlt_level_t lvl)
 		uint32_t seen = 0;
 		if (lvl == VLT_LEVEL_RACK)
 			c->rclass[doms[i]] = cls[i];
-		for (uint32_t k = i; k-- > 0;)
-			seen += cls[k] == cls[i] &&
-				(lvl != VLT_LEVEL_RACK || domain_at(dc, lvl, doms[k])->parent == dd->parent);
+		for (uint32_t k = i; k-- > 0;) {
+			const vlt_domain_t *kd = domain_at(dc, lvl, doms[k]);
+			bool peer = lvl != VLT_LEVEL_RACK || kd->parent == dd->parent;
+			seen += peer && cls[k] == cls[i];
+		}
 		units_in(c, dd, any);
 		if (seen < popcount_units(any, c->words))
 			continue;
