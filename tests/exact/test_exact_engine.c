@@ -333,7 +333,8 @@ static void write_inventory(const char *path, int clusters, int racks, int hosts
 	for (int c = 0; c < clusters; c++) {
 		char cn[32];
 		snprintf(cn, sizeof(cn), "c%d", c);
-		json_array_append_new(json_object_get(inv, "clusters"), json_pack("{s:s}", "name", cn));
+		json_array_append_new(json_object_get(inv, "clusters"),
+				      json_pack("{s:s}", "name", cn));
 		for (int r = 0; r < racks; r++) {
 			char rn[32];
 			snprintf(rn, sizeof(rn), "c%dr%d", c, r);
@@ -342,11 +343,10 @@ static void write_inventory(const char *path, int clusters, int racks, int hosts
 			for (int h = 0; h < hosts; h++, n++) {
 				char hn[64];
 				snprintf(hn, sizeof(hn), "%sh%d", rn, h);
-				json_array_append_new(json_object_get(inv, "hosts"),
-						      json_pack("{s:s, s:s, s:i, s:i, s:i}", "name", hn,
-								"rack", rn, "vcpus",
-								8 + vcpus_step * n, "ram_mb",
-								65536, "disk_gb", 2000));
+				json_t *host = json_pack("{s:s, s:s, s:i, s:i, s:i}", "name", hn,
+							 "rack", rn, "vcpus", 8 + vcpus_step * n,
+							 "ram_mb", 65536, "disk_gb", 2000);
+				json_array_append_new(json_object_get(inv, "hosts"), host);
 			}
 		}
 	}

@@ -433,7 +433,9 @@ static void mark_twins(struct rcase *c, uint32_t nl, uint32_t nu)
 			for (uint32_t u = 0; u < nu && same; u++)
 				same = is_cand(c, u, k) == is_cand(c, u, h);
 			if (same) {
-				c->locs[h].sym = c->locs[k].sym ? c->locs[k].sym : (c->locs[k].sym = k + 1);
+				if (c->locs[k].sym == 0)
+					c->locs[k].sym = k + 1;
+				c->locs[h].sym = c->locs[k].sym;
 				break;
 			}
 		}
@@ -643,7 +645,7 @@ static void test_mip_matches_brute_force(void **state)
 		random_case(&r, c);
 		uint32_t loc[MAXU];
 		exact_result_t res = { .loc = loc };
-		struct score best;
+		struct score best = { 0 };
 		bool ok = brute(&c->p, &best);
 		for (uint32_t h = 0; h < c->p.n_locs; h++)
 			if (c->locs[h].sym != 0 && c->locs[h].sym != h + 1) {

@@ -40,7 +40,8 @@ static int rnd(struct rng *r, int n)
 static void write_inventory(struct rng *r, const char *path)
 {
 	json_t *inv = json_pack("{s:s, s:{s:f, s:f, s:f}, s:[], s:[], s:[], s:["
-				"{s:s, s:i, s:i, s:i}, {s:s, s:i, s:i, s:i}, {s:s, s:i, s:i, s:i}]}",
+				"{s:s, s:i, s:i, s:i}, {s:s, s:i, s:i, s:i}, "
+				"{s:s, s:i, s:i, s:i}]}",
 				"datacenter", "cmp", "allocation_ratios", "vcpus", 1.0, "ram_mb",
 				1.0, "disk_gb", 1.0, "clusters", "racks", "hosts", "flavors",
 				"name", "f1", "vcpus", 1, "ram_mb", 1024, "disk_gb", 10,
@@ -53,7 +54,8 @@ static void write_inventory(struct rng *r, const char *path)
 	for (int c = 0; c < nc; c++) {
 		char cn[32];
 		snprintf(cn, sizeof(cn), "c%d", c);
-		json_array_append_new(json_object_get(inv, "clusters"), json_pack("{s:s}", "name", cn));
+		json_array_append_new(json_object_get(inv, "clusters"),
+				      json_pack("{s:s}", "name", cn));
 		for (int k = 0; k < nr; k++) {
 			char rn[32];
 			snprintf(rn, sizeof(rn), "c%dr%d", c, k);
@@ -62,10 +64,10 @@ static void write_inventory(struct rng *r, const char *path)
 			for (int h = 0; h < nh; h++) {
 				char hn[64];
 				snprintf(hn, sizeof(hn), "%sh%d", rn, h);
-				json_array_append_new(json_object_get(inv, "hosts"),
-						      json_pack("{s:s, s:s, s:i, s:i, s:i}", "name", hn,
-								"rack", rn, "vcpus", cpus[rnd(r, 3)],
-								"ram_mb", 65536, "disk_gb", 1000));
+				json_t *host = json_pack("{s:s, s:s, s:i, s:i, s:i}", "name", hn,
+							 "rack", rn, "vcpus", cpus[rnd(r, 3)],
+							 "ram_mb", 65536, "disk_gb", 1000);
+				json_array_append_new(json_object_get(inv, "hosts"), host);
 			}
 		}
 	}
@@ -97,10 +99,10 @@ static json_t *make_request(struct rng *r, int i)
 			snprintf(id, sizeof(id), "p%d-%d", a, b);
 			snprintf(ea, sizeof(ea), "s%d", a);
 			snprintf(eb, sizeof(eb), "s%d", b);
-			json_object_set_new(res, id,
-					    json_pack("{s:s, s:{s:[s,s], s:{s:i}}}", "type",
-						      "ATT::Valet::Pipe", "properties", "resources", ea,
-						      eb, "bandwidth", "min", mbps[rnd(r, 4)]));
+			json_t *pipe = json_pack("{s:s, s:{s:[s,s], s:{s:i}}}", "type",
+						 "ATT::Valet::Pipe", "properties", "resources", ea,
+						 eb, "bandwidth", "min", mbps[rnd(r, 4)]);
+			json_object_set_new(res, id, pipe);
 		}
 	}
 	if (rnd(r, 2) == 0) {
@@ -202,7 +204,8 @@ static void test_ostro_against_optimum(void **state)
 	assert_true(placed >= N_CASES / 2);
 	assert_int_equal(missed, 0);
 	if (sum_ostro > MAX_RATIO * sum_exact)
-		fail_msg("ostro's bandwidth cost is %.1f%% above the optimum (target: within %.0f%%)",
+		fail_msg("ostro's bandwidth cost is %.1f%% above the optimum (target: within "
+			 "%.0f%%)",
 			 100.0 * (sum_ostro / sum_exact - 1), 100.0 * (MAX_RATIO - 1));
 }
 
