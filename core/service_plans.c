@@ -162,6 +162,7 @@ struct create_ctx {
 	const char *tenant;
 	char plan_id[40];
 	const char *stack_id;
+	bool empty; /* no server: answered {"plan": {}} */
 	json_t *answer;
 };
 
@@ -252,6 +253,10 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 
 	if (vlt__svc_map_get(&s->by_stack, c->stack_id) != NULL)
 		return 1; /* a retry, or the same request racing: the plan there is the answer */
+	if (!vlt__svc_has_server(json_object_get(c->body, "resources"))) {
+		c->empty = true; /* upstream: nothing to place, nothing stored */
+		return 1;
+	}
 	int rc = check_orch_ids(s, json_object_get(c->body, "resources"), NULL, err);
 	if (rc < 0)
 		return rc;
@@ -309,6 +314,10 @@ static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
 {
 	struct create_ctx *c = arg;
 
+	if (c->empty) {
+		c->answer = json_pack("{s:{}}", "plan");
+		return c->answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
 	return answer_plan(s, c->stack_id, &c->answer, err);
 }
 
@@ -320,11 +329,6 @@ int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *t
 
 	if (rc < 0)
 		return rc;
-	if (!vlt__svc_has_server(json_object_get(body, "resources"))) {
-		/* upstream: nothing to place, nothing stored */
-		*plan = json_pack("{s:{}}", "plan");
-		return *plan != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	}
 	rc = vlt__svc_write(s, decide_create, undo_create, done_create, &c, err);
 	if (rc == 0)
 		*plan = c.answer;
