@@ -727,6 +727,8 @@ static void pair_capacity_rows(struct build *b, const struct coloc *co, uint32_t
 
 static void add_pair_capacity(struct build *b)
 {
+	if (b->n_co == 0)
+		return;
 	qsort(b->co, b->n_co, sizeof(*b->co), coloc_cmp); /* by level and domain */
 	for (uint32_t i = 0; i < b->n_co;) {
 		uint32_t j = i;
