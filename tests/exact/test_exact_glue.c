@@ -338,9 +338,12 @@ static void test_exact_infeasible(void **state)
 
 	fcy_init(&f, 2, false, 3, 1); /* three 1-vcpu servers, two 1-vcpu hosts */
 	assert_int_equal(run(&f, NULL, &err, NULL), VLT_ENOPLACE);
-	assert_int_equal(f.failed, 0);
+	/* blamed: the first unit with no room once those before it are placed first-fit */
+	assert_int_equal(f.failed, 2);
 	assert_non_null(strstr(err.msg, "proven by the MIP"));
-	assert_int_equal(f.n_assign, 0);
+	/* and the first-fit placements are taken back */
+	for (uint32_t u = 0; u < 3; u++)
+		assert_int_equal(f.placement[u], VLT_NONE);
 
 	/* a unit that fits nowhere is blamed at once */
 	fcy_init(&f, 2, false, 2, 4);

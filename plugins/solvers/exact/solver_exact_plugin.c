@@ -918,21 +918,55 @@ static int ctx_init(struct ctx *c, const vlt_core_t *core, vlt_cycle_t *cy, vlt_
 	return 0;
 }
 
+/* The first location (host or pool) where unit u passes check, or VLT_NONE. */
+static uint32_t first_fit(struct ctx *c, uint32_t u)
+{
+	bool server = c->stack->units[u].kind == VLT_UNIT_SERVER;
+	uint32_t n = server ? c->dc->n_hosts : c->dc->n_pools;
+
+	for (uint32_t loc = 0; loc < n; loc++)
+		if (c->core->check(c->cy, u, VLT_LEVEL_HOST, loc) == VLT_PASS)
+			return loc;
+	return VLT_NONE;
+}
+
+/*
+ * With no unit to blame, place the units first-fit in order until one fits
+ * nowhere, let the core explain that one in that state (it shows the rule
+ * at fault: "diversity(host) web-div" rather than capacity alone), and take
+ * the placements back. RET the unit blamed.
+ */
+static uint32_t blame_first_fit(struct ctx *c)
+{
+	uint32_t blamed = 0;
+
+	for (uint32_t u = 0; u < c->n_units; u++) {
+		if (c->fixed[u]) /* placed before the solve: it stays */
+			continue;
+		uint32_t loc = first_fit(c, u);
+		if (loc == VLT_NONE || c->core->assign(c->cy, u, loc) < 0) {
+			blamed = u;
+			c->core->note_failure(c->cy, u);
+			break;
+		}
+	}
+	for (uint32_t u = 0; u < c->n_units; u++)
+		if (!c->fixed[u])
+			c->core->unassign(c->cy, u);
+	return blamed;
+}
+
 /* Units fit nowhere together: blame one for the core's message. */
 static int no_place(struct ctx *c, uint32_t u, const char *why, vlt_err_t *err)
 {
+	if (c->n_units == 0)
+		return vlt_err_set(err, VLT_ENOPLACE, "exact: %s", why);
 	if (u == VLT_NONE)
-		for (u = 0; u < c->n_units && c->fixed[u]; u++)
-			;
-	if (u >= c->n_units)
-		u = 0;
-	if (c->n_units > 0) {
+		u = blame_first_fit(c);
+	else
 		c->core->note_failure(c->cy, u);
-		return vlt_err_set(err, VLT_ENOPLACE, "exact: %s %s: %s",
-				   unit_kind(&c->stack->units[u]), unit_label(&c->stack->units[u]),
-				   why);
-	}
-	return vlt_err_set(err, VLT_ENOPLACE, "exact: %s", why);
+	return vlt_err_set(err, VLT_ENOPLACE, "exact: %s %s: %s", unit_kind(&c->stack->units[u]),
+			   unit_label(&c->stack->units[u]), why);
 }
 
 static void report(struct ctx *c, const exact_result_t *res, int nodes, uint32_t rounds)
