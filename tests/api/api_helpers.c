@@ -158,6 +158,11 @@ void valetd_stop(valetd_t *d, int sig)
 		api_sleep_ms(10);
 	}
 	d->pid = 0;
+	if (sig == SIGTERM && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+		char *text = slurp(d->log);
+		fail_msg("valetd did not stop cleanly on SIGTERM (status 0x%x); stderr:\n%s", status,
+			 text);
+	}
 }
 
 long api_call(const valetd_t *d, const char *method, const char *path, const char *body,

@@ -28,7 +28,10 @@ void api_tmpdir(char *buf, size_t size, const char *tag);
  * RET 0, or -1 after printing valetd's stderr.
  */
 int valetd_start(valetd_t *d, const char *dir, const char *conf);
-/* Send sig (SIGTERM: wait for a clean exit, SIGKILL: at once) and reap. */
+/*
+ * Send sig and reap. With SIGTERM, fail the test unless valetd exits 0
+ * (under ASan that also means no leak).
+ */
 void valetd_stop(valetd_t *d, int sig);
 
 /* The reply of one request: status, parsed body (NULL when empty), raw body. */
