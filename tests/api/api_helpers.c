@@ -160,8 +160,8 @@ void valetd_stop(valetd_t *d, int sig)
 	d->pid = 0;
 	if (sig == SIGTERM && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		char *text = slurp(d->log);
-		fail_msg("valetd did not stop cleanly on SIGTERM (status 0x%x); stderr:\n%s", status,
-			 text);
+		fail_msg("valetd did not stop cleanly on SIGTERM (status 0x%x); stderr:\n%s",
+			 status, text);
 	}
 }
 
@@ -170,8 +170,11 @@ long api_call(const valetd_t *d, const char *method, const char *path, const cha
 {
 	char url[2048];
 	http_reply_t r;
-	http_request_t req = { .method = method, .url = url, .body = body,
-			       .body_len = body != NULL ? strlen(body) : 0, .headers = headers };
+	http_request_t req = { .method = method,
+			       .url = url,
+			       .body = body,
+			       .body_len = body != NULL ? strlen(body) : 0,
+			       .headers = headers };
 
 	snprintf(url, sizeof(url), "%s%s", d->base, path);
 	if (http_do(&req, &r) < 0) {
@@ -261,9 +264,8 @@ long api_journal_entries(const valetd_t *d)
 {
 	api_reply_t rep;
 	json_t *doc = api_expect(d, "GET", "/v1/status", NULL, 200, &rep);
-	long n = (long)json_integer_value(
-		json_object_get(json_object_get(json_object_get(doc, "status"), "store"),
-				"journal_entries"));
+	long n = (long)json_integer_value(json_object_get(
+		json_object_get(json_object_get(doc, "status"), "store"), "journal_entries"));
 
 	api_reply_free(&rep);
 	return n;

@@ -12,11 +12,11 @@
 
 typedef struct valetd {
 	pid_t pid;
-	char dir[256];  /* this daemon's folder: data/, valetd.err, valet.conf */
+	char dir[256];	/* this daemon's folder: data/, valetd.err, valet.conf */
 	char data[300]; /* its data directory */
-	char log[300];  /* its standard error */
+	char log[300];	/* its standard error */
 	unsigned port;
-	char base[64];  /* "http://127.0.0.1:PORT" */
+	char base[64]; /* "http://127.0.0.1:PORT" */
 } valetd_t;
 
 /* A fresh temporary folder under $TMPDIR (or /tmp) named after tag. */

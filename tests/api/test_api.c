@@ -70,8 +70,9 @@ static long post_stack(const char *stack, int n, const char *flavor, const char 
 
 	free(body);
 	if (st == 201 && plan_id != NULL)
-		snprintf(plan_id, 64, "%s",
-			 json_string_value(json_object_get(json_object_get(rep.doc, "plan"), "id")));
+		snprintf(
+			plan_id, 64, "%s",
+			json_string_value(json_object_get(json_object_get(rep.doc, "plan"), "id")));
 	if (out != NULL)
 		*out = rep;
 	else
@@ -95,8 +96,8 @@ static json_t *get_placement(const char *id, api_reply_t *rep)
 	return json_object_get(api_expect(&d, "GET", path, NULL, 200, rep), "placement");
 }
 
-static long reserve(const char *orch, const char *locations, const char *rid,
-		    const char *action, api_reply_t *rep)
+static long reserve(const char *orch, const char *locations, const char *rid, const char *action,
+		    api_reply_t *rep)
 {
 	char path[300], body[1024];
 
@@ -267,7 +268,8 @@ static void test_race_for_last_capacity(void **state)
 	assert_int_equal(won, 1);
 	struct racer *lost = r[0].status == 201 ? &r[1] : &r[0];
 	assert_int_equal(lost->status, 409);
-	api_reply_t rep = { .status = 409, .body = lost->body,
+	api_reply_t rep = { .status = 409,
+			    .body = lost->body,
 			    .doc = json_loads(lost->body, 0, NULL) };
 	const char *why = api_check_error(&rep, 409);
 	api_assert_contains(why, lost->stack);
@@ -327,9 +329,8 @@ static void test_reserve_fast_path_and_replan(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "location")), target);
 	assert_true(json_is_true(json_object_get(p, "reserved")));
 	api_reply_free(&rep);
-	assert_string_equal(json_string_value(json_object_get(get_placement("rs-s0", &rep),
-								"location")),
-			    h0);
+	assert_string_equal(
+		json_string_value(json_object_get(get_placement("rs-s0", &rep), "location")), h0);
 	api_reply_free(&rep);
 
 	/* the group still holds: the reserved server's host is not a place for its sibling */
@@ -338,9 +339,9 @@ static void test_reserve_fast_path_and_replan(void **state)
 	api_check_error(&rep, 409);
 	api_reply_free(&rep);
 	/* ... and the refused replan left it where it was */
-	assert_string_equal(json_string_value(json_object_get(get_placement("rs-s1", &rep),
-								"location")),
-			    target);
+	assert_string_equal(
+		json_string_value(json_object_get(get_placement("rs-s1", &rep), "location")),
+		target);
 	api_reply_free(&rep);
 
 	/* candidates Valet does not know are ignored; none known is a clear refusal */
@@ -385,10 +386,11 @@ static void test_replan_moves_unreserved_siblings(void **state)
 	api_reply_t rep;
 	(void)state;
 
-	assert_int_equal(api_call(&d, "POST", "/v1/groups",
-				  "{\"name\": \"pair\", \"type\": \"affinity\", \"level\": \"host\"}",
-				  NULL, NULL),
-			 201);
+	assert_int_equal(
+		api_call(&d, "POST", "/v1/groups",
+			 "{\"name\": \"pair\", \"type\": \"affinity\", \"level\": \"host\"}", NULL,
+			 NULL),
+		201);
 	assert_int_equal(post_stack("aff", 2, "m1.small", "pair", NULL, &rep), 201);
 	char h[64];
 	snprintf(h, sizeof(h), "%s", location_of(rep.doc, "aff-s0"));
@@ -416,9 +418,8 @@ static void test_placement_delete_releases(void **state)
 	assert_int_equal(post_stack("one", 1, "m1.large", NULL, NULL, NULL), 409);
 	assert_int_equal(api_call(&d, "DELETE", "/v1/placements/full-s3", NULL, NULL, NULL), 204);
 	json_t *doc = api_expect(&d, "GET", "/v1/plans/full", NULL, 200, &rep);
-	assert_int_equal(json_object_size(json_object_get(json_object_get(doc, "plan"),
-							  "placements")),
-			 7);
+	assert_int_equal(
+		json_object_size(json_object_get(json_object_get(doc, "plan"), "placements")), 7);
 	api_reply_free(&rep);
 	assert_int_equal(post_stack("one", 1, "m1.large", NULL, NULL, NULL), 201);
 	api_call(&d, "DELETE", "/v1/placements/full-s3", NULL, NULL, &rep);
@@ -438,8 +439,9 @@ static void test_update_migrate_delete_release(void **state)
 	char h0[64];
 	snprintf(h0, sizeof(h0), "%s", location_of(rep.doc, "big-s0"));
 	api_reply_free(&rep);
-	assert_int_equal(reserve("big-s0", "[\"qos101\", \"qos102\", \"qos103\", \"qos104\", "
-					   "\"qos105\", \"qos106\", \"qos107\", \"qos108\"]",
+	assert_int_equal(reserve("big-s0",
+				 "[\"qos101\", \"qos102\", \"qos103\", \"qos104\", "
+				 "\"qos105\", \"qos106\", \"qos107\", \"qos108\"]",
 				 "nova-big-0", NULL, NULL),
 			 201);
 	assert_int_equal(post_stack("other", 1, "m1.large", NULL, NULL, NULL), 409);
@@ -454,9 +456,8 @@ static void test_update_migrate_delete_release(void **state)
 	json_decref(upd);
 	json_t *doc = api_expect(&d, "PUT", "/v1/plans/big", body, 201, &rep);
 	free(body);
-	assert_int_equal(json_object_size(json_object_get(json_object_get(doc, "plan"),
-							  "placements")),
-			 7);
+	assert_int_equal(
+		json_object_size(json_object_get(json_object_get(doc, "plan"), "placements")), 7);
 	assert_string_equal(location_of(doc, "big-s0"), h0);
 	api_reply_free(&rep);
 	json_t *p = get_placement("big-s0", &rep);
@@ -614,8 +615,7 @@ static void test_groups_and_members(void **state)
 		       201, &rep);
 	assert_int_equal(json_array_size(json_object_get(g, "members")), 2);
 	api_reply_free(&rep);
-	assert_int_equal(api_call(&d, "GET", "/v1/groups/db-ex/members/tenant-a", NULL, NULL,
-				  NULL),
+	assert_int_equal(api_call(&d, "GET", "/v1/groups/db-ex/members/tenant-a", NULL, NULL, NULL),
 			 204);
 	api_call(&d, "GET", "/v1/groups/db-ex/members/tenant-z", NULL, NULL, &rep);
 	assert_string_equal(api_check_error(&rep, 404), "Member not found in group");
@@ -642,9 +642,8 @@ static void test_groups_and_members(void **state)
 	api_call(&d, "DELETE", path, NULL, NULL, &rep);
 	api_check_error(&rep, 409);
 	api_reply_free(&rep);
-	assert_int_equal(api_call(&d, "DELETE", "/v1/groups/db-ex/members/tenant-b", NULL, NULL,
-				  NULL),
-			 204);
+	assert_int_equal(
+		api_call(&d, "DELETE", "/v1/groups/db-ex/members/tenant-b", NULL, NULL, NULL), 204);
 	/* adding nobody is not an update */
 	api_call(&d, "PUT", path, "{\"members\": []}", NULL, &rep);
 	api_check_error(&rep, 400);
@@ -696,9 +695,8 @@ static void test_status_and_resources(void **state)
 	api_reply_free(&rep);
 	json_t *doc = api_expect(&d, "GET", "/v1/status", NULL, 200, &rep);
 	json_t *ostro = json_object_get(json_object_get(doc, "status"), "ostro");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(ostro, "status"),
-							      "type")),
-			    "ok");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(ostro, "status"), "type")), "ok");
 	api_reply_free(&rep);
 	doc = api_expect(&d, "GET", "/v1/resources", NULL, 200, &rep);
 	assert_string_equal(rep.body, "{\"resources\": {}}");
@@ -719,8 +717,9 @@ static void test_restart_keeps_everything(void **state)
 			 201);
 	assert_int_equal(post_stack("k1", 2, "m1.large", "keep", NULL, NULL), 201);
 	assert_int_equal(post_stack("k2", 5, "m1.large", NULL, NULL, NULL), 201);
-	assert_int_equal(reserve("k1-s0", "[\"qos101\", \"qos102\", \"qos103\", \"qos104\", "
-					  "\"qos105\", \"qos106\", \"qos107\", \"qos108\"]",
+	assert_int_equal(reserve("k1-s0",
+				 "[\"qos101\", \"qos102\", \"qos103\", \"qos104\", "
+				 "\"qos105\", \"qos106\", \"qos107\", \"qos108\"]",
 				 "nova-k1", NULL, NULL),
 			 201);
 	assert_int_equal(api_call(&d, "DELETE", "/v1/plans/k2", NULL, NULL, NULL), 204);
@@ -749,7 +748,7 @@ struct bad {
 	const char *path;
 	const char *body; /* NULL: none; "@deep" / "@huge" / "@verydeep": generated */
 	long status;
-	const char *msg;  /* a part of the explanation */
+	const char *msg; /* a part of the explanation */
 };
 
 static const struct bad bad_cases[] = {
@@ -763,8 +762,8 @@ static const struct bad bad_cases[] = {
 	  "$.stack_id: missing" },
 	{ "POST", "/v1/plans", "{\"plan_name\": \"x\", \"stack_id\": 5, \"resources\": {}}", 400,
 	  "$.stack_id: expected a string" },
-	{ "POST", "/v1/plans", "{\"plan_name\": \"x\", \"stack_id\": \"\", \"resources\": {}}",
-	  400, "$.stack_id: must be 1 to 255 bytes" },
+	{ "POST", "/v1/plans", "{\"plan_name\": \"x\", \"stack_id\": \"\", \"resources\": {}}", 400,
+	  "$.stack_id: must be 1 to 255 bytes" },
 	{ "POST", "/v1/plans", "{\"plan_name\": \"x\", \"stack_id\": \"x\"}", 400,
 	  "$.resources: missing" },
 	{ "POST", "/v1/plans", "{\"plan_name\": \"x\", \"stack_id\": \"x\", \"resources\": []}",
@@ -799,8 +798,9 @@ static const struct bad bad_cases[] = {
 	  "{\"plan_name\": \"x\", \"stack_id\": \"x\", \"resources\": {\"a\": {\"type\": "
 	  "\"OS::Nova::Server\", \"properties\": {\"flavor\": \"m1.small\", \"$where\": 1}}}}",
 	  400, "$.resources.a.properties: key '$where': keys starting with '$'" },
-	{ "POST", "/v1/plans", "{\"plan_name\": \"x\", \"stack_id\": \"x\", \"resources\": {}, "
-			       "\"meta\": {\"$set\": {}}}",
+	{ "POST", "/v1/plans",
+	  "{\"plan_name\": \"x\", \"stack_id\": \"x\", \"resources\": {}, "
+	  "\"meta\": {\"$set\": {}}}",
 	  400, "keys starting with '$'" },
 	{ "POST", "/v1/plans", "{\"a\\u0000b\": 1}", 400, "not valid JSON" },
 	{ "POST", "/v1/plans", "@deep", 400, "nested deeper than 64 levels" },
@@ -822,8 +822,7 @@ static const struct bad bad_cases[] = {
 	  "Plan not found" },
 	{ "POST", "/v1/placements/ok-s0", "{\"action\": \"hold\", \"locations\": []}", 400,
 	  "Invalid action" },
-	{ "POST", "/v1/placements/ok-s0", "{\"resource_id\": \"n\"}", 400,
-	  "$.locations: missing" },
+	{ "POST", "/v1/placements/ok-s0", "{\"resource_id\": \"n\"}", 400, "$.locations: missing" },
 	{ "POST", "/v1/placements/ok-s0", "{\"locations\": [1]}", 400,
 	  "$.locations[0]: expected a string" },
 	{ "POST", "/v1/placements/ok-s0", "{\"locations\": [], \"resource_id\": 5}", 400,
@@ -832,8 +831,9 @@ static const struct bad bad_cases[] = {
 	  "$.name: missing" },
 	{ "POST", "/v1/groups", "{\"name\": 5, \"type\": \"affinity\", \"level\": \"host\"}", 400,
 	  "$.name: expected a string" },
-	{ "POST", "/v1/groups", "{\"name\": \"bad name!\", \"type\": \"affinity\", \"level\": "
-				"\"host\"}",
+	{ "POST", "/v1/groups",
+	  "{\"name\": \"bad name!\", \"type\": \"affinity\", \"level\": "
+	  "\"host\"}",
 	  400, "'bad name!' is not a valid group name" },
 	{ "POST", "/v1/groups", "{\"name\": \"g\", \"type\": \"together\", \"level\": \"host\"}",
 	  400, "unknown group type 'together'" },
@@ -893,12 +893,13 @@ static void test_bad_input(void **state)
 
 	/* something to change: a plan, a reservation, a group with a member */
 	assert_int_equal(post_stack("ok", 2, "m1.small", NULL, NULL, NULL), 201);
-	assert_int_equal(api_call(&d, "POST", "/v1/groups",
-				  "{\"name\": \"okg\", \"type\": \"affinity\", \"level\": \"host\"}",
+	assert_int_equal(
+		api_call(&d, "POST", "/v1/groups",
+			 "{\"name\": \"okg\", \"type\": \"affinity\", \"level\": \"host\"}", NULL,
+			 NULL),
+		201);
+	assert_int_equal(api_call(&d, "PUT", "/v1/groups/okg/members", "{\"members\": [\"t1\"]}",
 				  NULL, NULL),
-			 201);
-	assert_int_equal(api_call(&d, "PUT", "/v1/groups/okg/members",
-				  "{\"members\": [\"t1\"]}", NULL, NULL),
 			 201);
 	char *before = api_snapshot(&d);
 	long entries = api_journal_entries(&d);

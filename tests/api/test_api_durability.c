@@ -32,7 +32,7 @@
 
 #include "api_helpers.h"
 
-#define N_PLANS 28   /* one m1.small each; the inventory holds 32 */
+#define N_PLANS 28 /* one m1.small each; the inventory holds 32 */
 #define CAPACITY 32
 #define N_THREADS 4
 
@@ -72,9 +72,9 @@ static void *client_thread(void *arg)
 		}
 		snprintf(orch, sizeof(orch), "%s-s0", stack);
 		const char *loc = json_string_value(json_object_get(
-			json_object_get(json_object_get(json_object_get(rep.doc, "plan"),
-							"placements"),
-					orch),
+			json_object_get(
+				json_object_get(json_object_get(rep.doc, "plan"), "placements"),
+				orch),
 			"location"));
 		char host[64];
 		snprintf(host, sizeof(host), "%s", loc != NULL ? loc : "?");
@@ -176,8 +176,8 @@ static void check_after_restart(const char *ack_path)
 			continue;
 		}
 		snprintf(path, sizeof(path), "/v1/placements/%s-s0", stack);
-		json_t *pj = json_object_get(api_expect(&d, "GET", path, NULL, 200, &rep),
-					     "placement");
+		json_t *pj =
+			json_object_get(api_expect(&d, "GET", path, NULL, 200, &rep), "placement");
 		if (!json_is_true(json_object_get(pj, "reserved")))
 			fail_msg("acknowledged reservation of %s is gone: %s", stack, rep.body);
 		assert_string_equal(json_string_value(json_object_get(pj, "resource_id")), what);
@@ -204,8 +204,8 @@ static void check_after_restart(const char *ack_path)
 		api_reply_free(&rep);
 		free(body);
 	}
-	printf("  acknowledged %d plans, %d reservations; %d held after the restart\n",
-	       acked_plans, count_lines(ack_path, 'R'), held);
+	printf("  acknowledged %d plans, %d reservations; %d held after the restart\n", acked_plans,
+	       count_lines(ack_path, 'R'), held);
 }
 
 static void kill_mid_burst(int after_acks)
@@ -217,9 +217,8 @@ static void kill_mid_burst(int after_acks)
 	assert_int_equal(valetd_start(&d, dir, NULL), 0);
 
 	pid_t client = start_client(ack_path);
-	for (int i = 0; i < 20000 && count_lines(ack_path, 'P') + count_lines(ack_path, 'R') <
-					     after_acks;
-	     i++)
+	for (int i = 0;
+	     i < 20000 && count_lines(ack_path, 'P') + count_lines(ack_path, 'R') < after_acks; i++)
 		api_sleep_ms(1);
 	valetd_stop(&d, SIGKILL);
 	int status = 0;

@@ -336,9 +336,11 @@ static void test_postman_collection_replays(void **state)
 		}
 		if (strcmp(st->name, "Update a plan (not yet used)") == 0) {
 			/* the stack now has only the new server */
-			json_t *pl = json_object_get(json_object_get(rep.doc, "plan"), "placements");
+			json_t *pl =
+				json_object_get(json_object_get(rep.doc, "plan"), "placements");
 			assert_int_equal(json_object_size(pl), 1);
-			assert_non_null(json_object_get(pl, "a649424b-dd57-1431-befc-45cc4b72d653"));
+			assert_non_null(
+				json_object_get(pl, "a649424b-dd57-1431-befc-45cc4b72d653"));
 		}
 		api_reply_free(&rep);
 	}
