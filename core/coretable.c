@@ -104,4 +104,5 @@ void vlt__core_table_init(vlt_module_t *m, uint32_t self_id)
 	c->group_count = vlt__cycle_group_count;
 	c->residents = vlt__cycle_residents;
 	c->policy_residents = vlt__cycle_policy_residents;
+	c->group_servers = vlt__cycle_group_servers;
 }

@@ -110,8 +110,10 @@ void vlt__occ_free(vlt_occ_t *o)
 {
 	if (o == NULL)
 		return;
-	for (int l = 0; l < VLT_LEVEL_DC; l++)
+	for (int l = 0; l < VLT_LEVEL_DC; l++) {
 		countmap_free(&o->at[l]);
+		countmap_free(&o->vol_at[l]);
+	}
 	free(o->key);
 	free(o);
 }
@@ -123,6 +125,15 @@ uint32_t vlt__occ_count(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom)
 	if (lvl >= VLT_LEVEL_DC)
 		return o->total;
 	return countmap_get(&o->at[lvl], dom);
+}
+
+uint32_t vlt__occ_servers(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom)
+{
+	if (o == NULL)
+		return 0;
+	if (lvl >= VLT_LEVEL_DC)
+		return o->total - o->vol_total;
+	return countmap_get(&o->at[lvl], dom) - countmap_get(&o->vol_at[lvl], dom);
 }
 
 /* A volume counts at rack and cluster level through its pool, never at host level. */
@@ -143,10 +154,14 @@ int vlt__occ_add(vlt_occ_t *o, const vlt_dc_t *dc, vlt_unit_kind_t kind, uint32_
 		if (dom[l] == VLT_NONE)
 			continue;
 		int rc = countmap_add(&o->at[l], dom[l], delta);
+		if (rc == VLT_OK && kind == VLT_UNIT_VOLUME)
+			rc = countmap_add(&o->vol_at[l], dom[l], delta);
 		if (rc < 0)
 			return rc;
 	}
 	o->total = (uint32_t)((int64_t)o->total + delta);
+	if (kind == VLT_UNIT_VOLUME)
+		o->vol_total = (uint32_t)((int64_t)o->vol_total + delta);
 	return VLT_OK;
 }
 

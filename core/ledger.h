@@ -31,6 +31,8 @@ typedef struct vlt_occ {
 	char *key;                          /* the group's key; NULL for anonymous */
 	vlt_countmap_t at[VLT_LEVEL_DC];    /* host, rack, cluster */
 	uint32_t total;
+	vlt_countmap_t vol_at[VLT_LEVEL_DC]; /* the volumes among them (rack, cluster) */
+	uint32_t vol_total;
 	struct vlt_occ *next;               /* hash chain in the ledger */
 } vlt_occ_t;
 
@@ -106,6 +108,8 @@ vlt_occ_t *vlt__ledger_occ(vlt_ledger_t *l, const char *key);
 vlt_occ_t *vlt__occ_new(const char *key);
 void vlt__occ_free(vlt_occ_t *o);
 uint32_t vlt__occ_count(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom);
+/* The servers among them. */
+uint32_t vlt__occ_servers(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom);
 /* Count a member in (delta +1) or out (-1) at host h, or at pool p for volumes. */
 int vlt__occ_add(vlt_occ_t *o, const vlt_dc_t *dc, vlt_unit_kind_t kind, uint32_t loc, int delta);
 

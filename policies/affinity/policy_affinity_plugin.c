@@ -37,6 +37,10 @@ static bool affinity_allows(const vlt_core_t *c, vlt_cycle_t *cy, const vlt_dc_t
 		return true; /* no domain at that level (a pool outside every rack) */
 	if (c->group_count(cy, grp, at, d) > 0)
 		return true;
+	/* Members placed so far may have no domain at this level: volumes have
+	 * no host, and a pool may be outside every rack. Then nothing binds. */
+	if (at == VLT_LEVEL_HOST)
+		return c->group_servers(cy, grp, VLT_LEVEL_DC, 0) == 0;
 	return total == pol_cycle_volumes(c, cy, stack, dc, grp, level, VLT_NONE);
 }
 

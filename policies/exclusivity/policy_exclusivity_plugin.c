@@ -43,13 +43,12 @@ static bool exclusivity_preloaded(const vlt_dc_t *dc, vlt_level_t level, uint32_
 /*
  * May a member of exclusivity group grp (level L) go into domain dom of
  * level lvl? At or below L: only when the L-domain holding dom has no
- * preloaded host and every server in it is a member of grp. The core's
- * group_count also counts member volumes (at rack and cluster level), which
- * are not residents: this cycle's are taken back out. Above L some
- * L-domain inside may still be empty: yes.
+ * preloaded host and every server in it is a member of grp (member volumes
+ * sit on pools and are no residents, so members are counted as servers).
+ * Above L some L-domain inside may still be empty: yes.
  */
 static bool exclusivity_member_allows(const vlt_core_t *c, vlt_cycle_t *cy, const vlt_dc_t *dc,
-				      const vlt_stack_t *stack, uint32_t grp, vlt_level_t level,
+				      uint32_t grp, vlt_level_t level,
 				      vlt_level_t lvl, uint32_t dom)
 {
 	uint32_t d;
@@ -61,9 +60,7 @@ static bool exclusivity_member_allows(const vlt_core_t *c, vlt_cycle_t *cy, cons
 	uint32_t residents = c->residents(cy, level, d);
 	if (residents == 0)
 		return true; /* nothing else can be there */
-	uint32_t members = c->group_count(cy, grp, level, d);
-	uint32_t volumes = pol_cycle_volumes(c, cy, stack, dc, grp, level, d);
-	return members >= volumes && residents == members - volumes;
+	return residents == c->group_servers(cy, grp, level, d);
 }
 
 /*
@@ -100,7 +97,7 @@ static int exclusivity_filter(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_l
 		const vlt_group_t *g = &stack->groups[m->group];
 		if (g->level < VLT_LEVEL_COUNT)
 			member_at[g->level] = true;
-		if (!exclusivity_member_allows(c, cy, dc, stack, m->group, g->level, lvl,
+		if (!exclusivity_member_allows(c, cy, dc, m->group, g->level, lvl,
 					       dom)) {
 			pol_why(why, why_len, "exclusivity(%s) %s", pol_level_name(g->level),
 				pol_group_label(g));

@@ -80,7 +80,7 @@ OFF(vlt_store_ops_t, remove, 80);
 OFF(vlt_store_ops_t, list, 88);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 232);
+SIZE(vlt_core_t, 240);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -112,6 +112,8 @@ OFF(vlt_core_t, metric, 200);
 OFF(vlt_core_t, group_count, 208);
 OFF(vlt_core_t, residents, 216);
 OFF(vlt_core_t, policy_residents, 224);
+/* ABI 1.1 */
+OFF(vlt_core_t, group_servers, 232);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);
@@ -349,7 +351,7 @@ static void test_layout_is_checked(void **state)
 	(void)state;
 	assert_int_equal(VLT_ABI_LAYOUT_CHECKED, 1);
 	assert_int_equal(VLT_ABI_MAJOR, 1);
-	assert_int_equal(VLT_ABI_MINOR, 0);
+	assert_int_equal(VLT_ABI_MINOR, 1);
 }
 
 int main(void)

@@ -237,6 +237,7 @@ static void test_core_table(void **state)
 	assert_ptr_equal(c->group_count, vlt__cycle_group_count);
 	assert_ptr_equal(c->residents, vlt__cycle_residents);
 	assert_ptr_equal(c->policy_residents, vlt__cycle_policy_residents);
+	assert_ptr_equal(c->group_servers, vlt__cycle_group_servers);
 
 	/* a policy's table carries its own identity */
 	m = vlt__modules_find(&mods, VLT_KIND_POLICY, "good");
@@ -298,9 +299,9 @@ static const struct refusal refusals[] = {
 	{ "solver", "badmagic", VLT_EABI,
 	  "bad magic 0xdeadbeef (expected 0x564c5450): not a valet module" },
 	{ "solver", "badmajor", VLT_EABI,
-	  "built for module ABI 2.0, but this valet speaks 1.0: rebuild the module" },
+	  "built for module ABI 2.1, but this valet speaks 1.1: rebuild the module" },
 	{ "solver", "newminor", VLT_EABI,
-	  "built for module ABI 1.1, newer than this valet's 1.0: upgrade valet or rebuild" },
+	  "built for module ABI 1.2, newer than this valet's 1.1: upgrade valet or rebuild" },
 	{ "solver", "small", VLT_EABI, "its solver operations table is 48 bytes, smaller than" },
 	{ "solver", "badkind", VLT_EABI, "declares an unknown module kind 9" },
 	{ "solver", "wrongkind", VLT_EABI, "is a policy module, expected a solver module" },

@@ -344,6 +344,20 @@ static uint32_t fake_group_count(vlt_cycle_t *cy, uint32_t group, vlt_level_t lv
 	return n;
 }
 
+static uint32_t fake_group_servers(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl,
+				   uint32_t dom)
+{
+	uint32_t n = 0;
+
+	cy->queries++;
+	if (group >= cy->n_groups)
+		return 0;
+	for (size_t i = 0; i < cy->n_servers; i++)
+		if ((cy->servers[i].mask & FG(group)) && server_in(cy, &cy->servers[i], lvl, dom))
+			n++;
+	return n;
+}
+
 static uint32_t fake_residents(vlt_cycle_t *cy, vlt_level_t lvl, uint32_t dom)
 {
 	uint32_t n = 0;
@@ -405,6 +419,7 @@ const vlt_core_t *fake_core(uint32_t self_id)
 		.group_count = fake_group_count,
 		.residents = fake_residents,
 		.policy_residents = fake_policy_residents,
+		.group_servers = fake_group_servers,
 	};
 	return &cores[self_id];
 }

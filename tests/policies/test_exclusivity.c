@@ -242,8 +242,8 @@ static const struct filter_case placed_volume_cases[] = {
 	  PASS, NULL },
 	{ "a host group's volume holds no host", 1, {VOL(0, FG(G_DB), U_HVOL)}, U_DB1, H, 0, PASS,
 	  NULL },
-	{ "an earlier plan's volume: conservative", 2, {VOL(0, FG(G_RACK), VLT_NONE),
-	  SRV(1, FG(G_RACK))}, U_R1, H, 0, REJECT, "exclusivity(rack) rack-ex" },
+	{ "an earlier plan's member volume is no resident", 2, {VOL(0, FG(G_RACK), VLT_NONE),
+	  SRV(1, FG(G_RACK))}, U_R1, H, 0, PASS, NULL },
 };
 
 /* "two" is in ex-h (host) and ex-r (rack): both must hold. */

@@ -145,6 +145,11 @@ struct vlt_core {
 	 * calling policy (c), of every plan; VLT_LEVEL_DC counts them all. */
 	uint32_t (*policy_residents)(const vlt_core_t *c, vlt_cycle_t *cy, vlt_level_t lvl,
 				     uint32_t dom);
+
+	/* ---- ABI 1.1: read only when abi_minor >= 1 */
+	/* As group_count, servers only: a member volume sits on a pool, which
+	 * is in a rack but on no host, and is never a resident. */
+	uint32_t (*group_servers)(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom);
 };
 
 #define vlt_log_err(c, ...) (c)->log((c), VLT_LOG_ERR, __VA_ARGS__)
