@@ -176,13 +176,16 @@ long api_call(const valetd_t *d, const char *method, const char *path, const cha
 			       .body_len = body != NULL ? strlen(body) : 0,
 			       .headers = headers };
 
+	if (rep != NULL)
+		memset(rep, 0, sizeof(*rep));
 	snprintf(url, sizeof(url), "%s%s", d->base, path);
 	if (http_do(&req, &r) < 0) {
 		http_reply_free(&r);
+		if (rep != NULL)
+			rep->status = -1;
 		return -1;
 	}
 	if (rep != NULL) {
-		memset(rep, 0, sizeof(*rep));
 		rep->status = r.status;
 		rep->body = strdup(r.body != NULL ? r.body : "");
 		rep->doc = r.body_len > 0 ? json_loads(r.body, 0, NULL) : NULL;
