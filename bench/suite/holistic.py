@@ -456,12 +456,13 @@ def plot_cost(ctx, table, sizes):
         data.append(r)
     lines = ", ".join(f'$d using 1:{i + 2} with linespoints title "{s} servers"'
                       for i, s in enumerate(sizes))
+    top = max([COST_VS_NOVA_TARGET] + [v for r in data for v in r[1:] if v != "NaN"]) * 1.2
     script = common.data_block("d", data) + f"""
 set title "Bandwidth cost of ostro relative to nova, same stacks"
 set xlabel "pre-load (%)"
 set ylabel "ostro cost / nova cost"
 set xrange [25:90]
-set yrange [0:*]
+set yrange [0:{top:.3f}]
 set grid
 set key bottom right
 plot {lines}, {COST_VS_NOVA_TARGET} with lines dashtype 2 title "target"
