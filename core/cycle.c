@@ -413,11 +413,22 @@ static bool host_specs_ok(vlt_cycle_t *cy, uint32_t u, uint32_t h)
 
 static const char *const res_names[VLT_RES_COUNT] = {"vcpus", "ram_mb", "disk_gb"};
 
-/* VLT_REJECT, with the reason "<what><arg>" in why when asked. */
+/*
+ * VLT_REJECT, with the reason "<what><arg>" in why when asked. Explaining
+ * a refusal asks this of every host, so it copies rather than formats.
+ */
 static int reject(char *why, size_t n, const char *what, const char *arg)
 {
-	if (why != NULL)
-		snprintf(why, n, "%s%s", what, arg);
+	if (why != NULL && n > 0) {
+		size_t a = strlen(what), b = strlen(arg);
+		if (a > n - 1)
+			a = n - 1;
+		if (b > n - 1 - a)
+			b = n - 1 - a;
+		memcpy(why, what, a);
+		memcpy(why + a, arg, b);
+		why[a + b] = '\0';
+	}
 	return VLT_REJECT;
 }
 
@@ -690,11 +701,17 @@ typedef struct reason_count {
 	uint32_t n;
 } reason_count_t;
 
-static int count_reason(reason_count_t **rc, uint32_t *n, const char *label)
+/* Neighbouring hosts mostly share a reason: *last, the one counted before, is tried first. */
+static int count_reason(reason_count_t **rc, uint32_t *n, uint32_t *last, const char *label)
 {
+	if (*last < *n && strcmp((*rc)[*last].label, label) == 0) {
+		(*rc)[*last].n++;
+		return VLT_OK;
+	}
 	for (uint32_t i = 0; i < *n; i++)
 		if (strcmp((*rc)[i].label, label) == 0) {
 			(*rc)[i].n++;
+			*last = i;
 			return VLT_OK;
 		}
 	reason_count_t *bigger = realloc(*rc, (*n + 1) * sizeof(**rc));
@@ -703,7 +720,7 @@ static int count_reason(reason_count_t **rc, uint32_t *n, const char *label)
 	*rc = bigger;
 	snprintf(bigger[*n].label, sizeof(bigger[*n].label), "%s", label);
 	bigger[*n].n = 1;
-	(*n)++;
+	*last = (*n)++;
 	return VLT_OK;
 }
 
@@ -725,7 +742,7 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 {
 	const vlt_unit_t *unit;
 	reason_count_t *reasons = NULL;
-	uint32_t n_reasons = 0, fit = 0, total;
+	uint32_t n_reasons = 0, fit = 0, total, last = 0;
 	char why[REASON_MAX];
 	bool server;
 
@@ -740,7 +757,8 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 			       : check_pool(cy, u, i, why, sizeof(why));
 		if (v == VLT_PASS)
 			fit++;
-		else if (count_reason(&reasons, &n_reasons, v < 0 ? vlt_strerror(v) : why) < 0)
+		else if (count_reason(&reasons, &n_reasons, &last,
+				      v < 0 ? vlt_strerror(v) : why) < 0)
 			break;
 	}
 	if (n_reasons > 1)
