@@ -369,7 +369,7 @@ static void find_components(ostro_ctx_t *c, uint32_t *top_of, uint32_t *tops, ui
 	}
 }
 
-/* Scratch of order_nodes. */
+/* Scratch of ostro_order. */
 typedef struct frontier {
 	uint32_t *nodes; /* unordered nodes linked to ordered ones */
 	uint32_t n;
@@ -417,46 +417,60 @@ static void frontier_grow(const ostro_ctx_t *c, frontier_t *f, const uint32_t *t
 }
 
 /*
- * The placement order: the heaviest node first; then, while some unordered
- * node is linked to ordered ones, the one with the most bandwidth to them
- * (ties: heaviest, then index); otherwise the heaviest left.
+ * The placement order: `first` (or the heaviest node); then, while some
+ * unordered node is linked to ordered ones, the one with the most bandwidth
+ * to them (ties: heaviest, then index); otherwise the heaviest left.
  */
-static int order_nodes(ostro_ctx_t *c, uint32_t *top_of)
+int ostro_order(ostro_ctx_t *c, uint32_t first, uint32_t *order)
 {
-	uint32_t n_top = 0, next_heavy = 0;
+	ostro_mark_t m = ostro_arena_mark(&c->arena);
+	uint32_t n_top = c->n_tops, next_heavy = 0, n_order = 0;
 	size_t n = c->n_nodes;
 	frontier_t f = {0};
-	uint32_t *tops;
 
-	tops = ostro_arena_alloc(&c->arena, n * sizeof(*tops));
 	f.nodes = ostro_arena_alloc(&c->arena, n * sizeof(*f.nodes));
 	f.pull = ostro_arena_alloc(&c->arena, n * sizeof(*f.pull));
 	f.in = ostro_arena_alloc(&c->arena, n * sizeof(*f.in));
 	f.done = ostro_arena_alloc(&c->arena, n * sizeof(*f.done));
+	if (!f.nodes || !f.pull || !f.in || !f.done)
+		return ostro_oom(c);
+	while (n_order < n_top) {
+		uint32_t t;
+		if (n_order == 0 && first != VLT_NONE) {
+			t = first;
+		} else if (f.n > 0) {
+			t = frontier_take(c, &f);
+		} else {
+			while (f.done[c->tops[next_heavy]])
+				next_heavy++;
+			t = c->tops[next_heavy];
+		}
+		f.done[t] = true;
+		order[n_order++] = t;
+		frontier_grow(c, &f, c->top_of, t);
+	}
+	ostro_arena_release(&c->arena, m);
+	return VLT_OK;
+}
+
+/* The top-level nodes, heaviest first, their components, and the default order. */
+static int order_nodes(ostro_ctx_t *c, uint32_t *top_of)
+{
+	size_t n = c->n_nodes;
+	int rc;
+
+	c->tops = ostro_arena_alloc(&c->arena, n * sizeof(*c->tops));
 	c->order = ostro_arena_alloc(&c->arena, n * sizeof(*c->order));
 	c->comp = ostro_arena_alloc(&c->arena, n * sizeof(*c->comp));
 	c->comp_rest = ostro_arena_alloc(&c->arena, n * sizeof(*c->comp_rest));
-	if (!tops || !f.nodes || !f.pull || !f.in || !f.done || !c->order || !c->comp ||
-	    !c->comp_rest)
+	if (!c->tops || !c->order || !c->comp || !c->comp_rest)
 		return ostro_oom(c);
-	find_components(c, top_of, tops, &n_top);
-	int rc = sort_heaviest(c, tops, n_top);
+	find_components(c, top_of, c->tops, &c->n_tops);
+	rc = sort_heaviest(c, c->tops, c->n_tops);
 	if (rc < 0)
 		return rc;
-	while (c->n_order < n_top) {
-		uint32_t t;
-		if (f.n > 0) {
-			t = frontier_take(c, &f);
-		} else {
-			while (f.done[tops[next_heavy]])
-				next_heavy++;
-			t = tops[next_heavy];
-		}
-		f.done[t] = true;
-		c->order[c->n_order++] = t;
-		frontier_grow(c, &f, top_of, t);
-	}
-	return VLT_OK;
+	c->n_order = c->n_tops;
+	return ostro_order(c, VLT_NONE, c->order);
 }
 
 /* ---------------------------------------------------------------- units alike */

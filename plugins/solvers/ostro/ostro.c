@@ -34,8 +34,8 @@
 
 #include "state.h"
 
-/* try_domain: check() said no; not a backtrack. */
-#define TRY_REJECT 1
+/* Candidates picked by a scan before the rest of them are sorted. */
+#define SCAN_TRIES 4
 /* Fresh starts with the node that failed placed first. */
 #define OSTRO_MAX_RESTARTS 16
 
@@ -46,12 +46,14 @@ typedef struct cand {
 	bool dead; /* a unit like this one failed to go down into it, and nothing left since */
 	bool fits_rest;
 	bool used;
+	double room;      /* roomy ranking: how much of the rest the domain's sums take */
+	double host_room; /* ... and its roomiest host; both 0 otherwise */
 	double cost;
 	double score; /* the policies' preference; hosts only */
 	double fit;
 } cand_t;
 
-static uint64_t now_ns(void)
+uint64_t ostro_now_ns(void)
 {
 	struct timespec ts;
 
@@ -59,9 +61,9 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void budget_check(ostro_ctx_t *c)
+void ostro_budget_check(ostro_ctx_t *c)
 {
-	if (c->backtracks >= (uint64_t)c->set->max_backtracks || now_ns() >= c->deadline_ns)
+	if (c->backtracks >= c->bt_limit || ostro_now_ns() >= c->deadline_ns)
 		c->exhausted = true;
 }
 
@@ -139,6 +141,18 @@ static bool fits_rest(const ostro_ctx_t *c, vlt_level_t lvl, uint32_t d)
 	return true;
 }
 
+/* How much of the rest free amounts can take, weighted as the weights. */
+static double room_for_rest(const ostro_ctx_t *c, const int64_t *sum)
+{
+	double room = 0;
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (c->rest[r] > 0)
+			room += c->w[r] * (double)(sum[r] < c->rest[r] ? sum[r] : c->rest[r]) *
+				c->inv_free[r];
+	return room;
+}
+
 /* Best fit: Ostro's key, the weighted share of the data center's free capacity left there. */
 static double fit_key(const ostro_ctx_t *c, vlt_level_t lvl, uint32_t d)
 {
@@ -151,13 +165,6 @@ static double fit_key(const ostro_ctx_t *c, vlt_level_t lvl, uint32_t d)
 }
 
 /* ---------------------------------------------------------------- bandwidth cost */
-
-static double link_cost(const vlt_link_t *k, int levels)
-{
-	if (k->flags & VLT_LINK_ATTACHMENT)
-		return OSTRO_ATTACH_WEIGHT * levels;
-	return 2.0 * k->mbps * levels;
-}
 
 /*
  * The fewest levels crossed between a server somewhere in rack or cluster d
@@ -201,7 +208,7 @@ static double node_cost(const ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t
 			uint32_t peer = k->a == u ? k->b : k->a;
 			if (peer == u || c->v->placement[peer] == VLT_NONE)
 				continue;
-			cost += link_cost(k, levels_to(c, lvl, d, peer));
+			cost += ostro_link_cost(k, levels_to(c, lvl, d, peer));
 		}
 	}
 	return cost;
@@ -218,23 +225,22 @@ static double node_score(const ostro_ctx_t *c, const ostro_node_t *n, uint32_t h
 	return score;
 }
 
-static bool cost_less(double a, double b)
-{
-	return a < b - 1e-9 * (1.0 + fabs(a) + fabs(b));
-}
-
 static bool cand_better(const cand_t *a, const cand_t *b)
 {
 	if (a->dead != b->dead)
 		return b->dead;
-	if (cost_less(a->cost, b->cost))
+	if (ostro_cost_less(a->cost, b->cost))
 		return true;
-	if (cost_less(b->cost, a->cost))
+	if (ostro_cost_less(b->cost, a->cost))
 		return false;
 	if (a->score != b->score)
 		return a->score > b->score;
 	if (a->fits_rest != b->fits_rest)
 		return a->fits_rest;
+	if (a->room != b->room)
+		return a->room > b->room;
+	if (a->host_room != b->host_room)
+		return a->host_room > b->host_room;
 	if (a->used != b->used)
 		return a->used;
 	if (a->fit != b->fit)
@@ -242,44 +248,74 @@ static bool cand_better(const cand_t *a, const cand_t *b)
 	return a->dom < b->dom;
 }
 
+static int cand_cmp(const void *a, const void *b)
+{
+	return cand_better(a, b) ? -1 : cand_better(b, a) ? 1 : 0;
+}
+
 /* ---------------------------------------------------------------- assign, roll back */
 
-static int do_assign(ostro_ctx_t *c, uint32_t u, uint32_t loc)
+/* Keep n_hosts and stranded current as a server lands on or leaves host h. */
+static void host_changed(ostro_ctx_t *c, uint32_t h, const int64_t before[VLT_RES_COUNT],
+			 uint32_t was, uint32_t now)
 {
-	int rc = c->core->assign(c->cy, u, loc);
+	const int64_t *after = c->v->host_free[h];
 
+	if (was == 0)
+		c->n_hosts++;
+	if (now == 0)
+		c->n_hosts--;
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		c->stranded[r] += (now > 0 ? after[r] : 0) - (was > 0 ? before[r] : 0);
+}
+
+int ostro_assign(ostro_ctx_t *c, uint32_t u, uint32_t loc)
+{
+	int64_t before[VLT_RES_COUNT];
+	bool server = ostro_is_server(c, u);
+
+	if (server)
+		memcpy(before, c->v->host_free[loc], sizeof(before));
+	int rc = c->core->assign(c->cy, u, loc);
 	if (rc < 0)
 		return call_failed(c, "assign", u, rc);
 	c->log[c->n_log++] = (ostro_placed_t){u, loc};
-	if (ostro_is_server(c, u)) {
+	if (server) {
 		const vlt_host_t *h = &c->dc->hosts[loc];
+		uint32_t was = ostro_cmap_get(&c->used[VLT_LEVEL_HOST], loc);
 		if (ostro_cmap_add(&c->used[VLT_LEVEL_HOST], loc, 1) < 0 ||
 		    ostro_cmap_add(&c->used[VLT_LEVEL_RACK], h->rack, 1) < 0 ||
 		    ostro_cmap_add(&c->used[VLT_LEVEL_CLUSTER], h->cluster, 1) < 0)
 			return ostro_oom(c);
+		host_changed(c, loc, before, was, was + 1);
 	}
 	return VLT_OK;
 }
 
-/* Take back one assignment (already out of the log). */
-static void undo(ostro_ctx_t *c, ostro_placed_t p)
+void ostro_undo(ostro_ctx_t *c, ostro_placed_t p)
 {
+	int64_t before[VLT_RES_COUNT];
+	bool server = ostro_is_server(c, p.unit);
+
+	if (server)
+		memcpy(before, c->v->host_free[p.loc], sizeof(before));
 	c->core->unassign(c->cy, p.unit);
-	if (ostro_is_server(c, p.unit)) {
+	if (server) {
 		const vlt_host_t *h = &c->dc->hosts[p.loc];
+		uint32_t was = ostro_cmap_get(&c->used[VLT_LEVEL_HOST], p.loc);
 		ostro_cmap_add(&c->used[VLT_LEVEL_HOST], p.loc, -1);
 		ostro_cmap_add(&c->used[VLT_LEVEL_RACK], h->rack, -1);
 		ostro_cmap_add(&c->used[VLT_LEVEL_CLUSTER], h->cluster, -1);
 		c->gen[VLT_LEVEL_RACK][h->rack]++;
 		c->gen[VLT_LEVEL_CLUSTER][h->cluster]++;
+		host_changed(c, p.loc, before, was, was - 1);
 	}
 }
 
-/* Take back every assignment made since the log had `mark` entries. */
-static void unwind(ostro_ctx_t *c, uint32_t mark)
+void ostro_unwind(ostro_ctx_t *c, uint32_t mark)
 {
 	while (c->n_log > mark)
-		undo(c, c->log[--c->n_log]);
+		ostro_undo(c, c->log[--c->n_log]);
 }
 
 /* Remember the first unit of this top-level node that found no place, and the state then. */
@@ -294,7 +330,6 @@ static void record_failure(ostro_ctx_t *c, uint32_t u)
 
 /* ---------------------------------------------------------------- search */
 
-static int place_node(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t wl, uint32_t wd);
 
 /* Does every server of the node pass check() in domain d of level lvl? */
 static int node_check(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, uint32_t d)
@@ -307,7 +342,7 @@ static int node_check(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, ui
 		if (v < 0)
 			return call_failed(c, "check", u, v);
 		if (v != VLT_PASS)
-			return TRY_REJECT;
+			return OSTRO_TRY_REJECT;
 	}
 	return VLT_PASS;
 }
@@ -330,8 +365,8 @@ static int place_volume(ostro_ctx_t *c, uint32_t u)
 		if (v != VLT_PASS)
 			continue;
 		double cost = c->core->cost(c->cy, u, p);
-		if (best == VLT_NONE || cost_less(cost, best_cost) ||
-		    (!cost_less(best_cost, cost) && free_gb > best_free)) {
+		if (best == VLT_NONE || ostro_cost_less(cost, best_cost) ||
+		    (!ostro_cost_less(best_cost, cost) && free_gb > best_free)) {
 			best = p;
 			best_cost = cost;
 			best_free = free_gb;
@@ -341,7 +376,7 @@ static int place_volume(ostro_ctx_t *c, uint32_t u)
 		record_failure(c, u);
 		return VLT_ENOPLACE;
 	}
-	return do_assign(c, u, best);
+	return ostro_assign(c, u, best);
 }
 
 /* Place a group node's members inside domain d of level lvl, the node's own level. */
@@ -351,7 +386,7 @@ static int place_members(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl,
 
 	if (lvl != VLT_LEVEL_HOST) {
 		for (uint32_t i = 0; i < n->n_kids; i++) {
-			rc = place_node(c, &c->nodes[n->kids[i]], lvl, d);
+			rc = ostro_place_node(c, &c->nodes[n->kids[i]], lvl, d);
 			if (rc != VLT_OK)
 				return rc;
 		}
@@ -370,7 +405,7 @@ static int place_members(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl,
 				record_failure(c, u);
 				return VLT_ENOPLACE;
 			}
-			rc = do_assign(c, u, d);
+			rc = ostro_assign(c, u, d);
 		}
 		if (rc != VLT_OK)
 			return rc;
@@ -383,7 +418,7 @@ static int descend(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, vlt_l
 
 /*
  * Try the node in domain d of level lvl: check, then go down (or, at the
- * node's level, place its members). RET 0, TRY_REJECT (check said no),
+ * node's level, place its members). RET 0, OSTRO_TRY_REJECT (check said no),
  * VLT_ENOPLACE (went down and failed; rolled back) or an error.
  */
 static int try_domain(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, uint32_t d)
@@ -393,7 +428,7 @@ static int try_domain(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, ui
 	if (rc != VLT_PASS)
 		return rc;
 	if (n->unit != VLT_NONE && lvl == VLT_LEVEL_HOST)
-		return do_assign(c, n->unit, d);
+		return ostro_assign(c, n->unit, d);
 
 	uint32_t mark = c->n_log;
 	if (n->unit == VLT_NONE && lvl <= n->level)
@@ -401,11 +436,11 @@ static int try_domain(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, ui
 	else
 		rc = descend(c, n, (vlt_level_t)(lvl - 1), lvl, d);
 	if (rc == VLT_ENOPLACE) {
-		unwind(c, mark);
+		ostro_unwind(c, mark);
 		c->backtracks++;
-		budget_check(c);
-		if (n->unit != VLT_NONE &&
-		    ostro_dmap_put(&c->dead, ostro_dead_key(c->cls[n->unit], lvl, d), c->gen[lvl][d] + 1) < 0)
+		ostro_budget_check(c);
+		uint64_t key = n->unit != VLT_NONE ? ostro_dead_key(c->cls[n->unit], lvl, d) : 0;
+		if (key != 0 && ostro_dmap_put(&c->dead, key, c->gen[lvl][d] + 1) < 0)
 			return ostro_oom(c);
 	}
 	return rc;
@@ -416,7 +451,9 @@ static bool is_dead(const ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl
 {
 	if (n->unit == VLT_NONE || lvl == VLT_LEVEL_HOST || c->dead.used == 0)
 		return false;
-	return ostro_dmap_get(&c->dead, ostro_dead_key(c->cls[n->unit], lvl, d)) == c->gen[lvl][d] + 1;
+	uint64_t key = ostro_dead_key(c->cls[n->unit], lvl, d);
+
+	return ostro_dmap_get(&c->dead, key) == c->gen[lvl][d] + 1;
 }
 
 /* Place the node in some domain of level lvl inside domain wd of level wl = lvl + 1. */
@@ -425,9 +462,11 @@ static int descend(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, vlt_l
 {
 	ostro_mark_t m = ostro_arena_mark(&c->arena);
 	uint32_t first, count, nc = 0;
+	bool roomy = c->rank != OSTRO_RANK_FIT, spread = c->rank == OSTRO_RANK_SPREAD;
 	int rc = VLT_ENOPLACE;
 
 	domain_range(c->dc, lvl, wl, wd, &first, &count);
+	c->work += count;
 	cand_t *cs = ostro_arena_alloc(&c->arena, (size_t)count * sizeof(*cs));
 	if (cs == NULL)
 		return ostro_oom(c);
@@ -439,29 +478,38 @@ static int descend(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, vlt_l
 			.dom = d,
 			.dead = is_dead(c, n, lvl, d),
 			.fits_rest = fits_rest(c, lvl, d),
+			.room = roomy ? room_for_rest(c, sum_free(c, lvl, d)) : 0,
+			.host_room = roomy ? room_for_rest(c, max_free(c, lvl, d)) : 0,
 			.used = ostro_cmap_get(&c->used[lvl], d) > 0,
 			.cost = node_cost(c, n, lvl, d),
 			.score = lvl == VLT_LEVEL_HOST ? node_score(c, n, d) : 0,
-			.fit = fit_key(c, lvl, d),
+			.fit = spread ? -fit_key(c, lvl, d) : fit_key(c, lvl, d),
 		};
 	}
-	while (nc > 0) {
-		uint32_t b = 0;
-		for (uint32_t i = 1; i < nc; i++)
-			if (cand_better(&cs[i], &cs[b]))
-				b = i;
-		uint32_t d = cs[b].dom;
-		cs[b] = cs[--nc];
+	for (uint32_t next = 0; next < nc; next++) {
+		/* the best untried by a scan; once a few were refused, the rest sorted */
+		if (next == SCAN_TRIES) {
+			qsort(cs + next, nc - next, sizeof(*cs), cand_cmp);
+		} else if (next < SCAN_TRIES) {
+			uint32_t b = next;
+			for (uint32_t i = next + 1; i < nc; i++)
+				if (cand_better(&cs[i], &cs[b]))
+					b = i;
+			cand_t best = cs[b];
+			cs[b] = cs[next];
+			cs[next] = best;
+		}
+		uint32_t d = cs[next].dom;
 		if ((++c->ticks & 63) == 0)
-			budget_check(c);
+			ostro_budget_check(c);
 		rc = try_domain(c, n, lvl, d);
-		if (rc == TRY_REJECT)
+		if (rc == OSTRO_TRY_REJECT)
 			continue;
 		if (rc != VLT_ENOPLACE || c->exhausted)
 			break;
 	}
 	ostro_arena_release(&c->arena, m);
-	return rc == TRY_REJECT ? VLT_ENOPLACE : rc;
+	return rc == OSTRO_TRY_REJECT ? VLT_ENOPLACE : rc;
 }
 
 /* A server of the group that passes check() in no domain of the group's level, or VLT_NONE. */
@@ -508,7 +556,7 @@ static void diagnose_group(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lv
 	}
 	if (best != VLT_NONE && place_members(c, n, lvl, best) == VLT_OK)
 		c->fail_unit = VLT_NONE; /* it fit after all: blame no member */
-	unwind(c, mark);
+	ostro_unwind(c, mark);
 }
 
 /* Record whom to blame when node n found no place inside domain wd of level wl. */
@@ -517,7 +565,7 @@ static void blame(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t wl, uint32_
 	vlt_level_t lvl = n->level < wl ? n->level : wl;
 	uint32_t u;
 
-	if (c->fail_unit != VLT_NONE)
+	if (c->fail_unit != VLT_NONE || c->quiet)
 		return;
 	if (n->unit != VLT_NONE) {
 		record_failure(c, n->unit);
@@ -534,8 +582,8 @@ static void blame(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t wl, uint32_
 		record_failure(c, u);
 }
 
-/* Place the node somewhere inside domain wd of level wl. */
-static int place_node(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t wl, uint32_t wd)
+/* Place the node somewhere inside domain wd of level wl (state.h). */
+int ostro_place_node(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t wl, uint32_t wd)
 {
 	int rc = VLT_OK;
 
@@ -550,7 +598,7 @@ static int place_node(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t wl, uin
 		rc = try_domain(c, n, wl, wd);
 	else
 		rc = descend(c, n, (vlt_level_t)(wl - 1), wl, wd);
-	if (rc == TRY_REJECT)
+	if (rc == OSTRO_TRY_REJECT)
 		rc = VLT_ENOPLACE;
 	if (rc == VLT_ENOPLACE)
 		blame(c, n, wl, wd);
@@ -566,12 +614,12 @@ static void report_failure(ostro_ctx_t *c, const ostro_node_t *n)
 {
 	uint32_t u = c->fail_unit != VLT_NONE ? c->fail_unit : n->members[0];
 
-	unwind(c, c->top_mark);
+	ostro_unwind(c, c->top_mark);
 	for (uint32_t i = 0; i < c->n_fail_log; i++)
-		if (do_assign(c, c->fail_log[i].unit, c->fail_log[i].loc) < 0)
+		if (ostro_assign(c, c->fail_log[i].unit, c->fail_log[i].loc) < 0)
 			break;
 	c->core->note_failure(c->cy, u);
-	unwind(c, c->top_mark);
+	ostro_unwind(c, c->top_mark);
 }
 
 /* ---------------------------------------------------------------- passes */
@@ -599,7 +647,7 @@ static int prepare(ostro_ctx_t *c)
 }
 
 /* Place the top-level nodes in order. OUT *failed - where in the order the failing node is. */
-static int place_all(ostro_ctx_t *c, uint32_t *failed)
+int ostro_place_all(ostro_ctx_t *c, uint32_t *failed)
 {
 	for (uint32_t i = 0; i < c->n_order; i++) {
 		uint32_t t = c->order[i];
@@ -609,14 +657,14 @@ static int place_all(ostro_ctx_t *c, uint32_t *failed)
 		c->rest = rest;
 		c->top_mark = c->n_log;
 		c->fail_unit = VLT_NONE;
-		int rc = place_node(c, n, VLT_LEVEL_DC, 0);
+		int rc = ostro_place_node(c, n, VLT_LEVEL_DC, 0);
 		if (rc == VLT_ENOPLACE)
 			*failed = i;
 		if (rc < 0)
 			return rc;
 		for (int r = 0; r < VLT_RES_COUNT; r++)
 			rest[r] -= n->demand[r];
-		budget_check(c);
+		ostro_budget_check(c);
 	}
 	return VLT_OK;
 }
@@ -645,148 +693,21 @@ static int search(ostro_ctx_t *c)
 	memcpy(rest0, c->comp_rest, rest_size);
 	for (unsigned attempt = 0;; attempt++) {
 		uint32_t failed = 0;
-		int rc = place_all(c, &failed);
+		int rc = ostro_place_all(c, &failed);
 		if (rc != VLT_ENOPLACE)
 			return rc;
 		if (failed > 0 && attempt < OSTRO_MAX_RESTARTS && !c->exhausted) {
 			c->backtracks++;
-			budget_check(c);
+			ostro_budget_check(c);
 		}
 		if (failed == 0 || attempt >= OSTRO_MAX_RESTARTS || c->exhausted) {
 			report_failure(c, &c->nodes[c->order[failed]]);
 			return rc;
 		}
-		unwind(c, 0);
+		ostro_unwind(c, 0);
 		memcpy(c->comp_rest, rest0, rest_size);
 		promote(c, failed);
 	}
-}
-
-/* ---------------------------------------------------------------- improvement */
-
-/* Levels crossed between two placed units, as the core counts them. */
-static int levels_between(const ostro_ctx_t *c, uint32_t a, uint32_t b)
-{
-	const vlt_dc_t *dc = c->dc;
-	uint32_t la = c->v->placement[a], lb = c->v->placement[b];
-	bool sa = ostro_is_server(c, a), sb = ostro_is_server(c, b);
-
-	if (sa == sb && la == lb)
-		return 0;
-	uint32_t ra = sa ? dc->hosts[la].rack : dc->pools[la].rack;
-	uint32_t rb = sb ? dc->hosts[lb].rack : dc->pools[lb].rack;
-	uint32_t ca = sa ? dc->hosts[la].cluster : dc->pools[la].cluster;
-	uint32_t cb = sb ? dc->hosts[lb].cluster : dc->pools[lb].cluster;
-	if (ra != VLT_NONE && ra == rb)
-		return 1;
-	if (ca != VLT_NONE && ca == cb)
-		return 2;
-	return 3;
-}
-
-/*
- * The bandwidth cost of node t's links where it is now: a link inside the
- * node counts once. OUT *outside - whether some link leaves the node.
- */
-static double node_link_cost(const ostro_ctx_t *c, uint32_t t, bool *outside)
-{
-	const ostro_node_t *n = &c->nodes[t];
-	double cost = 0;
-
-	*outside = false;
-	for (uint32_t i = 0; i < n->n_members; i++) {
-		uint32_t u = n->members[i];
-		const vlt_unit_t *unit = &c->st->units[u];
-		for (uint32_t j = 0; j < unit->n_links; j++) {
-			const vlt_link_t *k = &c->st->links[unit->links[j]];
-			uint32_t peer = k->a == u ? k->b : k->a;
-			if (peer == u || c->v->placement[peer] == VLT_NONE)
-				continue;
-			bool inside = c->top_of[peer] == t;
-			*outside |= !inside;
-			cost += (inside ? 0.5 : 1.0) * link_cost(k, levels_between(c, u, peer));
-		}
-	}
-	return cost;
-}
-
-/* Take node n's units out of the log and back from where they are. OUT old (log order). */
-static uint32_t lift_node(ostro_ctx_t *c, uint32_t t, ostro_placed_t *old)
-{
-	uint32_t n_old = 0, k = 0;
-
-	for (uint32_t i = 0; i < c->n_log; i++) {
-		if (c->top_of[c->log[i].unit] == t)
-			old[n_old++] = c->log[i];
-		else
-			c->log[k++] = c->log[i];
-	}
-	c->n_log = k;
-	for (uint32_t i = n_old; i-- > 0;)
-		undo(c, old[i]);
-	return n_old;
-}
-
-/*
- * Place node t again, the rest of the stack fixed: keep the new place if
- * it costs strictly less bandwidth, else put the node back. OUT *moved.
- */
-static int replace_node(ostro_ctx_t *c, uint32_t t, ostro_placed_t *old, bool *moved)
-{
-	bool outside;
-	double before = node_link_cost(c, t, &outside);
-	uint32_t n_old, mark;
-	int rc;
-
-	*moved = false;
-	if (!outside || before <= 0)
-		return VLT_OK;
-	n_old = lift_node(c, t, old);
-	mark = c->n_log;
-	c->top_mark = mark;
-	c->fail_unit = VLT_NONE;
-	c->rest = c->comp_rest[c->comp[t]];
-	rc = place_node(c, &c->nodes[t], VLT_LEVEL_DC, 0);
-	if (rc == VLT_OK && cost_less(node_link_cost(c, t, &outside), before)) {
-		*moved = true;
-		return VLT_OK;
-	}
-	if (rc != VLT_OK && rc != VLT_ENOPLACE)
-		return rc;
-	unwind(c, mark);
-	for (uint32_t i = 0; i < n_old; i++) {
-		rc = do_assign(c, old[i].unit, old[i].loc);
-		if (rc < 0)
-			return rc;
-	}
-	return VLT_OK;
-}
-
-/*
- * Local improvement once every node is placed: each linked node in turn is
- * placed again with all the others where they are, which lets an early
- * node follow the peers placed after it. Up to two passes, within the
- * bounds.
- */
-static int improve(ostro_ctx_t *c)
-{
-	ostro_placed_t *old = ostro_arena_alloc(&c->arena, c->st->n_units * sizeof(*old));
-
-	if (old == NULL)
-		return ostro_oom(c);
-	for (int pass = 0; pass < 2; pass++) {
-		bool any = false;
-		for (uint32_t i = 0; i < c->n_order && !c->exhausted; i++) {
-			bool moved;
-			int rc = replace_node(c, c->order[i], old, &moved);
-			if (rc < 0)
-				return rc;
-			any |= moved;
-		}
-		if (!any)
-			break;
-	}
-	return VLT_OK;
 }
 
 /* ---------------------------------------------------------------- entry */
@@ -803,23 +724,25 @@ int ostro_solve(const vlt_core_t *core, const ostro_settings_t *set, vlt_cycle_t
 		.v = core->cycle_view(cy),
 		.err = err,
 	};
-	uint64_t t0 = now_ns();
+	uint64_t t0 = ostro_now_ns();
 	int rc;
 
 	if (c.st->n_units == 0)
 		return VLT_OK;
 	c.deadline_ns = t0 + (uint64_t)set->time_budget_ms * 1000000u;
+	c.bt_limit = (uint64_t)set->max_backtracks;
 	rc = prepare(&c);
 	if (rc == VLT_OK)
 		rc = search(&c);
-	if (rc == VLT_OK && c.st->n_links > 0)
-		rc = improve(&c);
+	if (rc == VLT_OK)
+		rc = ostro_improve(&c);
 	if (rc == VLT_ENOPLACE && c.exhausted)
 		vlt_log_notice(core,
 			       "stack %s: search stopped after %llu backtracks in %.1f ms "
 			       "(max_backtracks %lld, time_budget_ms %lld)",
 			       c.st->stack_id ? c.st->stack_id : "?",
-			       (unsigned long long)c.backtracks, (double)(now_ns() - t0) / 1e6,
+			       (unsigned long long)c.backtracks,
+			       (double)(ostro_now_ns() - t0) / 1e6,
 			       (long long)set->max_backtracks, (long long)set->time_budget_ms);
 	if (rc == VLT_OK || rc == VLT_ENOPLACE)
 		core->metric(cy, "backtracks", (double)c.backtracks);

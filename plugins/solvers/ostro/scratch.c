@@ -198,6 +198,13 @@ int ostro_dmap_put(ostro_dmap_t *m, uint64_t key, uint32_t val)
 	return VLT_OK;
 }
 
+void ostro_dmap_clear(ostro_dmap_t *m)
+{
+	if (m->cap > 0)
+		memset(m->keys, 0, m->cap * sizeof(*m->keys));
+	m->used = 0;
+}
+
 void ostro_dmap_fini(ostro_dmap_t *m)
 {
 	free(m->keys);

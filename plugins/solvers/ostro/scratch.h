@@ -63,6 +63,7 @@ uint64_t ostro_dead_key(uint32_t cls, vlt_level_t lvl, uint32_t dom);
 uint32_t ostro_dmap_get(const ostro_dmap_t *m, uint64_t key);
 /* RET 0 or VLT_ENOMEM (the map is unchanged then). */
 int ostro_dmap_put(ostro_dmap_t *m, uint64_t key, uint32_t val);
-void ostro_dmap_fini(ostro_dmap_t *m); /* accepts a zeroed map */
+void ostro_dmap_clear(ostro_dmap_t *m); /* forget every dead end, keep the room */
+void ostro_dmap_fini(ostro_dmap_t *m);  /* accepts a zeroed map */
 
 #endif /* VALET_SOLVER_OSTRO_SCRATCH_H */

@@ -36,6 +36,15 @@ typedef struct ostro_node {
 	bool live;                         /* group slots of empty groups are not */
 } ostro_node_t;
 
+/*
+ * How the descent ranks candidates of equal bandwidth cost. FIT: whether
+ * the domain takes what is left of the linked component, then used, then
+ * best fit (Ostro's). ROOMY: how much of it the domain and its roomiest
+ * host take, then as FIT. SPREAD: as ROOMY, then worst fit. The search
+ * uses FIT; restarts of small stacks use the others.
+ */
+enum { OSTRO_RANK_FIT, OSTRO_RANK_ROOMY, OSTRO_RANK_SPREAD };
+
 /* One assignment of the call, as the log keeps it. */
 typedef struct ostro_placed {
 	uint32_t unit, loc;
@@ -54,8 +63,10 @@ typedef struct ostro_ctx {
 	/* the nodes and their order (nodes.c) */
 	ostro_node_t *nodes; /* leaves 0..n_units-1, then one slot per group */
 	uint32_t n_nodes;
+	uint32_t *tops;   /* the top-level nodes, heaviest first */
+	uint32_t n_tops;
 	uint32_t *order;  /* top-level nodes in placement order */
-	uint32_t n_order;
+	uint32_t n_order; /* = n_tops */
 	uint32_t *top_of; /* per unit: its top-level node */
 	uint32_t *comp;   /* per node: its linked component (a node index) */
 	int64_t (*comp_rest)[VLT_RES_COUNT]; /* per component: demand not yet placed */
@@ -76,8 +87,15 @@ typedef struct ostro_ctx {
 	ostro_placed_t *fail_log; /* the assignments in force then */
 	uint32_t n_fail_log;
 
+	int rank;    /* OSTRO_RANK_*: how the descent breaks ties after the bandwidth */
+	bool quiet;  /* improving: a node that finds no place blames no unit */
+	uint32_t n_hosts;                 /* hosts holding servers of the stack */
+	int64_t stranded[VLT_RES_COUNT]; /* free capacity left on those hosts */
+
 	uint64_t backtracks;
+	uint64_t bt_limit; /* backtracking stops at this count (max_backtracks, or a move's cap) */
 	uint32_t ticks; /* candidates tried; the clock is read every 64 */
+	uint64_t work;  /* domains ranked by the descent (the improvement's effort) */
 	uint64_t deadline_ns;
 	bool exhausted; /* no more backtracking */
 } ostro_ctx_t;
@@ -102,5 +120,54 @@ static inline int ostro_oom(ostro_ctx_t *c)
  * RET 0 or VLT_ENOMEM.
  */
 int ostro_build(ostro_ctx_t *c);
+
+/*
+ * ostro_order - the top-level nodes in placement order, starting with
+ * `first` (VLT_NONE: the heaviest).
+ * OUT order - n_tops entries (caller's). RET 0 or VLT_ENOMEM.
+ */
+int ostro_order(ostro_ctx_t *c, uint32_t first, uint32_t *order);
+
+/* ---- the search (ostro.c), used by the improvement (improve.c) */
+
+/* try_domain: check() said no; not a backtrack. */
+#define OSTRO_TRY_REJECT 1
+
+static inline bool ostro_cost_less(double a, double b)
+{
+	return a < b - 1e-9 * (1.0 + (a < 0 ? -a : a) + (b < 0 ? -b : b));
+}
+
+/* Ostro's cost of one link across `levels` levels; attachments weigh a token. */
+static inline double ostro_link_cost(const vlt_link_t *k, int levels)
+{
+	if (k->flags & VLT_LINK_ATTACHMENT)
+		return OSTRO_ATTACH_WEIGHT * levels;
+	return 2.0 * k->mbps * levels;
+}
+
+uint64_t ostro_now_ns(void);
+/* Set c->exhausted once max_backtracks or time_budget_ms is spent. */
+void ostro_budget_check(ostro_ctx_t *c);
+/* Assign and log. RET 0 or an error (with a message). */
+int ostro_assign(ostro_ctx_t *c, uint32_t u, uint32_t loc);
+/* Take back one assignment (already out of the log). */
+void ostro_undo(ostro_ctx_t *c, ostro_placed_t p);
+/* Take back every assignment made since the log had `mark` entries. */
+void ostro_unwind(ostro_ctx_t *c, uint32_t mark);
+/*
+ * Place node n somewhere inside domain wd of level wl, by the descent.
+ * RET 0, VLT_ENOPLACE (what it assigned is taken back) or an error.
+ */
+int ostro_place_node(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t wl, uint32_t wd);
+/* Place the top-level nodes in c->order. OUT *failed - the failing position. */
+int ostro_place_all(ostro_ctx_t *c, uint32_t *failed);
+
+/*
+ * ostro_improve - once every unit is placed: local moves and, on small
+ * stacks, restarts (improve.c). Leaves the best placement found assigned.
+ * RET 0 or an error.
+ */
+int ostro_improve(ostro_ctx_t *c);
 
 #endif /* VALET_SOLVER_OSTRO_STATE_H */
