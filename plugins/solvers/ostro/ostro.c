@@ -13,13 +13,13 @@
  * by (0) dead ends last (a unit alike found no place there already), (1)
  * the bandwidth cost the node adds, (2) on hosts, the policies' scores, (3)
  * whether the domain can take what is left of the node's linked
- * component, (4) whether the stack already uses it, (5) best fit, (6)
- * index; and tried in that order, each after check() says yes. A
- * descent that fails is rolled back and the next candidate tried, until
- * max_backtracks or time_budget_ms is spent. When a node finds no place at
- * all, the search starts again with that node first (a few times). Once
- * all are placed, each linked node is placed again with the others fixed,
- * and moves if its links then cost less.
+ * component (restarts may rank by how much of it, see state.h), (4)
+ * whether the stack already uses it, (5) best fit, (6) index; and tried in
+ * that order, each after check() says yes. A descent that fails is rolled
+ * back and the next candidate tried, until max_backtracks or
+ * time_budget_ms is spent. When a node finds no place at all, the search
+ * starts again with that node first (a few times). Once all are placed,
+ * improve.c moves nodes while the placement gets better.
  *
  * The nodes and their order come from nodes.c; every buffer belongs to one
  * call (scratch.c), so the module may solve several cycles at once.
