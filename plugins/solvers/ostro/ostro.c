@@ -456,13 +456,36 @@ static bool is_dead(const ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl
 	return ostro_dmap_get(&c->dead, key) == c->gen[lvl][d] + 1;
 }
 
+/*
+ * Does node n hold the first server of a named affinity group (none of its
+ * servers placed yet, in this plan or an earlier one)? Wherever it goes,
+ * every later member must follow, so best fit — the domain with the least
+ * room left — is the wrong choice for it: such an anchor is ranked worst fit.
+ */
+static bool anchors_named_affinity(const ostro_ctx_t *c, const ostro_node_t *n)
+{
+	if (c->core->abi_minor < 1 || c->core->group_servers == NULL)
+		return false;
+	for (uint32_t i = 0; i < n->n_members; i++) {
+		const vlt_unit_t *u = &c->st->units[n->members[i]];
+		for (uint32_t k = 0; k < u->n_groups; k++) {
+			const vlt_group_t *g = &c->st->groups[u->groups[k].group];
+			if (g->name != NULL && strcmp(g->type, "affinity") == 0 &&
+			    c->core->group_servers(c->cy, g->id, VLT_LEVEL_DC, 0) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Place the node in some domain of level lvl inside domain wd of level wl = lvl + 1. */
 static int descend(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, vlt_level_t wl,
 		   uint32_t wd)
 {
 	ostro_mark_t m = ostro_arena_mark(&c->arena);
 	uint32_t first, count, nc = 0;
-	bool roomy = c->rank != OSTRO_RANK_FIT, spread = c->rank == OSTRO_RANK_SPREAD;
+	bool roomy = c->rank != OSTRO_RANK_FIT;
+	bool spread = c->rank == OSTRO_RANK_SPREAD || anchors_named_affinity(c, n);
 	int rc = VLT_ENOPLACE;
 
 	domain_range(c->dc, lvl, wl, wd, &first, &count);
