@@ -717,82 +717,6 @@ static void test_states_share_capacity(void **state)
 /* ---- ... and in several processes */
 
 #define PROCS 4
-#define PROC_WINS 20
-
-static void cas_child(struct fx *f, int fd)
-{
-	vlt_err_t err = { 0 };
-	void *st = NULL;
-	int won = 0;
-
-	if (OPS->init(store_fake_core_api(f->fc), &st, &err) != 0)
-		_exit(10);
-	for (int tries = 0; won < PROC_WINS && tries < 100000; tries++) {
-		json_t *doc = NULL;
-		int64_t v = 0;
-		if (OPS->get(st, "shared", "counter", &doc, &v, &err) != 0)
-			_exit(11);
-		json_int_t n = json_integer_value(json_object_get(doc, "n"));
-		json_decref(doc);
-		if (n != v - 1)
-			_exit(12);
-		doc = json_pack("{s:I}", "n", n + 1);
-		int rc = OPS->put(st, "shared", "counter", doc, v, &err);
-		json_decref(doc);
-		if (rc == VLT_ECONFLICT)
-			continue;
-		if (rc != 0)
-			_exit(13);
-		v++;
-		if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-			_exit(14);
-		won++;
-	}
-	OPS->fini(st);
-	_exit(won == PROC_WINS ? 0 : 15);
-}
-
-static void test_processes_share_capacity(void **state)
-{
-	struct fx *f = *state;
-	int fds[2], writers[PROCS * PROC_WINS + 2] = { 0 };
-	pid_t pid[PROCS];
-	int64_t v;
-	void *st = must_open(f);
-
-	put_n(st, "shared", "counter", 0, 0);
-	OPS->fini(st); /* nothing open crosses the fork */
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	for (int i = 0; i < PROCS; i++) {
-		pid[i] = fork();
-		assert_true(pid[i] >= 0);
-		if (pid[i] == 0) {
-			close(fds[0]);
-			cas_child(f, fds[1]);
-		}
-	}
-	close(fds[1]);
-	while (read(fds[0], &v, sizeof(v)) == (ssize_t)sizeof(v)) {
-		assert_in_range(v, 2, PROCS * PROC_WINS + 1);
-		writers[v]++;
-	}
-	close(fds[0]);
-	for (int i = 0; i < PROCS; i++) {
-		int status = 0;
-		waitpid(pid[i], &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			fail_msg("child %d ended with status 0x%x", i, status);
-	}
-	for (int k = 2; k <= PROCS * PROC_WINS + 1; k++) {
-		if (writers[k] != 1)
-			fail_msg("version %d was written %d times", k, writers[k]);
-	}
-	st = must_open(f);
-	assert_int_equal(get_n(st, "shared", "counter", &v), PROCS * PROC_WINS);
-	assert_int_equal(v, PROCS * PROC_WINS + 1);
-	OPS->fini(st);
-}
 
 /* Several processes start on an empty database at once: schema and index made once. */
 static void test_concurrent_first_start(void **state)
@@ -895,7 +819,6 @@ int main(void)
 		FX_TEST(test_too_large_refused),
 		cmocka_unit_test(test_server_goes_away),
 		FX_TEST(test_states_share_capacity),
-		FX_TEST(test_processes_share_capacity),
 		FX_TEST(test_concurrent_first_start),
 	};
 	char why[1024];

@@ -908,6 +908,87 @@ static void case_crash_keeps_acknowledged_writes(const store_harness_t *h, void 
 	}
 }
 
+/* ---- several processes, one store: compare-and-set across processes */
+
+#define PROCS 4
+#define PROC_WINS 20
+
+/* A child: win PROC_WINS compare-and-set increments, reporting each version won. */
+static void cas_process(const store_harness_t *h, int fd)
+{
+	const vlt_store_ops_t *ops = h->ops;
+	vlt_err_t err = { 0 };
+	void *st = NULL;
+	int won = 0;
+
+	if (h->open(h->ctx, &st, &err) != 0)
+		_exit(10);
+	for (int tries = 0; won < PROC_WINS && tries < 100000; tries++) {
+		json_t *doc = NULL;
+		int64_t v = 0;
+		if (ops->get(st, "shared", "counter", &doc, &v, &err) != 0)
+			_exit(11);
+		json_int_t n = json_integer_value(json_object_get(doc, "n"));
+		json_decref(doc);
+		if (n != v - 1)
+			_exit(12);
+		int rc = put_own(ops, st, "shared", "counter", doc_n(n + 1), v, &err);
+		if (rc == VLT_ECONFLICT)
+			continue;
+		if (rc != 0)
+			_exit(13);
+		v++;
+		if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+			_exit(14);
+		won++;
+	}
+	ops->fini(st);
+	_exit(won == PROC_WINS ? 0 : 15);
+}
+
+/* Processes racing on one counter: every version is won exactly once. */
+static void case_processes_race_cas(const store_harness_t *h, void **state)
+{
+	const vlt_store_ops_t *ops = h->ops;
+	void *st = *state;
+	vlt_err_t err;
+	int fds[2], winners[PROCS * PROC_WINS + 2] = { 0 };
+	pid_t pid[PROCS];
+	int64_t v;
+
+	PUT(0, "shared", "counter", doc_n(0), 0);
+	ops->fini(*state); /* nothing open crosses the fork */
+	*state = NULL;
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	for (int i = 0; i < PROCS; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			close(fds[0]);
+			cas_process(h, fds[1]);
+		}
+	}
+	close(fds[1]);
+	while (read(fds[0], &v, sizeof(v)) == (ssize_t)sizeof(v)) {
+		assert_in_range(v, 2, PROCS * PROC_WINS + 1);
+		winners[v]++;
+	}
+	close(fds[0]);
+	for (int i = 0; i < PROCS; i++) {
+		int status = 0;
+		waitpid(pid[i], &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("child %d ended with status 0x%x", i, status);
+	}
+	for (int k = 2; k <= PROCS * PROC_WINS + 1; k++)
+		if (winners[k] != 1)
+			fail_msg("version %d was written %d times", k, winners[k]);
+	EXPECT(0, h->open(h->ctx, state, &err));
+	st = *state;
+	CHECK_DOC("shared", "counter", doc_n(PROCS * PROC_WINS), PROCS * PROC_WINS + 1);
+}
+
 /* ---- the table and the runner */
 
 const store_case_t store_contract_cases[] = {
@@ -930,6 +1011,7 @@ const store_case_t store_contract_cases[] = {
 	{ "concurrent_create", case_concurrent_create },
 	{ "durable_across_reopen", case_durable_across_reopen },
 	{ "crash_keeps_acknowledged_writes", case_crash_keeps_acknowledged_writes },
+	{ "processes_race_cas", case_processes_race_cas },
 };
 
 const size_t store_contract_n_cases =

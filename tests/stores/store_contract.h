@@ -8,7 +8,7 @@
  *
  * The cases cover create, conflict, update and version, remove, list order,
  * unknown ids, name checks, unicode and large documents, compare-and-set
- * from several threads, durability across close and reopen, and a writer
+ * from several threads and from several processes, durability across close and reopen, and a writer
  * process killed mid-burst (every write it acknowledged must be there,
  * exactly once).
  *

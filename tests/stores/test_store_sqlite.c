@@ -635,86 +635,6 @@ static void test_busy_timeout_reports_lock(void **state)
 }
 
 #define PROCS 4
-#define PROC_WINS 30
-
-/* A child: win PROC_WINS compare-and-set increments, reporting each version won. */
-static void cas_child(struct fx *f, int fd)
-{
-	vlt_err_t err = { 0 };
-	void *st = NULL;
-	int won = 0;
-
-	if (open_store(f, &st, &err) != 0)
-		_exit(10);
-	for (int tries = 0; won < PROC_WINS && tries < 100000; tries++) {
-		json_t *doc = NULL;
-		int64_t v = 0;
-		if (OPS->get(st, "shared", "counter", &doc, &v, &err) != 0)
-			_exit(11);
-		json_int_t n = json_integer_value(json_object_get(doc, "n"));
-		json_decref(doc);
-		if (n != v - 1)
-			_exit(12);
-		doc = json_pack("{s:I}", "n", n + 1);
-		int rc = OPS->put(st, "shared", "counter", doc, v, &err);
-		json_decref(doc);
-		if (rc == VLT_ECONFLICT)
-			continue;
-		if (rc != 0)
-			_exit(13);
-		v++;
-		if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-			_exit(14);
-		won++;
-	}
-	OPS->fini(st);
-	_exit(won == PROC_WINS ? 0 : 15);
-}
-
-static void test_processes_share_the_file(void **state)
-{
-	struct fx *f = *state;
-	int fds[2], winners[PROCS * PROC_WINS + 2] = { 0 };
-	pid_t pid[PROCS];
-	int64_t v;
-	void *st = must_open(f);
-
-	put_n(st, "shared", "counter", 0, 0);
-	OPS->fini(st); /* nothing open crosses the fork */
-	assert_int_equal(pipe(fds), 0);
-	for (int i = 0; i < PROCS; i++) {
-		pid[i] = fork();
-		assert_true(pid[i] >= 0);
-		if (pid[i] == 0) {
-			close(fds[0]);
-			cas_child(f, fds[1]);
-		}
-	}
-	close(fds[1]);
-	while (read(fds[0], &v, sizeof(v)) == (ssize_t)sizeof(v)) {
-		assert_in_range(v, 2, PROCS * PROC_WINS + 1);
-		winners[v]++;
-	}
-	close(fds[0]);
-	for (int i = 0; i < PROCS; i++) {
-		int status = 0;
-		waitpid(pid[i], &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			fail_msg("child %d ended with status 0x%x", i, status);
-	}
-	for (int k = 2; k <= PROCS * PROC_WINS + 1; k++) {
-		if (winners[k] != 1)
-			fail_msg("version %d was written %d times", k, winners[k]);
-	}
-	st = must_open(f);
-	json_t *doc = NULL;
-	vlt_err_t err = { 0 };
-	assert_int_equal(OPS->get(st, "shared", "counter", &doc, &v, &err), 0);
-	assert_int_equal(v, PROCS * PROC_WINS + 1);
-	assert_int_equal(json_integer_value(json_object_get(doc, "n")), PROCS * PROC_WINS);
-	json_decref(doc);
-	OPS->fini(st);
-}
 
 /* Several processes open a file that does not exist yet, all at once. */
 static void test_concurrent_first_start(void **state)
@@ -829,7 +749,6 @@ int main(void)
 		FX_TEST(test_malformed_step_list),
 		FX_TEST(test_newer_schema_refused),
 		FX_TEST(test_busy_timeout_reports_lock),
-		FX_TEST(test_processes_share_the_file),
 		FX_TEST(test_concurrent_first_start),
 	};
 
