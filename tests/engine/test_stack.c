@@ -1,6 +1,6 @@
 /*
- * test_stack.c - the stack model from plan requests (core/stack.c) and the
- * registry of named groups (core/groups.c).
+ * test_stack.c - the stack model from plan requests (core/engine/stack.c) and the
+ * registry of named groups (core/engine/groups.c).
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -6,7 +6,7 @@
  *   a value that does not convert fails with VLT_ECONFIG.
  * - log: every line is recorded (level and text) for assertions, and also
  *   printed to stderr when FAKE_CORE_VERBOSE is set in the environment.
- * - dc_*: forward to the real builder (core/dc.c), so a test binary using
+ * - dc_*: forward to the real builder (core/engine/dc.c), so a test binary using
  *   this helper links valetcore.
  * - cycle callbacks are NULL; a test may fill them through fake_core_table.
  */

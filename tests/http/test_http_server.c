@@ -1,5 +1,5 @@
 /*
- * test_http_server.c - the HTTP layer (core/http.c) in-process, with a
+ * test_http_server.c - the HTTP layer (core/api/http.c) in-process, with a
  * route table of its own: routing and {id} segments, query arguments,
  * JSON bodies, the error-to-status table and upstream's error bodies,
  * OPTIONS, HEAD, 404, 405 and body limits (declared and chunked).

@@ -1,5 +1,5 @@
 /*
- * test_dc.c - the data-center builder (core/dc.c): capacities, implicit
+ * test_dc.c - the data-center builder (core/engine/dc.c): capacities, implicit
  * topology, ordering, lookups and refusals.
  */
 #include <setjmp.h>
