@@ -36,6 +36,7 @@
 
 #include <valet/errors.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "loader.h"
 
@@ -50,6 +51,11 @@ typedef struct vlt_service_opts {
 	const char *collection;
 	/* The loaded modules: group types are their policies' names (borrowed). */
 	vlt_modules_t *mods;
+	/*
+	 * The time of day for hold deadlines and journal stamps (zero: the
+	 * real clock); tests set it to step time without sleeping.
+	 */
+	vlt_clock_t clock;
 } vlt_service_opts_t;
 
 /*

@@ -1,14 +1,16 @@
 /*
- * service_groups.c - named groups and their members (upstream §2.5): the
- * documents, the checks, and which servers of a plan belong to a group
- * (for "a member with servers in the group cannot leave" and "a group in
- * use cannot be deleted").
+ * op_groups.c - named groups and their members (upstream §2.5): the
+ * documents, the checks, which servers of a plan belong to a group (for
+ * "a member with servers in the group cannot leave" and "a group in use
+ * cannot be deleted"), and the "group_put" and "group_delete" entries,
+ * which also give the engine the named groups in force.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "service_int.h"
+#include "log.h"
+#include "ops.h"
 #include "stack.h"
 
 #define GROUP_WHERE "group"
@@ -16,9 +18,74 @@
 #define DESC_MAX_LEN 4096
 #define MAX_NESTING 32
 
-json_t *vlt__svc_groups_doc(vlt_service_t *s)
+static json_t *groups_doc(vlt_service_t *s)
 {
-	return json_pack("{s:O}", "groups", s->groups);
+	return json_pack("{s:O}", "groups", s->st.groups);
+}
+
+/* A group by id only (not by name: a put replaces the group with its id). */
+static json_t *group_by_id(vlt_service_t *s, const char *id, size_t *index)
+{
+	for (size_t i = 0; i < json_array_size(s->st.groups); i++) {
+		json_t *g = json_array_get(s->st.groups, i);
+		const char *gid = json_string_value(json_object_get(g, "id"));
+
+		if (gid != NULL && strcmp(gid, id) == 0) {
+			*index = i;
+			return g;
+		}
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- entries */
+
+static int push_groups(vlt_service_t *s, const char *where, vlt_err_t *err)
+{
+	json_t *doc = groups_doc(s);
+	int rc = doc != NULL ? vlt__engine_set_groups(s->engine, doc, where, err)
+			     : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	json_decref(doc);
+	if (rc < 0)
+		vlt__log(NULL, VLT_LOG_ERR, "named groups not given to the engine: %s", err->msg);
+	return rc;
+}
+
+int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,
+			 vlt_err_t *err)
+{
+	vlt_service_t *s = svc;
+	json_t *g = json_object_get(e, "group");
+	const char *id = json_string_value(json_object_get(g, "id"));
+	json_t *copy = id != NULL ? json_deep_copy(g) : NULL;
+	size_t i = 0;
+	(void)decided_here;
+
+	if (id == NULL)
+		return vlt_err_set(err, VLT_EINVAL, "%s: a group_put entry lacks its group", where);
+	if (copy == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (group_by_id(s, id, &i) != NULL)
+		json_array_set_new(s->st.groups, i, copy);
+	else
+		json_array_append_new(s->st.groups, copy);
+	return push_groups(s, where, err);
+}
+
+int vlt__apply_group_delete(void *svc, const json_t *e, bool decided_here, const char *where,
+			    vlt_err_t *err)
+{
+	vlt_service_t *s = svc;
+	const char *id = json_string_value(json_object_get(e, "group_id"));
+	size_t i = 0;
+	(void)decided_here;
+
+	if (id == NULL || vlt__state_group(&s->st, id, &i) == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "%s: no group '%s'", where,
+				   id != NULL ? id : "");
+	json_array_remove(s->st.groups, i);
+	return push_groups(s, where, err);
 }
 
 /* ---------------------------------------------------------------- membership of servers */
@@ -99,7 +166,7 @@ static void collect_members(const json_t *resources, const json_t *r, json_t *se
 	}
 }
 
-json_t *vlt__svc_group_servers(const vlt_svc_plan_t *p, const json_t *g, bool held_only)
+static json_t *group_servers(const vlt_svc_plan_t *p, const json_t *g, bool held_only)
 {
 	const char *id = json_string_value(json_object_get(g, "id"));
 	const char *name = json_string_value(json_object_get(g, "name"));
@@ -240,7 +307,7 @@ static json_t *put_entry(json_t *group)
 
 static int found_group(vlt_service_t *s, struct group_ctx *c, json_t **g, vlt_err_t *err)
 {
-	*g = vlt__svc_group_find(s, c->id, NULL);
+	*g = vlt__state_group(&s->st, c->id, NULL);
 	if (*g == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Group not found");
 	snprintf(c->gid, sizeof(c->gid), "%s", json_string_value(json_object_get(*g, "id")));
@@ -256,7 +323,7 @@ static int decide_group_create(vlt_service_t *s, void *arg, json_t **entry, bool
 	const char *desc = json_string_value(json_object_get(b, "description"));
 	(void)engine_done;
 
-	if (vlt__svc_group_find(s, name, NULL) != NULL)
+	if (vlt__state_group(&s->st, name, NULL) != NULL)
 		return vlt_err_set(err, VLT_EINVAL, "A group named %s already exists", name);
 	vlt__svc_uuid(c->gid);
 	json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "id", c->gid, "name", name,
@@ -270,7 +337,7 @@ static int decide_group_create(vlt_service_t *s, void *arg, json_t **entry, bool
 static int done_group(vlt_service_t *s, void *arg, vlt_err_t *err)
 {
 	struct group_ctx *c = arg;
-	json_t *g = vlt__svc_group_find(s, c->gid, NULL);
+	json_t *g = vlt__state_group(&s->st, c->gid, NULL);
 
 	if (g == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Group not found");
@@ -346,8 +413,8 @@ int vlt__service_group_update(vlt_service_t *s, const char *id, const json_t *bo
 /* A plan (any) whose request names the group: deleting it would break its holds. */
 static const vlt_svc_plan_t *plan_using(vlt_service_t *s, const json_t *g)
 {
-	for (const vlt_svc_plan_t *p = s->first; p != NULL; p = p->next) {
-		json_t *servers = vlt__svc_group_servers(p, g, false);
+	for (const vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
+		json_t *servers = group_servers(p, g, false);
 		size_t n = json_array_size(servers);
 
 		json_decref(servers);
@@ -453,10 +520,10 @@ int vlt__service_members_add(vlt_service_t *s, const char *id, const json_t *bod
 /* 409 when tenant has held servers in group g. */
 static int check_no_servers(vlt_service_t *s, const json_t *g, const char *tenant, vlt_err_t *err)
 {
-	for (const vlt_svc_plan_t *p = s->first; p != NULL; p = p->next) {
+	for (const vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
 		if (p->tenant == NULL || strcmp(p->tenant, tenant) != 0)
 			continue;
-		json_t *servers = vlt__svc_group_servers(p, g, true);
+		json_t *servers = group_servers(p, g, true);
 		if (json_array_size(servers) > 0) {
 			char *list = json_dumps(servers, JSON_COMPACT);
 			int rc = vlt_err_set(err, VLT_ECONFLICT,
@@ -525,7 +592,7 @@ int vlt__service_groups(vlt_service_t *s, json_t **groups, vlt_err_t *err)
 
 	if (rc < 0)
 		return rc;
-	*groups = json_pack("{s:o}", "groups", json_deep_copy(s->groups));
+	*groups = json_pack("{s:o}", "groups", json_deep_copy(s->st.groups));
 	vlt__svc_read_end(s);
 	return *groups != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }
@@ -536,7 +603,7 @@ int vlt__service_group_get(vlt_service_t *s, const char *id, json_t **group, vlt
 
 	if (rc < 0)
 		return rc;
-	json_t *g = vlt__svc_group_find(s, id, NULL);
+	json_t *g = vlt__state_group(&s->st, id, NULL);
 	*group = g != NULL ? json_deep_copy(g) : NULL;
 	vlt__svc_read_end(s);
 	if (g == NULL)
@@ -552,7 +619,7 @@ int vlt__service_member_check(vlt_service_t *s, const char *id, const char *memb
 
 	if (rc < 0)
 		return rc;
-	json_t *g = vlt__svc_group_find(s, id, NULL);
+	json_t *g = vlt__state_group(&s->st, id, NULL);
 	bool found = false;
 	json_array_foreach(json_object_get(g, "members"), i, m) {
 		found = found || strcmp(json_string_value(m), member) == 0;

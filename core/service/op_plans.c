@@ -1,57 +1,26 @@
 /*
- * service_plans.c - plans and placements: create (idempotent by stack id),
- * update and migrate, delete; reserve (fast path) and replan; placement
- * delete; the documents and the placement query. Each write is a decide
- * function run by vlt__svc_write against the caught-up journal.
+ * op_plans.c - plans: create (idempotent by stack id), update (what did
+ * not change stays where it is), migrate (one server elsewhere, through
+ * the replace-a-server decision), delete, and the reads. Each write is a
+ * decide function run by vlt__svc_write; the entries it writes are
+ * applied here too ("plan_create", "plan_delete") or in op_replace.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "service_int.h"
+#include "log.h"
+#include "ops.h"
 
 #define STACK_ID_MAX 255
 
 /* ---------------------------------------------------------------- helpers */
-
-static json_t *request_text(const json_t *req)
-{
-	char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
-	json_t *s = text != NULL ? json_string(text) : NULL;
-
-	free(text);
-	return s;
-}
-
-static bool in_list(const json_t *list, const char *s)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(list, i, x) {
-		if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
-			return true;
-	}
-	return false;
-}
 
 static bool same_str(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-static int replace_str(char **field, const char *value)
-{
-	char *copy = value != NULL ? strdup(value) : NULL;
-
-	if (value != NULL && copy == NULL)
-		return VLT_ENOMEM;
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
-/* Refuse orchestration ids that belong to another plan: they name placements. */
 static int check_orch_ids(vlt_service_t *s, const json_t *resources, const vlt_svc_plan_t *self,
 			  vlt_err_t *err)
 {
@@ -59,7 +28,7 @@ static int check_orch_ids(vlt_service_t *s, const json_t *resources, const vlt_s
 	json_t *r;
 
 	json_object_foreach((json_t *)resources, k, r) {
-		vlt_svc_plan_t *other = vlt__svc_map_get(&s->by_orch, k);
+		vlt_svc_plan_t *other = vlt__state_plan_of_orch(&s->st, k);
 
 		if (other != NULL && other != self)
 			return vlt_err_set(err, VLT_ECONFLICT,
@@ -97,7 +66,7 @@ static int units_from_result(const json_t *result, const json_t *req, const vlt_
 	json_object_foreach((json_t *)placements, k, pl) {
 		vlt_svc_unit_t *u = &us[count++];
 		const char *type = json_string_value(json_object_get(pl, "type"));
-		const vlt_svc_unit_t *was = old != NULL ? vlt__svc_unit_of(old, k) : NULL;
+		const vlt_svc_unit_t *was = old != NULL ? vlt__state_unit_of(old, k) : NULL;
 		char pid[40];
 
 		u->server = type != NULL && strcmp(type, SVC_SERVER) == 0;
@@ -116,7 +85,7 @@ static int units_from_result(const json_t *result, const json_t *req, const vlt_
 		}
 		if (u->orch == NULL || u->name == NULL || u->type == NULL || u->loc == NULL ||
 		    (u->server && u->pid == NULL)) {
-			vlt__svc_units_free(us, count);
+			vlt__units_free(us, count);
 			return VLT_ENOMEM;
 		}
 	}
@@ -125,33 +94,59 @@ static int units_from_result(const json_t *result, const json_t *req, const vlt_
 	return 0;
 }
 
-static json_t *replace_entry(const vlt_svc_plan_t *p, const char *why, const char *name,
-			     const json_t *req, const vlt_svc_unit_t *units, size_t n)
-{
-	json_t *text = request_text(req);
-	json_t *uj = vlt__svc_units_json(units, n);
+/* ---------------------------------------------------------------- entries */
 
-	if (text == NULL || uj == NULL) {
-		json_decref(text);
-		json_decref(uj);
-		return NULL;
-	}
-	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o}", "op", "plan_replace", "plan_id", p->id,
-			 "why", why, "name", name, "request", text, "units", uj);
+static char *str_member(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? strdup(v) : NULL;
 }
 
-/* Place with the engine; a failure's result is dropped, err says why. */
-static int place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *o, json_t **result,
-		 vlt_err_t *err)
+int vlt__apply_plan_create(void *svc, const json_t *e, bool decided_here, const char *where,
+			   vlt_err_t *err)
 {
-	json_t *res = NULL;
-	int rc = vlt__engine_place_opts(s->engine, req, SVC_WHERE, o, &res, err);
+	vlt_service_t *s = svc;
+	const json_t *pj = json_object_get(e, "plan");
+	vlt_svc_plan_t *p = calloc(1, sizeof(*p));
 
-	if (rc < 0) {
-		json_decref(res);
-		return rc;
+	if (p == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	p->id = str_member(pj, "id");
+	p->stack_id = str_member(pj, "stack_id");
+	p->name = str_member(pj, "name");
+	p->tenant = str_member(pj, "tenant");
+	p->request = vlt__svc_entry_request(e);
+	if (p->id == NULL || p->stack_id == NULL || p->name == NULL || p->request == NULL ||
+	    vlt__units_from_json(json_object_get(e, "units"), &p->units, &p->n_units) < 0) {
+		vlt__state_plan_free(p);
+		return vlt_err_set(err, VLT_EINVAL, "%s: a plan_create entry lacks its plan",
+				   where);
 	}
-	*result = res;
+	char id[256];
+	snprintf(id, sizeof(id), "%s", p->id);
+	int rc = vlt__state_add_plan(&s->st, p); /* p is the state's, or freed */
+	if (rc == VLT_EEXIST)
+		return vlt_err_set(err, rc, "%s: plan %s exists already", where, id);
+	if (rc < 0)
+		return vlt_err_set(err, rc, "out of memory");
+	p->held = decided_here;
+	if (!decided_here)
+		vlt__svc_plan_hold(s, p, false, where, err);
+	return 0;
+}
+
+int vlt__apply_plan_delete(void *svc, const json_t *e, bool decided_here, const char *where,
+			   vlt_err_t *err)
+{
+	vlt_service_t *s = svc;
+	vlt_svc_plan_t *p = vlt__svc_entry_plan(s, e, where, err);
+	(void)decided_here;
+
+	if (p == NULL)
+		return err->code;
+	vlt__engine_release(s->engine, p->id);
+	vlt__state_remove_plan(&s->st, p);
 	return 0;
 }
 
@@ -251,7 +246,7 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 	vlt_svc_unit_t *units = NULL;
 	size_t n = 0;
 
-	if (vlt__svc_map_get(&s->by_stack, c->stack_id) != NULL)
+	if (vlt__strmap_get(&s->st.by_stack, c->stack_id) != NULL)
 		return 1; /* a retry, or the same request racing: the plan there is the answer */
 	if (!vlt__svc_has_server(json_object_get(c->body, "resources"))) {
 		c->empty = true; /* upstream: nothing to place, nothing stored */
@@ -268,16 +263,16 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 		return rc;
 	vlt__svc_uuid(c->plan_id);
 	vlt_place_opts_t o = { .plan_id = c->plan_id, .tenant_id = tenant, .allowed = allowed };
-	rc = place(s, c->body, &o, &result, err);
+	rc = vlt__svc_place(s, c->body, &o, &result, err);
 	json_decref(allowed);
 	if (rc < 0)
 		return rc;
 	*engine_done = true;
-	rc = units_from_result(result, c->body, NULL, vlt__svc_now_ms(), &units, &n);
+	rc = units_from_result(result, c->body, NULL, vlt__svc_now_ms(s), &units, &n);
 	json_decref(result);
-	json_t *text = rc == 0 ? request_text(c->body) : NULL;
-	json_t *uj = text != NULL ? vlt__svc_units_json(units, n) : NULL;
-	vlt__svc_units_free(units, n);
+	json_t *text = rc == 0 ? vlt__svc_request_text(c->body) : NULL;
+	json_t *uj = text != NULL ? vlt__units_json(units, n) : NULL;
+	vlt__units_free(units, n);
 	if (uj != NULL)
 		*entry = json_pack("{s:s, s:{s:s, s:s, s:s, s:s?}, s:o, s:o}", "op", "plan_create",
 				   "plan", "id", c->plan_id, "stack_id", c->stack_id, "name",
@@ -301,8 +296,8 @@ static void undo_create(vlt_service_t *s, void *arg)
 
 static int answer_plan(vlt_service_t *s, const char *id, json_t **answer, vlt_err_t *err)
 {
-	vlt_svc_plan_t *p = vlt__svc_plan_find(s, id);
-	json_t *pj = p != NULL ? vlt__svc_plan_json(p) : NULL;
+	vlt_svc_plan_t *p = vlt__state_plan(&s->st, id);
+	json_t *pj = p != NULL ? vlt__plan_json(p) : NULL;
 
 	if (p == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
@@ -346,8 +341,8 @@ int vlt__service_plans(vlt_service_t *s, json_t **plans, vlt_err_t *err)
 		json_decref(arr);
 		return rc;
 	}
-	for (vlt_svc_plan_t *p = s->first; arr != NULL && p != NULL; p = p->next) {
-		if (json_array_append_new(arr, vlt__svc_plan_json(p)) < 0) {
+	for (vlt_svc_plan_t *p = s->st.first; arr != NULL && p != NULL; p = p->next) {
+		if (json_array_append_new(arr, vlt__plan_json(p)) < 0) {
 			json_decref(arr);
 			arr = NULL;
 		}
@@ -458,15 +453,15 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 				       .replaces = p->held ? p->id : NULL,
 				       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
 				       .pinned = pinned };
-		rc = place(s, req, &o, &result, err);
+		rc = vlt__svc_place(s, req, &o, &result, err);
 		if (rc == 0) {
 			*engine_done = true;
-			rc = units_from_result(result, req, p, vlt__svc_now_ms(), &units, &n);
+			rc = units_from_result(result, req, p, vlt__svc_now_ms(s), &units, &n);
 		}
 	}
 	/* pinned units keep their reservation and their hold's clock */
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const vlt_svc_unit_t *was = vlt__svc_unit_of(p, units[i].orch);
+		const vlt_svc_unit_t *was = vlt__state_unit_of(p, units[i].orch);
 
 		if (was != NULL && json_object_get(pinned, units[i].orch) != NULL) {
 			units[i].reserved = was->reserved;
@@ -474,7 +469,7 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 		}
 	}
 	if (rc == 0) {
-		*entry = replace_entry(p, "update",
+		*entry = vlt__svc_replace_entry(p, "update",
 				       json_string_value(json_object_get(req, "plan_name")), req,
 				       units, n);
 		if (*entry == NULL)
@@ -484,7 +479,7 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 		vlt__svc_plan_hold(s, p, true, SVC_WHERE, err);
 		*engine_done = false;
 	}
-	vlt__svc_units_free(units, n);
+	vlt__units_free(units, n);
 	json_decref(result);
 	json_decref(pinned);
 	json_decref(req);
@@ -503,7 +498,27 @@ static vlt_svc_unit_t *server_by_any_id(const vlt_svc_plan_t *p, const char *id)
 	return NULL;
 }
 
-/* Migrate: one server elsewhere, away from its host and excluded_hosts. */
+/* {orch: [its host, the known excluded_hosts...]}: where a migrated server may not go. */
+static json_t *migrate_excluded(vlt_service_t *s, const vlt_svc_unit_t *target,
+				const json_t *excl_hosts)
+{
+	json_t *away = json_array();
+	json_t *excluded;
+
+	if (away != NULL && target->loc != NULL)
+		json_array_append_new(away, json_string(target->loc));
+	if (away != NULL && excl_hosts != NULL) {
+		json_t *known = vlt__svc_known_hosts(s, excl_hosts);
+
+		json_array_extend(away, known);
+		json_decref(known);
+	}
+	excluded = away != NULL ? json_pack("{s:O}", target->orch, away) : NULL;
+	json_decref(away);
+	return excluded;
+}
+
+/* Migrate: one server elsewhere, away from its host and excluded_hosts; Nova reserves it anew. */
 static int decide_migrate(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx *c, json_t **entry,
 			  bool *engine_done, vlt_err_t *err)
 {
@@ -526,76 +541,14 @@ static int decide_migrate(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx
 		return vlt_err_set(err, VLT_EINVAL,
 				   "%s: $.resources[0]: '%s' is not a server of plan %s", SVC_WHERE,
 				   id, p->id);
-
-	json_t *gone = vlt__svc_expired_set(p);
-	json_t *pinned = json_object();
-	json_t *away = json_array();
-	json_t *excluded = NULL, *req = NULL, *result = NULL;
-	vlt_svc_unit_t *units = calloc(p->n_units + 1, sizeof(*units));
-	size_t n = 0;
-
-	if (gone != NULL)
-		json_object_del(gone, target->orch);
-	if (target->loc != NULL)
-		json_array_append_new(away, json_string(target->loc));
-	if (excl_hosts != NULL && away != NULL) {
-		json_t *known = vlt__svc_known_hosts(s, excl_hosts);
-
-		json_array_extend(away, known);
-		json_decref(known);
-	}
-	excluded = json_pack("{s:O}", target->orch, away);
-	req = gone != NULL ? vlt__svc_prune(p->request, gone) : NULL;
-	for (size_t i = 0; pinned != NULL && i < p->n_units; i++) {
-		const vlt_svc_unit_t *u = &p->units[i];
-
-		if (u != target && !u->expired && u->loc != NULL)
-			json_object_set_new(pinned, u->orch, json_string(u->loc));
-	}
-	if (units == NULL || excluded == NULL || req == NULL || pinned == NULL)
-		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	if (rc == 0) {
-		vlt_place_opts_t o = { .plan_id = p->id,
-				       .replaces = p->held ? p->id : NULL,
-				       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
-				       .pinned = pinned,
-				       .excluded = excluded };
-		rc = place(s, req, &o, &result, err);
-		*engine_done = rc == 0;
-	}
-	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
-		const char *loc = json_string_value(json_object_get(
-			json_object_get(json_object_get(result, "placements"), p->units[i].orch),
-			"location"));
-
-		rc = vlt__svc_unit_copy(&units[n], &p->units[i]);
-		if (rc < 0)
-			break;
-		vlt_svc_unit_t *u = &units[n++];
-		if (loc != NULL && !u->expired && (rc = replace_str(&u->loc, loc)) < 0)
-			break;
-		if (&p->units[i] == target) {
-			/* Nova schedules it again: it is reserved anew there */
-			u->reserved = false;
-			u->expired = false;
-			u->t_ms = vlt__svc_now_ms();
-			if (loc != NULL)
-				rc = replace_str(&u->loc, loc);
-		}
-	}
-	if (rc == 0 && (*entry = replace_entry(p, "migrate", NULL, p->request, units, n)) == NULL)
-		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	if (rc < 0 && *engine_done) {
-		vlt__svc_plan_hold(s, p, true, SVC_WHERE, err);
-		*engine_done = false;
-	}
-	vlt__svc_units_free(units, n);
-	json_decref(result);
-	json_decref(req);
+	json_t *excluded = migrate_excluded(s, target, excl_hosts);
+	if (excluded == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	vlt_svc_replace_t how = { .why = "migrate",
+				  .tenant = c->tenant != NULL ? c->tenant : p->tenant,
+				  .excluded = excluded };
+	rc = vlt__svc_replace_server(s, p, target, &how, entry, engine_done, err);
 	json_decref(excluded);
-	json_decref(away);
-	json_decref(pinned);
-	json_decref(gone);
 	return rc;
 }
 
@@ -603,7 +556,7 @@ static int decide_plan_update(vlt_service_t *s, void *arg, json_t **entry, bool 
 			      vlt_err_t *err)
 {
 	struct update_ctx *c = arg;
-	vlt_svc_plan_t *p = vlt__svc_plan_find(s, c->id);
+	vlt_svc_plan_t *p = vlt__state_plan(&s->st, c->id);
 
 	if (p == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
@@ -617,11 +570,8 @@ static int decide_plan_update(vlt_service_t *s, void *arg, json_t **entry, bool 
 static void undo_plan_update(vlt_service_t *s, void *arg)
 {
 	struct update_ctx *c = arg;
-	vlt_svc_plan_t *p = vlt__svc_plan_find(s, c->plan_id);
-	vlt_err_t err = { 0 };
 
-	if (p != NULL)
-		vlt__svc_plan_hold(s, p, true, SVC_WHERE, &err);
+	vlt__svc_rehold(s, c->plan_id);
 }
 
 static int done_plan_update(vlt_service_t *s, void *arg, vlt_err_t *err)
@@ -659,7 +609,7 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 static int decide_plan_delete(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
 			      vlt_err_t *err)
 {
-	vlt_svc_plan_t *p = vlt__svc_plan_find(s, arg);
+	vlt_svc_plan_t *p = vlt__state_plan(&s->st, arg);
 	(void)engine_done;
 
 	if (p == NULL)
@@ -673,279 +623,3 @@ int vlt__service_plan_delete(vlt_service_t *s, const char *id, vlt_err_t *err)
 	return vlt__svc_write(s, decide_plan_delete, NULL, NULL, (void *)id, err);
 }
 
-/* ---------------------------------------------------------------- placements */
-
-static const char *const own_fields[] = {
-	"id", "orchestration_id", "plan_id", "resource_id", "location", "name", "reserved", NULL
-};
-
-static bool is_own_field(const char *key)
-{
-	for (size_t i = 0; own_fields[i] != NULL; i++) {
-		if (strcmp(own_fields[i], key) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* filter: {key: raw query value}. */
-static bool placement_matches(const json_t *pj, const json_t *filter)
-{
-	const char *k;
-	json_t *raw;
-
-	json_object_foreach((json_t *)filter, k, raw) {
-		const json_t *field = is_own_field(k)
-					      ? json_object_get(pj, k)
-					      : json_object_get(json_object_get(pj, "metadata"), k);
-		const char *text = json_string_value(raw);
-		json_t *decoded = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-		bool ok = field != NULL && ((decoded != NULL && json_equal(field, decoded)) ||
-					    (json_is_string(field) && text != NULL &&
-					     strcmp(json_string_value(field), text) == 0));
-
-		json_decref(decoded);
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-int vlt__service_placements(vlt_service_t *s, const json_t *filter, json_t **list, vlt_err_t *err)
-{
-	json_t *arr = json_array();
-	int rc = vlt__svc_read_begin(s, err);
-
-	if (rc < 0) {
-		json_decref(arr);
-		return rc;
-	}
-	for (vlt_svc_plan_t *p = s->first; arr != NULL && p != NULL; p = p->next) {
-		for (size_t i = 0; arr != NULL && i < p->n_units; i++) {
-			if (!p->units[i].server)
-				continue;
-			json_t *pj = vlt__svc_placement_json(p, &p->units[i]);
-
-			if (pj == NULL) {
-				json_decref(arr);
-				arr = NULL;
-			} else if (filter == NULL || placement_matches(pj, filter)) {
-				json_array_append_new(arr, pj);
-			} else {
-				json_decref(pj);
-			}
-		}
-	}
-	vlt__svc_read_end(s);
-	*list = arr != NULL ? json_pack("{s:o}", "placements", arr) : NULL;
-	return *list != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-}
-
-static int answer_placement(vlt_service_t *s, const char *id, json_t **answer, vlt_err_t *err)
-{
-	vlt_svc_plan_t *p = NULL;
-	vlt_svc_unit_t *u = vlt__svc_unit_find(s, id, &p);
-	json_t *pj = u != NULL ? vlt__svc_placement_json(p, u) : NULL;
-
-	if (u == NULL)
-		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
-	*answer = pj != NULL ? json_pack("{s:o}", "placement", pj) : NULL;
-	return *answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-}
-
-int vlt__service_placement_get(vlt_service_t *s, const char *id, json_t **placement, vlt_err_t *err)
-{
-	int rc = vlt__svc_read_begin(s, err);
-
-	if (rc < 0)
-		return rc;
-	rc = answer_placement(s, id, placement, err);
-	vlt__svc_read_end(s);
-	return rc;
-}
-
-struct reserve_ctx {
-	const char *id;
-	bool replan;
-	const json_t *locations;
-	const char *resource_id;
-	char plan_id[256];
-	char pid[64];
-	json_t *answer;
-};
-
-/* Replan: this server among the candidates, reserved siblings where they are. */
-static int decide_replan(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t *target,
-			 struct reserve_ctx *c, json_t **entry, bool *engine_done, vlt_err_t *err)
-{
-	json_t *gone = vlt__svc_expired_set(p);
-	json_t *pinned = json_object();
-	json_t *known = vlt__svc_known_hosts(s, c->locations);
-	json_t *allowed = known != NULL ? json_pack("{s:O}", target->orch, known) : NULL;
-	json_t *req = NULL, *result = NULL;
-	vlt_svc_unit_t *units = calloc(p->n_units + 1, sizeof(*units));
-	size_t n = 0;
-	int rc = 0;
-
-	if (known != NULL && json_array_size(known) == 0)
-		rc = vlt_err_set(err, VLT_ENOPLACE,
-				 "server %s: none of the candidate hosts in $.locations is in the "
-				 "inventory",
-				 target->name);
-	json_decref(known);
-
-	if (gone != NULL)
-		json_object_del(gone, target->orch);
-	req = gone != NULL ? vlt__svc_prune(p->request, gone) : NULL;
-	for (size_t i = 0; pinned != NULL && i < p->n_units; i++) {
-		const vlt_svc_unit_t *u = &p->units[i];
-
-		if (u != target && u->reserved && !u->expired && u->loc != NULL)
-			json_object_set_new(pinned, u->orch, json_string(u->loc));
-	}
-	if (rc == 0 && (units == NULL || allowed == NULL || req == NULL || pinned == NULL))
-		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	if (rc == 0) {
-		vlt_place_opts_t o = { .plan_id = p->id,
-				       .replaces = p->held ? p->id : NULL,
-				       .tenant_id = p->tenant,
-				       .pinned = pinned,
-				       .allowed = allowed };
-		rc = place(s, req, &o, &result, err);
-		*engine_done = rc == 0;
-	}
-	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
-		const char *loc = json_string_value(json_object_get(
-			json_object_get(json_object_get(result, "placements"), p->units[i].orch),
-			"location"));
-
-		rc = vlt__svc_unit_copy(&units[n], &p->units[i]);
-		if (rc < 0)
-			break;
-		vlt_svc_unit_t *u = &units[n++];
-		bool is_target = &p->units[i] == target;
-		if (loc != NULL && (!u->expired || is_target) &&
-		    (rc = replace_str(&u->loc, loc)) < 0)
-			break;
-		if (is_target) {
-			u->reserved = true;
-			u->expired = false;
-			u->t_ms = vlt__svc_now_ms();
-			if (c->resource_id != NULL)
-				rc = replace_str(&u->resource_id, c->resource_id);
-		}
-	}
-	if (rc == 0 && (*entry = replace_entry(p, "replan", NULL, p->request, units, n)) == NULL)
-		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	if (rc < 0 && *engine_done) {
-		vlt__svc_plan_hold(s, p, true, SVC_WHERE, err);
-		*engine_done = false;
-	}
-	vlt__svc_units_free(units, n);
-	json_decref(result);
-	json_decref(req);
-	json_decref(allowed);
-	json_decref(pinned);
-	json_decref(gone);
-	return rc;
-}
-
-static int decide_reserve(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
-			  vlt_err_t *err)
-{
-	struct reserve_ctx *c = arg;
-	vlt_svc_plan_t *p = NULL;
-	vlt_svc_unit_t *u = vlt__svc_unit_find(s, c->id, &p);
-
-	if (u == NULL)
-		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
-	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
-	snprintf(c->pid, sizeof(c->pid), "%s", u->pid);
-	if (!c->replan && u->loc != NULL && in_list(c->locations, u->loc)) {
-		const char *rid = c->resource_id != NULL ? c->resource_id : u->resource_id;
-
-		if (u->reserved && same_str(u->resource_id, rid))
-			return 1; /* reserved already: the same answer again */
-		*entry = json_pack("{s:s, s:s, s:s, s:s?}", "op", "reserve", "plan_id", p->id,
-				   "orch", u->orch, "resource_id", rid);
-		return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	}
-	return decide_replan(s, p, u, c, entry, engine_done, err);
-}
-
-static void undo_reserve(vlt_service_t *s, void *arg)
-{
-	struct reserve_ctx *c = arg;
-	vlt_svc_plan_t *p = vlt__svc_plan_find(s, c->plan_id);
-	vlt_err_t err = { 0 };
-
-	if (p != NULL)
-		vlt__svc_plan_hold(s, p, true, SVC_WHERE, &err);
-}
-
-static int done_reserve(vlt_service_t *s, void *arg, vlt_err_t *err)
-{
-	struct reserve_ctx *c = arg;
-
-	return answer_placement(s, c->pid, &c->answer, err);
-}
-
-int vlt__service_placement_reserve(vlt_service_t *s, const char *id, const json_t *body,
-				   json_t **placement, vlt_err_t *err)
-{
-	static const char where[] = "reservation";
-	struct reserve_ctx c = { .id = id };
-	const char *action = NULL;
-	int rc;
-
-	if (!json_is_object(body))
-		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", where);
-	if ((rc = vlt__svc_want_string(body, "action", false, where, &action, err)) < 0 ||
-	    (rc = vlt__svc_want_strings(body, "locations", true, where, &c.locations, err)) < 0 ||
-	    (rc = vlt__svc_want_string(body, "resource_id", false, where, &c.resource_id, err)) < 0)
-		return rc;
-	if (action != NULL && strcmp(action, "reserve") != 0 && strcmp(action, "replan") != 0)
-		return vlt_err_set(err, VLT_EINVAL, "Invalid action");
-	c.replan = action != NULL && strcmp(action, "replan") == 0;
-	rc = vlt__svc_write(s, decide_reserve, undo_reserve, done_reserve, &c, err);
-	if (rc == 0)
-		*placement = c.answer;
-	return rc;
-}
-
-/* DELETE /v1/placements/{id}: the server leaves the plan and its request. */
-static int decide_placement_delete(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
-				   vlt_err_t *err)
-{
-	vlt_svc_plan_t *p = NULL;
-	vlt_svc_unit_t *u = vlt__svc_unit_find(s, arg, &p);
-	json_t *drop, *req;
-	(void)engine_done;
-
-	if (u == NULL)
-		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
-	drop = json_pack("{s:b}", u->orch, 1);
-	req = drop != NULL ? vlt__svc_prune(p->request, drop) : NULL;
-	json_decref(drop);
-	if (req == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	/* the units left: every unit but this one (all adjacent in memory) */
-	vlt_svc_unit_t *rest = calloc(p->n_units, sizeof(*rest));
-	size_t n = 0;
-	int rc = rest != NULL ? 0 : VLT_ENOMEM;
-	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
-		if (&p->units[i] != u &&
-		    json_object_get(json_object_get(req, "resources"), p->units[i].orch) != NULL)
-			rc = vlt__svc_unit_copy(&rest[n++], &p->units[i]);
-	}
-	if (rc == 0)
-		*entry = replace_entry(p, "placement_delete", NULL, req, rest, n);
-	vlt__svc_units_free(rest, n);
-	json_decref(req);
-	return rc == 0 && *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-}
-
-int vlt__service_placement_delete(vlt_service_t *s, const char *id, vlt_err_t *err)
-{
-	return vlt__svc_write(s, decide_placement_delete, NULL, NULL, (void *)id, err);
-}

@@ -1,0 +1,409 @@
+/*
+ * common.c - what every operation uses: the write and read brackets
+ * around the journal, holding a plan's record in the engine, ids, and the
+ * checks of request fields.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <valet/core.h>
+
+#include "dc.h"
+#include "log.h"
+#include "service_int.h"
+
+/* ---------------------------------------------------------------- small things */
+
+int64_t vlt__svc_now_ms(const vlt_service_t *s)
+{
+	return vlt__journal_now_ms(&s->journal);
+}
+
+void vlt__svc_uuid(char *buf)
+{
+	unsigned char r[16];
+	size_t got = 0;
+
+	while (got < sizeof(r)) {
+		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* no entropy source at all: time and address still differ per call */
+			uint64_t t = (uint64_t)vlt__clock_real_ms() ^ (uint64_t)(uintptr_t)buf;
+			for (size_t i = got; i < sizeof(r); i++)
+				r[i] = (unsigned char)(t >> (8 * (i % 8))) ^ (unsigned char)rand();
+			break;
+		}
+		got += (size_t)n;
+	}
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+		 r[13], r[14], r[15]);
+}
+
+bool vlt__svc_has_server(const json_t *resources)
+{
+	const char *k;
+	json_t *r;
+
+	json_object_foreach((json_t *)resources, k, r) {
+		const char *type = json_string_value(json_object_get(r, "type"));
+
+		if (type != NULL && strcmp(type, SVC_SERVER) == 0)
+			return true;
+	}
+	return false;
+}
+
+int vlt__svc_want_string(const json_t *obj, const char *key, bool required, const char *where,
+			 const char **out, vlt_err_t *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || (json_is_null(v) && !required)) {
+		if (!required)
+			return 0;
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.%s: missing (expected a string)", where,
+				   key);
+	}
+	if (!json_is_string(v))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.%s: expected a string", where, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int vlt__svc_want_strings(const json_t *obj, const char *key, bool required, const char *where,
+			  const json_t **out, vlt_err_t *err)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t i;
+	json_t *x;
+
+	*out = NULL;
+	if (v == NULL) {
+		if (!required)
+			return 0;
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.%s: missing (expected a list of strings)", where, key);
+	}
+	if (!json_is_array(v))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.%s: expected a list of strings", where,
+				   key);
+	json_array_foreach(v, i, x) {
+		if (!json_is_string(x))
+			return vlt_err_set(err, VLT_EINVAL, "%s: $.%s[%zu]: expected a string",
+					   where, key, i);
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the journal's brackets */
+
+/* The service's callbacks, seen by the journal as its own. */
+struct svc_write {
+	vlt_service_t *s;
+	vlt_svc_decide_fn decide;
+	vlt_svc_undo_fn undo;
+	vlt_svc_done_fn done;
+	void *ctx;
+};
+
+static int write_decide(void *arg, json_t **entry, bool *decided_here, vlt_err_t *err)
+{
+	struct svc_write *w = arg;
+
+	return w->decide(w->s, w->ctx, entry, decided_here, err);
+}
+
+static void write_undo(void *arg)
+{
+	struct svc_write *w = arg;
+
+	if (w->undo != NULL)
+		w->undo(w->s, w->ctx);
+}
+
+static int write_done(void *arg, vlt_err_t *err)
+{
+	struct svc_write *w = arg;
+
+	return w->done != NULL ? w->done(w->s, w->ctx, err) : 0;
+}
+
+int vlt__svc_write(vlt_service_t *s, vlt_svc_decide_fn decide, vlt_svc_undo_fn undo,
+		   vlt_svc_done_fn done, void *ctx, vlt_err_t *err)
+{
+	struct svc_write w = { s, decide, undo, done, ctx };
+	vlt_journal_write_t jw = { write_decide, write_undo, write_done, &w };
+
+	pthread_mutex_lock(&s->lock);
+	int rc = vlt__journal_write(&s->journal, &jw, err);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int vlt__svc_read_begin(vlt_service_t *s, vlt_err_t *err)
+{
+	pthread_mutex_lock(&s->lock);
+	int rc = vlt__journal_catch_up(&s->journal, err);
+	if (rc < 0)
+		pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void vlt__svc_read_end(vlt_service_t *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
+json_t *vlt__svc_request_text(const json_t *req)
+{
+	char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *s = text != NULL ? json_string(text) : NULL;
+
+	free(text);
+	return s;
+}
+
+/* Stored as text, so no key of a client reaches the store. */
+json_t *vlt__svc_entry_request(const json_t *e)
+{
+	const char *text = json_string_value(json_object_get(e, "request"));
+
+	return text != NULL ? json_loads(text, 0, NULL) : NULL;
+}
+
+vlt_svc_plan_t *vlt__svc_entry_plan(vlt_service_t *s, const json_t *e, const char *where,
+				    vlt_err_t *err)
+{
+	const char *id = json_string_value(json_object_get(e, "plan_id"));
+	vlt_svc_plan_t *p = id != NULL ? vlt__state_plan_by_id(&s->st, id) : NULL;
+
+	if (p == NULL)
+		vlt_err_set(err, VLT_ENOENT, "%s: no plan '%s'", where, id != NULL ? id : "");
+	return p;
+}
+
+/* ---------------------------------------------------------------- pruning */
+
+static bool is_group_type(const char *t)
+{
+	return strcmp(t, "ATT::Valet::GroupAssignment") == 0 ||
+	       strcmp(t, "ATT::CloudQoS::ResourceGroup") == 0 ||
+	       strcmp(t, "OS::Valet::GroupAssignment") == 0;
+}
+
+static bool is_pipe_type(const char *t)
+{
+	return strcmp(t, "ATT::Valet::Pipe") == 0 || strcmp(t, "ATT::CloudQoS::Pipe") == 0;
+}
+
+/* The orchestration id a reference names in req's resources, or NULL. */
+const char *vlt__svc_resolve_ref(const json_t *resources, const json_t *ref)
+{
+	const char *s = json_string_value(ref);
+	const char *k, *found = NULL;
+	json_t *r;
+
+	if (json_is_object(ref))
+		s = json_string_value(json_object_get(ref, "get_resource"));
+	if (s == NULL)
+		return NULL;
+	if (json_object_get(resources, s) != NULL) {
+		json_object_foreach((json_t *)resources, k, r) {
+			if (strcmp(k, s) == 0)
+				return k;
+		}
+	}
+	json_object_foreach((json_t *)resources, k, r) {
+		const char *name = json_string_value(json_object_get(r, "name"));
+
+		if (name != NULL && strcmp(name, s) == 0) {
+			if (found != NULL)
+				return NULL; /* ambiguous: the parser refuses it anyway */
+			found = k;
+		}
+	}
+	return found;
+}
+
+/* Drop from list the references that name a resource of gone. RET how many remain. */
+static size_t filter_refs(json_t *list, const json_t *orig, const json_t *gone)
+{
+	for (size_t i = json_array_size(list); i-- > 0;) {
+		const char *orch = vlt__svc_resolve_ref(orig, json_array_get(list, i));
+
+		if (orch != NULL && json_object_get(gone, orch) != NULL)
+			json_array_remove(list, i);
+	}
+	return json_array_size(list);
+}
+
+static size_t distinct_refs(const json_t *list, const json_t *orig)
+{
+	json_t *seen = json_object();
+	size_t n;
+
+	for (size_t i = 0; seen != NULL && i < json_array_size(list); i++) {
+		const char *orch = vlt__svc_resolve_ref(orig, json_array_get(list, i));
+		const char *key = orch != NULL ? orch : json_string_value(json_array_get(list, i));
+
+		if (key != NULL)
+			json_object_set_new(seen, key, json_true());
+	}
+	n = json_object_size(seen);
+	json_decref(seen);
+	return n;
+}
+
+/* One pass over the remaining resources. RET true when something more went. */
+static bool prune_pass(json_t *res, const json_t *orig, json_t *gone)
+{
+	bool more = false;
+	const char *k;
+	json_t *r;
+	void *tmp;
+
+	json_object_foreach_safe(res, tmp, k, r) {
+		const char *type = json_string_value(json_object_get(r, "type"));
+		json_t *props = json_object_get(r, "properties");
+		json_t *list = json_object_get(props, "resources");
+		bool drop = false;
+
+		if (type == NULL || !json_is_object(props))
+			continue;
+		if (is_group_type(type) && json_is_array(list) && json_array_size(list) > 0) {
+			drop = filter_refs(list, orig, gone) == 0;
+		} else if (is_pipe_type(type) && json_is_array(list)) {
+			filter_refs(list, orig, gone);
+			drop = distinct_refs(list, orig) < 2 && json_array_size(list) > 0;
+		} else if (strcmp(type, "OS::Cinder::VolumeAttachment") == 0) {
+			const char *a =
+				vlt__svc_resolve_ref(orig, json_object_get(props, "instance_uuid"));
+			const char *b =
+				vlt__svc_resolve_ref(orig, json_object_get(props, "volume_id"));
+
+			drop = (a != NULL && json_object_get(gone, a) != NULL) ||
+			       (b != NULL && json_object_get(gone, b) != NULL);
+		}
+		if (drop) {
+			json_object_set_new(gone, k, json_true());
+			json_object_del(res, k);
+			more = true;
+		}
+	}
+	return more;
+}
+
+json_t *vlt__svc_prune(const json_t *req, const json_t *drop)
+{
+	json_t *out = json_deep_copy(req);
+	json_t *gone = json_deep_copy(drop);
+	const json_t *orig = json_object_get(req, "resources");
+	json_t *res = json_object_get(out, "resources");
+	const char *k;
+	json_t *v;
+
+	if (out == NULL || gone == NULL) {
+		json_decref(out);
+		json_decref(gone);
+		return NULL;
+	}
+	if (json_object_size(gone) > 0 && json_is_object(res)) {
+		json_object_foreach(gone, k, v)
+			json_object_del(res, k);
+		while (prune_pass(res, orig, gone))
+			;
+	}
+	json_decref(gone);
+	return out;
+}
+
+/* ---------------------------------------------------------------- holds */
+
+int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const char *where,
+		       vlt_err_t *err)
+{
+	json_t *locs = json_object();
+	json_t *gone = vlt__plan_expired_set(p);
+	json_t *req = NULL;
+	int rc = 0;
+
+	if (release)
+		vlt__engine_release(s->engine, p->id);
+	p->held = false;
+	free(p->hold_error);
+	p->hold_error = NULL;
+	for (size_t i = 0; locs != NULL && i < p->n_units; i++) {
+		const vlt_svc_unit_t *u = &p->units[i];
+
+		if (!u->expired && u->loc != NULL)
+			json_object_set_new(locs, u->orch, json_string(u->loc));
+	}
+	if (locs == NULL || gone == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	else if (json_object_size(locs) > 0) {
+		req = vlt__svc_prune(p->request, gone);
+		rc = req == NULL ? vlt_err_set(err, VLT_ENOMEM, "out of memory")
+				 : vlt__engine_hold(s->engine, req, where, p->id, locs, err);
+		p->held = rc == 0;
+	}
+	if (rc < 0 && rc != VLT_ENOMEM) {
+		p->hold_error = strdup(err->msg);
+		vlt__log(NULL, VLT_LOG_ERR, "plan %s (stack %s): its hold is not restored: %s",
+			 p->id, p->stack_id, err->msg);
+	}
+	json_decref(locs);
+	json_decref(gone);
+	json_decref(req);
+	return rc;
+}
+
+json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list)
+{
+	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
+	json_t *out = json_array();
+	size_t i;
+	json_t *h;
+
+	json_array_foreach(list, i, h) {
+		const char *name = json_string_value(h);
+
+		if (out != NULL && name != NULL && vlt__dc_find_host(dc, name) != VLT_NONE)
+			json_array_append(out, h);
+	}
+	return out;
+}
+
+
+void vlt__svc_rehold(vlt_service_t *s, const char *plan_id)
+{
+	vlt_svc_plan_t *p = vlt__state_plan(&s->st, plan_id);
+	vlt_err_t err = { 0 };
+
+	if (p != NULL)
+		vlt__svc_plan_hold(s, p, true, SVC_WHERE, &err);
+}
+
+int vlt__svc_place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *o,
+		   json_t **result, vlt_err_t *err)
+{
+	json_t *res = NULL;
+	int rc = vlt__engine_place_opts(s->engine, req, SVC_WHERE, o, &res, err);
+
+	if (rc < 0) {
+		json_decref(res);
+		return rc;
+	}
+	*result = res;
+	return 0;
+}

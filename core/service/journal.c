@@ -1,0 +1,189 @@
+/*
+ * journal.c - reading, applying and appending the entries of a journal,
+ * and the write loop: decide, append, and on a lost race undo, catch up
+ * and decide again.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <valet/store.h>
+
+#include "journal.h"
+#include "log.h"
+
+#define SEQ_DIGITS 20
+#define DEFAULT_RETRIES 8
+
+void vlt__journal_init(vlt_journal_t *j, vlt_module_t *store, const char *collection,
+		       const vlt_journal_op_t *ops, size_t n_ops, void *state,
+		       const vlt_clock_t *clock, unsigned max_retries)
+{
+	memset(j, 0, sizeof(*j));
+	j->store = store;
+	snprintf(j->coll, sizeof(j->coll), "%s", collection != NULL ? collection : "journal");
+	j->ops = ops;
+	j->n_ops = n_ops;
+	j->state = state;
+	if (clock != NULL)
+		j->clock = *clock;
+	j->max_retries = max_retries != 0 ? max_retries : DEFAULT_RETRIES;
+}
+
+int64_t vlt__journal_now_ms(const vlt_journal_t *j)
+{
+	return vlt__clock_now_ms(&j->clock);
+}
+
+static void seq_id(uint64_t seq, char *buf, size_t size)
+{
+	snprintf(buf, size, "%0*" PRIu64, SEQ_DIGITS, seq);
+}
+
+static int store_err(const vlt_journal_t *j, int rc, const vlt_err_t *e, vlt_err_t *err,
+		     const char *what)
+{
+	return vlt_err_set(err, rc == VLT_ENOMEM ? rc : VLT_EBACKEND, "store %s: %s: %s", j->coll,
+			   what, e->msg[0] != '\0' ? e->msg : vlt_strerror(rc));
+}
+
+static const vlt_journal_op_t *find_op(const vlt_journal_t *j, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < j->n_ops; i++) {
+		if (strcmp(j->ops[i].name, name) == 0)
+			return &j->ops[i];
+	}
+	return NULL;
+}
+
+/* Apply entry number applied+1; a failure is logged and counted. */
+static void apply_next(vlt_journal_t *j, const json_t *e, bool decided_here)
+{
+	const char *name = json_string_value(json_object_get(e, "op"));
+	const vlt_journal_op_t *op = find_op(j, name);
+	char where[64];
+	vlt_err_t err = { 0 };
+	int rc;
+
+	snprintf(where, sizeof(where), "journal entry %" PRIu64, j->applied + 1);
+	if (name == NULL)
+		rc = vlt_err_set(&err, VLT_EINVAL, "%s: no op", where);
+	else if (op == NULL)
+		rc = vlt_err_set(&err, VLT_EINVAL, "%s: unknown op '%s' (written by a newer valet?)",
+				 where, name);
+	else
+		rc = op->apply(j->state, e, decided_here, where, &err);
+	j->applied++;
+	if (rc < 0) {
+		j->n_unapplied++;
+		vlt__log(NULL, VLT_LOG_ERR, "%s not applied: %s", where, err.msg);
+	}
+}
+
+int vlt__journal_catch_up(vlt_journal_t *j, vlt_err_t *err)
+{
+	const vlt_store_ops_t *ops = j->store->ops.store;
+
+	for (;;) {
+		char id[SEQ_DIGITS + 1];
+		json_t *doc = NULL;
+		int64_t version = 0;
+		vlt_err_t e = { 0 };
+
+		seq_id(j->applied + 1, id, sizeof(id));
+		int rc = ops->get(j->store->state, j->coll, id, &doc, &version, &e);
+		if (rc == VLT_ENOENT)
+			return 0;
+		if (rc < 0)
+			return store_err(j, rc, &e, err, "read");
+		apply_next(j, doc, false);
+		json_decref(doc);
+	}
+}
+
+/* list() hands the entries in id order; apply the contiguous run from applied+1. */
+static int replay_one(void *arg, const char *id, const json_t *doc, int64_t version)
+{
+	vlt_journal_t *j = arg;
+	char want[SEQ_DIGITS + 1];
+	(void)version;
+
+	seq_id(j->applied + 1, want, sizeof(want));
+	if (strcmp(id, want) != 0)
+		return strcmp(id, want) < 0 ? 0 : 1;
+	apply_next(j, doc, false);
+	return 0;
+}
+
+int vlt__journal_replay(vlt_journal_t *j, vlt_err_t *err)
+{
+	vlt_err_t e = { 0 };
+	int rc = j->store->ops.store->list(j->store->state, j->coll, replay_one, j, &e);
+
+	if (rc < 0)
+		return store_err(j, rc, &e, err, "replay");
+	/* entries appended while listing, or after a gap list() stopped at */
+	return vlt__journal_catch_up(j, err);
+}
+
+/* Append entry at applied+1. RET 0, VLT_ECONFLICT (taken), or VLT_EBACKEND. */
+static int append(vlt_journal_t *j, const json_t *entry, vlt_err_t *err)
+{
+	char id[SEQ_DIGITS + 1];
+	vlt_err_t e = { 0 };
+
+	seq_id(j->applied + 1, id, sizeof(id));
+	int rc = j->store->ops.store->put(j->store->state, j->coll, id, entry, 0, &e);
+	if (rc == VLT_ECONFLICT)
+		return rc;
+	return rc < 0 ? store_err(j, rc, &e, err, "append") : 0;
+}
+
+/*
+ * One attempt. RET 0 (written or answered) or a negative code; *lost when
+ * another writer took the entry's number (decide's own VLT_ECONFLICT, a
+ * refusal, is not a lost race).
+ */
+static int attempt(vlt_journal_t *j, const vlt_journal_write_t *w, bool *lost, vlt_err_t *err)
+{
+	json_t *entry = NULL;
+	bool decided_here = false;
+	int rc = w->decide(w->arg, &entry, &decided_here, err);
+
+	if (rc > 0) /* answered from the state: nothing to write */
+		return w->done != NULL ? w->done(w->arg, err) : 0;
+	if (rc < 0 || entry == NULL)
+		return rc;
+	json_object_set_new(entry, "at", json_integer(vlt__journal_now_ms(j)));
+	rc = append(j, entry, err);
+	if (rc == 0) {
+		apply_next(j, entry, decided_here);
+		json_decref(entry);
+		return w->done != NULL ? w->done(w->arg, err) : 0;
+	}
+	json_decref(entry);
+	if (decided_here && w->undo != NULL)
+		w->undo(w->arg);
+	*lost = rc == VLT_ECONFLICT;
+	return rc;
+}
+
+int vlt__journal_write(vlt_journal_t *j, const vlt_journal_write_t *w, vlt_err_t *err)
+{
+	int rc = vlt__journal_catch_up(j, err);
+
+	for (unsigned n = 1; rc == 0; n++) {
+		bool lost = false;
+
+		rc = attempt(j, w, &lost, err);
+		if (!lost)
+			break;
+		if (n > j->max_retries)
+			return vlt_err_set(err, VLT_EBACKEND,
+					   "the journal kept moving: %u attempts lost the race for "
+					   "the next entry; retry the request",
+					   n);
+		rc = vlt__journal_catch_up(j, err);
+	}
+	return rc;
+}

@@ -1,0 +1,160 @@
+/*
+ * op_expire.c - holds of unreserved servers expire: the sweep decides one
+ * "expire" entry per plan with servers past their deadline, the entry
+ * frees their capacity, and a thread sweeps now and then. Deadlines are
+ * journal times (a unit's t_ms, from the service's clock) plus hold_ttl_s.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+#include "ops.h"
+
+int vlt__apply_expire(void *svc, const json_t *e, bool decided_here, const char *where,
+		      vlt_err_t *err)
+{
+	vlt_service_t *s = svc;
+	vlt_svc_plan_t *p = vlt__svc_entry_plan(s, e, where, err);
+	size_t i;
+	json_t *o;
+	(void)decided_here;
+
+	if (p == NULL)
+		return err->code;
+	json_array_foreach(json_object_get(e, "orchs"), i, o) {
+		vlt_svc_unit_t *u =
+			json_is_string(o) ? vlt__state_unit_of(p, json_string_value(o)) : NULL;
+
+		if (u != NULL && !u->reserved) {
+			u->expired = true;
+			free(u->loc);
+			u->loc = NULL;
+		}
+	}
+	vlt__svc_plan_hold(s, p, true, where, err);
+	return 0;
+}
+
+struct sweep_ctx {
+	int64_t now_ms;
+	size_t n;
+};
+
+/* One plan's expired servers, as an entry; NULL when none is due. */
+static json_t *due_entry(const vlt_service_t *s, const vlt_svc_plan_t *p, int64_t now_ms)
+{
+	json_t *orchs = NULL;
+
+	for (size_t i = 0; i < p->n_units; i++) {
+		const vlt_svc_unit_t *u = &p->units[i];
+
+		if (!u->server || u->reserved || u->expired ||
+		    u->t_ms + s->opts.hold_ttl_s * 1000 > now_ms)
+			continue;
+		if (orchs == NULL && (orchs = json_array()) == NULL)
+			return NULL;
+		json_array_append_new(orchs, json_string(u->orch));
+	}
+	if (orchs == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s, s:o}", "op", "expire", "plan_id", p->id, "orchs", orchs);
+}
+
+static int decide_sweep(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			vlt_err_t *err)
+{
+	struct sweep_ctx *c = arg;
+	(void)engine_done;
+	(void)err;
+
+	for (vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
+		json_t *e = due_entry(s, p, c->now_ms);
+
+		if (e != NULL) {
+			c->n += json_array_size(json_object_get(e, "orchs"));
+			*entry = e;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int vlt__service_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_expired, vlt_err_t *err)
+{
+	struct sweep_ctx c = { now_ms, 0 };
+	int rc = 0;
+
+	if (s->opts.hold_ttl_s > 0) {
+		/* one entry per plan, each written against the latest journal */
+		for (;;) {
+			size_t before = c.n;
+
+			rc = vlt__svc_write(s, decide_sweep, NULL, NULL, &c, err);
+			if (rc < 0 || c.n == before)
+				break;
+		}
+	}
+	if (n_expired != NULL)
+		*n_expired = c.n;
+	if (c.n > 0)
+		vlt__log(NULL, VLT_LOG_INFO, "holds expired: %zu unreserved servers", c.n);
+	return rc;
+}
+
+static void *sweeper_main(void *arg)
+{
+	vlt_service_t *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += s->sweep_ms / 1000;
+		ts.tv_nsec += (long)(s->sweep_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+		if (s->stop)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		vlt_err_t err = { 0 };
+		if (vlt__service_sweep(s, vlt__svc_now_ms(s), NULL, &err) < 0)
+			vlt__log(NULL, VLT_LOG_WARNING, "expiring holds: %s", err.msg);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+int vlt__service_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err)
+{
+	if (s->opts.hold_ttl_s <= 0 || s->sweeping)
+		return 0;
+	if (period_ms == 0) {
+		/* a quarter of the hold, between 100 ms and 10 s */
+		int64_t q = s->opts.hold_ttl_s * 250;
+		period_ms = (unsigned)(q < 100 ? 100 : q > 10000 ? 10000 : q);
+	}
+	s->sweep_ms = period_ms;
+	s->stop = false;
+	if (pthread_create(&s->sweeper, NULL, sweeper_main, s) != 0)
+		return vlt_err_set(err, VLT_ENOMEM, "cannot start the sweeper thread");
+	s->sweeping = true;
+	return 0;
+}
+
+void vlt__service_sweeper_stop(vlt_service_t *s)
+{
+	if (s == NULL || !s->sweeping)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->sweeper, NULL);
+	s->sweeping = false;
+}
+

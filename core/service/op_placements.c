@@ -1,0 +1,278 @@
+/*
+ * op_placements.c - placements: the query, reserve (the fast path when
+ * Nova chose the planned host, else a replan through the replace-a-server
+ * decision), and a placement deleted. The "reserve" entry is applied here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+static bool in_list(const json_t *list, const char *s)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(list, i, x) {
+		if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char *where,
+		       vlt_err_t *err)
+{
+	vlt_service_t *s = svc;
+	vlt_svc_plan_t *p = vlt__svc_entry_plan(s, e, where, err);
+	const char *orch = json_string_value(json_object_get(e, "orch"));
+	vlt_svc_unit_t *u = p != NULL && orch != NULL ? vlt__state_unit_of(p, orch) : NULL;
+	const char *rid = json_string_value(json_object_get(e, "resource_id"));
+	(void)decided_here;
+
+	if (u == NULL)
+		return p == NULL ? err->code
+				 : vlt_err_set(err, VLT_ENOENT, "%s: no unit '%s' in plan %s",
+					       where, orch != NULL ? orch : "", p->id);
+	char *copy = rid != NULL ? strdup(rid) : NULL;
+	if (rid != NULL && copy == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	free(u->resource_id);
+	u->resource_id = copy;
+	u->reserved = true;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- placements */
+
+static const char *const own_fields[] = {
+	"id", "orchestration_id", "plan_id", "resource_id", "location", "name", "reserved", NULL
+};
+
+static bool is_own_field(const char *key)
+{
+	for (size_t i = 0; own_fields[i] != NULL; i++) {
+		if (strcmp(own_fields[i], key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* filter: {key: raw query value}. */
+static bool placement_matches(const json_t *pj, const json_t *filter)
+{
+	const char *k;
+	json_t *raw;
+
+	json_object_foreach((json_t *)filter, k, raw) {
+		const json_t *field = is_own_field(k)
+					      ? json_object_get(pj, k)
+					      : json_object_get(json_object_get(pj, "metadata"), k);
+		const char *text = json_string_value(raw);
+		json_t *decoded = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+		bool ok = field != NULL && ((decoded != NULL && json_equal(field, decoded)) ||
+					    (json_is_string(field) && text != NULL &&
+					     strcmp(json_string_value(field), text) == 0));
+
+		json_decref(decoded);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int vlt__service_placements(vlt_service_t *s, const json_t *filter, json_t **list, vlt_err_t *err)
+{
+	json_t *arr = json_array();
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	for (vlt_svc_plan_t *p = s->st.first; arr != NULL && p != NULL; p = p->next) {
+		for (size_t i = 0; arr != NULL && i < p->n_units; i++) {
+			if (!p->units[i].server)
+				continue;
+			json_t *pj = vlt__placement_json(p, &p->units[i]);
+
+			if (pj == NULL) {
+				json_decref(arr);
+				arr = NULL;
+			} else if (filter == NULL || placement_matches(pj, filter)) {
+				json_array_append_new(arr, pj);
+			} else {
+				json_decref(pj);
+			}
+		}
+	}
+	vlt__svc_read_end(s);
+	*list = arr != NULL ? json_pack("{s:o}", "placements", arr) : NULL;
+	return *list != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+static int answer_placement(vlt_service_t *s, const char *id, json_t **answer, vlt_err_t *err)
+{
+	vlt_svc_plan_t *p = NULL;
+	vlt_svc_unit_t *u = vlt__state_server(&s->st, id, &p);
+	json_t *pj = u != NULL ? vlt__placement_json(p, u) : NULL;
+
+	if (u == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
+	*answer = pj != NULL ? json_pack("{s:o}", "placement", pj) : NULL;
+	return *answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_placement_get(vlt_service_t *s, const char *id, json_t **placement, vlt_err_t *err)
+{
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0)
+		return rc;
+	rc = answer_placement(s, id, placement, err);
+	vlt__svc_read_end(s);
+	return rc;
+}
+
+struct reserve_ctx {
+	const char *id;
+	bool replan;
+	const json_t *locations;
+	const char *resource_id;
+	char plan_id[256];
+	char pid[64];
+	json_t *answer;
+};
+
+/* Replan: this server among the candidates, reserved siblings where they are. */
+/* Replan: this server among the candidates, reserved siblings where they are. */
+static int decide_replan(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t *target,
+			 struct reserve_ctx *c, json_t **entry, bool *engine_done, vlt_err_t *err)
+{
+	json_t *known = vlt__svc_known_hosts(s, c->locations);
+	json_t *allowed = known != NULL ? json_pack("{s:O}", target->orch, known) : NULL;
+	int rc = 0;
+
+	if (known != NULL && json_array_size(known) == 0)
+		rc = vlt_err_set(err, VLT_ENOPLACE,
+				 "server %s: none of the candidate hosts in $.locations is in the "
+				 "inventory",
+				 target->name);
+	else if (allowed == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	json_decref(known);
+	if (rc == 0) {
+		vlt_svc_replace_t how = { .why = "replan",
+					  .tenant = p->tenant,
+					  .pin_reserved_only = true,
+					  .allowed = allowed,
+					  .reserve = true,
+					  .resource_id = c->resource_id };
+		rc = vlt__svc_replace_server(s, p, target, &how, entry, engine_done, err);
+	}
+	json_decref(allowed);
+	return rc;
+}
+
+static int decide_reserve(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			  vlt_err_t *err)
+{
+	struct reserve_ctx *c = arg;
+	vlt_svc_plan_t *p = NULL;
+	vlt_svc_unit_t *u = vlt__state_server(&s->st, c->id, &p);
+
+	if (u == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
+	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
+	snprintf(c->pid, sizeof(c->pid), "%s", u->pid);
+	if (!c->replan && u->loc != NULL && in_list(c->locations, u->loc)) {
+		const char *rid = c->resource_id != NULL ? c->resource_id : u->resource_id;
+
+		if (u->reserved && same_str(u->resource_id, rid))
+			return 1; /* reserved already: the same answer again */
+		*entry = json_pack("{s:s, s:s, s:s, s:s?}", "op", "reserve", "plan_id", p->id,
+				   "orch", u->orch, "resource_id", rid);
+		return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	return decide_replan(s, p, u, c, entry, engine_done, err);
+}
+
+static void undo_reserve(vlt_service_t *s, void *arg)
+{
+	struct reserve_ctx *c = arg;
+
+	vlt__svc_rehold(s, c->plan_id);
+}
+
+static int done_reserve(vlt_service_t *s, void *arg, vlt_err_t *err)
+{
+	struct reserve_ctx *c = arg;
+
+	return answer_placement(s, c->pid, &c->answer, err);
+}
+
+int vlt__service_placement_reserve(vlt_service_t *s, const char *id, const json_t *body,
+				   json_t **placement, vlt_err_t *err)
+{
+	static const char where[] = "reservation";
+	struct reserve_ctx c = { .id = id };
+	const char *action = NULL;
+	int rc;
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", where);
+	if ((rc = vlt__svc_want_string(body, "action", false, where, &action, err)) < 0 ||
+	    (rc = vlt__svc_want_strings(body, "locations", true, where, &c.locations, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "resource_id", false, where, &c.resource_id, err)) < 0)
+		return rc;
+	if (action != NULL && strcmp(action, "reserve") != 0 && strcmp(action, "replan") != 0)
+		return vlt_err_set(err, VLT_EINVAL, "Invalid action");
+	c.replan = action != NULL && strcmp(action, "replan") == 0;
+	rc = vlt__svc_write(s, decide_reserve, undo_reserve, done_reserve, &c, err);
+	if (rc == 0)
+		*placement = c.answer;
+	return rc;
+}
+
+/* DELETE /v1/placements/{id}: the server leaves the plan and its request. */
+static int decide_placement_delete(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+				   vlt_err_t *err)
+{
+	vlt_svc_plan_t *p = NULL;
+	vlt_svc_unit_t *u = vlt__state_server(&s->st, arg, &p);
+	json_t *drop, *req;
+	(void)engine_done;
+
+	if (u == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
+	drop = json_pack("{s:b}", u->orch, 1);
+	req = drop != NULL ? vlt__svc_prune(p->request, drop) : NULL;
+	json_decref(drop);
+	if (req == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	/* the units left: every unit but this one (all adjacent in memory) */
+	vlt_svc_unit_t *rest = calloc(p->n_units, sizeof(*rest));
+	size_t n = 0;
+	int rc = rest != NULL ? 0 : VLT_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
+		if (&p->units[i] != u &&
+		    json_object_get(json_object_get(req, "resources"), p->units[i].orch) != NULL)
+			rc = vlt__unit_copy(&rest[n++], &p->units[i]);
+	}
+	if (rc == 0)
+		*entry = vlt__svc_replace_entry(p, "placement_delete", NULL, req, rest, n);
+	vlt__units_free(rest, n);
+	json_decref(req);
+	return rc == 0 && *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_placement_delete(vlt_service_t *s, const char *id, vlt_err_t *err)
+{
+	return vlt__svc_write(s, decide_placement_delete, NULL, NULL, (void *)id, err);
+}

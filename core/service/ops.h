@@ -1,0 +1,70 @@
+/*
+ * ops.h - the operations' journal entries and what they share.
+ *
+ * Each op_*.c file keeps an operation's decision (what to write) beside
+ * the apply function of the entry it writes (what it does to the state);
+ * service.c puts the apply functions in the journal's op table. Apply
+ * functions have the journal's signature (vlt_journal_apply_fn) with the
+ * service as state.
+ */
+#ifndef VALET_CORE_OPS_H
+#define VALET_CORE_OPS_H
+
+#include "service_int.h"
+
+/* op_plans.c: "plan_create", "plan_delete" */
+int vlt__apply_plan_create(void *svc, const json_t *e, bool decided_here, const char *where,
+			   vlt_err_t *err);
+int vlt__apply_plan_delete(void *svc, const json_t *e, bool decided_here, const char *where,
+			   vlt_err_t *err);
+/* op_replace.c: "plan_replace" */
+int vlt__apply_plan_replace(void *svc, const json_t *e, bool decided_here, const char *where,
+			    vlt_err_t *err);
+/* op_placements.c: "reserve" */
+int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char *where,
+		       vlt_err_t *err);
+/* op_expire.c: "expire" */
+int vlt__apply_expire(void *svc, const json_t *e, bool decided_here, const char *where,
+		      vlt_err_t *err);
+/* op_groups.c: "group_put", "group_delete" */
+int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,
+			 vlt_err_t *err);
+int vlt__apply_group_delete(void *svc, const json_t *e, bool decided_here, const char *where,
+			    vlt_err_t *err);
+
+/* ---- op_replace.c: a plan's record replaced, and replacing one server */
+
+/*
+ * A "plan_replace" entry: plan p gets request req and these units (both
+ * copied), name when not NULL; why says which operation wrote it.
+ * RET a new entry or NULL (out of memory).
+ */
+json_t *vlt__svc_replace_entry(const vlt_svc_plan_t *p, const char *why, const char *name,
+			       const json_t *req, const vlt_svc_unit_t *units, size_t n);
+
+/* How one server of a plan is placed again (migrate, replan). */
+typedef struct vlt_svc_replace {
+	const char *why;    /* the entry's "why": "migrate" or "replan" */
+	const char *tenant; /* checked against groups' members (may be NULL) */
+	/* The siblings that stay where they are: only reserved ones, or every held one. */
+	bool pin_reserved_only;
+	const json_t *allowed;	/* {orch: [host, ...]}: where the server may go, or NULL */
+	const json_t *excluded; /* {orch: [host, ...]}: where it may not, or NULL */
+	/* Reserved where it lands (Nova asked for it there), or left for Nova to reserve. */
+	bool reserve;
+	const char *resource_id; /* with reserve: its Nova uuid (NULL: keep the known one) */
+} vlt_svc_replace_t;
+
+/*
+ * vlt__svc_replace_server - a decision for vlt__svc_write: place target
+ * (a server of p) again as how says, the plan's other units kept, its
+ * hold's clock started anew. On success *entry is a "plan_replace" entry
+ * and *engine_done is set (the engine holds the new placement under p's
+ * id). On failure the engine holds what p's record says again.
+ * RET 0 or a negative code with err (VLT_ENOPLACE when it fits nowhere).
+ */
+int vlt__svc_replace_server(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t *target,
+			    const vlt_svc_replace_t *how, json_t **entry, bool *engine_done,
+			    vlt_err_t *err);
+
+#endif /* VALET_CORE_OPS_H */
