@@ -1,0 +1,101 @@
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "service_fixture.h"
+
+void svc_fixture_dir(char *buf)
+{
+	snprintf(buf, 64, "/tmp/valet-service-XXXXXX");
+	assert_non_null(mkdtemp(buf));
+}
+
+void svc_fixture_rmdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
+}
+
+static int64_t fixture_now(void *arg)
+{
+	return ((const svc_fixture_t *)arg)->now_ms;
+}
+
+void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int64_t now_ms)
+{
+	vlt_err_t err = { 0 };
+
+	memset(f, 0, sizeof(*f));
+	f->now_ms = now_ms;
+	vlt__log_setup(VLT_LOG_ERR, false, "test");
+	assert_int_equal(vlt__config_load(&f->cfg, NULL, &err), 0);
+	assert_int_equal(vlt__config_set_str(&f->cfg.data_dir, dir), 0);
+	assert_int_equal(vlt__config_add_override(&f->cfg, "source.static.inventory",
+						  VLT_TEST_DATA "/api/inventory.json"),
+			 0);
+	if (vlt__modules_load(&f->mods, &f->cfg, NULL, 0, &err) < 0)
+		fail_msg("modules: %s", err.msg);
+	if (vlt__engine_new(&f->engine, &f->mods, &err) < 0)
+		fail_msg("engine: %s", err.msg);
+	vlt_service_opts_t so = { .hold_ttl_s = hold_ttl_s,
+				  .mods = &f->mods,
+				  .clock = { fixture_now, f } };
+	if (vlt__service_open(&f->svc, f->engine, f->mods.store, &so, &err) < 0)
+		fail_msg("service: %s", err.msg);
+}
+
+void svc_fixture_close(svc_fixture_t *f)
+{
+	vlt__service_free(f->svc);
+	vlt__engine_free(f->engine);
+	vlt__modules_unload(&f->mods);
+	vlt__config_free(&f->cfg);
+	memset(f, 0, sizeof(*f));
+}
+
+json_t *svc_fixture_request(const char *stack_id, const char *prefix, unsigned n,
+			    const char *flavor)
+{
+	json_t *res = json_object();
+	char id[32];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s%u", prefix, i);
+		json_object_set_new(res, id,
+				    json_pack("{s:s, s:s, s:{s:s}}", "name", id, "type",
+					      "OS::Nova::Server", "properties", "flavor", flavor));
+	}
+	return json_pack("{s:s, s:s, s:o}", "plan_name", stack_id, "stack_id", stack_id,
+			 "resources", res);
+}
+
+json_t *svc_fixture_placement(svc_fixture_t *f, const char *orch)
+{
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_placement_get(f->svc, orch, &doc, &err) < 0)
+		fail_msg("placement %s: %s", orch, err.msg);
+	json_t *pl = json_incref(json_object_get(doc, "placement"));
+	json_decref(doc);
+	return pl;
+}

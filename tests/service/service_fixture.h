@@ -1,0 +1,49 @@
+/*
+ * service_fixture.h - valet-api's service in-process, without HTTP: the
+ * configured modules (sqlite store in a folder of the test's, the static
+ * source on tests/data/api/inventory.json), an engine, and a service whose
+ * clock is the fixture's now_ms, which the test sets.
+ */
+#ifndef VALET_TEST_SERVICE_FIXTURE_H
+#define VALET_TEST_SERVICE_FIXTURE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+#include "loader.h"
+#include "service.h"
+
+typedef struct svc_fixture {
+	vlt_config_t cfg;
+	vlt_modules_t mods;
+	vlt_engine_t *engine;
+	vlt_service_t *svc;
+	int64_t now_ms; /* the service's time; the test moves it */
+} svc_fixture_t;
+
+/* A new folder for a store (mkdtemp); buf of 64 bytes at least. */
+void svc_fixture_dir(char *buf);
+/* Remove the folder and the files in it. */
+void svc_fixture_rmdir(const char *dir);
+
+/*
+ * svc_fixture_open - modules and engine, and the service on the store in
+ * dir (several fixtures may share one dir: several valetd on one store),
+ * holds lasting hold_ttl_s (0: forever). The clock starts at now_ms.
+ * Fails the test on error.
+ */
+void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int64_t now_ms);
+void svc_fixture_close(svc_fixture_t *f);
+
+/*
+ * A plan request of n servers of one flavor (new reference), orchestration
+ * ids <prefix>0 .. <prefix><n-1> (they must differ between plans).
+ */
+json_t *svc_fixture_request(const char *stack_id, const char *prefix, unsigned n,
+			    const char *flavor);
+
+/* The placement of orchestration id orch (a new reference); fails the test when absent. */
+json_t *svc_fixture_placement(svc_fixture_t *f, const char *orch);
+
+#endif /* VALET_TEST_SERVICE_FIXTURE_H */
