@@ -142,31 +142,6 @@ static void fresh_plan_id(const vlt_ledger_t *l, const char *stack_id, char *buf
 		snprintf(buf, n, "%s#%u", stack_id, i);
 }
 
-static json_t *placements_json(const vlt_cycle_t *cy, const vlt_stack_t *st, const vlt_dc_t *dc)
-{
-	json_t *out = json_object();
-
-	for (uint32_t u = 0; out != NULL && u < st->n_units; u++) {
-		const vlt_unit_t *unit = &st->units[u];
-		uint32_t loc = vlt__cycle_location(cy, u);
-		const char *where = unit->kind == VLT_UNIT_SERVER ? dc->hosts[loc].name
-								  : dc->pools[loc].name;
-		json_object_set_new(out, unit->orch_id,
-				    json_pack("{s:s?, s:s, s:s}", "name", unit->name, "type",
-					      unit->type, "location", where));
-	}
-	return out;
-}
-
-static json_t *result_json(const vlt_stack_t *st, const char *type, const char *message,
-			   json_t *placements, json_t *metrics)
-{
-	return json_pack("{s:s, s:s?, s:{s:s, s:s}, s:o, s:o}", "stack_id", st->stack_id,
-			 "plan_name", st->plan_name, "status", "type", type, "message", message,
-			 "placements", placements ? placements : json_object(), "metrics",
-			 metrics ? metrics : json_object());
-}
-
 /* The unit with this orchestration id (or name), VLT_NONE if absent. */
 static uint32_t find_unit(const vlt_stack_t *st, const char *ref)
 {
@@ -186,40 +161,32 @@ static uint32_t find_location(const vlt_dc_t *dc, vlt_unit_kind_t kind, const ch
 }
 
 /*
- * Apply one restriction map ({orch_id: location} when pinned, else
- * {orch_id: [location, ...]}) to the cycle. Units the stack does not have
- * are skipped: a pin of a removed resource means nothing.
+ * Apply restrictions (one location each when pinned) to the cycle. Units
+ * the stack does not have are skipped: a pin of a removed resource means
+ * nothing.
  */
 static int restrict_units(vlt_cycle_t *cy, const vlt_stack_t *st, const vlt_dc_t *dc,
-			  const json_t *map, bool allow, const char *what, vlt_err_t *err)
+			  const vlt_unit_locs_t *r, size_t n, bool allow, const char *what,
+			  vlt_err_t *err)
 {
-	const char *ref;
-	json_t *v;
-
-	json_object_foreach((json_t *)map, ref, v) {
-		uint32_t u = find_unit(st, ref);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = find_unit(st, r[i].orch);
 		if (u == VLT_NONE)
 			continue;
-		size_t n = json_is_array(v) ? json_array_size(v) : 1;
-		uint32_t *locs = calloc(n + 1, sizeof(*locs));
-		if (locs == NULL)
-			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-		for (size_t i = 0; i < n; i++) {
-			const char *name = json_string_value(json_is_array(v) ? json_array_get(v, i) : v);
-			locs[i] = name ? find_location(dc, st->units[u].kind, name) : VLT_NONE;
-			if (locs[i] == VLT_NONE) {
-				free(locs);
-				return vlt_err_set(err, VLT_EINVAL, "%s of %s: unknown %s '%s'", what,
-						   ref,
-						   st->units[u].kind == VLT_UNIT_SERVER ? "host" : "pool",
-						   name ? name : "(not a string)");
-			}
+		bool server = st->units[u].kind == VLT_UNIT_SERVER;
+		uint32_t limit = server ? dc->n_hosts : dc->n_pools;
+		for (uint32_t k = 0; k < r[i].n_locs; k++) {
+			if (r[i].locs[k] >= limit)
+				return vlt_err_set(err, VLT_EINVAL,
+						   "%s of %s: unknown %s (index %u of %u)", what,
+						   r[i].orch, server ? "host" : "pool",
+						   (unsigned)r[i].locs[k], (unsigned)limit);
 		}
-		int rc = allow ? vlt__cycle_allow(cy, u, locs, (uint32_t)n)
-			       : vlt__cycle_exclude(cy, u, locs, (uint32_t)n);
-		free(locs);
+		int rc = allow ? vlt__cycle_allow(cy, u, r[i].locs, r[i].n_locs)
+			       : vlt__cycle_exclude(cy, u, r[i].locs, r[i].n_locs);
 		if (rc < 0)
-			return vlt_err_set(err, rc, "%s of %s: %s", what, ref, vlt_strerror(rc));
+			return vlt_err_set(err, rc, "%s of %s: %s", what, r[i].orch,
+					   vlt_strerror(rc));
 	}
 	return VLT_OK;
 }
@@ -227,31 +194,113 @@ static int restrict_units(vlt_cycle_t *cy, const vlt_stack_t *st, const vlt_dc_t
 static int apply_opts(vlt_engine_t *e, vlt_cycle_t *cy, const vlt_stack_t *st,
 		      const vlt_place_opts_t *o, vlt_err_t *err)
 {
-	int rc = VLT_OK;
+	int rc = restrict_units(cy, st, e->dc, o->pinned, o->n_pinned, true, "pinned location",
+				err);
 
-	if (o->pinned != NULL)
-		rc = restrict_units(cy, st, e->dc, o->pinned, true, "pinned location", err);
-	if (rc == VLT_OK && o->allowed != NULL)
-		rc = restrict_units(cy, st, e->dc, o->allowed, true, "allowed locations", err);
-	if (rc == VLT_OK && o->excluded != NULL)
-		rc = restrict_units(cy, st, e->dc, o->excluded, false, "excluded locations", err);
+	if (rc == VLT_OK)
+		rc = restrict_units(cy, st, e->dc, o->allowed, o->n_allowed, true,
+				    "allowed locations", err);
+	if (rc == VLT_OK)
+		rc = restrict_units(cy, st, e->dc, o->excluded, o->n_excluded, false,
+				    "excluded locations", err);
 	return rc;
 }
 
-/* Runs with the engine locked; the caller has detached what o->replaces held. */
-static int place_locked(vlt_engine_t *e, const vlt_stack_t *st, vlt_module_t *solver,
-			const vlt_place_opts_t *o, json_t **result, vlt_err_t *err)
+/* ---------------------------------------------------------------- results */
+
+void vlt__place_result_free(vlt_place_result_t *r)
+{
+	if (r == NULL)
+		return;
+	free(r->message);
+	json_decref(r->metrics);
+	free(r->units);
+	vlt__stack_free(r->stack);
+	free(r);
+}
+
+/* A result of the cycle: every unit's location when placed, else why not. Takes st. */
+static vlt_place_result_t *new_result(const vlt_cycle_t *cy, vlt_stack_t *st, const vlt_dc_t *dc,
+				      bool placed, const char *message)
+{
+	vlt_place_result_t *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		vlt__stack_free(st);
+		return NULL;
+	}
+	r->stack = st;
+	st->tenant_id = NULL; /* borrowed from the options, which do not outlive the call */
+	r->placed = placed;
+	r->message = strdup(message);
+	r->metrics = vlt__cycle_metrics(cy);
+	r->units = placed ? calloc(st->n_units + 1, sizeof(*r->units)) : NULL;
+	if (r->message == NULL || r->metrics == NULL || (placed && r->units == NULL)) {
+		vlt__place_result_free(r);
+		return NULL;
+	}
+	for (uint32_t u = 0; placed && u < st->n_units; u++) {
+		const vlt_unit_t *unit = &st->units[u];
+		vlt_placed_unit_t *p = &r->units[r->n_units++];
+
+		p->orch = unit->orch_id;
+		p->name = unit->name;
+		p->type = unit->type;
+		p->server = unit->kind == VLT_UNIT_SERVER;
+		p->loc = vlt__cycle_location(cy, u);
+		p->location = p->server ? dc->hosts[p->loc].name : dc->pools[p->loc].name;
+	}
+	return r;
+}
+
+const vlt_placed_unit_t *vlt__place_result_unit(const vlt_place_result_t *r, const char *orch)
+{
+	for (size_t i = 0; r != NULL && i < r->n_units; i++) {
+		if (strcmp(r->units[i].orch, orch) == 0)
+			return &r->units[i];
+	}
+	return NULL;
+}
+
+json_t *vlt__place_result_json(const vlt_place_result_t *r)
+{
+	json_t *placements = json_object();
+
+	for (size_t i = 0; placements != NULL && i < r->n_units; i++) {
+		const vlt_placed_unit_t *p = &r->units[i];
+
+		if (json_object_set_new(placements, p->orch,
+					json_pack("{s:s?, s:s, s:s}", "name", p->name, "type",
+						  p->type, "location", p->location)) < 0) {
+			json_decref(placements);
+			placements = NULL;
+		}
+	}
+	if (placements == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s?, s:{s:s, s:s}, s:o, s:O}", "stack_id", r->stack->stack_id,
+			 "plan_name", r->stack->plan_name, "status", "type",
+			 r->placed ? "ok" : "error", "message", r->message, "placements",
+			 placements, "metrics", r->metrics);
+}
+
+/*
+ * Runs with the engine locked; the caller has detached what o->replaces
+ * held. Takes st: into *result when placed or refused, else freed.
+ */
+static int place_locked(vlt_engine_t *e, vlt_stack_t *st, vlt_module_t *solver,
+			const vlt_place_opts_t *o, vlt_place_result_t **result, vlt_err_t *err)
 {
 	vlt_cycle_t *cy = NULL;
 	vlt_err_t serr = {0};
 	char plan_id[512];
 	int rc = vlt__cycle_new(&cy, e->ledger, st, e->mods, err);
 
-	if (rc < 0)
-		return rc;
-	rc = apply_opts(e, cy, st, o, err);
+	if (rc == VLT_OK)
+		rc = apply_opts(e, cy, st, o, err);
 	if (rc < 0) {
 		vlt__cycle_free(cy);
+		vlt__stack_free(st);
 		return rc;
 	}
 	rc = vlt__cycle_solve(cy, solver, &serr);
@@ -261,15 +310,17 @@ static int place_locked(vlt_engine_t *e, const vlt_stack_t *st, vlt_module_t *so
 		else
 			fresh_plan_id(e->ledger, st->stack_id, plan_id, sizeof(plan_id));
 		rc = vlt__cycle_commit(cy, plan_id, err);
-		if (rc == VLT_OK)
-			*result = result_json(st, "ok", "success", placements_json(cy, st, e->dc),
-					      vlt__cycle_metrics(cy));
+		if (rc == VLT_OK) {
+			*result = new_result(cy, st, e->dc, true, "success");
+			st = NULL;
+		}
 	} else if (rc == VLT_ENOPLACE || rc == VLT_E2BIG) {
 		const char *why = rc == VLT_E2BIG || vlt__cycle_failure(cy) == NULL
 					  ? serr.msg
 					  : vlt__cycle_failure(cy);
 		vlt_err_set(err, rc, "%s", why);
-		*result = result_json(st, "error", why, NULL, vlt__cycle_metrics(cy));
+		*result = new_result(cy, st, e->dc, false, why);
+		st = NULL;
 	} else {
 		vlt_err_set(err, rc, "solver %s: %s", solver->name,
 			    serr.msg[0] ? serr.msg : vlt_strerror(rc));
@@ -277,6 +328,7 @@ static int place_locked(vlt_engine_t *e, const vlt_stack_t *st, vlt_module_t *so
 	if ((rc == VLT_OK || rc == VLT_ENOPLACE || rc == VLT_E2BIG) && *result == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "result: out of memory");
 	vlt__cycle_free(cy);
+	vlt__stack_free(st);
 	return rc;
 }
 
@@ -299,13 +351,13 @@ static int stack_for(vlt_engine_t *e, const json_t *req, const char *where, cons
 	return rc;
 }
 
-int vlt__engine_place_opts(vlt_engine_t *e, const json_t *req, const char *where,
-			   const vlt_place_opts_t *o, json_t **result, vlt_err_t *err)
+int vlt__engine_plan(vlt_engine_t *e, const json_t *req, const char *where,
+		     const vlt_place_opts_t *o, vlt_place_result_t **result, vlt_err_t *err)
 {
 	static const vlt_place_opts_t none = {0};
 	vlt_plan_hold_t *old = NULL;
 	vlt_stack_t *st = NULL;
-	json_t *res = NULL;
+	vlt_place_result_t *res = NULL;
 	int rc;
 
 	if (o == NULL)
@@ -320,8 +372,10 @@ int vlt__engine_place_opts(vlt_engine_t *e, const json_t *req, const char *where
 		rc = vlt_err_set(err, VLT_ENOENT, "plan %s holds nothing to replace", o->replaces);
 	if (rc == VLT_OK && o->plan_id != NULL && vlt__ledger_has_plan(e->ledger, o->plan_id))
 		rc = vlt_err_set(err, VLT_EEXIST, "plan %s already holds capacity", o->plan_id);
-	if (rc == VLT_OK)
+	if (rc == VLT_OK) {
 		rc = place_locked(e, st, solver, o, &res, err);
+		st = NULL;
+	}
 	if (old != NULL) {
 		if (rc == VLT_OK)
 			vlt__plan_hold_free(old);
@@ -332,6 +386,21 @@ int vlt__engine_place_opts(vlt_engine_t *e, const json_t *req, const char *where
 	vlt__stack_free(st);
 	if (res != NULL)
 		*result = res;
+	return rc;
+}
+
+int vlt__engine_place_opts(vlt_engine_t *e, const json_t *req, const char *where,
+			   const vlt_place_opts_t *o, json_t **result, vlt_err_t *err)
+{
+	vlt_place_result_t *r = NULL;
+	int rc = vlt__engine_plan(e, req, where, o, &r, err);
+
+	if (r != NULL) {
+		*result = vlt__place_result_json(r);
+		vlt__place_result_free(r);
+		if (*result == NULL)
+			rc = vlt_err_set(err, VLT_ENOMEM, "result: out of memory");
+	}
 	return rc;
 }
 

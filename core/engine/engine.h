@@ -6,6 +6,10 @@
 #ifndef VALET_CORE_ENGINE_H
 #define VALET_CORE_ENGINE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include <valet/errors.h>
@@ -49,7 +53,18 @@ int vlt__engine_place(vlt_engine_t *e, const json_t *req, const char *where,
 /* Release what a plan holds. RET 0 or VLT_ENOENT. */
 int vlt__engine_release(vlt_engine_t *e, const char *plan_id);
 
-/* What a placement may ask beyond the request itself; zero means "nothing". */
+/*
+ * Locations one unit (by orchestration id, or name) is held to: indices
+ * into the data center's hosts for a server, its pools for a volume
+ * (vlt__dc_find_host / vlt__dc_find_pool turn names into them).
+ */
+typedef struct vlt_unit_locs {
+	const char *orch;
+	const uint32_t *locs;
+	uint32_t n_locs;
+} vlt_unit_locs_t;
+
+/* What a placement may ask beyond the request itself; zero means "nothing". Borrowed. */
 typedef struct vlt_place_opts {
 	const char *plan_id;   /* hold under this id (NULL: the stack id, or "<stack id>#N") */
 	const char *solver;    /* a loaded solver's name (NULL: the configured one) */
@@ -60,19 +75,55 @@ typedef struct vlt_place_opts {
 	 * fails. The new placement is held under plan_id (which may equal it).
 	 */
 	const char *replaces;
-	/* {orch_id: location}: keep these units there (they must still fit). */
-	const json_t *pinned;
-	/* {orch_id: [host, ...]}: these units may go only to these hosts. */
-	const json_t *allowed;
-	/* {orch_id: [host, ...]}: these units may not go to these hosts. */
-	const json_t *excluded;
+	/* Keep these units at their one location (they must still fit). */
+	const vlt_unit_locs_t *pinned;
+	size_t n_pinned;
+	/* These units may go only to these locations. */
+	const vlt_unit_locs_t *allowed;
+	size_t n_allowed;
+	/* These units may not go to these locations. */
+	const vlt_unit_locs_t *excluded;
+	size_t n_excluded;
 } vlt_place_opts_t;
 
+/* One placed unit of a result. */
+typedef struct vlt_placed_unit {
+	const char *orch;     /* orchestration id (the result's stack owns it) */
+	const char *name;     /* the resource's name, or NULL */
+	const char *type;     /* its Heat type */
+	bool server;	      /* a server (loc is a host) or a volume (a pool) */
+	uint32_t loc;	      /* index into the data center's hosts or pools */
+	const char *location; /* that host's or pool's name (the data center's) */
+} vlt_placed_unit_t;
+
+/* A placement's outcome; owned by the caller (vlt__place_result_free). */
+typedef struct vlt_place_result {
+	bool placed;	  /* false: refused (VLT_ENOPLACE or VLT_E2BIG), message says why */
+	char *message;	  /* "success", or why not */
+	json_t *metrics;  /* the cycle's metrics (contract section 5) */
+	vlt_placed_unit_t *units; /* every unit when placed, in the stack's order; else none */
+	size_t n_units;
+	vlt_stack_t *stack; /* the parsed request: stack id, plan name, the units' strings */
+} vlt_place_result_t;
+
+void vlt__place_result_free(vlt_place_result_t *r);
+/* The contract's per-plan object (stack_id, plan_name, status, placements, metrics); new reference or NULL. */
+json_t *vlt__place_result_json(const vlt_place_result_t *r);
+/* The unit of r with this orchestration id, or NULL. */
+const vlt_placed_unit_t *vlt__place_result_unit(const vlt_place_result_t *r, const char *orch);
+
 /*
- * vlt__engine_place_opts - vlt__engine_place with options (o may be NULL).
- * Same returns. A pinned unit that no longer fits where it is, or a location
- * that does not exist, fails the placement with a message naming it.
+ * vlt__engine_plan - place req with options (o may be NULL) and hold it.
+ * OUT result - new, owned by the caller: set when placed (0) and when
+ *              refused (VLT_ENOPLACE, VLT_E2BIG); untouched otherwise.
+ * RET as vlt__engine_place. A pinned unit that no longer fits where it is,
+ * or a location index the data center does not have, fails the placement
+ * with a message naming it.
  */
+int vlt__engine_plan(vlt_engine_t *e, const json_t *req, const char *where,
+		     const vlt_place_opts_t *o, vlt_place_result_t **result, vlt_err_t *err);
+
+/* vlt__engine_plan with the result as the contract's JSON object (new reference); same returns. */
 int vlt__engine_place_opts(vlt_engine_t *e, const json_t *req, const char *where,
 			   const vlt_place_opts_t *o, json_t **result, vlt_err_t *err);
 

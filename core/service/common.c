@@ -395,15 +395,57 @@ void vlt__svc_rehold(vlt_service_t *s, const char *plan_id)
 }
 
 int vlt__svc_place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *o,
-		   json_t **result, vlt_err_t *err)
+		   vlt_place_result_t **result, vlt_err_t *err)
 {
-	json_t *res = NULL;
-	int rc = vlt__engine_place_opts(s->engine, req, SVC_WHERE, o, &res, err);
+	vlt_place_result_t *res = NULL;
+	int rc = vlt__engine_plan(s->engine, req, SVC_WHERE, o, &res, err);
 
 	if (rc < 0) {
-		json_decref(res);
+		vlt__place_result_free(res);
 		return rc;
 	}
 	*result = res;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- locations */
+
+int vlt__svc_locs_add(vlt_service_t *s, vlt_svc_locs_t *l, const char *orch, bool server,
+		      const json_t *names, const char *what, vlt_err_t *err)
+{
+	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
+	size_t n = json_is_array(names) ? json_array_size(names) : 1;
+	uint32_t *locs = calloc(n + 1, sizeof(*locs));
+	vlt_unit_locs_t *grown = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+
+	if (grown != NULL)
+		l->v = grown;
+	if (locs == NULL || grown == NULL) {
+		free(locs);
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = json_string_value(json_is_array(names) ? json_array_get(names, i)
+									  : names);
+		locs[i] = name == NULL ? VLT_NONE
+			  : server     ? vlt__dc_find_host(dc, name)
+				       : vlt__dc_find_pool(dc, name);
+		if (locs[i] == VLT_NONE) {
+			free(locs);
+			return vlt_err_set(err, VLT_EINVAL, "%s of %s: unknown %s '%s'", what, orch,
+					   server ? "host" : "pool",
+					   name != NULL ? name : "(not a string)");
+		}
+	}
+	l->v[l->n++] = (vlt_unit_locs_t){ .orch = orch, .locs = locs, .n_locs = (uint32_t)n };
+	return 0;
+}
+
+void vlt__svc_locs_free(vlt_svc_locs_t *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free((void *)l->v[i].locs);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }

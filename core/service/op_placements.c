@@ -156,27 +156,25 @@ static int decide_replan(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t *ta
 			 struct reserve_ctx *c, json_t **entry, bool *engine_done, vlt_err_t *err)
 {
 	json_t *known = vlt__svc_known_hosts(s, c->locations);
-	json_t *allowed = known != NULL ? json_pack("{s:O}", target->orch, known) : NULL;
 	int rc = 0;
 
-	if (known != NULL && json_array_size(known) == 0)
+	if (known == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	else if (json_array_size(known) == 0)
 		rc = vlt_err_set(err, VLT_ENOPLACE,
 				 "server %s: none of the candidate hosts in $.locations is in the "
 				 "inventory",
 				 target->name);
-	else if (allowed == NULL)
-		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	json_decref(known);
 	if (rc == 0) {
 		vlt_svc_replace_t how = { .why = "replan",
 					  .tenant = p->tenant,
 					  .pin_reserved_only = true,
-					  .allowed = allowed,
+					  .allowed_hosts = known,
 					  .reserve = true,
 					  .resource_id = c->resource_id };
 		rc = vlt__svc_replace_server(s, p, target, &how, entry, engine_done, err);
 	}
-	json_decref(allowed);
+	json_decref(known);
 	return rc;
 }
 

@@ -51,32 +51,28 @@ static const char *resource_name(const json_t *resources, const char *orch)
  * placement ids kept for orchestration ids it had. old may be NULL.
  * RET 0 or VLT_ENOMEM; *units owned by the caller.
  */
-static int units_from_result(const json_t *result, const json_t *req, const vlt_svc_plan_t *old,
-			     int64_t now, vlt_svc_unit_t **units, size_t *n)
+static int units_from_result(const vlt_place_result_t *result, const json_t *req,
+			     const vlt_svc_plan_t *old, int64_t now, vlt_svc_unit_t **units,
+			     size_t *n)
 {
-	const json_t *placements = json_object_get(result, "placements");
 	const json_t *resources = json_object_get(req, "resources");
-	vlt_svc_unit_t *us = calloc(json_object_size(placements) + 1, sizeof(*us));
+	vlt_svc_unit_t *us = calloc(result->n_units + 1, sizeof(*us));
 	size_t count = 0;
-	const char *k;
-	json_t *pl;
 
 	if (us == NULL)
 		return VLT_ENOMEM;
-	json_object_foreach((json_t *)placements, k, pl) {
+	for (size_t i = 0; i < result->n_units; i++) {
+		const vlt_placed_unit_t *pl = &result->units[i];
 		vlt_svc_unit_t *u = &us[count++];
-		const char *type = json_string_value(json_object_get(pl, "type"));
-		const vlt_svc_unit_t *was = old != NULL ? vlt__state_unit_of(old, k) : NULL;
+		const vlt_svc_unit_t *was = old != NULL ? vlt__state_unit_of(old, pl->orch) : NULL;
 		char pid[40];
 
-		u->server = type != NULL && strcmp(type, SVC_SERVER) == 0;
+		u->server = pl->server;
 		u->t_ms = now;
-		u->orch = strdup(k);
-		u->name = strdup(resource_name(resources, k));
-		u->type = strdup(type != NULL ? type : "");
-		const char *loc = json_string_value(json_object_get(pl, "location"));
-
-		u->loc = strdup(loc != NULL ? loc : "");
+		u->orch = strdup(pl->orch);
+		u->name = strdup(resource_name(resources, pl->orch));
+		u->type = strdup(pl->type);
+		u->loc = strdup(pl->location);
 		if (u->server) {
 			vlt__svc_uuid(pid);
 			u->pid = strdup(was != NULL && was->pid != NULL ? was->pid : pid);
@@ -204,37 +200,36 @@ static int validate_create(const json_t *body, const char **stack_id, vlt_err_t 
 }
 
 /*
- * allowed = {server: known candidate hosts} for an ad-hoc plan's
- * locations; *allowed NULL when there are none. RET 0, VLT_ENOPLACE when
- * no candidate is in the inventory, VLT_ENOMEM.
+ * The known candidate hosts of an ad-hoc plan's locations, as allowed
+ * locations of every server (none when it gives no locations). RET 0,
+ * VLT_ENOPLACE when no candidate is in the inventory, VLT_ENOMEM.
  */
-static int adhoc_allowed(vlt_service_t *s, const json_t *body, json_t **allowed, vlt_err_t *err)
+static int adhoc_allowed(vlt_service_t *s, const json_t *body, vlt_svc_locs_t *allowed,
+			 vlt_err_t *err)
 {
 	const json_t *locs = json_object_get(body, "locations");
 	json_t *known;
 	const char *k;
 	json_t *r;
+	int rc = 0;
 
-	*allowed = NULL;
 	if (!json_is_array(locs))
 		return 0;
 	known = vlt__svc_known_hosts(s, locs);
-	if (known != NULL && json_array_size(known) == 0) {
-		json_decref(known);
-		return vlt_err_set(err, VLT_ENOPLACE,
-				   "%s: $.locations: none of the candidate hosts is in the "
-				   "inventory",
-				   SVC_WHERE);
-	}
-	*allowed = known != NULL ? json_object() : NULL;
+	if (known == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (json_array_size(known) == 0)
+		rc = vlt_err_set(err, VLT_ENOPLACE,
+				 "%s: $.locations: none of the candidate hosts is in the inventory",
+				 SVC_WHERE);
 	json_object_foreach(json_object_get(body, "resources"), k, r) {
 		const char *type = json_string_value(json_object_get(r, "type"));
 
-		if (*allowed != NULL && type != NULL && strcmp(type, SVC_SERVER) == 0)
-			json_object_set(*allowed, k, known);
+		if (rc == 0 && type != NULL && strcmp(type, SVC_SERVER) == 0)
+			rc = vlt__svc_locs_add(s, allowed, k, true, known, "allowed locations", err);
 	}
 	json_decref(known);
-	return *allowed != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	return rc;
 }
 
 static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
@@ -242,7 +237,7 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 {
 	struct create_ctx *c = arg;
 	const char *tenant = c->tenant;
-	json_t *result = NULL;
+	vlt_place_result_t *result = NULL;
 	vlt_svc_unit_t *units = NULL;
 	size_t n = 0;
 
@@ -257,19 +252,21 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 		return rc;
 	if (tenant == NULL)
 		tenant = json_string_value(json_object_get(c->body, "tenant_id"));
-	json_t *allowed = NULL;
+	vlt_svc_locs_t allowed = { 0 };
 	rc = adhoc_allowed(s, c->body, &allowed, err);
-	if (rc < 0)
-		return rc;
 	vlt__svc_uuid(c->plan_id);
-	vlt_place_opts_t o = { .plan_id = c->plan_id, .tenant_id = tenant, .allowed = allowed };
-	rc = vlt__svc_place(s, c->body, &o, &result, err);
-	json_decref(allowed);
+	vlt_place_opts_t o = { .plan_id = c->plan_id,
+			       .tenant_id = tenant,
+			       .allowed = allowed.v,
+			       .n_allowed = allowed.n };
+	if (rc == 0)
+		rc = vlt__svc_place(s, c->body, &o, &result, err);
+	vlt__svc_locs_free(&allowed);
 	if (rc < 0)
 		return rc;
 	*engine_done = true;
 	rc = units_from_result(result, c->body, NULL, vlt__svc_now_ms(s), &units, &n);
-	json_decref(result);
+	vlt__place_result_free(result);
 	json_t *text = rc == 0 ? vlt__svc_request_text(c->body) : NULL;
 	json_t *uj = text != NULL ? vlt__units_json(units, n) : NULL;
 	vlt__units_free(units, n);
@@ -433,7 +430,7 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 	const json_t *old_res = json_object_get(p->request, "resources");
 	json_t *req = update_request(p, c->body);
 	json_t *pinned = json_object();
-	json_t *result = NULL;
+	vlt_place_result_t *result = NULL;
 	vlt_svc_unit_t *units = NULL;
 	size_t n = 0;
 	int rc = check_orch_ids(s, new_res, p, err);
@@ -449,11 +446,24 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 			json_object_set_new(pinned, u->orch, json_string(u->loc));
 	}
 	if (rc == 0 && vlt__svc_has_server(new_res)) {
+		vlt_svc_locs_t locs = { 0 };
+		const char *orch;
+		json_t *loc;
+
+		json_object_foreach(pinned, orch, loc) {
+			if (rc == 0)
+				rc = vlt__svc_locs_add(s, &locs, orch,
+						       vlt__state_unit_of(p, orch)->server, loc,
+						       "pinned location", err);
+		}
 		vlt_place_opts_t o = { .plan_id = p->id,
 				       .replaces = p->held ? p->id : NULL,
 				       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
-				       .pinned = pinned };
-		rc = vlt__svc_place(s, req, &o, &result, err);
+				       .pinned = locs.v,
+				       .n_pinned = locs.n };
+		if (rc == 0)
+			rc = vlt__svc_place(s, req, &o, &result, err);
+		vlt__svc_locs_free(&locs);
 		if (rc == 0) {
 			*engine_done = true;
 			rc = units_from_result(result, req, p, vlt__svc_now_ms(s), &units, &n);
@@ -480,7 +490,7 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 		*engine_done = false;
 	}
 	vlt__units_free(units, n);
-	json_decref(result);
+	vlt__place_result_free(result);
 	json_decref(pinned);
 	json_decref(req);
 	return rc;
@@ -498,12 +508,11 @@ static vlt_svc_unit_t *server_by_any_id(const vlt_svc_plan_t *p, const char *id)
 	return NULL;
 }
 
-/* {orch: [its host, the known excluded_hosts...]}: where a migrated server may not go. */
+/* [its host, the known excluded_hosts...]: where a migrated server may not go. */
 static json_t *migrate_excluded(vlt_service_t *s, const vlt_svc_unit_t *target,
 				const json_t *excl_hosts)
 {
 	json_t *away = json_array();
-	json_t *excluded;
 
 	if (away != NULL && target->loc != NULL)
 		json_array_append_new(away, json_string(target->loc));
@@ -513,9 +522,7 @@ static json_t *migrate_excluded(vlt_service_t *s, const vlt_svc_unit_t *target,
 		json_array_extend(away, known);
 		json_decref(known);
 	}
-	excluded = away != NULL ? json_pack("{s:O}", target->orch, away) : NULL;
-	json_decref(away);
-	return excluded;
+	return away;
 }
 
 /* Migrate: one server elsewhere, away from its host and excluded_hosts; Nova reserves it anew. */
@@ -546,7 +553,7 @@ static int decide_migrate(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	vlt_svc_replace_t how = { .why = "migrate",
 				  .tenant = c->tenant != NULL ? c->tenant : p->tenant,
-				  .excluded = excluded };
+				  .excluded_hosts = excluded };
 	rc = vlt__svc_replace_server(s, p, target, &how, entry, engine_done, err);
 	json_decref(excluded);
 	return rc;

@@ -74,19 +74,35 @@ static int replace_str(char **field, const char *value)
 	return 0;
 }
 
-/* {orch: location} of the siblings of target that stay where they are (new reference). */
-static json_t *pinned_siblings(const vlt_svc_plan_t *p, const vlt_svc_unit_t *target,
-			       bool reserved_only)
+/*
+ * The engine's options for target: the siblings that stay where they are
+ * (pinned), where target may and may not go. RET 0 or a negative code.
+ */
+static int target_locs(vlt_service_t *s, const vlt_svc_plan_t *p, const vlt_svc_unit_t *target,
+		       const vlt_svc_replace_t *how, vlt_svc_locs_t locs[3], vlt_err_t *err)
 {
-	json_t *pinned = json_object();
+	int rc = 0;
 
-	for (size_t i = 0; pinned != NULL && i < p->n_units; i++) {
+	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
 		const vlt_svc_unit_t *u = &p->units[i];
+		json_t *loc;
 
-		if (u != target && !u->expired && u->loc != NULL && (u->reserved || !reserved_only))
-			json_object_set_new(pinned, u->orch, json_string(u->loc));
+		if (u == target || u->expired || u->loc == NULL ||
+		    (how->pin_reserved_only && !u->reserved))
+			continue;
+		loc = json_string(u->loc);
+		rc = loc != NULL ? vlt__svc_locs_add(s, &locs[0], u->orch, u->server, loc,
+						     "pinned location", err)
+				 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		json_decref(loc);
 	}
-	return pinned;
+	if (rc == 0 && how->allowed_hosts != NULL)
+		rc = vlt__svc_locs_add(s, &locs[1], target->orch, true, how->allowed_hosts,
+				       "allowed locations", err);
+	if (rc == 0 && how->excluded_hosts != NULL)
+		rc = vlt__svc_locs_add(s, &locs[2], target->orch, true, how->excluded_hosts,
+				       "excluded locations", err);
+	return rc;
 }
 
 /*
@@ -96,15 +112,14 @@ static json_t *pinned_siblings(const vlt_svc_plan_t *p, const vlt_svc_unit_t *ta
  * RET 0 or VLT_ENOMEM; *n units filled in units (room for p->n_units).
  */
 static int units_after(const vlt_svc_plan_t *p, const vlt_svc_unit_t *target,
-		       const vlt_svc_replace_t *how, const json_t *result, int64_t now,
-		       vlt_svc_unit_t *units, size_t *n)
+		       const vlt_svc_replace_t *how, const vlt_place_result_t *result,
+		       int64_t now, vlt_svc_unit_t *units, size_t *n)
 {
-	const json_t *placements = json_object_get(result, "placements");
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
-		const char *loc = json_string_value(
-			json_object_get(json_object_get(placements, p->units[i].orch), "location"));
+		const vlt_placed_unit_t *placed = vlt__place_result_unit(result, p->units[i].orch);
+		const char *loc = placed != NULL ? placed->location : NULL;
 		bool is_target = &p->units[i] == target;
 
 		rc = vlt__unit_copy(&units[*n], &p->units[i]);
@@ -129,8 +144,9 @@ int vlt__svc_replace_server(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t 
 			    vlt_err_t *err)
 {
 	json_t *gone = vlt__plan_expired_set(p);
-	json_t *pinned = pinned_siblings(p, target, how->pin_reserved_only);
-	json_t *req = NULL, *result = NULL;
+	json_t *req = NULL;
+	vlt_place_result_t *result = NULL;
+	vlt_svc_locs_t locs[3] = { { 0 } }; /* pinned, allowed, excluded */
 	vlt_svc_unit_t *units = calloc(p->n_units + 1, sizeof(*units));
 	size_t n = 0;
 	int rc = 0;
@@ -139,15 +155,20 @@ int vlt__svc_replace_server(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t 
 	if (gone != NULL)
 		json_object_del(gone, target->orch);
 	req = gone != NULL ? vlt__svc_prune(p->request, gone) : NULL;
-	if (units == NULL || req == NULL || pinned == NULL)
+	if (units == NULL || req == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = target_locs(s, p, target, how, locs, err);
 	if (rc == 0) {
 		vlt_place_opts_t o = { .plan_id = p->id,
 				       .replaces = p->held ? p->id : NULL,
 				       .tenant_id = how->tenant,
-				       .pinned = pinned,
-				       .allowed = how->allowed,
-				       .excluded = how->excluded };
+				       .pinned = locs[0].v,
+				       .n_pinned = locs[0].n,
+				       .allowed = locs[1].v,
+				       .n_allowed = locs[1].n,
+				       .excluded = locs[2].v,
+				       .n_excluded = locs[2].n };
 		rc = vlt__svc_place(s, req, &o, &result, err);
 		*engine_done = rc == 0;
 	}
@@ -161,9 +182,10 @@ int vlt__svc_replace_server(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t 
 		*engine_done = false;
 	}
 	vlt__units_free(units, n);
-	json_decref(result);
+	vlt__place_result_free(result);
+	for (int i = 0; i < 3; i++)
+		vlt__svc_locs_free(&locs[i]);
 	json_decref(req);
-	json_decref(pinned);
 	json_decref(gone);
 	return rc;
 }

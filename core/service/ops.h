@@ -48,8 +48,8 @@ typedef struct vlt_svc_replace {
 	const char *tenant; /* checked against groups' members (may be NULL) */
 	/* The siblings that stay where they are: only reserved ones, or every held one. */
 	bool pin_reserved_only;
-	const json_t *allowed;	/* {orch: [host, ...]}: where the server may go, or NULL */
-	const json_t *excluded; /* {orch: [host, ...]}: where it may not, or NULL */
+	const json_t *allowed_hosts;  /* [host, ...]: where the server may go, or NULL */
+	const json_t *excluded_hosts; /* [host, ...]: where it may not, or NULL */
 	/* Reserved where it lands (Nova asked for it there), or left for Nova to reserve. */
 	bool reserve;
 	const char *resource_id; /* with reserve: its Nova uuid (NULL: keep the known one) */

@@ -77,9 +77,29 @@ int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const 
 /* Take back a decision that lost the race: plan_id's record held again. */
 void vlt__svc_rehold(vlt_service_t *s, const char *plan_id);
 
-/* Place req with the engine; a failure's result is dropped, err says why. */
+/* Place req with the engine; *result owned by the caller; on failure none, err says why. */
 int vlt__svc_place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *o,
-		   json_t **result, vlt_err_t *err);
+		   vlt_place_result_t **result, vlt_err_t *err);
+
+/*
+ * Restrictions for the engine's placement options (pinned, allowed or
+ * excluded locations), as the data center's indices. Owns the arrays.
+ */
+typedef struct vlt_svc_locs {
+	vlt_unit_locs_t *v;
+	size_t n;
+} vlt_svc_locs_t;
+
+/*
+ * Add orch's locations: names is a host or pool name, or an array of them
+ * (hosts for a server, pools for a volume). what names the restriction in
+ * messages; orch is borrowed for the locations' life. RET 0, VLT_EINVAL
+ * naming a location the inventory does not
+ * have, VLT_ENOMEM.
+ */
+int vlt__svc_locs_add(vlt_service_t *s, vlt_svc_locs_t *l, const char *orch, bool server,
+		      const json_t *names, const char *what, vlt_err_t *err);
+void vlt__svc_locs_free(vlt_svc_locs_t *l);
 
 /*
  * The hosts of list (an array of names) that the inventory has, as a new

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "dc.h"
 #include "engine_fixture.h"
 #include "log.h"
 
@@ -268,16 +269,38 @@ static const char *loc_of(const json_t *res, const char *id)
 	return vlt_fixture_location(res, id);
 }
 
+/*
+ * Restrictions for orch: the hosts named in the comma-separated list, as
+ * the data center's indices (an unknown name gives an index it does not
+ * have). buf holds them (8 at most).
+ */
+static vlt_unit_locs_t hosts(const char *orch, const char *names, uint32_t *buf)
+{
+	vlt_unit_locs_t r = {.orch = orch, .locs = buf};
+	char copy[128], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", names);
+	for (char *h = strtok_r(copy, ",", &save); h != NULL && r.n_locs < 8;
+	     h = strtok_r(NULL, ",", &save)) {
+		uint32_t i = vlt__dc_find_host(vlt__engine_dc(session.engine), h);
+		buf[r.n_locs++] = i != VLT_NONE ? i : vlt__engine_dc(session.engine)->n_hosts + 99;
+	}
+	return r;
+}
+
 static void test_engine_allowed_and_excluded_locations(void **state)
 {
-	json_t *res, *allowed = json_pack("{s:[s,s]}", "s0", "h3", "h5");
-	json_t *excluded = json_pack("{s:[s]}", "s0", "h3");
+	json_t *res;
+	uint32_t b1[8], b2[8];
+	vlt_unit_locs_t allowed = hosts("s0", "h3,h5", b1);
+	vlt_unit_locs_t excluded = hosts("s0", "h3", b2);
 	vlt_err_t err = {0};
 
 	(void)state;
 	for (const char *solver = "ostro"; solver != NULL;
 	     solver = strcmp(solver, "ostro") == 0 ? "nova" : NULL) {
-		vlt_place_opts_t o = {.solver = solver, .allowed = allowed, .excluded = excluded};
+		vlt_place_opts_t o = {.solver = solver, .allowed = &allowed, .n_allowed = 1,
+				      .excluded = &excluded, .n_excluded = 1};
 		json_t *req = request("a", 1, "half", NULL);
 		assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
 				 VLT_OK);
@@ -287,8 +310,8 @@ static void test_engine_allowed_and_excluded_locations(void **state)
 		assert_int_equal(vlt__engine_release(session.engine, "a"), VLT_OK);
 	}
 	/* Nothing allowed fits: the message says why. */
-	json_t *only_h6 = json_pack("{s:[s]}", "s0", "h6");
-	vlt_place_opts_t o = {.allowed = only_h6};
+	vlt_unit_locs_t only_h6 = hosts("s0", "h6", b1);
+	vlt_place_opts_t o = {.allowed = &only_h6, .n_allowed = 1};
 	json_t *req = request("b", 1, "half", NULL);
 	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
 			 VLT_ENOPLACE);
@@ -296,16 +319,12 @@ static void test_engine_allowed_and_excluded_locations(void **state)
 			    "server s0: 0 of 6 hosts fit: 5 not among the allowed hosts, 1 disabled");
 	json_decref(res);
 	/* An unknown host is bad input. */
-	json_t *bad = json_pack("{s:[s]}", "s0", "h99");
-	o.allowed = bad;
+	vlt_unit_locs_t bad = hosts("s0", "h99", b1);
+	o.allowed = &bad;
 	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
 			 VLT_EINVAL);
-	assert_non_null(strstr(err.msg, "unknown host 'h99'"));
+	assert_non_null(strstr(err.msg, "allowed locations of s0: unknown host"));
 	json_decref(req);
-	json_decref(bad);
-	json_decref(only_h6);
-	json_decref(allowed);
-	json_decref(excluded);
 }
 
 /* Replan: the plan's holds are replaced; a failed replan leaves the old ones. */
@@ -325,10 +344,11 @@ static void test_engine_replace_keeps_pins_and_restores_on_failure(void **state)
 	const char *target = strcmp(s0, "h5") == 0 ? "h3" : "h5";
 	if (strcmp(s1, target) == 0)
 		target = strcmp(s0, "h1") == 0 ? "h2" : "h1";
-	json_t *pinned = json_pack("{s:s}", "s0", s0);
-	json_t *allowed = json_pack("{s:[s]}", "s1", target);
-	vlt_place_opts_t o = {.plan_id = "p", .replaces = "p", .pinned = pinned,
-			      .allowed = allowed};
+	uint32_t b1[8], b2[8];
+	vlt_unit_locs_t pinned = hosts("s0", s0, b1);
+	vlt_unit_locs_t allowed = hosts("s1", target, b2);
+	vlt_place_opts_t o = {.plan_id = "p", .replaces = "p", .pinned = &pinned, .n_pinned = 1,
+			      .allowed = &allowed, .n_allowed = 1};
 	json_t *req = request("p", 2, "full", NULL);
 	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err), VLT_OK);
 	assert_string_equal(loc_of(res, "s0"), s0);
@@ -336,8 +356,8 @@ static void test_engine_replace_keeps_pins_and_restores_on_failure(void **state)
 	json_decref(res);
 
 	/* A replan to a disabled host fails and keeps what the plan held. */
-	json_t *dead = json_pack("{s:[s]}", "s1", "h6");
-	o.allowed = dead;
+	vlt_unit_locs_t dead = hosts("s1", "h6", b2);
+	o.allowed = &dead;
 	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
 			 VLT_ENOPLACE);
 	json_decref(res);
@@ -352,9 +372,6 @@ static void test_engine_replace_keeps_pins_and_restores_on_failure(void **state)
 	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
 			 VLT_ENOENT);
 	json_decref(req);
-	json_decref(dead);
-	json_decref(pinned);
-	json_decref(allowed);
 }
 
 /* Replay: a held plan takes its capacity without solving. */
