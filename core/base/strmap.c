@@ -89,12 +89,19 @@ void vlt__strmap_del(vlt_strmap_t *m, const char *key)
 
 void vlt__strmap_clear(vlt_strmap_t *m)
 {
+	vlt__strmap_clear_values(m, NULL);
+}
+
+void vlt__strmap_clear_values(vlt_strmap_t *m, void (*free_val)(void *val))
+{
 	for (size_t i = 0; i < m->n_b; i++) {
 		vlt_strmap_entry_t *e = m->b[i];
 
 		while (e != NULL) {
 			vlt_strmap_entry_t *next = e->next;
 
+			if (free_val != NULL)
+				free_val(e->val);
 			free(e->key);
 			free(e);
 			e = next;

@@ -868,7 +868,10 @@ int vlt__cycle_commit(vlt_cycle_t *cy, const char *plan_id, vlt_err_t *err)
 	ph = plan_hold_from(cy, plan_id);
 	if (ph == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "commit: out of memory");
-	vlt__ledger_add_plan(cy->l, ph);
+	if (vlt__ledger_add_plan(cy->l, ph) < 0) {
+		vlt__plan_hold_free(ph);
+		return vlt_err_set(err, VLT_ENOMEM, "commit: out of memory");
+	}
 	cy->committed = true;
 	return VLT_OK;
 }

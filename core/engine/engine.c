@@ -379,8 +379,9 @@ int vlt__engine_plan(vlt_engine_t *e, const json_t *req, const char *where,
 	if (old != NULL) {
 		if (rc == VLT_OK)
 			vlt__plan_hold_free(old);
-		else
-			vlt__ledger_attach(e->ledger, old);
+		else if (vlt__ledger_attach(e->ledger, old) < 0)
+			vlt__log(NULL, VLT_LOG_ERR, "plan %s: out of memory restoring its holds",
+				 o->replaces);
 	}
 	pthread_mutex_unlock(&e->lock);
 	vlt__stack_free(st);

@@ -167,16 +167,15 @@ int vlt__occ_add(vlt_occ_t *o, const vlt_dc_t *dc, vlt_unit_kind_t kind, uint32_
 
 vlt_occ_t *vlt__ledger_occ(vlt_ledger_t *l, const char *key)
 {
-	uint32_t b = (uint32_t)vlt__hash_str(key) & (l->n_occ_buckets - 1);
+	vlt_occ_t *o = vlt__strmap_get(&l->occs, key);
 
-	for (vlt_occ_t *o = l->occ_buckets[b]; o != NULL; o = o->next)
-		if (strcmp(o->key, key) == 0)
-			return o;
-	vlt_occ_t *o = vlt__occ_new(key);
-	if (o == NULL)
+	if (o != NULL)
+		return o;
+	o = vlt__occ_new(key);
+	if (o != NULL && vlt__strmap_put(&l->occs, key, o) < 0) {
+		vlt__occ_free(o);
 		return NULL;
-	o->next = l->occ_buckets[b];
-	l->occ_buckets[b] = o;
+	}
 	return o;
 }
 
@@ -340,15 +339,10 @@ static int alloc_arrays(vlt_ledger_t *l)
 	l->cluster_az_mask = calloc(nc, sizeof(*l->cluster_az_mask));
 	l->policy_res = calloc((size_t)l->n_policies * VLT_LEVEL_DC + 1, sizeof(*l->policy_res));
 	l->policy_res_total = calloc((size_t)l->n_policies + 1, sizeof(*l->policy_res_total));
-	l->n_occ_buckets = 256;
-	l->occ_buckets = calloc(l->n_occ_buckets, sizeof(*l->occ_buckets));
-	l->n_plan_buckets = 1024;
-	l->plan_buckets = calloc(l->n_plan_buckets, sizeof(*l->plan_buckets));
 	if (!l->host_free || !l->rack_max_free || !l->cluster_max_free || !l->rack_free ||
 	    !l->cluster_free || !l->host_nic_free || !l->rack_uplink_free ||
 	    !l->cluster_uplink_free || !l->pool_free_gb || !l->rack_az_mask ||
-	    !l->cluster_az_mask || !l->policy_res || !l->policy_res_total || !l->occ_buckets ||
-	    !l->plan_buckets)
+	    !l->cluster_az_mask || !l->policy_res || !l->policy_res_total)
 		return VLT_ENOMEM;
 	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
 		if ((l->residents[lv] = calloc(sizes[lv], sizeof(uint32_t))) == NULL)
@@ -433,26 +427,22 @@ void vlt__plan_hold_free(vlt_plan_hold_t *ph)
 	free(ph);
 }
 
+static void free_plan_value(void *ph)
+{
+	vlt__plan_hold_free(ph);
+}
+
+static void free_occ_value(void *o)
+{
+	vlt__occ_free(o);
+}
+
 void vlt__ledger_free(vlt_ledger_t *l)
 {
 	if (l == NULL)
 		return;
-	for (uint32_t b = 0; l->plan_buckets != NULL && b < l->n_plan_buckets; b++) {
-		while (l->plan_buckets[b] != NULL) {
-			vlt_plan_hold_t *next = l->plan_buckets[b]->next;
-			vlt__plan_hold_free(l->plan_buckets[b]);
-			l->plan_buckets[b] = next;
-		}
-	}
-	free(l->plan_buckets);
-	for (uint32_t b = 0; l->occ_buckets != NULL && b < l->n_occ_buckets; b++) {
-		while (l->occ_buckets[b] != NULL) {
-			vlt_occ_t *next = l->occ_buckets[b]->next;
-			vlt__occ_free(l->occ_buckets[b]);
-			l->occ_buckets[b] = next;
-		}
-	}
-	free(l->occ_buckets);
+	vlt__strmap_clear_values(&l->plans, free_plan_value);
+	vlt__strmap_clear_values(&l->occs, free_occ_value);
 	for (uint32_t i = 0; l->policy_res != NULL && i < l->n_policies * VLT_LEVEL_DC; i++)
 		free(l->policy_res[i]);
 	free(l->policy_res);
@@ -473,50 +463,14 @@ void vlt__ledger_free(vlt_ledger_t *l)
 	free(l);
 }
 
-static vlt_plan_hold_t **plan_bucket(const vlt_ledger_t *l, const char *plan_id)
-{
-	return &l->plan_buckets[(uint32_t)vlt__hash_str(plan_id) & (l->n_plan_buckets - 1)];
-}
-
-/* Keep chains short: double the buckets when plans outnumber them. */
-static void grow_plan_buckets(vlt_ledger_t *l)
-{
-	uint32_t n = l->n_plan_buckets * 2;
-	vlt_plan_hold_t **b = calloc(n, sizeof(*b));
-
-	if (b == NULL)
-		return; /* longer chains, still correct */
-	for (uint32_t i = 0; i < l->n_plan_buckets; i++) {
-		while (l->plan_buckets[i] != NULL) {
-			vlt_plan_hold_t *ph = l->plan_buckets[i];
-			l->plan_buckets[i] = ph->next;
-			uint32_t j = (uint32_t)vlt__hash_str(ph->plan_id) & (n - 1);
-			ph->next = b[j];
-			b[j] = ph;
-		}
-	}
-	free(l->plan_buckets);
-	l->plan_buckets = b;
-	l->n_plan_buckets = n;
-}
-
 int vlt__ledger_add_plan(vlt_ledger_t *l, vlt_plan_hold_t *ph)
 {
-	if (l->n_plans >= l->n_plan_buckets)
-		grow_plan_buckets(l);
-	vlt_plan_hold_t **b = plan_bucket(l, ph->plan_id);
-	ph->next = *b;
-	*b = ph;
-	l->n_plans++;
-	return VLT_OK;
+	return vlt__strmap_put(&l->plans, ph->plan_id, ph);
 }
 
 bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id)
 {
-	for (const vlt_plan_hold_t *p = *plan_bucket(l, plan_id); p != NULL; p = p->next)
-		if (strcmp(p->plan_id, plan_id) == 0)
-			return true;
-	return false;
+	return vlt__strmap_get(&l->plans, plan_id) != NULL;
 }
 
 static void apply_plan(vlt_ledger_t *l, const vlt_plan_hold_t *ph, int sign)
@@ -532,23 +486,23 @@ static void apply_plan(vlt_ledger_t *l, const vlt_plan_hold_t *ph, int sign)
 
 vlt_plan_hold_t *vlt__ledger_detach(vlt_ledger_t *l, const char *plan_id)
 {
-	for (vlt_plan_hold_t **pp = plan_bucket(l, plan_id); *pp != NULL; pp = &(*pp)->next) {
-		vlt_plan_hold_t *ph = *pp;
-		if (strcmp(ph->plan_id, plan_id) != 0)
-			continue;
-		apply_plan(l, ph, -1);
-		*pp = ph->next;
-		ph->next = NULL;
-		l->n_plans--;
-		return ph;
-	}
-	return NULL;
+	vlt_plan_hold_t *ph = vlt__strmap_get(&l->plans, plan_id);
+
+	if (ph == NULL)
+		return NULL;
+	apply_plan(l, ph, -1);
+	vlt__strmap_del(&l->plans, plan_id);
+	return ph;
 }
 
-void vlt__ledger_attach(vlt_ledger_t *l, vlt_plan_hold_t *ph)
+int vlt__ledger_attach(vlt_ledger_t *l, vlt_plan_hold_t *ph)
 {
 	apply_plan(l, ph, +1);
-	vlt__ledger_add_plan(l, ph);
+	if (vlt__ledger_add_plan(l, ph) == 0)
+		return 0;
+	apply_plan(l, ph, -1);
+	vlt__plan_hold_free(ph);
+	return VLT_ENOMEM;
 }
 
 int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id)

@@ -18,6 +18,8 @@
 #include <valet/errors.h>
 #include <valet/model.h>
 
+#include "strmap.h"
+
 /* A small hash map from domain index to member count. */
 typedef struct vlt_countmap {
 	uint32_t *keys; /* VLT_NONE: empty slot */
@@ -33,7 +35,6 @@ typedef struct vlt_occ {
 	uint32_t total;
 	vlt_countmap_t vol_at[VLT_LEVEL_DC]; /* the volumes among them (rack, cluster) */
 	uint32_t vol_total;
-	struct vlt_occ *next;               /* hash chain in the ledger */
 } vlt_occ_t;
 
 /* One held unit of a committed plan, enough to give it back. */
@@ -58,7 +59,6 @@ typedef struct vlt_plan_hold {
 	uint32_t n_holds;
 	vlt_hold_link_t *links;
 	uint32_t n_links;
-	struct vlt_plan_hold *next;
 } vlt_plan_hold_t;
 
 typedef struct vlt_ledger {
@@ -81,11 +81,8 @@ typedef struct vlt_ledger {
 	uint64_t *rack_az_mask;            /* zones present among a rack's enabled hosts */
 	uint64_t *cluster_az_mask;
 
-	vlt_occ_t **occ_buckets; /* named groups by key */
-	uint32_t n_occ_buckets;
-	vlt_plan_hold_t **plan_buckets; /* committed plans by id */
-	uint32_t n_plan_buckets;        /* a power of two */
-	uint32_t n_plans;
+	vlt_strmap_t occs;  /* named groups: key -> vlt_occ_t (owned) */
+	vlt_strmap_t plans; /* committed plans: id -> vlt_plan_hold_t (owned) */
 } vlt_ledger_t;
 
 /* OUT: new, owned by the caller. Borrows dc for its whole life. */
@@ -99,8 +96,11 @@ int vlt__ledger_release(vlt_ledger_t *l, const char *plan_id);
  * RET the plan's holds, owned by the caller; NULL for an unknown plan.
  */
 vlt_plan_hold_t *vlt__ledger_detach(vlt_ledger_t *l, const char *plan_id);
-/* Put detached holds back (takes ownership of ph). */
-void vlt__ledger_attach(vlt_ledger_t *l, vlt_plan_hold_t *ph);
+/*
+ * Put detached holds back (takes ownership of ph). RET 0, or VLT_ENOMEM
+ * when they cannot be recorded: then they are given back and freed.
+ */
+int vlt__ledger_attach(vlt_ledger_t *l, vlt_plan_hold_t *ph);
 bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id);
 
 /* The named group's occupancy; created empty when absent (NULL on ENOMEM). */
@@ -124,7 +124,10 @@ void vlt__ledger_apply_link(vlt_ledger_t *l, vlt_unit_kind_t ka, uint32_t a, vlt
 /* Levels crossed between two locations: 0 same host, 1 rack, 2 cluster, 3 beyond. */
 int vlt__ledger_distance(const vlt_dc_t *dc, vlt_unit_kind_t ka, uint32_t a, vlt_unit_kind_t kb,
 			 uint32_t b);
-/* Record a committed plan (takes ownership of ph even on failure). */
+/*
+ * Record a committed plan whose holds are applied already: takes ownership
+ * of ph. RET 0, or VLT_ENOMEM (ph not recorded, still the caller's).
+ */
 int vlt__ledger_add_plan(vlt_ledger_t *l, vlt_plan_hold_t *ph);
 void vlt__plan_hold_free(vlt_plan_hold_t *ph);
 
