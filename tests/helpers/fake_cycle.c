@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <valet/plugin.h>
-
 #include "fake_cycle.h"
 
 /* ---------------------------------------------------------------- data center */
