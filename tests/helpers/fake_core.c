@@ -2,7 +2,9 @@
  * fake_core.c - see fake_core.h.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,9 +21,13 @@
 #define FAKE_MAX_KEYS 32
 #define FAKE_LOG_LEN 1024
 
+/* How a setting was given: text converts to any type, the others are typed. */
+enum fake_type { FAKE_TEXT, FAKE_STR, FAKE_INT };
+
 struct fake_setting {
 	char *key;
-	char *value;
+	char *value; /* the text; a FAKE_INT's digits */
+	enum fake_type type;
 	bool read;
 };
 
@@ -35,6 +41,7 @@ struct fake_core {
 	struct fake_setting settings[FAKE_MAX_KEYS];
 	size_t n_settings;
 	char *data_dir;
+	pthread_mutex_t log_lock; /* stores log from several threads at once */
 	struct fake_log *logs;
 	size_t n_logs, cap_logs;
 };
@@ -44,22 +51,23 @@ static fake_core_t *fake_of(const vlt_core_t *c)
 	return c->priv;
 }
 
+static void *must(void *p)
+{
+	if (p == NULL) {
+		fprintf(stderr, "fake_core: out of memory\n");
+		abort();
+	}
+	return p;
+}
+
 /* ---------------------------------------------------------------- log */
 
 static void fake_log(const vlt_core_t *c, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void fake_log(const vlt_core_t *c, int level, const char *fmt, ...)
+/* Append one line; the caller holds log_lock. A line lost to ENOMEM only weakens a test. */
+static void log_append(fake_core_t *fc, int level, const char *line)
 {
-	fake_core_t *fc = fake_of(c);
-	char line[FAKE_LOG_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (getenv("FAKE_CORE_VERBOSE") != NULL)
-		fprintf(stderr, "fake_core log %d: %s\n", level, line);
 	if (fc->n_logs == fc->cap_logs) {
 		size_t cap = fc->cap_logs == 0 ? 16 : fc->cap_logs * 2;
 		struct fake_log *p = realloc(fc->logs, cap * sizeof(*p));
@@ -78,6 +86,22 @@ static void fake_log(const vlt_core_t *c, int level, const char *fmt, ...)
 	fc->n_logs++;
 }
 
+static void fake_log(const vlt_core_t *c, int level, const char *fmt, ...)
+{
+	fake_core_t *fc = fake_of(c);
+	char line[FAKE_LOG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (getenv("FAKE_CORE_VERBOSE") != NULL)
+		fprintf(stderr, "fake_core log %d: %s\n", level, line);
+	pthread_mutex_lock(&fc->log_lock);
+	log_append(fc, level, line);
+	pthread_mutex_unlock(&fc->log_lock);
+}
+
 size_t fake_core_n_logs(const fake_core_t *fc)
 {
 	return fc->n_logs;
@@ -93,13 +117,20 @@ int fake_core_log_level(const fake_core_t *fc, size_t i)
 	return i < fc->n_logs ? fc->logs[i].level : -1;
 }
 
-bool fake_core_logged(const fake_core_t *fc, int level, const char *needle)
+size_t fake_core_n_logged(const fake_core_t *fc, int level, const char *needle)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < fc->n_logs; i++)
 		if ((level < 0 || fc->logs[i].level == level) &&
 		    strstr(fc->logs[i].text, needle) != NULL)
-			return true;
-	return false;
+			n++;
+	return n;
+}
+
+bool fake_core_logged(const fake_core_t *fc, int level, const char *needle)
+{
+	return fake_core_n_logged(fc, level, needle) > 0;
 }
 
 void fake_core_clear_logs(fake_core_t *fc)
@@ -107,6 +138,13 @@ void fake_core_clear_logs(fake_core_t *fc)
 	for (size_t i = 0; i < fc->n_logs; i++)
 		free(fc->logs[i].text);
 	fc->n_logs = 0;
+}
+
+void fake_core_print_logs(const fake_core_t *fc)
+{
+	fprintf(stderr, "fake_core: %zu log lines\n", fc->n_logs);
+	for (size_t i = 0; i < fc->n_logs; i++)
+		fprintf(stderr, "  %d %s\n", fc->logs[i].level, fc->logs[i].text);
 }
 
 /* ---------------------------------------------------------------- settings */
@@ -119,41 +157,64 @@ static struct fake_setting *find_setting(const fake_core_t *fc, const char *key)
 	return NULL;
 }
 
-int fake_core_set(fake_core_t *fc, const char *key, const char *value)
+static void remove_setting(fake_core_t *fc, struct fake_setting *s)
+{
+	free(s->key);
+	free(s->value);
+	*s = fc->settings[--fc->n_settings];
+}
+
+/* Store key = value (value already a heap copy, taken over) of type. */
+static int put_setting(fake_core_t *fc, const char *key, char *value, enum fake_type type)
 {
 	struct fake_setting *s = find_setting(fc, key);
 
-	if (value == NULL) {
-		if (s != NULL) {
-			free(s->key);
-			free(s->value);
-			*s = fc->settings[--fc->n_settings];
+	if (s == NULL) {
+		if (fc->n_settings == FAKE_MAX_KEYS) {
+			free(value);
+			return VLT_E2BIG;
 		}
-		return 0;
+		s = &fc->settings[fc->n_settings];
+		*s = (struct fake_setting){ .key = strdup(key) };
+		if (s->key == NULL) {
+			free(value);
+			return VLT_ENOMEM;
+		}
+		fc->n_settings++;
 	}
-	char *v = strdup(value);
-
-	if (v == NULL)
-		return VLT_ENOMEM;
-	if (s != NULL) {
-		free(s->value);
-		s->value = v;
-		return 0;
-	}
-	if (fc->n_settings == FAKE_MAX_KEYS) {
-		free(v);
-		return VLT_E2BIG;
-	}
-	s = &fc->settings[fc->n_settings];
-	s->key = strdup(key);
-	if (s->key == NULL) {
-		free(v);
-		return VLT_ENOMEM;
-	}
-	s->value = v;
-	s->read = false;
-	fc->n_settings++;
+	free(s->value);
+	s->value = value;
+	s->type = type;
 	return 0;
+}
+
+int fake_core_set(fake_core_t *fc, const char *key, const char *text)
+{
+	if (text == NULL) {
+		struct fake_setting *s = find_setting(fc, key);
+
+		if (s != NULL)
+			remove_setting(fc, s);
+		return 0;
+	}
+	char *v = strdup(text);
+
+	return v == NULL ? VLT_ENOMEM : put_setting(fc, key, v, FAKE_TEXT);
+}
+
+void fake_core_set_str(fake_core_t *fc, const char *key, const char *value)
+{
+	if (put_setting(fc, key, must(strdup(value)), FAKE_STR) != 0)
+		abort(); /* more keys than a test should ever need */
+}
+
+void fake_core_set_int(fake_core_t *fc, const char *key, int64_t value)
+{
+	char digits[24];
+
+	snprintf(digits, sizeof(digits), "%" PRId64, value);
+	if (put_setting(fc, key, must(strdup(digits)), FAKE_INT) != 0)
+		abort();
 }
 
 int fake_core_set_data_dir(fake_core_t *fc, const char *dir)
@@ -174,15 +235,30 @@ bool fake_core_was_read(const fake_core_t *fc, const char *key)
 	return s != NULL && s->read;
 }
 
-/* The setting's text, NULL when absent; marks it read. */
-static const char *lookup(const vlt_core_t *c, const char *key)
+static const char *type_name(enum fake_type t)
+{
+	return t == FAKE_STR ? "a string" : "an integer";
+}
+
+/*
+ * The setting's text in *out (NULL when absent), marking it read. A typed
+ * value of a type the lookup does not take (ok_str: strings, ok_int:
+ * integers) fails with VLT_ECONFIG.
+ */
+static int lookup(const vlt_core_t *c, const char *key, const char *what, bool ok_str,
+		  bool ok_int, const char **out, vlt_err_t *err)
 {
 	struct fake_setting *s = find_setting(fake_of(c), key);
 
+	*out = NULL;
 	if (s == NULL)
-		return NULL;
+		return 0;
 	s->read = true;
-	return s->value;
+	if ((s->type == FAKE_STR && !ok_str) || (s->type == FAKE_INT && !ok_int))
+		return vlt_err_set(err, VLT_ECONFIG, "setting '%s': expected %s, got %s", key,
+				   what, type_name(s->type));
+	*out = s->value;
+	return 0;
 }
 
 static int bad_value(vlt_err_t *err, const char *key, const char *what, const char *value)
@@ -194,11 +270,14 @@ static int bad_value(vlt_err_t *err, const char *key, const char *what, const ch
 static int fake_cfg_str(const vlt_core_t *c, const char *key, const char *dflt, char **out,
 			vlt_err_t *err)
 {
-	const char *v = lookup(c, key);
+	const char *v;
+	int rc = lookup(c, key, "a string", true, false, &v, err);
 
+	*out = NULL;
+	if (rc != 0)
+		return rc;
 	if (v == NULL)
 		v = dflt;
-	*out = NULL;
 	if (v == NULL)
 		return 0;
 	*out = strdup(v);
@@ -208,12 +287,14 @@ static int fake_cfg_str(const vlt_core_t *c, const char *key, const char *dflt, 
 static int fake_cfg_int(const vlt_core_t *c, const char *key, int64_t dflt, int64_t *out,
 			vlt_err_t *err)
 {
-	const char *v = lookup(c, key);
+	const char *v;
 	char *end;
 
 	*out = dflt;
-	if (v == NULL)
-		return 0;
+	int rc = lookup(c, key, "an integer", false, true, &v, err);
+
+	if (rc != 0 || v == NULL)
+		return rc;
 	errno = 0;
 	long long n = strtoll(v, &end, 10);
 
@@ -223,15 +304,18 @@ static int fake_cfg_int(const vlt_core_t *c, const char *key, int64_t dflt, int6
 	return 0;
 }
 
+/* An integer is a number too, as in the configuration file. */
 static int fake_cfg_double(const vlt_core_t *c, const char *key, double dflt, double *out,
 			   vlt_err_t *err)
 {
-	const char *v = lookup(c, key);
+	const char *v;
 	char *end;
 
 	*out = dflt;
-	if (v == NULL)
-		return 0;
+	int rc = lookup(c, key, "a number", false, true, &v, err);
+
+	if (rc != 0 || v == NULL)
+		return rc;
 	errno = 0;
 	double d = strtod(v, &end);
 
@@ -244,11 +328,13 @@ static int fake_cfg_double(const vlt_core_t *c, const char *key, double dflt, do
 static int fake_cfg_bool(const vlt_core_t *c, const char *key, bool dflt, bool *out,
 			 vlt_err_t *err)
 {
-	const char *v = lookup(c, key);
+	const char *v;
 
 	*out = dflt;
-	if (v == NULL)
-		return 0;
+	int rc = lookup(c, key, "true or false", false, false, &v, err);
+
+	if (rc != 0 || v == NULL)
+		return rc;
 	if (strcmp(v, "true") == 0)
 		*out = true;
 	else if (strcmp(v, "false") == 0)
@@ -267,15 +353,10 @@ static const char *fake_data_dir(const vlt_core_t *c)
 
 fake_core_t *fake_core_new(void)
 {
-	fake_core_t *fc = calloc(1, sizeof(*fc));
+	fake_core_t *fc = must(calloc(1, sizeof(*fc)));
 
-	if (fc == NULL)
-		return NULL;
-	fc->data_dir = strdup(".");
-	if (fc->data_dir == NULL) {
-		free(fc);
-		return NULL;
-	}
+	fc->data_dir = must(strdup("."));
+	pthread_mutex_init(&fc->log_lock, NULL);
 	fc->api = (vlt_core_t){
 		.abi_major = VLT_ABI_MAJOR,
 		.abi_minor = VLT_ABI_MINOR,
@@ -303,12 +384,11 @@ void fake_core_free(fake_core_t *fc)
 {
 	if (fc == NULL)
 		return;
-	for (size_t i = 0; i < fc->n_settings; i++) {
-		free(fc->settings[i].key);
-		free(fc->settings[i].value);
-	}
+	while (fc->n_settings > 0)
+		remove_setting(fc, &fc->settings[0]);
 	fake_core_clear_logs(fc);
 	free(fc->logs);
+	pthread_mutex_destroy(&fc->log_lock);
 	free(fc->data_dir);
 	free(fc);
 }

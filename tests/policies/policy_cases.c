@@ -9,20 +9,30 @@
 
 #include <cmocka.h>
 
+#include "built_module.h"
 #include "policy_cases.h"
 
 #define UNTOUCHED "(untouched)"
 
-void *policy_start(const vlt_policy_ops_t *ops, uint32_t self_id)
+void *policy_start(const vlt_policy_ops_t *ops, uint32_t self_id, fake_core_t **fc)
 {
 	void *state = NULL;
 	vlt_err_t err = { 0 };
 
-	int rc = ops->init(fake_core(self_id), &state, &err);
+	*fc = fake_core_new();
+	fake_core_table(*fc)->self_id = self_id;
+	fake_cycle_attach(*fc);
+	int rc = ops->init(fake_core_api(*fc), &state, &err);
 	if (rc != VLT_OK)
 		fail_msg("%s: init failed: %d %s", ops->info.name, rc, err.msg);
 	assert_non_null(state);
 	return state;
+}
+
+void policy_stop(const vlt_policy_ops_t *ops, void *state, fake_core_t *fc)
+{
+	ops->fini(state);
+	fake_core_free(fc);
 }
 
 static const char *verdict_name(int v)
@@ -80,17 +90,19 @@ static void run_filter_case(const vlt_policy_ops_t *ops, void *state, const vlt_
 void run_filter_cases(const vlt_policy_ops_t *ops, uint32_t self_id, const vlt_stack_t *stack,
 		      const struct filter_case *cases, size_t n_cases)
 {
-	void *state = policy_start(ops, self_id);
+	fake_core_t *fc;
+	void *state = policy_start(ops, self_id, &fc);
 
 	for (size_t i = 0; i < n_cases; i++)
 		run_filter_case(ops, state, stack, &cases[i]);
-	ops->fini(state);
+	policy_stop(ops, state, fc);
 }
 
 void run_validate_cases(const vlt_policy_ops_t *ops, uint32_t self_id, const vlt_stack_t *stack,
 			const struct validate_case *cases, size_t n_cases)
 {
-	void *state = policy_start(ops, self_id);
+	fake_core_t *fc;
+	void *state = policy_start(ops, self_id, &fc);
 
 	for (size_t i = 0; i < n_cases; i++) {
 		const struct validate_case *c = &cases[i];
@@ -111,5 +123,16 @@ void run_validate_cases(const vlt_policy_ops_t *ops, uint32_t self_id, const vlt
 					 ops->info.name, c->name, err.msg, c->msg);
 		}
 	}
-	ops->fini(state);
+	policy_stop(ops, state, fc);
+}
+
+void run_built_module_cases(const char *name, uint32_t self_id, const vlt_stack_t *stack,
+			    const struct filter_case *cases, size_t n_cases)
+{
+	void *so;
+	const vlt_policy_ops_t *ops = built_module_open(VLT_KIND_POLICY, name, &so);
+
+	run_filter_cases(ops, self_id, stack, cases, n_cases);
+	ops->fini(NULL); /* a failed init's state: fini must accept it */
+	built_module_close(so);
 }

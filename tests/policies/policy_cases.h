@@ -2,7 +2,8 @@
  * policy_cases.h - table-driven runners shared by the policy tests: filter
  * cases (occupancy, question, expected verdict and reason) and validate
  * cases (group, tenant, expected code and message), run against a policy
- * module through its ops table and the fake core (fake_cycle.h).
+ * module through its ops table and the fake core (fake_core.h) with its
+ * hand-built cycle (fake_cycle.h).
  */
 #ifndef VALET_TESTS_POLICY_CASES_H
 #define VALET_TESTS_POLICY_CASES_H
@@ -64,8 +65,24 @@ struct validate_case {
 void run_validate_cases(const vlt_policy_ops_t *ops, uint32_t self_id, const vlt_stack_t *stack,
 			const struct validate_case *cases, size_t n_cases);
 
-/* init through the ops table with fake_core(self_id); fails the test on error. */
-void *policy_start(const vlt_policy_ops_t *ops, uint32_t self_id);
+/*
+ * run_built_module_cases - open the built policy_<name>.so through the
+ * loader's checks (built_module.h), run the filter cases through the ops
+ * it exports, and check that its fini accepts NULL; fails the test when
+ * the loader refuses it.
+ */
+void run_built_module_cases(const char *name, uint32_t self_id, const vlt_stack_t *stack,
+			    const struct filter_case *cases, size_t n_cases);
+
+/*
+ * policy_start - init through the ops table, with a new fake core whose
+ * self_id is self_id and whose cycle callbacks are fake_cycle's; fails the
+ * test on error. OUT *fc - the core, owned by the caller (policy_stop).
+ * RET the policy's state.
+ */
+void *policy_start(const vlt_policy_ops_t *ops, uint32_t self_id, fake_core_t **fc);
+/* fini the state, then free the core it used. */
+void policy_stop(const vlt_policy_ops_t *ops, void *state, fake_core_t *fc);
 
 #define N_CASES(a) (sizeof(a) / sizeof((a)[0]))
 

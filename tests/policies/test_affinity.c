@@ -250,7 +250,8 @@ static void test_affinity_prefilter(void **state)
 		{ U_NESTED, VLT_PASS }, { U_PLAIN, VLT_SKIP }, { U_WEBVOL, VLT_SKIP },
 		{ U_DIVONLY, VLT_SKIP },
 	};
-	void *ps = policy_start(OPS, AFF);
+	fake_core_t *fc;
+	void *ps = policy_start(OPS, AFF, &fc);
 	vlt_cycle_t *cy = fake_cycle_new(&stack);
 
 	for (size_t i = 0; i < N_CASES(cases); i++) {
@@ -267,7 +268,7 @@ static void test_affinity_prefilter(void **state)
 	assert_true(OPS->prefilter(ps, cy, N_UNITS) < 0);
 	assert_true(OPS->filter(ps, cy, N_UNITS, VLT_LEVEL_HOST, 0, NULL, 0) < 0);
 	fake_cycle_free(cy);
-	OPS->fini(ps);
+	policy_stop(OPS, ps, fc);
 }
 
 static const struct validate_case validate_cases[] = {
@@ -294,27 +295,17 @@ static void test_affinity_validate(void **state)
 	run_validate_cases(OPS, AFF, &stack, validate_cases, N_CASES(validate_cases));
 }
 
-static void test_affinity_descriptor(void **state)
+/* The built .so passes the loader's checks and filters as the linked copy does. */
+static void test_affinity_module_loads(void **state)
 {
 	(void)state;
-	const vlt_plugin_info_t *info = vlt_plugin_policy_affinity;
-
-	assert_int_equal(info->magic, VLT_PLUGIN_MAGIC);
-	assert_int_equal(info->kind, VLT_KIND_POLICY);
-	assert_string_equal(info->name, "affinity");
-	assert_int_equal(info->ops_size, sizeof(vlt_policy_ops_t));
-	assert_non_null(OPS->init);
-	assert_non_null(OPS->fini);
-	assert_non_null(OPS->validate);
-	assert_non_null(OPS->filter);
-	assert_null(OPS->score);
-	OPS->fini(NULL);
+	run_built_module_cases("affinity", AFF, &stack, host_cases, N_CASES(host_cases));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_affinity_descriptor),
+		cmocka_unit_test(test_affinity_module_loads),
 		cmocka_unit_test(test_affinity_filter_host_level),
 		cmocka_unit_test(test_affinity_filter_named_group_persists),
 		cmocka_unit_test(test_affinity_filter_rack_level),

@@ -263,7 +263,8 @@ static void test_diversity_prefilter(void **state)
 		{ U_INAFF, VLT_PASS },   { U_HSRV, VLT_PASS }, { U_PLAIN, VLT_SKIP },
 		{ U_AFFONLY, VLT_SKIP }, { U_HVOL, VLT_SKIP },
 	};
-	void *ps = policy_start(OPS, DIV);
+	fake_core_t *fc;
+	void *ps = policy_start(OPS, DIV, &fc);
 	vlt_cycle_t *cy = fake_cycle_new(&stack);
 
 	for (size_t i = 0; i < N_CASES(cases); i++) {
@@ -279,7 +280,7 @@ static void test_diversity_prefilter(void **state)
 	assert_true(OPS->prefilter(ps, cy, N_UNITS) < 0);
 	assert_true(OPS->filter(ps, cy, N_UNITS, VLT_LEVEL_HOST, 0, NULL, 0) < 0);
 	fake_cycle_free(cy);
-	OPS->fini(ps);
+	policy_stop(OPS, ps, fc);
 }
 
 static const struct validate_case validate_cases[] = {
@@ -309,25 +310,17 @@ static void test_diversity_validate(void **state)
 	run_validate_cases(OPS, DIV, &stack, validate_cases, N_CASES(validate_cases));
 }
 
-static void test_diversity_descriptor(void **state)
+/* The built .so passes the loader's checks and filters as the linked copy does. */
+static void test_diversity_module_loads(void **state)
 {
 	(void)state;
-	const vlt_plugin_info_t *info = vlt_plugin_policy_diversity;
-
-	assert_int_equal(info->magic, VLT_PLUGIN_MAGIC);
-	assert_int_equal(info->abi_major, VLT_ABI_MAJOR);
-	assert_int_equal(info->kind, VLT_KIND_POLICY);
-	assert_string_equal(info->name, "diversity");
-	assert_int_equal(info->ops_size, sizeof(vlt_policy_ops_t));
-	assert_non_null(OPS->validate);
-	assert_non_null(OPS->filter);
-	OPS->fini(NULL);
+	run_built_module_cases("diversity", DIV, &stack, host_cases, N_CASES(host_cases));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_diversity_descriptor),
+		cmocka_unit_test(test_diversity_module_loads),
 		cmocka_unit_test(test_diversity_filter_host_level),
 		cmocka_unit_test(test_diversity_filter_named_group_persists),
 		cmocka_unit_test(test_diversity_filter_child_groups),

@@ -303,7 +303,8 @@ static void test_exclusivity_filter_two_levels(void **state)
 static void test_exclusivity_prefilter_stack_with_groups(void **state)
 {
 	(void)state;
-	void *ps = policy_start(OPS, EX);
+	fake_core_t *fc;
+	void *ps = policy_start(OPS, EX, &fc);
 	vlt_cycle_t *cy = fake_cycle_new(&stack);
 
 	for (uint32_t u = 0; u < N_UNITS; u++)
@@ -312,7 +313,7 @@ static void test_exclusivity_prefilter_stack_with_groups(void **state)
 	assert_true(OPS->prefilter(ps, cy, N_UNITS) < 0);
 	assert_true(OPS->filter(ps, cy, N_UNITS, VLT_LEVEL_HOST, 0, NULL, 0) < 0);
 	fake_cycle_free(cy);
-	OPS->fini(ps);
+	policy_stop(OPS, ps, fc);
 }
 
 /* A stack without exclusivity: plain units skip until a member exists somewhere. */
@@ -336,7 +337,8 @@ static const vlt_stack_t plain_stack = {
 static void test_exclusivity_prefilter_plain_stack(void **state)
 {
 	(void)state;
-	void *ps = policy_start(OPS, EX);
+	fake_core_t *fc;
+	void *ps = policy_start(OPS, EX, &fc);
 	vlt_cycle_t *cy = fake_cycle_new(&plain_stack);
 	char why[128] = "";
 
@@ -370,7 +372,7 @@ static void test_exclusivity_prefilter_plain_stack(void **state)
 	assert_int_equal(OPS->prefilter(ps, cy, P_PLAIN), VLT_SKIP);
 
 	fake_cycle_free(cy);
-	OPS->fini(ps);
+	policy_stop(OPS, ps, fc);
 }
 
 #define TWO_EX(g, a, b) "group " g ": unit " a " is in two exclusivity groups at level host (" \
@@ -410,23 +412,17 @@ static void test_exclusivity_validate(void **state)
 	run_validate_cases(OPS, EX, &stack, validate_cases, N_CASES(validate_cases));
 }
 
-static void test_exclusivity_descriptor(void **state)
+/* The built .so passes the loader's checks and filters as the linked copy does. */
+static void test_exclusivity_module_loads(void **state)
 {
 	(void)state;
-	const vlt_plugin_info_t *info = vlt_plugin_policy_exclusivity;
-
-	assert_int_equal(info->magic, VLT_PLUGIN_MAGIC);
-	assert_int_equal(info->kind, VLT_KIND_POLICY);
-	assert_string_equal(info->name, "exclusivity");
-	assert_int_equal(info->ops_size, sizeof(vlt_policy_ops_t));
-	assert_non_null(OPS->prefilter);
-	OPS->fini(NULL);
+	run_built_module_cases("exclusivity", EX, &stack, member_host_cases, N_CASES(member_host_cases));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exclusivity_descriptor),
+		cmocka_unit_test(test_exclusivity_module_loads),
 		cmocka_unit_test(test_exclusivity_filter_members_host),
 		cmocka_unit_test(test_exclusivity_filter_named_group_persists),
 		cmocka_unit_test(test_exclusivity_filter_members_rack),

@@ -164,12 +164,18 @@ static void test_affinity_node_as_unit(void **state)
 		 (const char *[]){"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9",
 				  "f10", "f11", "f12", "f13", "f14", "f15", "f16", "f17", "f18",
 				  "f19", "f20", "f21", "f22", NULL});
-	json_decref(place_ok(&s, filler, "ostro"));
+	json_t *filled = place_ok(&s, filler, "ostro");
 	res = place_ok(&s, req, "ostro");
 	fx_verify_groups(req, res, NULL);
-	assert_string_equal(fx_loc(res, "p0"), "c01r002h003");
+	/* the one host with room for all four: the one no filler server is on */
+	for (int i = 0; i < 23; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "f%d", i);
+		assert_string_not_equal(fx_loc(filled, id), fx_loc(res, "p0"));
+	}
 	assert_true(fx_metric(res, "hosts_used") == 1);
 	json_decref(res);
+	json_decref(filled);
 	json_decref(filler);
 	json_decref(req);
 	vlt__session_close(&s);
@@ -439,16 +445,16 @@ static void test_nova_weighers(void **state)
 	fx_server(req, "n1", "small");
 	fx_server(req, "n2", "small");
 	open_dc(&s, &small_dc, "solvers-small", NULL);
+	/* the hosts are alike, so which host comes first is a tie-break: only
+	 * whether the two share one says which way the weigher leans */
 	res = place_ok(&s, req, "nova");
-	assert_string_equal(fx_loc(res, "n1"), "c00r000h000");
-	assert_string_equal(fx_loc(res, "n2"), "c00r000h001");
+	assert_string_not_equal(fx_loc(res, "n1"), fx_loc(res, "n2"));
 	json_decref(res);
 	vlt__session_close(&s);
 
 	open_dc(&s, &small_dc, "solvers-small", stack);
 	res = place_ok(&s, req, "nova");
-	assert_string_equal(fx_loc(res, "n1"), "c00r000h000");
-	assert_string_equal(fx_loc(res, "n2"), "c00r000h000");
+	assert_string_equal(fx_loc(res, "n1"), fx_loc(res, "n2"));
 	json_decref(res);
 	vlt__session_close(&s);
 	json_decref(req);
@@ -510,7 +516,7 @@ static void test_overlapping_affinity_and_volumes(void **state)
 /*
  * Heaviest first puts the big server on the best-fitting host, the only one
  * the ssd server may use; starting again with the ssd server first places
- * both.
+ * both. The hosts asserted are forced: no other placement of the two fits.
  */
 static void test_restart_with_hard_node_first(void **state)
 {

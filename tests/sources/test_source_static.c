@@ -23,6 +23,7 @@
 #include <valet/model.h>
 #include <valet/source.h>
 
+#include "built_module.h"
 #include "dc.h"
 #include "fake_core.h"
 
@@ -37,6 +38,7 @@ static const vlt_source_ops_t *ops(void)
 
 /* One source run: init with `inventory` (NULL: unset), collect into a fresh builder. */
 struct run {
+	const vlt_source_ops_t *ops;
 	fake_core_t *fc;
 	void *state;
 	vlt_dc_builder_t *b;
@@ -44,22 +46,28 @@ struct run {
 	int rc; /* collect's */
 };
 
-static void run_start(struct run *r, const char *inventory)
+/* The same run through the ops table o (the linked copy's or a loaded module's). */
+static void run_start_with(struct run *r, const vlt_source_ops_t *o, const char *inventory)
 {
 	memset(r, 0, sizeof(*r));
+	r->ops = o;
 	r->fc = fake_core_new();
-	assert_non_null(r->fc);
 	if (inventory != NULL)
 		assert_int_equal(fake_core_set(r->fc, "inventory", inventory), 0);
-	assert_int_equal(ops()->init(fake_core_api(r->fc), &r->state, &r->err), 0);
+	assert_int_equal(o->init(fake_core_api(r->fc), &r->state, &r->err), 0);
 	r->b = vlt__dc_builder_new();
 	assert_non_null(r->b);
-	r->rc = ops()->collect(r->state, r->b, &r->err);
+	r->rc = o->collect(r->state, r->b, &r->err);
+}
+
+static void run_start(struct run *r, const char *inventory)
+{
+	run_start_with(r, ops(), inventory);
 }
 
 static void run_end(struct run *r)
 {
-	ops()->fini(r->state);
+	r->ops->fini(r->state);
 	vlt__dc_builder_free(r->b);
 	fake_core_free(r->fc);
 }
@@ -82,20 +90,25 @@ static vlt_dc_t *load_ok(const char *path)
 
 /* ---------------------------------------------------------------- descriptor */
 
-static void test_static_descriptor(void **state)
+/* The built .so passes the loader's checks and collects through its one export. */
+static void test_static_module_loads(void **state)
 {
 	(void)state;
-	const vlt_plugin_info_t *info = vlt_plugin_source_static;
+	void *so;
+	const vlt_source_ops_t *o = built_module_open(VLT_KIND_SOURCE, "static", &so);
+	struct run r;
+	vlt_dc_t *dc = NULL;
 
-	assert_int_equal(info->magic, VLT_PLUGIN_MAGIC);
-	assert_int_equal(info->abi_major, VLT_ABI_MAJOR);
-	assert_int_equal(info->kind, VLT_KIND_SOURCE);
-	assert_string_equal(info->name, "static");
-	assert_int_equal(info->ops_size, sizeof(vlt_source_ops_t));
-	assert_non_null(ops()->init);
-	assert_non_null(ops()->collect);
-	assert_non_null(ops()->fini);
-	ops()->fini(NULL);
+	run_start_with(&r, o, INV_DIR "minimal.json");
+	if (r.rc != 0)
+		fail_msg("collect through the loaded module: %s", r.err.msg);
+	assert_int_equal(vlt__dc_build(r.b, &dc, &r.err), 0);
+	assert_string_equal(dc->name, "tiny");
+	assert_int_equal(dc->n_hosts, 1);
+	vlt__dc_free(dc);
+	run_end(&r);
+	o->fini(NULL); /* a failed init's state: fini must accept it */
+	built_module_close(so);
 }
 
 /* ---------------------------------------------------------------- settings */
@@ -554,7 +567,7 @@ static void test_static_loads_20000_hosts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_static_descriptor),
+		cmocka_unit_test(test_static_module_loads),
 		cmocka_unit_test(test_static_without_inventory_adds_nothing),
 		cmocka_unit_test(test_static_relative_path_resolves_against_cwd),
 		cmocka_unit_test(test_static_missing_file),

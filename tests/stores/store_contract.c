@@ -600,8 +600,6 @@ static void case_concurrent_cas(const store_harness_t *h, void **state)
 	pthread_barrier_t start;
 	int winners[CAS_TOTAL + 2] = { 0 };
 
-	if (!(ops->info.flags & VLT_PLUGIN_F_THREADSAFE))
-		skip();
 	PUT(0, "cas", "counter", doc_n(0), 0);
 	pthread_barrier_init(&start, NULL, CAS_THREADS);
 	for (int i = 0; i < CAS_THREADS; i++) {
@@ -674,8 +672,6 @@ static void case_concurrent_create(const store_harness_t *h, void **state)
 	pthread_t tid[CREATE_THREADS];
 	pthread_barrier_t start;
 
-	if (!(ops->info.flags & VLT_PLUGIN_F_THREADSAFE))
-		skip();
 	pthread_barrier_init(&start, NULL, CREATE_THREADS);
 	for (int i = 0; i < CREATE_THREADS; i++) {
 		w[i] = (struct create_worker){ .ops = ops, .st = st, .start = &start, .me = i };

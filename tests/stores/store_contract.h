@@ -21,7 +21,9 @@
  * - list walks ids in byte order; a positive return from the callback
  *   stops it and list returns 0, a negative one is list's return value;
  *   the callback may call the store (get, put, remove) itself;
- * - with VLT_PLUGIN_F_THREADSAFE, one state serves many threads at once.
+ * - one state serves many threads at once: the core calls a store from its
+ *   request threads, and VLT_PLUGIN_INFO flags every module
+ *   VLT_PLUGIN_F_THREADSAFE, so no store could be skipped for lacking it.
  */
 #ifndef VALET_TEST_STORE_CONTRACT_H
 #define VALET_TEST_STORE_CONTRACT_H

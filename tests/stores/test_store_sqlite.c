@@ -7,7 +7,6 @@
  * /tmp) that is removed afterwards.
  */
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -32,7 +31,8 @@
 
 #include "sqlite_schema.h"
 #include "store_contract.h"
-#include "store_fake_core.h"
+#include "built_module.h"
+#include "fake_core.h"
 
 extern const vlt_plugin_info_t *const vlt_plugin_store_sqlite;
 
@@ -76,8 +76,17 @@ struct fx {
 	char dir[512];
 	char data_dir[600];
 	char db[700]; /* where the default file lands */
-	store_fake_core_t *fc;
+	fake_core_t *fc;
 };
+
+/* A fake core whose data directory is data_dir; owned by the caller (fake_core_free). */
+static fake_core_t *core_in(const char *data_dir)
+{
+	fake_core_t *fc = fake_core_new();
+
+	assert_int_equal(fake_core_set_data_dir(fc, data_dir), 0);
+	return fc;
+}
 
 static int fx_setup(void **state)
 {
@@ -86,7 +95,7 @@ static int fx_setup(void **state)
 	make_scratch(f->dir, sizeof(f->dir));
 	snprintf(f->data_dir, sizeof(f->data_dir), "%s/data/sub", f->dir);
 	snprintf(f->db, sizeof(f->db), "%s/valet.db", f->data_dir);
-	f->fc = store_fake_core_new(f->data_dir);
+	f->fc = core_in(f->data_dir);
 	*state = f;
 	return 0;
 }
@@ -95,7 +104,7 @@ static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
 
-	store_fake_core_free(f->fc);
+	fake_core_free(f->fc);
 	rm_rf(f->dir);
 	free(f);
 	return 0;
@@ -105,7 +114,7 @@ static int open_store(struct fx *f, void **st, vlt_err_t *err)
 {
 	memset(err, 0, sizeof(*err));
 	*st = NULL;
-	return OPS->init(store_fake_core_api(f->fc), st, err);
+	return OPS->init(fake_core_api(f->fc), st, err);
 }
 
 /* Open, or fail the test with the store's message. */
@@ -153,15 +162,6 @@ static bool contains(const char *hay, const char *needle)
 		if (!contains((hay), (needle)))                                \
 			fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle)); \
 	} while (0)
-
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
 
 /* ---- a second, plain connection to look at the file */
 
@@ -216,43 +216,19 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* ---- the descriptor and the built module */
+/* ---- the built module */
 
-static void test_descriptor(void **state)
-{
-	(void)state;
-	const vlt_plugin_info_t *info = vlt_plugin_store_sqlite;
-
-	assert_int_equal(info->magic, VLT_PLUGIN_MAGIC);
-	assert_int_equal(info->kind, VLT_KIND_STORE);
-	assert_string_equal(info->name, "sqlite");
-	assert_int_equal(info->ops_size, sizeof(vlt_store_ops_t));
-	assert_true(info->flags & VLT_PLUGIN_F_THREADSAFE);
-	assert_non_null(OPS->init);
-	assert_non_null(OPS->fini);
-	assert_non_null(OPS->get);
-	assert_non_null(OPS->put);
-	assert_non_null(OPS->remove);
-	assert_non_null(OPS->list);
-	OPS->fini(NULL);
-}
-
-/* The .so resolves all its symbols and works through its one export. */
+/* The built .so passes the loader's checks and works through its one export. */
 static void test_module_loads(void **state)
 {
 	struct fx *f = *state;
-	void *so = dlopen(VLT_BUILD_MODULE_DIR "/store_sqlite.so", RTLD_NOW | RTLD_LOCAL);
+	void *so;
+	const vlt_store_ops_t *ops = built_module_open(VLT_KIND_STORE, "sqlite", &so);
 	vlt_err_t err = { 0 };
 	void *st = NULL;
 
-	if (!so)
-		fail_msg("dlopen: %s", dlerror());
-	const vlt_plugin_info_t *const *sym = dlsym(so, "vlt_plugin");
-	assert_non_null(sym);
-	const vlt_store_ops_t *ops = (const vlt_store_ops_t *)*sym;
-	assert_string_equal(ops->info.name, "sqlite");
-	assert_int_equal(ops->init(store_fake_core_api(f->fc), &st, &err), 0);
-	json_t *doc = json_pack("{s:s}", "via", "dlopen"), *got = NULL;
+	assert_int_equal(ops->init(fake_core_api(f->fc), &st, &err), 0);
+	json_t *doc = json_pack("{s:s}", "via", "the loader"), *got = NULL;
 	int64_t v = 0;
 	assert_int_equal(ops->put(st, "so", "a", doc, 0, &err), 0);
 	assert_int_equal(ops->get(st, "so", "a", &got, &v, &err), 0);
@@ -260,7 +236,8 @@ static void test_module_loads(void **state)
 	json_decref(doc);
 	json_decref(got);
 	ops->fini(st);
-	dlclose(so);
+	ops->fini(NULL); /* a failed init's state: fini must accept it */
+	built_module_close(so);
 }
 
 /* ---- settings and the file */
@@ -293,13 +270,12 @@ static void test_defaults_make_data_dir(void **state)
 			 1);
 	sqlite3_close(db);
 
-	const char *log = store_fake_core_log(f->fc);
-	assert_contains(log, "schema migrated from v0 to v1");
-	assert_contains(log, "synchronous=full");
-	assert_contains(log, "busy_timeout_ms=5000");
+	assert_logged(f->fc, -1, "schema migrated from v0 to v1");
+	assert_logged(f->fc, -1, "synchronous=full");
+	assert_logged(f->fc, -1, "busy_timeout_ms=5000");
 	/* A second start finds nothing to migrate. */
 	OPS->fini(must_open(f));
-	assert_int_equal(count_of(store_fake_core_log(f->fc), "migrated"), 1);
+	assert_int_equal(fake_core_n_logged(f->fc, -1, "migrated"), 1);
 }
 
 static void test_relative_file_in_subdirectory(void **state)
@@ -307,7 +283,7 @@ static void test_relative_file_in_subdirectory(void **state)
 	struct fx *f = *state;
 	char want[800];
 
-	store_fake_core_set_str(f->fc, "file", "nested/deeper/store.db");
+	fake_core_set_str(f->fc, "file", "nested/deeper/store.db");
 	OPS->fini(must_open(f));
 	snprintf(want, sizeof(want), "%s/nested/deeper/store.db", f->data_dir);
 	assert_true(exists(want));
@@ -320,7 +296,7 @@ static void test_absolute_file(void **state)
 	char want[800];
 
 	snprintf(want, sizeof(want), "%s/elsewhere/abs.db", f->dir);
-	store_fake_core_set_str(f->fc, "file", want);
+	fake_core_set_str(f->fc, "file", want);
 	void *st = must_open(f);
 	put_n(st, "c", "a", 1, 0);
 	OPS->fini(st);
@@ -356,19 +332,19 @@ static void test_settings_checked(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct setting_case *c = &cases[i];
-		store_fake_core_t *fc = store_fake_core_new(f->data_dir);
+		fake_core_t *fc = core_in(f->data_dir);
 		vlt_err_t err = { 0 };
 		void *st = NULL;
 
 		if (c->str)
-			store_fake_core_set_str(fc, c->key, c->str);
+			fake_core_set_str(fc, c->key, c->str);
 		else
-			store_fake_core_set_int(fc, c->key, c->num);
-		int rc = OPS->init(store_fake_core_api(fc), &st, &err);
+			fake_core_set_int(fc, c->key, c->num);
+		int rc = OPS->init(fake_core_api(fc), &st, &err);
 		OPS->fini(st);
 		if (rc == 0 && c->want == 0 && contains(c->key, "sync"))
-			assert_contains(store_fake_core_log(fc), "synchronous=normal");
-		store_fake_core_free(fc);
+			assert_logged(fc, -1, "synchronous=normal");
+		fake_core_free(fc);
 		if (rc != c->want)
 			fail_msg("case %zu (%s): got %d want %d: %s", i, c->key, rc, c->want,
 				 err.msg);
@@ -459,7 +435,7 @@ static void test_empty_database_is_migrated(void **state)
 	void *st = must_open(f);
 	put_n(st, "c", "a", 7, 0);
 	OPS->fini(st);
-	assert_int_equal(count_of(store_fake_core_log(f->fc), "migrated from v0 to v1"), 2);
+	assert_int_equal(fake_core_n_logged(f->fc, -1, "migrated from v0 to v1"), 2);
 	db = raw_open(f->db);
 	assert_int_equal(raw_int(db, "PRAGMA page_size"), 8192);
 	assert_int_equal(raw_int(db, "SELECT max(version) FROM schema_version"), 1);
@@ -610,7 +586,7 @@ static void test_busy_timeout_reports_lock(void **state)
 	json_t *doc = json_pack("{s:i}", "n", 2), *got = NULL;
 	int64_t v = 0;
 
-	store_fake_core_set_int(f->fc, "busy_timeout_ms", 150);
+	fake_core_set_int(f->fc, "busy_timeout_ms", 150);
 	void *st = must_open(f);
 	put_n(st, "c", "a", 1, 0);
 	sqlite3 *db = raw_open(f->db);
@@ -685,7 +661,7 @@ static void test_concurrent_first_start(void **state)
 struct contract_ctx {
 	char dir[512];
 	char db[600];
-	store_fake_core_t *fc;
+	fake_core_t *fc;
 };
 
 static int contract_reset(void *arg)
@@ -706,7 +682,7 @@ static int contract_open(void *arg, void **state, vlt_err_t *err)
 {
 	struct contract_ctx *c = arg;
 
-	return OPS->init(store_fake_core_api(c->fc), state, err);
+	return OPS->init(fake_core_api(c->fc), state, err);
 }
 
 static int run_contract(void)
@@ -715,7 +691,7 @@ static int run_contract(void)
 
 	make_scratch(c.dir, sizeof(c.dir));
 	snprintf(c.db, sizeof(c.db), "%s/valet.db", c.dir);
-	c.fc = store_fake_core_new(c.dir);
+	c.fc = core_in(c.dir);
 	store_harness_t h = {
 		.name = "sqlite",
 		.ops = OPS,
@@ -724,7 +700,7 @@ static int run_contract(void)
 		.open = contract_open,
 	};
 	int failed = store_contract_run(&h);
-	store_fake_core_free(c.fc);
+	fake_core_free(c.fc);
 	rm_rf(c.dir);
 	return failed;
 }
@@ -734,8 +710,7 @@ static int run_contract(void)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_descriptor),
-		FX_TEST(test_module_loads),
+			FX_TEST(test_module_loads),
 		FX_TEST(test_defaults_make_data_dir),
 		FX_TEST(test_relative_file_in_subdirectory),
 		FX_TEST(test_absolute_file),

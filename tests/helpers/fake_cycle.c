@@ -1,12 +1,9 @@
 /*
- * fake_cycle.c - the policy tests' stand-in for the core (fake_cycle.h).
+ * fake_cycle.c - the policy tests' cycle behind the fake core (fake_cycle.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <valet/plugin.h>
 
 #include "fake_cycle.h"
 
@@ -222,70 +219,6 @@ unsigned fake_cycle_queries(const vlt_cycle_t *cy)
 
 /* ---------------------------------------------------------------- callbacks */
 
-static char last_log[512];
-
-static void fake_log(const vlt_core_t *c, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)c;
-	(void)level;
-	va_start(ap, fmt);
-	vsnprintf(last_log, sizeof(last_log), fmt, ap);
-	va_end(ap);
-}
-
-const char *fake_core_last_log(void)
-{
-	return last_log;
-}
-
-static int fake_cfg_str(const vlt_core_t *c, const char *key, const char *dflt, char **out,
-			vlt_err_t *err)
-{
-	(void)c;
-	(void)key;
-	(void)err;
-	*out = dflt ? strdup(dflt) : NULL;
-	return dflt && *out == NULL ? VLT_ENOMEM : VLT_OK;
-}
-
-static int fake_cfg_int(const vlt_core_t *c, const char *key, int64_t dflt, int64_t *out,
-			vlt_err_t *err)
-{
-	(void)c;
-	(void)key;
-	(void)err;
-	*out = dflt;
-	return VLT_OK;
-}
-
-static int fake_cfg_double(const vlt_core_t *c, const char *key, double dflt, double *out,
-			   vlt_err_t *err)
-{
-	(void)c;
-	(void)key;
-	(void)err;
-	*out = dflt;
-	return VLT_OK;
-}
-
-static int fake_cfg_bool(const vlt_core_t *c, const char *key, bool dflt, bool *out,
-			 vlt_err_t *err)
-{
-	(void)c;
-	(void)key;
-	(void)err;
-	*out = dflt;
-	return VLT_OK;
-}
-
-static const char *fake_data_dir(const vlt_core_t *c)
-{
-	(void)c;
-	return ".";
-}
-
 static const vlt_dc_t *fake_cycle_dc(vlt_cycle_t *cy)
 {
 	return cy->dc;
@@ -393,33 +326,15 @@ static uint32_t fake_policy_residents(const vlt_core_t *c, vlt_cycle_t *cy, vlt_
 	return n;
 }
 
-#define FAKE_CORES 8
-
-static vlt_core_t cores[FAKE_CORES];
-
-const vlt_core_t *fake_core(uint32_t self_id)
+void fake_cycle_attach(fake_core_t *fc)
 {
-	if (self_id >= FAKE_CORES) {
-		fprintf(stderr, "fake_core: self_id %u too large\n", (unsigned)self_id);
-		abort();
-	}
-	cores[self_id] = (vlt_core_t){
-		.abi_major = VLT_ABI_MAJOR,
-		.abi_minor = VLT_ABI_MINOR,
-		.self_id = self_id,
-		.log = fake_log,
-		.cfg_str = fake_cfg_str,
-		.cfg_int = fake_cfg_int,
-		.cfg_double = fake_cfg_double,
-		.cfg_bool = fake_cfg_bool,
-		.data_dir = fake_data_dir,
-		.cycle_dc = fake_cycle_dc,
-		.cycle_stack = fake_cycle_stack,
-		.cycle_view = fake_cycle_view,
-		.group_count = fake_group_count,
-		.residents = fake_residents,
-		.policy_residents = fake_policy_residents,
-		.group_servers = fake_group_servers,
-	};
-	return &cores[self_id];
+	vlt_core_t *t = fake_core_table(fc);
+
+	t->cycle_dc = fake_cycle_dc;
+	t->cycle_stack = fake_cycle_stack;
+	t->cycle_view = fake_cycle_view;
+	t->group_count = fake_group_count;
+	t->residents = fake_residents;
+	t->policy_residents = fake_policy_residents;
+	t->group_servers = fake_group_servers;
 }

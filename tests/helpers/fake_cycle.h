@@ -1,7 +1,7 @@
 /*
- * fake_cycle.h - a stand-in for the core that the policy tests hand to the
- * policy modules: a vlt_core_t whose cycle callbacks answer from a small
- * hand-built data center, a hand-built stack and a list of placed servers.
+ * fake_cycle.h - the cycle behind the fake core (fake_core.h) for the
+ * policy tests: cycle callbacks that answer from a small hand-built data
+ * center, a hand-built stack and a list of placed servers.
  *
  * Occupancy is derived, not typed in: each placed server has a host and a
  * set of groups (a bit mask over "fake groups"). Fake groups 0 .. n-1 are
@@ -21,6 +21,8 @@
 
 #include <valet/core.h>
 #include <valet/model.h>
+
+#include "fake_core.h"
 
 /* The bit of fake group g in a placement mask. */
 #define FG(g) (UINT64_C(1) << (g))
@@ -60,12 +62,12 @@ void fake_cycle_clear(vlt_cycle_t *cy);
 unsigned fake_cycle_queries(const vlt_cycle_t *cy);
 
 /*
- * fake_core - the callback table a module with this self_id gets (one
- * static table per id, ids below 8). Callbacks no policy should need
- * (check, assign, dc_add_*, ...) are NULL, so a stray call fails loudly.
+ * fake_cycle_attach - plug these cycles into fc's table: cycle_dc,
+ * cycle_stack, cycle_view and the occupancy queries (group_count,
+ * group_servers, residents, policy_residents, the last answering for the
+ * table's self_id). Callbacks no policy should need (check, assign, ...)
+ * stay NULL, so a stray call fails loudly.
  */
-const vlt_core_t *fake_core(uint32_t self_id);
-/* The last line a module logged through its core table ("" if none). */
-const char *fake_core_last_log(void);
+void fake_cycle_attach(fake_core_t *fc);
 
 #endif /* VALET_TESTS_FAKE_CYCLE_H */
