@@ -363,8 +363,13 @@ static void test_bounds(void **state)
 	assert_int_equal(fx_place(&s, req, "ostro", &res), VLT_ENOPLACE);
 	print_message("time_budget_ms 2: %.0f backtracks, %.3f ms\n", fx_metric(res, "backtracks"),
 		      fx_metric(res, "solve_ms"));
-	/* one more descent may finish after the deadline; sanitizers are slow */
-	assert_true(fx_metric(res, "solve_ms") < 2 + 40);
+	/*
+	 * Unbounded, this search runs for minutes; the budget stops it. The
+	 * margin is wide because one more descent may finish after the
+	 * deadline and a shared, loaded machine under sanitizers is slow: the
+	 * test shows the budget is honoured, not how fast the solver is.
+	 */
+	assert_true(fx_metric(res, "solve_ms") < 2 + 1000);
 	json_decref(res);
 	vlt__session_close(&s);
 
@@ -373,7 +378,7 @@ static void test_bounds(void **state)
 	assert_int_equal(fx_place(&s, req, "ostro", &res), VLT_ENOPLACE);
 	print_message("defaults: %.0f backtracks, %.3f ms: %s\n", fx_metric(res, "backtracks"),
 		      fx_metric(res, "solve_ms"), fx_message(res));
-	assert_true(fx_metric(res, "solve_ms") < 200 + 100);
+	assert_true(fx_metric(res, "solve_ms") < 200 + 1000);
 	json_decref(res);
 	vlt__session_close(&s);
 	json_decref(req);
