@@ -364,7 +364,7 @@ static void test_bounds(void **state)
 	print_message("time_budget_ms 2: %.0f backtracks, %.3f ms\n", fx_metric(res, "backtracks"),
 		      fx_metric(res, "solve_ms"));
 	/*
-	 * Unbounded, this search runs for minutes; the budget stops it. The
+	 * With 10^8 backtracks allowed, only the budget stops this search. The
 	 * margin is wide because one more descent may finish after the
 	 * deadline and a shared, loaded machine under sanitizers is slow: the
 	 * test shows the budget is honoured, not how fast the solver is.
