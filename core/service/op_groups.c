@@ -205,11 +205,9 @@ static json_t *group_servers(const vlt_svc_plan_t *p, const json_t *g, bool held
 
 /* ---------------------------------------------------------------- checks */
 
+/* A group's type is the name of a loaded policy. */
 static bool policy_loaded(vlt_service_t *s, const char *type)
 {
-	if (s->opts.mods == NULL)
-		return strcmp(type, "affinity") == 0 || strcmp(type, "diversity") == 0 ||
-		       strcmp(type, "exclusivity") == 0;
 	return vlt__modules_find(s->opts.mods, VLT_KIND_POLICY, type) != NULL;
 }
 
@@ -218,10 +216,6 @@ static void policy_names(vlt_service_t *s, char *buf, size_t size)
 	size_t used = 0;
 
 	buf[0] = '\0';
-	if (s->opts.mods == NULL) {
-		snprintf(buf, size, "affinity, diversity, exclusivity");
-		return;
-	}
 	for (size_t i = 0; i < s->opts.mods->n_policies && used < size; i++) {
 		int n = snprintf(buf + used, size - used, "%s%s", i > 0 ? ", " : "",
 				 s->opts.mods->policies[i].name);

@@ -100,12 +100,15 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 		free(s);
 		return vlt_err_set(err, VLT_ECONFIG, "valet-api needs a store (modules.store)");
 	}
+	if (opts == NULL || opts->mods == NULL) {
+		free(s);
+		return vlt_err_set(err, VLT_EINVAL, "valet-api needs the loaded modules");
+	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	s->engine = engine;
 	s->store = store;
-	if (opts != NULL)
-		s->opts = *opts;
+	s->opts = *opts;
 	vlt__journal_init(&s->journal, store, s->opts.collection, journal_ops,
 			  sizeof(journal_ops) / sizeof(journal_ops[0]), s, &s->opts.clock,
 			  s->opts.max_retries);

@@ -49,7 +49,7 @@ typedef struct vlt_service_opts {
 	unsigned max_retries;
 	/* The collection of the journal ("journal" when NULL). */
 	const char *collection;
-	/* The loaded modules: group types are their policies' names (borrowed). */
+	/* The loaded modules, required: group types are their policies' names (borrowed). */
 	vlt_modules_t *mods;
 	/*
 	 * The time of day for hold deadlines and journal stamps (zero: the
@@ -63,8 +63,10 @@ typedef struct vlt_service_opts {
  * fresh engine (its ledger must hold nothing yet).
  * IN  engine, store - borrowed for the service's life (store: a loaded
  *                     store module)
+ * IN  opts - copied; opts->mods is required
  * OUT s - new, owned by the caller (vlt__service_free)
- * RET 0, VLT_EBACKEND when the store cannot be read, VLT_ENOMEM.
+ * RET 0, VLT_EBACKEND when the store cannot be read, VLT_ECONFIG without a
+ *     store, VLT_EINVAL without modules, VLT_ENOMEM.
  * An entry that cannot be applied (a hold that no longer fits the
  * inventory, say) is logged and shown by GET /v1/resources; it does not
  * stop the start.
