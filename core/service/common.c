@@ -165,6 +165,18 @@ void vlt__svc_read_end(vlt_service_t *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+int vlt__svc_read_one(vlt_service_t *s, vlt_svc_answer_fn answer, const char *id, json_t **out,
+		      vlt_err_t *err)
+{
+	int rc = vlt__svc_read_begin(s, err);
+
+	if (rc < 0)
+		return rc;
+	rc = answer(s, id, out, err);
+	vlt__svc_read_end(s);
+	return rc;
+}
+
 json_t *vlt__svc_request_text(const json_t *req)
 {
 	char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);

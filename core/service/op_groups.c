@@ -591,18 +591,19 @@ int vlt__service_groups(vlt_service_t *s, json_t **groups, vlt_err_t *err)
 	return *groups != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }
 
-int vlt__service_group_get(vlt_service_t *s, const char *id, json_t **group, vlt_err_t *err)
+static int answer_group(vlt_service_t *s, const char *id, json_t **group, vlt_err_t *err)
 {
-	int rc = vlt__svc_read_begin(s, err);
-
-	if (rc < 0)
-		return rc;
 	json_t *g = vlt__state_group(&s->st, id, NULL);
-	*group = g != NULL ? json_deep_copy(g) : NULL;
-	vlt__svc_read_end(s);
+
 	if (g == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Group not found");
+	*group = json_deep_copy(g);
 	return *group != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+int vlt__service_group_get(vlt_service_t *s, const char *id, json_t **group, vlt_err_t *err)
+{
+	return vlt__svc_read_one(s, answer_group, id, group, err);
 }
 
 int vlt__service_member_check(vlt_service_t *s, const char *id, const char *member, vlt_err_t *err)

@@ -131,13 +131,7 @@ static int answer_placement(vlt_service_t *s, const char *id, json_t **answer, v
 
 int vlt__service_placement_get(vlt_service_t *s, const char *id, json_t **placement, vlt_err_t *err)
 {
-	int rc = vlt__svc_read_begin(s, err);
-
-	if (rc < 0)
-		return rc;
-	rc = answer_placement(s, id, placement, err);
-	vlt__svc_read_end(s);
-	return rc;
+	return vlt__svc_read_one(s, answer_placement, id, placement, err);
 }
 
 struct reserve_ctx {

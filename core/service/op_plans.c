@@ -351,13 +351,7 @@ int vlt__service_plans(vlt_service_t *s, json_t **plans, vlt_err_t *err)
 
 int vlt__service_plan_get(vlt_service_t *s, const char *id, json_t **plan, vlt_err_t *err)
 {
-	int rc = vlt__svc_read_begin(s, err);
-
-	if (rc < 0)
-		return rc;
-	rc = answer_plan(s, id, plan, err);
-	vlt__svc_read_end(s);
-	return rc;
+	return vlt__svc_read_one(s, answer_plan, id, plan, err);
 }
 
 /* ---------------------------------------------------------------- update, migrate */

@@ -65,6 +65,13 @@ int vlt__svc_write(vlt_service_t *s, vlt_svc_decide_fn decide, vlt_svc_undo_fn u
 /* Lock, catch up; on failure unlocked with err set. */
 int vlt__svc_read_begin(vlt_service_t *s, vlt_err_t *err);
 void vlt__svc_read_end(vlt_service_t *s);
+/*
+ * A read of one document: answer(s, id, out, err) on the caught-up state,
+ * under the lock. RET what answer returned, or the catch-up's error.
+ */
+typedef int (*vlt_svc_answer_fn)(vlt_service_t *s, const char *id, json_t **out, vlt_err_t *err);
+int vlt__svc_read_one(vlt_service_t *s, vlt_svc_answer_fn answer, const char *id, json_t **out,
+		      vlt_err_t *err);
 
 /*
  * Hold in the engine what p's record says (its units that did not
