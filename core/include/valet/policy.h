@@ -9,8 +9,8 @@
  * occupancy callbacks (group_count, residents, policy_residents) give a
  * policy what it needs to decide.
  *
- * Verdicts are non-negative; a negative return is an error that aborts the
- * cycle.
+ * Verdicts (enum vlt_verdict, valet/core.h) are non-negative; a negative
+ * return is an error that aborts the cycle.
  */
 #ifndef VALET_POLICY_H
 #define VALET_POLICY_H
@@ -19,12 +19,6 @@
 
 #include <valet/core.h>
 #include <valet/plugin.h>
-
-enum vlt_verdict {
-	VLT_PASS = 0,   /* the unit may go there */
-	VLT_REJECT = 1, /* it may not */
-	VLT_SKIP = 3,   /* (prefilter) the policy has nothing to say about this unit */
-};
 
 typedef struct vlt_policy_ops {
 	vlt_plugin_info_t info; /* MUST be first */
