@@ -48,7 +48,12 @@ typedef struct vlt_policy_ops {
 	 */
 	int (*filter)(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_level_t lvl, uint32_t dom,
 		      char *why, size_t why_len);
-	/* Optional. A preference for loc, higher is better; the core weighs it. */
+	/*
+	 * Optional. A preference for loc (a host for a server, a pool for a
+	 * volume), higher is better; never a rule, filter decides that. The
+	 * core multiplies it by the policy's weight and sums over policies;
+	 * ostro ranks hosts by the sum after bandwidth cost.
+	 */
 	int (*score)(void *state, vlt_cycle_t *cy, uint32_t unit, uint32_t loc, double *score);
 	/* Optional. Incremental state, told of every assign and unassign. */
 	void (*assign)(void *state, vlt_cycle_t *cy, uint32_t unit, uint32_t loc);
