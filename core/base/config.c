@@ -138,6 +138,8 @@ override_error(vlt_err_t *err, const vlt_override_t *ov, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	if (ov->flag != NULL)
+		return vlt_err_set(err, VLT_ECONFIG, "%s: %s", ov->flag, why);
 	return vlt_err_set(err, VLT_ECONFIG, "--option %s=%s: %s", ov->path, ov->value, why);
 }
 
@@ -825,6 +827,7 @@ void vlt__config_free(vlt_config_t *cfg)
 	for (size_t i = 0; i < cfg->n_overrides; i++) {
 		free(cfg->overrides[i].path);
 		free(cfg->overrides[i].value);
+		free(cfg->overrides[i].flag);
 	}
 	free(cfg->overrides);
 	memset(cfg, 0, sizeof(*cfg));
@@ -843,7 +846,60 @@ static bool is_kind(const char *s, size_t len)
 	return false;
 }
 
+static int add_override(vlt_config_t *cfg, const char *path, const char *value,
+			const char *flag);
+
 int vlt__config_add_override(vlt_config_t *cfg, const char *path, const char *value)
+{
+	return add_override(cfg, path, value, NULL);
+}
+
+/* The names of the modules of kind that cfg loads: *names, *n. RET 0 or VLT_EINVAL. */
+static int loaded_of_kind(vlt_config_t *cfg, const char *kind, char *const **names, size_t *n)
+{
+	char **one = NULL;
+
+	if (strcmp(kind, "source") == 0) {
+		*names = cfg->sources;
+		*n = cfg->n_sources;
+		return 0;
+	}
+	if (strcmp(kind, "policy") == 0) {
+		*names = cfg->policies;
+		*n = cfg->n_policies;
+		return 0;
+	}
+	if (strcmp(kind, "solver") == 0)
+		one = &cfg->solver;
+	else if (strcmp(kind, "store") == 0)
+		one = &cfg->store;
+	else
+		return VLT_EINVAL;
+	*names = one;
+	*n = *one != NULL ? 1 : 0;
+	return 0;
+}
+
+int vlt__config_offer(vlt_config_t *cfg, const char *kind, const char *key, const char *value,
+		      const char *flag)
+{
+	char path[256];
+	char *const *names;
+	size_t n;
+
+	if (flag == NULL || loaded_of_kind(cfg, kind, &names, &n) < 0)
+		return VLT_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s.%s.%s", kind, names[i], key);
+		int rc = add_override(cfg, path, value, flag);
+		if (rc < 0)
+			return rc;
+	}
+	return (int)n;
+}
+
+static int add_override(vlt_config_t *cfg, const char *path, const char *value,
+			const char *flag)
 {
 	const char *dot1, *dot2;
 	char name[MODULE_NAME_MAX + 1];
@@ -872,9 +928,11 @@ int vlt__config_add_override(vlt_config_t *cfg, const char *path, const char *va
 	v = &cfg->overrides[cfg->n_overrides];
 	v->path = strdup(path);
 	v->value = strdup(value);
-	if (v->path == NULL || v->value == NULL) {
+	v->flag = flag != NULL ? strdup(flag) : NULL;
+	if (v->path == NULL || v->value == NULL || (flag != NULL && v->flag == NULL)) {
 		free(v->path);
 		free(v->value);
+		free(v->flag);
 		return VLT_ENOMEM;
 	}
 	cfg->n_overrides++;
@@ -1120,6 +1178,11 @@ static void describe_seen(const vlt_cfg_scope_t *s, char *buf, size_t len)
 	}
 }
 
+bool vlt__cfg_was_read(const vlt_cfg_scope_t *s, const char *key)
+{
+	return was_seen(s, key);
+}
+
 int vlt__cfg_check_unknown(const vlt_cfg_scope_t *s, vlt_err_t *err)
 {
 	const config_setting_t *g = scope_group(s);
@@ -1136,7 +1199,9 @@ int vlt__cfg_check_unknown(const vlt_cfg_scope_t *s, vlt_err_t *err)
 		const vlt_override_t *ov = &s->cfg->overrides[i];
 		size_t glen = strlen(s->group);
 
-		if (override_is(ov, s->group, NULL) && !was_seen(s, ov->path + glen + 1))
+		/* An offer is for whichever module reads it: not reading it is no fault. */
+		if (ov->flag == NULL && override_is(ov, s->group, NULL) &&
+		    !was_seen(s, ov->path + glen + 1))
 			return override_error(err, ov, "unknown setting (%s)", known);
 	}
 	return 0;

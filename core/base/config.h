@@ -20,8 +20,14 @@
 
 /* A setting given on the command line for a module: "<kind>.<name>.<key>". */
 typedef struct vlt_override {
-	char *path;  /* e.g. "source.static.inventory" */
+	char *path;  /* e.g. "solver.ostro.max_units" */
 	char *value; /* as a string; converted on lookup */
+	/*
+	 * NULL: --option PATH=VALUE. Else an offer made by a generic flag,
+	 * as messages name it ("--inventory inv.json"): a module that does
+	 * not read the key is not refused for it (vlt__config_offer).
+	 */
+	char *flag;
 } vlt_override_t;
 
 typedef struct vlt_config {
@@ -83,6 +89,18 @@ int vlt__config_set_str(char **field, const char *value);
  * as "--option PATH=VALUE: ...".
  */
 int vlt__config_add_override(vlt_config_t *cfg, const char *path, const char *value);
+/*
+ * vlt__config_offer - what a generic command-line flag sets: key = value
+ * for every module of kind ("source", ...) that cfg loads, as overrides
+ * marked with flag (copied; how messages name the flag). A module that
+ * never reads key is not refused for an offer; the loader refuses the flag
+ * when no module reads it. The core names only the key, which the ABI
+ * documents (VLT_SOURCE_INVENTORY_KEY), never a module.
+ * RET how many modules were offered it (0: cfg loads none of that kind),
+ * VLT_EINVAL for an unknown kind, or VLT_ENOMEM.
+ */
+int vlt__config_offer(vlt_config_t *cfg, const char *kind, const char *key, const char *value,
+		      const char *flag);
 /* Is name a valid module name: [a-z0-9_]+, at most 48 characters? */
 bool vlt__config_is_module_name(const char *name);
 /*
@@ -126,7 +144,9 @@ int vlt__cfg_get_bool(vlt_cfg_scope_t *s, const char *key, bool dflt, bool *out,
  */
 int vlt__cfg_error(const vlt_cfg_scope_t *s, const char *key, vlt_err_t *err,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* VLT_ECONFIG naming the first key of the group that was never read. */
+/* Did the module ask for key? */
+bool vlt__cfg_was_read(const vlt_cfg_scope_t *s, const char *key);
+/* VLT_ECONFIG naming the first key of the group that was never read (offers aside). */
 int vlt__cfg_check_unknown(const vlt_cfg_scope_t *s, vlt_err_t *err);
 void vlt__cfg_scope_free(vlt_cfg_scope_t *s);
 

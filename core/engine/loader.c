@@ -647,6 +647,60 @@ static int load_all(vlt_modules_t *mods, const vlt_config_t *cfg, const char *co
 	return 0;
 }
 
+/* The module an override's path "<kind>.<name>.<key>" names, if loaded; *key its key. */
+static vlt_module_t *override_module(vlt_modules_t *mods, const vlt_override_t *ov,
+				     const char **key)
+{
+	const char *d1 = strchr(ov->path, '.');
+	const char *d2 = d1 != NULL ? strchr(d1 + 1, '.') : NULL;
+	char name[64];
+
+	if (d2 == NULL || (size_t)(d2 - d1 - 1) >= sizeof(name))
+		return NULL;
+	*key = d2 + 1;
+	snprintf(name, sizeof(name), "%.*s", (int)(d2 - d1 - 1), d1 + 1);
+	for (vlt_kind_t k = VLT_KIND_SOURCE; k <= VLT_KIND_STORE; k++) {
+		const char *kn = vlt__kind_name(k);
+		if (strlen(kn) == (size_t)(d1 - ov->path) && strncmp(kn, ov->path, strlen(kn)) == 0)
+			return vlt__modules_find(mods, k, name);
+	}
+	return NULL;
+}
+
+/* Did some module read one of the offers made by this flag? */
+static bool flag_taken(vlt_modules_t *mods, const vlt_config_t *cfg, const char *flag)
+{
+	for (size_t i = 0; i < cfg->n_overrides; i++) {
+		const vlt_override_t *ov = &cfg->overrides[i];
+		const char *key = NULL;
+		if (ov->flag == NULL || strcmp(ov->flag, flag) != 0)
+			continue;
+		vlt_module_t *m = override_module(mods, ov, &key);
+		if (m != NULL && vlt__cfg_was_read(&m->cfg, key))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A generic flag's offers (vlt__config_offer) excuse each module that does
+ * not read the key, but the flag itself must reach one, or it did nothing.
+ */
+static int check_offers(vlt_modules_t *mods, const vlt_config_t *cfg, vlt_err_t *err)
+{
+	for (size_t i = 0; i < cfg->n_overrides; i++) {
+		const vlt_override_t *ov = &cfg->overrides[i];
+		const char *key = "";
+		if (ov->flag == NULL || flag_taken(mods, cfg, ov->flag))
+			continue;
+		override_module(mods, ov, &key);
+		return vlt_err_set(err, VLT_ECONFIG,
+				   "%s: no loaded module reads the setting '%s' (%s)", ov->flag,
+				   key, ov->path);
+	}
+	return 0;
+}
+
 int vlt__modules_load(vlt_modules_t *mods, const vlt_config_t *cfg,
 		      const char *const *extra_solvers, size_t n_extra, vlt_err_t *err)
 {
@@ -668,6 +722,8 @@ int vlt__modules_load(vlt_modules_t *mods, const vlt_config_t *cfg,
 		return vlt_err_set(err, VLT_ENOMEM, "loading modules: out of memory");
 	}
 	rc = load_all(mods, cfg, extra_solvers, n_extra, err);
+	if (rc == 0)
+		rc = check_offers(mods, cfg, err);
 	if (rc < 0)
 		vlt__modules_unload(mods);
 	return rc;

@@ -1,11 +1,20 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <valet/source.h>
+
 #include "session.h"
 
-/* Only the static source, and no store: a session reads its inventory and writes nothing. */
+/*
+ * Only the static source, and no store: a session reads its inventory and
+ * writes nothing. The inventory goes under the ABI's key, as valetd's
+ * --inventory does.
+ */
 static int static_only(vlt_config_t *cfg, const char *inventory)
 {
+	char flag[4096];
+
 	for (size_t i = 0; i < cfg->n_sources; i++)
 		free(cfg->sources[i]);
 	free(cfg->sources);
@@ -16,9 +25,11 @@ static int static_only(vlt_config_t *cfg, const char *inventory)
 	cfg->n_sources = 1;
 	free(cfg->store);
 	cfg->store = NULL;
-	if (inventory != NULL)
-		return vlt__config_add_override(cfg, "source.static.inventory", inventory);
-	return VLT_OK;
+	if (inventory == NULL)
+		return VLT_OK;
+	snprintf(flag, sizeof(flag), "--inventory %s", inventory);
+	int n = vlt__config_offer(cfg, "source", VLT_SOURCE_INVENTORY_KEY, inventory, flag);
+	return n < 0 ? n : VLT_OK;
 }
 
 int vlt__session_open(vlt_session_t *s, const char *config_file, const char *inventory,

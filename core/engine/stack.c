@@ -772,13 +772,9 @@ static int spec_att(struct parser *p, const struct res *r, struct gspec *s)
 	/* CloudQoS requests name exclusivity groups by the resource's own name. */
 	if (gname == NULL && r->kind == R_GROUP_CQOS && strcmp(s->type, "exclusivity") == 0)
 		gname = r->name;
-	if (gname == NULL) {
-		if (strcmp(s->type, "exclusivity") == 0)
-			return perr(p, VLT_EINVAL,
-				    "group %s (%s): an exclusivity group needs a name (group_name)",
-				    s->disp, r->path);
+	/* Whether a type may be anonymous is its policy's rule (validate). */
+	if (gname == NULL)
 		return 0;
-	}
 	s->name = gname;
 	s->disp = gname;
 	return check_against_registry(p, s);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <valet/plugin.h>
+#include <valet/source.h>
 
 #include "api.h"
 #include "config.h"
@@ -72,7 +73,7 @@ static void usage(FILE *out)
 	      "  --config FILE       configuration file (libconfig; see valet.conf)\n"
 	      "  --listen HOST:PORT  address to serve on; port 0 picks a free one\n"
 	      "  --data-dir DIR      where modules keep their data (created if missing)\n"
-	      "  --inventory FILE    the static source's inventory (source.static.inventory)\n"
+	      "  --inventory FILE    the inventory file, for the sources that read one\n"
 	      "  --option P=V        a module setting, e.g. solver.ostro.max_units=500\n"
 	      "  --log-level LEVEL   err, warning, notice, info or debug\n"
 	      "  --syslog            log to syslog instead of standard error\n"
@@ -154,26 +155,29 @@ static int parse_args(int argc, char **argv, opts_t *o)
 	return 0;
 }
 
-/* A relative path on the command line means the working directory's. */
-static int set_override_path(vlt_config_t *cfg, const char *key, const char *path)
+/*
+ * --inventory FILE: offered to every loaded source under the ABI's key (the
+ * core names no source's setting). A relative path on the command line
+ * means the working directory's.
+ */
+static int offer_inventory(vlt_config_t *cfg, const char *path, vlt_err_t *err)
 {
 	char cwd[4096];
 	char abs[8192];
+	char flag[8192 + 16];
 
+	snprintf(flag, sizeof(flag), "--inventory %s", path);
 	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
 		snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
 		path = abs;
 	}
-	return vlt__config_add_override(cfg, key, path);
-}
-
-static bool static_source_loaded(const vlt_config_t *cfg)
-{
-	for (size_t i = 0; i < cfg->n_sources; i++) {
-		if (strcmp(cfg->sources[i], "static") == 0)
-			return true;
-	}
-	return false;
+	int n = vlt__config_offer(cfg, "source", VLT_SOURCE_INVENTORY_KEY, path, flag);
+	if (n < 0)
+		return vlt_err_set(err, n, "%s: %s", flag, vlt_strerror(n));
+	if (n == 0)
+		return vlt_err_set(err, VLT_ECONFIG, "%s: no source is loaded (modules.sources)",
+				   flag);
+	return 0;
 }
 
 static int apply_option(vlt_config_t *cfg, const char *opt, vlt_err_t *err)
@@ -211,13 +215,9 @@ static int apply_flags(vlt_config_t *cfg, const opts_t *o, vlt_err_t *err)
 			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
 	if (o->inventory != NULL) {
-		if (!static_source_loaded(cfg))
-			return vlt_err_set(err, VLT_ECONFIG,
-					   "--inventory %s: the static source is not loaded "
-					   "(modules.sources)",
-					   o->inventory);
-		if (set_override_path(cfg, "source.static.inventory", o->inventory) < 0)
-			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		rc = offer_inventory(cfg, o->inventory, err);
+		if (rc < 0)
+			return rc;
 	}
 	for (size_t i = 0; i < o->n_options; i++) {
 		rc = apply_option(cfg, o->options[i], err);

@@ -5,7 +5,8 @@
  * The first member of a group may go anywhere; after that, the members
  * already placed (this cycle's and, for a named group, earlier plans') fix
  * the L-domain. The core's group_count gives both facts, so the policy keeps
- * no state of its own. Semantics in docs/policies.md.
+ * no state of its own. Inside a rack or cluster group's domain, score
+ * prefers the hosts that already hold members. Semantics in docs/policies.md.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +71,42 @@ static int affinity_filter(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_leve
 }
 
 /*
+ * The preference for a server on host loc: 1 for each of its affinity
+ * groups above host level that already has a server there (this cycle's
+ * or, for a named group, an earlier plan's). Such a group binds only its
+ * rack or cluster; inside it, members on one host talk without crossing
+ * the network and leave the other hosts whole, so a solver that ranks by
+ * score gathers them. A host-level group needs no score: its filter allows
+ * one host. Volumes sit on pools, which no host-level preference concerns.
+ */
+static int affinity_score(void *state, vlt_cycle_t *cy, uint32_t unit, uint32_t loc,
+			  double *score)
+{
+	const struct pol_state *st = state;
+	const vlt_core_t *c = st->core;
+	const vlt_stack_t *stack = c->cycle_stack(cy);
+	const vlt_dc_t *dc = c->cycle_dc(cy);
+
+	*score = 0;
+	if (stack == NULL || dc == NULL || unit >= stack->n_units)
+		return VLT_EINVAL;
+	const vlt_unit_t *u = &stack->units[unit];
+	if (u->kind != VLT_UNIT_SERVER)
+		return VLT_OK;
+	if (loc >= dc->n_hosts)
+		return VLT_EINVAL;
+	for (uint32_t i = 0; i < u->n_groups; i++) {
+		const vlt_membership_t *m = &u->groups[i];
+		if (!pol_applies(c->self_id, stack, u, m) ||
+		    stack->groups[m->group].level == VLT_LEVEL_HOST)
+			continue;
+		if (c->group_servers(cy, m->group, VLT_LEVEL_HOST, loc) > 0)
+			*score += 1;
+	}
+	return VLT_OK;
+}
+
+/*
  * Affinity has no nesting rule of its own: it may hold, and sit inside,
  * groups of any type. Only the level and the tenant are checked.
  */
@@ -93,6 +130,7 @@ static const vlt_policy_ops_t affinity_ops = {
 	.validate = affinity_validate,
 	.prefilter = pol_prefilter_members,
 	.filter = affinity_filter,
+	.score = affinity_score,
 };
 
 VLT_PLUGIN_DEFINE(affinity_ops);

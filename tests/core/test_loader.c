@@ -592,6 +592,47 @@ static void test_override_for_unloaded_module(void **state)
 	vlt__config_free(&cfg);
 }
 
+/*
+ * A generic flag's offer (vlt__config_offer) goes to every loaded module of
+ * its kind; a module that does not read the key is not refused for it, but
+ * the flag is when no module reads it. Messages name the flag.
+ */
+static void test_offers(void **state)
+{
+	vlt_modules_t mods;
+	vlt_config_t cfg;
+	vlt_err_t err = { 0 };
+
+	(void)state;
+	load_conf(&cfg, "\"good\", \"good2\"", "", NULL, NULL, NULL);
+	assert_int_equal(vlt__config_offer(&cfg, "source", "number", "7", "--number 7"), 2);
+	assert_int_equal(vlt__config_offer(&cfg, "store", "number", "7", "--number 7"), 0);
+	assert_int_equal(vlt__config_offer(&cfg, "module", "number", "7", "--number 7"),
+			 VLT_EINVAL);
+	trace(&cfg, "source.good");
+	if (vlt__modules_load(&mods, &cfg, NULL, 0, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_contains(read_trace(), "init source/good id=0 number=7 ");
+	vlt__modules_unload(&mods);
+	vlt__config_free(&cfg);
+
+	/* nobody reads it: the flag did nothing, which is refused */
+	load_conf(&cfg, "\"good\"", "", NULL, NULL, NULL);
+	assert_int_equal(vlt__config_offer(&cfg, "source", "colour", "red", "--colour red"), 1);
+	assert_int_equal(vlt__modules_load(&mods, &cfg, NULL, 0, &err), VLT_ECONFIG);
+	assert_string_equal(err.msg, "--colour red: no loaded module reads the setting 'colour' "
+				     "(source.good.colour)");
+	vlt__config_free(&cfg);
+
+	/* a bad value names the flag, not an --option */
+	load_conf(&cfg, "\"good\"", "", NULL, NULL, NULL);
+	assert_int_equal(vlt__config_offer(&cfg, "source", "number", "many", "--number many"), 1);
+	assert_int_equal(vlt__modules_load(&mods, &cfg, NULL, 0, &err), VLT_ECONFIG);
+	assert_string_equal(err.msg, MODDIR "/source_good.so: init failed: "
+					    "--number many: must be an integer");
+	vlt__config_free(&cfg);
+}
+
 static void test_policy_weight(void **state)
 {
 	vlt_modules_t mods;
@@ -745,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_listed_twice),
 		cmocka_unit_test(test_unknown_module_setting),
 		cmocka_unit_test(test_override_for_unloaded_module),
+		cmocka_unit_test(test_offers),
 		cmocka_unit_test(test_policy_weight),
 		cmocka_unit_test(test_extra_solvers),
 		cmocka_unit_test(test_probe),

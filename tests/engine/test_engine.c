@@ -229,6 +229,33 @@ static void test_engine_exclusivity_keeps_others_out(void **state)
 	assert_int_equal(vlt__engine_release(session.engine, "ex"), VLT_OK);
 }
 
+/*
+ * An exclusivity group without a name is refused before anything is held,
+ * in both request dialects: the exclusivity policy's validate says so (the
+ * parser leaves which types need a name to the policies).
+ */
+static void test_engine_exclusivity_needs_a_name(void **state)
+{
+	static const char *const groups[] = {
+		"{\"g\": {\"type\": \"ATT::Valet::GroupAssignment\", \"properties\":"
+		" {\"group_type\": \"exclusivity\", \"level\": \"host\", \"resources\": [\"s0\"]}}}",
+		"{\"g\": {\"type\": \"ATT::CloudQoS::ResourceGroup\", \"properties\":"
+		" {\"relationship\": \"exclusivity\", \"level\": \"host\", \"resources\": [\"s0\"]}}}",
+	};
+	json_t *res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		vlt_err_t err = {0};
+		assert_int_equal(place(request("anon", 1, "half", groups[i]), NULL, &res, &err),
+				 VLT_EINVAL);
+		assert_null(res);
+		assert_int_equal(err.code, VLT_EINVAL);
+		assert_string_equal(err.msg, "group g: exclusivity needs a name (group_name)");
+		assert_int_equal(vlt__engine_release(session.engine, "anon"), VLT_ENOENT);
+	}
+}
+
 static void test_engine_bad_input_changes_nothing(void **state)
 {
 	json_t *res;
@@ -410,6 +437,7 @@ int main(void)
 		TEST(test_engine_pipe_bandwidth_limits),
 		TEST(test_engine_named_affinity_across_plans),
 		TEST(test_engine_exclusivity_keeps_others_out),
+		TEST(test_engine_exclusivity_needs_a_name),
 		TEST(test_engine_bad_input_changes_nothing),
 		TEST(test_engine_same_stack_twice_gets_new_plan_id),
 		TEST(test_engine_allowed_and_excluded_locations),

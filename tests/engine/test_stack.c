@@ -1004,15 +1004,6 @@ static const struct err_case {
 					    "'resources': ['a']}")),
 	  VLT_EINVAL, "plan.json: group g ($.resources.g.properties.level): unknown level 'zone' "
 		      "(host, rack or cluster)" },
-	{ PLAN(SRV("vm1", "a") "," ATT("g", "{'group_type': 'exclusivity', 'level': 'host', "
-					    "'resources': ['a']}")),
-	  VLT_EINVAL, "plan.json: group g ($.resources.g): an exclusivity group needs a name "
-		      "(group_name)" },
-	{ PLAN(SRV("vm1", "a") ", 'g': {'type': 'ATT::CloudQoS::ResourceGroup', 'properties': "
-			       "{'relationship': 'exclusivity', 'level': 'host', "
-			       "'resources': ['a']}}"),
-	  VLT_EINVAL, "plan.json: group g ($.resources.g): an exclusivity group needs a name "
-		      "(group_name)" },
 	{ PLAN(SRV("vm1", "a") "," ATT("g", "{'group_type': 'affinity', 'group_name': 'a b', "
 					    "'level': 'host', 'resources': ['a']}")),
 	  VLT_EINVAL, "plan.json: group a b ($.resources.g): 'a b' is not a valid group name "
@@ -1130,6 +1121,38 @@ static void test_errors_name_what_and_where(void **state)
 	}
 }
 
+/*
+ * Which types need a name is the policies' rule (exclusivity's validate
+ * refuses an anonymous one; tests/engine/test_engine.c sees that refusal):
+ * the parser hands such a group on as anonymous, in both request dialects.
+ */
+static void test_unnamed_group_left_to_its_policy(void **state)
+{
+	static const char *const plans[] = {
+		PLAN(SRV("vm1", "a") "," ATT("g", "{'group_type': 'exclusivity', 'level': 'host', "
+						    "'resources': ['a']}")),
+		PLAN(SRV("vm1", "a") ", 'g': {'type': 'ATT::CloudQoS::ResourceGroup', "
+				       "'properties': {'relationship': 'exclusivity', "
+				       "'level': 'host', 'resources': ['a']}}"),
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
+		json_t *doc = jq(plans[i]);
+		vlt_stack_t *st = NULL;
+		vlt_err_t err = { 0 };
+		if (parse_doc(f, doc, "plan.json", &st, &err) != 0)
+			fail_msg("case %zu: %s", i, err.msg);
+		json_decref(doc);
+		assert_int_equal(st->n_groups, 1);
+		assert_null(st->groups[0].name);
+		assert_string_equal(st->groups[0].ref, "g");
+		assert_string_equal(st->groups[0].type, "exclusivity");
+		assert_int_equal(st->groups[0].policy, POL_EXCLUSIVITY);
+		vlt__stack_free(st);
+	}
+}
+
 /* No policy lookup at all: every group type is unknown; no groups is fine. */
 static void test_without_policies(void **state)
 {
@@ -1161,6 +1184,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine_requests_all_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_nested_diversity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_exclusivity_named_by_resource, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unnamed_group_left_to_its_policy, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_engine_two_direct_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_volume_and_fallbacks, setup, teardown),

@@ -541,7 +541,7 @@ static void test_valetd_inventory_flag(void **state)
 				"--inventory", "inv.json", NULL };
 	run_valetd(args2, &r);
 	assert_int_equal(r.code, 2);
-	assert_contains(r.err, "--inventory inv.json: the static source is not loaded");
+	assert_contains(r.err, "--inventory inv.json: no source is loaded (modules.sources)");
 	run_free(&r);
 }
 

@@ -271,6 +271,52 @@ static void test_affinity_prefilter(void **state)
 	policy_stop(OPS, ps, fc);
 }
 
+/*
+ * score: 1 per group above host level with a server on the host; host
+ * groups, other groups' members, volumes and plain units score nothing.
+ */
+static void test_affinity_score(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t host;  /* where a server is placed */
+		uint64_t mask;  /* in these groups (0: nothing placed) */
+		uint32_t unit;  /* the unit scored */
+		uint32_t loc;
+		double want;
+	} cases[] = {
+		{ "no member placed", 0, 0, U_APP1, 1, 0 },
+		{ "a member's host", 1, FG(G_APP), U_APP1, 1, 1 },
+		{ "same rack, other host", 1, FG(G_APP), U_APP1, 0, 0 },
+		{ "another group's member", 1, FG(G_WEB), U_APP1, 1, 0 },
+		{ "a plain server", 1, 0, U_APP1, 1, 0 },
+		{ "host group: filter decides", 2, FG(G_WEB), U_WEB2, 2, 0 },
+		{ "outer group through the inner", 3, FG(G_INNER), U_NESTED, 3, 1 },
+		{ "outer group's own member", 3, FG(G_OUTER), U_NESTED, 3, 1 },
+		{ "plain unit", 1, FG(G_APP), U_PLAIN, 1, 0 },
+		{ "volume on a pool", 0, FG(G_APP), U_APPVOL, 0, 0 },
+	};
+	fake_core_t *fc = NULL;
+	(void)state;
+	void *ps = policy_start(OPS, AFF, &fc);
+	vlt_cycle_t *cy = fake_cycle_new(&stack);
+
+	for (size_t i = 0; i < N_CASES(cases); i++) {
+		double got = -1;
+		fake_cycle_clear(cy);
+		fake_cycle_place(cy, cases[i].host, cases[i].mask);
+		assert_int_equal(OPS->score(ps, cy, cases[i].unit, cases[i].loc, &got), VLT_OK);
+		if (got != cases[i].want)
+			fail_msg("score case '%s': got %g want %g", cases[i].name, got,
+				 cases[i].want);
+	}
+	double ignored;
+	assert_true(OPS->score(ps, cy, N_UNITS, 0, &ignored) < 0);
+	assert_true(OPS->score(ps, cy, U_APP1, 8, &ignored) < 0);
+	fake_cycle_free(cy);
+	policy_stop(OPS, ps, fc);
+}
+
 static const struct validate_case validate_cases[] = {
 	{ "named host group", G_WEB, "t1", VLT_OK, NULL },
 	{ "anonymous rack group", G_APP, "t1", VLT_OK, NULL },
@@ -314,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_affinity_filter_nested),
 		cmocka_unit_test(test_affinity_filter_outsiders_pass),
 		cmocka_unit_test(test_affinity_prefilter),
+		cmocka_unit_test(test_affinity_score),
 		cmocka_unit_test(test_affinity_validate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

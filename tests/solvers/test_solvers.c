@@ -541,6 +541,50 @@ static void test_restart_with_hard_node_first(void **state)
 	vlt__session_close(&s);
 }
 
+/* A one-server plan, the server in the named rack affinity group "gather" when grouped. */
+static json_t *gather_request(const char *name, bool grouped)
+{
+	json_t *req = fx_request(name);
+
+	fx_server(req, "s", "small");
+	if (grouped)
+		fx_group(req, "g", "affinity", "rack", "gather", (const char *[]){"s", NULL});
+	return req;
+}
+
+/* Place a gather_request with ostro; RET the server's host (static buffer). */
+static const char *gather_place(vlt_session_t *s, const char *name, bool grouped)
+{
+	static char host[64];
+	json_t *req = gather_request(name, grouped);
+	json_t *res = place_ok(s, req, "ostro");
+
+	snprintf(host, sizeof(host), "%s", fx_loc(res, "s"));
+	json_decref(res);
+	json_decref(req);
+	return host;
+}
+
+/*
+ * Affinity's score ranks a rack group's hosts holding members first, so a
+ * later plan's member joins an earlier one on its host rather than the best
+ * fit. One rack: "roomy" (32 vCPU) and "snug" (8). The group's first member
+ * is an anchor, ranked worst fit: roomy. A plain server shows where best fit
+ * goes with that occupancy: snug. The next member of the group, ranked the
+ * same way but for the score, goes to roomy, beside the first.
+ */
+static void test_ostro_ranks_by_affinity_score(void **state)
+{
+	vlt_session_t s;
+
+	(void)state;
+	fx_open(&s, VLT_TEST_DATA "/solvers/gather.json", NULL);
+	assert_string_equal(gather_place(&s, "first", true), "roomy");
+	assert_string_equal(gather_place(&s, "plain", false), "snug");
+	assert_string_equal(gather_place(&s, "second", true), "roomy");
+	vlt__session_close(&s);
+}
+
 /* ---------------------------------------------------------------- threads */
 
 typedef struct worker {
@@ -610,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_ostro_consolidates),
 		cmocka_unit_test(test_overlapping_affinity_and_volumes),
 		cmocka_unit_test(test_restart_with_hard_node_first),
+		cmocka_unit_test(test_ostro_ranks_by_affinity_score),
 		cmocka_unit_test(test_concurrent_solves),
 	};
 

@@ -22,6 +22,18 @@
 typedef struct vlt_dc_builder vlt_dc_builder_t;
 typedef struct vlt_cycle vlt_cycle_t;
 
+/*
+ * Verdicts: what core->check answers a solver and what a policy's filter
+ * and prefilter answer the core. They live here, beside check, because
+ * solvers read them as much as policies do. The values are ABI: never
+ * renumber them (2 is not used).
+ */
+enum vlt_verdict {
+	VLT_PASS = 0,   /* the unit may go there */
+	VLT_REJECT = 1, /* it may not */
+	VLT_SKIP = 3,   /* (prefilter) the policy has nothing to say about this unit */
+};
+
 /* syslog's levels */
 enum vlt_log_level {
 	VLT_LOG_ERR = 3,

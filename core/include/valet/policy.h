@@ -9,8 +9,8 @@
  * occupancy callbacks (group_count, residents, policy_residents) give a
  * policy what it needs to decide.
  *
- * Verdicts are non-negative; a negative return is an error that aborts the
- * cycle.
+ * Verdicts (enum vlt_verdict, valet/core.h) are non-negative; a negative
+ * return is an error that aborts the cycle.
  */
 #ifndef VALET_POLICY_H
 #define VALET_POLICY_H
@@ -19,12 +19,6 @@
 
 #include <valet/core.h>
 #include <valet/plugin.h>
-
-enum vlt_verdict {
-	VLT_PASS = 0,   /* the unit may go there */
-	VLT_REJECT = 1, /* it may not */
-	VLT_SKIP = 3,   /* (prefilter) the policy has nothing to say about this unit */
-};
 
 typedef struct vlt_policy_ops {
 	vlt_plugin_info_t info; /* MUST be first */
@@ -54,7 +48,12 @@ typedef struct vlt_policy_ops {
 	 */
 	int (*filter)(void *state, vlt_cycle_t *cy, uint32_t unit, vlt_level_t lvl, uint32_t dom,
 		      char *why, size_t why_len);
-	/* Optional. A preference for loc, higher is better; the core weighs it. */
+	/*
+	 * Optional. A preference for loc (a host for a server, a pool for a
+	 * volume), higher is better; never a rule, filter decides that. The
+	 * core multiplies it by the policy's weight and sums over policies;
+	 * ostro ranks hosts by the sum after bandwidth cost.
+	 */
 	int (*score)(void *state, vlt_cycle_t *cy, uint32_t unit, uint32_t loc, double *score);
 	/* Optional. Incremental state, told of every assign and unassign. */
 	void (*assign)(void *state, vlt_cycle_t *cy, uint32_t unit, uint32_t loc);

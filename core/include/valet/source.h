@@ -24,4 +24,14 @@ typedef struct vlt_source_ops {
 	/* ABI 1.1+: append new members below this line only. */
 } vlt_source_ops_t;
 
+/*
+ * The setting (in the source's own group) that names the file a source
+ * reads the data center from. `valetd --inventory FILE` and `valet simulate
+ * --inventory FILE` offer FILE under this key to every loaded source; a
+ * source that reads no file leaves it unread and is not faulted for it,
+ * but the flag is refused when no loaded source reads it. The static
+ * source reads it; a source of the same kind should too.
+ */
+#define VLT_SOURCE_INVENTORY_KEY "inventory"
+
 #endif /* VALET_SOURCE_H */

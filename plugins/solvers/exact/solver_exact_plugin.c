@@ -25,7 +25,6 @@
 #include <valet/errors.h>
 #include <valet/model.h>
 #include <valet/plugin.h>
-#include <valet/policy.h>
 #include <valet/solver.h>
 
 #include "mip.h"

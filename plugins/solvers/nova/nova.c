@@ -8,7 +8,7 @@
  */
 #include <stdbool.h>
 
-#include <valet/policy.h>
+#include <valet/core.h>
 
 #include "nova.h"
 

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <valet/policy.h>
+#include <valet/core.h>
 
 #include "state.h"
 

@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <valet/policy.h>
+#include <valet/core.h>
 
 #include "state.h"
 

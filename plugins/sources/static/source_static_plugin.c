@@ -6,6 +6,9 @@
  *   inventory - path of the file; a relative path resolves against the
  *               working directory of the process. Without it the source
  *               adds nothing, so that valetd starts with no configuration.
+ *               The key is the ABI's VLT_SOURCE_INVENTORY_KEY, so that the
+ *               command lines' --inventory reaches it without the core
+ *               naming this module.
  */
 #include <stdlib.h>
 
@@ -28,7 +31,7 @@ static int static_init(const vlt_core_t *core, void **state, vlt_err_t *err)
 	if (st == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	st->core = core;
-	int rc = core->cfg_str(core, "inventory", NULL, &st->inventory, err);
+	int rc = core->cfg_str(core, VLT_SOURCE_INVENTORY_KEY, NULL, &st->inventory, err);
 
 	if (rc < 0) {
 		free(st);
