@@ -31,8 +31,9 @@
 #include <jansson.h>
 
 #include "api_helpers.h"
+#include "shared_data.h"
 
-#define COLLECTION VLT_SHARED_DATA "/valet/postman/Valet.json.postman_collection"
+#define COLLECTION "valet/postman/Valet.json.postman_collection"
 
 static valetd_t d;
 static json_t *collection;
@@ -359,11 +360,12 @@ static int setup(void **state)
 {
 	char dir[256];
 	json_error_t jerr;
+	const char *path = vlt_shared_data(COLLECTION);
 	(void)state;
 
-	collection = json_load_file(COLLECTION, 0, &jerr);
+	collection = json_load_file(path, 0, &jerr);
 	if (collection == NULL) {
-		fprintf(stderr, "%s: %s\n", COLLECTION, jerr.text);
+		fprintf(stderr, "%s: %s\n", path, jerr.text);
 		return -1;
 	}
 	api_tmpdir(dir, sizeof(dir), "postman");

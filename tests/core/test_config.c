@@ -364,7 +364,7 @@ static void test_solver_groups(void **state)
 				      "  exact: { time_limit_ms = 1000; };\n"
 				      "};\n");
 	const char *extra[] = { "exact" };
-	char want[600];
+	char want[1024]; /* a 511-byte path and the message: no truncation */
 	vlt_config_t cfg;
 	vlt_err_t err = { 0 };
 

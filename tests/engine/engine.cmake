@@ -4,10 +4,9 @@
 vlt_add_test(test_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_engine.c LIBS vlt_test_engine)
 
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
-add_test(NAME engine_requests
+vlt_shared_data_test(engine_requests DATA valet/engine-requests
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/engine_requests_test.py
-          $<TARGET_FILE:valet> ${VLT_TEST_DATA}/inventory/engine-dc.json
-          ${VLT_SHARED_DATA}/valet/engine-requests)
+          $<TARGET_FILE:valet> ${VLT_TEST_DATA}/inventory/engine-dc.json)
 add_test(NAME engine_property
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/property_test.py
           $<TARGET_FILE:valet> --seeds 40)

@@ -3,7 +3,10 @@
 data center, with every solver, and checked by checker.py; the `_violated` one
 must be refused with its reason, `simple_ping` refused as bad input.
 
-usage: engine_requests_test.py VALET_BINARY INVENTORY REQUEST_DIR
+usage: engine_requests_test.py VALET_BINARY INVENTORY [REQUEST_DIR]
+
+REQUEST_DIR defaults to $VALET_SHARED_DATA/valet/engine-requests (CTest runs
+this through tests/helpers/shared_data.py, which sets it).
 """
 import glob
 import json
@@ -22,7 +25,9 @@ def simulate(valet, inv, plan, solver):
 
 
 def main():
-    valet, inv_path, req_dir = sys.argv[1:4]
+    valet, inv_path = sys.argv[1:3]
+    req_dir = sys.argv[3] if len(sys.argv) > 3 else os.path.join(
+        os.environ.get("VALET_SHARED_DATA", ""), "valet", "engine-requests")
     inv = json.load(open(inv_path))
     passed = failed = 0
 
@@ -34,7 +39,11 @@ def main():
             failed += 1
             print("FAIL", what)
 
-    for path in sorted(glob.glob(os.path.join(req_dir, "*.json"))):
+    paths = sorted(glob.glob(os.path.join(req_dir, "*.json")))
+    if not paths:  # an empty run must not pass
+        print(f"FAIL no requests in {req_dir}")
+        return 1
+    for path in paths:
         name = os.path.basename(path)
         req = json.load(open(path))
         for solver in ("ostro", "nova", "exact"):

@@ -15,9 +15,10 @@
 #include <jansson.h>
 
 #include "dc.h"
+#include "shared_data.h"
 #include "stack.h"
 
-#define ENGINE_REQUESTS VLT_SHARED_DATA "/valet/engine-requests"
+#define ENGINE_REQUESTS "valet/engine-requests"
 #define STACK_DATA VLT_TEST_DATA "/stack"
 
 enum { POL_AFFINITY = 0, POL_DIVERSITY = 1, POL_EXCLUSIVITY = 2, POL_VENDOR = 7 };
@@ -94,6 +95,15 @@ static vlt_dc_t *make_dc(void)
 		fail_msg("dc: %s", err.msg);
 	vlt__dc_builder_free(b);
 	return dc;
+}
+
+/* An upstream engine request from the shared data (a static buffer). */
+static const char *request(const char *file)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "%s/%s", ENGINE_REQUESTS, file);
+	return vlt_shared_data(rel);
 }
 
 static json_t *load_json(const char *path)
@@ -393,7 +403,8 @@ static void count_types(const json_t *req, uint32_t *n_units, uint32_t *n_groups
 static void test_engine_requests_all_parse(void **state)
 {
 	struct fx *f = *state;
-	DIR *d = opendir(ENGINE_REQUESTS);
+	const char *dir = vlt_shared_data(ENGINE_REQUESTS);
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	int n_files = 0;
 
@@ -403,7 +414,7 @@ static void test_engine_requests_all_parse(void **state)
 		size_t len = strlen(e->d_name);
 		if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", ENGINE_REQUESTS, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		json_t *doc = load_json(path);
 		vlt_stack_t *st = NULL;
 		vlt_err_t err = { 0 };
@@ -439,7 +450,7 @@ static void test_engine_requests_all_parse(void **state)
 static void test_engine_nested_diversity(void **state)
 {
 	struct fx *f = *state;
-	vlt_stack_t *st = parse_ok(f, ENGINE_REQUESTS "/complex_mix_affinity_nested_diversity.json",
+	vlt_stack_t *st = parse_ok(f, request("complex_mix_affinity_nested_diversity.json"),
 				   "nested.json");
 
 	assert_string_equal(st->plan_name, "app100");
@@ -502,7 +513,7 @@ static void test_engine_nested_diversity(void **state)
 static void test_engine_exclusivity_named_by_resource(void **state)
 {
 	struct fx *f = *state;
-	vlt_stack_t *st = parse_ok(f, ENGINE_REQUESTS "/simple_exclusivity.json", "ex.json");
+	vlt_stack_t *st = parse_ok(f, request("simple_exclusivity.json"), "ex.json");
 
 	assert_string_equal(st->plan_name, "app2");
 	assert_int_equal(st->n_units, 3);
@@ -528,7 +539,7 @@ static void test_engine_exclusivity_named_by_resource(void **state)
 static void test_engine_two_direct_groups(void **state)
 {
 	struct fx *f = *state;
-	vlt_stack_t *st = parse_ok(f, ENGINE_REQUESTS "/complex_mix_affinity_affinity.json",
+	vlt_stack_t *st = parse_ok(f, request("complex_mix_affinity_affinity.json"),
 				   "aa.json");
 	uint32_t host = group_of(st, "affinity101_uuid"), rack = group_of(st, "affinity102_uuid");
 
@@ -551,7 +562,7 @@ static void test_engine_two_direct_groups(void **state)
 static void test_engine_volume_and_fallbacks(void **state)
 {
 	struct fx *f = *state;
-	vlt_stack_t *st = parse_ok(f, ENGINE_REQUESTS "/simple_diversity.json", "div.json");
+	vlt_stack_t *st = parse_ok(f, request("simple_diversity.json"), "div.json");
 
 	/* no plan_name, no application_name: the stack id names the plan */
 	assert_string_equal(st->plan_name, "app_uuid7");
@@ -564,13 +575,13 @@ static void test_engine_volume_and_fallbacks(void **state)
 	assert_null(v->volume_type);
 	vlt__stack_free(st);
 
-	st = parse_ok(f, ENGINE_REQUESTS "/simple_no_named_affinity.json", "nn.json");
+	st = parse_ok(f, request("simple_no_named_affinity.json"), "nn.json");
 	assert_int_equal(st->n_groups, 1);
 	assert_null(st->groups[0].name);
 	assert_string_equal(st->groups[0].key, "app_uuid8/affinity2_uuid");
 	vlt__stack_free(st);
 
-	st = parse_ok(f, ENGINE_REQUESTS "/simple_az.json", "az.json");
+	st = parse_ok(f, request("simple_az.json"), "az.json");
 	assert_string_equal(st->units[unit_of(st, "vm26_uuid")].az, "nova");
 	assert_null(st->units[unit_of(st, "vm24_uuid")].az);
 	vlt__stack_free(st);
@@ -1157,7 +1168,7 @@ static void test_unnamed_group_left_to_its_policy(void **state)
 static void test_without_policies(void **state)
 {
 	struct fx *f = *state;
-	json_t *doc = load_json(ENGINE_REQUESTS "/simple_affinity.json");
+	json_t *doc = load_json(request("simple_affinity.json"));
 	vlt_stack_t *st = NULL;
 	vlt_err_t err = { 0 };
 
@@ -1168,27 +1179,21 @@ static void test_without_policies(void **state)
 				     "type 'affinity' is handled by no loaded policy");
 	json_decref(doc);
 
-	doc = load_json(ENGINE_REQUESTS "/simple.json");
+	doc = load_json(request("simple.json"));
 	assert_int_equal(vlt__stack_parse(doc, f->dc, NULL, NULL, NULL, "s.json", &st, &err), 0);
 	assert_int_equal(st->n_units, 3);
 	vlt__stack_free(st);
 	json_decref(doc);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_groups_file_parses, setup, teardown),
 		cmocka_unit_test(test_groups_errors_name_the_path),
 		cmocka_unit_test(test_levels_and_names),
-		cmocka_unit_test_setup_teardown(test_engine_requests_all_parse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_nested_diversity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_exclusivity_named_by_resource, setup,
-						teardown),
 		cmocka_unit_test_setup_teardown(test_unnamed_group_left_to_its_policy, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_engine_two_direct_groups, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_volume_and_fallbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_form_groups_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_group_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_ref_as_written, setup, teardown),
@@ -1200,7 +1205,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_units_sorted_by_orchestration_id, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors_name_what_and_where, setup, teardown),
+	};
+	/* the upstream engine requests, from ../shared/data */
+	const struct CMUnitTest shared_data_tests[] = {
+		cmocka_unit_test_setup_teardown(test_engine_requests_all_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_nested_diversity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_exclusivity_named_by_resource, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_engine_two_direct_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_volume_and_fallbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_policies, setup, teardown),
 	};
+
+	if (vlt_shared_data_cases(argc, argv))
+		return cmocka_run_group_tests(shared_data_tests, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 #include "built_module.h"
 #include "dc.h"
 #include "fake_core.h"
+#include "shared_data.h"
 
 extern const vlt_plugin_info_t *const vlt_plugin_source_static;
 
@@ -436,7 +437,7 @@ static void test_static_engine_dc_serves_the_engine_requests(void **state)
 {
 	(void)state;
 	vlt_dc_t *dc = load_ok(INV_DIR "engine-dc.json");
-	const char *dir = VLT_SHARED_DATA "/valet/engine-requests";
+	const char *dir = vlt_shared_data("valet/engine-requests");
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char path[1024];
@@ -564,7 +565,7 @@ static void test_static_loads_20000_hosts(void **state)
 	vlt__dc_free(dc);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_static_module_loads),
@@ -576,9 +577,15 @@ int main(void)
 		cmocka_unit_test(test_static_core_refusal_is_located),
 		cmocka_unit_test(test_static_minimal),
 		cmocka_unit_test(test_static_small_builds_expected_model),
-		cmocka_unit_test(test_static_engine_dc_serves_the_engine_requests),
 		cmocka_unit_test(test_static_sample_inventory),
 		cmocka_unit_test(test_static_loads_20000_hosts),
 	};
+	/* the upstream engine requests, from ../shared/data */
+	const struct CMUnitTest shared_data_tests[] = {
+		cmocka_unit_test(test_static_engine_dc_serves_the_engine_requests),
+	};
+
+	if (vlt_shared_data_cases(argc, argv))
+		return cmocka_run_group_tests(shared_data_tests, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
