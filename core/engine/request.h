@@ -1,0 +1,51 @@
+/*
+ * request.h - the Heat resources of a plan request (placement contract
+ * section 2, docs/plan-request.md): the one table of the resource types
+ * Valet reads, and the questions the layers above ask of a request without
+ * building its stack (stack.h): what is left of it once some resources go,
+ * which of its servers belong to a named group, whether it has a server.
+ *
+ * Nothing above the engine spells a Heat type or walks group forms itself:
+ * it asks here, so that a new form is taught in one place.
+ *
+ * Ownership: every json_t * argument is borrowed and left unchanged; a
+ * json_t * returned is a new reference the caller must json_decref; a
+ * const char * returned is borrowed from an argument (see each function).
+ */
+#ifndef VALET_CORE_REQUEST_H
+#define VALET_CORE_REQUEST_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+/* What a resource is to Valet, by its Heat type. */
+typedef enum vlt_rkind {
+	VLT_RK_OTHER = 0,   /* a type Valet ignores */
+	VLT_RK_SERVER,      /* OS::Nova::Server: a unit */
+	VLT_RK_VOLUME,      /* OS::Cinder::Volume: a unit */
+	VLT_RK_ATTACH,      /* OS::Cinder::VolumeAttachment: a server-volume link */
+	VLT_RK_PIPE,        /* ATT::Valet::Pipe, ATT::CloudQoS::Pipe: links */
+	VLT_RK_GROUP_ATT,   /* ATT::Valet::GroupAssignment */
+	VLT_RK_GROUP_CQOS,  /* ATT::CloudQoS::ResourceGroup */
+	VLT_RK_GROUP_OSV,   /* OS::Valet::GroupAssignment: names a registry group */
+	VLT_RK_VALET_GROUP, /* OS::Valet::Group: only a target of get_resource */
+} vlt_rkind_t;
+
+
+/* The kind of a Heat type; VLT_RK_OTHER for an unknown type or NULL. */
+vlt_rkind_t vlt__request_kind(const char *type);
+/* The type Valet writes for a kind (a static string); NULL for VLT_RK_OTHER. */
+const char *vlt__request_type_name(vlt_rkind_t kind);
+/* The three group assignment forms. */
+bool vlt__request_kind_is_assignment(vlt_rkind_t kind);
+
+/* Predicates on a type string (NULL: false). */
+bool vlt__request_is_server_type(const char *type);
+bool vlt__request_is_assignment_type(const char *type);
+bool vlt__request_is_pipe_type(const char *type);
+
+/* Whether a request's `resources` object holds an OS::Nova::Server. */
+bool vlt__request_has_server(const json_t *resources);
+
+#endif /* VALET_CORE_REQUEST_H */
