@@ -81,3 +81,139 @@ bool vlt__request_has_server(const json_t *resources)
 	}
 	return false;
 }
+
+/* ---------------------------------------------------------------- references */
+
+const char *vlt__request_resolve_ref(const json_t *resources, const json_t *ref)
+{
+	const char *s = json_string_value(ref);
+	const char *k, *found = NULL;
+	json_t *r;
+
+	if (json_is_object(ref))
+		s = json_string_value(json_object_get(ref, "get_resource"));
+	if (s == NULL)
+		return NULL;
+	/* the key itself, not s: callers keep it while ref may go */
+	void *at = json_object_iter_at((json_t *)resources, s);
+	if (at != NULL)
+		return json_object_iter_key(at);
+	json_object_foreach((json_t *)resources, k, r) {
+		const char *name = json_string_value(json_object_get(r, "name"));
+
+		if (name != NULL && strcmp(name, s) == 0) {
+			if (found != NULL)
+				return NULL; /* ambiguous: the parser refuses it anyway */
+			found = k;
+		}
+	}
+	return found;
+}
+
+/* ---------------------------------------------------------------- pruning */
+
+static bool ref_gone(const json_t *orig, const json_t *ref, const json_t *gone)
+{
+	const char *orch = vlt__request_resolve_ref(orig, ref);
+
+	return orch != NULL && json_object_get(gone, orch) != NULL;
+}
+
+/* Drop from list the references that name a resource of gone. RET how many remain. */
+static size_t filter_refs(json_t *list, const json_t *orig, const json_t *gone)
+{
+	for (size_t i = json_array_size(list); i-- > 0;) {
+		if (ref_gone(orig, json_array_get(list, i), gone))
+			json_array_remove(list, i);
+	}
+	return json_array_size(list);
+}
+
+/* Endpoints of a pipe: a reference that names nothing counts by its text. */
+static size_t distinct_refs(const json_t *list, const json_t *orig)
+{
+	json_t *seen = json_object();
+	size_t n;
+
+	for (size_t i = 0; seen != NULL && i < json_array_size(list); i++) {
+		const char *orch = vlt__request_resolve_ref(orig, json_array_get(list, i));
+		const char *key = orch != NULL ? orch : json_string_value(json_array_get(list, i));
+
+		if (key != NULL)
+			json_object_set_new(seen, key, json_true());
+	}
+	n = json_object_size(seen);
+	json_decref(seen);
+	return n;
+}
+
+/*
+ * Whether what is left of resource r goes too, now that gone went; its
+ * lists lose their references to gone. A list that was empty already was
+ * not made by gone: it stays for the parser to judge.
+ */
+static bool left_without_purpose(json_t *r, const json_t *orig, const json_t *gone)
+{
+	json_t *props = json_object_get(r, "properties");
+	json_t *list = json_object_get(props, "resources");
+	size_t had = json_array_size(list);
+
+	if (!json_is_object(props))
+		return false;
+	switch (kind_of(r)) {
+	case VLT_RK_GROUP_ATT:
+	case VLT_RK_GROUP_CQOS:
+	case VLT_RK_GROUP_OSV:
+		return had > 0 && filter_refs(list, orig, gone) == 0;
+	case VLT_RK_PIPE:
+		filter_refs(list, orig, gone);
+		return had > 0 && distinct_refs(list, orig) < 2;
+	case VLT_RK_ATTACH:
+		return ref_gone(orig, json_object_get(props, "instance_uuid"), gone) ||
+		       ref_gone(orig, json_object_get(props, "volume_id"), gone);
+	default:
+		return false;
+	}
+}
+
+/* One pass over the remaining resources. RET true when something more went. */
+static bool prune_pass(json_t *res, const json_t *orig, json_t *gone)
+{
+	bool more = false;
+	const char *k;
+	json_t *r;
+	void *tmp;
+
+	json_object_foreach_safe(res, tmp, k, r) {
+		if (left_without_purpose(r, orig, gone)) {
+			json_object_set_new(gone, k, json_true());
+			json_object_del(res, k);
+			more = true;
+		}
+	}
+	return more;
+}
+
+json_t *vlt__request_prune(const json_t *req, const json_t *drop)
+{
+	json_t *out = json_deep_copy(req);
+	json_t *gone = json_deep_copy(drop);
+	const json_t *orig = json_object_get(req, "resources");
+	json_t *res = json_object_get(out, "resources");
+	const char *k;
+	json_t *v;
+
+	if (out == NULL || gone == NULL) {
+		json_decref(out);
+		json_decref(gone);
+		return NULL;
+	}
+	if (json_object_size(gone) > 0 && json_is_object(res)) {
+		json_object_foreach(gone, k, v)
+			json_object_del(res, k);
+		while (prune_pass(res, orig, gone))
+			;
+	}
+	json_decref(gone);
+	return out;
+}

@@ -48,4 +48,28 @@ bool vlt__request_is_pipe_type(const char *type);
 /* Whether a request's `resources` object holds an OS::Nova::Server. */
 bool vlt__request_has_server(const json_t *resources);
 
+/*
+ * vlt__request_resolve_ref - the orchestration id a reference names.
+ * IN  resources - a request's `resources` object
+ * IN  ref       - "x" or {"get_resource": "x"}: x is an orchestration id,
+ *                 else the name of exactly one resource
+ * RET the key of resources (borrowed from resources); NULL when ref names
+ *     nothing, or a name two resources share.
+ */
+const char *vlt__request_resolve_ref(const json_t *resources, const json_t *ref);
+
+/*
+ * vlt__request_prune - a request without some resources, nor what only they
+ * made.
+ * IN  req  - the request object (borrowed)
+ * IN  drop - {orchestration id: anything}: the resources to leave out
+ * RET a deep copy of req (a new reference) without the resources of drop;
+ *     then, until nothing more goes: group assignments whose `resources`
+ *     list had members and has none left, pipes left with fewer than two
+ *     distinct endpoints, volume attachments to a resource gone. References
+ *     to gone resources are removed from the lists of what stays. NULL when
+ *     out of memory.
+ */
+json_t *vlt__request_prune(const json_t *req, const json_t *drop);
+
 #endif /* VALET_CORE_REQUEST_H */

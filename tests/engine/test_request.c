@@ -45,6 +45,75 @@ static json_t *request(const char *resources)
 #define VM(id, name) "'" id "': {'type': 'OS::Nova::Server', 'name': '" name "'}"
 #define VOL(id) "'" id "': {'type': 'OS::Cinder::Volume', 'name': '" id "'}"
 
+static const json_t *res_of(const json_t *req, const char *orch)
+{
+	return json_object_get(json_object_get(req, "resources"), orch);
+}
+
+static const json_t *list_of(const json_t *req, const char *orch)
+{
+	return json_object_get(json_object_get(res_of(req, orch), "properties"), "resources");
+}
+
+/* Prune req (text) of the ids of drop (a JSON list as text); the request left. */
+static json_t *pruned(const json_t *req, const char *drop_ids)
+{
+	json_t *ids = J(drop_ids);
+	json_t *drop = json_object();
+	size_t i;
+	json_t *id;
+
+	json_array_foreach(ids, i, id)
+		json_object_set_new(drop, json_string_value(id), json_true());
+	json_t *before = json_deep_copy(req);
+	json_t *out = vlt__request_prune(req, drop);
+	assert_non_null(out);
+	assert_true(json_equal(req, before)); /* the input is left alone */
+	json_decref(before);
+	json_decref(drop);
+	json_decref(ids);
+	return out;
+}
+
+/* got equals the JSON of want (text with ' for "). */
+static void assert_json(const json_t *got, const char *want)
+{
+	json_t *w = J(want);
+	char *text = json_dumps(got, JSON_SORT_KEYS);
+
+	if (!json_equal(got, w))
+		fail_msg("got %s, want %s", text != NULL ? text : "(null)", want);
+	free(text);
+	json_decref(w);
+}
+
+/* The orchestration ids left in a request, sorted, comma separated. */
+static void assert_left(const json_t *req, const char *want)
+{
+	const char *keys[64];
+	size_t n = 0;
+	char got[1024] = "";
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(json_object_get(req, "resources"), k, v) {
+		assert_true(n < 64);
+		keys[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (strcmp(keys[j], keys[i]) < 0) {
+				const char *t = keys[i];
+				keys[i] = keys[j];
+				keys[j] = t;
+			}
+	for (size_t i = 0; i < n; i++) {
+		strncat(got, i > 0 ? "," : "", sizeof(got) - strlen(got) - 1);
+		strncat(got, keys[i], sizeof(got) - strlen(got) - 1);
+	}
+	assert_string_equal(got, want);
+}
+
 /* ---------------------------------------------------------------- types */
 
 static void test_type_table(void **state)
@@ -105,11 +174,196 @@ static void test_has_server(void **state)
 	json_decref(empty);
 }
 
+/* ---------------------------------------------------------------- references */
+
+static void test_resolve_ref(void **state)
+{
+	json_t *req = request(VM("a", "vm-a") "," VM("b", "twin") "," VM("c", "twin") ","
+			      VM("d", "a"));
+	const json_t *res = json_object_get(req, "resources");
+	json_t *ref;
+	(void)state;
+
+	/* an id wins over a name; the key of resources is returned, not the text */
+	ref = json_string("a");
+	assert_ptr_equal(vlt__request_resolve_ref(res, ref), json_object_iter_key(
+								     json_object_iter_at((json_t *)res, "a")));
+	json_decref(ref);
+	ref = J("'vm-a'");
+	assert_string_equal(vlt__request_resolve_ref(res, ref), "a");
+	json_decref(ref);
+	ref = J("{'get_resource': 'vm-a'}");
+	assert_string_equal(vlt__request_resolve_ref(res, ref), "a");
+	json_decref(ref);
+	ref = J("{'get_resource': 'b'}");
+	assert_string_equal(vlt__request_resolve_ref(res, ref), "b");
+	json_decref(ref);
+	/* a name two resources share, nothing, and what is no reference */
+	ref = J("'twin'");
+	assert_null(vlt__request_resolve_ref(res, ref));
+	json_decref(ref);
+	ref = J("'nope'");
+	assert_null(vlt__request_resolve_ref(res, ref));
+	json_decref(ref);
+	ref = J("{'get_param': 'a'}");
+	assert_null(vlt__request_resolve_ref(res, ref));
+	json_decref(ref);
+	ref = J("[1]");
+	assert_null(vlt__request_resolve_ref(res, ref));
+	json_decref(ref);
+	assert_null(vlt__request_resolve_ref(res, NULL));
+	json_decref(req);
+}
+
+/* ---------------------------------------------------------------- prune */
+
+static void test_prune_nothing(void **state)
+{
+	json_t *req = request(VM("a", "vm-a") ", 'g': {'type': 'ATT::Valet::GroupAssignment', "
+				       "'properties': {'resources': ['a']}}");
+	json_t *out;
+	(void)state;
+
+	out = pruned(req, "[]");
+	assert_true(json_equal(out, req));
+	assert_ptr_not_equal(out, req);
+	json_decref(out);
+	/* an id the request does not have */
+	out = pruned(req, "['zz']");
+	assert_true(json_equal(out, req));
+	json_decref(out);
+	json_decref(req);
+}
+
+static void test_prune_group_members(void **state)
+{
+	json_t *req = request(
+		VM("a", "vm-a") "," VM("b", "vm-b") "," VM("c", "vm-c") ","
+		"'g1': {'type': 'ATT::Valet::GroupAssignment', 'properties': "
+		"  {'group_type': 'affinity', 'level': 'host', 'resources': ['vm-a', "
+		"  {'get_resource': 'b'}]}},"
+		"'g2': {'type': 'ATT::CloudQoS::ResourceGroup', 'properties': "
+		"  {'relationship': 'diversity', 'level': 'rack', 'resources': ['a']}},"
+		"'g3': {'type': 'OS::Valet::GroupAssignment', 'properties': "
+		"  {'group': 'x', 'resources': [{'get_resource': 'vm-c'}]}},"
+		"'empty': {'type': 'ATT::Valet::GroupAssignment', 'properties': {'resources': []}},"
+		"'other': {'type': 'OS::Neutron::Port', 'properties': {'resources': ['a']}}");
+	json_t *out;
+	(void)state;
+
+	/* a member by name goes from the list; the group keeps the other */
+	out = pruned(req, "['a']");
+	assert_left(out, "b,c,empty,g1,g3,other");
+	assert_json(list_of(out, "g1"), "[{'get_resource': 'b'}]");
+	/* a type Valet does not read is left as it was */
+	assert_true(json_equal(list_of(out, "other"), list_of(req, "other")));
+	json_decref(out);
+
+	/* every form of assignment goes with its last member; an empty one stays */
+	out = pruned(req, "['a', 'b', 'c']");
+	assert_left(out, "empty,other");
+	json_decref(out);
+	json_decref(req);
+}
+
+static void test_prune_pipes(void **state)
+{
+	json_t *req = request(
+		VM("a", "vm-a") "," VM("b", "vm-b") "," VM("c", "vm-c") "," VOL("v") ","
+		"'p2': {'type': 'ATT::Valet::Pipe', 'properties': {'resources': ['a', 'vm-b']}},"
+		"'p3': {'type': 'ATT::CloudQoS::Pipe', 'properties': {'resources': "
+		"  [{'get_resource': 'a'}, 'b', 'c']}},"
+		"'pdup': {'type': 'ATT::Valet::Pipe', 'properties': {'resources': "
+		"  ['a', 'vm-a', {'get_resource': 'a'}, 'v']}}");
+	json_t *out;
+	(void)state;
+
+	/* p2 is left with one endpoint; p3 keeps two; pdup names a three times */
+	out = pruned(req, "['b']");
+	assert_left(out, "a,c,p3,pdup,v");
+	assert_json(list_of(out, "p3"), "[{'get_resource': 'a'}, 'c']");
+	json_decref(out);
+
+	out = pruned(req, "['v']");
+	assert_left(out, "a,b,c,p2,p3");
+	json_decref(out);
+
+	/* both endpoints at once: the pipe is left with none, and goes */
+	out = pruned(req, "['a', 'b']");
+	assert_left(out, "c,v");
+	json_decref(out);
+	json_decref(req);
+}
+
+static void test_prune_attachments(void **state)
+{
+	json_t *req = request(
+		VM("a", "vm-a") "," VM("b", "vm-b") "," VOL("v") "," VOL("w") ","
+		"'att1': {'type': 'OS::Cinder::VolumeAttachment', 'properties': "
+		"  {'instance_uuid': 'vm-a', 'volume_id': {'get_resource': 'v'}}},"
+		"'att2': {'type': 'OS::Cinder::VolumeAttachment', 'properties': "
+		"  {'instance_uuid': {'get_resource': 'b'}, 'volume_id': 'w'}}");
+	json_t *out;
+	(void)state;
+
+	out = pruned(req, "['a']");
+	assert_left(out, "att2,b,v,w");
+	json_decref(out);
+	out = pruned(req, "['w']");
+	assert_left(out, "a,att1,b,v");
+	json_decref(out);
+	json_decref(req);
+}
+
+static void test_prune_cascades(void **state)
+{
+	/*
+	 * v goes: its attachment and the pipe of v and its name; then inner,
+	 * whose only member was v, and outer, whose only member was inner.
+	 * The lists are written before what they name so that a pass cannot
+	 * see it all at once.
+	 */
+	json_t *req = request(
+		"'outer': {'type': 'ATT::Valet::GroupAssignment', 'properties': "
+		"  {'resources': ['inner-name']}},"
+		"'inner': {'type': 'ATT::Valet::GroupAssignment', 'name': 'inner-name', "
+		"  'properties': {'resources': [{'get_resource': 'v'}]}},"
+		"'keep': {'type': 'ATT::Valet::GroupAssignment', 'properties': "
+		"  {'resources': ['inner', 'a']}},"
+		"'att': {'type': 'OS::Cinder::VolumeAttachment', 'properties': "
+		"  {'instance_uuid': 'a', 'volume_id': 'v'}},"
+		"'pipe': {'type': 'ATT::Valet::Pipe', 'properties': {'resources': ['a', 'v']}},"
+		VM("a", "vm-a") "," VOL("v"));
+	json_t *out;
+	(void)state;
+
+	out = pruned(req, "['v']");
+	assert_left(out, "a,keep");
+	assert_json(list_of(out, "keep"), "['a']");
+	json_decref(out);
+
+	/* an ambiguous name is nobody's: the list keeps it */
+	json_t *amb = request(VM("a", "twin") "," VM("b", "twin") ","
+			      "'g': {'type': 'ATT::Valet::GroupAssignment', 'properties': "
+			      "  {'resources': ['twin']}}");
+	out = pruned(amb, "['a']");
+	assert_left(out, "b,g");
+	json_decref(out);
+	json_decref(amb);
+	json_decref(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_type_table),
 		cmocka_unit_test(test_has_server),
+		cmocka_unit_test(test_resolve_ref),
+		cmocka_unit_test(test_prune_nothing),
+		cmocka_unit_test(test_prune_group_members),
+		cmocka_unit_test(test_prune_pipes),
+		cmocka_unit_test(test_prune_attachments),
+		cmocka_unit_test(test_prune_cascades),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
