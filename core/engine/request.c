@@ -4,6 +4,7 @@
  * parser (stack.c) reads its types from the same table, so a request means
  * the same thing here and there.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -216,4 +217,164 @@ json_t *vlt__request_prune(const json_t *req, const json_t *drop)
 	}
 	json_decref(gone);
 	return out;
+}
+
+/* ---------------------------------------------------------------- group servers */
+
+/*
+ * Assignments are read level by level from those naming the group, each
+ * once at its least depth: the servers of following every path down to the
+ * depth limit, without the paths an assignment listed by many (or twice)
+ * multiplies.
+ */
+struct group_query {
+	const json_t *resources;
+	const char *id;
+	const char *name;
+	json_t *set;	    /* {orch: true} of the servers found */
+	json_t *seen;	    /* {orch: true} of the assignments queued */
+	const char **queue; /* their orchestration ids (keys of resources) */
+	size_t n_queued;
+	bool oom;
+};
+
+static bool names_group(const struct group_query *q, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL && (strcmp(s, q->id) == 0 || strcmp(s, q->name) == 0);
+}
+
+/* metadata.valet.groups of a server: a list, or a JSON string holding {"groups": [...]}. */
+static bool server_names_group(const struct group_query *q, const json_t *r)
+{
+	const json_t *valet = json_object_get(
+		json_object_get(json_object_get(r, "properties"), "metadata"), "valet");
+	json_t *parsed = NULL;
+	bool found = false;
+	size_t i;
+	json_t *g;
+
+	if (json_is_string(valet))
+		valet = parsed = json_loads(json_string_value(valet), 0, NULL);
+	json_array_foreach(json_object_get(valet, "groups"), i, g) {
+		found = found || names_group(q, g);
+	}
+	json_decref(parsed);
+	return found;
+}
+
+/* The resource a reference names, or NULL; *orch its key (may be NULL). */
+static const json_t *ref_target(const json_t *resources, const json_t *ref, const char **orch)
+{
+	const char *k = vlt__request_resolve_ref(resources, ref);
+
+	if (orch != NULL)
+		*orch = k;
+	return k != NULL ? json_object_get(resources, k) : NULL;
+}
+
+/* Does assignment r name the group (group_name, or group: id, name or get_resource)? */
+static bool assignment_names_group(const struct group_query *q, const json_t *r)
+{
+	const json_t *props = json_object_get(r, "properties");
+	const json_t *g = json_object_get(props, "group");
+
+	if (names_group(q, json_object_get(props, "group_name")) || names_group(q, g))
+		return true;
+	if (!json_is_object(g))
+		return false;
+	/* get_resource of an OS::Valet::Group: the group its properties.name names */
+	const json_t *target = ref_target(q->resources, g, NULL);
+
+	return names_group(q, json_object_get(json_object_get(target, "properties"), "name"));
+}
+
+static void add_server(struct group_query *q, const char *orch)
+{
+	if (json_object_set_new(q->set, orch, json_true()) != 0)
+		q->oom = true;
+}
+
+static void enqueue(struct group_query *q, const char *orch)
+{
+	if (json_object_get(q->seen, orch) != NULL)
+		return;
+	if (json_object_set_new(q->seen, orch, json_true()) != 0) {
+		q->oom = true;
+		return;
+	}
+	q->queue[q->n_queued++] = orch; /* each resource once: the queue has room */
+}
+
+/* An assignment's members: servers are found, assignments read next. */
+static void read_assignment(struct group_query *q, const char *orch)
+{
+	const json_t *r = json_object_get(q->resources, orch);
+	size_t i;
+	json_t *ref;
+
+	json_array_foreach(json_object_get(json_object_get(r, "properties"), "resources"), i, ref) {
+		const char *m;
+		vlt_rkind_t kind = kind_of(ref_target(q->resources, ref, &m));
+
+		if (vlt__request_kind_is_assignment(kind))
+			enqueue(q, m);
+		else if (kind == VLT_RK_SERVER)
+			add_server(q, m);
+	}
+}
+
+/* The servers naming the group, and the assignments naming it: level 0. */
+static void find_direct(struct group_query *q)
+{
+	const char *k;
+	json_t *r;
+
+	json_object_foreach((json_t *)q->resources, k, r) {
+		vlt_rkind_t kind = kind_of(r);
+
+		if (vlt__request_kind_is_assignment(kind)) {
+			if (assignment_names_group(q, r))
+				enqueue(q, k);
+		} else if (kind == VLT_RK_SERVER && server_names_group(q, r)) {
+			add_server(q, k);
+		}
+	}
+}
+
+static void collect_members(struct group_query *q)
+{
+	size_t head = 0;
+
+	for (unsigned depth = 0; depth <= VLT_REQUEST_MAX_NESTING && head < q->n_queued; depth++)
+		for (size_t end = q->n_queued; head < end; head++)
+			read_assignment(q, q->queue[head]);
+}
+
+json_t *vlt__request_group_servers(const json_t *req, const char *group_id,
+				   const char *group_name)
+{
+	const json_t *resources = json_object_get(req, "resources");
+	struct group_query q = {
+		.resources = resources,
+		.id = group_id,
+		.name = group_name,
+		.set = json_object(),
+		.seen = json_object(),
+		.queue = malloc((json_object_size(resources) + 1) * sizeof(*q.queue)),
+	};
+
+	q.oom = q.set == NULL || q.seen == NULL || q.queue == NULL;
+	if (!q.oom && group_id != NULL && group_name != NULL) {
+		find_direct(&q);
+		collect_members(&q);
+	}
+	json_decref(q.seen);
+	free(q.queue);
+	if (q.oom) {
+		json_decref(q.set);
+		return NULL;
+	}
+	return q.set;
 }

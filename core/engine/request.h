@@ -32,6 +32,11 @@ typedef enum vlt_rkind {
 	VLT_RK_VALET_GROUP, /* OS::Valet::Group: only a target of get_resource */
 } vlt_rkind_t;
 
+/*
+ * How deep assignments nested in assignments are followed when looking for
+ * a group's servers; deeper ones (or a cycle) are not followed further.
+ */
+#define VLT_REQUEST_MAX_NESTING 32
 
 /* The kind of a Heat type; VLT_RK_OTHER for an unknown type or NULL. */
 vlt_rkind_t vlt__request_kind(const char *type);
@@ -71,5 +76,22 @@ const char *vlt__request_resolve_ref(const json_t *resources, const json_t *ref)
  *     out of memory.
  */
 json_t *vlt__request_prune(const json_t *req, const json_t *drop);
+
+/*
+ * vlt__request_group_servers - the servers of a request in a named group.
+ * IN  req        - the request object (borrowed)
+ * IN  group_id   - the group's id
+ * IN  group_name - and its name: a request may name it by either; when
+ *                  either is NULL the set is empty
+ * RET {orchestration id: true} (a new reference) of the OS::Nova::Server
+ *     resources that name the group in metadata.valet.groups (a list, or a
+ *     JSON string holding {"groups": [...]}), or are members of a group
+ *     assignment naming it (group_name, or group: the id or name, or
+ *     get_resource of an OS::Valet::Group whose properties.name is the
+ *     group), through nested assignments up to VLT_REQUEST_MAX_NESTING.
+ *     NULL when out of memory.
+ */
+json_t *vlt__request_group_servers(const json_t *req, const char *group_id,
+				   const char *group_name);
 
 #endif /* VALET_CORE_REQUEST_H */

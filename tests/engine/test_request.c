@@ -353,6 +353,183 @@ static void test_prune_cascades(void **state)
 	json_decref(req);
 }
 
+/* ---------------------------------------------------------------- group servers */
+
+/* The servers of req in group (id g-1, name grp), sorted, comma separated. */
+static void assert_members(const json_t *req, const char *want)
+{
+	json_t *set = vlt__request_group_servers(req, "g-1", "grp");
+	json_t *left = json_pack("{s:s, s:O}", "stack_id", "s", "resources", set);
+
+	const char *k;
+	json_t *v;
+
+	assert_non_null(set);
+	assert_left(left, want);
+	json_object_foreach(set, k, v)
+		assert_true(json_is_true(v));
+	json_decref(left);
+	json_decref(set);
+}
+
+static void test_group_servers_metadata(void **state)
+{
+	json_t *req = request(
+		"'byname': {'type': 'OS::Nova::Server', 'properties': {'metadata': "
+		"  {'valet': {'groups': ['other', 'grp']}}}},"
+		"'byid': {'type': 'OS::Nova::Server', 'properties': {'metadata': "
+		"  {'valet': {'groups': ['g-1']}}}},"
+		"'text': {'type': 'OS::Nova::Server', 'properties': {'metadata': "
+		"  {'valet': '{\\'groups\\': [\\'grp\\']}'}}},"
+		"'badtext': {'type': 'OS::Nova::Server', 'properties': {'metadata': "
+		"  {'valet': '{not json'}}},"
+		"'others': {'type': 'OS::Nova::Server', 'properties': {'metadata': "
+		"  {'valet': {'groups': ['grp2', 'g-10']}}}},"
+		"'vol': {'type': 'OS::Cinder::Volume', 'properties': {'metadata': "
+		"  {'valet': {'groups': ['grp']}}}},"
+		VM("plain", "plain"));
+	(void)state;
+
+	assert_members(req, "byid,byname,text");
+	json_decref(req);
+}
+
+static void test_group_servers_assignments(void **state)
+{
+	json_t *req = request(
+		VM("a", "vm-a") "," VM("b", "vm-b") "," VM("c", "vm-c") "," VM("d", "vm-d") ","
+		VM("e", "vm-e") "," VM("f", "vm-f") "," VOL("v") ","
+		"'att': {'type': 'ATT::Valet::GroupAssignment', 'properties': "
+		"  {'group_type': 'affinity', 'group_name': 'grp', 'resources': ['vm-a', 'v']}},"
+		"'cqos': {'type': 'ATT::CloudQoS::ResourceGroup', 'properties': "
+		"  {'relationship': 'affinity', 'group_name': 'g-1', 'resources': "
+		"  [{'get_resource': 'b'}]}},"
+		"'osv': {'type': 'OS::Valet::GroupAssignment', 'properties': "
+		"  {'group': 'grp', 'resources': ['c']}},"
+		"'osvid': {'type': 'OS::Valet::GroupAssignment', 'properties': "
+		"  {'group': 'g-1', 'resources': ['d']}},"
+		"'vg': {'type': 'OS::Valet::Group', 'name': 'the-group', 'properties': "
+		"  {'name': 'grp'}},"
+		"'osvref': {'type': 'OS::Valet::GroupAssignment', 'properties': "
+		"  {'group': {'get_resource': 'the-group'}, 'resources': ['e']}},"
+		"'elsewhere': {'type': 'OS::Valet::GroupAssignment', 'properties': "
+		"  {'group': 'grp2', 'resources': ['f']}},"
+		"'anon': {'type': 'ATT::Valet::GroupAssignment', 'properties': "
+		"  {'group_type': 'diversity', 'resources': ['f']}}");
+	(void)state;
+
+	assert_members(req, "a,b,c,d,e");
+	json_decref(req);
+}
+
+static void test_group_servers_nested(void **state)
+{
+	/* inner groups of the named one count, whatever they are themselves */
+	json_t *req = request(
+		VM("a", "vm-a") "," VM("b", "vm-b") "," VM("c", "vm-c") ","
+		"'top': {'type': 'ATT::Valet::GroupAssignment', 'properties': "
+		"  {'group_name': 'grp', 'resources': ['mid', 'a']}},"
+		"'mid': {'type': 'ATT::CloudQoS::ResourceGroup', 'name': 'mid', 'properties': "
+		"  {'group_name': 'other', 'resources': [{'get_resource': 'low'}]}},"
+		"'low': {'type': 'OS::Valet::GroupAssignment', 'properties': "
+		"  {'group': 'x', 'resources': ['b', 'top']}},"
+		"'apart': {'type': 'ATT::Valet::GroupAssignment', 'properties': "
+		"  {'group_name': 'other', 'resources': ['c']}}");
+	(void)state;
+
+	/* low names top again: the cycle ends at the depth limit */
+	assert_members(req, "a,b");
+	json_decref(req);
+}
+
+/* A chain of n assignments, the first naming grp, the last holding server "deep". */
+static json_t *chain(unsigned n)
+{
+	json_t *res = json_object();
+
+	json_object_set_new(res, "deep", J("{'type': 'OS::Nova::Server'}"));
+	for (unsigned i = 0; i < n; i++) {
+		char id[16], next[16];
+		snprintf(id, sizeof(id), "g%u", i);
+		snprintf(next, sizeof(next), "g%u", i + 1);
+		json_t *g = json_pack("{s:s, s:{s:[s]}}", "type", "ATT::Valet::GroupAssignment",
+				      "properties", "resources", i + 1 < n ? next : "deep");
+		if (i == 0)
+			json_object_set_new(json_object_get(g, "properties"), "group_name",
+					    json_string("grp"));
+		json_object_set_new(res, id, g);
+	}
+	return json_pack("{s:s, s:o}", "stack_id", "s", "resources", res);
+}
+
+static void test_group_servers_depth_limit(void **state)
+{
+	/* the first assignment is at depth 0: VLT_REQUEST_MAX_NESTING + 1 are read */
+	json_t *deepest = chain(VLT_REQUEST_MAX_NESTING + 1);
+	json_t *too_deep = chain(VLT_REQUEST_MAX_NESTING + 2);
+	(void)state;
+
+	assert_members(deepest, "deep");
+	assert_members(too_deep, "");
+	json_decref(deepest);
+	json_decref(too_deep);
+}
+
+/*
+ * Each assignment of a long chain lists the next twice, and the first also
+ * lists the last: every assignment is read once, and the last one counts
+ * (it is at depth 1 that way) though the chain is deeper than the limit.
+ */
+static void test_group_servers_many_paths(void **state)
+{
+	enum { N = 3 * VLT_REQUEST_MAX_NESTING };
+	json_t *res = json_object();
+	char id[16], next[16];
+	(void)state;
+
+	json_object_set_new(res, "deep", J("{'type': 'OS::Nova::Server'}"));
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "g%u", i);
+		snprintf(next, sizeof(next), "g%u", i + 1);
+		const char *m = i + 1 < N ? next : "deep";
+		json_t *g = json_pack("{s:s, s:{s:[s, {s:s}]}}", "type", "ATT::Valet::GroupAssignment",
+				      "properties", "resources", m, "get_resource", m);
+		json_object_set_new(res, id, g);
+	}
+	json_t *first = json_object_get(json_object_get(json_object_get(res, "g0"), "properties"),
+					"resources");
+	snprintf(id, sizeof(id), "g%u", N - 1);
+	json_array_append_new(first, json_string(id));
+	json_object_set_new(json_object_get(json_object_get(res, "g0"), "properties"),
+			    "group_name", json_string("grp"));
+	json_t *req = json_pack("{s:s, s:o}", "stack_id", "s", "resources", res);
+
+	assert_members(req, "deep");
+	json_decref(req);
+}
+
+static void test_group_servers_without_group(void **state)
+{
+	json_t *req = request("'a': {'type': 'OS::Nova::Server', 'properties': {'metadata': "
+			      "  {'valet': {'groups': ['grp']}}}}");
+	json_t *set;
+	(void)state;
+
+	set = vlt__request_group_servers(req, NULL, "grp");
+	assert_int_equal(json_object_size(set), 0);
+	json_decref(set);
+	set = vlt__request_group_servers(req, "g-1", NULL);
+	assert_int_equal(json_object_size(set), 0);
+	json_decref(set);
+	/* a request without resources */
+	json_t *bare = J("{'stack_id': 's'}");
+	set = vlt__request_group_servers(bare, "g-1", "grp");
+	assert_int_equal(json_object_size(set), 0);
+	json_decref(set);
+	json_decref(bare);
+	json_decref(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +541,12 @@ int main(void)
 		cmocka_unit_test(test_prune_pipes),
 		cmocka_unit_test(test_prune_attachments),
 		cmocka_unit_test(test_prune_cascades),
+		cmocka_unit_test(test_group_servers_metadata),
+		cmocka_unit_test(test_group_servers_assignments),
+		cmocka_unit_test(test_group_servers_nested),
+		cmocka_unit_test(test_group_servers_depth_limit),
+		cmocka_unit_test(test_group_servers_many_paths),
+		cmocka_unit_test(test_group_servers_without_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
