@@ -26,6 +26,7 @@
 
 #include "arena.h"
 #include "dc.h"
+#include "request.h"
 #include "stack.h"
 
 /* The stack handed out is the first member, so vlt__stack_free finds the arena. */
@@ -81,36 +82,22 @@ static int u32vec_add(struct u32vec *vec, uint32_t x)
 
 /* ---------------------------------------------------------------- parser state */
 
+/* The parser's names for the kinds of request.h, whose table maps the types. */
 enum rkind {
-	R_OTHER = 0,    /* ignored */
-	R_SERVER,       /* OS::Nova::Server */
-	R_VOLUME,       /* OS::Cinder::Volume */
-	R_ATTACH,       /* OS::Cinder::VolumeAttachment */
-	R_PIPE,         /* ATT::Valet::Pipe, ATT::CloudQoS::Pipe */
-	R_GROUP_ATT,    /* ATT::Valet::GroupAssignment */
-	R_GROUP_CQOS,   /* ATT::CloudQoS::ResourceGroup */
-	R_GROUP_OSV,    /* OS::Valet::GroupAssignment */
-	R_VALET_GROUP,  /* OS::Valet::Group: only a target of get_resource */
-};
-
-static const struct {
-	const char *type;
-	enum rkind kind;
-} kinds[] = {
-	{ "OS::Nova::Server", R_SERVER },
-	{ "OS::Cinder::Volume", R_VOLUME },
-	{ "OS::Cinder::VolumeAttachment", R_ATTACH },
-	{ "ATT::Valet::Pipe", R_PIPE },
-	{ "ATT::CloudQoS::Pipe", R_PIPE },
-	{ "ATT::Valet::GroupAssignment", R_GROUP_ATT },
-	{ "ATT::CloudQoS::ResourceGroup", R_GROUP_CQOS },
-	{ "OS::Valet::GroupAssignment", R_GROUP_OSV },
-	{ "OS::Valet::Group", R_VALET_GROUP },
+	R_OTHER = VLT_RK_OTHER,
+	R_SERVER = VLT_RK_SERVER,
+	R_VOLUME = VLT_RK_VOLUME,
+	R_ATTACH = VLT_RK_ATTACH,
+	R_PIPE = VLT_RK_PIPE,
+	R_GROUP_ATT = VLT_RK_GROUP_ATT,
+	R_GROUP_CQOS = VLT_RK_GROUP_CQOS,
+	R_GROUP_OSV = VLT_RK_GROUP_OSV,
+	R_VALET_GROUP = VLT_RK_VALET_GROUP,
 };
 
 static bool is_assignment(enum rkind k)
 {
-	return k == R_GROUP_ATT || k == R_GROUP_CQOS || k == R_GROUP_OSV;
+	return vlt__request_kind_is_assignment((vlt_rkind_t)k);
 }
 
 struct res {
@@ -445,10 +432,7 @@ static int index_one(struct parser *p, struct res *r, const json_t *body, const 
 	if ((rc = get_str(p, body, "type", r->path, true, &r->type)) != 0 ||
 	    (rc = get_str(p, body, "name", r->path, false, &r->name)) != 0)
 		return rc;
-	r->kind = R_OTHER;
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-		if (strcmp(r->type, kinds[k].type) == 0)
-			r->kind = kinds[k].kind;
+	r->kind = (enum rkind)vlt__request_kind(r->type);
 	r->props = json_object_get(body, "properties");
 	if (r->kind != R_OTHER && r->props != NULL && !json_is_object(r->props))
 		return perr(p, VLT_EINVAL, "%s.properties: expected an object", r->path);
