@@ -13,6 +13,7 @@
 
 #include "dc.h"
 #include "log.h"
+#include "request.h"
 #include "service_int.h"
 
 /* ---------------------------------------------------------------- small things */
@@ -46,20 +47,6 @@ void vlt__svc_uuid(char *buf)
 	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
 		 r[13], r[14], r[15]);
-}
-
-bool vlt__svc_has_server(const json_t *resources)
-{
-	const char *k;
-	json_t *r;
-
-	json_object_foreach((json_t *)resources, k, r) {
-		const char *type = json_string_value(json_object_get(r, "type"));
-
-		if (type != NULL && strcmp(type, SVC_SERVER) == 0)
-			return true;
-	}
-	return false;
 }
 
 int vlt__svc_want_string(const json_t *obj, const char *key, bool required, const char *where,
@@ -205,141 +192,6 @@ vlt_svc_plan_t *vlt__svc_entry_plan(vlt_service_t *s, const json_t *e, const cha
 	return p;
 }
 
-/* ---------------------------------------------------------------- pruning */
-
-static bool is_group_type(const char *t)
-{
-	return strcmp(t, "ATT::Valet::GroupAssignment") == 0 ||
-	       strcmp(t, "ATT::CloudQoS::ResourceGroup") == 0 ||
-	       strcmp(t, "OS::Valet::GroupAssignment") == 0;
-}
-
-static bool is_pipe_type(const char *t)
-{
-	return strcmp(t, "ATT::Valet::Pipe") == 0 || strcmp(t, "ATT::CloudQoS::Pipe") == 0;
-}
-
-/* The orchestration id a reference names in req's resources, or NULL. */
-const char *vlt__svc_resolve_ref(const json_t *resources, const json_t *ref)
-{
-	const char *s = json_string_value(ref);
-	const char *k, *found = NULL;
-	json_t *r;
-
-	if (json_is_object(ref))
-		s = json_string_value(json_object_get(ref, "get_resource"));
-	if (s == NULL)
-		return NULL;
-	if (json_object_get(resources, s) != NULL) {
-		json_object_foreach((json_t *)resources, k, r) {
-			if (strcmp(k, s) == 0)
-				return k;
-		}
-	}
-	json_object_foreach((json_t *)resources, k, r) {
-		const char *name = json_string_value(json_object_get(r, "name"));
-
-		if (name != NULL && strcmp(name, s) == 0) {
-			if (found != NULL)
-				return NULL; /* ambiguous: the parser refuses it anyway */
-			found = k;
-		}
-	}
-	return found;
-}
-
-/* Drop from list the references that name a resource of gone. RET how many remain. */
-static size_t filter_refs(json_t *list, const json_t *orig, const json_t *gone)
-{
-	for (size_t i = json_array_size(list); i-- > 0;) {
-		const char *orch = vlt__svc_resolve_ref(orig, json_array_get(list, i));
-
-		if (orch != NULL && json_object_get(gone, orch) != NULL)
-			json_array_remove(list, i);
-	}
-	return json_array_size(list);
-}
-
-static size_t distinct_refs(const json_t *list, const json_t *orig)
-{
-	json_t *seen = json_object();
-	size_t n;
-
-	for (size_t i = 0; seen != NULL && i < json_array_size(list); i++) {
-		const char *orch = vlt__svc_resolve_ref(orig, json_array_get(list, i));
-		const char *key = orch != NULL ? orch : json_string_value(json_array_get(list, i));
-
-		if (key != NULL)
-			json_object_set_new(seen, key, json_true());
-	}
-	n = json_object_size(seen);
-	json_decref(seen);
-	return n;
-}
-
-/* One pass over the remaining resources. RET true when something more went. */
-static bool prune_pass(json_t *res, const json_t *orig, json_t *gone)
-{
-	bool more = false;
-	const char *k;
-	json_t *r;
-	void *tmp;
-
-	json_object_foreach_safe(res, tmp, k, r) {
-		const char *type = json_string_value(json_object_get(r, "type"));
-		json_t *props = json_object_get(r, "properties");
-		json_t *list = json_object_get(props, "resources");
-		bool drop = false;
-
-		if (type == NULL || !json_is_object(props))
-			continue;
-		if (is_group_type(type) && json_is_array(list) && json_array_size(list) > 0) {
-			drop = filter_refs(list, orig, gone) == 0;
-		} else if (is_pipe_type(type) && json_is_array(list)) {
-			filter_refs(list, orig, gone);
-			drop = distinct_refs(list, orig) < 2 && json_array_size(list) > 0;
-		} else if (strcmp(type, "OS::Cinder::VolumeAttachment") == 0) {
-			const char *a =
-				vlt__svc_resolve_ref(orig, json_object_get(props, "instance_uuid"));
-			const char *b =
-				vlt__svc_resolve_ref(orig, json_object_get(props, "volume_id"));
-
-			drop = (a != NULL && json_object_get(gone, a) != NULL) ||
-			       (b != NULL && json_object_get(gone, b) != NULL);
-		}
-		if (drop) {
-			json_object_set_new(gone, k, json_true());
-			json_object_del(res, k);
-			more = true;
-		}
-	}
-	return more;
-}
-
-json_t *vlt__svc_prune(const json_t *req, const json_t *drop)
-{
-	json_t *out = json_deep_copy(req);
-	json_t *gone = json_deep_copy(drop);
-	const json_t *orig = json_object_get(req, "resources");
-	json_t *res = json_object_get(out, "resources");
-	const char *k;
-	json_t *v;
-
-	if (out == NULL || gone == NULL) {
-		json_decref(out);
-		json_decref(gone);
-		return NULL;
-	}
-	if (json_object_size(gone) > 0 && json_is_object(res)) {
-		json_object_foreach(gone, k, v)
-			json_object_del(res, k);
-		while (prune_pass(res, orig, gone))
-			;
-	}
-	json_decref(gone);
-	return out;
-}
-
 /* ---------------------------------------------------------------- holds */
 
 int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const char *where,
@@ -364,7 +216,7 @@ int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const 
 	if (locs == NULL || gone == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	else if (json_object_size(locs) > 0) {
-		req = vlt__svc_prune(p->request, gone);
+		req = vlt__request_prune(p->request, gone);
 		rc = req == NULL ? vlt_err_set(err, VLT_ENOMEM, "out of memory")
 				 : vlt__engine_hold(s->engine, req, where, p->id, locs, err);
 		p->held = rc == 0;

@@ -16,7 +16,6 @@
 #define GROUP_WHERE "group"
 #define NAME_MAX_LEN 255
 #define DESC_MAX_LEN 4096
-#define MAX_NESTING 32
 
 static json_t *groups_doc(vlt_service_t *s)
 {
@@ -90,106 +89,23 @@ int vlt__apply_group_delete(void *svc, const json_t *e, bool decided_here, const
 
 /* ---------------------------------------------------------------- membership of servers */
 
-static bool names_group(const json_t *v, const char *id, const char *name)
-{
-	const char *s = json_string_value(v);
-
-	return s != NULL && (strcmp(s, id) == 0 || strcmp(s, name) == 0);
-}
-
-/* metadata.valet.groups of a server: a list, or a JSON string holding {"groups": [...]}. */
-static bool server_names_group(const json_t *r, const char *id, const char *name)
-{
-	const json_t *valet = json_object_get(
-		json_object_get(json_object_get(r, "properties"), "metadata"), "valet");
-	json_t *parsed = NULL;
-	bool found = false;
-	size_t i;
-	json_t *g;
-
-	if (json_is_string(valet))
-		valet = parsed = json_loads(json_string_value(valet), 0, NULL);
-	json_array_foreach(json_object_get(valet, "groups"), i, g) {
-		found = found || names_group(g, id, name);
-	}
-	json_decref(parsed);
-	return found;
-}
-
-static bool is_assignment(const json_t *r, const char **type)
-{
-	*type = json_string_value(json_object_get(r, "type"));
-	return *type != NULL && (strcmp(*type, "ATT::Valet::GroupAssignment") == 0 ||
-				 strcmp(*type, "ATT::CloudQoS::ResourceGroup") == 0 ||
-				 strcmp(*type, "OS::Valet::GroupAssignment") == 0);
-}
-
-/* Does assignment r name the group (group_name, or group: id, name or get_resource)? */
-static bool assignment_names_group(const json_t *resources, const json_t *r, const char *id,
-				   const char *name)
-{
-	const json_t *props = json_object_get(r, "properties");
-	const json_t *g = json_object_get(props, "group");
-
-	if (names_group(json_object_get(props, "group_name"), id, name) || names_group(g, id, name))
-		return true;
-	if (json_is_object(g)) {
-		/* get_resource of an OS::Valet::Group whose properties.name is the group */
-		const char *orch = vlt__svc_resolve_ref(resources, g);
-		const json_t *gr = orch != NULL ? json_object_get(resources, orch) : NULL;
-
-		return names_group(json_object_get(json_object_get(gr, "properties"), "name"), id,
-				   name);
-	}
-	return false;
-}
-
-/* Add the servers an assignment holds, through nested assignments too. */
-static void collect_members(const json_t *resources, const json_t *r, json_t *set, unsigned depth)
-{
-	size_t i;
-	json_t *ref;
-
-	if (depth > MAX_NESTING)
-		return;
-	json_array_foreach(json_object_get(json_object_get(r, "properties"), "resources"), i, ref) {
-		const char *orch = vlt__svc_resolve_ref(resources, ref);
-		const json_t *m = orch != NULL ? json_object_get(resources, orch) : NULL;
-		const char *type;
-
-		if (m == NULL)
-			continue;
-		if (is_assignment(m, &type))
-			collect_members(resources, m, set, depth + 1);
-		else
-			json_object_set_new(set, orch, json_true());
-	}
-}
-
+/*
+ * The servers of plan p in group g (named by its id or name, directly or
+ * through assignments: the parser's rule), as a new array of their
+ * resource ids (or orchestration ids until reserved); held ones only when
+ * held_only.
+ */
 static json_t *group_servers(const vlt_svc_plan_t *p, const json_t *g, bool held_only)
 {
 	const char *id = json_string_value(json_object_get(g, "id"));
 	const char *name = json_string_value(json_object_get(g, "name"));
-	const json_t *resources = json_object_get(p->request, "resources");
-	json_t *set = json_object();
 	json_t *out = json_array();
-	const char *k;
-	json_t *r;
+	json_t *set = out != NULL && id != NULL && name != NULL
+			      ? vlt__request_group_servers(p->request, id, name)
+			      : NULL;
 
-	if (set == NULL || out == NULL || id == NULL || name == NULL) {
-		json_decref(set);
+	if (set == NULL)
 		return out;
-	}
-	json_object_foreach((json_t *)resources, k, r) {
-		const char *type;
-
-		if (is_assignment(r, &type)) {
-			if (assignment_names_group(resources, r, id, name))
-				collect_members(resources, r, set, 0);
-		} else if (server_names_group(r, id, name)) {
-			json_object_set_new(set, k, json_true());
-		}
-	}
 	for (size_t i = 0; i < p->n_units; i++) {
 		const vlt_svc_unit_t *u = &p->units[i];
 

@@ -244,7 +244,7 @@ static int decide_placement_delete(vlt_service_t *s, void *arg, json_t **entry, 
 	if (u == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
 	drop = json_pack("{s:b}", u->orch, 1);
-	req = drop != NULL ? vlt__svc_prune(p->request, drop) : NULL;
+	req = drop != NULL ? vlt__request_prune(p->request, drop) : NULL;
 	json_decref(drop);
 	if (req == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");

@@ -225,7 +225,7 @@ static int adhoc_allowed(vlt_service_t *s, const json_t *body, vlt_svc_locs_t *a
 	json_object_foreach(json_object_get(body, "resources"), k, r) {
 		const char *type = json_string_value(json_object_get(r, "type"));
 
-		if (rc == 0 && type != NULL && strcmp(type, SVC_SERVER) == 0)
+		if (rc == 0 && vlt__request_is_server_type(type))
 			rc = vlt__svc_locs_add(s, allowed, k, true, known, "allowed locations", err);
 	}
 	json_decref(known);
@@ -243,7 +243,7 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 
 	if (vlt__strmap_get(&s->st.by_stack, c->stack_id) != NULL)
 		return 1; /* a retry, or the same request racing: the plan there is the answer */
-	if (!vlt__svc_has_server(json_object_get(c->body, "resources"))) {
+	if (!vlt__request_has_server(json_object_get(c->body, "resources"))) {
 		c->empty = true; /* upstream: nothing to place, nothing stored */
 		return 1;
 	}
@@ -439,7 +439,7 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 		    unchanged(u, json_object_get(old_res, u->orch), nr))
 			json_object_set_new(pinned, u->orch, json_string(u->loc));
 	}
-	if (rc == 0 && vlt__svc_has_server(new_res)) {
+	if (rc == 0 && vlt__request_has_server(new_res)) {
 		vlt_svc_locs_t locs = { 0 };
 		const char *orch;
 		json_t *loc;

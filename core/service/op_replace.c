@@ -154,7 +154,7 @@ int vlt__svc_replace_server(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t 
 	/* the target comes back even when its hold had expired */
 	if (gone != NULL)
 		json_object_del(gone, target->orch);
-	req = gone != NULL ? vlt__svc_prune(p->request, gone) : NULL;
+	req = gone != NULL ? vlt__request_prune(p->request, gone) : NULL;
 	if (units == NULL || req == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == 0)

@@ -186,7 +186,7 @@ int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err)
 			if (!u->server || u->expired)
 				continue;
 			json_object_set_new(map, u->resource_id != NULL ? u->resource_id : u->orch,
-					    json_pack("{s:s, s:s, s:s}", "type", SVC_SERVER,
+					    json_pack("{s:s, s:s, s:s}", "type", vlt__request_type_name(VLT_RK_SERVER),
 						      "status", "error", "message", p->hold_error));
 		}
 	}

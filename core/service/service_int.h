@@ -15,10 +15,10 @@
 #include <jansson.h>
 
 #include "journal.h"
+#include "request.h"
 #include "service.h"
 #include "state.h"
 
-#define SVC_SERVER "OS::Nova::Server"
 #define SVC_WHERE "plan request"
 
 struct vlt_service {
@@ -121,17 +121,6 @@ json_t *vlt__svc_entry_request(const json_t *e);
 /* The plan an entry names by "plan_id", or NULL with err (VLT_ENOENT). */
 vlt_svc_plan_t *vlt__svc_entry_plan(vlt_service_t *s, const json_t *e, const char *where,
 				    vlt_err_t *err);
-
-/*
- * A copy of req without the resources whose orchestration ids are the
- * keys of drop, nor what only they made: group assignments left without
- * members, pipes left with fewer than two endpoints, attachments to them.
- * RET a new reference or NULL (out of memory).
- */
-json_t *vlt__svc_prune(const json_t *req, const json_t *drop);
-/* The orchestration id a reference (id, name, {"get_resource": x}) names; borrowed. */
-const char *vlt__svc_resolve_ref(const json_t *resources, const json_t *ref);
-bool vlt__svc_has_server(const json_t *resources);
 
 /* Validation helpers: RET 0 or VLT_EINVAL naming where and path. */
 int vlt__svc_want_string(const json_t *obj, const char *key, bool required, const char *where,

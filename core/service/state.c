@@ -7,9 +7,8 @@
 
 #include <valet/errors.h>
 
+#include "request.h"
 #include "state.h"
-
-#define SERVER_TYPE "OS::Nova::Server"
 
 static char *dup_or_null(const char *s)
 {
@@ -106,7 +105,7 @@ int vlt__units_from_json(const json_t *arr, vlt_svc_unit_t **units, size_t *n)
 		u->reserved = json_is_true(json_object_get(o, "reserved"));
 		u->expired = json_is_true(json_object_get(o, "expired"));
 		u->t_ms = json_integer_value(json_object_get(o, "t"));
-		u->server = u->type != NULL && strcmp(u->type, SERVER_TYPE) == 0;
+		u->server = vlt__request_is_server_type(u->type);
 		if (u->orch == NULL || u->name == NULL || u->type == NULL) {
 			vlt__units_free(us, i + 1);
 			return VLT_EINVAL;
