@@ -30,6 +30,7 @@
 #define MAX_BODY_KB_MAX (1024 * 1024) /* 1 GiB */
 #define HOLD_TTL_MAX (366LL * 24 * 3600) /* a year */
 #define RETRIES_MAX 1000
+#define REFRESH_MAX (24LL * 3600) /* a day */
 #define MODULE_NAME_MAX 48            /* "kind/name" must fit vlt_module_t.prefix */
 
 /* ---------------------------------------------------------------- helpers */
@@ -543,11 +544,33 @@ static int apply_max_retries(vlt_config_t *cfg, const config_setting_t *s, vlt_e
 	return rc;
 }
 
+static int apply_refresh(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 0, REFRESH_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->refresh_s = v;
+	return rc;
+}
+
+static int apply_max_stale(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 0, HOLD_TTL_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->max_stale_s = v;
+	return rc;
+}
+
 static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
 		{ "hold_ttl_s", apply_hold_ttl },
 		{ "max_retries", apply_max_retries },
+		{ "refresh_s", apply_refresh },
+		{ "max_stale_s", apply_max_stale },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);

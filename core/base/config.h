@@ -59,6 +59,8 @@ typedef struct vlt_config {
 	/* service: valet-api's plans and placements */
 	int64_t hold_ttl_s;   /* 3600; 0: holds never expire */
 	unsigned max_retries; /* 8: lost races for a journal entry before 503 */
+	int64_t refresh_s;    /* 0: the sources are read at start only */
+	int64_t max_stale_s;  /* 0: plan on the last data center however old */
 
 	vlt_override_t *overrides;
 	size_t n_overrides;

@@ -44,22 +44,75 @@ static int collect_sources(vlt_modules_t *mods, vlt_dc_t **dc, vlt_err_t *err)
 	return rc;
 }
 
+struct vlt_snapshot {
+	vlt_dc_t *dc;
+	vlt_ledger_t *ledger; /* empty, on dc */
+};
+
+void vlt__snapshot_free(vlt_snapshot_t *snap)
+{
+	if (snap == NULL)
+		return;
+	vlt__ledger_free(snap->ledger);
+	vlt__dc_free(snap->dc);
+	free(snap);
+}
+
+const vlt_dc_t *vlt__snapshot_dc(const vlt_snapshot_t *snap)
+{
+	return snap->dc;
+}
+
+static int snapshot_new(vlt_modules_t *mods, vlt_snapshot_t **out, vlt_err_t *err)
+{
+	vlt_snapshot_t *snap = calloc(1, sizeof(*snap));
+	int rc;
+
+	if (snap == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "engine: out of memory");
+	rc = collect_sources(mods, &snap->dc, err);
+	if (rc == VLT_OK)
+		rc = vlt__ledger_new(&snap->ledger, snap->dc, (uint32_t)mods->n_policies, err);
+	if (rc < 0) {
+		vlt__snapshot_free(snap);
+		return rc;
+	}
+	*out = snap;
+	return VLT_OK;
+}
+
+int vlt__engine_collect(vlt_engine_t *e, vlt_snapshot_t **snap, vlt_err_t *err)
+{
+	return snapshot_new(e->mods, snap, err);
+}
+
+void vlt__engine_swap(vlt_engine_t *e, vlt_snapshot_t *snap)
+{
+	pthread_mutex_lock(&e->lock);
+	vlt__ledger_free(e->ledger);
+	vlt__dc_free(e->dc);
+	e->dc = snap->dc;
+	e->ledger = snap->ledger;
+	pthread_mutex_unlock(&e->lock);
+	free(snap);
+}
+
 int vlt__engine_new(vlt_engine_t **out, vlt_modules_t *mods, vlt_err_t *err)
 {
 	vlt_engine_t *e = calloc(1, sizeof(*e));
+	vlt_snapshot_t *snap = NULL;
 	int rc;
 
 	if (e == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "engine: out of memory");
 	e->mods = mods;
 	pthread_mutex_init(&e->lock, NULL);
-	rc = collect_sources(mods, &e->dc, err);
-	if (rc == VLT_OK)
-		rc = vlt__ledger_new(&e->ledger, e->dc, (uint32_t)mods->n_policies, err);
+	rc = snapshot_new(mods, &snap, err);
 	if (rc < 0) {
 		vlt__engine_free(e);
 		return rc;
 	}
+	vlt__engine_swap(e, snap);
 	*out = e;
 	return VLT_OK;
 }

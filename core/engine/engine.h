@@ -30,6 +30,22 @@ int vlt__engine_new(vlt_engine_t **e, vlt_modules_t *mods, vlt_err_t *err);
 void vlt__engine_free(vlt_engine_t *e);
 const vlt_dc_t *vlt__engine_dc(const vlt_engine_t *e);
 
+/*
+ * ---- reading the sources again. A snapshot is a data center collected
+ * anew, not in use yet. vlt__engine_collect may run while placements go
+ * on (it touches nothing of the engine's but the sources, which it calls
+ * in order); callers never run two at once. vlt__engine_swap puts a
+ * snapshot in use with an empty ledger: the caller then holds again what
+ * every plan holds (vlt__engine_hold), before anyone places.
+ */
+typedef struct vlt_snapshot vlt_snapshot_t;
+/* OUT snap - new, owned by the caller (vlt__snapshot_free, or the engine after a swap). */
+int vlt__engine_collect(vlt_engine_t *e, vlt_snapshot_t **snap, vlt_err_t *err);
+/* Takes snap; the old data center and ledger are freed. */
+void vlt__engine_swap(vlt_engine_t *e, vlt_snapshot_t *snap);
+void vlt__snapshot_free(vlt_snapshot_t *snap);
+const vlt_dc_t *vlt__snapshot_dc(const vlt_snapshot_t *snap);
+
 /* Replace the named groups with those of doc ({"groups": [...]}, borrowed). */
 int vlt__engine_set_groups(vlt_engine_t *e, const json_t *doc, const char *where,
 			   vlt_err_t *err);

@@ -1,6 +1,6 @@
 /*
  * valetd - the placement service: loads the configured modules and serves
- * the REST API until SIGTERM or SIGINT.
+ * the REST API until SIGTERM or SIGINT (SIGHUP reads the sources again).
  *
  * Start-up, all on the main thread: configuration (file, then flags),
  * logging, the data directory, the modules (libltdl is not thread-safe, so
@@ -406,18 +406,26 @@ static void block_stop_signals(sigset_t *set)
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	/* A client gone mid-answer must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int wait_for_stop(const sigset_t *set)
+/* Wait for SIGTERM or SIGINT; SIGHUP meanwhile reads the sources again. */
+static int wait_for_stop(const sigset_t *set, vlt_service_t *svc)
 {
 	int sig = 0;
 
-	while (sigwait(set, &sig) != 0)
-		;
-	return sig;
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return sig;
+		vlt_err_t err = { 0 };
+		vlt__log(NULL, VLT_LOG_NOTICE, "SIGHUP: reading the sources again");
+		vlt__service_refresh(svc, &err); /* logged and shown by GET /v1/status */
+	}
 }
 
 /* The engine on the loaded modules, and valet-api's state replayed from the store. */
@@ -426,6 +434,8 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 {
 	vlt_service_opts_t so = { .hold_ttl_s = cfg->hold_ttl_s,
 				  .max_retries = cfg->max_retries,
+				  .refresh_s = cfg->refresh_s,
+				  .max_stale_s = cfg->max_stale_s,
 				  .mods = mods };
 	vlt_err_t err = { 0 };
 
@@ -454,13 +464,14 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}
-	if (rc == 0 && vlt__service_sweeper_start(api.service, 0, &err) < 0) {
+	if (rc == 0 && (vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
+			vlt__service_refresher_start(api.service, &err) < 0)) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}
 	if (rc == 0) {
 		vlt__log(NULL, VLT_LOG_NOTICE, "listening on %s", vlt__http_bound(http));
-		int sig = wait_for_stop(stop);
+		int sig = wait_for_stop(stop, api.service);
 		vlt__log(NULL, VLT_LOG_NOTICE, "stopping on %s",
 			 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	}

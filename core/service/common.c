@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <valet/core.h>
 
@@ -194,12 +195,52 @@ vlt_svc_plan_t *vlt__svc_entry_plan(vlt_service_t *s, const json_t *e, const cha
 
 /* ---------------------------------------------------------------- holds */
 
+/* u's host or pool in the data center in use, or VLT_NONE. */
+static uint32_t unit_location(const vlt_dc_t *dc, const vlt_svc_unit_t *u)
+{
+	return u->server ? vlt__dc_find_host(dc, u->loc) : vlt__dc_find_pool(dc, u->loc);
+}
+
+/*
+ * {orch: location} of p's units to hold, each unit's health found anew;
+ * units whose location is gone join gone (so the request loses them too).
+ * RET how many are gone, or -1 (out of memory).
+ */
+static long held_locations(vlt_service_t *s, vlt_svc_plan_t *p, json_t *locs, json_t *gone)
+{
+	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
+	long n_gone = 0;
+
+	for (size_t i = 0; i < p->n_units; i++) {
+		vlt_svc_unit_t *u = &p->units[i];
+		uint32_t at;
+
+		u->health = VLT_SVC_HEALTH_OK;
+		if (u->expired || u->loc == NULL)
+			continue;
+		at = unit_location(dc, u);
+		if (at == VLT_NONE) {
+			u->health = VLT_SVC_HEALTH_GONE;
+			n_gone++;
+			if (json_object_set_new(gone, u->orch, json_true()) < 0)
+				return -1;
+			continue;
+		}
+		if (u->server && !dc->hosts[at].enabled)
+			u->health = VLT_SVC_HEALTH_DISABLED;
+		if (json_object_set_new(locs, u->orch, json_string(u->loc)) < 0)
+			return -1;
+	}
+	return n_gone;
+}
+
 int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const char *where,
 		       vlt_err_t *err)
 {
 	json_t *locs = json_object();
 	json_t *gone = vlt__plan_expired_set(p);
 	json_t *req = NULL;
+	long n_gone = locs != NULL && gone != NULL ? held_locations(s, p, locs, gone) : -1;
 	int rc = 0;
 
 	if (release)
@@ -207,13 +248,7 @@ int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const 
 	p->held = false;
 	free(p->hold_error);
 	p->hold_error = NULL;
-	for (size_t i = 0; locs != NULL && i < p->n_units; i++) {
-		const vlt_svc_unit_t *u = &p->units[i];
-
-		if (!u->expired && u->loc != NULL)
-			json_object_set_new(locs, u->orch, json_string(u->loc));
-	}
-	if (locs == NULL || gone == NULL)
+	if (n_gone < 0)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	else if (json_object_size(locs) > 0) {
 		req = vlt__request_prune(p->request, gone);
@@ -221,6 +256,12 @@ int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const 
 				 : vlt__engine_hold(s->engine, req, where, p->id, locs, err);
 		p->held = rc == 0;
 	}
+	if (n_gone > 0)
+		vlt__log(NULL, VLT_LOG_WARNING,
+			 "plan %s (stack %s): %ld of its units are on hosts or pools the inventory "
+			 "no longer has; the rest is held (GET /v1/resources; migrate or replan "
+			 "re-places them)",
+			 p->id, p->stack_id, n_gone);
 	if (rc < 0 && rc != VLT_ENOMEM) {
 		p->hold_error = strdup(err->msg);
 		vlt__log(NULL, VLT_LOG_ERR, "plan %s (stack %s): its hold is not restored: %s",
@@ -230,6 +271,12 @@ int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const 
 	json_decref(gone);
 	json_decref(req);
 	return rc;
+}
+
+bool vlt__svc_unit_placed(vlt_service_t *s, const vlt_svc_unit_t *u)
+{
+	return !u->expired && u->loc != NULL &&
+	       unit_location(vlt__engine_dc(s->engine), u) != VLT_NONE;
 }
 
 json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list)
@@ -262,7 +309,11 @@ int vlt__svc_place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *
 		   vlt_place_result_t **result, vlt_err_t *err)
 {
 	vlt_place_result_t *res = NULL;
-	int rc = vlt__engine_plan(s->engine, req, SVC_WHERE, o, &res, err);
+	int rc = vlt__svc_check_fresh(s, err);
+
+	if (rc < 0)
+		return rc;
+	rc = vlt__engine_plan(s->engine, req, SVC_WHERE, o, &res, err);
 
 	if (rc < 0) {
 		vlt__place_result_free(res);
@@ -312,4 +363,65 @@ void vlt__svc_locs_free(vlt_svc_locs_t *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
+}
+
+/* ---------------------------------------------------------------- tickers */
+
+static void *ticker_main(void *arg)
+{
+	vlt_svc_ticker_t *t = arg;
+	vlt_service_t *s = t->s;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += t->period_ms / 1000;
+		ts.tv_nsec += (long)(t->period_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+		if (s->stop)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		t->tick(s);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+int vlt__svc_ticker_start(vlt_service_t *s, vlt_svc_ticker_t *t, unsigned period_ms,
+			  void (*tick)(vlt_service_t *s), const char *what, vlt_err_t *err)
+{
+	if (t->running || period_ms == 0)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	s->stop = false;
+	pthread_mutex_unlock(&s->lock);
+	t->period_ms = period_ms;
+	t->tick = tick;
+	t->s = s;
+	if (pthread_create(&t->thread, NULL, ticker_main, t) != 0)
+		return vlt_err_set(err, VLT_ENOMEM, "cannot start the %s thread", what);
+	t->running = true;
+	return 0;
+}
+
+void vlt__svc_tickers_stop(vlt_service_t *s)
+{
+	vlt_svc_ticker_t *all[] = { &s->sweeper, &s->refresher };
+
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (all[i]->running)
+			pthread_join(all[i]->thread, NULL);
+		all[i]->running = false;
+	}
 }

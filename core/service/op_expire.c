@@ -5,7 +5,6 @@
  * journal times (a unit's t_ms, from the service's clock) plus hold_ttl_s.
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include "log.h"
 #include "ops.h"
@@ -101,60 +100,22 @@ int vlt__service_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_expired, vlt_
 	return rc;
 }
 
-static void *sweeper_main(void *arg)
+static void sweep_now(vlt_service_t *s)
 {
-	vlt_service_t *s = arg;
+	vlt_err_t err = { 0 };
 
-	pthread_mutex_lock(&s->lock);
-	while (!s->stop) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += s->sweep_ms / 1000;
-		ts.tv_nsec += (long)(s->sweep_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
-		if (s->stop)
-			break;
-		pthread_mutex_unlock(&s->lock);
-		vlt_err_t err = { 0 };
-		if (vlt__service_sweep(s, vlt__svc_now_ms(s), NULL, &err) < 0)
-			vlt__log(NULL, VLT_LOG_WARNING, "expiring holds: %s", err.msg);
-		pthread_mutex_lock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
+	if (vlt__service_sweep(s, vlt__svc_now_ms(s), NULL, &err) < 0)
+		vlt__log(NULL, VLT_LOG_WARNING, "expiring holds: %s", err.msg);
 }
 
 int vlt__service_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err)
 {
-	if (s->opts.hold_ttl_s <= 0 || s->sweeping)
+	if (s->opts.hold_ttl_s <= 0)
 		return 0;
 	if (period_ms == 0) {
 		/* a quarter of the hold, between 100 ms and 10 s */
 		int64_t q = s->opts.hold_ttl_s * 250;
 		period_ms = (unsigned)(q < 100 ? 100 : q > 10000 ? 10000 : q);
 	}
-	s->sweep_ms = period_ms;
-	s->stop = false;
-	if (pthread_create(&s->sweeper, NULL, sweeper_main, s) != 0)
-		return vlt_err_set(err, VLT_ENOMEM, "cannot start the sweeper thread");
-	s->sweeping = true;
-	return 0;
+	return vlt__svc_ticker_start(s, &s->sweeper, period_ms, sweep_now, "sweeper", err);
 }
-
-void vlt__service_sweeper_stop(vlt_service_t *s)
-{
-	if (s == NULL || !s->sweeping)
-		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->sweeper, NULL);
-	s->sweeping = false;
-}
-

@@ -435,7 +435,7 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 		const vlt_svc_unit_t *u = &p->units[i];
 		const json_t *nr = json_object_get(new_res, u->orch);
 
-		if (!u->expired && u->loc != NULL && nr != NULL &&
+		if (vlt__svc_unit_placed(s, u) && nr != NULL &&
 		    unchanged(u, json_object_get(old_res, u->orch), nr))
 			json_object_set_new(pinned, u->orch, json_string(u->loc));
 	}
@@ -508,7 +508,7 @@ static json_t *migrate_excluded(vlt_service_t *s, const vlt_svc_unit_t *target,
 {
 	json_t *away = json_array();
 
-	if (away != NULL && target->loc != NULL)
+	if (away != NULL && vlt__svc_unit_placed(s, target))
 		json_array_append_new(away, json_string(target->loc));
 	if (away != NULL && excl_hosts != NULL) {
 		json_t *known = vlt__svc_known_hosts(s, excl_hosts);

@@ -87,7 +87,7 @@ static int target_locs(vlt_service_t *s, const vlt_svc_plan_t *p, const vlt_svc_
 		const vlt_svc_unit_t *u = &p->units[i];
 		json_t *loc;
 
-		if (u == target || u->expired || u->loc == NULL ||
+		if (u == target || !vlt__svc_unit_placed(s, u) ||
 		    (how->pin_reserved_only && !u->reserved))
 			continue;
 		loc = json_string(u->loc);

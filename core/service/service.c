@@ -105,6 +105,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 		return vlt_err_set(err, VLT_EINVAL, "valet-api needs the loaded modules");
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->refresh_lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	s->engine = engine;
 	s->store = store;
@@ -118,6 +119,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 		vlt__service_free(s);
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
+	s->sources_ok_ms = s->sources_tried_ms = vlt__svc_now_ms(s); /* the engine read them */
 	rc = vlt__journal_replay(&s->journal, err);
 	if (rc < 0) {
 		vlt__service_free(s);
@@ -136,9 +138,10 @@ void vlt__service_free(vlt_service_t *s)
 {
 	if (s == NULL)
 		return;
-	vlt__service_sweeper_stop(s);
+	vlt__svc_tickers_stop(s);
 	vlt__state_free(&s->st);
 	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->refresh_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -153,19 +156,82 @@ uint64_t vlt__service_applied(vlt_service_t *s)
 
 /* ---------------------------------------------------------------- status, resources */
 
+/* How the data center in use stands: when read, the last failure, units gone or disabled. */
+static json_t *sources_status(vlt_service_t *s)
+{
+	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
+	size_t n_gone = 0, n_disabled = 0;
+	vlt_err_t stale = { 0 };
+	const char *type = s->sources_error[0] == '\0'	     ? "ok"
+			   : vlt__svc_check_fresh(s, &stale) < 0 ? "stale"
+							     : "degraded";
+
+	for (const vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
+		for (size_t i = 0; i < p->n_units; i++) {
+			n_gone += p->units[i].health == VLT_SVC_HEALTH_GONE;
+			n_disabled += p->units[i].health == VLT_SVC_HEALTH_DISABLED;
+		}
+	}
+	return json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "type", type, "error",
+			 s->sources_error[0] != '\0' ? s->sources_error : NULL, "read_s_ago",
+			 (json_int_t)((vlt__svc_now_ms(s) - s->sources_ok_ms) / 1000), "refreshes",
+			 (json_int_t)s->n_refreshed, "failures", (json_int_t)s->n_refresh_failed,
+			 "hosts", (json_int_t)dc->n_hosts, "pools", (json_int_t)dc->n_pools,
+			 "units_gone", (json_int_t)n_gone, "units_on_disabled_hosts",
+			 (json_int_t)n_disabled);
+}
+
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err)
 {
 	int rc = vlt__svc_read_begin(s, err);
 
 	if (rc < 0)
 		return rc;
-	*status =
-		json_pack("{s:{s:{s:{s:s, s:s}}, s:{s:s, s:s, s:I, s:I, s:I}}}", "status", "ostro",
-			  "status", "type", "ok", "message", "success", "store", "type", "ok",
-			  "module", s->store->name, "journal_entries", (json_int_t)s->journal.applied,
-			  "plans", (json_int_t)s->st.n_plans, "unapplied", (json_int_t)s->journal.n_unapplied);
+	*status = json_pack("{s:{s:{s:{s:s, s:s}}, s:{s:s, s:s, s:I, s:I, s:I}, s:o}}", "status",
+			    "ostro", "status", "type", "ok", "message", "success", "store", "type",
+			    "ok", "module", s->store->name, "journal_entries",
+			    (json_int_t)s->journal.applied, "plans", (json_int_t)s->st.n_plans,
+			    "unapplied", (json_int_t)s->journal.n_unapplied, "sources",
+			    sources_status(s));
 	vlt__svc_read_end(s);
 	return *status != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+static const char *resource_key(const vlt_svc_unit_t *u)
+{
+	return u->resource_id != NULL ? u->resource_id : u->orch;
+}
+
+/*
+ * What is wrong with u, as GET /v1/resources shows it, or NULL: its
+ * plan's hold was not restored (servers), its host or pool is gone, or
+ * its host is disabled.
+ */
+static json_t *unit_trouble(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u)
+{
+	char msg[600];
+
+	if (u->expired)
+		return NULL;
+	if (p->hold_error != NULL && u->server)
+		snprintf(msg, sizeof(msg), "%s", p->hold_error);
+	else if (u->health == VLT_SVC_HEALTH_GONE)
+		snprintf(msg, sizeof(msg),
+			 "%s %s of plan %s: the inventory no longer has %s '%s'; it holds nothing "
+			 "until it is placed again (migrate or replan)",
+			 u->server ? "server" : "volume", u->name, p->id,
+			 u->server ? "host" : "pool", u->loc);
+	else if (u->health == VLT_SVC_HEALTH_DISABLED)
+		snprintf(msg, sizeof(msg),
+			 "server %s of plan %s: host '%s' is disabled; still held, Nova will not "
+			 "build there (migrate or replan places it elsewhere)",
+			 u->name, p->id, u->loc);
+	else
+		return NULL;
+	return json_pack("{s:s, s:s, s:s}", "type", u->type, "status",
+			 u->health == VLT_SVC_HEALTH_DISABLED && p->hold_error == NULL ? "warning"
+											: "error",
+			 "message", msg);
 }
 
 int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err)
@@ -178,16 +244,11 @@ int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err)
 		return rc;
 	}
 	for (vlt_svc_plan_t *p = s->st.first; map != NULL && p != NULL; p = p->next) {
-		if (p->hold_error == NULL)
-			continue;
 		for (size_t i = 0; i < p->n_units; i++) {
-			const vlt_svc_unit_t *u = &p->units[i];
+			json_t *why = unit_trouble(p, &p->units[i]);
 
-			if (!u->server || u->expired)
-				continue;
-			json_object_set_new(map, u->resource_id != NULL ? u->resource_id : u->orch,
-					    json_pack("{s:s, s:s, s:s}", "type", vlt__request_type_name(VLT_RK_SERVER),
-						      "status", "error", "message", p->hold_error));
+			if (why != NULL)
+				json_object_set_new(map, resource_key(&p->units[i]), why);
 		}
 	}
 	vlt__svc_read_end(s);

@@ -56,6 +56,10 @@ typedef struct vlt_service_opts {
 	 * real clock); tests set it to step time without sleeping.
 	 */
 	vlt_clock_t clock;
+	/* Seconds between readings of the sources by a thread; 0: none. */
+	int64_t refresh_s;
+	/* Seconds the data center may age while the sources cannot be read; 0: no limit. */
+	int64_t max_stale_s;
 } vlt_service_opts_t;
 
 /*
@@ -73,7 +77,7 @@ typedef struct vlt_service_opts {
  */
 int vlt__service_open(vlt_service_t **s, vlt_engine_t *engine, vlt_module_t *store,
 		      const vlt_service_opts_t *opts, vlt_err_t *err);
-/* Stops the sweeper if running; NULL is a no-op. */
+/* Stops the service's threads if running; NULL is a no-op. */
 void vlt__service_free(vlt_service_t *s);
 
 /* The journal entries applied so far. */
@@ -92,8 +96,21 @@ int vlt__service_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_expired, vlt_
  * hold_ttl_s). Does nothing when hold_ttl_s is 0. RET 0 or VLT_ENOMEM.
  */
 int vlt__service_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
-/* Stop and join the sweeper; a no-op when none runs. */
-void vlt__service_sweeper_stop(vlt_service_t *s);
+
+/*
+ * vlt__service_refresh - read the sources again, off the request path,
+ * and put the new data center in use: every plan holds again what it
+ * holds, hosts and pools matched by name. A unit whose host or pool is
+ * gone is not held and is reported (GET /v1/resources, the log); one on
+ * a disabled host stays held and is reported too; migrate and replan
+ * re-place them. When the sources cannot be read, the data center in use
+ * stays and the failure is kept for GET /v1/status; past max_stale_s,
+ * planning is refused with 503 and the reason until a reading succeeds.
+ * RET 0, or the sources' error (err says which and why).
+ */
+int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err);
+/* Start a thread that refreshes every refresh_s; nothing when it is 0. RET 0 or VLT_ENOMEM. */
+int vlt__service_refresher_start(vlt_service_t *s, vlt_err_t *err);
 
 /*
  * ---- operations. OUT documents are new references owned by the caller.

@@ -21,6 +21,15 @@
 
 #define SVC_WHERE "plan request"
 
+/* A thread running tick(s) every period_ms until the service stops it (common.c). */
+typedef struct vlt_svc_ticker {
+	pthread_t thread;
+	bool running;
+	unsigned period_ms;
+	void (*tick)(vlt_service_t *s);
+	vlt_service_t *s;
+} vlt_svc_ticker_t;
+
 struct vlt_service {
 	/*
 	 * Serialises every operation: catching up with the journal, deciding
@@ -34,12 +43,17 @@ struct vlt_service {
 	vlt_journal_t journal;
 	vlt_svc_state_t st;
 
-	/* the sweeper */
-	pthread_t sweeper;
-	bool sweeping;
-	bool stop;
-	unsigned sweep_ms;
-	pthread_cond_t wake;
+	/* The data center in use: when it was read, and how the last reading went. */
+	pthread_mutex_t refresh_lock; /* one reading of the sources at a time */
+	int64_t sources_ok_ms;	      /* when the data center in use was read (service clock) */
+	int64_t sources_tried_ms;     /* the last reading, good or not */
+	char sources_error[512];      /* why the last reading failed; "" when it did not */
+	uint64_t n_refreshed, n_refresh_failed;
+
+	/* the threads that sweep expired holds and read the sources again */
+	vlt_svc_ticker_t sweeper, refresher;
+	bool stop;	     /* under lock: every ticker ends */
+	pthread_cond_t wake; /* with lock: signalled on stop */
 };
 
 /* ---- common.c */
@@ -75,8 +89,10 @@ int vlt__svc_read_one(vlt_service_t *s, vlt_svc_answer_fn answer, const char *id
 
 /*
  * Hold in the engine what p's record says (its units that did not
- * expire), releasing what it held first when release is set. A failure
- * is kept in p->hold_error and logged.
+ * expire), releasing what it held first when release is set. Units whose
+ * host or pool the data center no longer has are left out and marked
+ * gone (each unit's health is found anew); the rest is held. A failure is
+ * kept in p->hold_error and logged.
  */
 int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const char *where,
 		       vlt_err_t *err);
@@ -87,6 +103,22 @@ void vlt__svc_rehold(vlt_service_t *s, const char *plan_id);
 /* Place req with the engine; *result owned by the caller; on failure none, err says why. */
 int vlt__svc_place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *o,
 		   vlt_place_result_t **result, vlt_err_t *err);
+
+/* Start t (period_ms > 0) unless it runs. RET 0 or VLT_ENOMEM naming what. */
+int vlt__svc_ticker_start(vlt_service_t *s, vlt_svc_ticker_t *t, unsigned period_ms,
+			  void (*tick)(vlt_service_t *s), const char *what, vlt_err_t *err);
+/* Stop every ticker of s and join them; safe when none runs. */
+void vlt__svc_tickers_stop(vlt_service_t *s);
+
+/*
+ * Planning needs sources that were read recently enough (service.max_stale_s).
+ * RET 0, or VLT_EBACKEND saying how old the data center is and why it could
+ * not be read (op_refresh.c). Called with the lock held.
+ */
+int vlt__svc_check_fresh(vlt_service_t *s, vlt_err_t *err);
+
+/* Does u hold a location the data center in use has (not expired, not gone)? */
+bool vlt__svc_unit_placed(vlt_service_t *s, const vlt_svc_unit_t *u);
 
 /*
  * Restrictions for the engine's placement options (pinned, allowed or

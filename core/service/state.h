@@ -16,6 +16,16 @@
 
 #include "strmap.h"
 
+/*
+ * Where a unit's location stands in the data center in use; found again
+ * whenever the plan is held (never journalled).
+ */
+typedef enum vlt_svc_health {
+	VLT_SVC_HEALTH_OK = 0,	/* there, or nothing to hold */
+	VLT_SVC_HEALTH_GONE,	/* the inventory no longer has its host or pool: not held */
+	VLT_SVC_HEALTH_DISABLED /* its host is disabled: held, but Nova will not build there */
+} vlt_svc_health_t;
+
 /* One placed unit of a plan: a server (a placement) or a volume. */
 typedef struct vlt_svc_unit {
 	char *orch;	   /* orchestration id */
@@ -28,6 +38,7 @@ typedef struct vlt_svc_unit {
 	bool reserved;
 	bool expired;
 	int64_t t_ms; /* when its hold started (journal time): the expiry clock */
+	vlt_svc_health_t health;
 } vlt_svc_unit_t;
 
 /* A plan; every string and the request are owned by it. */

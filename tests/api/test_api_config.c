@@ -41,6 +41,8 @@ static void test_service_defaults(void **state)
 	assert_int_equal(vlt__config_load(&cfg, NULL, &err), 0);
 	assert_int_equal(cfg.hold_ttl_s, 3600);
 	assert_int_equal(cfg.max_retries, 8);
+	assert_int_equal(cfg.refresh_s, 0);
+	assert_int_equal(cfg.max_stale_s, 0);
 	vlt__config_free(&cfg);
 
 	/* the shipped file, all comments, gives the same */
@@ -74,6 +76,8 @@ static void test_service_documented(void **state)
 	fclose(in);
 	api_assert_contains(text, "hold_ttl_s = 3600;");
 	api_assert_contains(text, "max_retries = 8;");
+	api_assert_contains(text, "refresh_s = 0;");
+	api_assert_contains(text, "max_stale_s = 0;");
 	if (vlt__config_load(&cfg, write_conf(text), &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(cfg.hold_ttl_s, 3600);
@@ -87,11 +91,14 @@ static void test_service_values(void **state)
 	vlt_err_t err = { 0 };
 	(void)state;
 
-	const char *path = write_conf("service: {\n  hold_ttl_s = 0;\n  max_retries = 100;\n};\n");
+	const char *path = write_conf("service: {\n  hold_ttl_s = 0;\n  max_retries = 100;\n"
+				      "  refresh_s = 60;\n  max_stale_s = 600;\n};\n");
 	if (vlt__config_load(&cfg, path, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(cfg.hold_ttl_s, 0);
 	assert_int_equal(cfg.max_retries, 100);
+	assert_int_equal(cfg.refresh_s, 60);
+	assert_int_equal(cfg.max_stale_s, 600);
 	vlt__config_free(&cfg);
 }
 
@@ -107,8 +114,13 @@ static void test_service_refusals(void **state)
 		  ":2: setting 'service.hold_ttl_s': must be an integer, not a string" },
 		{ "service: {\n\n  max_retries = 0;\n};\n",
 		  ":3: setting 'service.max_retries': must be between 1 and 1000" },
+		{ "service: {\n  refresh_s = 86401;\n};\n",
+		  ":2: setting 'service.refresh_s': must be between 0 and 86400" },
+		{ "service: {\n  max_stale_s = -5;\n};\n",
+		  ":2: setting 'service.max_stale_s': must be between 0 and 31622400" },
 		{ "service: {\n  ttl = 5;\n};\n",
-		  ":2: setting 'service.ttl': unknown setting (known here: hold_ttl_s, max_retries)" },
+		  ":2: setting 'service.ttl': unknown setting (known here: hold_ttl_s, max_retries, "
+		  "refresh_s, max_stale_s)" },
 	};
 	(void)state;
 

@@ -1,0 +1,94 @@
+/*
+ * op_refresh.c - reading the sources again: a new data center collected
+ * off the lock, swapped in under it, every plan held again on it; how old
+ * the data center in use may grow while the sources cannot be read; the
+ * thread that reads them every refresh_s.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "ops.h"
+
+/* Hold every plan again on the data center just swapped in (lock held). */
+static void hold_all_again(vlt_service_t *s, size_t *n_gone, size_t *n_disabled)
+{
+	*n_gone = *n_disabled = 0;
+	for (vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
+		vlt_err_t err = { 0 };
+
+		vlt__svc_plan_hold(s, p, false, "refresh", &err);
+		for (size_t i = 0; i < p->n_units; i++) {
+			*n_gone += p->units[i].health == VLT_SVC_HEALTH_GONE;
+			*n_disabled += p->units[i].health == VLT_SVC_HEALTH_DISABLED;
+		}
+	}
+}
+
+static void note_failure(vlt_service_t *s, const vlt_err_t *err)
+{
+	snprintf(s->sources_error, sizeof(s->sources_error), "%s", err->msg);
+	s->n_refresh_failed++;
+	vlt__log(NULL, VLT_LOG_WARNING,
+		 "the sources could not be read: %s; planning goes on with the data center read "
+		 "%" PRId64 " s ago",
+		 err->msg, (s->sources_tried_ms - s->sources_ok_ms) / 1000);
+}
+
+int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
+{
+	vlt_snapshot_t *snap = NULL;
+	size_t n_gone = 0, n_disabled = 0;
+
+	pthread_mutex_lock(&s->refresh_lock);
+	int rc = vlt__engine_collect(s->engine, &snap, err);
+	pthread_mutex_lock(&s->lock);
+	s->sources_tried_ms = vlt__svc_now_ms(s);
+	if (rc < 0) {
+		note_failure(s, err);
+	} else {
+		const vlt_dc_t *dc = vlt__snapshot_dc(snap);
+		uint32_t n_hosts = dc->n_hosts, n_pools = dc->n_pools;
+
+		vlt__engine_swap(s->engine, snap);
+		hold_all_again(s, &n_gone, &n_disabled);
+		s->sources_ok_ms = s->sources_tried_ms;
+		s->sources_error[0] = '\0';
+		s->n_refreshed++;
+		vlt__log(NULL, n_gone + n_disabled > 0 ? VLT_LOG_WARNING : VLT_LOG_INFO,
+			 "sources read: %u hosts, %u pools; %zu plans held again (%zu units on "
+			 "hosts or pools now gone, %zu on disabled hosts)",
+			 n_hosts, n_pools, s->st.n_plans, n_gone, n_disabled);
+	}
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->refresh_lock);
+	return rc;
+}
+
+int vlt__svc_check_fresh(vlt_service_t *s, vlt_err_t *err)
+{
+	int64_t age_ms = vlt__svc_now_ms(s) - s->sources_ok_ms;
+
+	if (s->opts.max_stale_s <= 0 || s->sources_error[0] == '\0' ||
+	    age_ms <= s->opts.max_stale_s * 1000)
+		return 0;
+	return vlt_err_set(err, VLT_EBACKEND,
+			   "the data center was last read %" PRId64 " s ago, more than "
+			   "service.max_stale_s (%" PRId64 " s), and the sources cannot be read: %s",
+			   age_ms / 1000, s->opts.max_stale_s, s->sources_error);
+}
+
+static void refresh_now(vlt_service_t *s)
+{
+	vlt_err_t err = { 0 };
+
+	vlt__service_refresh(s, &err); /* a failure is logged and kept for the status */
+}
+
+int vlt__service_refresher_start(vlt_service_t *s, vlt_err_t *err)
+{
+	if (s->opts.refresh_s <= 0)
+		return 0;
+	return vlt__svc_ticker_start(s, &s->refresher, (unsigned)(s->opts.refresh_s * 1000),
+				     refresh_now, "refresher", err);
+}
