@@ -42,6 +42,14 @@ static int64_t fixture_now(void *arg)
 
 void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int64_t now_ms)
 {
+	vlt_service_opts_t so = { .hold_ttl_s = hold_ttl_s };
+
+	svc_fixture_open_with(f, dir, VLT_TEST_DATA "/api/inventory.json", so, now_ms);
+}
+
+void svc_fixture_open_with(svc_fixture_t *f, const char *dir, const char *inventory,
+			   vlt_service_opts_t so, int64_t now_ms)
+{
 	vlt_err_t err = { 0 };
 
 	memset(f, 0, sizeof(*f));
@@ -49,16 +57,14 @@ void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int
 	vlt__log_setup(VLT_LOG_ERR, false, "test");
 	assert_int_equal(vlt__config_load(&f->cfg, NULL, &err), 0);
 	assert_int_equal(vlt__config_set_str(&f->cfg.data_dir, dir), 0);
-	assert_int_equal(vlt__config_add_override(&f->cfg, "source.static.inventory",
-						  VLT_TEST_DATA "/api/inventory.json"),
+	assert_int_equal(vlt__config_add_override(&f->cfg, "source.static.inventory", inventory),
 			 0);
 	if (vlt__modules_load(&f->mods, &f->cfg, NULL, 0, &err) < 0)
 		fail_msg("modules: %s", err.msg);
 	if (vlt__engine_new(&f->engine, &f->mods, &err) < 0)
 		fail_msg("engine: %s", err.msg);
-	vlt_service_opts_t so = { .hold_ttl_s = hold_ttl_s,
-				  .mods = &f->mods,
-				  .clock = { fixture_now, f } };
+	so.mods = &f->mods;
+	so.clock = (vlt_clock_t){ fixture_now, f };
 	if (vlt__service_open(&f->svc, f->engine, f->mods.store, &so, &err) < 0)
 		fail_msg("service: %s", err.msg);
 }

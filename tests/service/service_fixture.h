@@ -34,6 +34,9 @@ void svc_fixture_rmdir(const char *dir);
  * Fails the test on error.
  */
 void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int64_t now_ms);
+/* The same on another inventory file, with service options of the test's (clock and mods are set here). */
+void svc_fixture_open_with(svc_fixture_t *f, const char *dir, const char *inventory,
+			   vlt_service_opts_t so, int64_t now_ms);
 void svc_fixture_close(svc_fixture_t *f);
 
 /*

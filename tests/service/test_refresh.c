@@ -1,0 +1,300 @@
+/*
+ * test_refresh.c - reading the sources again while plans hold capacity,
+ * in-process on the real engine, static source and sqlite store: a host
+ * added is used; a host gone is reported while the rest of its plan stays
+ * held, and migrate places the lost server again; a disabled host is
+ * reported; sources that cannot be read leave the data center in use,
+ * until it is older than max_stale_s and planning is refused.
+ *
+ * The inventory is written by the test: hosts h1..hN of 4 vCPU, flavor
+ * m1.large of 4 vCPU, so each large server takes a whole host.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "service_fixture.h"
+
+#define T0 946684800000
+
+struct world {
+	char dir[64];
+	char inventory[128];
+	svc_fixture_t f;
+};
+
+/* Write the inventory: hosts h1..h<n>, each enabled unless its bit is in disabled. */
+static void write_inventory(struct world *w, unsigned n, unsigned disabled)
+{
+	json_t *hosts = json_array();
+
+	for (unsigned i = 1; i <= n; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "h%u", i);
+		json_array_append_new(hosts, json_pack("{s:s, s:s, s:i, s:i, s:i, s:b}", "name",
+						       name, "rack", i % 2 ? "r1" : "r2", "vcpus", 4,
+						       "ram_mb", 16384, "disk_gb", 200, "enabled",
+						       !(disabled & (1u << i))));
+	}
+	json_t *inv = json_pack(
+		"{s:s, s:{s:f, s:f, s:f}, s:[{s:s}], s:[{s:s, s:s}, {s:s, s:s}], s:o, "
+		"s:[{s:s, s:i, s:i, s:i}]}",
+		"datacenter", "refresh-dc", "allocation_ratios", "vcpus", 1.0, "ram_mb", 1.0,
+		"disk_gb", 1.0, "clusters", "name", "c1", "racks", "name", "r1",
+		"cluster", "c1", "name", "r2", "cluster", "c1", "hosts", hosts, "flavors", "name",
+		"m1.large", "vcpus", 4, "ram_mb", 8192, "disk_gb", 80);
+	assert_int_equal(json_dump_file(inv, w->inventory, JSON_INDENT(1)), 0);
+	json_decref(inv);
+}
+
+static void open_world(struct world *w, int64_t max_stale_s)
+{
+	vlt_service_opts_t so = { .max_stale_s = max_stale_s };
+
+	svc_fixture_open_with(&w->f, w->dir, w->inventory, so, T0);
+}
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	svc_fixture_dir(w->dir);
+	snprintf(w->inventory, sizeof(w->inventory), "%s/inventory.json", w->dir);
+	write_inventory(w, 3, 0);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	svc_fixture_close(&w->f);
+	svc_fixture_rmdir(w->dir);
+	free(w);
+	return 0;
+}
+
+static int create(svc_fixture_t *f, const char *stack, unsigned n, vlt_err_t *err)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "%s-", stack);
+	json_t *req = svc_fixture_request(stack, prefix, n, "m1.large");
+	json_t *plan = NULL;
+	int rc = vlt__service_plan_create(f->svc, req, NULL, &plan, err);
+
+	json_decref(req);
+	json_decref(plan);
+	return rc;
+}
+
+static void refresh_ok(svc_fixture_t *f)
+{
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_refresh(f->svc, &err) < 0)
+		fail_msg("refresh: %s", err.msg);
+}
+
+/* GET /v1/status's sources object (new reference). */
+static json_t *sources(svc_fixture_t *f)
+{
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+
+	assert_int_equal(vlt__service_status(f->svc, &doc, &err), 0);
+	json_t *src = json_incref(json_object_get(json_object_get(doc, "status"), "sources"));
+	json_decref(doc);
+	assert_non_null(src);
+	return src;
+}
+
+static json_int_t sources_int(svc_fixture_t *f, const char *key)
+{
+	json_t *src = sources(f);
+	json_int_t v = json_integer_value(json_object_get(src, key));
+
+	json_decref(src);
+	return v;
+}
+
+/* GET /v1/resources' entry for orch (borrowed from *doc, which the caller frees), or NULL. */
+static json_t *trouble(svc_fixture_t *f, const char *orch, json_t **doc)
+{
+	vlt_err_t err = { 0 };
+
+	assert_int_equal(vlt__service_resources(f->svc, doc, &err), 0);
+	return json_object_get(json_object_get(*doc, "resources"), orch);
+}
+
+static const char *location(svc_fixture_t *f, const char *orch, char *buf, size_t size)
+{
+	json_t *pl = svc_fixture_placement(f, orch);
+	const char *loc = json_string_value(json_object_get(pl, "location"));
+
+	snprintf(buf, size, "%s", loc != NULL ? loc : "");
+	json_decref(pl);
+	return buf;
+}
+
+/* ---- tests */
+
+static void test_a_new_host_is_used(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+
+	open_world(w, 0);
+	if (create(&w->f, "a", 3, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(create(&w->f, "b", 1, &err), VLT_ENOPLACE);
+	write_inventory(w, 4, 0);
+	refresh_ok(&w->f);
+	/* a's three servers are held again: only the new host is free */
+	assert_int_equal(create(&w->f, "b", 2, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 1, &err), 0);
+	assert_int_equal(sources_int(&w->f, "hosts"), 4);
+	assert_int_equal(sources_int(&w->f, "refreshes"), 1);
+	assert_int_equal(sources_int(&w->f, "units_gone"), 0);
+}
+
+static void test_a_gone_host_is_reported_and_the_rest_stays_held(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+	char lost[16], kept[16], buf[16];
+	json_t *doc = NULL;
+
+	write_inventory(w, 4, 0);
+	open_world(w, 0);
+	assert_int_equal(create(&w->f, "a", 2, &err), 0);
+	location(&w->f, "a-0", kept, sizeof(kept));
+	location(&w->f, "a-1", lost, sizeof(lost));
+
+	/* the host of a-1 leaves the inventory: write it without that host */
+	unsigned n_lost = (unsigned)atoi(lost + 1);
+	write_inventory(w, 4, 0);
+	json_t *inv = json_load_file(w->inventory, 0, NULL);
+	json_array_remove(json_object_get(inv, "hosts"), n_lost - 1);
+	assert_int_equal(json_dump_file(inv, w->inventory, 0), 0);
+	json_decref(inv);
+	refresh_ok(&w->f);
+
+	json_t *why = trouble(&w->f, "a-1", &doc);
+	assert_non_null(why);
+	assert_string_equal(json_string_value(json_object_get(why, "status")), "error");
+	assert_non_null(strstr(json_string_value(json_object_get(why, "message")), lost));
+	assert_null(json_object_get(json_object_get(doc, "resources"), "a-0"));
+	json_decref(doc);
+	assert_int_equal(sources_int(&w->f, "units_gone"), 1);
+
+	/* 3 hosts left; a-0 still holds one of them, a-1 none */
+	assert_int_equal(create(&w->f, "b", 3, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 2, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* migrate places the lost server again; nothing is reported after */
+	json_t *body = json_pack("{s:s, s:[s]}", "action", "migrate", "resources", "a-1");
+	json_t *plan = NULL;
+	if (vlt__service_plan_update(w->f.svc, "a", body, NULL, &plan, &err) < 0)
+		fail_msg("migrate: %s", err.msg);
+	json_decref(body);
+	json_decref(plan);
+	location(&w->f, "a-1", buf, sizeof(buf));
+	assert_string_not_equal(buf, lost);
+	assert_string_not_equal(buf, kept);
+	assert_string_equal(location(&w->f, "a-0", buf, sizeof(buf)), kept);
+	assert_null(trouble(&w->f, "a-1", &doc));
+	json_decref(doc);
+	assert_int_equal(create(&w->f, "b", 2, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 1, &err), 0);
+}
+
+static void test_a_disabled_host_is_reported_and_stays_held(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+	char host[16];
+	json_t *doc = NULL;
+
+	open_world(w, 0);
+	assert_int_equal(create(&w->f, "a", 1, &err), 0);
+	location(&w->f, "a-0", host, sizeof(host));
+	write_inventory(w, 3, 1u << atoi(host + 1));
+	refresh_ok(&w->f);
+	json_t *why = trouble(&w->f, "a-0", &doc);
+	assert_non_null(why);
+	assert_string_equal(json_string_value(json_object_get(why, "status")), "warning");
+	assert_non_null(strstr(json_string_value(json_object_get(why, "message")), "disabled"));
+	json_decref(doc);
+	assert_int_equal(sources_int(&w->f, "units_on_disabled_hosts"), 1);
+	/* two enabled hosts, both free: a-0's disabled host counts for nothing new */
+	assert_int_equal(create(&w->f, "b", 3, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 2, &err), 0);
+}
+
+static void test_unreadable_sources_keep_the_last_then_go_stale(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+
+	open_world(w, 60);
+	assert_int_equal(create(&w->f, "a", 1, &err), 0);
+	FILE *out = fopen(w->inventory, "w");
+	assert_non_null(out);
+	fputs("{ not json", out);
+	fclose(out);
+
+	w->f.now_ms = T0 + 10000;
+	assert_true(vlt__service_refresh(w->f.svc, &err) < 0);
+	assert_non_null(strstr(err.msg, "inventory.json"));
+	json_t *src = sources(&w->f);
+	assert_string_equal(json_string_value(json_object_get(src, "type")), "degraded");
+	assert_non_null(strstr(json_string_value(json_object_get(src, "error")), "inventory.json"));
+	json_decref(src);
+	/* within max_stale_s of the last good reading: planning goes on */
+	w->f.now_ms = T0 + 60000;
+	assert_int_equal(create(&w->f, "b", 1, &err), 0);
+	/* past it: refused with the age and the reason; what is held stays held */
+	w->f.now_ms = T0 + 60001;
+	assert_int_equal(create(&w->f, "c", 1, &err), VLT_EBACKEND);
+	assert_non_null(strstr(err.msg, "last read 60 s ago"));
+	assert_non_null(strstr(err.msg, "inventory.json"));
+	src = sources(&w->f);
+	assert_string_equal(json_string_value(json_object_get(src, "type")), "stale");
+	json_decref(src);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* the sources answer again: planning on the new reading */
+	write_inventory(w, 3, 0);
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "c", 2, &err), 0);
+	assert_int_equal(create(&w->f, "d", 1, &err), VLT_ENOPLACE);
+	src = sources(&w->f);
+	assert_string_equal(json_string_value(json_object_get(src, "type")), "ok");
+	assert_true(json_is_null(json_object_get(src, "error")));
+	assert_int_equal(json_integer_value(json_object_get(src, "failures")), 1);
+	json_decref(src);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_a_new_host_is_used, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_gone_host_is_reported_and_the_rest_stays_held,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_disabled_host_is_reported_and_stays_held,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_sources_keep_the_last_then_go_stale,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
