@@ -18,6 +18,9 @@ typedef struct vlt_source_ops {
 	/*
 	 * Mandatory. Add everything the source knows to b. On bad input fail
 	 * with VLT_EINVAL and a message naming the input, where in it, and why.
+	 * Called at start and again at every reading of the sources (from a
+	 * thread other than init's, never two at once), each time into a new
+	 * builder: read the inputs again and describe everything anew.
 	 */
 	int (*collect)(void *state, vlt_dc_builder_t *b, vlt_err_t *err);
 
