@@ -21,7 +21,6 @@
 #include "http_client.h"
 
 #define START_TIMEOUT_S 30
-#define INVENTORY VLT_TEST_DATA "/api/inventory.json"
 
 void api_sleep_ms(long ms)
 {
@@ -85,6 +84,11 @@ static unsigned wait_listening(pid_t pid, const char *log)
 
 int valetd_start(valetd_t *d, const char *dir, const char *conf)
 {
+	return valetd_start_on(d, dir, conf, API_TEST_INVENTORY);
+}
+
+int valetd_start_on(valetd_t *d, const char *dir, const char *conf, const char *inventory)
+{
 	char confpath[300];
 	const char *argv[16];
 	size_t n = 0;
@@ -99,7 +103,7 @@ int valetd_start(valetd_t *d, const char *dir, const char *conf)
 	argv[n++] = "--data-dir";
 	argv[n++] = d->data;
 	argv[n++] = "--inventory";
-	argv[n++] = INVENTORY;
+	argv[n++] = inventory;
 	if (conf != NULL) {
 		snprintf(confpath, sizeof(confpath), "%s/valet.conf", dir);
 		FILE *f = fopen(confpath, "w");

@@ -28,6 +28,10 @@ void api_tmpdir(char *buf, size_t size, const char *tag);
  * RET 0, or -1 after printing valetd's stderr.
  */
 int valetd_start(valetd_t *d, const char *dir, const char *conf);
+/* valetd_start on another inventory file. */
+int valetd_start_on(valetd_t *d, const char *dir, const char *conf, const char *inventory);
+/* The test inventory (eight hosts qos101..qos108 of 4 vCPU). */
+#define API_TEST_INVENTORY VLT_TEST_DATA "/api/inventory.json"
 /*
  * Send sig and reap. With SIGTERM, fail the test unless valetd exits 0
  * (under ASan that also means no leak).

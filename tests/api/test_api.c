@@ -44,6 +44,28 @@ static int start_short_holds(void **state)
 	return valetd_start(&d, dir, "service: {\n  hold_ttl_s = 1;\n};\n");
 }
 
+/* valetd on an inventory of the test's own (DIR/inventory.json, the test inventory at first). */
+static char own_inventory[320];
+
+static void write_own_inventory(const json_t *inv)
+{
+	assert_int_equal(json_dump_file(inv, own_inventory, JSON_INDENT(1)), 0);
+}
+
+static int start_own_inventory(void **state)
+{
+	char dir[256];
+	json_t *inv = json_load_file(API_TEST_INVENTORY, 0, NULL);
+	(void)state;
+
+	api_tmpdir(dir, sizeof(dir), "api-refresh");
+	snprintf(own_inventory, sizeof(own_inventory), "%s/inventory.json", dir);
+	assert_non_null(inv);
+	write_own_inventory(inv);
+	json_decref(inv);
+	return valetd_start_on(&d, dir, NULL, own_inventory);
+}
+
 static int stop(void **state)
 {
 	char cmd[400];
@@ -703,6 +725,71 @@ static void test_status_and_resources(void **state)
 	api_reply_free(&rep);
 }
 
+/* ---- reading the sources again */
+
+/* GET /v1/status's sources.<key>. */
+static json_int_t sources_field(const char *key)
+{
+	api_reply_t rep;
+	json_t *doc = api_expect(&d, "GET", "/v1/status", NULL, 200, &rep);
+	json_int_t v = json_integer_value(
+		json_object_get(json_object_get(json_object_get(doc, "status"), "sources"), key));
+
+	api_reply_free(&rep);
+	return v;
+}
+
+/* SIGHUP, then wait (up to 10 s) until valetd says it read the sources `times` times. */
+static void sighup_and_wait(json_int_t times)
+{
+	assert_int_equal(kill(d.pid, SIGHUP), 0);
+	for (int i = 0; i < 100 && sources_field("refreshes") < times; i++)
+		api_sleep_ms(100);
+	assert_int_equal(sources_field("refreshes"), times);
+}
+
+static void test_sighup_reads_the_sources_again(void **state)
+{
+	api_reply_t rep;
+	json_t *inv = json_load_file(own_inventory, 0, NULL);
+	json_t *hosts = json_object_get(inv, "hosts");
+	(void)state;
+
+	assert_int_equal(post_stack("full", 8, "m1.large", NULL, NULL, NULL), 201);
+	assert_int_equal(post_stack("more", 1, "m1.large", NULL, NULL, NULL), 409);
+	assert_int_equal(sources_field("hosts"), 8);
+
+	/* a ninth host: used once valetd has read the file again */
+	json_t *extra = json_deep_copy(json_array_get(hosts, 0));
+	json_object_set_new(extra, "name", json_string("qos109"));
+	json_array_append_new(hosts, extra);
+	write_own_inventory(inv);
+	sighup_and_wait(1);
+	assert_int_equal(sources_field("hosts"), 9);
+	assert_int_equal(post_stack("more", 1, "m1.large", NULL, NULL, NULL), 201);
+
+	/* a host gone while a server is planned there: listed by /v1/resources */
+	json_t *doc = api_expect(&d, "GET", "/v1/plans/full", NULL, 200, &rep);
+	char gone[32];
+	snprintf(gone, sizeof(gone), "%s", location_of(doc, "full-s0"));
+	api_reply_free(&rep);
+	for (size_t i = 0; i < json_array_size(hosts); i++) {
+		if (strcmp(json_string_value(json_object_get(json_array_get(hosts, i), "name")),
+			   gone) == 0)
+			json_array_remove(hosts, i);
+	}
+	write_own_inventory(inv);
+	sighup_and_wait(2);
+	doc = api_expect(&d, "GET", "/v1/resources", NULL, 200, &rep);
+	json_t *why = json_object_get(json_object_get(doc, "resources"), "full-s0");
+	assert_non_null(why);
+	assert_string_equal(json_string_value(json_object_get(why, "status")), "error");
+	assert_non_null(strstr(json_string_value(json_object_get(why, "message")), gone));
+	assert_int_equal(json_object_size(json_object_get(doc, "resources")), 1);
+	api_reply_free(&rep);
+	json_decref(inv);
+}
+
 /* ---- restart */
 
 static void test_restart_keeps_everything(void **state)
@@ -945,6 +1032,8 @@ int main(void)
 						stop),
 		cmocka_unit_test_setup_teardown(test_groups_and_members, start, stop),
 		cmocka_unit_test_setup_teardown(test_status_and_resources, start, stop),
+		cmocka_unit_test_setup_teardown(test_sighup_reads_the_sources_again,
+						start_own_inventory, stop),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_everything, start, stop),
 		cmocka_unit_test_setup_teardown(test_bad_input, start, stop),
 	};
