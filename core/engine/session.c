@@ -6,15 +6,23 @@
 
 #include "session.h"
 
-/*
- * Only the static source, and no store: a session reads its inventory and
- * writes nothing. The inventory goes under the ABI's key, as valetd's
- * --inventory does.
- */
-static int static_only(vlt_config_t *cfg, const char *inventory)
+/* No store: a session writes nothing. The inventory goes under the ABI's key, as valetd's --inventory does. */
+static int no_store(vlt_config_t *cfg, const char *inventory)
 {
 	char flag[4096];
 
+	free(cfg->store);
+	cfg->store = NULL;
+	if (inventory == NULL)
+		return VLT_OK;
+	snprintf(flag, sizeof(flag), "--inventory %s", inventory);
+	int n = vlt__config_offer(cfg, "source", VLT_SOURCE_INVENTORY_KEY, inventory, flag);
+	return n < 0 ? n : VLT_OK;
+}
+
+/* Only the static source, and no store: a session reads its inventory and writes nothing. */
+static int static_only(vlt_config_t *cfg, const char *inventory)
+{
 	for (size_t i = 0; i < cfg->n_sources; i++)
 		free(cfg->sources[i]);
 	free(cfg->sources);
@@ -23,13 +31,7 @@ static int static_only(vlt_config_t *cfg, const char *inventory)
 	if (cfg->sources == NULL || (cfg->sources[0] = strdup("static")) == NULL)
 		return VLT_ENOMEM;
 	cfg->n_sources = 1;
-	free(cfg->store);
-	cfg->store = NULL;
-	if (inventory == NULL)
-		return VLT_OK;
-	snprintf(flag, sizeof(flag), "--inventory %s", inventory);
-	int n = vlt__config_offer(cfg, "source", VLT_SOURCE_INVENTORY_KEY, inventory, flag);
-	return n < 0 ? n : VLT_OK;
+	return no_store(cfg, inventory);
 }
 
 int vlt__session_open(vlt_session_t *s, const char *config_file, const char *inventory,
@@ -58,6 +60,24 @@ int vlt__session_open(vlt_session_t *s, const char *config_file, const char *inv
 		return VLT_OK;
 fail:
 	vlt__session_close(s);
+	return rc;
+}
+
+int vlt__session_open_sources(vlt_session_t *s, const char *config_file, const char *inventory,
+			      vlt_err_t *err)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = vlt__config_load(&s->cfg, config_file, err);
+	if (rc == VLT_OK && no_store(&s->cfg, inventory) < 0)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == VLT_OK)
+		rc = vlt__modules_load(&s->mods, &s->cfg, NULL, 0, err);
+	if (rc == VLT_OK)
+		rc = vlt__engine_new(&s->engine, &s->mods, err);
+	if (rc < 0)
+		vlt__session_close(s);
 	return rc;
 }
 

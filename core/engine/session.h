@@ -2,7 +2,8 @@
  * session.h - an engine on a static inventory with the configured modules,
  * as `valet simulate`, the benchmarks and the tests use it: the file's
  * configuration (or the built-in defaults), the static source as the only
- * source, and no store (nothing is written).
+ * source, and no store (nothing is written). `valet inventory` opens one on
+ * the configuration's own sources instead.
  */
 #ifndef VALET_CORE_SESSION_H
 #define VALET_CORE_SESSION_H
@@ -28,6 +29,13 @@ typedef struct vlt_session {
 int vlt__session_open(vlt_session_t *s, const char *config_file, const char *inventory,
 		      const char *const *solvers, size_t n_solvers, const char *const *settings,
 		      vlt_err_t *err);
+/*
+ * vlt__session_open_sources - the same on the configuration's own sources
+ * (the cloud's, say), with inventory (may be NULL) offered to them as
+ * valetd's --inventory does; no store, no extra solver.
+ */
+int vlt__session_open_sources(vlt_session_t *s, const char *config_file, const char *inventory,
+			      vlt_err_t *err);
 void vlt__session_close(vlt_session_t *s);
 
 #endif /* VALET_CORE_SESSION_H */

@@ -1,5 +1,6 @@
 /*
- * valet - the command-line tool. `valet simulate` answers "where would this
+ * valet - the command-line tool. `valet inventory` prints what the configured
+ * sources see (valet_inventory.c). `valet simulate` answers "where would this
  * go?": it places plan requests on an inventory file, in order, each seeing
  * what the earlier ones hold, with the same modules valetd loads. It reads
  * the inventory given and writes nothing: the static source is its only
@@ -18,6 +19,7 @@
 #include "engine.h"
 #include "log.h"
 #include "session.h"
+#include "valet_inventory.h"
 
 #define EXIT_NOT_PLACED 1
 #define EXIT_BAD_INPUT 2
@@ -37,6 +39,7 @@ static void usage(FILE *out)
 	fputs("usage: valet simulate --inventory INV.json [--groups GROUPS.json] --plan PLAN.json\n"
 	      "                      [--plan PLAN2.json ...] [--solver NAME] [--config FILE] "
 	      "[--json]\n"
+	      "       valet inventory [--config FILE] [--inventory INV.json] [--json]\n"
 	      "       valet --version | --help\n\n"
 	      "Places the plans in order on the inventory, each seeing what the earlier ones\n"
 	      "hold, with the modules the configuration names (built-in defaults without one).\n"
@@ -210,6 +213,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "simulate") == 0)
 		return simulate(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "inventory") == 0)
+		return vlt_valet_inventory(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("valet %s\n", VLT_VERSION);
 		return 0;

@@ -11,3 +11,6 @@ add_test(NAME engine_property
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/property_test.py
           $<TARGET_FILE:valet> --seeds 40)
 set_tests_properties(engine_requests engine_property PROPERTIES TIMEOUT 600)
+add_test(NAME inventory_cli
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/inventory_cli_test.py
+          $<TARGET_FILE:valet> ${PROJECT_SOURCE_DIR}/conf/sample-inventory.json)
