@@ -25,14 +25,14 @@ running.
 
 DIR holds etc/ (configurations), var/ (state), log/ (every service's log)
 and run/ (one PID file per process group). Needs the packages of
-scripts/install-deps. Run as root, PostgreSQL runs as the user postgres,
-with its data in a temporary folder that user can reach.
+scripts/install-deps. Under root, PostgreSQL runs as the user postgres, with
+its data in a temporary folder that user can reach (deleted by down).
 """
 
 import argparse
+import grp
 import json
 import os
-import grp
 import pwd
 import shutil
 import signal
@@ -84,12 +84,12 @@ class HarnessError(Exception):
     """What failed, which service, and the end of its log."""
 
 
+START = time.monotonic()
+
+
 def log(message):
     elapsed = time.monotonic() - START
     print('[%5.1fs] %s' % (elapsed, message), flush=True)
-
-
-START = time.monotonic()
 
 
 def tail(path, lines=LOG_TAIL):
