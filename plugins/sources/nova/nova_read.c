@@ -1,0 +1,370 @@
+/*
+ * nova_read.c - the nova source's requests: hypervisors, compute services,
+ * aggregates and flavors from Nova; each compute node's inventories and
+ * usages from Placement.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nova_read.h"
+
+#define PAGE 1000
+
+static const char *const placement_hdr[] = { "OpenStack-API-Version: " NOVA_PLACEMENT_VERSION,
+					     NULL };
+static const char *const compute_hdr[] = { "OpenStack-API-Version: " NOVA_COMPUTE_VERSION,
+					   "X-OpenStack-Nova-API-Version: 2.61", NULL };
+
+/* Placement's resource classes, in the model's resource order. */
+static const char *const resource_class[VLT_RES_COUNT] = { "VCPU", "MEMORY_MB", "DISK_GB" };
+
+static char *dup_str(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void free_strs(char **v, uint32_t n)
+{
+	for (uint32_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void free_kvs(vlt_kv_t *kv, uint32_t n)
+{
+	for (uint32_t i = 0; kv != NULL && i < n; i++) {
+		free((char *)kv[i].key);
+		free((char *)kv[i].value);
+	}
+	free(kv);
+}
+
+/* An object of strings as key-value pairs (values that are not strings become their JSON). */
+static int kvs_of(const json_t *obj, vlt_kv_t **out, uint32_t *n)
+{
+	const char *k;
+	json_t *v;
+	uint32_t i = 0;
+
+	*out = calloc(json_object_size(obj) + 1, sizeof(**out));
+	*n = 0;
+	if (*out == NULL)
+		return VLT_ENOMEM;
+	json_object_foreach((json_t *)obj, k, v) {
+		char *text = json_is_string(v) ? strdup(json_string_value(v))
+					       : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+		(*out)[i].key = strdup(k);
+		(*out)[i].value = text;
+		i++;
+		if ((*out)[i - 1].key == NULL || text == NULL) {
+			free_kvs(*out, i);
+			*out = NULL;
+			return VLT_ENOMEM;
+		}
+	}
+	*n = i;
+	return 0;
+}
+
+static int strs_of(const json_t *arr, char ***out, uint32_t *n)
+{
+	size_t i;
+	json_t *v;
+
+	*out = calloc(json_array_size(arr) + 1, sizeof(**out));
+	*n = 0;
+	if (*out == NULL)
+		return VLT_ENOMEM;
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && ((*out)[(*n)++] = strdup(json_string_value(v))) == NULL)
+			return VLT_ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * GET a paged Nova list (key: "hypervisors", "flavors") into one array:
+ * pages of PAGE, each after the last item's marker field.
+ */
+static int get_all(os_client_t *c, const char *path, const char *key, const char *marker_field,
+		   json_t **all, vlt_err_t *err)
+{
+	char url[1024];
+	const char *sep = strchr(path, '?') != NULL ? "&" : "?";
+	json_t *out = json_array();
+
+	if (out == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	snprintf(url, sizeof(url), "%s%slimit=%d", path, sep, PAGE);
+	for (;;) {
+		json_t *doc = NULL;
+		int rc = os_get(c, "compute", url, compute_hdr, &doc, err);
+
+		if (rc < 0) {
+			json_decref(out);
+			return rc;
+		}
+		json_t *page = json_object_get(doc, key);
+		size_t n = json_array_size(page);
+		json_array_extend(out, page);
+		const char *marker = n > 0 ? json_string_value(json_object_get(
+						     json_array_get(page, n - 1), marker_field))
+					   : NULL;
+		if (n < PAGE || marker == NULL) {
+			json_decref(doc);
+			break;
+		}
+		snprintf(url, sizeof(url), "%s%slimit=%d&marker=%s", path, sep, PAGE, marker);
+		json_decref(doc);
+	}
+	*all = out;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- hosts */
+
+/* Why Nova will not build on this host, or NULL (compute service s, hypervisor h). */
+static const char *why_disabled(const json_t *svc, const json_t *hyp)
+{
+	const char *status = json_string_value(json_object_get(svc, "status"));
+	const char *state = json_string_value(json_object_get(svc, "state"));
+
+	if (svc == NULL)
+		return "no nova-compute service";
+	if (status != NULL && strcmp(status, "enabled") != 0)
+		return "compute service disabled";
+	if (json_is_true(json_object_get(svc, "forced_down")))
+		return "compute service forced down";
+	if (state != NULL && strcmp(state, "up") != 0)
+		return "compute service down";
+	status = json_string_value(json_object_get(hyp, "status"));
+	state = json_string_value(json_object_get(hyp, "state"));
+	if (status != NULL && strcmp(status, "enabled") != 0)
+		return "hypervisor disabled";
+	if (state != NULL && strcmp(state, "up") != 0)
+		return "hypervisor down";
+	return NULL;
+}
+
+static int read_inventory(os_client_t *c, nova_host_t *h, vlt_err_t *err)
+{
+	char path[256];
+	json_t *inv = NULL, *use = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "/resource_providers/%s/inventories", h->rp_uuid);
+	rc = os_get(c, "placement", path, placement_hdr, &inv, err);
+	snprintf(path, sizeof(path), "/resource_providers/%s/usages", h->rp_uuid);
+	if (rc == 0)
+		rc = os_get(c, "placement", path, placement_hdr, &use, err);
+	for (int r = 0; rc == 0 && r < VLT_RES_COUNT; r++) {
+		const json_t *i = json_object_get(json_object_get(inv, "inventories"),
+						  resource_class[r]);
+		nova_inventory_t *n = &h->inv[r];
+
+		n->present = json_is_object(i);
+		n->total = json_integer_value(json_object_get(i, "total"));
+		n->reserved = json_integer_value(json_object_get(i, "reserved"));
+		n->min_unit = json_integer_value(json_object_get(i, "min_unit"));
+		n->max_unit = json_integer_value(json_object_get(i, "max_unit"));
+		n->step_size = json_integer_value(json_object_get(i, "step_size"));
+		n->allocation_ratio = json_number_value(json_object_get(i, "allocation_ratio"));
+		n->used = json_integer_value(
+			json_object_get(json_object_get(use, "usages"), resource_class[r]));
+	}
+	json_decref(inv);
+	json_decref(use);
+	return rc;
+}
+
+/* The compute services by host. */
+static json_t *services_by_host(const json_t *services)
+{
+	json_t *map = json_object();
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(services, i, s) {
+		const char *host = json_string_value(json_object_get(s, "host"));
+
+		if (map != NULL && host != NULL)
+			json_object_set(map, host, s);
+	}
+	return map;
+}
+
+static int host_of(os_client_t *c, const json_t *hyp, const json_t *svc_map, nova_host_t *h,
+		   vlt_err_t *err)
+{
+	const json_t *svc_of_hyp = json_object_get(hyp, "service");
+	const char *host = json_string_value(json_object_get(svc_of_hyp, "host"));
+	const json_t *svc = host != NULL ? json_object_get(svc_map, host) : NULL;
+	const char *why = why_disabled(svc, hyp);
+
+	h->name = host != NULL ? strdup(host) : NULL;
+	h->rp_uuid = dup_str(json_object_get(hyp, "id"));
+	h->hypervisor = dup_str(json_object_get(hyp, "hypervisor_hostname"));
+	h->enabled = why == NULL;
+	h->why_disabled = why != NULL ? strdup(why) : NULL;
+	if (h->name == NULL || h->rp_uuid == NULL || h->hypervisor == NULL)
+		return vlt_err_set(err, VLT_EBACKEND,
+				   "Nova: a hypervisor without id, host or hypervisor_hostname");
+	return read_inventory(c, h, err);
+}
+
+static int read_hosts(os_client_t *c, nova_cloud_t *cloud, vlt_err_t *err)
+{
+	json_t *hyps = NULL, *svcs = NULL, *svc_map = NULL;
+	int rc = get_all(c, "/os-hypervisors/detail", "hypervisors", "id", &hyps, err);
+
+	if (rc == 0)
+		rc = os_get(c, "compute", "/os-services?binary=nova-compute", compute_hdr, &svcs,
+			    err);
+	if (rc == 0 && (svc_map = services_by_host(json_object_get(svcs, "services"))) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == 0 && (cloud->hosts = calloc(json_array_size(hyps) + 1,
+					      sizeof(*cloud->hosts))) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < json_array_size(hyps); i++)
+		rc = host_of(c, json_array_get(hyps, i), svc_map, &cloud->hosts[cloud->n_hosts++],
+			     err);
+	json_decref(hyps);
+	json_decref(svcs);
+	json_decref(svc_map);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- aggregates, flavors */
+
+static int read_aggregates(os_client_t *c, nova_cloud_t *cloud, vlt_err_t *err)
+{
+	json_t *doc = NULL;
+	int rc = os_get(c, "compute", "/os-aggregates", compute_hdr, &doc, err);
+	const json_t *list = json_object_get(doc, "aggregates");
+
+	if (rc == 0 &&
+	    (cloud->aggregates = calloc(json_array_size(list) + 1, sizeof(*cloud->aggregates))) ==
+		    NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
+		const json_t *a = json_array_get(list, i);
+		nova_aggregate_t *g = &cloud->aggregates[cloud->n_aggregates++];
+
+		g->name = dup_str(json_object_get(a, "name"));
+		g->az = dup_str(json_object_get(a, "availability_zone"));
+		if (g->name == NULL ||
+		    kvs_of(json_object_get(a, "metadata"), &g->metadata, &g->n_metadata) < 0 ||
+		    strs_of(json_object_get(a, "hosts"), &g->hosts, &g->n_hosts) < 0)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	json_decref(doc);
+	return rc;
+}
+
+static int read_flavors(os_client_t *c, nova_cloud_t *cloud, vlt_err_t *err)
+{
+	json_t *list = NULL;
+	/* is_public=None: private flavors too (an admin sees them all) */
+	int rc = get_all(c, "/flavors/detail?is_public=None", "flavors", "id", &list, err);
+
+	if (rc == 0 &&
+	    (cloud->flavors = calloc(json_array_size(list) + 1, sizeof(*cloud->flavors))) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
+		const json_t *f = json_array_get(list, i);
+		nova_flavor_t *fl = &cloud->flavors[cloud->n_flavors++];
+
+		fl->name = dup_str(json_object_get(f, "name"));
+		fl->vcpus = json_integer_value(json_object_get(f, "vcpus"));
+		fl->ram_mb = json_integer_value(json_object_get(f, "ram"));
+		fl->disk_gb = json_integer_value(json_object_get(f, "disk"));
+		fl->is_public = !json_is_false(json_object_get(f, "os-flavor-access:is_public"));
+		if (fl->name == NULL ||
+		    kvs_of(json_object_get(f, "extra_specs"), &fl->extra_specs,
+			   &fl->n_extra_specs) < 0)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	json_decref(list);
+	return rc;
+}
+
+/* Each host's zone and aggregate names, from the aggregates that list it. */
+static int link_aggregates(nova_cloud_t *cloud)
+{
+	for (uint32_t i = 0; i < cloud->n_hosts; i++) {
+		nova_host_t *h = &cloud->hosts[i];
+
+		h->aggregates = calloc(cloud->n_aggregates + 1, sizeof(*h->aggregates));
+		if (h->aggregates == NULL)
+			return VLT_ENOMEM;
+		for (uint32_t a = 0; a < cloud->n_aggregates; a++) {
+			const nova_aggregate_t *g = &cloud->aggregates[a];
+			bool member = false;
+
+			for (uint32_t k = 0; k < g->n_hosts && !member; k++)
+				member = strcmp(g->hosts[k], h->name) == 0;
+			if (!member)
+				continue;
+			if ((h->aggregates[h->n_aggregates++] = strdup(g->name)) == NULL)
+				return VLT_ENOMEM;
+			if (g->az != NULL && h->az == NULL && (h->az = strdup(g->az)) == NULL)
+				return VLT_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int nova_read(os_client_t *c, const vlt_core_t *core, nova_cloud_t *cloud, vlt_err_t *err)
+{
+	int rc;
+
+	memset(cloud, 0, sizeof(*cloud));
+	rc = read_hosts(c, cloud, err);
+	if (rc == 0)
+		rc = read_aggregates(c, cloud, err);
+	if (rc == 0)
+		rc = read_flavors(c, cloud, err);
+	if (rc == 0 && link_aggregates(cloud) < 0)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc < 0) {
+		nova_cloud_free(cloud);
+		return rc;
+	}
+	vlt_log_info(core, "Nova: %u compute hosts, %u aggregates, %u flavors", cloud->n_hosts,
+		     cloud->n_aggregates, cloud->n_flavors);
+	return 0;
+}
+
+void nova_cloud_free(nova_cloud_t *cloud)
+{
+	for (uint32_t i = 0; cloud->hosts != NULL && i < cloud->n_hosts; i++) {
+		nova_host_t *h = &cloud->hosts[i];
+
+		free(h->name);
+		free(h->rp_uuid);
+		free(h->hypervisor);
+		free(h->why_disabled);
+		free(h->az);
+		free_strs(h->aggregates, h->n_aggregates);
+	}
+	free(cloud->hosts);
+	for (uint32_t i = 0; cloud->aggregates != NULL && i < cloud->n_aggregates; i++) {
+		nova_aggregate_t *g = &cloud->aggregates[i];
+
+		free(g->name);
+		free(g->az);
+		free_kvs(g->metadata, g->n_metadata);
+		free_strs(g->hosts, g->n_hosts);
+	}
+	free(cloud->aggregates);
+	for (uint32_t i = 0; cloud->flavors != NULL && i < cloud->n_flavors; i++) {
+		free(cloud->flavors[i].name);
+		free_kvs(cloud->flavors[i].extra_specs, cloud->flavors[i].n_extra_specs);
+	}
+	free(cloud->flavors);
+	memset(cloud, 0, sizeof(*cloud));
+}

@@ -1,0 +1,81 @@
+/*
+ * nova_read.h - what the nova source reads from Placement and the Nova API,
+ * in plain structs: one compute host per resource provider that a Nova
+ * hypervisor names, with Placement's inventories and usages of VCPU,
+ * MEMORY_MB and DISK_GB; host aggregates with their metadata and zones;
+ * flavors with their extra specs.
+ *
+ * Microversions are pinned: placement 1.19 (aggregates as a list of uuids
+ * with the provider's generation), compute 2.61 (hypervisor ids are the
+ * compute nodes' uuids, which are their providers' uuids; flavors carry
+ * their extra specs).
+ */
+#ifndef VALET_NOVA_READ_H
+#define VALET_NOVA_READ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <valet/model.h>
+
+#include "os_client.h"
+
+#define NOVA_PLACEMENT_VERSION "placement 1.19"
+#define NOVA_COMPUTE_VERSION "compute 2.61"
+
+/* One Placement inventory of a provider (placement's own fields). */
+typedef struct nova_inventory {
+	bool present;
+	int64_t total, reserved, min_unit, max_unit, step_size;
+	double allocation_ratio;
+	int64_t used; /* the provider's usage of it */
+} nova_inventory_t;
+
+typedef struct nova_host {
+	char *name;	 /* the compute service's host: what Nova's scheduler calls it */
+	char *rp_uuid;	 /* its resource provider (the compute node) */
+	char *hypervisor; /* hypervisor_hostname */
+	nova_inventory_t inv[VLT_RES_COUNT];
+	bool enabled; /* service enabled and up, not forced down; hypervisor enabled and up */
+	char *why_disabled; /* NULL when enabled */
+	char *az;	    /* NULL: the default zone */
+	char **aggregates;  /* names of the Nova aggregates holding it */
+	uint32_t n_aggregates;
+} nova_host_t;
+
+typedef struct nova_aggregate {
+	char *name;
+	char *az; /* NULL: none */
+	vlt_kv_t *metadata; /* keys and values owned (cast from const) */
+	uint32_t n_metadata;
+	char **hosts;
+	uint32_t n_hosts;
+} nova_aggregate_t;
+
+typedef struct nova_flavor {
+	char *name;
+	int64_t vcpus, ram_mb, disk_gb;
+	vlt_kv_t *extra_specs; /* owned */
+	uint32_t n_extra_specs;
+	bool is_public;
+} nova_flavor_t;
+
+/* Everything one reading found; owned (nova_cloud_free). */
+typedef struct nova_cloud {
+	nova_host_t *hosts;
+	uint32_t n_hosts;
+	nova_aggregate_t *aggregates;
+	uint32_t n_aggregates;
+	nova_flavor_t *flavors;
+	uint32_t n_flavors;
+	uint32_t n_providers_unmatched; /* providers no hypervisor names (not compute hosts) */
+} nova_cloud_t;
+
+/*
+ * nova_read - read the cloud through c. RET 0, or the client's error (err
+ * names the request and why); on failure *cloud holds nothing.
+ */
+int nova_read(os_client_t *c, const vlt_core_t *core, nova_cloud_t *cloud, vlt_err_t *err);
+void nova_cloud_free(nova_cloud_t *cloud);
+
+#endif /* VALET_NOVA_READ_H */

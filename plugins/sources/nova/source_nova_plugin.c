@@ -1,0 +1,151 @@
+/*
+ * source_nova_plugin.c - the nova source: compute hosts as Placement and
+ * the Nova API see them. A host's capacity follows Placement's arithmetic,
+ * (total - reserved) x allocation_ratio, and its usage is Placement's, so
+ * Valet and Placement agree on whether a server fits; a host Nova would
+ * not build on (service disabled, down or forced down; hypervisor
+ * disabled or down) is disabled. Aggregates carry their metadata and
+ * zones; flavors their extra specs. Racks come from the network source
+ * (or the static one); alone, each host is its own rack.
+ *
+ * Settings: the OpenStack ones (os_client.h, docs/sources-openstack.md), and
+ * datacenter: the data center's name (default: the region, else "openstack").
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <valet/core.h>
+#include <valet/errors.h>
+#include <valet/source.h>
+
+#include "nova_read.h"
+#include "os_client.h"
+
+struct nova_state {
+	const vlt_core_t *core;
+	os_client_t *client;
+	char *datacenter; /* the data center's name */
+};
+
+static int nova_init(const vlt_core_t *core, void **state, vlt_err_t *err)
+{
+	struct nova_state *st = calloc(1, sizeof(*st));
+	os_auth_t auth;
+	int rc;
+
+	*state = NULL;
+	if (st == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	st->core = core;
+	rc = os_auth_read(core, &auth, err);
+	/* another source naming the data center must give the same name */
+	if (rc == 0)
+		rc = core->cfg_str(core, "datacenter",
+				   auth.region != NULL ? auth.region : "openstack", &st->datacenter,
+				   err);
+	if (rc == 0)
+		rc = os_client_new(&st->client, &auth, core, err);
+	else
+		os_auth_free(&auth);
+	if (rc < 0) {
+		free(st->datacenter);
+		free(st);
+		return rc;
+	}
+	*state = st;
+	return 0;
+}
+
+static void nova_fini(void *state)
+{
+	struct nova_state *st = state;
+
+	if (st == NULL)
+		return;
+	os_client_free(st->client);
+	free(st->datacenter);
+	free(st);
+}
+
+/* Placement's capacity as the model holds it: total less reserved, at its ratio. */
+static void capacity_of(const nova_host_t *h, vlt_host_spec_t *spec)
+{
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		const nova_inventory_t *inv = &h->inv[r];
+		int64_t usable = inv->present ? inv->total - inv->reserved : 0;
+
+		spec->total[r] = usable > 0 ? usable : 0;
+		spec->ratio[r] = inv->present && inv->allocation_ratio > 0 ? inv->allocation_ratio
+									     : 1.0;
+		spec->used[r] = inv->used;
+	}
+}
+
+static int add_host(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host_t *h,
+		    vlt_err_t *err)
+{
+	vlt_host_spec_t spec = { .name = h->name,
+				 .az = h->az,
+				 .nic_mbps = VLT_UNLIMITED,
+				 .aggregates = (const char *const *)h->aggregates,
+				 .n_aggregates = h->n_aggregates,
+				 .enabled = h->enabled };
+
+	capacity_of(h, &spec);
+	if (!h->enabled)
+		vlt_log_info(core, "host %s disabled: %s", h->name, h->why_disabled);
+	int rc = core->dc_add_host(b, &spec, err);
+	if (rc < 0)
+		vlt_err_set(err, rc, "Nova host %s (provider %s): %s", h->name, h->rp_uuid, err->msg);
+	return rc;
+}
+
+static int describe(const struct nova_state *st, vlt_dc_builder_t *b, const nova_cloud_t *cloud,
+		    vlt_err_t *err)
+{
+	const vlt_core_t *core = st->core;
+	int rc = core->dc_set_name(b, st->datacenter, err);
+
+	for (uint32_t i = 0; rc == 0 && i < cloud->n_aggregates; i++) {
+		const nova_aggregate_t *g = &cloud->aggregates[i];
+
+		rc = core->dc_add_aggregate(b, g->name, g->metadata, g->n_metadata, err);
+	}
+	for (uint32_t i = 0; rc == 0 && i < cloud->n_hosts; i++)
+		rc = add_host(core, b, &cloud->hosts[i], err);
+	for (uint32_t i = 0; rc == 0 && i < cloud->n_flavors; i++) {
+		const nova_flavor_t *f = &cloud->flavors[i];
+		vlt_flavor_t fl = { .name = f->name,
+				    .vcpus = f->vcpus,
+				    .ram_mb = f->ram_mb,
+				    .disk_gb = f->disk_gb,
+				    .extra_specs = f->extra_specs,
+				    .n_extra_specs = f->n_extra_specs };
+
+		rc = core->dc_add_flavor(b, &fl, err);
+	}
+	return rc;
+}
+
+static int nova_collect(void *state, vlt_dc_builder_t *b, vlt_err_t *err)
+{
+	struct nova_state *st = state;
+	nova_cloud_t cloud;
+	int rc = nova_read(st->client, st->core, &cloud, err);
+
+	if (rc < 0)
+		return rc;
+	rc = describe(st, b, &cloud, err);
+	nova_cloud_free(&cloud);
+	return rc;
+}
+
+static const vlt_source_ops_t nova_ops = {
+	.info = VLT_PLUGIN_INFO(VLT_KIND_SOURCE, vlt_source_ops_t, "nova", "0.1.0",
+				"compute hosts, aggregates and flavors from Placement and Nova"),
+	.init = nova_init,
+	.fini = nova_fini,
+	.collect = nova_collect,
+};
+
+VLT_PLUGIN_DEFINE(nova_ops);

@@ -1,0 +1,451 @@
+/*
+ * os_client.c - Keystone v3 tokens, the catalog, and GET requests with
+ * retries, for the OpenStack sources.
+ */
+#define _DEFAULT_SOURCE /* timegm */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "os_client.h"
+
+#define TOKEN_MARGIN_S 60   /* renew a token this long before it expires */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 2000
+#define BODY_MAX (64u << 20) /* larger answers are refused, not buffered */
+
+struct os_client {
+	os_auth_t auth;
+	const vlt_core_t *core;
+	CURL *curl;
+	char *token;	 /* the X-Subject-Token; never logged */
+	time_t expires;	 /* when it expires (0: unknown) */
+	json_t *catalog; /* token.catalog */
+};
+
+/* ---------------------------------------------------------------- settings */
+
+static int want_str(const vlt_core_t *core, const char *key, const char *dflt, char **out,
+		    vlt_err_t *err)
+{
+	return core->cfg_str(core, key, dflt, out, err);
+}
+
+static int check_auth(const vlt_core_t *core, const os_auth_t *a, vlt_err_t *err)
+{
+	(void)core;
+	if (a->auth_url == NULL || a->auth_url[0] == '\0')
+		return vlt_err_set(err, VLT_ECONFIG,
+				   "setting 'auth_url': missing (Keystone's v3 root, e.g. "
+				   "\"http://keystone:5000/v3\")");
+	bool by_password = a->username != NULL || a->password != NULL;
+	bool by_app_cred = a->app_cred_id != NULL || a->app_cred_secret != NULL;
+	if (by_password == by_app_cred)
+		return vlt_err_set(err, VLT_ECONFIG,
+				   "settings: give either 'username' and 'password' or "
+				   "'application_credential_id' and 'application_credential_secret'");
+	if (by_password && (a->username == NULL || a->password == NULL))
+		return vlt_err_set(err, VLT_ECONFIG, "setting '%s': missing (with '%s')",
+				   a->username == NULL ? "username" : "password",
+				   a->username == NULL ? "password" : "username");
+	if (by_app_cred && (a->app_cred_id == NULL || a->app_cred_secret == NULL))
+		return vlt_err_set(err, VLT_ECONFIG, "setting 'application_credential_%s': missing",
+				   a->app_cred_id == NULL ? "id" : "secret");
+	if (by_password && a->project == NULL)
+		return vlt_err_set(err, VLT_ECONFIG,
+				   "setting 'project': missing (the project a password token is "
+				   "scoped to)");
+	if (strcmp(a->interface, "public") != 0 && strcmp(a->interface, "internal") != 0 &&
+	    strcmp(a->interface, "admin") != 0)
+		return vlt_err_set(err, VLT_ECONFIG,
+				   "setting 'interface': '%s' is not public, internal or admin",
+				   a->interface);
+	if (a->timeout_ms < 1 || a->timeout_ms > 600000)
+		return vlt_err_set(err, VLT_ECONFIG,
+				   "setting 'timeout_ms': must be between 1 and 600000");
+	if (a->retries < 0 || a->retries > 10)
+		return vlt_err_set(err, VLT_ECONFIG, "setting 'retries': must be between 0 and 10");
+	return 0;
+}
+
+int os_auth_read(const vlt_core_t *core, os_auth_t *a, vlt_err_t *err)
+{
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if ((rc = want_str(core, "auth_url", NULL, &a->auth_url, err)) < 0 ||
+	    (rc = want_str(core, "username", NULL, &a->username, err)) < 0 ||
+	    (rc = want_str(core, "password", NULL, &a->password, err)) < 0 ||
+	    (rc = want_str(core, "user_domain", "Default", &a->user_domain, err)) < 0 ||
+	    (rc = want_str(core, "application_credential_id", NULL, &a->app_cred_id, err)) < 0 ||
+	    (rc = want_str(core, "application_credential_secret", NULL, &a->app_cred_secret,
+			   err)) < 0 ||
+	    (rc = want_str(core, "project", NULL, &a->project, err)) < 0 ||
+	    (rc = want_str(core, "project_domain", "Default", &a->project_domain, err)) < 0 ||
+	    (rc = want_str(core, "region", NULL, &a->region, err)) < 0 ||
+	    (rc = want_str(core, "interface", "public", &a->interface, err)) < 0 ||
+	    (rc = want_str(core, "cafile", NULL, &a->cafile, err)) < 0 ||
+	    (rc = core->cfg_int(core, "timeout_ms", 10000, &a->timeout_ms, err)) < 0 ||
+	    (rc = core->cfg_int(core, "retries", 3, &a->retries, err)) < 0 ||
+	    (rc = check_auth(core, a, err)) < 0) {
+		os_auth_free(a);
+		return rc;
+	}
+	/* "http://host:5000/v3/" and ".../v3" name the same root */
+	size_t n = strlen(a->auth_url);
+	while (n > 0 && a->auth_url[n - 1] == '/')
+		a->auth_url[--n] = '\0';
+	return 0;
+}
+
+void os_auth_free(os_auth_t *a)
+{
+	char **all[] = { &a->auth_url, &a->username, &a->password, &a->user_domain,
+			 &a->app_cred_id, &a->app_cred_secret, &a->project, &a->project_domain,
+			 &a->region, &a->interface, &a->cafile };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		free(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+struct buf {
+	char *p;
+	size_t n;
+	bool too_big;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
+	size_t len = size * nmemb;
+
+	if (b->n + len > BODY_MAX) {
+		b->too_big = true;
+		return 0;
+	}
+	char *grown = realloc(b->p, b->n + len + 1);
+	if (grown == NULL)
+		return 0;
+	memcpy(grown + b->n, data, len);
+	b->p = grown;
+	b->n += len;
+	b->p[b->n] = '\0';
+	return len;
+}
+
+/* Keeps the value of X-Subject-Token (Keystone's new token). */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	static const char name[] = "x-subject-token:";
+	char **token = arg;
+	size_t len = size * nmemb;
+
+	if (len > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		const char *v = data + sizeof(name) - 1;
+		size_t vlen = len - (sizeof(name) - 1);
+
+		while (vlen > 0 && (*v == ' ' || *v == '\t'))
+			v++, vlen--;
+		while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+			vlen--;
+		free(*token);
+		*token = strndup(v, vlen);
+	}
+	return len;
+}
+
+/* One exchange. RET 0 with *status (and the body in b), or VLT_EBACKEND (transport). */
+static int exchange(os_client_t *c, const char *method, const char *url, const char *body,
+		    const char *const *headers, bool with_token, long *status, struct buf *b,
+		    char **subject_token, vlt_err_t *err)
+{
+	struct curl_slist *hl = curl_slist_append(NULL, "Accept: application/json");
+	char auth[8192];
+	CURLcode cc;
+
+	if (body != NULL)
+		hl = curl_slist_append(hl, "Content-Type: application/json");
+	if (with_token && c->token != NULL) {
+		snprintf(auth, sizeof(auth), "X-Auth-Token: %s", c->token);
+		hl = curl_slist_append(hl, auth);
+	}
+	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+		hl = curl_slist_append(hl, headers[i]);
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->auth.timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
+	if (subject_token != NULL) {
+		curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, subject_token);
+	}
+	if (body != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	if (c->auth.cafile != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->auth.cafile);
+	cc = curl_easy_perform(c->curl);
+	memset(auth, 0, sizeof(auth));
+	curl_slist_free_all(hl);
+	if (cc != CURLE_OK)
+		return vlt_err_set(err, VLT_EBACKEND, "%s %s: %s", method, url,
+				   b->too_big ? "answer larger than 64 MiB" : curl_easy_strerror(cc));
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+	return 0;
+}
+
+/* What an OpenStack error body says: {"error": {"message"}} or {"<kind>": {"message"}}. */
+static void error_text(const struct buf *b, char *out, size_t size)
+{
+	json_t *doc = b->p != NULL ? json_loads(b->p, 0, NULL) : NULL;
+	const char *msg = NULL;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(doc, k, v) {
+		msg = json_string_value(json_object_get(v, "message"));
+		if (msg == NULL)
+			msg = json_string_value(json_object_get(v, "detail"));
+		if (msg != NULL)
+			break;
+	}
+	snprintf(out, size, "%.300s", msg != NULL ? msg : b->p != NULL ? b->p : "");
+	json_decref(doc);
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+static json_t *auth_body(const os_auth_t *a)
+{
+	json_t *identity;
+
+	if (a->app_cred_id != NULL)
+		return json_pack("{s:{s:{s:[s], s:{s:s, s:s}}}}", "auth", "identity", "methods",
+				 "application_credential", "application_credential", "id",
+				 a->app_cred_id, "secret", a->app_cred_secret);
+	identity = json_pack("{s:[s], s:{s:{s:s, s:{s:s}, s:s}}}", "methods", "password",
+			     "password", "user", "name", a->username, "domain", "name",
+			     a->user_domain, "password", a->password);
+	return json_pack("{s:{s:o, s:{s:{s:s, s:{s:s}}}}}", "auth", "identity", identity, "scope",
+			 "project", "name", a->project, "domain", "name", a->project_domain);
+}
+
+/* "2026-12-03T07:20:10.000000Z" -> seconds since the epoch; 0 when unreadable. */
+static time_t parse_expiry(const char *s)
+{
+	struct tm tm = { 0 };
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+				&tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+static int authenticate(os_client_t *c, vlt_err_t *err)
+{
+	char url[1024], why[320];
+	json_t *req = auth_body(&c->auth);
+	char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	struct buf b = { 0 };
+	char *token = NULL;
+	long status = 0;
+	int rc;
+
+	json_decref(req);
+	if (text == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	snprintf(url, sizeof(url), "%s/auth/tokens", c->auth.auth_url);
+	rc = exchange(c, "POST", url, text, NULL, false, &status, &b, &token, err);
+	memset(text, 0, strlen(text)); /* the password or secret */
+	free(text);
+	if (rc == 0 && (status != 201 || token == NULL)) {
+		error_text(&b, why, sizeof(why));
+		rc = vlt_err_set(err, status == 401 ? VLT_EFORBIDDEN : VLT_EBACKEND,
+				 "Keystone %s: %ld%s%s", url, status, why[0] ? ": " : "", why);
+	}
+	json_t *doc = rc == 0 ? json_loads(b.p, 0, NULL) : NULL;
+	json_t *catalog = json_object_get(json_object_get(doc, "token"), "catalog");
+	if (rc == 0 && !json_is_array(catalog))
+		rc = vlt_err_set(err, VLT_EBACKEND, "Keystone %s: the token carries no catalog",
+				 url);
+	if (rc == 0) {
+		free(c->token);
+		c->token = token;
+		token = NULL;
+		c->expires = parse_expiry(json_string_value(
+			json_object_get(json_object_get(doc, "token"), "expires_at")));
+		json_decref(c->catalog);
+		c->catalog = json_incref(catalog);
+		vlt_log_debug(c->core, "Keystone %s: new token", url);
+	}
+	free(token);
+	json_decref(doc);
+	free(b.p);
+	return rc;
+}
+
+static bool token_valid(const os_client_t *c)
+{
+	return c->token != NULL && (c->expires == 0 || time(NULL) + TOKEN_MARGIN_S < c->expires);
+}
+
+/* ---------------------------------------------------------------- the catalog */
+
+static bool endpoint_matches(const os_auth_t *a, const json_t *ep)
+{
+	const char *iface = json_string_value(json_object_get(ep, "interface"));
+	const char *region = json_string_value(json_object_get(ep, "region_id"));
+
+	if (region == NULL)
+		region = json_string_value(json_object_get(ep, "region"));
+	return iface != NULL && strcmp(iface, a->interface) == 0 &&
+	       (a->region == NULL || (region != NULL && strcmp(region, a->region) == 0));
+}
+
+const char *os_endpoint(os_client_t *c, const char *service_type, vlt_err_t *err)
+{
+	size_t i, j;
+	json_t *svc, *ep;
+
+	if (!token_valid(c) && authenticate(c, err) < 0)
+		return NULL;
+	json_array_foreach(c->catalog, i, svc) {
+		const char *type = json_string_value(json_object_get(svc, "type"));
+
+		if (type == NULL || strcmp(type, service_type) != 0)
+			continue;
+		json_array_foreach(json_object_get(svc, "endpoints"), j, ep) {
+			const char *url = json_string_value(json_object_get(ep, "url"));
+
+			if (url != NULL && endpoint_matches(&c->auth, ep))
+				return url;
+		}
+	}
+	vlt_err_set(err, VLT_EBACKEND, "the catalog of %s has no %s endpoint of type '%s'%s%s",
+		    c->auth.auth_url, c->auth.interface, service_type,
+		    c->auth.region != NULL ? " in region " : "",
+		    c->auth.region != NULL ? c->auth.region : "");
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+int os_client_new(os_client_t **out, os_auth_t *a, const vlt_core_t *core, vlt_err_t *err)
+{
+	os_client_t *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (c->curl = curl_easy_init()) == NULL) {
+		free(c);
+		os_auth_free(a);
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory (libcurl)");
+	}
+	c->auth = *a;
+	memset(a, 0, sizeof(*a));
+	c->core = core;
+	*out = c;
+	return 0;
+}
+
+void os_client_free(os_client_t *c)
+{
+	if (c == NULL)
+		return;
+	if (c->token != NULL)
+		memset(c->token, 0, strlen(c->token));
+	free(c->token);
+	json_decref(c->catalog);
+	curl_easy_cleanup(c->curl);
+	os_auth_free(&c->auth);
+	free(c);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Worth trying again: the service is restarting or overloaded. */
+static bool transient(long status)
+{
+	return status == 429 || status >= 500;
+}
+
+/* The answer of one GET as a code; *doc set on 2xx. */
+static int answer(const char *url, long status, const struct buf *b, json_t **doc,
+		  vlt_err_t *err)
+{
+	char why[320];
+	json_error_t je;
+
+	if (status >= 200 && status < 300) {
+		*doc = json_loads(b->p != NULL ? b->p : "", 0, &je);
+		return *doc != NULL ? 0
+				    : vlt_err_set(err, VLT_EBACKEND, "GET %s: not JSON: %s", url,
+						  je.text);
+	}
+	error_text(b, why, sizeof(why));
+	return vlt_err_set(err,
+			   status == 404   ? VLT_ENOENT
+			   : status == 403 || status == 401 ? VLT_EFORBIDDEN
+							    : VLT_EBACKEND,
+			   "GET %s: %ld%s%s", url, status, why[0] ? ": " : "", why);
+}
+
+int os_get(os_client_t *c, const char *service_type, const char *path,
+	   const char *const *headers, json_t **doc, vlt_err_t *err)
+{
+	char url[2048];
+	bool renewed = false;
+	long backoff = BACKOFF_FIRST_MS;
+	int rc = 0;
+
+	for (int64_t attempt = 0;; attempt++) {
+		const char *base = os_endpoint(c, service_type, err);
+		struct buf b = { 0 };
+		long status = 0;
+
+		if (base == NULL)
+			return err->code;
+		snprintf(url, sizeof(url), "%s%s", base, path);
+		rc = exchange(c, "GET", url, NULL, headers, true, &status, &b, NULL, err);
+		if (rc == 0 && status == 401 && !renewed) {
+			/* revoked or expired early: one new token, then the same request */
+			free(b.p);
+			free(c->token);
+			c->token = NULL;
+			renewed = true;
+			attempt--;
+			continue;
+		}
+		bool again = rc < 0 || transient(status);
+		if (!again || attempt >= c->auth.retries) {
+			if (rc == 0)
+				rc = answer(url, status, &b, doc, err);
+			else if (rc < 0 && attempt > 0)
+				vlt_log_warn(c->core, "%s (after %lld attempts)", err->msg,
+					     (long long)attempt + 1);
+			free(b.p);
+			return rc;
+		}
+		free(b.p);
+		vlt_log_info(c->core, "GET %s: %s; again in %ld ms", url,
+			     rc < 0 ? err->msg : "the service is busy", backoff);
+		sleep_ms(backoff);
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+}

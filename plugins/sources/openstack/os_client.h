@@ -1,0 +1,76 @@
+/*
+ * os_client.h - what every OpenStack source shares: Keystone v3
+ * authentication (password or application credential, project and domain
+ * scope), the service catalog (by service type, interface and region), and
+ * JSON requests over libcurl with timeouts, retries with backoff on
+ * connection failures and 5xx/429, and a new token on 401. Linked into
+ * each source module (it sees only the public headers, like the module).
+ *
+ * No secret reaches a log line or an error message: passwords, application
+ * credential secrets and tokens stay in the client.
+ *
+ * Not thread-safe: a source calls it from its collect only, and the core
+ * never runs two collects of one source at once.
+ */
+#ifndef VALET_OS_CLIENT_H
+#define VALET_OS_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <valet/core.h>
+#include <valet/errors.h>
+
+/* How to reach the cloud: the settings of a source's own group. Strings owned. */
+typedef struct os_auth {
+	char *auth_url;	      /* Keystone's v3 root, e.g. "http://127.0.0.1:5000/v3" */
+	char *username;	      /* password authentication ... */
+	char *password;
+	char *user_domain;    /* "Default" */
+	char *app_cred_id;    /* ... or an application credential */
+	char *app_cred_secret;
+	char *project;	      /* the scope (password authentication) */
+	char *project_domain; /* "Default" */
+	char *region;	      /* NULL: any region */
+	char *interface;      /* "public" (or "internal", "admin") */
+	char *cafile;	      /* NULL: the system's certificates */
+	int64_t timeout_ms;   /* each request, connection included; 10000 */
+	int64_t retries;      /* further attempts after a failure that may pass; 3 */
+} os_auth_t;
+
+/*
+ * os_auth_read - the settings auth_url, username, password, user_domain,
+ * application_credential_id, application_credential_secret, project,
+ * project_domain, region, interface, cafile, timeout_ms, retries of the
+ * module's group (docs/sources-openstack.md). Either a username and
+ * password or an application credential is required.
+ * RET 0, VLT_ECONFIG naming the setting, VLT_ENOMEM. On failure a is freed.
+ */
+int os_auth_read(const vlt_core_t *core, os_auth_t *a, vlt_err_t *err);
+void os_auth_free(os_auth_t *a);
+
+typedef struct os_client os_client_t;
+
+/* OUT c - new, owned by the caller (os_client_free); takes a (its strings). No request yet. */
+int os_client_new(os_client_t **c, os_auth_t *a, const vlt_core_t *core, vlt_err_t *err);
+void os_client_free(os_client_t *c);
+
+/*
+ * os_get - GET path (starting with '/', relative to the endpoint of
+ * service_type in the catalog) with extra headers (NULL-terminated "Name:
+ * value" lines, e.g. an OpenStack-API-Version; may be NULL). Authenticates
+ * first when no valid token is held.
+ * OUT doc - the body as JSON, a new reference.
+ * RET 0; VLT_ENOENT (404); VLT_EFORBIDDEN (403, or 401 after a new token);
+ *     VLT_EBACKEND (unreachable, 5xx after the retries, a body that is not
+ *     JSON, the service not in the catalog); err names the URL and why.
+ */
+int os_get(os_client_t *c, const char *service_type, const char *path,
+	   const char *const *headers, json_t **doc, vlt_err_t *err);
+
+/* The endpoint of service_type (borrowed until the next request), or NULL with err. */
+const char *os_endpoint(os_client_t *c, const char *service_type, vlt_err_t *err);
+
+#endif /* VALET_OS_CLIENT_H */

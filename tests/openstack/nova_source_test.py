@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""The nova source against the test cloud (tests/openstack/cloud.py):
+`valet inventory` with the nova source shows every compute host with
+Placement's capacity arithmetic and usage, Nova's aggregates and zones,
+flavors; a server booted directly through Nova counts as used; a disabled
+compute service disables its host; bad credentials and an unreachable
+Keystone exit 2 with a message that names the URL and no secret.
+
+Usage: nova_source_test.py VALET CLOUD_JSON
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import osapi  # noqa: E402
+
+VALET = None
+CLOUD = None
+BOOT_TIMEOUT = 180
+RESOURCE = {'vcpus': 'VCPU', 'ram_mb': 'MEMORY_MB', 'disk_gb': 'DISK_GB'}
+
+
+def nova_conf(cloud, password=None, auth_url=None):
+    admin = cloud['users']['admin']
+    return ('modules: {\n  sources = [ "nova" ];\n};\n'
+            'source: {\n  nova: {\n'
+            '    auth_url = "%s";\n    username = "%s";\n    password = "%s";\n'
+            '    project = "%s";\n    region = "%s";\n    timeout_ms = 5000;\n'
+            '    retries = 1;\n  };\n};\n'
+            % (auth_url or cloud['auth_url'], admin['username'],
+               password or admin['password'], admin['project_name'],
+               cloud['region']))
+
+
+def inventory(conf_text, *args):
+    with tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
+        conf.write(conf_text)
+        conf.flush()
+        return subprocess.run([VALET, 'inventory', '--config', conf.name,
+                               *args], capture_output=True, text=True,
+                              check=False, timeout=300)
+
+
+def inventory_json(cloud):
+    out = inventory(nova_conf(cloud), '--json')
+    if out.returncode != 0:
+        raise AssertionError('valet inventory failed: %s' % out.stderr)
+    return json.loads(out.stdout)
+
+
+def wait(what, check, timeout):
+    return osapi.wait_for(what, check, timeout, interval=1)
+
+
+class NovaSource(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cloud = osapi.load_cloud(CLOUD)
+        cls.admin = osapi.Session(cls.cloud)
+
+    def providers(self):
+        """{host: (provider uuid, inventories, usages)} as Placement says."""
+        out = {}
+        hyps = self.admin.get('compute', '/os-hypervisors/detail')
+        for hyp in hyps['hypervisors']:
+            rp = hyp['id']
+            inv = self.admin.get('placement',
+                                 '/resource_providers/%s/inventories' % rp)
+            use = self.admin.get('placement',
+                                 '/resource_providers/%s/usages' % rp)
+            out[hyp['service']['host']] = (rp, inv['inventories'],
+                                           use['usages'])
+        return out
+
+    def test_hosts_follow_placement(self):
+        got = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
+        want = self.providers()
+        self.assertEqual(sorted(got), sorted(want))
+        self.assertEqual(sorted(got),
+                         sorted(h['name'] for h in self.cloud['compute_hosts']))
+        for host, (_, inv, use) in want.items():
+            for ours, theirs in RESOURCE.items():
+                mine = got[host]['resources'][ours]
+                i = inv[theirs]
+                self.assertEqual(mine['total'], i['total'] - i['reserved'],
+                                 (host, ours))
+                self.assertAlmostEqual(mine['ratio'], i['allocation_ratio'])
+                self.assertEqual(mine['used'], use.get(theirs, 0), (host, ours))
+                capacity = int((i['total'] - i['reserved'])
+                               * i['allocation_ratio'])
+                self.assertEqual(mine['free'], capacity - use.get(theirs, 0))
+            self.assertTrue(got[host]['enabled'])
+
+    def test_flavors_and_aggregates(self):
+        name = 'valet-agg-' + uuid.uuid4().hex[:6]
+        host = self.cloud['compute_hosts'][0]['name']
+        agg = self.admin.post('compute', '/os-aggregates', {'aggregate': {
+            'name': name, 'availability_zone': 'zone-' + name}})['aggregate']
+        try:
+            self.admin.post('compute', '/os-aggregates/%s/action' % agg['id'],
+                            {'add_host': {'host': host}})
+            self.admin.post('compute', '/os-aggregates/%s/action' % agg['id'],
+                            {'set_metadata': {'metadata': {'ssd': 'true'}}})
+            doc = inventory_json(self.cloud)
+            hosts = {h['name']: h for h in doc['hosts']}
+            self.assertIn(name, hosts[host]['aggregates'])
+            self.assertEqual(hosts[host]['az'], 'zone-' + name)
+            flavors = {f['name']: f for f in doc['flavors']}
+            for f in self.cloud['flavors']:
+                self.assertEqual(flavors[f['name']]['vcpus'], f['vcpus'])
+                self.assertEqual(flavors[f['name']]['ram_mb'], f['ram'])
+                self.assertEqual(flavors[f['name']]['disk_gb'], f['disk'])
+        finally:
+            self.admin.post('compute', '/os-aggregates/%s/action' % agg['id'],
+                            {'remove_host': {'host': host}})
+            self.admin.delete('compute', '/os-aggregates/%s' % agg['id'])
+
+    def test_a_server_booted_through_nova_counts_as_used(self):
+        host = self.cloud['compute_hosts'][-1]['name']
+        flavors = {f['name']: f for f in self.admin.get(
+            'compute', '/flavors/detail')['flavors']}
+        flavor = flavors['m1.small']
+        before = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
+        sid = self.admin.post('compute', '/servers', {'server': {
+            'name': 'outside-valet', 'imageRef': self.cloud['image']['id'],
+            'flavorRef': flavor['id'], 'networks': 'none',
+            'host': host}})['server']['id']
+        try:
+            def active():
+                s = self.admin.get('compute', '/servers/%s' % sid)['server']
+                if s['status'] == 'ERROR':
+                    raise AssertionError('server went to ERROR: %s'
+                                         % s.get('fault'))
+                return s['status'] == 'ACTIVE'
+
+            wait('server %s ACTIVE' % sid, active, BOOT_TIMEOUT)
+            after = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
+            used = after[host]['resources']
+            self.assertEqual(used['vcpus']['used'],
+                             before[host]['resources']['vcpus']['used']
+                             + flavor['vcpus'])
+            self.assertEqual(used['ram_mb']['used'],
+                             before[host]['resources']['ram_mb']['used']
+                             + flavor['ram'])
+        finally:
+            self.admin.delete('compute', '/servers/%s' % sid)
+
+    def test_a_disabled_compute_service_disables_its_host(self):
+        host = self.cloud['compute_hosts'][0]['name']
+        svc = [s for s in self.admin.get(
+            'compute', '/os-services?binary=nova-compute')['services']
+            if s['host'] == host][0]
+        self.admin.put('compute', '/os-services/%s' % svc['id'],
+                       {'status': 'disabled', 'disabled_reason': 'test'})
+        try:
+            hosts = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
+            self.assertFalse(hosts[host]['enabled'])
+            others = [h for n, h in hosts.items() if n != host]
+            self.assertTrue(all(h['enabled'] for h in others))
+        finally:
+            self.admin.put('compute', '/os-services/%s' % svc['id'],
+                           {'status': 'enabled'})
+        hosts = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
+        self.assertTrue(hosts[host]['enabled'])
+
+    def test_a_wrong_password_exits_2_without_the_secret(self):
+        secret = 'not-the-password-' + uuid.uuid4().hex
+        out = inventory(nova_conf(self.cloud, password=secret))
+        self.assertEqual(out.returncode, 2)
+        self.assertIn('401', out.stderr)
+        self.assertIn('/auth/tokens', out.stderr)
+        self.assertNotIn(secret, out.stderr + out.stdout)
+
+    def test_an_unreachable_keystone_exits_2_naming_it(self):
+        url = 'http://127.0.0.1:9/v3'  # discard: nothing listens
+        started = time.monotonic()
+        out = inventory(nova_conf(self.cloud, auth_url=url))
+        self.assertEqual(out.returncode, 2)
+        self.assertIn('127.0.0.1:9', out.stderr)
+        self.assertLess(time.monotonic() - started, 120)
+
+
+if __name__ == '__main__':
+    VALET, CLOUD = sys.argv[1], sys.argv[2]
+    unittest.main(argv=[sys.argv[0], '-v'])
