@@ -90,6 +90,7 @@ void vlt__core_table_init(vlt_module_t *m, uint32_t self_id)
 	c->dc_add_host = vlt__dc_add_host;
 	c->dc_add_pool = vlt__dc_add_pool;
 	c->dc_add_flavor = vlt__dc_add_flavor;
+	c->dc_add_consumer = vlt__dc_add_consumer;
 
 	c->cycle_dc = vlt__cycle_dc;
 	c->cycle_stack = vlt__cycle_stack;

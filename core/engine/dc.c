@@ -162,6 +162,13 @@ struct bhost {
 	bool enabled;
 };
 
+/* What one consumer (an instance) uses on a host; part of the host's used. */
+struct bconsumer {
+	const char *host;
+	const char *id;
+	int64_t used[VLT_RES_COUNT];
+};
+
 /* Aggregates and flavors keep their pairs in b->kv; pools their types in b->strs. */
 struct bpairs {
 	const char *name;
@@ -203,6 +210,8 @@ struct vlt_dc_builder {
 	uint32_t n_pools, cap_pools;
 	struct bflavor *flavors;
 	uint32_t n_flavors, cap_flavors;
+	struct bconsumer *consumers;
+	uint32_t n_consumers, cap_consumers;
 
 	vlt_kv_t *kv; /* aggregate metadata and flavor extra specs */
 	uint32_t n_kv, cap_kv;
@@ -235,6 +244,7 @@ void vlt__dc_builder_free(vlt_dc_builder_t *b)
 	free(b->hosts);
 	free(b->pools);
 	free(b->flavors);
+	free(b->consumers);
 	free(b->kv);
 	free(b->idx);
 	free(b->strs);
@@ -663,6 +673,28 @@ int vlt__dc_add_flavor(vlt_dc_builder_t *b, const vlt_flavor_t *f, vlt_err_t *er
 	return 0;
 }
 
+int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *consumer,
+			 const int64_t used[VLT_RES_COUNT], vlt_err_t *err)
+{
+	int rc = check_name(host, "consumer's host", err);
+
+	if (rc == 0)
+		rc = check_name(consumer, "consumer", err);
+	for (int r = 0; rc == 0 && r < VLT_RES_COUNT; r++)
+		rc = check_count(used[r], "consumer's usage", err);
+	if (rc < 0)
+		return rc;
+	if (GROW(b->consumers, b->cap_consumers, b->n_consumers) < 0)
+		return oom(err);
+	struct bconsumer *c = &b->consumers[b->n_consumers];
+
+	if (copy_str(b, host, &c->host) < 0 || copy_str(b, consumer, &c->id) < 0)
+		return oom(err);
+	memcpy(c->used, used, sizeof(c->used));
+	b->n_consumers++;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the frozen model */
 
 /*
@@ -683,6 +715,9 @@ struct dc_full {
 	vlt_kv_t *kv;          /* all aggregates' metadata and flavors' extra specs */
 	const char **vol_types; /* all pools' volume types */
 	struct names host_names, pool_names, flavor_names;
+	vlt_dc_consumer_t *consumers; /* sorted by host */
+	uint32_t n_consumers;
+	int64_t (*source_used)[VLT_RES_COUNT]; /* each host's used as the sources said */
 };
 
 static struct dc_full *full_of(const vlt_dc_t *dc)
@@ -706,6 +741,8 @@ void vlt__dc_free(vlt_dc_t *dc)
 	free(f->host_aggs);
 	free(f->kv);
 	free(f->vol_types);
+	free(f->consumers);
+	free(f->source_used);
 	names_free(&f->host_names);
 	names_free(&f->pool_names);
 	names_free(&f->flavor_names);
@@ -718,6 +755,12 @@ uint32_t vlt__dc_find_host(const vlt_dc_t *dc, const char *name)
 	if (dc == NULL || name == NULL)
 		return VLT_NONE;
 	return names_get(&full_of(dc)->host_names, name);
+}
+
+const vlt_dc_consumer_t *vlt__dc_consumers(const vlt_dc_t *dc, uint32_t *n)
+{
+	*n = full_of(dc)->n_consumers;
+	return full_of(dc)->consumers;
 }
 
 uint32_t vlt__dc_find_pool(const vlt_dc_t *dc, const char *name)
@@ -751,6 +794,54 @@ static int64_t host_capacity(int64_t total, double ratio, double standby_pct, in
 	else
 		cap = (int64_t)floor(v + 1e-6);
 	return cap - used;
+}
+
+static bool in_ids(const char *id, const char *const *ids, size_t n_ids)
+{
+	for (size_t i = 0; i < n_ids; i++) {
+		if (ids[i] != NULL && strcmp(ids[i], id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A host's capacity and preloaded flag from its used; its domains' preloaded counts. */
+static void host_numbers_again(struct dc_full *f, vlt_host_t *h)
+{
+	bool was = h->preloaded;
+
+	h->preloaded = false;
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		h->capacity[r] = host_capacity(h->total[r], h->ratio[r], h->standby_pct[r],
+					       h->used[r]);
+		h->preloaded = h->preloaded || h->used[r] != 0;
+	}
+	if (was != h->preloaded) {
+		int d = h->preloaded ? 1 : -1;
+
+		f->racks[h->rack].n_preloaded += (uint32_t)d;
+		f->clusters[h->cluster].n_preloaded += (uint32_t)d;
+	}
+}
+
+uint32_t vlt__dc_credit(vlt_dc_t *dc, const char *const *ids, size_t n_ids)
+{
+	struct dc_full *f = full_of(dc);
+	uint32_t n = 0;
+
+	for (uint32_t h = 0; h < dc->n_hosts; h++)
+		memcpy(f->hosts[h].used, f->source_used[h], sizeof(f->hosts[h].used));
+	for (uint32_t i = 0; i < f->n_consumers; i++) {
+		vlt_dc_consumer_t *c = &f->consumers[i];
+
+		c->credited = in_ids(c->id, ids, n_ids);
+		n += c->credited;
+		for (int r = 0; c->credited && r < VLT_RES_COUNT; r++)
+			f->hosts[c->host].used[r] -= c->used[r];
+	}
+	for (uint32_t h = 0; h < dc->n_hosts; h++)
+		host_numbers_again(f, &f->hosts[h]);
+	return n;
 }
 
 /* Build-time state: where each builder rack and each rackless host ended up. */
@@ -1152,6 +1243,64 @@ static int alloc_model(const vlt_dc_builder_t *b, const struct layout *l, struct
  * center named "", so that valetd starts without an inventory. A builder
  * with content but no name is a fault of the sources.
  */
+/* Consumers are part of their host's used: together they cannot exceed it. */
+static int check_consumers(const struct dc_full *f, vlt_err_t *err)
+{
+	static const char *const res[VLT_RES_COUNT] = { "vcpus", "ram_mb", "disk_gb" };
+
+	for (uint32_t i = 0; i < f->n_consumers;) {
+		uint32_t h = f->consumers[i].host;
+		int64_t sum[VLT_RES_COUNT] = { 0 };
+
+		for (; i < f->n_consumers && f->consumers[i].host == h; i++) {
+			for (int r = 0; r < VLT_RES_COUNT; r++)
+				sum[r] += f->consumers[i].used[r];
+		}
+		for (int r = 0; r < VLT_RES_COUNT; r++) {
+			if (sum[r] > f->source_used[h][r])
+				return vlt_err_set(err, VLT_EINVAL,
+						   "host %s: its consumers use %lld %s, more than "
+						   "the %lld it has in use",
+						   f->hosts[h].name, (long long)sum[r], res[r],
+						   (long long)f->source_used[h][r]);
+		}
+	}
+	return 0;
+}
+
+static int cmp_consumer(const void *a, const void *b)
+{
+	const vlt_dc_consumer_t *x = a, *y = b;
+
+	return x->host != y->host ? (x->host < y->host ? -1 : 1) : strcmp(x->id, y->id);
+}
+
+/* The consumers on their hosts; their sum on a host may not exceed its used. */
+static int build_consumers(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err_t *err)
+{
+	f->source_used = calloc(f->pub.n_hosts + 1, sizeof(*f->source_used));
+	f->consumers = calloc(b->n_consumers + 1, sizeof(*f->consumers));
+	if (f->source_used == NULL || f->consumers == NULL)
+		return oom(err);
+	for (uint32_t h = 0; h < f->pub.n_hosts; h++)
+		memcpy(f->source_used[h], f->hosts[h].used, sizeof(f->source_used[h]));
+	for (uint32_t i = 0; i < b->n_consumers; i++) {
+		const struct bconsumer *bc = &b->consumers[i];
+		vlt_dc_consumer_t *c = &f->consumers[i];
+
+		c->host = names_get(&f->host_names, bc->host);
+		if (c->host == VLT_NONE)
+			return vlt_err_set(err, VLT_EINVAL, "consumer %s: no host '%s'", bc->id,
+					   bc->host);
+		if (dup_into(f, bc->id, &c->id) < 0)
+			return oom(err);
+		memcpy(c->used, bc->used, sizeof(c->used));
+	}
+	f->n_consumers = b->n_consumers;
+	qsort(f->consumers, f->n_consumers, sizeof(*f->consumers), cmp_consumer);
+	return check_consumers(f, err);
+}
+
 int vlt__dc_build(vlt_dc_builder_t *b, vlt_dc_t **dc, vlt_err_t *err)
 {
 	*dc = NULL;
@@ -1181,6 +1330,11 @@ int vlt__dc_build(vlt_dc_builder_t *b, vlt_dc_t **dc, vlt_err_t *err)
 		if (f != NULL)
 			vlt__dc_free(&f->pub);
 		return vlt_err_set(err, rc, "building the data center: %s", vlt_strerror(rc));
+	}
+	rc = build_consumers(b, f, err);
+	if (rc < 0) {
+		vlt__dc_free(&f->pub);
+		return rc;
 	}
 	*dc = &f->pub;
 	return 0;

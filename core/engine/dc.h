@@ -26,6 +26,30 @@ uint32_t vlt__dc_find_host(const vlt_dc_t *dc, const char *name);
 uint32_t vlt__dc_find_pool(const vlt_dc_t *dc, const char *name);
 const vlt_flavor_t *vlt__dc_find_flavor(const vlt_dc_t *dc, const char *name);
 
+/*
+ * Consumers: what each instance uses on a host, as a source reported it
+ * (Placement's allocations), part of the host's used. A consumer Valet
+ * holds itself (a reserved server whose resource id it is) is counted by
+ * its hold, so vlt__dc_credit takes it out of the host's used: nothing is
+ * counted twice. Any other consumer (a server booted around Valet) is
+ * capacity taken.
+ */
+typedef struct vlt_dc_consumer {
+	uint32_t host;
+	const char *id;
+	int64_t used[VLT_RES_COUNT];
+	bool credited; /* out of the host's used: Valet holds it */
+} vlt_dc_consumer_t;
+
+/* The consumers, sorted by host (borrowed from dc); *n their count. */
+const vlt_dc_consumer_t *vlt__dc_consumers(const vlt_dc_t *dc, uint32_t *n);
+/*
+ * vlt__dc_credit - hosts' used and capacity again from what the sources
+ * said, less the consumers whose ids are in ids (n_ids of them). Call it
+ * before a ledger is made on dc. RET how many consumers were credited.
+ */
+uint32_t vlt__dc_credit(vlt_dc_t *dc, const char *const *ids, size_t n_ids);
+
 /* The builder callbacks, as vlt_core_t exposes them. */
 int vlt__dc_set_name(vlt_dc_builder_t *b, const char *name, vlt_err_t *err);
 int vlt__dc_set_defaults(vlt_dc_builder_t *b, const double ratio[VLT_RES_COUNT],
@@ -39,5 +63,7 @@ int vlt__dc_add_aggregate(vlt_dc_builder_t *b, const char *name, const vlt_kv_t 
 int vlt__dc_add_host(vlt_dc_builder_t *b, const vlt_host_spec_t *spec, vlt_err_t *err);
 int vlt__dc_add_pool(vlt_dc_builder_t *b, const vlt_pool_spec_t *spec, vlt_err_t *err);
 int vlt__dc_add_flavor(vlt_dc_builder_t *b, const vlt_flavor_t *flavor, vlt_err_t *err);
+int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *consumer,
+			 const int64_t used[VLT_RES_COUNT], vlt_err_t *err);
 
 #endif /* VALET_CORE_DC_H */

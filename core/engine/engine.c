@@ -46,14 +46,12 @@ static int collect_sources(vlt_modules_t *mods, vlt_dc_t **dc, vlt_err_t *err)
 
 struct vlt_snapshot {
 	vlt_dc_t *dc;
-	vlt_ledger_t *ledger; /* empty, on dc */
 };
 
 void vlt__snapshot_free(vlt_snapshot_t *snap)
 {
 	if (snap == NULL)
 		return;
-	vlt__ledger_free(snap->ledger);
 	vlt__dc_free(snap->dc);
 	free(snap);
 }
@@ -63,16 +61,14 @@ const vlt_dc_t *vlt__snapshot_dc(const vlt_snapshot_t *snap)
 	return snap->dc;
 }
 
-static int snapshot_new(vlt_modules_t *mods, vlt_snapshot_t **out, vlt_err_t *err)
+int vlt__engine_collect(vlt_engine_t *e, vlt_snapshot_t **out, vlt_err_t *err)
 {
 	vlt_snapshot_t *snap = calloc(1, sizeof(*snap));
 	int rc;
 
 	if (snap == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "engine: out of memory");
-	rc = collect_sources(mods, &snap->dc, err);
-	if (rc == VLT_OK)
-		rc = vlt__ledger_new(&snap->ledger, snap->dc, (uint32_t)mods->n_policies, err);
+	rc = collect_sources(e->mods, &snap->dc, err);
 	if (rc < 0) {
 		vlt__snapshot_free(snap);
 		return rc;
@@ -81,20 +77,44 @@ static int snapshot_new(vlt_modules_t *mods, vlt_snapshot_t **out, vlt_err_t *er
 	return VLT_OK;
 }
 
-int vlt__engine_collect(vlt_engine_t *e, vlt_snapshot_t **snap, vlt_err_t *err)
+/* dc in use with an empty ledger, Valet's own consumers credited; takes dc. */
+static int use_dc(vlt_engine_t *e, vlt_dc_t *dc, const char *const *own, size_t n_own,
+		  vlt_err_t *err)
 {
-	return snapshot_new(e->mods, snap, err);
+	vlt_ledger_t *ledger = NULL;
+
+	pthread_mutex_lock(&e->lock); /* dc may be the one in use */
+	vlt__dc_credit(dc, own, n_own);
+	int rc = vlt__ledger_new(&ledger, dc, (uint32_t)e->mods->n_policies, err);
+	if (rc < 0) {
+		pthread_mutex_unlock(&e->lock);
+		return rc;
+	}
+	vlt__ledger_free(e->ledger);
+	if (e->dc != dc)
+		vlt__dc_free(e->dc);
+	e->dc = dc;
+	e->ledger = ledger;
+	pthread_mutex_unlock(&e->lock);
+	return VLT_OK;
 }
 
-void vlt__engine_swap(vlt_engine_t *e, vlt_snapshot_t *snap)
+int vlt__engine_swap(vlt_engine_t *e, vlt_snapshot_t *snap, const char *const *own, size_t n_own,
+		     vlt_err_t *err)
 {
-	pthread_mutex_lock(&e->lock);
-	vlt__ledger_free(e->ledger);
-	vlt__dc_free(e->dc);
-	e->dc = snap->dc;
-	e->ledger = snap->ledger;
-	pthread_mutex_unlock(&e->lock);
+	int rc = use_dc(e, snap->dc, own, n_own, err);
+
+	if (rc < 0) {
+		vlt__snapshot_free(snap);
+		return rc;
+	}
 	free(snap);
+	return VLT_OK;
+}
+
+int vlt__engine_rebase(vlt_engine_t *e, const char *const *own, size_t n_own, vlt_err_t *err)
+{
+	return use_dc(e, e->dc, own, n_own, err);
 }
 
 int vlt__engine_new(vlt_engine_t **out, vlt_modules_t *mods, vlt_err_t *err)
@@ -107,12 +127,13 @@ int vlt__engine_new(vlt_engine_t **out, vlt_modules_t *mods, vlt_err_t *err)
 		return vlt_err_set(err, VLT_ENOMEM, "engine: out of memory");
 	e->mods = mods;
 	pthread_mutex_init(&e->lock, NULL);
-	rc = snapshot_new(mods, &snap, err);
+	rc = vlt__engine_collect(e, &snap, err);
+	if (rc == VLT_OK)
+		rc = vlt__engine_swap(e, snap, NULL, 0, err);
 	if (rc < 0) {
 		vlt__engine_free(e);
 		return rc;
 	}
-	vlt__engine_swap(e, snap);
 	*out = e;
 	return VLT_OK;
 }

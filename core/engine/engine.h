@@ -37,12 +37,19 @@ const vlt_dc_t *vlt__engine_dc(const vlt_engine_t *e);
  * in order); callers never run two at once. vlt__engine_swap puts a
  * snapshot in use with an empty ledger: the caller then holds again what
  * every plan holds (vlt__engine_hold), before anyone places.
+ *
+ * own lists the consumers (resource ids of reserved servers) that Valet
+ * holds itself: their allocations are taken out of their hosts' used, so
+ * their holds count them once (vlt__dc_credit). Borrowed for the call.
  */
 typedef struct vlt_snapshot vlt_snapshot_t;
 /* OUT snap - new, owned by the caller (vlt__snapshot_free, or the engine after a swap). */
 int vlt__engine_collect(vlt_engine_t *e, vlt_snapshot_t **snap, vlt_err_t *err);
-/* Takes snap; the old data center and ledger are freed. */
-void vlt__engine_swap(vlt_engine_t *e, vlt_snapshot_t *snap);
+/* Takes snap (freed on failure too); the old data center and ledger are freed. RET 0 or VLT_ENOMEM. */
+int vlt__engine_swap(vlt_engine_t *e, vlt_snapshot_t *snap, const char *const *own, size_t n_own,
+		     vlt_err_t *err);
+/* The data center in use again, with own credited, and an empty ledger. RET 0 or VLT_ENOMEM. */
+int vlt__engine_rebase(vlt_engine_t *e, const char *const *own, size_t n_own, vlt_err_t *err);
 void vlt__snapshot_free(vlt_snapshot_t *snap);
 const vlt_dc_t *vlt__snapshot_dc(const vlt_snapshot_t *snap);
 

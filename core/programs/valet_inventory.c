@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "dc.h"
 #include "engine.h"
 #include "log.h"
 #include "session.h"
@@ -19,6 +20,25 @@
 #define EXIT_BAD_INPUT 2
 
 static const char *const res_names[VLT_RES_COUNT] = { "vcpus", "ram_mb", "disk_gb" };
+
+/* The consumers the sources reported on host h, {id: {vcpus, ram_mb, disk_gb}}. */
+static json_t *consumers_json(const vlt_dc_t *dc, const vlt_host_t *h)
+{
+	uint32_t n = 0;
+	const vlt_dc_consumer_t *c = vlt__dc_consumers(dc, &n);
+	json_t *out = json_object();
+
+	for (uint32_t i = 0; out != NULL && i < n; i++) {
+		if (c[i].host != h->id)
+			continue;
+		json_object_set_new(out, c[i].id,
+				    json_pack("{s:I, s:I, s:I}", res_names[0],
+					      (json_int_t)c[i].used[0], res_names[1],
+					      (json_int_t)c[i].used[1], res_names[2],
+					      (json_int_t)c[i].used[2]));
+	}
+	return out;
+}
 
 static json_t *host_json(const vlt_dc_t *dc, const vlt_host_t *h)
 {
@@ -32,9 +52,10 @@ static json_t *host_json(const vlt_dc_t *dc, const vlt_host_t *h)
 				    json_pack("{s:I, s:f, s:I, s:I}", "total", (json_int_t)h->total[r],
 					      "ratio", h->ratio[r], "used", (json_int_t)h->used[r],
 					      "free", (json_int_t)h->capacity[r]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "name", h->name, "rack",
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "name", h->name, "rack",
 			 dc->racks[h->rack].name, "cluster", dc->clusters[h->cluster].name, "az",
-			 h->az, "enabled", h->enabled, "aggregates", aggs, "resources", res);
+			 h->az, "enabled", h->enabled, "aggregates", aggs, "resources", res,
+			 "consumers", consumers_json(dc, h));
 }
 
 static json_t *dc_json(const vlt_dc_t *dc)

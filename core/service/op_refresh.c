@@ -10,6 +10,30 @@
 #include "log.h"
 #include "ops.h"
 
+/*
+ * The resource ids of the reserved servers: Valet's own consumers, which
+ * their holds count (a new array of borrowed strings; *n its length).
+ */
+static const char **own_consumers(const vlt_service_t *s, size_t *n)
+{
+	size_t cap = 0;
+
+	for (const vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next)
+		cap += p->n_units;
+	const char **ids = calloc(cap + 1, sizeof(*ids));
+
+	*n = 0;
+	for (const vlt_svc_plan_t *p = s->st.first; ids != NULL && p != NULL; p = p->next) {
+		for (size_t i = 0; i < p->n_units; i++) {
+			const vlt_svc_unit_t *u = &p->units[i];
+
+			if (u->server && u->reserved && !u->expired && u->resource_id != NULL)
+				ids[(*n)++] = u->resource_id;
+		}
+	}
+	return ids;
+}
+
 /* Hold every plan again on the data center just swapped in (lock held). */
 static void hold_all_again(vlt_service_t *s, size_t *n_gone, size_t *n_disabled)
 {
@@ -49,8 +73,20 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 	} else {
 		const vlt_dc_t *dc = vlt__snapshot_dc(snap);
 		uint32_t n_hosts = dc->n_hosts, n_pools = dc->n_pools;
+		size_t n_own = 0;
+		const char **own = own_consumers(s, &n_own);
 
-		vlt__engine_swap(s->engine, snap);
+		rc = own != NULL ? vlt__engine_swap(s->engine, snap, own, n_own, err)
+				 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		free(own);
+		if (rc < 0) {
+			if (own == NULL)
+				vlt__snapshot_free(snap);
+			note_failure(s, err);
+			pthread_mutex_unlock(&s->lock);
+			pthread_mutex_unlock(&s->refresh_lock);
+			return rc;
+		}
 		hold_all_again(s, &n_gone, &n_disabled);
 		s->sources_ok_ms = s->sources_tried_ms;
 		s->sources_error[0] = '\0';
@@ -62,6 +98,21 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 	}
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_unlock(&s->refresh_lock);
+	return rc;
+}
+
+int vlt__svc_credit_own_consumers(vlt_service_t *s, vlt_err_t *err)
+{
+	size_t n_own = 0, n_gone = 0, n_disabled = 0;
+	const char **own = own_consumers(s, &n_own);
+	int rc = own != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	if (rc == 0 && n_own > 0) {
+		rc = vlt__engine_rebase(s->engine, own, n_own, err);
+		if (rc == 0)
+			hold_all_again(s, &n_gone, &n_disabled);
+	}
+	free(own);
 	return rc;
 }
 

@@ -121,6 +121,8 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	}
 	s->sources_ok_ms = s->sources_tried_ms = vlt__svc_now_ms(s); /* the engine read them */
 	rc = vlt__journal_replay(&s->journal, err);
+	if (rc == 0)
+		rc = vlt__svc_credit_own_consumers(s, err);
 	if (rc < 0) {
 		vlt__service_free(s);
 		return rc;

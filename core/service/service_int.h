@@ -117,6 +117,13 @@ void vlt__svc_tickers_stop(vlt_service_t *s);
  */
 int vlt__svc_check_fresh(vlt_service_t *s, vlt_err_t *err);
 
+/*
+ * After the replay: the data center in use again with the reserved
+ * servers' own allocations taken out of their hosts' used, and every plan
+ * held again on it (op_refresh.c). Lock held. RET 0 or VLT_ENOMEM.
+ */
+int vlt__svc_credit_own_consumers(vlt_service_t *s, vlt_err_t *err);
+
 /* Does u hold a location the data center in use has (not expired, not gone)? */
 bool vlt__svc_unit_placed(vlt_service_t *s, const vlt_svc_unit_t *u);
 

@@ -80,7 +80,7 @@ OFF(vlt_store_ops_t, remove, 80);
 OFF(vlt_store_ops_t, list, 88);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 240);
+SIZE(vlt_core_t, 248);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -114,6 +114,8 @@ OFF(vlt_core_t, residents, 216);
 OFF(vlt_core_t, policy_residents, 224);
 /* ABI 1.1 */
 OFF(vlt_core_t, group_servers, 232);
+/* ABI 1.2 */
+OFF(vlt_core_t, dc_add_consumer, 240);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);
@@ -351,7 +353,7 @@ static void test_layout_is_checked(void **state)
 	(void)state;
 	assert_int_equal(VLT_ABI_LAYOUT_CHECKED, 1);
 	assert_int_equal(VLT_ABI_MAJOR, 1);
-	assert_int_equal(VLT_ABI_MINOR, 1);
+	assert_int_equal(VLT_ABI_MINOR, 2);
 }
 
 int main(void)

@@ -2,7 +2,8 @@
 """The nova source against the test cloud (tests/openstack/cloud.py):
 `valet inventory` with the nova source shows every compute host with
 Placement's capacity arithmetic and usage, Nova's aggregates and zones,
-flavors; a server booted directly through Nova counts as used; a disabled
+flavors; a server booted directly through Nova counts as used, and is its
+host's consumer; a disabled
 compute service disables its host; bad credentials and an unreachable
 Keystone exit 2 with a message that names the URL and no secret.
 
@@ -148,6 +149,12 @@ class NovaSource(unittest.TestCase):
             self.assertEqual(used['ram_mb']['used'],
                              before[host]['resources']['ram_mb']['used']
                              + flavor['ram'])
+            # its allocation is reported as a consumer of that host
+            mine = after[host]['consumers'].get(sid)
+            self.assertEqual(mine, {'vcpus': flavor['vcpus'],
+                                    'ram_mb': flavor['ram'],
+                                    'disk_gb': flavor['disk']})
+            self.assertNotIn(sid, before[host]['consumers'])
         finally:
             self.admin.delete('compute', '/servers/%s' % sid)
 

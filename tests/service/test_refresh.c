@@ -53,6 +53,39 @@ static void write_inventory(struct world *w, unsigned n, unsigned disabled)
 	json_decref(inv);
 }
 
+/*
+ * Two hosts of 8 vCPU, h1 and h2: on host `on` (h1 or h2) `used` taken by
+ * the consumers given (id, vCPUs; ids NULL-terminated, each with 8 GiB and
+ * 80 GB).
+ */
+static void write_two_big_hosts(struct world *w, const char *on, const char *const *ids,
+				const int *vcpus)
+{
+	json_t *consumers = json_array();
+	int used = 0;
+
+	for (size_t i = 0; ids != NULL && ids[i] != NULL; i++) {
+		json_array_append_new(consumers, json_pack("{s:s, s:i, s:i, s:i}", "id", ids[i],
+							   "vcpus", vcpus[i], "ram_mb", 8192,
+							   "disk_gb", 80));
+		used += vcpus[i];
+	}
+	int n = (int)json_array_size(consumers);
+	json_t *loaded = json_pack("{s:s, s:i, s:i, s:i, s:{s:i, s:i, s:i}, s:o}", "name", on,
+				   "vcpus", 8, "ram_mb", 65536, "disk_gb", 1000, "used", "vcpus",
+				   used, "ram_mb", 8192 * n, "disk_gb", 80 * n, "consumers",
+				   consumers);
+	json_t *other = json_pack("{s:s, s:i, s:i, s:i}", "name",
+				  strcmp(on, "h1") == 0 ? "h2" : "h1", "vcpus", 8, "ram_mb", 65536,
+				  "disk_gb", 1000);
+	json_t *inv = json_pack("{s:s, s:{s:f, s:f, s:f}, s:[o, o], s:[{s:s, s:i, s:i, s:i}]}",
+				"datacenter", "refresh-dc", "allocation_ratios", "vcpus", 1.0,
+				"ram_mb", 1.0, "disk_gb", 1.0, "hosts", loaded, other, "flavors",
+				"name", "m1.large", "vcpus", 4, "ram_mb", 8192, "disk_gb", 80);
+	assert_int_equal(json_dump_file(inv, w->inventory, JSON_INDENT(1)), 0);
+	json_decref(inv);
+}
+
 static void open_world(struct world *w, int64_t max_stale_s)
 {
 	vlt_service_opts_t so = { .max_stale_s = max_stale_s };
@@ -284,6 +317,76 @@ static void test_unreadable_sources_keep_the_last_then_go_stale(void **state)
 	json_decref(src);
 }
 
+/*
+ * A reserved server Nova has claimed shows in Placement as its consumer:
+ * it is counted once (by its hold), before and after the claim, across a
+ * refresh and a restart; a consumer Valet does not know is capacity taken.
+ */
+static void test_a_claimed_server_counts_once(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+	char host[16];
+
+	write_two_big_hosts(w, "h1", NULL, NULL);
+	open_world(w, 0);
+	assert_int_equal(create(&w->f, "a", 1, &err), 0);
+	json_t *body = json_pack("{s:[s, s], s:s}", "locations", "h1", "h2", "resource_id",
+				 "vm-a0");
+	json_t *answer = NULL;
+	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-0", body, &answer, &err), 0);
+	json_decref(body);
+	json_decref(answer);
+	location(&w->f, "a-0", host, sizeof(host));
+
+	/* Nova claimed vm-a0 there: Placement's usage is 4 vCPU, one consumer */
+	static const char *const claimed[] = { "vm-a0", NULL };
+	static const int four[] = { 4 };
+	write_two_big_hosts(w, host, claimed, four);
+	refresh_ok(&w->f);
+	/* that host has 4 vCPU left (not 0): three more large servers fit, not four */
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 3, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* the same after a restart: the replay's holds and the claim, once */
+	svc_fixture_close(&w->f);
+	open_world(w, 0);
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 3, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* a server booted around Valet beside it takes its 4 vCPU */
+	static const char *const both[] = { "vm-a0", "vm-outside", NULL };
+	static const int fours[] = { 4, 4 };
+	write_two_big_hosts(w, host, both, fours);
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 3, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 2, &err), 0);
+}
+
+static void test_consumers_beyond_used_are_refused(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+
+	open_world(w, 0);
+	static const char *const ids[] = { "vm-1", NULL };
+	static const int five[] = { 5 };
+	write_two_big_hosts(w, "h1", ids, five);
+	/* h1's used says 5 vCPU; claim a consumer of 9 by editing the file */
+	json_t *inv = json_load_file(w->inventory, 0, NULL);
+	json_t *c = json_array_get(json_object_get(json_array_get(json_object_get(inv, "hosts"),
+								   0),
+						   "consumers"),
+				   0);
+	json_object_set_new(c, "vcpus", json_integer(9));
+	assert_int_equal(json_dump_file(inv, w->inventory, 0), 0);
+	json_decref(inv);
+	assert_true(vlt__service_refresh(w->f.svc, &err) < 0);
+	assert_non_null(strstr(err.msg, "host h1: its consumers use 9 vcpus, more than the 5"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +397,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_sources_keep_the_last_then_go_stale,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_claimed_server_counts_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consumers_beyond_used_are_refused, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

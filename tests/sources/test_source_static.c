@@ -187,7 +187,7 @@ static const struct bad_case bad_cases[] = {
 	  "$.storage[1].name: duplicate storage pool name 'cinder1@lvm#pool1'" },
 	{ "bad-unknown-key.json",
 	  "$.hosts[1]: unknown key 'ram_gb' (accepted: name, rack, vcpus, ram_mb, disk_gb, "
-	  "nic_mbps, availability_zone, aggregates, enabled, allocation_ratios, used)" },
+	  "nic_mbps, availability_zone, aggregates, enabled, allocation_ratios, used, consumers)" },
 	{ "bad-unknown-top-key.json",
 	  "$: unknown key 'host' (accepted: datacenter, allocation_ratios, standby_percent, "
 	  "clusters, racks, hosts, aggregates, storage, flavors)" },

@@ -162,6 +162,16 @@ struct vlt_core {
 	/* As group_count, servers only: a member volume sits on a pool, which
 	 * is in a rack but on no host, and is never a resident. */
 	uint32_t (*group_servers)(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom);
+
+	/* ---- ABI 1.2: read only when abi_minor >= 2 */
+	/*
+	 * For sources: consumer (an instance's uuid) uses `used` on host, as
+	 * Placement allocates it; the host's own used (dc_add_host) includes
+	 * it already. The core then counts it once: as the hold of the
+	 * reserved server whose resource id it is, else as capacity taken.
+	 */
+	int (*dc_add_consumer)(vlt_dc_builder_t *b, const char *host, const char *consumer,
+			       const int64_t used[VLT_RES_COUNT], vlt_err_t *err);
 };
 
 #define vlt_log_err(c, ...) (c)->log((c), VLT_LOG_ERR, __VA_ARGS__)

@@ -150,17 +150,51 @@ static const char *why_disabled(const json_t *svc, const json_t *hyp)
 	return NULL;
 }
 
+/* The allocations on h's provider, by consumer. */
+static int read_allocations(os_client_t *c, nova_host_t *h, vlt_err_t *err)
+{
+	char path[256];
+	json_t *doc = NULL;
+	const char *id;
+	json_t *a;
+
+	snprintf(path, sizeof(path), "/resource_providers/%s/allocations", h->rp_uuid);
+	int rc = os_get(c, "placement", path, placement_hdr, &doc, err);
+	const json_t *all = json_object_get(doc, "allocations");
+
+	if (rc == 0 && (h->consumers = calloc(json_object_size(all) + 1,
+					      sizeof(*h->consumers))) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	json_object_foreach((json_t *)all, id, a) {
+		if (rc < 0)
+			break;
+		nova_consumer_t *k = &h->consumers[h->n_consumers++];
+		const json_t *res = json_object_get(a, "resources");
+
+		if ((k->id = strdup(id)) == NULL)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		for (int r = 0; r < VLT_RES_COUNT; r++) {
+			k->used[r] = json_integer_value(json_object_get(res, resource_class[r]));
+			h->inv[r].used += k->used[r];
+		}
+	}
+	json_decref(doc);
+	return rc;
+}
+
+/*
+ * The provider's inventories, then its allocations. Its usage is the sum
+ * of the allocations (what Placement's usages are), read in the same
+ * answer, so the consumers never add up to more than the host uses.
+ */
 static int read_inventory(os_client_t *c, nova_host_t *h, vlt_err_t *err)
 {
 	char path[256];
-	json_t *inv = NULL, *use = NULL;
+	json_t *inv = NULL;
 	int rc;
 
 	snprintf(path, sizeof(path), "/resource_providers/%s/inventories", h->rp_uuid);
 	rc = os_get(c, "placement", path, placement_hdr, &inv, err);
-	snprintf(path, sizeof(path), "/resource_providers/%s/usages", h->rp_uuid);
-	if (rc == 0)
-		rc = os_get(c, "placement", path, placement_hdr, &use, err);
 	for (int r = 0; rc == 0 && r < VLT_RES_COUNT; r++) {
 		const json_t *i = json_object_get(json_object_get(inv, "inventories"),
 						  resource_class[r]);
@@ -173,12 +207,9 @@ static int read_inventory(os_client_t *c, nova_host_t *h, vlt_err_t *err)
 		n->max_unit = json_integer_value(json_object_get(i, "max_unit"));
 		n->step_size = json_integer_value(json_object_get(i, "step_size"));
 		n->allocation_ratio = json_number_value(json_object_get(i, "allocation_ratio"));
-		n->used = json_integer_value(
-			json_object_get(json_object_get(use, "usages"), resource_class[r]));
 	}
 	json_decref(inv);
-	json_decref(use);
-	return rc;
+	return rc == 0 ? read_allocations(c, h, err) : rc;
 }
 
 /* The compute services by host. */
@@ -350,6 +381,9 @@ void nova_cloud_free(nova_cloud_t *cloud)
 		free(h->why_disabled);
 		free(h->az);
 		free_strs(h->aggregates, h->n_aggregates);
+		for (uint32_t k = 0; h->consumers != NULL && k < h->n_consumers; k++)
+			free(h->consumers[k].id);
+		free(h->consumers);
 	}
 	free(cloud->hosts);
 	for (uint32_t i = 0; cloud->aggregates != NULL && i < cloud->n_aggregates; i++) {

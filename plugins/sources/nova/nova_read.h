@@ -28,8 +28,14 @@ typedef struct nova_inventory {
 	bool present;
 	int64_t total, reserved, min_unit, max_unit, step_size;
 	double allocation_ratio;
-	int64_t used; /* the provider's usage of it */
+	int64_t used; /* the provider's usage of it: the sum of its allocations */
 } nova_inventory_t;
+
+/* One consumer's allocation on a host's provider (an instance, a migration). */
+typedef struct nova_consumer {
+	char *id;
+	int64_t used[VLT_RES_COUNT];
+} nova_consumer_t;
 
 typedef struct nova_host {
 	char *name;	 /* the compute service's host: what Nova's scheduler calls it */
@@ -41,6 +47,8 @@ typedef struct nova_host {
 	char *az;	    /* NULL: the default zone */
 	char **aggregates;  /* names of the Nova aggregates holding it */
 	uint32_t n_aggregates;
+	nova_consumer_t *consumers; /* Placement's allocations on its provider */
+	uint32_t n_consumers;
 } nova_host_t;
 
 typedef struct nova_aggregate {

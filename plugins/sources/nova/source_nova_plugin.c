@@ -95,6 +95,9 @@ static int add_host(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host
 	if (!h->enabled)
 		vlt_log_info(core, "host %s disabled: %s", h->name, h->why_disabled);
 	int rc = core->dc_add_host(b, &spec, err);
+	for (uint32_t i = 0; rc == 0 && i < h->n_consumers; i++)
+		rc = core->dc_add_consumer(b, h->name, h->consumers[i].id, h->consumers[i].used,
+					   err);
 	if (rc < 0)
 		vlt_err_set(err, rc, "Nova host %s (provider %s): %s", h->name, h->rp_uuid, err->msg);
 	return rc;

@@ -41,8 +41,9 @@ static const char *const aggregate_keys[] = { "name", "metadata", NULL };
 static const char *const host_keys[] = {
 	"name",     "rack",		 "vcpus",      "ram_mb",  "disk_gb",
 	"nic_mbps", "availability_zone", "aggregates", "enabled", "allocation_ratios",
-	"used",     NULL,
+	"used",     "consumers",	 NULL,
 };
+static const char *const consumer_keys[] = { "id", "vcpus", "ram_mb", "disk_gb", NULL };
 static const char *const pool_keys[] = {
 	"name", "rack", "capacity_gb", "used_gb", "volume_types", NULL,
 };
@@ -582,6 +583,43 @@ static int parse_host_fields(struct inv *x, const json_t *o, const char *at, vlt
 	return rc;
 }
 
+/*
+ * "consumers": [{"id", "vcpus", "ram_mb", "disk_gb"}]: what each instance
+ * uses on the host, part of its "used" (as Placement's allocations are).
+ */
+static int parse_consumers(struct inv *x, const json_t *o, const char *at, const char *host)
+{
+	const json_t *list = json_object_get(o, "consumers");
+	char p[512], q[600];
+	size_t i;
+	const json_t *c;
+
+	if (list == NULL)
+		return 0;
+	path_key(p, sizeof(p), at, "consumers");
+	if (!json_is_array(list))
+		return fail_type(x, p, "a list of consumers", list);
+	json_array_foreach(list, i, c) {
+		const char *id = NULL;
+		int64_t used[VLT_RES_COUNT] = { 0 };
+		int rc;
+
+		path_index(q, sizeof(q), p, i);
+		if (!json_is_object(c))
+			return fail_type(x, q, "an object", c);
+		rc = check_keys(x, c, q, consumer_keys);
+		if (rc == 0)
+			rc = get_str(x, c, q, "id", true, &id);
+		for (int r = 0; r < VLT_RES_COUNT && rc == 0; r++)
+			rc = get_count(x, c, q, res_key[r], false, 0, &used[r]);
+		if (rc == 0 && (rc = x->core->dc_add_consumer(x->b, host, id, used, x->err)) < 0)
+			rc = fail_core(x, q, rc);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int parse_host(struct inv *x, const json_t *o, const char *at, size_t i)
 {
 	vlt_host_spec_t s = { 0 };
@@ -606,6 +644,8 @@ static int parse_host(struct inv *x, const json_t *o, const char *at, size_t i)
 		if (rc < 0)
 			rc = fail_core(x, at, rc);
 	}
+	if (rc == 0)
+		rc = parse_consumers(x, o, at, s.name);
 	free(aggs);
 	if (rc < 0)
 		return rc;
