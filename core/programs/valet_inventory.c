@@ -66,13 +66,17 @@ static json_t *dc_json(const vlt_dc_t *dc)
 		json_array_append_new(hosts, host_json(dc, &dc->hosts[i]));
 	for (uint32_t i = 0; pools != NULL && i < dc->n_pools; i++) {
 		const vlt_pool_t *p = &dc->pools[i];
+		json_t *types = json_array();
 
-		json_array_append_new(pools, json_pack("{s:s, s:s?, s:I, s:I}", "name", p->name,
-						       "rack",
+		for (uint32_t t = 0; types != NULL && t < p->n_volume_types; t++)
+			json_array_append_new(types, json_string(p->volume_types[t]));
+		json_array_append_new(pools, json_pack("{s:s, s:s?, s:I, s:I, s:o}", "name",
+						       p->name, "rack",
 						       p->rack != VLT_NONE ? dc->racks[p->rack].name
 									   : NULL,
 						       "capacity_gb", (json_int_t)p->capacity_gb,
-						       "used_gb", (json_int_t)p->used_gb));
+						       "used_gb", (json_int_t)p->used_gb,
+						       "volume_types", types));
 	}
 	for (uint32_t i = 0; flavors != NULL && i < dc->n_flavors; i++) {
 		const vlt_flavor_t *f = &dc->flavors[i];

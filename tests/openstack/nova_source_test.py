@@ -27,16 +27,18 @@ BOOT_TIMEOUT = 180
 RESOURCE = {'vcpus': 'VCPU', 'ram_mb': 'MEMORY_MB', 'disk_gb': 'DISK_GB'}
 
 
-def nova_conf(cloud, password=None, auth_url=None):
+def nova_conf(cloud, password=None, auth_url=None, sources=('nova',)):
+    """A configuration loading these OpenStack sources, each connected alike."""
     admin = cloud['users']['admin']
-    return ('modules: {\n  sources = [ "nova" ];\n};\n'
-            'source: {\n  nova: {\n'
-            '    auth_url = "%s";\n    username = "%s";\n    password = "%s";\n'
-            '    project = "%s";\n    region = "%s";\n    timeout_ms = 5000;\n'
-            '    retries = 1;\n  };\n};\n'
-            % (auth_url or cloud['auth_url'], admin['username'],
-               password or admin['password'], admin['project_name'],
-               cloud['region']))
+    connect = ('    auth_url = "%s";\n    username = "%s";\n    password = "%s";\n'
+               '    project = "%s";\n    region = "%s";\n    timeout_ms = 5000;\n'
+               '    retries = 1;\n'
+               % (auth_url or cloud['auth_url'], admin['username'],
+                  password or admin['password'], admin['project_name'],
+                  cloud['region']))
+    groups = ''.join('  %s: {\n%s  };\n' % (name, connect) for name in sources)
+    return ('modules: {\n  sources = [ %s ];\n};\nsource: {\n%s};\n'
+            % (', '.join('"%s"' % name for name in sources), groups))
 
 
 def inventory(conf_text, *args):
@@ -191,6 +193,43 @@ class NovaSource(unittest.TestCase):
         self.assertEqual(out.returncode, 2)
         self.assertIn('127.0.0.1:9', out.stderr)
         self.assertLess(time.monotonic() - started, 120)
+
+
+class CinderSource(unittest.TestCase):
+    """The cinder source beside the nova one: the pools of Cinder's
+    scheduler, counted as its capacity filter counts them, and the volume
+    types each can take."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cloud = osapi.load_cloud(CLOUD)
+        cls.admin = osapi.Session(cls.cloud)
+
+    def test_pools_follow_the_scheduler(self):
+        out = inventory(nova_conf(self.cloud, sources=('nova', 'cinder')),
+                        '--json')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        got = {p['name']: p for p in json.loads(out.stdout)['pools']}
+        stats = self.admin.get('volumev3',
+                               '/scheduler-stats/get_pools?detail=true')
+        self.assertEqual(sorted(got), sorted(p['name'] for p in stats['pools']))
+        self.assertEqual(sorted(got), sorted(
+            p['name'] for p in self.cloud['volume_pools']))
+        for pool in stats['pools']:
+            caps = pool['capabilities']
+            reserved = -(-caps['total_capacity_gb']
+                         * caps['reserved_percentage'] // 100)
+            mine = got[pool['name']]
+            self.assertEqual(mine['capacity_gb'],
+                             caps['total_capacity_gb'] - reserved)
+            self.assertEqual(mine['used_gb'], caps['total_capacity_gb']
+                             - caps['free_capacity_gb'])
+            self.assertIn(self.cloud['volume_type'], mine['volume_types'])
+
+    def test_a_cinder_source_alone_names_no_data_center(self):
+        out = inventory(nova_conf(self.cloud, sources=('cinder',)))
+        self.assertEqual(out.returncode, 2)
+        self.assertIn('no name', out.stderr)
 
 
 if __name__ == '__main__':
