@@ -32,33 +32,6 @@ struct cinder_state {
 	char *rack_capability;
 };
 
-static int cinder_init(const vlt_core_t *core, void **state, vlt_err_t *err)
-{
-	struct cinder_state *st = calloc(1, sizeof(*st));
-	os_auth_t auth;
-	int rc;
-
-	*state = NULL;
-	if (st == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	st->core = core;
-	rc = os_auth_read(core, &auth, err);
-	if (rc == 0)
-		rc = core->cfg_str(core, "rack_capability", "valet_rack", &st->rack_capability,
-				   err);
-	if (rc == 0)
-		rc = os_client_new(&st->client, &auth, core, err);
-	else
-		os_auth_free(&auth);
-	if (rc < 0) {
-		free(st->rack_capability);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return 0;
-}
-
 static void cinder_fini(void *state)
 {
 	struct cinder_state *st = state;
@@ -69,6 +42,28 @@ static void cinder_fini(void *state)
 	free(st->rack_capability);
 	free(st);
 }
+
+static int cinder_init(const vlt_core_t *core, void **state, vlt_err_t *err)
+{
+	struct cinder_state *st = calloc(1, sizeof(*st));
+	int rc;
+
+	*state = NULL;
+	if (st == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	st->core = core;
+	rc = os_client_open(&st->client, core, err);
+	if (rc == 0)
+		rc = core->cfg_str(core, "rack_capability", "valet_rack", &st->rack_capability,
+				   err);
+	if (rc < 0) {
+		cinder_fini(st);
+		return rc;
+	}
+	*state = st;
+	return 0;
+}
+
 
 static int64_t gb(const json_t *caps, const char *key)
 {

@@ -27,35 +27,6 @@ struct nova_state {
 	char *datacenter; /* the data center's name */
 };
 
-static int nova_init(const vlt_core_t *core, void **state, vlt_err_t *err)
-{
-	struct nova_state *st = calloc(1, sizeof(*st));
-	os_auth_t auth;
-	int rc;
-
-	*state = NULL;
-	if (st == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	st->core = core;
-	rc = os_auth_read(core, &auth, err);
-	/* another source naming the data center must give the same name */
-	if (rc == 0)
-		rc = core->cfg_str(core, "datacenter",
-				   auth.region != NULL ? auth.region : "openstack", &st->datacenter,
-				   err);
-	if (rc == 0)
-		rc = os_client_new(&st->client, &auth, core, err);
-	else
-		os_auth_free(&auth);
-	if (rc < 0) {
-		free(st->datacenter);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return 0;
-}
-
 static void nova_fini(void *state)
 {
 	struct nova_state *st = state;
@@ -66,6 +37,32 @@ static void nova_fini(void *state)
 	free(st->datacenter);
 	free(st);
 }
+
+static int nova_init(const vlt_core_t *core, void **state, vlt_err_t *err)
+{
+	struct nova_state *st = calloc(1, sizeof(*st));
+	int rc;
+
+	*state = NULL;
+	if (st == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	st->core = core;
+	rc = os_client_open(&st->client, core, err);
+	/* another source naming the data center must give the same name */
+	if (rc == 0) {
+		const char *region = os_client_region(st->client);
+
+		rc = core->cfg_str(core, "datacenter", region != NULL ? region : "openstack",
+				   &st->datacenter, err);
+	}
+	if (rc < 0) {
+		nova_fini(st);
+		return rc;
+	}
+	*state = st;
+	return 0;
+}
+
 
 /* Placement's capacity as the model holds it: total less reserved, at its ratio. */
 static void capacity_of(const nova_host_t *h, vlt_host_spec_t *spec)

@@ -359,6 +359,19 @@ int os_client_new(os_client_t **out, os_auth_t *a, const vlt_core_t *core, vlt_e
 	return 0;
 }
 
+int os_client_open(os_client_t **c, const vlt_core_t *core, vlt_err_t *err)
+{
+	os_auth_t auth;
+	int rc = os_auth_read(core, &auth, err);
+
+	return rc < 0 ? rc : os_client_new(c, &auth, core, err);
+}
+
+const char *os_client_region(const os_client_t *c)
+{
+	return c->auth.region;
+}
+
 void os_client_free(os_client_t *c)
 {
 	if (c == NULL)

@@ -56,6 +56,10 @@ typedef struct os_client os_client_t;
 /* OUT c - new, owned by the caller (os_client_free); takes a (its strings). No request yet. */
 int os_client_new(os_client_t **c, os_auth_t *a, const vlt_core_t *core, vlt_err_t *err);
 void os_client_free(os_client_t *c);
+/* os_auth_read, then os_client_new: a source's client from its own settings. */
+int os_client_open(os_client_t **c, const vlt_core_t *core, vlt_err_t *err);
+/* The region setting (borrowed), or NULL. */
+const char *os_client_region(const os_client_t *c);
 
 /*
  * os_get - GET path (starting with '/', relative to the endpoint of
