@@ -463,6 +463,23 @@ int vlt__dc_add_rack(vlt_dc_builder_t *b, const char *name, const char *cluster,
 	return 0;
 }
 
+int vlt__dc_set_host_rack(vlt_dc_builder_t *b, const char *host, const char *rack,
+			  vlt_err_t *err)
+{
+	uint32_t hi = host != NULL ? names_get(&b->host_names, host) : VLT_NONE;
+	uint32_t ri = rack != NULL ? names_get(&b->rack_names, rack) : VLT_NONE;
+
+	if (hi == VLT_NONE)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "no host '%s' yet (the source that adds it must come first in "
+				   "modules.sources)",
+				   host != NULL ? host : "");
+	if (ri == VLT_NONE)
+		return vlt_err_set(err, VLT_EINVAL, "unknown rack '%s'", rack != NULL ? rack : "");
+	b->hosts[hi].rack = ri;
+	return 0;
+}
+
 int vlt__dc_add_aggregate(vlt_dc_builder_t *b, const char *name, const vlt_kv_t *metadata,
 			  uint32_t n_metadata, vlt_err_t *err)
 {

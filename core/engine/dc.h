@@ -63,6 +63,8 @@ int vlt__dc_add_aggregate(vlt_dc_builder_t *b, const char *name, const vlt_kv_t 
 int vlt__dc_add_host(vlt_dc_builder_t *b, const vlt_host_spec_t *spec, vlt_err_t *err);
 int vlt__dc_add_pool(vlt_dc_builder_t *b, const vlt_pool_spec_t *spec, vlt_err_t *err);
 int vlt__dc_add_flavor(vlt_dc_builder_t *b, const vlt_flavor_t *flavor, vlt_err_t *err);
+int vlt__dc_set_host_rack(vlt_dc_builder_t *b, const char *host, const char *rack,
+			  vlt_err_t *err);
 int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *consumer,
 			 const int64_t used[VLT_RES_COUNT], vlt_err_t *err);
 

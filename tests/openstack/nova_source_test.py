@@ -232,6 +232,53 @@ class CinderSource(unittest.TestCase):
         self.assertIn('no name', out.stderr)
 
 
+class NetworkSource(unittest.TestCase):
+    """The network source after the nova one: racks and clusters from the
+    aggregates whose metadata names them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cloud = osapi.load_cloud(CLOUD)
+        cls.admin = osapi.Session(cls.cloud)
+
+    def aggregate(self, name, hosts, metadata):
+        agg = self.admin.post('compute', '/os-aggregates', {'aggregate': {
+            'name': name}})['aggregate']
+        self.addCleanup(self.admin.delete, 'compute',
+                        '/os-aggregates/%s' % agg['id'])
+        for host in hosts:
+            self.admin.post('compute', '/os-aggregates/%s/action' % agg['id'],
+                            {'add_host': {'host': host}})
+            self.addCleanup(self.admin.post, 'compute',
+                            '/os-aggregates/%s/action' % agg['id'],
+                            {'remove_host': {'host': host}})
+        self.admin.post('compute', '/os-aggregates/%s/action' % agg['id'],
+                        {'set_metadata': {'metadata': metadata}})
+
+    def test_racks_and_clusters_from_aggregates(self):
+        hosts = [h['name'] for h in self.cloud['compute_hosts']]
+        self.aggregate('valet-rack-a', hosts[:-1],
+                       {'valet:rack': 'rack-a', 'valet:cluster': 'row-1'})
+        self.aggregate('valet-rack-b', hosts[-1:],
+                       {'valet:rack': 'rack-b', 'valet:cluster': 'row-1'})
+        out = inventory(nova_conf(self.cloud, sources=('nova', 'network')),
+                        '--json')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        got = {h['name']: h for h in json.loads(out.stdout)['hosts']}
+        for host in hosts[:-1]:
+            self.assertEqual(got[host]['rack'], 'rack-a')
+        self.assertEqual(got[hosts[-1]]['rack'], 'rack-b')
+        self.assertTrue(all(h['cluster'] == 'row-1' for h in got.values()))
+
+    def test_the_network_source_comes_after_the_hosts(self):
+        hosts = [h['name'] for h in self.cloud['compute_hosts']]
+        self.aggregate('valet-rack-c', hosts[:1], {'valet:rack': 'rack-c'})
+        out = inventory(nova_conf(self.cloud, sources=('network', 'nova')))
+        self.assertEqual(out.returncode, 2)
+        self.assertIn('must come first', out.stderr)
+        self.assertIn('valet-rack-c', out.stderr)
+
+
 if __name__ == '__main__':
     VALET, CLOUD = sys.argv[1], sys.argv[2]
     unittest.main(argv=[sys.argv[0], '-v'])

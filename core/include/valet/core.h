@@ -172,6 +172,13 @@ struct vlt_core {
 	 */
 	int (*dc_add_consumer)(vlt_dc_builder_t *b, const char *host, const char *consumer,
 			       const int64_t used[VLT_RES_COUNT], vlt_err_t *err);
+	/*
+	 * For sources: put a host another source added (one listed earlier in
+	 * modules.sources) into a rack (dc_add_rack, by any source); the
+	 * topology of hosts the compute source found, say.
+	 */
+	int (*dc_set_host_rack)(vlt_dc_builder_t *b, const char *host, const char *rack,
+				vlt_err_t *err);
 };
 
 #define vlt_log_err(c, ...) (c)->log((c), VLT_LOG_ERR, __VA_ARGS__)
