@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""valetd on the test cloud, with the nova, cinder and network sources:
+it plans a stack onto the hosts and pools the cloud reports, and a server
+it planned, reserved and that Nova then claimed in Placement counts once
+(by its hold), before and after valetd reads the sources again (SIGHUP).
+
+Usage: valetd_cloud_test.py VALETD CLOUD_JSON
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import osapi  # noqa: E402
+from nova_source_test import nova_conf  # noqa: E402
+
+VALETD = None
+CLOUD = None
+BOOT_TIMEOUT = 180
+FLAVOR = 'm1.medium'
+CLASSES = ('VCPU', 'MEMORY_MB', 'DISK_GB')
+
+
+class Valetd:
+    """valetd on a folder of its own, listening on a free loopback port."""
+
+    def __init__(self, conf_text):
+        self.dir = tempfile.mkdtemp(prefix='valetd-cloud-')
+        conf = os.path.join(self.dir, 'valet.conf')
+        with open(conf, 'w', encoding='utf-8') as f:
+            f.write(conf_text)
+        self.log = os.path.join(self.dir, 'valetd.err')
+        with open(self.log, 'w', encoding='utf-8') as err:
+            self.proc = subprocess.Popen(
+                [VALETD, '--config', conf, '--listen', '127.0.0.1:0',
+                 '--data-dir', os.path.join(self.dir, 'data')],
+                stdout=subprocess.DEVNULL, stderr=err)
+        self.base = 'http://127.0.0.1:%d' % self.wait_port()
+
+    def wait_port(self, timeout=60):
+        tag = 'listening on 127.0.0.1:'
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with open(self.log, encoding='utf-8') as f:
+                text = f.read()
+            if tag in text:
+                return int(text.split(tag, 1)[1].split()[0])
+            if self.proc.poll() is not None:
+                raise AssertionError('valetd exited %s: %s'
+                                     % (self.proc.returncode, text))
+            time.sleep(0.2)
+        raise AssertionError('valetd did not listen in %d s' % timeout)
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                return resp.status, json.loads(resp.read() or b'null')
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b'null')
+
+    def sources(self):
+        status, doc = self.call('GET', '/v1/status')
+        assert status == 200, doc
+        return doc['status']['sources']
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+
+
+def stack(stack_id, n, flavor=FLAVOR):
+    resources = {'%s-%d' % (stack_id, i): {
+        'name': '%s-%d' % (stack_id, i), 'type': 'OS::Nova::Server',
+        'properties': {'flavor': flavor}} for i in range(n)}
+    return {'plan_name': stack_id, 'stack_id': stack_id, 'resources': resources}
+
+
+class ValetdOnTheCloud(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cloud = osapi.load_cloud(CLOUD)
+        cls.admin = osapi.Session(cls.cloud)
+        flavors = cls.admin.get('compute', '/flavors/detail')['flavors']
+        cls.flavor = {f['name']: f for f in flavors}[FLAVOR]
+        cls.valetd = Valetd(nova_conf(cls.cloud,
+                                      sources=('nova', 'cinder', 'network')))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.valetd.stop()
+
+    def free_slots(self):
+        """How many FLAVOR servers the hosts take now, by Placement's count."""
+        need = {'VCPU': self.flavor['vcpus'], 'MEMORY_MB': self.flavor['ram'],
+                'DISK_GB': self.flavor['disk']}
+        total = 0
+        for hyp in self.admin.get('compute',
+                                  '/os-hypervisors/detail')['hypervisors']:
+            rp = hyp['id']
+            inv = self.admin.get('placement', '/resource_providers/%s/'
+                                 'inventories' % rp)['inventories']
+            use = self.admin.get('placement', '/resource_providers/%s/'
+                                 'usages' % rp)['usages']
+            total += min(
+                (int((inv[c]['total'] - inv[c]['reserved'])
+                     * inv[c]['allocation_ratio']) - use.get(c, 0)) // need[c]
+                for c in CLASSES)
+        return total
+
+    def test_plans_onto_the_cloud(self):
+        sources = self.valetd.sources()
+        self.assertEqual(sources['type'], 'ok')
+        self.assertEqual(sources['hosts'], len(self.cloud['compute_hosts']))
+        self.assertEqual(sources['pools'], len(self.cloud['volume_pools']))
+        status, doc = self.valetd.call('POST', '/v1/plans', stack('onto', 3))
+        self.assertEqual(status, 201, doc)
+        hosts = {h['name'] for h in self.cloud['compute_hosts']}
+        for placed in doc['plan']['placements'].values():
+            self.assertIn(placed['location'], hosts)
+        self.assertEqual(self.valetd.call('DELETE', '/v1/plans/onto')[0], 204)
+
+    def boot_on(self, host):
+        sid = self.admin.post('compute', '/servers', {'server': {
+            'name': 'claimed', 'imageRef': self.cloud['image']['id'],
+            'flavorRef': self.flavor['id'], 'networks': 'none',
+            'host': host}})['server']['id']
+        self.addCleanup(self.admin.delete, 'compute', '/servers/%s' % sid)
+
+        def active():
+            s = self.admin.get('compute', '/servers/%s' % sid)['server']
+            if s['status'] == 'ERROR':
+                raise AssertionError('server went to ERROR: %s'
+                                     % s.get('fault'))
+            return s['status'] == 'ACTIVE'
+
+        osapi.wait_for('server %s ACTIVE' % sid, active, BOOT_TIMEOUT,
+                       interval=1)
+        return sid
+
+    def sighup_and_wait(self):
+        before = self.valetd.sources()['refreshes']
+        self.valetd.proc.send_signal(signal.SIGHUP)
+        osapi.wait_for('valetd reads the sources',
+                       lambda: self.valetd.sources()['refreshes'] > before,
+                       60, interval=0.2)
+
+    def test_a_claimed_server_counts_once(self):
+        status, doc = self.valetd.call('POST', '/v1/plans', stack('mine', 1))
+        self.assertEqual(status, 201, doc)
+        self.addCleanup(self.valetd.call, 'DELETE', '/v1/plans/mine')
+        host = doc['plan']['placements']['mine-0']['location']
+
+        # what Nova does: build it there, and tell Valet which instance it is
+        sid = self.boot_on(host)
+        status, doc = self.valetd.call('POST', '/v1/placements/mine-0', {
+            'locations': [host], 'resource_id': sid})
+        self.assertEqual(status, 201, doc)
+        self.assertTrue(doc['placement']['reserved'])
+
+        # Placement now holds the claim; valetd holds the plan: once, not twice
+        self.sighup_and_wait()
+        slots = self.free_slots()
+        self.assertGreater(slots, 0)
+        status, doc = self.valetd.call('POST', '/v1/plans',
+                                       stack('rest', slots + 1))
+        self.assertEqual(status, 409, doc)
+        status, doc = self.valetd.call('POST', '/v1/plans', stack('rest', slots))
+        self.assertEqual(status, 201, doc)
+        self.assertEqual(self.valetd.call('DELETE', '/v1/plans/rest')[0], 204)
+
+
+if __name__ == '__main__':
+    VALETD, CLOUD = sys.argv[1], sys.argv[2]
+    unittest.main(argv=[sys.argv[0], '-v'])
