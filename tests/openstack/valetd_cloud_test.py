@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """valetd on the test cloud, with the nova, cinder and network sources:
-it plans a stack onto the hosts and pools the cloud reports, and a server
-it planned, reserved and that Nova then claimed in Placement counts once
-(by its hold), before and after valetd reads the sources again (SIGHUP).
+it plans a stack onto the hosts and pools the cloud reports; a server it
+planned, reserved and that Nova then claimed in Placement counts once (by
+its hold) after valetd reads the sources again (SIGHUP); a server on a host
+whose compute service is disabled is reported and migrates elsewhere.
 
 Usage: valetd_cloud_test.py VALETD CLOUD_JSON
 """
@@ -177,6 +178,35 @@ class ValetdOnTheCloud(unittest.TestCase):
         status, doc = self.valetd.call('POST', '/v1/plans', stack('rest', slots))
         self.assertEqual(status, 201, doc)
         self.assertEqual(self.valetd.call('DELETE', '/v1/plans/rest')[0], 204)
+
+    def test_a_disabled_host_is_reported_and_its_server_migrates(self):
+        status, doc = self.valetd.call('POST', '/v1/plans', stack('moving', 1))
+        self.assertEqual(status, 201, doc)
+        self.addCleanup(self.valetd.call, 'DELETE', '/v1/plans/moving')
+        host = doc['plan']['placements']['moving-0']['location']
+        svc = [c for c in self.admin.get(
+            'compute', '/os-services?binary=nova-compute')['services']
+            if c['host'] == host][0]
+        self.admin.put('compute', '/os-services/%s' % svc['id'],
+                       {'status': 'disabled', 'disabled_reason': 'valet test'})
+        self.addCleanup(self.sighup_and_wait)
+        self.addCleanup(self.admin.put, 'compute', '/os-services/%s' % svc['id'],
+                        {'status': 'enabled'})
+        self.sighup_and_wait()
+        status, doc = self.valetd.call('GET', '/v1/resources')
+        why = doc['resources'].get('moving-0')
+        self.assertIsNotNone(why, doc)
+        self.assertEqual(why['status'], 'warning')
+        self.assertIn(host, why['message'])
+        self.assertEqual(self.valetd.sources()['units_on_disabled_hosts'], 1)
+        # migrate places it on an enabled host
+        status, doc = self.valetd.call('PUT', '/v1/plans/moving', {
+            'action': 'migrate', 'resources': ['moving-0']})
+        self.assertEqual(status, 201, doc)  # docs/api.md: PUT answers 201
+        moved = doc['plan']['placements']['moving-0']['location']
+        self.assertNotEqual(moved, host)
+        status, doc = self.valetd.call('GET', '/v1/resources')
+        self.assertNotIn('moving-0', doc['resources'])
 
 
 if __name__ == '__main__':
