@@ -3,13 +3,18 @@
 it plans a stack onto the hosts and pools the cloud reports; a server it
 planned, reserved and that Nova then claimed in Placement counts once (by
 its hold) after valetd reads the sources again (SIGHUP); a server on a host
-whose compute service is disabled is reported and migrates elsewhere.
+whose compute service is disabled is reported and migrates elsewhere; when
+the cloud's APIs fail, valetd goes on with what it read, refuses planning
+past service.max_stale_s with 503, and recovers.
 
 Usage: valetd_cloud_test.py VALETD CLOUD_JSON
 """
+import http.server
 import json
 import os
+import re
 import signal
+import threading
 import subprocess
 import sys
 import tempfile
@@ -77,6 +82,72 @@ class Valetd:
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
+
+
+class Outage:
+    """A reverse proxy in front of the cloud that can fail on demand.
+
+    Keystone is reached through it, and the catalog of every token it hands
+    out points at it too (http://127.0.0.1:P/... becomes
+    http://127.0.0.1:PROXY/_P/...), so every request of a client goes
+    through it. While down, it answers every request 503.
+    """
+
+    def __init__(self):
+        outage = self
+        self.down = False
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_any(self):
+                if outage.down:
+                    self.send_response(503)
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                    return
+                outage.forward(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_any
+
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url_of(self, real):
+        """The proxy's URL for a real loopback URL."""
+        return re.sub(r'http://127\.0\.0\.1:(\d+)',
+                      lambda m: 'http://127.0.0.1:%d/_%s' % (self.port, m.group(1)),
+                      real)
+
+    def forward(self, h):
+        m = re.match(r'/_(\d+)(/.*)?$', h.path)
+        target = 'http://127.0.0.1:%s%s' % (m.group(1), m.group(2) or '/')
+        length = int(h.headers.get('Content-Length') or 0)
+        body = h.rfile.read(length) if length else None
+        headers = {k: v for k, v in h.headers.items()
+                   if k.lower() not in ('host', 'content-length', 'connection')}
+        req = urllib.request.Request(target, data=body, method=h.command,
+                                     headers=headers)
+        try:
+            resp = urllib.request.urlopen(req, timeout=60)
+        except urllib.error.HTTPError as err:
+            resp = err
+        data = resp.read()
+        if h.path.rstrip('/').endswith('/auth/tokens') and h.command == 'POST':
+            data = self.url_of(data.decode()).encode()
+        h.send_response(resp.status)
+        for k, v in resp.headers.items():
+            if k.lower() not in ('content-length', 'connection',
+                                 'transfer-encoding'):
+                h.send_header(k, v)
+        h.send_header('Content-Length', str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    def close(self):
+        self.server.shutdown()
 
 
 def stack(stack_id, n, flavor=FLAVOR):
@@ -207,6 +278,51 @@ class ValetdOnTheCloud(unittest.TestCase):
         self.assertNotEqual(moved, host)
         status, doc = self.valetd.call('GET', '/v1/resources')
         self.assertNotIn('moving-0', doc['resources'])
+
+
+class SourcesOutage(unittest.TestCase):
+    """The cloud's APIs fail: valetd plans on what it read last, says so,
+    refuses planning past service.max_stale_s, and recovers."""
+
+    def test_an_outage_degrades_then_recovers(self):
+        cloud = osapi.load_cloud(CLOUD)
+        outage = Outage()
+        self.addCleanup(outage.close)
+        conf = nova_conf(cloud, auth_url=outage.url_of(cloud['auth_url']),
+                         sources=('nova',))
+        conf += 'service: {\n  max_stale_s = 2;\n};\n'
+        valetd = Valetd(conf)
+        self.addCleanup(valetd.stop)
+
+        def sighup(key):
+            before = valetd.sources()[key]
+            valetd.proc.send_signal(signal.SIGHUP)
+            osapi.wait_for('a reading of the sources',
+                           lambda: valetd.sources()[key] > before, 60,
+                           interval=0.2)
+
+        outage.down = True
+        sighup('failures')
+        sources = valetd.sources()
+        self.assertEqual(sources['type'], 'degraded')
+        self.assertIn('503', sources['error'])
+        status, doc = valetd.call('POST', '/v1/plans', stack('during', 1))
+        self.assertEqual(status, 201, doc)  # within max_stale_s
+        time.sleep(2.5)
+        status, doc = valetd.call('POST', '/v1/plans', stack('later', 1))
+        self.assertEqual(status, 503, doc)
+        self.assertIn('max_stale_s', doc['explanation'])
+        self.assertEqual(valetd.sources()['type'], 'stale')
+        # what is held stays held and can be read and deleted
+        self.assertEqual(valetd.call('GET', '/v1/plans/during')[0], 200)
+        self.assertEqual(valetd.call('DELETE', '/v1/plans/during')[0], 204)
+
+        outage.down = False
+        sighup('refreshes')
+        self.assertEqual(valetd.sources()['type'], 'ok')
+        status, doc = valetd.call('POST', '/v1/plans', stack('later', 1))
+        self.assertEqual(status, 201, doc)
+        self.assertEqual(valetd.call('DELETE', '/v1/plans/later')[0], 204)
 
 
 if __name__ == '__main__':
