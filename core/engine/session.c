@@ -64,7 +64,7 @@ fail:
 }
 
 int vlt__session_open_sources(vlt_session_t *s, const char *config_file, const char *inventory,
-			      vlt_err_t *err)
+			      const char *const *solvers, size_t n_solvers, vlt_err_t *err)
 {
 	int rc;
 
@@ -73,7 +73,7 @@ int vlt__session_open_sources(vlt_session_t *s, const char *config_file, const c
 	if (rc == VLT_OK && no_store(&s->cfg, inventory) < 0)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == VLT_OK)
-		rc = vlt__modules_load(&s->mods, &s->cfg, NULL, 0, err);
+		rc = vlt__modules_load(&s->mods, &s->cfg, solvers, n_solvers, err);
 	if (rc == VLT_OK)
 		rc = vlt__engine_new(&s->engine, &s->mods, err);
 	if (rc < 0)

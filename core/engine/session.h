@@ -32,10 +32,10 @@ int vlt__session_open(vlt_session_t *s, const char *config_file, const char *inv
 /*
  * vlt__session_open_sources - the same on the configuration's own sources
  * (the cloud's, say), with inventory (may be NULL) offered to them as
- * valetd's --inventory does; no store, no extra solver.
+ * valetd's --inventory does, further solvers to load (may be NULL); no store.
  */
 int vlt__session_open_sources(vlt_session_t *s, const char *config_file, const char *inventory,
-			      vlt_err_t *err);
+			      const char *const *solvers, size_t n_solvers, vlt_err_t *err);
 void vlt__session_close(vlt_session_t *s);
 
 #endif /* VALET_CORE_SESSION_H */

@@ -5,6 +5,8 @@
  * what the earlier ones hold, with the same modules valetd loads. It reads
  * the inventory given and writes nothing: the static source is its only
  * source and no store is opened, whatever the configuration says of them.
+ * Given --config and no --inventory, it plans on what the configuration's
+ * own sources report instead (a live cloud's view), still writing nothing.
  *
  * Exit status: 0 every plan placed, 1 some plan could not be, 2 bad input
  * or configuration (with a message naming the file and the problem).
@@ -36,12 +38,13 @@ typedef struct sim_args {
 
 static void usage(FILE *out)
 {
-	fputs("usage: valet simulate --inventory INV.json [--groups GROUPS.json] --plan PLAN.json\n"
+	fputs("usage: valet simulate [--inventory INV.json] [--groups GROUPS.json] --plan PLAN.json\n"
 	      "                      [--plan PLAN2.json ...] [--solver NAME] [--config FILE] "
 	      "[--json]\n"
 	      "       valet inventory [--config FILE] [--inventory INV.json] [--json]\n"
 	      "       valet --version | --help\n\n"
-	      "Places the plans in order on the inventory, each seeing what the earlier ones\n"
+	      "Places the plans in order on the inventory (with --config and no --inventory:\n"
+	      "on what the configuration's sources report), each seeing what the earlier ones\n"
 	      "hold, with the modules the configuration names (built-in defaults without one).\n"
 	      "--json prints one JSON object per plan, one per line.\n"
 	      "Exit status: 0 all placed, 1 some not placed, 2 bad input or configuration.\n",
@@ -81,8 +84,10 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 		fprintf(stderr, "valet simulate: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (a->inventory == NULL || a->n_plans == 0) {
-		fprintf(stderr, "valet simulate: --inventory and at least one --plan are needed\n");
+	/* without an inventory file, the configuration's sources are read */
+	if ((a->inventory == NULL && a->config == NULL) || a->n_plans == 0) {
+		fprintf(stderr, "valet simulate: --inventory (or --config) and at least one "
+				"--plan are needed\n");
 		return -1;
 	}
 	return 0;
@@ -195,8 +200,13 @@ static int simulate(int argc, char **argv)
 	}
 	vlt__log_setup(VLT_LOG_WARNING, false, "valet");
 	extra[0] = a.solver;
-	if (vlt__session_open(&session, a.config, a.inventory, extra, a.solver ? 1 : 0, NULL,
-			      &err) < 0) {
+	/* no inventory file: the configuration's own sources (a cloud's, say) */
+	int rc = a.inventory != NULL
+			 ? vlt__session_open(&session, a.config, a.inventory, extra,
+					     a.solver ? 1 : 0, NULL, &err)
+			 : vlt__session_open_sources(&session, a.config, NULL, extra,
+						     a.solver ? 1 : 0, &err);
+	if (rc < 0) {
 		fprintf(stderr, "valet simulate: %s\n", err.msg);
 		goto out;
 	}

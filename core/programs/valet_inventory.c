@@ -164,7 +164,7 @@ int vlt_valet_inventory(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	vlt__log_setup(VLT_LOG_WARNING, false, "valet");
-	if (vlt__session_open_sources(&session, config, inventory, &err) < 0) {
+	if (vlt__session_open_sources(&session, config, inventory, NULL, 0, &err) < 0) {
 		fprintf(stderr, "valet inventory: %s\n", err.msg);
 		return EXIT_BAD_INPUT;
 	}

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "dc.h"
 #include "log.h"
 #include "ops.h"
 
@@ -32,6 +33,18 @@ static const char **own_consumers(const vlt_service_t *s, size_t *n)
 		}
 	}
 	return ids;
+}
+
+/* How many consumers of the data center in use are Valet's own (credited). */
+static size_t n_credited(const vlt_service_t *s)
+{
+	uint32_t n = 0;
+	size_t own = 0;
+	const vlt_dc_consumer_t *c = vlt__dc_consumers(vlt__engine_dc(s->engine), &n);
+
+	for (uint32_t i = 0; i < n; i++)
+		own += c[i].credited;
+	return own;
 }
 
 /* Hold every plan again on the data center just swapped in (lock held). */
@@ -93,8 +106,9 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 		s->n_refreshed++;
 		vlt__log(NULL, n_gone + n_disabled > 0 ? VLT_LOG_WARNING : VLT_LOG_INFO,
 			 "sources read: %u hosts, %u pools; %zu plans held again (%zu units on "
-			 "hosts or pools now gone, %zu on disabled hosts)",
-			 n_hosts, n_pools, s->st.n_plans, n_gone, n_disabled);
+			 "hosts or pools now gone, %zu on disabled hosts); %zu of %zu reserved "
+			 "servers found in the sources' allocations, counted once",
+			 n_hosts, n_pools, s->st.n_plans, n_gone, n_disabled, n_credited(s), n_own);
 	}
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_unlock(&s->refresh_lock);

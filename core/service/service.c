@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dc.h"
 #include "log.h"
 #include "ops.h"
 
@@ -168,13 +169,20 @@ static json_t *sources_status(vlt_service_t *s)
 			   : vlt__svc_check_fresh(s, &stale) < 0 ? "stale"
 							     : "degraded";
 
+	uint32_t n_consumers = 0, n_own = 0;
+	const vlt_dc_consumer_t *c = vlt__dc_consumers(dc, &n_consumers);
+
+	for (uint32_t i = 0; i < n_consumers; i++)
+		n_own += c[i].credited;
 	for (const vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
 		for (size_t i = 0; i < p->n_units; i++) {
 			n_gone += p->units[i].health == VLT_SVC_HEALTH_GONE;
 			n_disabled += p->units[i].health == VLT_SVC_HEALTH_DISABLED;
 		}
 	}
-	return json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "type", type, "error",
+	return json_pack("{s:s, s:I, s:I, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "type", type,
+			 "consumers", (json_int_t)n_consumers, "consumers_held_by_valet",
+			 (json_int_t)n_own, "error",
 			 s->sources_error[0] != '\0' ? s->sources_error : NULL, "read_s_ago",
 			 (json_int_t)((vlt__svc_now_ms(s) - s->sources_ok_ms) / 1000), "refreshes",
 			 (json_int_t)s->n_refreshed, "failures", (json_int_t)s->n_refresh_failed,

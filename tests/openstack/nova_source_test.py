@@ -178,6 +178,28 @@ class NovaSource(unittest.TestCase):
         hosts = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
         self.assertTrue(hosts[host]['enabled'])
 
+    def test_simulate_plans_on_the_live_view(self):
+        plan = {'plan_name': 'sim', 'stack_id': 'sim', 'resources': {
+            's%d' % i: {'name': 's%d' % i, 'type': 'OS::Nova::Server',
+                        'properties': {'flavor': 'm1.small'}}
+            for i in range(3)}}
+        with tempfile.NamedTemporaryFile('w', suffix='.json') as f, \
+                tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
+            json.dump(plan, f)
+            f.flush()
+            conf.write(nova_conf(self.cloud))
+            conf.flush()
+            out = subprocess.run([VALET, 'simulate', '--config', conf.name,
+                                  '--plan', f.name, '--json'],
+                                 capture_output=True, text=True, check=False,
+                                 timeout=300)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        placed = json.loads(out.stdout.splitlines()[0])['placements']
+        hosts = {h['name'] for h in self.cloud['compute_hosts']}
+        self.assertEqual(len(placed), 3)
+        for p in placed.values():
+            self.assertIn(p['location'], hosts)
+
     def test_a_wrong_password_exits_2_without_the_secret(self):
         secret = 'not-the-password-' + uuid.uuid4().hex
         out = inventory(nova_conf(self.cloud, password=secret))

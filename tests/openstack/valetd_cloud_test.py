@@ -241,6 +241,7 @@ class ValetdOnTheCloud(unittest.TestCase):
 
         # Placement now holds the claim; valetd holds the plan: once, not twice
         self.sighup_and_wait()
+        self.assertEqual(self.valetd.sources()['consumers_held_by_valet'], 1)
         slots = self.free_slots()
         self.assertGreater(slots, 0)
         status, doc = self.valetd.call('POST', '/v1/plans',
