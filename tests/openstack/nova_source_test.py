@@ -248,6 +248,40 @@ class CinderSource(unittest.TestCase):
                              - caps['free_capacity_gb'])
             self.assertIn(self.cloud['volume_type'], mine['volume_types'])
 
+    def test_simulate_places_volumes_on_cinder_pools(self):
+        def plan(size):
+            return {'plan_name': 'vol', 'stack_id': 'vol', 'resources': {
+                'db': {'name': 'db', 'type': 'OS::Nova::Server',
+                       'properties': {'flavor': 'm1.small'}},
+                'data': {'name': 'data', 'type': 'OS::Cinder::Volume',
+                         'properties': {'size': size,
+                                        'volume_type': self.cloud['volume_type']}},
+                'attach': {'type': 'OS::Cinder::VolumeAttachment',
+                           'properties': {'instance_uuid': {'get_resource': 'db'},
+                                          'volume_id': {'get_resource': 'data'}}}}}
+
+        def simulate(size):
+            with tempfile.NamedTemporaryFile('w', suffix='.json') as f, \
+                    tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
+                json.dump(plan(size), f)
+                f.flush()
+                conf.write(nova_conf(self.cloud, sources=('nova', 'cinder')))
+                conf.flush()
+                return subprocess.run([VALET, 'simulate', '--config', conf.name,
+                                       '--plan', f.name, '--json'],
+                                      capture_output=True, text=True,
+                                      check=False, timeout=300)
+
+        pools = {p['name']: p['total_gb'] for p in self.cloud['volume_pools']}
+        out = simulate(100)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        placed = json.loads(out.stdout.splitlines()[0])['placements']
+        self.assertIn(placed['data']['location'], pools)
+        # larger than every pool: refused, naming the volume
+        out = simulate(max(pools.values()) + 1)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn('data', out.stdout)
+
     def test_a_cinder_source_alone_names_no_data_center(self):
         out = inventory(nova_conf(self.cloud, sources=('cinder',)))
         self.assertEqual(out.returncode, 2)
