@@ -5,7 +5,8 @@ planned, reserved and that Nova then claimed in Placement counts once (by
 its hold) after valetd reads the sources again (SIGHUP); a server on a host
 whose compute service is disabled is reported and migrates elsewhere; when
 the cloud's APIs fail, valetd goes on with what it read, refuses planning
-past service.max_stale_s with 503, and recovers.
+past service.max_stale_s with 503, and recovers; a token refused with 401
+is replaced once and the reading goes on.
 
 Usage: valetd_cloud_test.py VALETD CLOUD_JSON
 """
@@ -85,7 +86,8 @@ class Valetd:
 
 
 class Outage:
-    """A reverse proxy in front of the cloud that can fail on demand.
+    """A reverse proxy in front of the cloud that can fail on demand, or
+    refuse a token as if Keystone had revoked it.
 
     Keystone is reached through it, and the catalog of every token it hands
     out points at it too (http://127.0.0.1:P/... becomes
@@ -96,12 +98,22 @@ class Outage:
     def __init__(self):
         outage = self
         self.down = False
+        self.revoke = 0  # answer this many requests bearing a token 401
+        self.logins = 0  # token requests seen
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
 
             def do_any(self):
+                if self.path.rstrip('/').endswith('/auth/tokens'):
+                    outage.logins += 1
+                elif outage.revoke > 0 and self.headers.get('X-Auth-Token'):
+                    outage.revoke -= 1
+                    self.send_response(401)
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                    return
                 if outage.down:
                     self.send_response(503)
                     self.send_header('Content-Length', '0')
@@ -320,6 +332,15 @@ class SourcesOutage(unittest.TestCase):
 
         outage.down = False
         sighup('refreshes')
+        self.assertEqual(valetd.sources()['type'], 'ok')
+
+        # a token refused (revoked, say): one new token, the reading goes on
+        logins, failures = outage.logins, valetd.sources()['failures']
+        outage.revoke = 1
+        sighup('refreshes')
+        self.assertEqual(outage.revoke, 0)
+        self.assertEqual(outage.logins, logins + 1)
+        self.assertEqual(valetd.sources()['failures'], failures)
         self.assertEqual(valetd.sources()['type'], 'ok')
         status, doc = valetd.call('POST', '/v1/plans', stack('later', 1))
         self.assertEqual(status, 201, doc)
