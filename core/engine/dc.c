@@ -212,6 +212,9 @@ struct vlt_dc_builder {
 	uint32_t n_flavors, cap_flavors;
 	struct bconsumer *consumers;
 	uint32_t n_consumers, cap_consumers;
+	const char **instances; /* every instance, when a source knows them (arena strings) */
+	uint32_t n_instances;
+	bool instances_known;
 
 	vlt_kv_t *kv; /* aggregate metadata and flavor extra specs */
 	uint32_t n_kv, cap_kv;
@@ -245,6 +248,7 @@ void vlt__dc_builder_free(vlt_dc_builder_t *b)
 	free(b->pools);
 	free(b->flavors);
 	free(b->consumers);
+	free(b->instances);
 	free(b->kv);
 	free(b->idx);
 	free(b->strs);
@@ -690,6 +694,27 @@ int vlt__dc_add_flavor(vlt_dc_builder_t *b, const vlt_flavor_t *f, vlt_err_t *er
 	return 0;
 }
 
+int vlt__dc_set_instances(vlt_dc_builder_t *b, const char *const *ids, uint32_t n,
+			  vlt_err_t *err)
+{
+	const char **all = realloc(b->instances, (b->n_instances + n + 1) * sizeof(*all));
+
+	if (all == NULL)
+		return oom(err);
+	b->instances = all;
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = check_name(ids[i], "instance", err);
+
+		if (rc < 0)
+			return rc;
+		if (copy_str(b, ids[i], &b->instances[b->n_instances]) < 0)
+			return oom(err);
+		b->n_instances++;
+	}
+	b->instances_known = true;
+	return 0;
+}
+
 int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *consumer,
 			 const int64_t used[VLT_RES_COUNT], vlt_err_t *err)
 {
@@ -734,6 +759,9 @@ struct dc_full {
 	struct names host_names, pool_names, flavor_names;
 	vlt_dc_consumer_t *consumers; /* sorted by host */
 	uint32_t n_consumers;
+	const char **instances; /* sorted; meaningful when instances_known */
+	uint32_t n_instances;
+	bool instances_known;
 	int64_t (*source_used)[VLT_RES_COUNT]; /* each host's used as the sources said */
 };
 
@@ -760,6 +788,7 @@ void vlt__dc_free(vlt_dc_t *dc)
 	free(f->vol_types);
 	free(f->consumers);
 	free(f->source_used);
+	free(f->instances);
 	names_free(&f->host_names);
 	names_free(&f->pool_names);
 	names_free(&f->flavor_names);
@@ -1292,6 +1321,40 @@ static int cmp_consumer(const void *a, const void *b)
 	return x->host != y->host ? (x->host < y->host ? -1 : 1) : strcmp(x->id, y->id);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The instance list, copied and sorted for lookups. */
+static int build_instances(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err_t *err)
+{
+	f->instances_known = b->instances_known;
+	f->instances = calloc(b->n_instances + 1, sizeof(*f->instances));
+	if (f->instances == NULL)
+		return oom(err);
+	for (uint32_t i = 0; i < b->n_instances; i++) {
+		if (dup_into(f, b->instances[i], &f->instances[i]) < 0)
+			return oom(err);
+	}
+	f->n_instances = b->n_instances;
+	qsort(f->instances, f->n_instances, sizeof(*f->instances), cmp_str);
+	return 0;
+}
+
+bool vlt__dc_instances_known(const vlt_dc_t *dc)
+{
+	return full_of(dc)->instances_known;
+}
+
+bool vlt__dc_has_instance(const vlt_dc_t *dc, const char *id)
+{
+	const struct dc_full *f = full_of(dc);
+
+	return id != NULL && bsearch(&id, f->instances, f->n_instances, sizeof(*f->instances),
+				     cmp_str) != NULL;
+}
+
 /* The consumers on their hosts; their sum on a host may not exceed its used. */
 static int build_consumers(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err_t *err)
 {
@@ -1349,6 +1412,8 @@ int vlt__dc_build(vlt_dc_builder_t *b, vlt_dc_t **dc, vlt_err_t *err)
 		return vlt_err_set(err, rc, "building the data center: %s", vlt_strerror(rc));
 	}
 	rc = build_consumers(b, f, err);
+	if (rc == 0)
+		rc = build_instances(b, f, err);
 	if (rc < 0) {
 		vlt__dc_free(&f->pub);
 		return rc;

@@ -65,6 +65,11 @@ int vlt__dc_add_pool(vlt_dc_builder_t *b, const vlt_pool_spec_t *spec, vlt_err_t
 int vlt__dc_add_flavor(vlt_dc_builder_t *b, const vlt_flavor_t *flavor, vlt_err_t *err);
 int vlt__dc_set_host_rack(vlt_dc_builder_t *b, const char *host, const char *rack,
 			  vlt_err_t *err);
+int vlt__dc_set_instances(vlt_dc_builder_t *b, const char *const *ids, uint32_t n,
+			  vlt_err_t *err);
+/* Did a source give every instance (vlt__dc_set_instances)? Is id one of them? */
+bool vlt__dc_instances_known(const vlt_dc_t *dc);
+bool vlt__dc_has_instance(const vlt_dc_t *dc, const char *id);
 int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *consumer,
 			 const int64_t used[VLT_RES_COUNT], vlt_err_t *err);
 

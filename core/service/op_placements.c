@@ -46,6 +46,7 @@ int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char
 	free(u->resource_id);
 	u->resource_id = copy;
 	u->reserved = true;
+	u->reserved_seq = s->journal.applied + 1; /* the entry being applied */
 	return 0;
 }
 

@@ -6,6 +6,8 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "dc.h"
 #include "log.h"
@@ -72,12 +74,85 @@ static void note_failure(vlt_service_t *s, const vlt_err_t *err)
 		 err->msg, (s->sources_tried_ms - s->sources_ok_ms) / 1000);
 }
 
+/*
+ * The placement ids of reserved servers whose instance the sources do not
+ * know (a new array of copies; *n its length), when a source listed every
+ * instance. Only servers reserved by an entry up to seen count: one
+ * reserved while the sources were read may be too new for their list.
+ */
+static char **gone_instances(const vlt_service_t *s, uint64_t seen, size_t *n)
+{
+	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
+	size_t cap = 0;
+	char **out;
+
+	*n = 0;
+	if (!vlt__dc_instances_known(dc))
+		return NULL;
+	for (const vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next)
+		cap += p->n_units;
+	out = calloc(cap + 1, sizeof(*out));
+	for (const vlt_svc_plan_t *p = s->st.first; out != NULL && p != NULL; p = p->next) {
+		for (size_t i = 0; i < p->n_units; i++) {
+			const vlt_svc_unit_t *u = &p->units[i];
+
+			if (u->server && u->reserved && !u->expired && u->resource_id != NULL &&
+			    u->pid != NULL && u->reserved_seq <= seen &&
+			    !vlt__dc_has_instance(dc, u->resource_id))
+				out[(*n)++] = strdup(u->pid);
+		}
+	}
+	return out;
+}
+
+/* A plan left with no server (an ad-hoc plan whose server is gone) goes too. */
+static void drop_if_empty(vlt_service_t *s, const char *plan_id)
+{
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_plan_get(s, plan_id, &doc, &err) == 0 &&
+	    json_object_size(json_object_get(json_object_get(doc, "plan"), "placements")) == 0 &&
+	    vlt__service_plan_delete(s, plan_id, &err) == 0)
+		vlt__log(NULL, VLT_LOG_NOTICE, "plan %s deleted: none of its servers is left",
+			 plan_id);
+	json_decref(doc);
+}
+
+/* Release the placements of servers whose instance is gone (no lock held). */
+static void release_gone(vlt_service_t *s, char **pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *doc = NULL;
+		vlt_err_t err = { 0 };
+		char plan_id[256] = "";
+
+		if (vlt__service_placement_get(s, pids[i], &doc, &err) == 0)
+			snprintf(plan_id, sizeof(plan_id), "%s",
+				 json_string_value(json_object_get(json_object_get(doc, "placement"),
+								   "plan_id")));
+		json_decref(doc);
+		if (vlt__service_placement_delete(s, pids[i], &err) == 0) {
+			vlt__log(NULL, VLT_LOG_NOTICE,
+				 "placement %s released: its instance is gone from the cloud",
+				 pids[i]);
+			drop_if_empty(s, plan_id);
+		}
+		free(pids[i]);
+	}
+	free(pids);
+}
+
 int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 {
 	vlt_snapshot_t *snap = NULL;
-	size_t n_gone = 0, n_disabled = 0;
+	size_t n_gone = 0, n_disabled = 0, n_lost = 0;
+	char **lost = NULL;
 
 	pthread_mutex_lock(&s->refresh_lock);
+	pthread_mutex_lock(&s->lock);
+	uint64_t seen = s->journal.applied;
+	pthread_mutex_unlock(&s->lock);
 	int rc = vlt__engine_collect(s->engine, &snap, err);
 	pthread_mutex_lock(&s->lock);
 	s->sources_tried_ms = vlt__svc_now_ms(s);
@@ -101,6 +176,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			return rc;
 		}
 		hold_all_again(s, &n_gone, &n_disabled);
+		lost = gone_instances(s, seen, &n_lost);
 		s->sources_ok_ms = s->sources_tried_ms;
 		s->sources_error[0] = '\0';
 		s->n_refreshed++;
@@ -111,6 +187,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			 n_hosts, n_pools, s->st.n_plans, n_gone, n_disabled, n_credited(s), n_own);
 	}
 	pthread_mutex_unlock(&s->lock);
+	release_gone(s, lost, n_lost);
 	pthread_mutex_unlock(&s->refresh_lock);
 	return rc;
 }

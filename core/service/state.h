@@ -39,6 +39,7 @@ typedef struct vlt_svc_unit {
 	bool expired;
 	int64_t t_ms; /* when its hold started (journal time): the expiry clock */
 	vlt_svc_health_t health;
+	uint64_t reserved_seq; /* the journal entry that reserved it (not journalled) */
 } vlt_svc_unit_t;
 
 /* A plan; every string and the request are owned by it. */

@@ -80,7 +80,7 @@ OFF(vlt_store_ops_t, remove, 80);
 OFF(vlt_store_ops_t, list, 88);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 256);
+SIZE(vlt_core_t, 264);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -117,6 +117,7 @@ OFF(vlt_core_t, group_servers, 232);
 /* ABI 1.2 */
 OFF(vlt_core_t, dc_add_consumer, 240);
 OFF(vlt_core_t, dc_set_host_rack, 248);
+OFF(vlt_core_t, dc_set_instances, 256);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);

@@ -3,7 +3,8 @@
 it plans a stack onto the hosts and pools the cloud reports; a server it
 planned, reserved and that Nova then claimed in Placement counts once (by
 its hold) after valetd reads the sources again (SIGHUP); a server on a host
-whose compute service is disabled is reported and migrates elsewhere; when
+whose compute service is disabled is reported and migrates elsewhere; a
+server deleted in Nova releases its placement and its plan; when
 the cloud's APIs fail, valetd goes on with what it read, refuses planning
 past service.max_stale_s with 503, and recovers; a token refused with 401
 is replaced once and the reading goes on.
@@ -213,12 +214,20 @@ class ValetdOnTheCloud(unittest.TestCase):
             self.assertIn(placed['location'], hosts)
         self.assertEqual(self.valetd.call('DELETE', '/v1/plans/onto')[0], 204)
 
+    def delete_server(self, sid):
+        """Delete a server; one already gone is fine."""
+        try:
+            self.admin.delete('compute', '/servers/%s' % sid)
+        except osapi.ApiError as err:
+            if err.status != 404:
+                raise
+
     def boot_on(self, host):
         sid = self.admin.post('compute', '/servers', {'server': {
             'name': 'claimed', 'imageRef': self.cloud['image']['id'],
             'flavorRef': self.flavor['id'], 'networks': 'none',
             'host': host}})['server']['id']
-        self.addCleanup(self.admin.delete, 'compute', '/servers/%s' % sid)
+        self.addCleanup(self.delete_server, sid)
 
         def active():
             s = self.admin.get('compute', '/servers/%s' % sid)['server']
@@ -262,6 +271,32 @@ class ValetdOnTheCloud(unittest.TestCase):
         status, doc = self.valetd.call('POST', '/v1/plans', stack('rest', slots))
         self.assertEqual(status, 201, doc)
         self.assertEqual(self.valetd.call('DELETE', '/v1/plans/rest')[0], 204)
+
+    def test_a_server_deleted_in_nova_is_released(self):
+        status, doc = self.valetd.call('POST', '/v1/plans', stack('gone', 1))
+        self.assertEqual(status, 201, doc)
+        host = doc['plan']['placements']['gone-0']['location']
+        sid = self.boot_on(host)
+        status, doc = self.valetd.call('POST', '/v1/placements/gone-0', {
+            'locations': [host], 'resource_id': sid})
+        self.assertEqual(status, 201, doc)
+        self.sighup_and_wait()
+        self.assertEqual(self.valetd.call('GET', '/v1/plans/gone')[0], 200)
+
+        self.delete_server(sid)
+
+        def deleted():
+            try:
+                self.admin.get('compute', '/servers/%s' % sid)
+            except osapi.ApiError as err:
+                return err.status == 404
+            return False
+
+        osapi.wait_for('server %s deleted' % sid, deleted, BOOT_TIMEOUT,
+                       interval=1)
+        self.sighup_and_wait()
+        self.assertEqual(self.valetd.call('GET', '/v1/placements/gone-0')[0], 404)
+        self.assertEqual(self.valetd.call('GET', '/v1/plans/gone')[0], 404)
 
     def test_a_disabled_host_is_reported_and_its_server_migrates(self):
         status, doc = self.valetd.call('POST', '/v1/plans', stack('moving', 1))

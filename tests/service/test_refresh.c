@@ -387,6 +387,72 @@ static void test_consumers_beyond_used_are_refused(void **state)
 	assert_non_null(strstr(err.msg, "host h1: its consumers use 9 vcpus, more than the 5"));
 }
 
+/*
+ * A source that lists every instance: a reserved server whose instance is
+ * gone is released, and its plan, left with no server, is deleted.
+ */
+static void test_a_server_whose_instance_is_gone_is_released(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *doc = NULL;
+
+	open_world(w, 0);
+	assert_int_equal(create(&w->f, "a", 2, &err), 0);
+	json_t *body = json_pack("{s:[s, s, s], s:s}", "locations", "h1", "h2", "h3",
+				 "resource_id", "vm-a0");
+	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-0", body, &doc, &err), 0);
+	json_decref(doc);
+	json_decref(body);
+	/* both servers' instances exist: nothing changes */
+	json_t *inv = json_load_file(w->inventory, 0, NULL);
+	json_object_set_new(inv, "instances", json_pack("[s, s]", "vm-a0", "vm-other"));
+	assert_int_equal(json_dump_file(inv, w->inventory, 0), 0);
+	refresh_ok(&w->f);
+	json_t *pl = svc_fixture_placement(&w->f, "a-0");
+	json_decref(pl);
+	/* vm-a0 is gone: a-0 is released; a-1, never reserved, stays */
+	json_object_set_new(inv, "instances", json_pack("[s]", "vm-other"));
+	assert_int_equal(json_dump_file(inv, w->inventory, 0), 0);
+	refresh_ok(&w->f);
+	assert_int_equal(vlt__service_placement_get(w->f.svc, "a-0", &doc, &err), VLT_ENOENT);
+	pl = svc_fixture_placement(&w->f, "a-1");
+	json_decref(pl);
+	/* its host is free again: 2 of 3 hosts free */
+	assert_int_equal(create(&w->f, "b", 3, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 2, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* a-1 reserved, then gone too: the plan, now without servers, goes */
+	body = json_pack("{s:[s, s, s], s:s}", "locations", "h1", "h2", "h3", "resource_id",
+			 "vm-a1");
+	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-1", body, &doc, &err), 0);
+	json_decref(doc);
+	json_decref(body);
+	refresh_ok(&w->f);
+	assert_int_equal(vlt__service_plan_get(w->f.svc, "a", &doc, &err), VLT_ENOENT);
+	json_decref(inv);
+}
+
+/* A source that lists no instances says nothing of them: nothing is released. */
+static void test_without_an_instance_list_nothing_is_released(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *doc = NULL;
+
+	open_world(w, 0);
+	assert_int_equal(create(&w->f, "a", 1, &err), 0);
+	json_t *body = json_pack("{s:[s, s, s], s:s}", "locations", "h1", "h2", "h3",
+				 "resource_id", "vm-a0");
+	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-0", body, &doc, &err), 0);
+	json_decref(doc);
+	json_decref(body);
+	refresh_ok(&w->f);
+	json_t *pl = svc_fixture_placement(&w->f, "a-0");
+	json_decref(pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +466,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_claimed_server_counts_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consumers_beyond_used_are_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_a_server_whose_instance_is_gone_is_released,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_without_an_instance_list_nothing_is_released,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

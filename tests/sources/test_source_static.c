@@ -190,7 +190,7 @@ static const struct bad_case bad_cases[] = {
 	  "nic_mbps, availability_zone, aggregates, enabled, allocation_ratios, used, consumers)" },
 	{ "bad-unknown-top-key.json",
 	  "$: unknown key 'host' (accepted: datacenter, allocation_ratios, standby_percent, "
-	  "clusters, racks, hosts, aggregates, storage, flavors)" },
+	  "clusters, racks, hosts, aggregates, storage, flavors, instances)" },
 	{ "bad-unknown-ratio-key.json",
 	  "$.allocation_ratios: unknown key 'cpu' (accepted: vcpus, ram_mb, disk_gb)" },
 	{ "bad-ratio-zero.json", "$.hosts[0].allocation_ratios.vcpus: expected a number > 0, got 0" },

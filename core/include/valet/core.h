@@ -179,6 +179,13 @@ struct vlt_core {
 	 */
 	int (*dc_set_host_rack)(vlt_dc_builder_t *b, const char *host, const char *rack,
 				vlt_err_t *err);
+	/*
+	 * For a source that knows every instance of the cloud (Nova): their
+	 * ids, all of them, in one call (n may be 0). A reserved server whose
+	 * resource id is not among them is gone: the core releases it.
+	 */
+	int (*dc_set_instances)(vlt_dc_builder_t *b, const char *const *ids, uint32_t n,
+				vlt_err_t *err);
 };
 
 #define vlt_log_err(c, ...) (c)->log((c), VLT_LOG_ERR, __VA_ARGS__)

@@ -349,12 +349,36 @@ static int link_aggregates(nova_cloud_t *cloud)
 	return 0;
 }
 
+/* Every server of every project (ids only). */
+static int read_instances(os_client_t *c, nova_cloud_t *cloud, vlt_err_t *err)
+{
+	json_t *list = NULL;
+	int rc = get_all(c, "/servers?all_tenants=1", "servers", "id", &list, err);
+
+	if (rc == 0 &&
+	    (cloud->instances = calloc(json_array_size(list) + 1, sizeof(char *))) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
+		char *id = dup_str(json_object_get(json_array_get(list, i), "id"));
+
+		if (id == NULL)
+			rc = vlt_err_set(err, VLT_EBACKEND, "Nova: a server without an id");
+		else
+			cloud->instances[cloud->n_instances++] = id;
+	}
+	json_decref(list);
+	return rc;
+}
+
 int nova_read(os_client_t *c, const vlt_core_t *core, nova_cloud_t *cloud, vlt_err_t *err)
 {
 	int rc;
 
 	memset(cloud, 0, sizeof(*cloud));
-	rc = read_hosts(c, cloud, err);
+	/* the servers first: one that appears after is not yet Valet's to miss */
+	rc = read_instances(c, cloud, err);
+	if (rc == 0)
+		rc = read_hosts(c, cloud, err);
 	if (rc == 0)
 		rc = read_aggregates(c, cloud, err);
 	if (rc == 0)
@@ -400,5 +424,6 @@ void nova_cloud_free(nova_cloud_t *cloud)
 		free_kvs(cloud->flavors[i].extra_specs, cloud->flavors[i].n_extra_specs);
 	}
 	free(cloud->flavors);
+	free_strs(cloud->instances, cloud->n_instances);
 	memset(cloud, 0, sizeof(*cloud));
 }

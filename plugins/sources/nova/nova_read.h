@@ -77,6 +77,8 @@ typedef struct nova_cloud {
 	nova_flavor_t *flavors;
 	uint32_t n_flavors;
 	uint32_t n_providers_unmatched; /* providers no hypervisor names (not compute hosts) */
+	char **instances; /* every server of every project */
+	uint32_t n_instances;
 } nova_cloud_t;
 
 /*

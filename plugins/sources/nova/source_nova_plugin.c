@@ -113,6 +113,9 @@ static int describe(const struct nova_state *st, vlt_dc_builder_t *b, const nova
 	}
 	for (uint32_t i = 0; rc == 0 && i < cloud->n_hosts; i++)
 		rc = add_host(core, b, &cloud->hosts[i], err);
+	if (rc == 0)
+		rc = core->dc_set_instances(b, (const char *const *)cloud->instances,
+					    cloud->n_instances, err);
 	for (uint32_t i = 0; rc == 0 && i < cloud->n_flavors; i++) {
 		const nova_flavor_t *f = &cloud->flavors[i];
 		vlt_flavor_t fl = { .name = f->name,

@@ -32,7 +32,8 @@ static const char *const res_key[VLT_RES_COUNT] = { "vcpus", "ram_mb", "disk_gb"
 /* Accepted keys, for typo detection; each list ends with NULL. */
 static const char *const top_keys[] = {
 	"datacenter", "allocation_ratios", "standby_percent", "clusters", "racks",
-	"hosts",      "aggregates",        "storage",         "flavors",  NULL,
+	"hosts",      "aggregates",        "storage",         "flavors",  "instances",
+	NULL,
 };
 static const char *const res_keys[] = { "vcpus", "ram_mb", "disk_gb", NULL };
 static const char *const cluster_keys[] = { "name", "uplink_mbps", NULL };
@@ -620,6 +621,22 @@ static int parse_consumers(struct inv *x, const json_t *o, const char *at, const
 	return 0;
 }
 
+/* "instances": every instance of the cloud, when the file knows them all. */
+static int parse_instances(struct inv *x, const json_t *doc)
+{
+	const char **ids = NULL;
+	uint32_t n = 0;
+	int rc;
+
+	if (json_object_get(doc, "instances") == NULL)
+		return 0;
+	rc = get_str_list(x, doc, "$", "instances", &ids, &n);
+	if (rc == 0 && (rc = x->core->dc_set_instances(x->b, ids, n, x->err)) < 0)
+		rc = fail_core(x, "$.instances", rc);
+	free(ids);
+	return rc;
+}
+
 static int parse_host(struct inv *x, const json_t *o, const char *at, size_t i)
 {
 	vlt_host_spec_t s = { 0 };
@@ -809,6 +826,8 @@ static int parse_doc(struct inv *x, const json_t *doc)
 		rc = parse_section(x, doc, "storage", parse_pool);
 	if (rc == 0)
 		rc = parse_section(x, doc, "flavors", parse_flavor);
+	if (rc == 0)
+		rc = parse_instances(x, doc);
 	if (rc == 0)
 		rc = check_implicit_cluster(x);
 	return rc;
