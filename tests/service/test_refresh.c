@@ -387,6 +387,20 @@ static void test_consumers_beyond_used_are_refused(void **state)
 	assert_non_null(strstr(err.msg, "host h1: its consumers use 9 vcpus, more than the 5"));
 }
 
+/* Nova reserves orch on whichever of h1..h3 it is planned on, as instance rid. */
+static void reserve_as(svc_fixture_t *f, const char *orch, const char *rid)
+{
+	json_t *body = json_pack("{s:[s, s, s], s:s}", "locations", "h1", "h2", "h3",
+				 "resource_id", rid);
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_placement_reserve(f->svc, orch, body, &doc, &err) < 0)
+		fail_msg("reserve %s: %s", orch, err.msg);
+	json_decref(doc);
+	json_decref(body);
+}
+
 /*
  * A source that lists every instance: a reserved server whose instance is
  * gone is released, and its plan, left with no server, is deleted.
@@ -399,11 +413,7 @@ static void test_a_server_whose_instance_is_gone_is_released(void **state)
 
 	open_world(w, 0);
 	assert_int_equal(create(&w->f, "a", 2, &err), 0);
-	json_t *body = json_pack("{s:[s, s, s], s:s}", "locations", "h1", "h2", "h3",
-				 "resource_id", "vm-a0");
-	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-0", body, &doc, &err), 0);
-	json_decref(doc);
-	json_decref(body);
+	reserve_as(&w->f, "a-0", "vm-a0");
 	/* both servers' instances exist: nothing changes */
 	json_t *inv = json_load_file(w->inventory, 0, NULL);
 	json_object_set_new(inv, "instances", json_pack("[s, s]", "vm-a0", "vm-other"));
@@ -424,11 +434,7 @@ static void test_a_server_whose_instance_is_gone_is_released(void **state)
 	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
 
 	/* a-1 reserved, then gone too: the plan, now without servers, goes */
-	body = json_pack("{s:[s, s, s], s:s}", "locations", "h1", "h2", "h3", "resource_id",
-			 "vm-a1");
-	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-1", body, &doc, &err), 0);
-	json_decref(doc);
-	json_decref(body);
+	reserve_as(&w->f, "a-1", "vm-a1");
 	refresh_ok(&w->f);
 	assert_int_equal(vlt__service_plan_get(w->f.svc, "a", &doc, &err), VLT_ENOENT);
 	json_decref(inv);
@@ -439,15 +445,10 @@ static void test_without_an_instance_list_nothing_is_released(void **state)
 {
 	struct world *w = *state;
 	vlt_err_t err = { 0 };
-	json_t *doc = NULL;
 
 	open_world(w, 0);
 	assert_int_equal(create(&w->f, "a", 1, &err), 0);
-	json_t *body = json_pack("{s:[s, s, s], s:s}", "locations", "h1", "h2", "h3",
-				 "resource_id", "vm-a0");
-	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-0", body, &doc, &err), 0);
-	json_decref(doc);
-	json_decref(body);
+	reserve_as(&w->f, "a-0", "vm-a0");
 	refresh_ok(&w->f);
 	json_t *pl = svc_fixture_placement(&w->f, "a-0");
 	json_decref(pl);
