@@ -14,7 +14,12 @@
 
 void svc_fixture_dir(char *buf)
 {
-	snprintf(buf, 64, "/tmp/valet-service-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+
+	/* under $TMPDIR (or /tmp), as the other tests' folders */
+	if (tmp == NULL || tmp[0] == '\0' || strlen(tmp) > 40)
+		tmp = "/tmp";
+	snprintf(buf, 64, "%s/valet-service-XXXXXX", tmp);
 	assert_non_null(mkdtemp(buf));
 }
 
@@ -104,4 +109,26 @@ json_t *svc_fixture_placement(svc_fixture_t *f, const char *orch)
 	json_t *pl = json_incref(json_object_get(doc, "placement"));
 	json_decref(doc);
 	return pl;
+}
+
+int svc_fixture_create(svc_fixture_t *f, const char *stack_id, const char *prefix, unsigned n,
+		       vlt_err_t *err)
+{
+	json_t *req = svc_fixture_request(stack_id, prefix, n, "m1.large");
+	json_t *plan = NULL;
+	int rc = vlt__service_plan_create(f->svc, req, NULL, &plan, err);
+
+	json_decref(req);
+	json_decref(plan);
+	return rc;
+}
+
+const char *svc_fixture_location(svc_fixture_t *f, const char *orch, char *buf, size_t size)
+{
+	json_t *pl = svc_fixture_placement(f, orch);
+	const char *loc = json_string_value(json_object_get(pl, "location"));
+
+	snprintf(buf, size, "%s", loc != NULL ? loc : "");
+	json_decref(pl);
+	return buf;
 }

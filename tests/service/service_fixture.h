@@ -22,7 +22,7 @@ typedef struct svc_fixture {
 	int64_t now_ms; /* the service's time; the test moves it */
 } svc_fixture_t;
 
-/* A new folder for a store (mkdtemp); buf of 64 bytes at least. */
+/* A new folder for a store (mkdtemp, under $TMPDIR or /tmp); buf of 64 bytes at least. */
 void svc_fixture_dir(char *buf);
 /* Remove the folder and the files in it. */
 void svc_fixture_rmdir(const char *dir);
@@ -46,7 +46,16 @@ void svc_fixture_close(svc_fixture_t *f);
 json_t *svc_fixture_request(const char *stack_id, const char *prefix, unsigned n,
 			    const char *flavor);
 
+/*
+ * POST /v1/plans of n large (m1.large) servers named <prefix>0 ..
+ * <prefix><n-1> in stack stack_id. RET what the service returned.
+ */
+int svc_fixture_create(svc_fixture_t *f, const char *stack_id, const char *prefix, unsigned n,
+		       vlt_err_t *err);
+
 /* The placement of orchestration id orch (a new reference); fails the test when absent. */
 json_t *svc_fixture_placement(svc_fixture_t *f, const char *orch);
+/* Its location, copied into buf ("" when it has none); buf. */
+const char *svc_fixture_location(svc_fixture_t *f, const char *orch, char *buf, size_t size);
 
 #endif /* VALET_TEST_SERVICE_FIXTURE_H */

@@ -114,18 +114,13 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A plan of n large servers <stack>-0, <stack>-1, ... */
 static int create(svc_fixture_t *f, const char *stack, unsigned n, vlt_err_t *err)
 {
 	char prefix[64];
 
 	snprintf(prefix, sizeof(prefix), "%s-", stack);
-	json_t *req = svc_fixture_request(stack, prefix, n, "m1.large");
-	json_t *plan = NULL;
-	int rc = vlt__service_plan_create(f->svc, req, NULL, &plan, err);
-
-	json_decref(req);
-	json_decref(plan);
-	return rc;
+	return svc_fixture_create(f, stack, prefix, n, err);
 }
 
 static void refresh_ok(svc_fixture_t *f)
@@ -167,16 +162,6 @@ static json_t *trouble(svc_fixture_t *f, const char *orch, json_t **doc)
 	return json_object_get(json_object_get(*doc, "resources"), orch);
 }
 
-static const char *location(svc_fixture_t *f, const char *orch, char *buf, size_t size)
-{
-	json_t *pl = svc_fixture_placement(f, orch);
-	const char *loc = json_string_value(json_object_get(pl, "location"));
-
-	snprintf(buf, size, "%s", loc != NULL ? loc : "");
-	json_decref(pl);
-	return buf;
-}
-
 /* ---- tests */
 
 static void test_a_new_host_is_used(void **state)
@@ -208,8 +193,8 @@ static void test_a_gone_host_is_reported_and_the_rest_stays_held(void **state)
 	write_inventory(w, 4, 0);
 	open_world(w, 0);
 	assert_int_equal(create(&w->f, "a", 2, &err), 0);
-	location(&w->f, "a-0", kept, sizeof(kept));
-	location(&w->f, "a-1", lost, sizeof(lost));
+	svc_fixture_location(&w->f, "a-0", kept, sizeof(kept));
+	svc_fixture_location(&w->f, "a-1", lost, sizeof(lost));
 
 	/* the host of a-1 leaves the inventory: write it without that host */
 	unsigned n_lost = (unsigned)atoi(lost + 1);
@@ -240,10 +225,10 @@ static void test_a_gone_host_is_reported_and_the_rest_stays_held(void **state)
 		fail_msg("migrate: %s", err.msg);
 	json_decref(body);
 	json_decref(plan);
-	location(&w->f, "a-1", buf, sizeof(buf));
+	svc_fixture_location(&w->f, "a-1", buf, sizeof(buf));
 	assert_string_not_equal(buf, lost);
 	assert_string_not_equal(buf, kept);
-	assert_string_equal(location(&w->f, "a-0", buf, sizeof(buf)), kept);
+	assert_string_equal(svc_fixture_location(&w->f, "a-0", buf, sizeof(buf)), kept);
 	assert_null(trouble(&w->f, "a-1", &doc));
 	json_decref(doc);
 	assert_int_equal(create(&w->f, "b", 2, &err), VLT_ENOPLACE);
@@ -259,7 +244,7 @@ static void test_a_disabled_host_is_reported_and_stays_held(void **state)
 
 	open_world(w, 0);
 	assert_int_equal(create(&w->f, "a", 1, &err), 0);
-	location(&w->f, "a-0", host, sizeof(host));
+	svc_fixture_location(&w->f, "a-0", host, sizeof(host));
 	write_inventory(w, 3, 1u << atoi(host + 1));
 	refresh_ok(&w->f);
 	json_t *why = trouble(&w->f, "a-0", &doc);
@@ -337,7 +322,7 @@ static void test_a_claimed_server_counts_once(void **state)
 	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-0", body, &answer, &err), 0);
 	json_decref(body);
 	json_decref(answer);
-	location(&w->f, "a-0", host, sizeof(host));
+	svc_fixture_location(&w->f, "a-0", host, sizeof(host));
 
 	/* Nova claimed vm-a0 there: Placement's usage is 4 vCPU, one consumer */
 	static const char *const claimed[] = { "vm-a0", NULL };

@@ -57,24 +57,7 @@ static int create(svc_fixture_t *f, const char *stack, unsigned n, vlt_err_t *er
 	snprintf(prefix, sizeof(prefix), "%s", strcmp(stack, "stack-a") == 0 ? "s" : stack);
 	if (strcmp(stack, "stack-a") != 0)
 		strcat(prefix, "-");
-	json_t *req = svc_fixture_request(stack, prefix, n, "m1.large");
-	json_t *plan = NULL;
-	int rc = vlt__service_plan_create(f->svc, req, NULL, &plan, err);
-
-	json_decref(req);
-	json_decref(plan);
-	return rc;
-}
-
-/* The location of orch, copied into buf ("" when it has none). */
-static const char *location(svc_fixture_t *f, const char *orch, char *buf, size_t size)
-{
-	json_t *pl = svc_fixture_placement(f, orch);
-	const char *loc = json_string_value(json_object_get(pl, "location"));
-
-	snprintf(buf, size, "%s", loc != NULL ? loc : "");
-	json_decref(pl);
-	return buf;
+	return svc_fixture_create(f, stack, prefix, n, err);
 }
 
 static bool reserved(svc_fixture_t *f, const char *orch)
@@ -123,21 +106,21 @@ static void test_holds_expire_at_their_deadline(void **state)
 	assert_int_equal(create(&w->f, "stack-a", 2, &err), 0);
 	assert_int_equal(reserve(&w->f, "s0", "[]", NULL, &err), VLT_ENOPLACE);
 	char list[96];
-	snprintf(list, sizeof(list), "[\"%s\"]", location(&w->f, "s0", here, sizeof(here)));
+	snprintf(list, sizeof(list), "[\"%s\"]", svc_fixture_location(&w->f, "s0", here, sizeof(here)));
 	assert_int_equal(reserve(&w->f, "s0", list, NULL, &err), 0);
 
 	/* 6 hosts are free: a plan needing 7 is refused while s1 holds its host */
 	assert_int_equal(create(&w->f, "stack-b", 7, &err), VLT_ENOPLACE);
 	assert_int_equal(sweep_at(&w->f, T0 + TTL_S * 1000 - 1), 0);
-	assert_string_not_equal(location(&w->f, "s1", buf, sizeof(buf)), "");
+	assert_string_not_equal(svc_fixture_location(&w->f, "s1", buf, sizeof(buf)), "");
 	assert_int_equal(sweep_at(&w->f, T0 + TTL_S * 1000), 1);
-	assert_string_equal(location(&w->f, "s1", buf, sizeof(buf)), "");
-	assert_string_equal(location(&w->f, "s0", buf, sizeof(buf)), here);
+	assert_string_equal(svc_fixture_location(&w->f, "s1", buf, sizeof(buf)), "");
+	assert_string_equal(svc_fixture_location(&w->f, "s0", buf, sizeof(buf)), here);
 	assert_true(reserved(&w->f, "s0"));
 	/* s1's host is free again; s0, reserved, never expires */
 	assert_int_equal(create(&w->f, "stack-b", 7, &err), 0);
 	assert_int_equal(sweep_at(&w->f, T0 + 100 * TTL_S * 1000), 7);
-	assert_string_equal(location(&w->f, "s0", buf, sizeof(buf)), here);
+	assert_string_equal(svc_fixture_location(&w->f, "s0", buf, sizeof(buf)), here);
 }
 
 static void test_expiry_survives_a_restart(void **state)
@@ -151,7 +134,7 @@ static void test_expiry_survives_a_restart(void **state)
 	svc_fixture_close(&w->f);
 	svc_fixture_open(&w->f, w->dir, TTL_S, T0 + TTL_S * 1000);
 	/* replayed: s0 stays expired, and its capacity free */
-	assert_string_equal(location(&w->f, "s0", buf, sizeof(buf)), "");
+	assert_string_equal(svc_fixture_location(&w->f, "s0", buf, sizeof(buf)), "");
 	assert_int_equal(create(&w->f, "stack-b", 8, &err), 0);
 }
 
@@ -164,8 +147,8 @@ static void test_migrate_moves_one_server_and_restarts_its_clock(void **state)
 	char s0_was[64], s1_was[64], buf[64], list[96];
 
 	assert_int_equal(create(&w->f, "stack-a", 2, &err), 0);
-	location(&w->f, "s0", s0_was, sizeof(s0_was));
-	location(&w->f, "s1", s1_was, sizeof(s1_was));
+	svc_fixture_location(&w->f, "s0", s0_was, sizeof(s0_was));
+	svc_fixture_location(&w->f, "s1", s1_was, sizeof(s1_was));
 	snprintf(list, sizeof(list), "[\"%s\"]", s0_was);
 	w->f.now_ms = T0 + 10000;
 	assert_int_equal(reserve(&w->f, "s0", list, NULL, &err), 0);
@@ -182,19 +165,19 @@ static void test_migrate_moves_one_server_and_restarts_its_clock(void **state)
 	json_decref(body);
 	json_decref(plan);
 
-	location(&w->f, "s1", buf, sizeof(buf));
+	svc_fixture_location(&w->f, "s1", buf, sizeof(buf));
 	assert_string_not_equal(buf, "");
 	assert_string_not_equal(buf, s1_was);
 	assert_string_not_equal(buf, avoid);
 	assert_string_not_equal(buf, s0_was);
-	assert_string_equal(location(&w->f, "s0", buf, sizeof(buf)), s0_was);
+	assert_string_equal(svc_fixture_location(&w->f, "s0", buf, sizeof(buf)), s0_was);
 	assert_true(reserved(&w->f, "s0"));
 	assert_false(reserved(&w->f, "s1")); /* Nova reserves it anew */
 
 	/* its hold's clock started at the migration, not at the plan */
 	assert_int_equal(sweep_at(&w->f, T0 + 30000 + TTL_S * 1000 - 1), 0);
 	assert_int_equal(sweep_at(&w->f, T0 + 30000 + TTL_S * 1000), 1);
-	assert_string_equal(location(&w->f, "s1", buf, sizeof(buf)), "");
+	assert_string_equal(svc_fixture_location(&w->f, "s1", buf, sizeof(buf)), "");
 }
 
 static void test_replan_moves_one_server_among_the_candidates(void **state)
@@ -206,8 +189,8 @@ static void test_replan_moves_one_server_among_the_candidates(void **state)
 	size_t n = 0;
 
 	assert_int_equal(create(&w->f, "stack-a", 2, &err), 0);
-	location(&w->f, "s0", s0_was, sizeof(s0_was));
-	location(&w->f, "s1", s1_was, sizeof(s1_was));
+	svc_fixture_location(&w->f, "s0", s0_was, sizeof(s0_was));
+	svc_fixture_location(&w->f, "s1", s1_was, sizeof(s1_was));
 	snprintf(list, sizeof(list), "[\"%s\"]", s0_was);
 	assert_int_equal(reserve(&w->f, "s0", list, NULL, &err), 0);
 
@@ -221,10 +204,10 @@ static void test_replan_moves_one_server_among_the_candidates(void **state)
 		 cands[1]);
 	w->f.now_ms = T0 + 20000;
 	assert_int_equal(reserve(&w->f, "s1", list, NULL, &err), 0);
-	location(&w->f, "s1", buf, sizeof(buf));
+	svc_fixture_location(&w->f, "s1", buf, sizeof(buf));
 	assert_true(strcmp(buf, cands[0]) == 0 || strcmp(buf, cands[1]) == 0);
 	assert_true(reserved(&w->f, "s1"));
-	assert_string_equal(location(&w->f, "s0", buf, sizeof(buf)), s0_was);
+	assert_string_equal(svc_fixture_location(&w->f, "s0", buf, sizeof(buf)), s0_was);
 	/* reserved servers keep their hold */
 	assert_int_equal(sweep_at(&w->f, T0 + 100 * TTL_S * 1000), 0);
 }
@@ -236,12 +219,12 @@ static void test_replan_to_unknown_hosts_changes_nothing(void **state)
 	char before[64], buf[64];
 
 	assert_int_equal(create(&w->f, "stack-a", 1, &err), 0);
-	location(&w->f, "s0", before, sizeof(before));
+	svc_fixture_location(&w->f, "s0", before, sizeof(before));
 	uint64_t entries = vlt__service_applied(w->f.svc);
 	assert_int_equal(reserve(&w->f, "s0", "[\"nowhere\"]", "replan", &err), VLT_ENOPLACE);
 	assert_non_null(strstr(err.msg, "none of the candidate hosts"));
 	assert_int_equal(vlt__service_applied(w->f.svc), entries);
-	assert_string_equal(location(&w->f, "s0", buf, sizeof(buf)), before);
+	assert_string_equal(svc_fixture_location(&w->f, "s0", buf, sizeof(buf)), before);
 	assert_false(reserved(&w->f, "s0"));
 }
 
