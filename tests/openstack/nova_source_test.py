@@ -57,10 +57,6 @@ def inventory_json(cloud):
     return json.loads(out.stdout)
 
 
-def wait(what, check, timeout):
-    return osapi.wait_for(what, check, timeout, interval=1)
-
-
 class NovaSource(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -130,19 +126,9 @@ class NovaSource(unittest.TestCase):
             'compute', '/flavors/detail')['flavors']}
         flavor = flavors['m1.small']
         before = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
-        sid = self.admin.post('compute', '/servers', {'server': {
-            'name': 'outside-valet', 'imageRef': self.cloud['image']['id'],
-            'flavorRef': flavor['id'], 'networks': 'none',
-            'host': host}})['server']['id']
+        sid = osapi.boot_server(self.admin, self.cloud, flavor['id'], host,
+                                'outside-valet', BOOT_TIMEOUT)
         try:
-            def active():
-                s = self.admin.get('compute', '/servers/%s' % sid)['server']
-                if s['status'] == 'ERROR':
-                    raise AssertionError('server went to ERROR: %s'
-                                         % s.get('fault'))
-                return s['status'] == 'ACTIVE'
-
-            wait('server %s ACTIVE' % sid, active, BOOT_TIMEOUT)
             after = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
             used = after[host]['resources']
             self.assertEqual(used['vcpus']['used'],

@@ -137,6 +137,33 @@ class Session:
         return self.call('DELETE', service, path, **kwargs)
 
 
+def boot_server(session, cloud, flavor_id, host, name, timeout=180):
+    """Boot a server through Nova on host; its id once it is ACTIVE."""
+    sid = session.post('compute', '/servers', {'server': {
+        'name': name, 'imageRef': cloud['image']['id'],
+        'flavorRef': flavor_id, 'networks': 'none',
+        'host': host}})['server']['id']
+
+    def active():
+        s = session.get('compute', '/servers/%s' % sid)['server']
+        if s['status'] == 'ERROR':
+            raise AssertionError('server %s went to ERROR: %s'
+                                 % (sid, s.get('fault')))
+        return s['status'] == 'ACTIVE'
+
+    wait_for('server %s ACTIVE' % sid, active, timeout, interval=1)
+    return sid
+
+
+def delete_server(session, sid):
+    """Delete a server; one already gone is fine."""
+    try:
+        session.delete('compute', '/servers/%s' % sid)
+    except ApiError as err:
+        if err.status != 404:
+            raise
+
+
 def get_token(auth_url, credentials):
     """(token, token document) for a password login scoped to a project."""
     body = {'auth': {

@@ -214,30 +214,10 @@ class ValetdOnTheCloud(unittest.TestCase):
             self.assertIn(placed['location'], hosts)
         self.assertEqual(self.valetd.call('DELETE', '/v1/plans/onto')[0], 204)
 
-    def delete_server(self, sid):
-        """Delete a server; one already gone is fine."""
-        try:
-            self.admin.delete('compute', '/servers/%s' % sid)
-        except osapi.ApiError as err:
-            if err.status != 404:
-                raise
-
     def boot_on(self, host):
-        sid = self.admin.post('compute', '/servers', {'server': {
-            'name': 'claimed', 'imageRef': self.cloud['image']['id'],
-            'flavorRef': self.flavor['id'], 'networks': 'none',
-            'host': host}})['server']['id']
-        self.addCleanup(self.delete_server, sid)
-
-        def active():
-            s = self.admin.get('compute', '/servers/%s' % sid)['server']
-            if s['status'] == 'ERROR':
-                raise AssertionError('server went to ERROR: %s'
-                                     % s.get('fault'))
-            return s['status'] == 'ACTIVE'
-
-        osapi.wait_for('server %s ACTIVE' % sid, active, BOOT_TIMEOUT,
-                       interval=1)
+        sid = osapi.boot_server(self.admin, self.cloud, self.flavor['id'], host,
+                                'claimed', BOOT_TIMEOUT)
+        self.addCleanup(osapi.delete_server, self.admin, sid)
         return sid
 
     def sighup_and_wait(self):
@@ -283,7 +263,7 @@ class ValetdOnTheCloud(unittest.TestCase):
         self.sighup_and_wait()
         self.assertEqual(self.valetd.call('GET', '/v1/plans/gone')[0], 200)
 
-        self.delete_server(sid)
+        osapi.delete_server(self.admin, sid)
 
         def deleted():
             try:
