@@ -842,9 +842,23 @@ static int64_t host_capacity(int64_t total, double ratio, double standby_pct, in
 	return cap - used;
 }
 
-static bool in_ids(const char *id, const char *const *ids, size_t n_ids)
+/* ids as a name table, for lookups in the credit; false when out of memory. */
+static bool id_set(struct names *set, const char *const *ids, size_t n_ids)
 {
 	for (size_t i = 0; i < n_ids; i++) {
+		if (ids[i] != NULL && names_get(set, ids[i]) == VLT_NONE &&
+		    names_put(set, ids[i], 0) < 0)
+			return false;
+	}
+	return true;
+}
+
+static bool in_ids(const char *id, const struct names *set, const char *const *ids,
+		   size_t n_ids, bool use_set)
+{
+	if (use_set)
+		return names_get(set, id) != VLT_NONE;
+	for (size_t i = 0; i < n_ids; i++) { /* out of memory for the set: slower, still right */
 		if (ids[i] != NULL && strcmp(ids[i], id) == 0)
 			return true;
 	}
@@ -873,6 +887,8 @@ static void host_numbers_again(struct dc_full *f, vlt_host_t *h)
 uint32_t vlt__dc_credit(vlt_dc_t *dc, const char *const *ids, size_t n_ids)
 {
 	struct dc_full *f = full_of(dc);
+	struct names set = { 0 };
+	bool use_set = id_set(&set, ids, n_ids);
 	uint32_t n = 0;
 
 	for (uint32_t h = 0; h < dc->n_hosts; h++)
@@ -880,13 +896,14 @@ uint32_t vlt__dc_credit(vlt_dc_t *dc, const char *const *ids, size_t n_ids)
 	for (uint32_t i = 0; i < f->n_consumers; i++) {
 		vlt_dc_consumer_t *c = &f->consumers[i];
 
-		c->credited = in_ids(c->id, ids, n_ids);
+		c->credited = in_ids(c->id, &set, ids, n_ids, use_set);
 		n += c->credited;
 		for (int r = 0; c->credited && r < VLT_RES_COUNT; r++)
 			f->hosts[c->host].used[r] -= c->used[r];
 	}
 	for (uint32_t h = 0; h < dc->n_hosts; h++)
 		host_numbers_again(f, &f->hosts[h]);
+	names_free(&set);
 	return n;
 }
 
