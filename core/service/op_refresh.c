@@ -50,13 +50,14 @@ static size_t n_credited(const vlt_service_t *s)
 }
 
 /* Hold every plan again on the data center just swapped in (lock held). */
-static void hold_all_again(vlt_service_t *s, size_t *n_gone, size_t *n_disabled)
+static void hold_all_again(vlt_service_t *s, const char *where, size_t *n_gone,
+			   size_t *n_disabled)
 {
 	*n_gone = *n_disabled = 0;
 	for (vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
 		vlt_err_t err = { 0 };
 
-		vlt__svc_plan_hold(s, p, false, "refresh", &err);
+		vlt__svc_plan_hold(s, p, false, where, &err);
 		for (size_t i = 0; i < p->n_units; i++) {
 			*n_gone += p->units[i].health == VLT_SVC_HEALTH_GONE;
 			*n_disabled += p->units[i].health == VLT_SVC_HEALTH_DISABLED;
@@ -175,7 +176,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			pthread_mutex_unlock(&s->refresh_lock);
 			return rc;
 		}
-		hold_all_again(s, &n_gone, &n_disabled);
+		hold_all_again(s, "refresh", &n_gone, &n_disabled);
 		lost = gone_instances(s, seen, &n_lost);
 		s->sources_ok_ms = s->sources_tried_ms;
 		s->sources_error[0] = '\0';
@@ -192,17 +193,17 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 	return rc;
 }
 
-int vlt__svc_credit_own_consumers(vlt_service_t *s, vlt_err_t *err)
+int vlt__svc_hold_after_replay(vlt_service_t *s, vlt_err_t *err)
 {
 	size_t n_own = 0, n_gone = 0, n_disabled = 0;
 	const char **own = own_consumers(s, &n_own);
 	int rc = own != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 
-	if (rc == 0 && n_own > 0) {
+	s->replaying = false;
+	if (rc == 0 && n_own > 0)
 		rc = vlt__engine_rebase(s->engine, own, n_own, err);
-		if (rc == 0)
-			hold_all_again(s, &n_gone, &n_disabled);
-	}
+	if (rc == 0)
+		hold_all_again(s, "journal replay", &n_gone, &n_disabled);
 	free(own);
 	return rc;
 }

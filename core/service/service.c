@@ -121,9 +121,10 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
 	s->sources_ok_ms = s->sources_tried_ms = vlt__svc_now_ms(s); /* the engine read them */
+	s->replaying = true;
 	rc = vlt__journal_replay(&s->journal, err);
 	if (rc == 0)
-		rc = vlt__svc_credit_own_consumers(s, err);
+		rc = vlt__svc_hold_after_replay(s, err);
 	if (rc < 0) {
 		vlt__service_free(s);
 		return rc;

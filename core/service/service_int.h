@@ -42,6 +42,8 @@ struct vlt_service {
 	vlt_service_opts_t opts;
 	vlt_journal_t journal;
 	vlt_svc_state_t st;
+	/* Reading the journal at start: plans are recorded, held after (vlt__svc_hold_after_replay). */
+	bool replaying;
 
 	/* The data center in use: when it was read, and how the last reading went. */
 	pthread_mutex_t refresh_lock; /* one reading of the sources at a time */
@@ -118,11 +120,11 @@ void vlt__svc_tickers_stop(vlt_service_t *s);
 int vlt__svc_check_fresh(vlt_service_t *s, vlt_err_t *err);
 
 /*
- * After the replay: the data center in use again with the reserved
- * servers' own allocations taken out of their hosts' used, and every plan
- * held again on it (op_refresh.c). Lock held. RET 0 or VLT_ENOMEM.
+ * The end of the start's replay (op_refresh.c): the reserved servers'
+ * own allocations taken out of their hosts' used (known only once the
+ * whole journal is read), then every plan held, once. RET 0 or VLT_ENOMEM.
  */
-int vlt__svc_credit_own_consumers(vlt_service_t *s, vlt_err_t *err);
+int vlt__svc_hold_after_replay(vlt_service_t *s, vlt_err_t *err);
 
 /* Does u hold a location the data center in use has (not expired, not gone)? */
 bool vlt__svc_unit_placed(vlt_service_t *s, const vlt_svc_unit_t *u);
