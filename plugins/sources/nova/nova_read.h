@@ -76,7 +76,6 @@ typedef struct nova_cloud {
 	uint32_t n_aggregates;
 	nova_flavor_t *flavors;
 	uint32_t n_flavors;
-	uint32_t n_providers_unmatched; /* providers no hypervisor names (not compute hosts) */
 	char **instances; /* every server of every project */
 	uint32_t n_instances;
 } nova_cloud_t;
