@@ -157,6 +157,35 @@ struct create_ctx {
 	json_t *answer;
 };
 
+/* $.resources of a create or an update: an object of objects keyed by orchestration id. */
+static int validate_resources(const json_t *body, vlt_err_t *err)
+{
+	const json_t *res = json_object_get(body, "resources");
+	const char *k;
+	json_t *r;
+
+	if (res == NULL)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources: missing (expected an object keyed by "
+				   "orchestration id)",
+				   SVC_WHERE);
+	if (!json_is_object(res))
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources: expected an object keyed by orchestration id",
+				   SVC_WHERE);
+	json_object_foreach((json_t *)res, k, r) {
+		if (k[0] == '\0' || strlen(k) > STACK_ID_MAX)
+			return vlt_err_set(err, VLT_EINVAL,
+					   "%s: $.resources: an orchestration id must be 1 to %d "
+					   "bytes",
+					   SVC_WHERE, STACK_ID_MAX);
+		if (!json_is_object(r))
+			return vlt_err_set(err, VLT_EINVAL,
+					   "%s: $.resources.%s: expected an object", SVC_WHERE, k);
+	}
+	return 0;
+}
+
 static int validate_create(const json_t *body, const char **stack_id, vlt_err_t *err)
 {
 	const char *name = NULL, *tenant = NULL, *timeout = NULL;
@@ -174,29 +203,7 @@ static int validate_create(const json_t *body, const char **stack_id, vlt_err_t 
 	if ((*stack_id)[0] == '\0' || strlen(*stack_id) > STACK_ID_MAX)
 		return vlt_err_set(err, VLT_EINVAL, "%s: $.stack_id: must be 1 to %d bytes",
 				   SVC_WHERE, STACK_ID_MAX);
-	const json_t *res = json_object_get(body, "resources");
-	if (res == NULL)
-		return vlt_err_set(err, VLT_EINVAL,
-				   "%s: $.resources: missing (expected an object keyed by "
-				   "orchestration id)",
-				   SVC_WHERE);
-	if (!json_is_object(res))
-		return vlt_err_set(err, VLT_EINVAL,
-				   "%s: $.resources: expected an object keyed by orchestration id",
-				   SVC_WHERE);
-	const char *k;
-	json_t *r;
-	json_object_foreach((json_t *)res, k, r) {
-		if (k[0] == '\0' || strlen(k) > STACK_ID_MAX)
-			return vlt_err_set(err, VLT_EINVAL,
-					   "%s: $.resources: an orchestration id must be 1 to %d "
-					   "bytes",
-					   SVC_WHERE, STACK_ID_MAX);
-		if (!json_is_object(r))
-			return vlt_err_set(err, VLT_EINVAL,
-					   "%s: $.resources.%s: expected an object", SVC_WHERE, k);
-	}
-	return 0;
+	return validate_resources(body, err);
 }
 
 /*
@@ -391,29 +398,9 @@ static json_t *update_request(const vlt_svc_plan_t *p, const json_t *body)
 static int validate_update(const json_t *body, vlt_err_t *err)
 {
 	const char *name = NULL;
-	const json_t *res = json_object_get(body, "resources");
 	int rc = vlt__svc_want_string(body, "plan_name", false, SVC_WHERE, &name, err);
 
-	if (rc < 0)
-		return rc;
-	if (res == NULL)
-		return vlt_err_set(err, VLT_EINVAL,
-				   "%s: $.resources: missing (expected an object keyed by "
-				   "orchestration id)",
-				   SVC_WHERE);
-	if (!json_is_object(res))
-		return vlt_err_set(err, VLT_EINVAL,
-				   "%s: $.resources: expected an object keyed by orchestration id "
-				   "for action update",
-				   SVC_WHERE);
-	const char *k;
-	json_t *r;
-	json_object_foreach((json_t *)res, k, r) {
-		if (!json_is_object(r))
-			return vlt_err_set(err, VLT_EINVAL,
-					   "%s: $.resources.%s: expected an object", SVC_WHERE, k);
-	}
-	return 0;
+	return rc < 0 ? rc : validate_resources(body, err);
 }
 
 /* Update: keep what did not change where it is, place the rest. */

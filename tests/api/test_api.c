@@ -527,6 +527,17 @@ static void test_update_migrate_delete_release(void **state)
 	api_assert_contains(api_check_error(&rep, 400), "exactly one");
 	api_reply_free(&rep);
 
+	/* an update's resources are checked as a create's are */
+	api_call(&d, "PUT", "/v1/plans/big", "{\"action\": \"update\", \"resources\": []}", NULL,
+		 &rep);
+	api_assert_contains(api_check_error(&rep, 400), "$.resources: expected an object");
+	api_reply_free(&rep);
+	api_call(&d, "PUT", "/v1/plans/big",
+		 "{\"action\": \"update\", \"resources\": {\"\": {\"type\": \"OS::Nova::Server\"}}}",
+		 NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 400), "an orchestration id must be 1 to 255");
+	api_reply_free(&rep);
+
 	/* delete gives everything back at once */
 	assert_int_equal(api_call(&d, "DELETE", "/v1/plans/big", NULL, NULL, NULL), 204);
 	assert_int_equal(post_stack("refill", 7, "m1.large", NULL, NULL, NULL), 201);
