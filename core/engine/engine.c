@@ -20,6 +20,9 @@ struct vlt_engine {
 	vlt_dc_t *dc;
 	vlt_ledger_t *ledger;
 	vlt_group_registry_t groups;
+	/* Groups deleted while plans still named them: those plans' holds are
+	 * restored with them (vlt__engine_hold); new plans cannot name them. */
+	vlt_group_registry_t retired;
 	pthread_mutex_t lock;
 };
 
@@ -145,6 +148,7 @@ void vlt__engine_free(vlt_engine_t *e)
 	vlt__ledger_free(e->ledger);
 	vlt__dc_free(e->dc);
 	vlt__groups_free(&e->groups);
+	vlt__groups_free(&e->retired);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }
@@ -154,17 +158,40 @@ const vlt_dc_t *vlt__engine_dc(const vlt_engine_t *e)
 	return e->dc;
 }
 
+/* doc's "retired" list (may be absent) as a registry of its own. */
+static int retired_from_json(vlt_group_registry_t *reg, const json_t *doc, const char *where,
+			     vlt_err_t *err)
+{
+	json_t *list = json_object_get(doc, "retired");
+	json_t *as_doc;
+	int rc;
+
+	reg->groups = NULL;
+	reg->n_groups = 0;
+	if (list == NULL)
+		return VLT_OK;
+	if ((as_doc = json_pack("{s:O}", "groups", list)) == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "%s: out of memory", where);
+	rc = vlt__groups_from_json(reg, as_doc, where, err);
+	json_decref(as_doc);
+	return rc;
+}
+
 int vlt__engine_set_groups(vlt_engine_t *e, const json_t *doc, const char *where,
 			   vlt_err_t *err)
 {
-	vlt_group_registry_t reg = {0};
+	vlt_group_registry_t reg = {0}, retired = {0};
 	int rc = vlt__groups_from_json(&reg, doc, where, err);
 
+	if (rc == 0 && (rc = retired_from_json(&retired, doc, where, err)) < 0)
+		vlt__groups_free(&reg);
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&e->lock);
 	vlt__groups_free(&e->groups);
+	vlt__groups_free(&e->retired);
 	e->groups = reg;
+	e->retired = retired;
 	pthread_mutex_unlock(&e->lock);
 	return VLT_OK;
 }
@@ -524,7 +551,8 @@ int vlt__engine_hold(vlt_engine_t *e, const json_t *req, const char *where, cons
 	int rc;
 
 	pthread_mutex_lock(&e->lock);
-	rc = vlt__stack_parse(req, e->dc, &e->groups, policy_for_type, e->mods, where, &st, err);
+	rc = vlt__stack_parse_held(req, e->dc, &e->groups, &e->retired, policy_for_type, e->mods,
+				   where, &st, err);
 	if (rc == VLT_OK && vlt__ledger_has_plan(e->ledger, plan_id))
 		rc = vlt_err_set(err, VLT_EEXIST, "plan %s already holds capacity", plan_id);
 	if (rc == VLT_OK)

@@ -53,7 +53,11 @@ int vlt__engine_rebase(vlt_engine_t *e, const char *const *own, size_t n_own, vl
 void vlt__snapshot_free(vlt_snapshot_t *snap);
 const vlt_dc_t *vlt__snapshot_dc(const vlt_snapshot_t *snap);
 
-/* Replace the named groups with those of doc ({"groups": [...]}, borrowed). */
+/*
+ * Replace the named groups with those of doc ({"groups": [...], "retired":
+ * [...]?}, borrowed). Retired groups were deleted while plans named them:
+ * vlt__engine_hold still finds them, new plans do not.
+ */
 int vlt__engine_set_groups(vlt_engine_t *e, const json_t *doc, const char *where,
 			   vlt_err_t *err);
 

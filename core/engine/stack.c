@@ -121,6 +121,7 @@ struct gbuild {
 struct parser {
 	const vlt_dc_t *dc;
 	const vlt_group_registry_t *reg;
+	const vlt_group_registry_t *retired; /* held plans only; may be NULL */
 	vlt_group_registry_t req_groups; /* the engine form's "groups" map */
 	vlt_policy_lookup_fn policy;
 	void *policy_arg;
@@ -619,7 +620,11 @@ static const vlt_named_group_t *find_named(struct parser *p, const char *ref)
 {
 	const vlt_named_group_t *ng = vlt__groups_find(p->reg, ref);
 
-	return ng != NULL ? ng : vlt__groups_find(&p->req_groups, ref);
+	if (ng == NULL)
+		ng = vlt__groups_find(&p->req_groups, ref);
+	if (ng == NULL && p->retired != NULL)
+		ng = vlt__groups_find(p->retired, ref);
+	return ng;
 }
 
 static uint32_t find_group_key(struct parser *p, const char *key)
@@ -1358,9 +1363,17 @@ int vlt__stack_parse(const json_t *req, const vlt_dc_t *dc, const vlt_group_regi
 		     vlt_policy_lookup_fn policy, void *policy_arg, const char *where,
 		     vlt_stack_t **stack, vlt_err_t *err)
 {
+	return vlt__stack_parse_held(req, dc, reg, NULL, policy, policy_arg, where, stack, err);
+}
+
+int vlt__stack_parse_held(const json_t *req, const vlt_dc_t *dc, const vlt_group_registry_t *reg,
+			  const vlt_group_registry_t *retired, vlt_policy_lookup_fn policy,
+			  void *policy_arg, const char *where, vlt_stack_t **stack,
+			  vlt_err_t *err)
+{
 	struct parser p = {
-		.dc = dc, .reg = reg, .policy = policy, .policy_arg = policy_arg,
-		.where = where != NULL ? where : "request", .err = err,
+		.dc = dc, .reg = reg, .retired = retired, .policy = policy,
+		.policy_arg = policy_arg, .where = where != NULL ? where : "request", .err = err,
 	};
 	int rc;
 

@@ -71,6 +71,15 @@ typedef uint32_t (*vlt_policy_lookup_fn)(void *arg, const char *type);
 int vlt__stack_parse(const json_t *req, const vlt_dc_t *dc, const vlt_group_registry_t *reg,
 		     vlt_policy_lookup_fn policy, void *policy_arg, const char *where,
 		     vlt_stack_t **stack, vlt_err_t *err);
+/*
+ * vlt__stack_parse_held - the same, for a request a plan was made from
+ * earlier: a group name that reg lacks is also looked up in retired (groups
+ * deleted since, which the plan named when it was made; may be NULL).
+ */
+int vlt__stack_parse_held(const json_t *req, const vlt_dc_t *dc, const vlt_group_registry_t *reg,
+			  const vlt_group_registry_t *retired, vlt_policy_lookup_fn policy,
+			  void *policy_arg, const char *where, vlt_stack_t **stack,
+			  vlt_err_t *err);
 void vlt__stack_free(vlt_stack_t *stack);
 
 #endif /* VALET_CORE_STACK_H */

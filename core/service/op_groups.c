@@ -1,9 +1,15 @@
 /*
  * op_groups.c - named groups and their members (upstream §2.5): the
  * documents, the checks, which servers of a plan belong to a group (for
- * "a member with servers in the group cannot leave" and "a group in use
- * cannot be deleted"), and the "group_put" and "group_delete" entries,
- * which also give the engine the named groups in force.
+ * "a member with servers in the group cannot leave"), and the "group_put"
+ * and "group_delete" entries, which also give the engine the named groups
+ * in force.
+ *
+ * A group without members can be deleted even while plans name it (as
+ * upstream allowed: Heat may delete a stack's OS::Valet::Group before the
+ * plan that names it is gone). Those plans keep what they were planned
+ * with: the group is retired, known to the engine when it restores their
+ * holds and to nothing else, until no plan names it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +22,18 @@
 #define GROUP_WHERE "group"
 #define NAME_MAX_LEN 255
 #define DESC_MAX_LEN 4096
+/* Upstream 1.0 groups had no level; a client of that API still sends none. */
+#define DEFAULT_LEVEL "host"
 
 static json_t *groups_doc(vlt_service_t *s)
 {
-	return json_pack("{s:O}", "groups", s->st.groups);
+	json_t *retired = json_array();
+	const char *name;
+	json_t *g;
+
+	json_object_foreach(s->st.retired, name, g)
+		json_array_append(retired, g);
+	return json_pack("{s:O, s:o}", "groups", s->st.groups, "retired", retired);
 }
 
 /* A group by id only (not by name: a put replaces the group with its id). */
@@ -39,9 +53,27 @@ static json_t *group_by_id(vlt_service_t *s, const char *id, size_t *index)
 
 /* ---------------------------------------------------------------- entries */
 
+static const vlt_svc_plan_t *plan_using(vlt_service_t *s, const json_t *g);
+
+/* Retired groups that no plan names any more are forgotten. */
+static void forget_retired(vlt_service_t *s)
+{
+	const char *name;
+	void *tmp;
+	json_t *g;
+
+	json_object_foreach_safe(s->st.retired, tmp, name, g) {
+		if (plan_using(s, g) == NULL)
+			json_object_del(s->st.retired, name);
+	}
+}
+
 static int push_groups(vlt_service_t *s, const char *where, vlt_err_t *err)
 {
-	json_t *doc = groups_doc(s);
+	json_t *doc;
+
+	forget_retired(s);
+	doc = groups_doc(s);
 	int rc = doc != NULL ? vlt__engine_set_groups(s->engine, doc, where, err)
 			     : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 
@@ -78,11 +110,21 @@ int vlt__apply_group_delete(void *svc, const json_t *e, bool decided_here, const
 	vlt_service_t *s = svc;
 	const char *id = json_string_value(json_object_get(e, "group_id"));
 	size_t i = 0;
+	json_t *g;
 	(void)decided_here;
 
-	if (id == NULL || vlt__state_group(&s->st, id, &i) == NULL)
+	if (id == NULL || (g = vlt__state_group(&s->st, id, &i)) == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "%s: no group '%s'", where,
 				   id != NULL ? id : "");
+	if (plan_using(s, g) != NULL) {
+		const char *name = json_string_value(json_object_get(g, "name"));
+
+		if (name == NULL || json_object_set(s->st.retired, name, g) != 0)
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		vlt__log(NULL, VLT_LOG_NOTICE,
+			 "group %s deleted while plans name it: they keep it, new plans cannot",
+			 name);
+	}
 	json_array_remove(s->st.groups, i);
 	return push_groups(s, where, err);
 }
@@ -167,7 +209,7 @@ static int check_keys(const json_t *body, const char *const *known, const char *
 static int validate_new_group(vlt_service_t *s, const json_t *body, vlt_err_t *err)
 {
 	static const char *const known[] = { "name", "type", "level", "description", NULL };
-	const char *name, *type, *level, *desc;
+	const char *name, *type, *level = NULL, *desc;
 	char names[256];
 	int rc;
 
@@ -176,9 +218,11 @@ static int validate_new_group(vlt_service_t *s, const json_t *body, vlt_err_t *e
 	if ((rc = check_keys(body, known, GROUP_WHERE, err)) < 0 ||
 	    (rc = vlt__svc_want_string(body, "name", true, GROUP_WHERE, &name, err)) < 0 ||
 	    (rc = vlt__svc_want_string(body, "type", true, GROUP_WHERE, &type, err)) < 0 ||
-	    (rc = vlt__svc_want_string(body, "level", true, GROUP_WHERE, &level, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "level", false, GROUP_WHERE, &level, err)) < 0 ||
 	    (rc = vlt__svc_want_string(body, "description", false, GROUP_WHERE, &desc, err)) < 0)
 		return rc;
+	if (level == NULL)
+		level = DEFAULT_LEVEL;
 	if (strlen(name) > NAME_MAX_LEN || !vlt__group_name_valid(name))
 		return vlt_err_set(err, VLT_EINVAL,
 				   "%s: $.name: '%s' is not a valid group name (1 to %d letters, "
@@ -231,15 +275,23 @@ static int decide_group_create(vlt_service_t *s, void *arg, json_t **entry, bool
 	const json_t *b = c->body;
 	const char *name = json_string_value(json_object_get(b, "name"));
 	const char *desc = json_string_value(json_object_get(b, "description"));
+	const char *level = json_string_value(json_object_get(b, "level"));
 	(void)engine_done;
 
 	if (vlt__state_group(&s->st, name, NULL) != NULL)
 		return vlt_err_set(err, VLT_EINVAL, "A group named %s already exists", name);
+	/* the plans that keep it would find the new group under its name */
+	const json_t *retired = json_object_get(s->st.retired, name);
+	if (retired != NULL && plan_using(s, retired) != NULL)
+		return vlt_err_set(err, VLT_ECONFLICT,
+				   "A group named %s was deleted while plans still name it; delete "
+				   "or update them first",
+				   name);
 	vlt__svc_uuid(c->gid);
 	json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "id", c->gid, "name", name,
 			      "description", desc != NULL ? desc : "", "type",
 			      json_string_value(json_object_get(b, "type")), "level",
-			      json_string_value(json_object_get(b, "level")), "members");
+			      level != NULL ? level : DEFAULT_LEVEL, "members");
 	*entry = g != NULL ? put_entry(g) : NULL;
 	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }
@@ -320,7 +372,7 @@ int vlt__service_group_update(vlt_service_t *s, const char *id, const json_t *bo
 	return rc;
 }
 
-/* A plan (any) whose request names the group: deleting it would break its holds. */
+/* A plan (any) whose request names the group, which its holds need. */
 static const vlt_svc_plan_t *plan_using(vlt_service_t *s, const json_t *g)
 {
 	for (const vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
@@ -346,12 +398,6 @@ static int decide_group_delete(vlt_service_t *s, void *arg, json_t **entry, bool
 		return rc;
 	if (json_array_size(json_object_get(g, "members")) > 0)
 		return vlt_err_set(err, VLT_ECONFLICT, "Unable to delete a Group with members.");
-	const vlt_svc_plan_t *p = plan_using(s, g);
-	if (p != NULL)
-		return vlt_err_set(err, VLT_ECONFLICT,
-				   "Unable to delete a Group that plan %s (stack %s) uses; delete "
-				   "or update the plan first",
-				   p->id, p->stack_id);
 	*entry = json_pack("{s:s, s:s}", "op", "group_delete", "group_id", c->gid);
 	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }

@@ -184,7 +184,8 @@ int vlt__state_init(vlt_svc_state_t *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->groups = json_array();
-	return st->groups != NULL ? 0 : VLT_ENOMEM;
+	st->retired = json_object();
+	return st->groups != NULL && st->retired != NULL ? 0 : VLT_ENOMEM;
 }
 
 void vlt__state_plan_free(vlt_svc_plan_t *p)
@@ -216,6 +217,7 @@ void vlt__state_free(vlt_svc_state_t *st)
 	vlt__strmap_clear(&st->by_pid);
 	vlt__strmap_clear(&st->by_orch);
 	json_decref(st->groups);
+	json_decref(st->retired);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -65,6 +65,7 @@ typedef struct vlt_svc_state {
 	vlt_strmap_t by_pid;   /* placement id -> plan */
 	vlt_strmap_t by_orch;  /* orchestration id -> plan */
 	json_t *groups;	       /* array of group objects, creation order */
+	json_t *retired;       /* groups deleted while plans named them, by name */
 } vlt_svc_state_t;
 
 /* RET 0 or VLT_ENOMEM. */
