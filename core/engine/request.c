@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include <valet/errors.h>
+
 #include "request.h"
 
 /* The first row of a kind is the type Valet writes for it. */
@@ -81,6 +83,90 @@ bool vlt__request_has_server(const json_t *resources)
 			return true;
 	}
 	return false;
+}
+
+/* ---------------------------------------------------------------- key case */
+
+static bool has_upper(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return true;
+	return false;
+}
+
+static bool needs_lowercase(const json_t *resources)
+{
+	const char *k, *key;
+	json_t *r, *v;
+
+	json_object_foreach((json_t *)resources, k, r) {
+		json_object_foreach(r, key, v) {
+			if (has_upper(key))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* r's members again under lower-case keys, into out (empty). */
+static int lowercase_members(const json_t *r, json_t *out, const char *id, const char *where,
+			     vlt_err_t *err)
+{
+	const char *key;
+	json_t *v;
+	char low[256];
+
+	json_object_foreach((json_t *)r, key, v) {
+		size_t n = strlen(key);
+
+		if (n >= sizeof(low))
+			return vlt_err_set(err, VLT_EINVAL, "%s: $.resources.%s: key '%.40s...' is "
+					   "too long", where, id, key);
+		for (size_t i = 0; i <= n; i++)
+			low[i] = key[i] >= 'A' && key[i] <= 'Z' ? (char)(key[i] - 'A' + 'a') : key[i];
+		if (json_object_get(out, low) != NULL)
+			return vlt_err_set(err, VLT_EINVAL,
+					   "%s: $.resources.%s: '%s' is given twice, in two cases",
+					   where, id, low);
+		if (json_object_set(out, low, v) != 0)
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int vlt__request_lowercase(const json_t *req, const char *where, json_t **out, vlt_err_t *err)
+{
+	const json_t *resources = json_object_get(req, "resources");
+	const char *k;
+	json_t *r, *copy, *res;
+	int rc = 0;
+
+	*out = NULL;
+	if (!json_is_object(resources) || !needs_lowercase(resources))
+		return 0;
+	copy = json_copy((json_t *)req);
+	res = json_object();
+	if (copy == NULL || res == NULL || json_object_set(copy, "resources", res) != 0)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	json_object_foreach((json_t *)resources, k, r) {
+		json_t *low = json_is_object(r) ? json_object() : json_incref(r);
+
+		if (rc == 0 && low == NULL)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		if (rc == 0 && json_is_object(r))
+			rc = lowercase_members(r, low, k, where, err);
+		if (rc == 0 && json_object_set(res, k, low) != 0)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		json_decref(low);
+	}
+	json_decref(res);
+	if (rc < 0) {
+		json_decref(copy);
+		return rc;
+	}
+	*out = copy;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- references */

@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include <valet/errors.h>
+
 /* What a resource is to Valet, by its Heat type. */
 typedef enum vlt_rkind {
 	VLT_RK_OTHER = 0,   /* a type Valet ignores */
@@ -52,6 +54,19 @@ bool vlt__request_is_pipe_type(const char *type);
 
 /* Whether a request's `resources` object holds an OS::Nova::Server. */
 bool vlt__request_has_server(const json_t *resources);
+
+/*
+ * vlt__request_lowercase - req with its resources' own keys in lower case,
+ * as upstream's API made them: AT&T's Heat plugin sends Heat's parsed
+ * template, whose resources say "Type" and "Properties". Keys inside them
+ * (properties, metadata) are left as they are.
+ * IN  where - the input's name for messages
+ * OUT out   - NULL when nothing needs changing (use req), else a new
+ *             request (shallow: it shares req's values)
+ * RET 0; VLT_EINVAL when a resource gives a key in two cases ("Type" and
+ *     "type"), err naming the resource; VLT_ENOMEM.
+ */
+int vlt__request_lowercase(const json_t *req, const char *where, json_t **out, vlt_err_t *err);
 
 /*
  * vlt__request_resolve_ref - the orchestration id a reference names.

@@ -739,12 +739,21 @@ static int check_against_registry(struct parser *p, struct gspec *s)
 /* ATT::Valet::GroupAssignment and ATT::CloudQoS::ResourceGroup. */
 static int spec_att(struct parser *p, const struct res *r, struct gspec *s)
 {
-	const char *type_key = r->kind == R_GROUP_ATT ? "group_type" : "relationship";
+	/* AT&T's 2017 requests (upstream's API collection) still say relationship */
+	bool old_name = r->kind == R_GROUP_CQOS ||
+			(json_object_get(r->props, "group_type") == NULL &&
+			 json_object_get(r->props, "relationship") != NULL);
+	const char *type_key = old_name ? "relationship" : "group_type";
 	const char *level, *gname;
 	char path[600];
 	int rc;
 
 	snprintf(path, sizeof(path), "%s.properties", r->path);
+	if (r->kind == R_GROUP_ATT && json_object_get(r->props, "group_type") != NULL &&
+	    json_object_get(r->props, "relationship") != NULL)
+		return perr(p, VLT_EINVAL,
+			    "group %s (%s): give group_type or its older name relationship, not both",
+			    s->disp, path);
 	if ((rc = get_str(p, r->props, type_key, path, true, &s->type)) != 0 ||
 	    (rc = get_str(p, r->props, "group_name", path, false, &gname)) != 0 ||
 	    (rc = get_str(p, r->props, "level", path, false, &level)) != 0)
@@ -1088,6 +1097,18 @@ static int pipe_bandwidth(struct parser *p, const struct res *r, double *mbps)
 		    path, units);
 }
 
+/* An attachment as a pipe's endpoint: its server and its volume (the pipe is their I/O). */
+static int attachment_ends(struct parser *p, const struct res *a, struct u32vec *ends)
+{
+	uint32_t server, volume;
+	int rc;
+
+	if ((rc = attach_end(p, a, "instance_uuid", R_SERVER, &server)) != 0 ||
+	    (rc = attach_end(p, a, "volume_id", R_VOLUME, &volume)) != 0)
+		return rc;
+	return u32vec_add(ends, server) != 0 || u32vec_add(ends, volume) != 0 ? oom(p) : 0;
+}
+
 static int parse_pipe(struct parser *p, const struct res *r)
 {
 	struct u32vec ends = { 0 };
@@ -1108,10 +1129,13 @@ static int parse_pipe(struct parser *p, const struct res *r)
 		snprintf(epath, sizeof(epath), "%s[%zu]", path, i);
 		if ((rc = resolve_ref(p, json_array_get(list, i), epath, &m)) != 0)
 			break;
-		if (m->kind != R_SERVER && m->kind != R_VOLUME)
+		if (m->kind == R_ATTACH)
+			rc = attachment_ends(p, m, &ends);
+		else if (m->kind != R_SERVER && m->kind != R_VOLUME)
 			rc = perr(p, VLT_EINVAL,
-				  "%s: '%s' is a %s; pipe endpoints are servers or volumes", epath,
-				  m->name != NULL ? m->name : m->id, m->type);
+				  "%s: '%s' is a %s; pipe endpoints are servers, volumes or "
+				  "volume attachments",
+				  epath, m->name != NULL ? m->name : m->id, m->type);
 		else if (u32vec_add(&ends, m->idx) != 0)
 			rc = oom(p);
 	}

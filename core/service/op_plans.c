@@ -323,14 +323,17 @@ static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
 int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *tenant,
 			     json_t **plan, vlt_err_t *err)
 {
-	struct create_ctx c = { .body = body, .tenant = tenant };
-	int rc = validate_create(body, &c.stack_id, err);
+	json_t *lower = NULL;
+	int rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err);
+	struct create_ctx c = { .body = lower != NULL ? lower : body, .tenant = tenant };
 
-	if (rc < 0)
-		return rc;
-	rc = vlt__svc_write(s, decide_create, undo_create, done_create, &c, err);
+	if (rc == 0)
+		rc = validate_create(c.body, &c.stack_id, err);
+	if (rc == 0)
+		rc = vlt__svc_write(s, decide_create, undo_create, done_create, &c, err);
 	if (rc == 0)
 		*plan = c.answer;
+	json_decref(lower);
 	return rc;
 }
 
@@ -573,6 +576,7 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 			     const char *tenant, json_t **plan, vlt_err_t *err)
 {
 	struct update_ctx c = { .id = id, .body = body, .tenant = tenant };
+	json_t *lower = NULL;
 	int rc;
 
 	if (!json_is_object(body))
@@ -584,11 +588,18 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 		return vlt_err_set(err, VLT_EINVAL,
 				   "%s: $.action: '%s' is not an action (update or migrate)",
 				   SVC_WHERE, c.action);
-	if (strcmp(c.action, "update") == 0 && (rc = validate_update(body, err)) < 0)
-		return rc;
-	rc = vlt__svc_write(s, decide_plan_update, undo_plan_update, done_plan_update, &c, err);
+	if (strcmp(c.action, "update") == 0 &&
+	    (rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err)) == 0) {
+		if (lower != NULL)
+			c.body = lower;
+		rc = validate_update(c.body, err);
+	}
+	if (rc == 0)
+		rc = vlt__svc_write(s, decide_plan_update, undo_plan_update, done_plan_update, &c,
+				    err);
 	if (rc == 0)
 		*plan = c.answer;
+	json_decref(lower);
 	return rc;
 }
 

@@ -814,6 +814,46 @@ static void test_sighup_reads_the_sources_again(void **state)
 	json_decref(inv);
 }
 
+/* ---- upstream's request shapes */
+
+/*
+ * AT&T's Heat plugin sends Heat's parsed template: "Type" and "Properties"
+ * capitalised (its valet-api lower-cased them). Each such server is placed,
+ * on create and on update, rather than answered with an empty plan.
+ */
+static void test_capitalised_resource_keys(void **state)
+{
+	api_reply_t rep;
+	(void)state;
+
+	json_t *doc = api_expect(
+		&d, "POST", "/v1/plans",
+		"{\"plan_name\": \"att\", \"stack_id\": \"att\", \"resources\": {"
+		"\"att-s0\": {\"Type\": \"OS::Nova::Server\", \"name\": \"web\", \"Properties\": "
+		"{\"flavor\": \"m1.small\", \"image\": \"cirros\"}}}}",
+		201, &rep);
+	assert_non_null(location_of(doc, "att-s0"));
+	api_reply_free(&rep);
+	doc = api_expect(&d, "PUT", "/v1/plans/att",
+			 "{\"action\": \"update\", \"resources\": {"
+			 "\"att-s0\": {\"Type\": \"OS::Nova::Server\", \"Properties\": "
+			 "{\"flavor\": \"m1.small\"}}, "
+			 "\"att-s1\": {\"Type\": \"OS::Nova::Server\", \"Properties\": "
+			 "{\"flavor\": \"m1.small\"}}}}",
+			 201, &rep);
+	assert_int_equal(
+		json_object_size(json_object_get(json_object_get(doc, "plan"), "placements")), 2);
+	api_reply_free(&rep);
+	/* a key given in two cases is ambiguous */
+	api_call(&d, "POST", "/v1/plans",
+		 "{\"plan_name\": \"two\", \"stack_id\": \"two\", \"resources\": {\"x\": "
+		 "{\"Type\": \"OS::Nova::Server\", \"type\": \"OS::Cinder::Volume\"}}}",
+		 NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 400),
+			    "$.resources.x: 'type' is given twice, in two cases");
+	api_reply_free(&rep);
+}
+
 /* ---- restart */
 
 static void test_restart_keeps_everything(void **state)
@@ -1059,6 +1099,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sighup_reads_the_sources_again,
 						start_own_inventory, stop),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_everything, start, stop),
+		cmocka_unit_test_setup_teardown(test_capitalised_resource_keys, start, stop),
 		cmocka_unit_test_setup_teardown(test_bad_input, start, stop),
 	};
 

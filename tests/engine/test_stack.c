@@ -841,6 +841,41 @@ static void test_pipes_and_attachments(void **state)
 	vlt__stack_free(st);
 }
 
+/*
+ * AT&T's 2017 requests (upstream's API collection): a pipe over a volume
+ * attachment joins the attachment's server and volume; a group assignment
+ * says relationship where later ones say group_type.
+ */
+static void test_att_2017_forms(void **state)
+{
+	struct fx *f = *state;
+	json_t *doc = jq("{'plan_name': 'p', 'stack_id': 's', 'resources': {"
+			 "'a': {'name': 'osd', 'type': 'OS::Nova::Server', "
+			 "'properties': {'flavor': 'm1.small'}},"
+			 "'b': {'name': 'vol', 'type': 'OS::Cinder::Volume', 'properties': "
+			 "{'size': 5}},"
+			 "'c': {'name': 'att', 'type': 'OS::Cinder::VolumeAttachment', "
+			 "'properties': {'instance_uuid': 'osd', 'volume_id': 'vol'}},"
+			 "'d': {'name': 'pipe', 'type': 'ATT::Valet::Pipe', 'properties': "
+			 "{'resources': ['att'], 'bandwidth': {'min': 48.1, 'units': 'Mbps'}}},"
+			 "'e': {'name': 'pair', 'type': 'ATT::Valet::GroupAssignment', "
+			 "'properties': {'relationship': 'affinity', 'level': 'host', "
+			 "'resources': ['osd', 'vol']}}}}");
+	vlt_stack_t *st = NULL;
+	vlt_err_t err = { 0 };
+
+	assert_int_equal(parse_doc(f, doc, "att.json", &st, &err), 0);
+	json_decref(doc);
+	assert_int_equal(st->n_links, 2); /* the attachment, and the pipe's I/O */
+	assert_int_equal(st->links[1].a, 0);
+	assert_int_equal(st->links[1].b, 1);
+	assert_float_equal(st->links[1].mbps, 48.1, 1e-9);
+	assert_int_equal(st->n_groups, 1);
+	assert_string_equal(st->groups[0].type, "affinity");
+	assert_int_equal(st->groups[0].n_units, 2);
+	vlt__stack_free(st);
+}
+
 /* Orchestration-id order, whatever order the request lists them in. */
 static void test_units_sorted_by_orchestration_id(void **state)
 {
@@ -1008,6 +1043,10 @@ static const struct err_case {
 			       "{'group_type': 'affinity', 'level': 'host', 'resources': ['a']}}"),
 	  VLT_EINVAL, "plan.json: $.resources.g.properties.relationship: missing (expected a "
 		      "string)" },
+	{ PLAN(SRV("vm1", "a") "," ATT("g", "{'group_type': 'affinity', 'relationship': "
+					    "'affinity', 'level': 'host', 'resources': ['a']}")),
+	  VLT_EINVAL, "plan.json: group g ($.resources.g.properties): give group_type or its "
+		      "older name relationship, not both" },
 	{ PLAN(SRV("vm1", "a") "," ATT("g", "{'group_type': 'affinity', 'resources': ['a']}")),
 	  VLT_EINVAL, "plan.json: group g ($.resources.g): level is missing (host, rack or "
 		      "cluster)" },
@@ -1110,7 +1149,8 @@ static const struct err_case {
 	       "'p': {'type': 'ATT::Valet::Pipe', 'properties': {'resources': ['a', 'g'], "
 	       "'bandwidth': {'min': 1}}}"),
 	  VLT_EINVAL, "plan.json: $.resources.p.properties.resources[1]: 'g' is a "
-		      "ATT::Valet::GroupAssignment; pipe endpoints are servers or volumes" },
+		      "ATT::Valet::GroupAssignment; pipe endpoints are servers, volumes or volume "
+		      "attachments" },
 };
 
 static void test_errors_name_what_and_where(void **state)
@@ -1201,6 +1241,7 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_large_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nesting_memberships, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_att_2017_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipes_and_attachments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_units_sorted_by_orchestration_id, setup,
 						teardown),
