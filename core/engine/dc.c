@@ -528,7 +528,7 @@ int vlt__dc_set_host_limits(vlt_dc_builder_t *b, const char *host,
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b);
+static int cmp_str(const void *a, const void *b); /* strcmp on pointers to strings */
 
 int vlt__dc_set_host_traits(vlt_dc_builder_t *b, const char *host, const char *const *traits,
 			    uint32_t n, vlt_err_t *err)
@@ -1571,28 +1571,37 @@ static int build_consumers(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err
 	return check_consumers(f, err);
 }
 
-static int cmp_u32(const void *a, const void *b)
+/*
+ * Every host's trait names, sorted and once each, as the trait table: ids
+ * then follow the names' order, so a host's list (sorted by name in the
+ * builder) maps to sorted ids, and listing ids lists names alphabetically.
+ */
+static int build_trait_names(const vlt_dc_builder_t *b, struct dc_full *f, uint32_t n_all)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const char **all = alloc_array(n_all, sizeof(*all));
+	uint32_t n = 0;
 
-	return x < y ? -1 : x > y;
-}
-
-/* A trait's id, interning it on first sight. */
-static int intern_trait(struct dc_full *f, const char *name, uint32_t *id)
-{
-	*id = names_get(&f->trait_names, name);
-	if (*id != VLT_NONE)
-		return 0;
-	*id = f->n_traits;
-	if (dup_into(f, name, &f->trait_name[*id]) < 0 ||
-	    names_put(&f->trait_names, f->trait_name[*id], *id) < 0)
+	if (all == NULL)
 		return VLT_ENOMEM;
-	f->n_traits++;
+	for (uint32_t i = 0; i < b->n_hosts; i++)
+		for (uint32_t t = 0; t < b->hosts[i].n_traits; t++)
+			all[n++] = b->hosts[i].traits[t];
+	qsort(all, n, sizeof(*all), cmp_str);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
+			continue;
+		if (dup_into(f, all[i], &f->trait_name[f->n_traits]) < 0 ||
+		    names_put(&f->trait_names, f->trait_name[f->n_traits], f->n_traits) < 0) {
+			free(all);
+			return VLT_ENOMEM;
+		}
+		f->n_traits++;
+	}
+	free(all);
 	return 0;
 }
 
-/* Each host's limits, uuid and traits (as ids, sorted for lookups), in final host order. */
+/* Each host's limits, uuid and traits (as sorted ids), in final host order. */
 static int build_host_extras(const vlt_dc_builder_t *b, const struct layout *l,
 			     struct dc_full *f)
 {
@@ -1607,7 +1616,8 @@ static int build_host_extras(const vlt_dc_builder_t *b, const struct layout *l,
 	f->host_traits = alloc_array(n_all, sizeof(*f->host_traits));
 	f->trait_name = alloc_array(n_all, sizeof(*f->trait_name));
 	if (f->limits == NULL || f->uuids == NULL || f->trait_first == NULL ||
-	    f->trait_count == NULL || f->host_traits == NULL || f->trait_name == NULL)
+	    f->trait_count == NULL || f->host_traits == NULL || f->trait_name == NULL ||
+	    build_trait_names(b, f, n_all) < 0)
 		return VLT_ENOMEM;
 	uint32_t next = 0;
 
@@ -1619,12 +1629,8 @@ static int build_host_extras(const vlt_dc_builder_t *b, const struct layout *l,
 			return VLT_ENOMEM;
 		f->trait_first[i] = next;
 		f->trait_count[i] = bh->n_traits;
-		for (uint32_t t = 0; t < bh->n_traits; t++) {
-			if (intern_trait(f, bh->traits[t], &f->host_traits[next + t]) < 0)
-				return VLT_ENOMEM;
-		}
-		qsort(&f->host_traits[next], bh->n_traits, sizeof(*f->host_traits), cmp_u32);
-		next += bh->n_traits;
+		for (uint32_t t = 0; t < bh->n_traits; t++)
+			f->host_traits[next++] = names_get(&f->trait_names, bh->traits[t]);
 	}
 	return 0;
 }
