@@ -26,7 +26,6 @@
 
 #include "arena.h"
 #include "dc.h"
-#include "unit_limits.h"
 #include "request.h"
 #include "stack.h"
 
@@ -555,11 +554,6 @@ static int parse_server(struct parser *p, const struct res *r, vlt_unit_t *u)
 	u->demand[VLT_RES_VCPUS] = f->vcpus;
 	u->demand[VLT_RES_RAM_MB] = f->ram_mb;
 	u->demand[VLT_RES_DISK_GB] = f->disk_gb;
-	/* No host will ever take it (Placement would refuse it on each): a bad request. */
-	char why[400];
-
-	if (vlt__limits_refusal(p->dc, f->name, u->demand, why, sizeof(why)))
-		return perr(p, VLT_EINVAL, "server %s (%s): %s", u->name, r->path, why);
 	if ((rc = copy_extra_specs(p, f, u)) != 0)
 		return rc;
 	return parse_az(p, r, "server", &u->az);
