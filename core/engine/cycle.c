@@ -12,12 +12,26 @@
 #include <time.h>
 
 #include "cycle.h"
+#include "dc.h"
 #include "extra_specs.h"
+#include "unit_limits.h"
 
 /* Ranking weight of a volume attachment (no bandwidth reserved) per level crossed. */
 #define ATTACH_WEIGHT 1e-3
 #define AZ_UNKNOWN (VLT_NONE - 1)
 #define REASON_MAX 128
+
+/*
+ * The traits a server's flavor asks (trait:NAME=required|forbidden) as
+ * the data center's trait ids: ids[0, n_required) required, the rest
+ * forbidden. absent names a required trait no host has (so none fits).
+ */
+typedef struct vlt_unit_traits {
+	uint32_t *ids;
+	uint32_t n_required;
+	uint32_t n;
+	const char *absent; /* borrowed from the unit's extra specs */
+} vlt_unit_traits_t;
 
 /* A sorted set of locations (host or pool indices). */
 typedef struct vlt_locset {
@@ -41,6 +55,7 @@ struct vlt_cycle {
 	uint32_t *unit_az;      /* az_id, VLT_NONE (any) or AZ_UNKNOWN */
 	uint8_t **spec_cache;   /* per unit: NULL, or per host 0 unknown 1 pass 2 fail */
 	uint8_t *has_specs;     /* per unit */
+	vlt_unit_traits_t *traits; /* per unit */
 	vlt_locset_t *allowed;  /* per unit, or NULL when no unit is restricted */
 	vlt_locset_t *excluded;
 	char *failure;
@@ -98,6 +113,35 @@ static uint32_t find_az(const vlt_dc_t *dc, const char *az)
 	return AZ_UNKNOWN;
 }
 
+/* The traits unit u's flavor asks, as ids; a forbidden trait no host has asks nothing. */
+static int prepare_traits(vlt_cycle_t *cy, uint32_t u)
+{
+	const vlt_unit_t *unit = &cy->stack->units[u];
+	vlt_unit_traits_t *t = &cy->traits[u];
+	const char *name;
+	bool required;
+
+	t->ids = calloc(unit->n_extra_specs + 1, sizeof(*t->ids));
+	if (t->ids == NULL)
+		return VLT_ENOMEM;
+	for (int pass = 0; pass < 2; pass++) { /* the required first, then the forbidden */
+		for (uint32_t i = 0; i < unit->n_extra_specs; i++) {
+			if (!vlt__spec_trait(&unit->extra_specs[i], &name, &required) ||
+			    required != (pass == 0))
+				continue;
+			uint32_t id = vlt__dc_trait_id(cy->dc, name);
+
+			if (id != VLT_NONE)
+				t->ids[t->n++] = id;
+			else if (required && t->absent == NULL)
+				t->absent = name;
+		}
+		if (pass == 0)
+			t->n_required = t->n;
+	}
+	return VLT_OK;
+}
+
 static int prepare_units(vlt_cycle_t *cy)
 {
 	const vlt_stack_t *st = cy->stack;
@@ -108,7 +152,9 @@ static int prepare_units(vlt_cycle_t *cy)
 	cy->unit_az = calloc(n, sizeof(*cy->unit_az));
 	cy->spec_cache = calloc(n, sizeof(*cy->spec_cache));
 	cy->has_specs = calloc(n, sizeof(*cy->has_specs));
-	if (!cy->placement || !cy->holds || !cy->unit_az || !cy->spec_cache || !cy->has_specs)
+	cy->traits = calloc(n, sizeof(*cy->traits));
+	if (!cy->placement || !cy->holds || !cy->unit_az || !cy->spec_cache || !cy->has_specs ||
+	    !cy->traits)
 		return VLT_ENOMEM;
 	for (uint32_t u = 0; u < st->n_units; u++) {
 		const vlt_unit_t *unit = &st->units[u];
@@ -121,7 +167,8 @@ static int prepare_units(vlt_cycle_t *cy)
 		h->loc = VLT_NONE;
 		memcpy(h->demand, unit->demand, sizeof(h->demand));
 		h->occs = calloc(unit->n_groups + 1, sizeof(*h->occs));
-		if (h->occs == NULL)
+		if (h->occs == NULL ||
+		    (unit->kind == VLT_UNIT_SERVER && prepare_traits(cy, u) < 0))
 			return VLT_ENOMEM;
 		for (uint32_t i = 0; i < unit->n_groups; i++) {
 			const vlt_group_t *g = &st->groups[unit->groups[i].group];
@@ -217,6 +264,9 @@ void vlt__cycle_free(vlt_cycle_t *cy)
 	}
 	for (uint32_t u = 0; cy->spec_cache != NULL && u < cy->stack->n_units; u++)
 		free(cy->spec_cache[u]);
+	for (uint32_t u = 0; cy->traits != NULL && u < cy->stack->n_units; u++)
+		free(cy->traits[u].ids);
+	free(cy->traits);
 	for (uint32_t g = 0; cy->group_occ != NULL && g < cy->stack->n_groups; g++)
 		if (cy->group_owned[g])
 			vlt__occ_free(cy->group_occ[g]);
@@ -493,6 +543,41 @@ static int ask_policies(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t d
 	return VLT_PASS;
 }
 
+/* Has host h every trait the server requires and none it forbids? */
+static int traits_ok(const vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t n)
+{
+	const vlt_unit_traits_t *t = &cy->traits[u];
+
+	if (t->absent != NULL)
+		return reject(why, n, "without required trait ", t->absent);
+	for (uint32_t i = 0; i < t->n; i++) {
+		bool has = vlt__dc_host_has_trait(cy->dc, h, t->ids[i]);
+
+		if (i < t->n_required && !has)
+			return reject(why, n, "without required trait ",
+				      vlt__dc_trait_name(cy->dc, t->ids[i]));
+		if (i >= t->n_required && has)
+			return reject(why, n, "with forbidden trait ",
+				      vlt__dc_trait_name(cy->dc, t->ids[i]));
+	}
+	return VLT_PASS;
+}
+
+/* Does the server's demand keep within Placement's per-allocation limits on host h? */
+static int limits_ok(const vlt_cycle_t *cy, const vlt_unit_t *unit, uint32_t h, char *why,
+		     size_t n)
+{
+	const vlt_unit_limits_t *lim = vlt__dc_host_limits(cy->dc, h);
+	int res = 0;
+	vlt_limit_fault_t f = vlt__limits_fault(lim, unit->demand, &res);
+
+	if (f == VLT_LIMIT_OK)
+		return VLT_PASS;
+	if (why != NULL) /* formatting only when explaining */
+		vlt__limits_describe(f, res, unit->demand, lim, true, why, n);
+	return VLT_REJECT;
+}
+
 /* The exact verdict for a server on host h; why gets a short reason. */
 static int check_host(vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t n)
 {
@@ -508,10 +593,16 @@ static int check_host(vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t
 		return reject(why, n, "availability zone ", host->az);
 	if (!host_specs_ok(cy, u, h))
 		return reject(why, n, "aggregate extra specs", "");
+	int v = traits_ok(cy, u, h, why, n);
+
+	if (v == VLT_PASS)
+		v = limits_ok(cy, unit, h, why, n);
+	if (v != VLT_PASS)
+		return v;
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		if (unit->demand[r] > 0 && free_[r] < unit->demand[r])
 			return reject(why, n, "short of ", res_names[r]);
-	int v = bandwidth_ok(cy, u, VLT_UNIT_SERVER, h, why, n);
+	v = bandwidth_ok(cy, u, VLT_UNIT_SERVER, h, why, n);
 	if (v != VLT_PASS)
 		return v;
 	return ask_policies(cy, u, VLT_LEVEL_HOST, h, why, n);

@@ -160,6 +160,10 @@ struct bhost {
 	uint32_t agg_first; /* into b->idx */
 	uint32_t n_agg;
 	bool enabled;
+	vlt_unit_limits_t limits[VLT_RES_COUNT]; /* 0: no limit */
+	const char **traits; /* owned array of arena strings (dc_set_host_traits) */
+	uint32_t n_traits;
+	const char *uuid; /* arena; NULL until dc_set_host_uuid */
 };
 
 /* What one consumer (an instance) uses on a host; part of the host's used. */
@@ -224,7 +228,7 @@ struct vlt_dc_builder {
 	uint32_t n_strs, cap_strs;
 
 	struct names cluster_names, rack_names, agg_names, host_names, pool_names,
-		flavor_names;
+		flavor_names, uuid_names;
 };
 
 vlt_dc_builder_t *vlt__dc_builder_new(void)
@@ -244,6 +248,8 @@ void vlt__dc_builder_free(vlt_dc_builder_t *b)
 	free(b->clusters);
 	free(b->racks);
 	free(b->aggs);
+	for (uint32_t i = 0; i < b->n_hosts; i++)
+		free(b->hosts[i].traits);
 	free(b->hosts);
 	free(b->pools);
 	free(b->flavors);
@@ -258,6 +264,7 @@ void vlt__dc_builder_free(vlt_dc_builder_t *b)
 	names_free(&b->host_names);
 	names_free(&b->pool_names);
 	names_free(&b->flavor_names);
+	names_free(&b->uuid_names);
 	vlt__arena_free(&b->arena);
 	free(b);
 }
@@ -467,20 +474,125 @@ int vlt__dc_add_rack(vlt_dc_builder_t *b, const char *name, const char *cluster,
 	return 0;
 }
 
-int vlt__dc_set_host_rack(vlt_dc_builder_t *b, const char *host, const char *rack,
-			  vlt_err_t *err)
+/* *hi: the builder host named host; else the message a later source needs. */
+static int known_host(const vlt_dc_builder_t *b, const char *host, uint32_t *hi,
+		      vlt_err_t *err)
 {
-	uint32_t hi = host != NULL ? names_get(&b->host_names, host) : VLT_NONE;
-	uint32_t ri = rack != NULL ? names_get(&b->rack_names, rack) : VLT_NONE;
-
-	if (hi == VLT_NONE)
+	*hi = host != NULL ? names_get(&b->host_names, host) : VLT_NONE;
+	if (*hi == VLT_NONE)
 		return vlt_err_set(err, VLT_EINVAL,
 				   "no host '%s' yet (the source that adds it must come first in "
 				   "modules.sources)",
 				   host != NULL ? host : "");
+	return 0;
+}
+
+int vlt__dc_set_host_rack(vlt_dc_builder_t *b, const char *host, const char *rack,
+			  vlt_err_t *err)
+{
+	uint32_t hi;
+	uint32_t ri = rack != NULL ? names_get(&b->rack_names, rack) : VLT_NONE;
+	int rc = known_host(b, host, &hi, err);
+
+	if (rc < 0)
+		return rc;
 	if (ri == VLT_NONE)
 		return vlt_err_set(err, VLT_EINVAL, "unknown rack '%s'", rack != NULL ? rack : "");
 	b->hosts[hi].rack = ri;
+	return 0;
+}
+
+int vlt__dc_set_host_limits(vlt_dc_builder_t *b, const char *host,
+			    const vlt_unit_limits_t lim[VLT_RES_COUNT], vlt_err_t *err)
+{
+	static const char *const field[3] = { "min_unit", "max_unit", "step_size" };
+	uint32_t hi;
+	int rc = known_host(b, host, &hi, err);
+
+	if (rc < 0)
+		return rc;
+	if (lim == NULL)
+		return vlt_err_set(err, VLT_EINVAL, "host %s: no limits", host);
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		const int64_t v[3] = { lim[r].min_unit, lim[r].max_unit, lim[r].step_size };
+
+		for (int k = 0; k < 3; k++) {
+			if (v[k] < 0)
+				return vlt_err_set(err, VLT_EINVAL,
+						   "host %s: %s of %s must not be negative, got "
+						   "%lld (0: no limit)",
+						   host, field[k], res_name[r], (long long)v[k]);
+		}
+	}
+	memcpy(b->hosts[hi].limits, lim, sizeof(b->hosts[hi].limits));
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b); /* strcmp on pointers to strings */
+
+int vlt__dc_set_host_traits(vlt_dc_builder_t *b, const char *host, const char *const *traits,
+			    uint32_t n, vlt_err_t *err)
+{
+	uint32_t hi;
+	int rc = known_host(b, host, &hi, err);
+
+	if (rc < 0)
+		return rc;
+	if (n > 0 && traits == NULL)
+		return vlt_err_set(err, VLT_EINVAL, "host %s: %u traits but no array", host, n);
+	const char **list = calloc(n + 1, sizeof(*list));
+
+	if (list == NULL)
+		return oom(err);
+	for (uint32_t i = 0; i < n; i++) {
+		if (traits[i] == NULL || traits[i][0] == '\0') {
+			free(list);
+			return vlt_err_set(err, VLT_EINVAL, "host %s: trait name is empty", host);
+		}
+		if (copy_str(b, traits[i], &list[i]) < 0) {
+			free(list);
+			return oom(err);
+		}
+	}
+	qsort(list, n, sizeof(*list), cmp_str); /* sorted: repeats are neighbours */
+	for (uint32_t i = 1; i < n; i++) {
+		if (strcmp(list[i], list[i - 1]) == 0) {
+			rc = vlt_err_set(err, VLT_EINVAL, "host %s: trait '%s' listed twice", host,
+					 list[i]);
+			free(list);
+			return rc;
+		}
+	}
+	free(b->hosts[hi].traits);
+	b->hosts[hi].traits = list;
+	b->hosts[hi].n_traits = n;
+	return 0;
+}
+
+int vlt__dc_set_host_uuid(vlt_dc_builder_t *b, const char *host, const char *uuid,
+			  vlt_err_t *err)
+{
+	uint32_t hi;
+	int rc = known_host(b, host, &hi, err);
+
+	if (rc < 0)
+		return rc;
+	struct bhost *h = &b->hosts[hi];
+
+	if (uuid == NULL || uuid[0] == '\0')
+		return vlt_err_set(err, VLT_EINVAL, "host %s: uuid is empty", host);
+	if (h->uuid != NULL && strcmp(h->uuid, uuid) == 0)
+		return 0;
+	if (h->uuid != NULL)
+		return vlt_err_set(err, VLT_EINVAL, "host %s already has uuid %s, not %s", host,
+				   h->uuid, uuid);
+	uint32_t other = names_get(&b->uuid_names, uuid);
+
+	if (other != VLT_NONE)
+		return vlt_err_set(err, VLT_EINVAL, "host %s: uuid %s is already host %s's", host,
+				   uuid, b->hosts[other].name);
+	if (copy_str(b, uuid, &h->uuid) < 0 || names_put(&b->uuid_names, h->uuid, hi) < 0)
+		return oom(err);
 	return 0;
 }
 
@@ -763,6 +875,13 @@ struct dc_full {
 	uint32_t n_instances;
 	bool instances_known;
 	int64_t (*source_used)[VLT_RES_COUNT]; /* each host's used as the sources said */
+	vlt_unit_limits_t (*limits)[VLT_RES_COUNT]; /* per host; 0: no limit */
+	const char **uuids;			      /* per host; NULL: none given */
+	struct names trait_names;		      /* trait name -> id */
+	const char **trait_name;		      /* by id */
+	uint32_t n_traits;
+	uint32_t *host_traits; /* every host's trait ids, each host's sorted */
+	uint32_t *trait_first, *trait_count; /* per host, into host_traits */
 };
 
 static struct dc_full *full_of(const vlt_dc_t *dc)
@@ -789,6 +908,13 @@ void vlt__dc_free(vlt_dc_t *dc)
 	free(f->consumers);
 	free(f->source_used);
 	free(f->instances);
+	free(f->limits);
+	free(f->uuids);
+	free(f->trait_name);
+	free(f->host_traits);
+	free(f->trait_first);
+	free(f->trait_count);
+	names_free(&f->trait_names);
 	names_free(&f->host_names);
 	names_free(&f->pool_names);
 	names_free(&f->flavor_names);
@@ -801,6 +927,53 @@ uint32_t vlt__dc_find_host(const vlt_dc_t *dc, const char *name)
 	if (dc == NULL || name == NULL)
 		return VLT_NONE;
 	return names_get(&full_of(dc)->host_names, name);
+}
+
+const vlt_unit_limits_t *vlt__dc_host_limits(const vlt_dc_t *dc, uint32_t h)
+{
+	return full_of(dc)->limits[h];
+}
+
+const char *vlt__dc_host_uuid(const vlt_dc_t *dc, uint32_t h)
+{
+	return full_of(dc)->uuids[h];
+}
+
+uint32_t vlt__dc_trait_id(const vlt_dc_t *dc, const char *name)
+{
+	return name != NULL ? names_get(&full_of(dc)->trait_names, name) : VLT_NONE;
+}
+
+const char *vlt__dc_trait_name(const vlt_dc_t *dc, uint32_t trait)
+{
+	return trait < full_of(dc)->n_traits ? full_of(dc)->trait_name[trait] : NULL;
+}
+
+const uint32_t *vlt__dc_host_traits(const vlt_dc_t *dc, uint32_t h, uint32_t *n)
+{
+	const struct dc_full *f = full_of(dc);
+
+	*n = f->trait_count[h];
+	return &f->host_traits[f->trait_first[h]];
+}
+
+bool vlt__dc_host_has_trait(const vlt_dc_t *dc, uint32_t h, uint32_t trait)
+{
+	uint32_t n;
+	const uint32_t *ids = vlt__dc_host_traits(dc, h, &n);
+	uint32_t a = 0, z = n;
+
+	while (a < z) {
+		uint32_t mid = a + (z - a) / 2;
+
+		if (ids[mid] == trait)
+			return true;
+		if (ids[mid] < trait)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	return false;
 }
 
 const vlt_dc_consumer_t *vlt__dc_consumers(const vlt_dc_t *dc, uint32_t *n)
@@ -1398,6 +1571,70 @@ static int build_consumers(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err
 	return check_consumers(f, err);
 }
 
+/*
+ * Every host's trait names, sorted and once each, as the trait table: ids
+ * then follow the names' order, so a host's list (sorted by name in the
+ * builder) maps to sorted ids, and listing ids lists names alphabetically.
+ */
+static int build_trait_names(const vlt_dc_builder_t *b, struct dc_full *f, uint32_t n_all)
+{
+	const char **all = alloc_array(n_all, sizeof(*all));
+	uint32_t n = 0;
+
+	if (all == NULL)
+		return VLT_ENOMEM;
+	for (uint32_t i = 0; i < b->n_hosts; i++)
+		for (uint32_t t = 0; t < b->hosts[i].n_traits; t++)
+			all[n++] = b->hosts[i].traits[t];
+	qsort(all, n, sizeof(*all), cmp_str);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
+			continue;
+		if (dup_into(f, all[i], &f->trait_name[f->n_traits]) < 0 ||
+		    names_put(&f->trait_names, f->trait_name[f->n_traits], f->n_traits) < 0) {
+			free(all);
+			return VLT_ENOMEM;
+		}
+		f->n_traits++;
+	}
+	free(all);
+	return 0;
+}
+
+/* Each host's limits, uuid and traits (as sorted ids), in final host order. */
+static int build_host_extras(const vlt_dc_builder_t *b, const struct layout *l,
+			     struct dc_full *f)
+{
+	uint32_t n = f->pub.n_hosts, n_all = 0;
+
+	for (uint32_t i = 0; i < b->n_hosts; i++)
+		n_all += b->hosts[i].n_traits;
+	f->limits = alloc_array(n, sizeof(*f->limits));
+	f->uuids = alloc_array(n, sizeof(*f->uuids));
+	f->trait_first = alloc_array(n, sizeof(*f->trait_first));
+	f->trait_count = alloc_array(n, sizeof(*f->trait_count));
+	f->host_traits = alloc_array(n_all, sizeof(*f->host_traits));
+	f->trait_name = alloc_array(n_all, sizeof(*f->trait_name));
+	if (f->limits == NULL || f->uuids == NULL || f->trait_first == NULL ||
+	    f->trait_count == NULL || f->host_traits == NULL || f->trait_name == NULL ||
+	    build_trait_names(b, f, n_all) < 0)
+		return VLT_ENOMEM;
+	uint32_t next = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct bhost *bh = &b->hosts[l->host_order[i]];
+
+		memcpy(f->limits[i], bh->limits, sizeof(f->limits[i]));
+		if (bh->uuid != NULL && dup_into(f, bh->uuid, &f->uuids[i]) < 0)
+			return VLT_ENOMEM;
+		f->trait_first[i] = next;
+		f->trait_count[i] = bh->n_traits;
+		for (uint32_t t = 0; t < bh->n_traits; t++)
+			f->host_traits[next++] = names_get(&f->trait_names, bh->traits[t]);
+	}
+	return 0;
+}
+
 int vlt__dc_build(vlt_dc_builder_t *b, vlt_dc_t **dc, vlt_err_t *err)
 {
 	*dc = NULL;
@@ -1422,6 +1659,8 @@ int vlt__dc_build(vlt_dc_builder_t *b, vlt_dc_t **dc, vlt_err_t *err)
 		rc = build_domains(b, &l, f);
 	if (rc == 0)
 		rc = build_catalog(b, &l, f);
+	if (rc == 0)
+		rc = build_host_extras(b, &l, f);
 	layout_free(&l);
 	if (rc < 0) {
 		if (f != NULL)

@@ -72,5 +72,29 @@ bool vlt__dc_instances_known(const vlt_dc_t *dc);
 bool vlt__dc_has_instance(const vlt_dc_t *dc, const char *id);
 int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *consumer,
 			 const int64_t used[VLT_RES_COUNT], vlt_err_t *err);
+int vlt__dc_set_host_limits(vlt_dc_builder_t *b, const char *host,
+			    const vlt_unit_limits_t lim[VLT_RES_COUNT], vlt_err_t *err);
+int vlt__dc_set_host_traits(vlt_dc_builder_t *b, const char *host, const char *const *traits,
+			    uint32_t n, vlt_err_t *err);
+int vlt__dc_set_host_uuid(vlt_dc_builder_t *b, const char *host, const char *uuid,
+			  vlt_err_t *err);
+
+/*
+ * What sources said of host h beyond vlt_host_t (kept here, not in the
+ * public model, whose hosts modules index as an array). All borrowed from dc.
+ * vlt__dc_host_limits: Placement's limits per resource (0: none), never NULL.
+ * vlt__dc_host_uuid: its stable identity, NULL when no source gave one.
+ */
+const vlt_unit_limits_t *vlt__dc_host_limits(const vlt_dc_t *dc, uint32_t h);
+const char *vlt__dc_host_uuid(const vlt_dc_t *dc, uint32_t h);
+/*
+ * Traits: every name some host has gets an id. vlt__dc_trait_id is
+ * VLT_NONE for a name no host has; vlt__dc_host_traits gives host h's ids,
+ * sorted, *n of them.
+ */
+uint32_t vlt__dc_trait_id(const vlt_dc_t *dc, const char *name);
+const char *vlt__dc_trait_name(const vlt_dc_t *dc, uint32_t trait);
+const uint32_t *vlt__dc_host_traits(const vlt_dc_t *dc, uint32_t h, uint32_t *n);
+bool vlt__dc_host_has_trait(const vlt_dc_t *dc, uint32_t h, uint32_t trait);
 
 #endif /* VALET_CORE_DC_H */

@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "ledger.h"
 #include "log.h"
+#include "unit_limits.h"
 
 struct vlt_engine {
 	vlt_modules_t *mods;
@@ -433,7 +434,28 @@ static int place_locked(vlt_engine_t *e, vlt_stack_t *st, vlt_module_t *solver,
 	return rc;
 }
 
-/* Parse and validate a request for this engine (locked). */
+/*
+ * A server whose flavor no host's per-allocation limits admit could never
+ * be placed, whatever is free: a bad request, not a failed placement.
+ * Holds do not ask it (what was acknowledged stays held).
+ */
+static int check_flavors_admitted(const vlt_engine_t *e, const vlt_stack_t *st,
+				  const char *where, vlt_err_t *err)
+{
+	char why[400];
+
+	for (uint32_t u = 0; u < st->n_units; u++) {
+		const vlt_unit_t *unit = &st->units[u];
+
+		if (unit->kind == VLT_UNIT_SERVER &&
+		    vlt__limits_refusal(e->dc, unit->flavor, unit->demand, why, sizeof(why)))
+			return vlt_err_set(err, VLT_EINVAL, "%s: server %s: %s", where, unit->name,
+					   why);
+	}
+	return 0;
+}
+
+/* Parse and validate a request for this engine to place (locked). */
 static int stack_for(vlt_engine_t *e, const json_t *req, const char *where, const char *tenant,
 		     vlt_stack_t **st, vlt_err_t *err)
 {
@@ -445,6 +467,8 @@ static int stack_for(vlt_engine_t *e, const json_t *req, const char *where, cons
 	if (tenant != NULL)
 		(*st)->tenant_id = tenant; /* borrowed for the placement's duration */
 	rc = validate_groups(e, *st, err);
+	if (rc == 0)
+		rc = check_flavors_admitted(e, *st, where, err);
 	if (rc < 0) {
 		vlt__stack_free(*st);
 		*st = NULL;

@@ -12,6 +12,7 @@
 #include "extra_specs.h"
 
 #define SCOPE "aggregate_instance_extra_specs:"
+#define TRAIT_SCOPE "trait:"
 
 /* The metadata key a spec reads, or NULL when this filter ignores it. */
 static const char *spec_key(const char *key)
@@ -31,6 +32,20 @@ bool vlt__specs_relevant(const vlt_kv_t *specs, uint32_t n)
 		if (spec_key(specs[i].key) != NULL)
 			return true;
 	return false;
+}
+
+bool vlt__spec_trait(const vlt_kv_t *spec, const char **name, bool *required)
+{
+	size_t len = strlen(TRAIT_SCOPE);
+
+	/* "trait1:..." and other numbered groups ask a granular request group: not read */
+	if (strncmp(spec->key, TRAIT_SCOPE, len) != 0 || spec->key[len] == '\0')
+		return false;
+	if (strcmp(spec->value, "required") != 0 && strcmp(spec->value, "forbidden") != 0)
+		return false;
+	*name = spec->key + len;
+	*required = spec->value[0] == 'r';
+	return true;
 }
 
 static const char *skip_ws(const char *s)

@@ -1,7 +1,8 @@
 /*
  * valet_inventory.c - `valet inventory`: what the configured sources see,
  * as Valet will plan on it: hosts with rack, cluster, zone, aggregates,
- * capacity and usage per resource; pools; flavors. A table, or one JSON
+ * capacity and usage per resource, Placement's limits, traits and uuid;
+ * pools; flavors. A table, or one JSON
  * document with --json. Reads the sources once and writes nothing.
  */
 #include <getopt.h>
@@ -40,6 +41,43 @@ static json_t *consumers_json(const vlt_dc_t *dc, const vlt_host_t *h)
 	return out;
 }
 
+static const char *const limit_names[3] = { "min_unit", "max_unit", "step_size" };
+
+/* The limits of one resource as [min_unit, max_unit, step_size] (0: none). */
+static void limit_values(const vlt_unit_limits_t *lim, int64_t v[3])
+{
+	v[0] = lim->min_unit;
+	v[1] = lim->max_unit;
+	v[2] = lim->step_size;
+}
+
+/* A resource's figures, with the limits the sources gave (none: no key). */
+static json_t *resource_json(const vlt_dc_t *dc, const vlt_host_t *h, int r)
+{
+	json_t *o = json_pack("{s:I, s:f, s:I, s:I}", "total", (json_int_t)h->total[r], "ratio",
+			      h->ratio[r], "used", (json_int_t)h->used[r], "free",
+			      (json_int_t)h->capacity[r]);
+	int64_t v[3];
+
+	limit_values(&vlt__dc_host_limits(dc, h->id)[r], v);
+	for (int k = 0; o != NULL && k < 3; k++) {
+		if (v[k] > 0)
+			json_object_set_new(o, limit_names[k], json_integer((json_int_t)v[k]));
+	}
+	return o;
+}
+
+static json_t *traits_json(const vlt_dc_t *dc, const vlt_host_t *h)
+{
+	uint32_t n;
+	const uint32_t *ids = vlt__dc_host_traits(dc, h->id, &n);
+	json_t *out = json_array();
+
+	for (uint32_t i = 0; out != NULL && i < n; i++)
+		json_array_append_new(out, json_string(vlt__dc_trait_name(dc, ids[i])));
+	return out;
+}
+
 static json_t *host_json(const vlt_dc_t *dc, const vlt_host_t *h)
 {
 	json_t *aggs = json_array();
@@ -48,14 +86,12 @@ static json_t *host_json(const vlt_dc_t *dc, const vlt_host_t *h)
 	for (uint32_t i = 0; aggs != NULL && i < h->n_aggregates; i++)
 		json_array_append_new(aggs, json_string(dc->aggregates[h->aggregates[i]].name));
 	for (int r = 0; res != NULL && r < VLT_RES_COUNT; r++)
-		json_object_set_new(res, res_names[r],
-				    json_pack("{s:I, s:f, s:I, s:I}", "total", (json_int_t)h->total[r],
-					      "ratio", h->ratio[r], "used", (json_int_t)h->used[r],
-					      "free", (json_int_t)h->capacity[r]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "name", h->name, "rack",
-			 dc->racks[h->rack].name, "cluster", dc->clusters[h->cluster].name, "az",
-			 h->az, "enabled", h->enabled, "aggregates", aggs, "resources", res,
-			 "consumers", consumers_json(dc, h));
+		json_object_set_new(res, res_names[r], resource_json(dc, h, r));
+	return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "name", h->name,
+			 "uuid", vlt__dc_host_uuid(dc, h->id), "rack", dc->racks[h->rack].name,
+			 "cluster", dc->clusters[h->cluster].name, "az", h->az, "enabled",
+			 h->enabled, "aggregates", aggs, "traits", traits_json(dc, h), "resources",
+			 res, "consumers", consumers_json(dc, h));
 }
 
 static json_t *dc_json(const vlt_dc_t *dc)
@@ -95,6 +131,42 @@ static json_t *dc_json(const vlt_dc_t *dc)
 			 pools, "flavors", flavors);
 }
 
+/*
+ * "  uuid U; vcpus max_unit 16 step_size 2; traits A B" under a host that
+ * has any of them; nothing for one that has none.
+ */
+static void print_host_extras(const vlt_dc_t *dc, const vlt_host_t *h)
+{
+	const char *uuid = vlt__dc_host_uuid(dc, h->id);
+	uint32_t n;
+	const uint32_t *ids = vlt__dc_host_traits(dc, h->id, &n);
+	bool any = false;
+
+	if (uuid != NULL) {
+		printf("  uuid %s", uuid);
+		any = true;
+	}
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		int64_t v[3];
+		bool named = false;
+
+		limit_values(&vlt__dc_host_limits(dc, h->id)[r], v);
+		for (int k = 0; k < 3; k++) {
+			if (v[k] == 0)
+				continue;
+			if (!named)
+				printf("%s%s", any ? "; " : "  ", res_names[r]);
+			printf(" %s %lld", limit_names[k], (long long)v[k]);
+			named = any = true;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		printf("%s%s", i > 0 ? " " : any ? "; traits " : "  traits ",
+		       vlt__dc_trait_name(dc, ids[i]));
+	if (any || n > 0)
+		putchar('\n');
+}
+
 static void print_table(const vlt_dc_t *dc)
 {
 	printf("data center %s: %u hosts, %u racks, %u clusters, %u pools, %u flavors\n",
@@ -114,6 +186,7 @@ static void print_table(const vlt_dc_t *dc)
 		for (uint32_t a = 0; a < h->n_aggregates; a++)
 			printf(" %s", dc->aggregates[h->aggregates[a]].name);
 		putchar('\n');
+		print_host_extras(dc, h);
 	}
 	for (uint32_t i = 0; i < dc->n_pools; i++)
 		printf("pool %-32s %lld of %lld GB used\n", dc->pools[i].name,

@@ -213,12 +213,22 @@ static const char *resource_key(const vlt_svc_unit_t *u)
 	return u->resource_id != NULL ? u->resource_id : u->orch;
 }
 
+/* The uuid of the host a server is on (vlt__dc_host_uuid), or NULL. */
+static const char *host_uuid_of(const vlt_dc_t *dc, const vlt_svc_unit_t *u)
+{
+	uint32_t h = u->server && u->loc != NULL ? vlt__dc_find_host(dc, u->loc) : VLT_NONE;
+
+	return h != VLT_NONE ? vlt__dc_host_uuid(dc, h) : NULL;
+}
+
 /*
  * What is wrong with u, as GET /v1/resources shows it, or NULL: its
  * plan's hold was not restored (servers), its host or pool is gone, or
- * its host is disabled.
+ * its host is disabled. A server's host still in the inventory is also
+ * named by its uuid, when a source gave one.
  */
-static json_t *unit_trouble(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u)
+static json_t *unit_trouble(const vlt_dc_t *dc, const vlt_svc_plan_t *p,
+			    const vlt_svc_unit_t *u)
 {
 	char msg[600];
 
@@ -239,10 +249,10 @@ static json_t *unit_trouble(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u)
 			 u->name, p->id, u->loc);
 	else
 		return NULL;
-	return json_pack("{s:s, s:s, s:s}", "type", u->type, "status",
+	return json_pack("{s:s, s:s, s:s, s:s*}", "type", u->type, "status",
 			 u->health == VLT_SVC_HEALTH_DISABLED && p->hold_error == NULL ? "warning"
 											: "error",
-			 "message", msg);
+			 "message", msg, "host_uuid", host_uuid_of(dc, u));
 }
 
 int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err)
@@ -254,9 +264,11 @@ int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err)
 		json_decref(map);
 		return rc;
 	}
+	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
+
 	for (vlt_svc_plan_t *p = s->st.first; map != NULL && p != NULL; p = p->next) {
 		for (size_t i = 0; i < p->n_units; i++) {
-			json_t *why = unit_trouble(p, &p->units[i]);
+			json_t *why = unit_trouble(dc, p, &p->units[i]);
 
 			if (why != NULL)
 				json_object_set_new(map, resource_key(&p->units[i]), why);

@@ -80,7 +80,7 @@ OFF(vlt_store_ops_t, remove, 80);
 OFF(vlt_store_ops_t, list, 88);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 264);
+SIZE(vlt_core_t, 288);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -118,6 +118,10 @@ OFF(vlt_core_t, group_servers, 232);
 OFF(vlt_core_t, dc_add_consumer, 240);
 OFF(vlt_core_t, dc_set_host_rack, 248);
 OFF(vlt_core_t, dc_set_instances, 256);
+/* ABI 1.3 */
+OFF(vlt_core_t, dc_set_host_limits, 264);
+OFF(vlt_core_t, dc_set_host_traits, 272);
+OFF(vlt_core_t, dc_set_host_uuid, 280);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);
@@ -136,6 +140,12 @@ OFF(vlt_host_spec_t, nic_mbps, 96);
 OFF(vlt_host_spec_t, aggregates, 104);
 OFF(vlt_host_spec_t, n_aggregates, 112);
 OFF(vlt_host_spec_t, enabled, 116);
+
+/* vlt_unit_limits_t (ABI 1.3) */
+SIZE(vlt_unit_limits_t, 24);
+OFF(vlt_unit_limits_t, min_unit, 0);
+OFF(vlt_unit_limits_t, max_unit, 8);
+OFF(vlt_unit_limits_t, step_size, 16);
 
 /* vlt_pool_spec_t */
 SIZE(vlt_pool_spec_t, 48);
@@ -355,7 +365,7 @@ static void test_layout_is_checked(void **state)
 	(void)state;
 	assert_int_equal(VLT_ABI_LAYOUT_CHECKED, 1);
 	assert_int_equal(VLT_ABI_MAJOR, 1);
-	assert_int_equal(VLT_ABI_MINOR, 2);
+	assert_int_equal(VLT_ABI_MINOR, 3);
 }
 
 int main(void)

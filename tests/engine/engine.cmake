@@ -13,4 +13,5 @@ add_test(NAME engine_property
 set_tests_properties(engine_requests engine_property PROPERTIES TIMEOUT 600)
 add_test(NAME inventory_cli
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/inventory_cli_test.py
-          $<TARGET_FILE:valet> ${PROJECT_SOURCE_DIR}/conf/sample-inventory.json)
+          $<TARGET_FILE:valet> ${PROJECT_SOURCE_DIR}/conf/sample-inventory.json
+          ${VLT_TEST_DATA}/engine/limits-dc.json)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """`valet inventory` on the static source: what it prints is the file's
 data center with the core's arithmetic (usable = total x ratio x (1 -
-standby) - used), as a table and as JSON; a broken input exits 2."""
+standby) - used), as a table and as JSON, with each host's Placement
+limits, traits and uuid; a broken input exits 2."""
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 VALET = None
 SAMPLE = None
+LIMITS = None  # an inventory whose hosts have limits, traits and uuids
 
 
 def run(*args):
@@ -49,6 +51,24 @@ class Inventory(unittest.TestCase):
         for host in doc["hosts"]:
             self.assertIn(host["name"], out.stdout)
 
+    def test_limits_traits_and_uuid_are_the_files(self):
+        doc = json.loads(Path(LIMITS).read_text(encoding="utf-8"))
+        out = run("--inventory", LIMITS, "--json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        got = {h["name"]: h for h in json.loads(out.stdout)["hosts"]}
+        for want in doc["hosts"]:
+            host = got[want["name"]]
+            self.assertEqual(host["uuid"], want.get("uuid"))
+            self.assertEqual(host["traits"], sorted(want.get("traits", [])))
+            for res, figures in host["resources"].items():
+                limits = {k: v for k, v in figures.items()
+                          if k in ("min_unit", "max_unit", "step_size")}
+                self.assertEqual(limits, want.get("limits", {}).get(res, {}))
+        table = run("--inventory", LIMITS)
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertIn("  uuid 0c1e5a7e-0000-4000-8000-000000000002; vcpus max_unit 4 "
+                      "step_size 2; traits CUSTOM_GPU HW_CPU_X86_AVX2\n", table.stdout)
+
     def test_broken_inventory_exits_2_naming_the_file(self):
         with tempfile.NamedTemporaryFile("w", suffix=".json") as bad:
             bad.write("{ not json")
@@ -65,5 +85,5 @@ class Inventory(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    VALET, SAMPLE = sys.argv[1], sys.argv[2]
+    VALET, SAMPLE, LIMITS = sys.argv[1], sys.argv[2], sys.argv[3]
     unittest.main(argv=[sys.argv[0], "-v"])

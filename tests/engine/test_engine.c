@@ -27,16 +27,8 @@ static vlt_session_t session;
 
 static int setup(void **state)
 {
-	static const char *const solvers[] = {"nova", "exact"};
-	vlt_err_t err = {0};
-
 	(void)state;
-	vlt__log_setup(VLT_LOG_ERR, false, "test");
-	if (vlt__session_open(&session, NULL, TINY, solvers, 2, NULL, &err) < 0) {
-		fprintf(stderr, "session: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
+	return vlt_fixture_open(&session, TINY);
 }
 
 static int teardown(void **state)

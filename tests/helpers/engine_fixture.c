@@ -1,4 +1,20 @@
+#include <stdio.h>
+
 #include "engine_fixture.h"
+#include "log.h"
+
+int vlt_fixture_open(vlt_session_t *s, const char *inventory)
+{
+	static const char *const solvers[] = { "nova", "exact" };
+	vlt_err_t err = { 0 };
+
+	vlt__log_setup(VLT_LOG_ERR, false, "test");
+	if (vlt__session_open(s, NULL, inventory, solvers, 2, NULL, &err) < 0) {
+		fprintf(stderr, "session: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
 
 int vlt_fixture_place_file(vlt_engine_t *e, const char *path, const char *solver,
 			   json_t **result, vlt_err_t *err)

@@ -15,6 +15,12 @@
 int vlt_fixture_place_file(vlt_engine_t *e, const char *path, const char *solver,
 			   json_t **result, vlt_err_t *err);
 
+/*
+ * vlt_fixture_open - s on the static inventory at path, with the nova and
+ * exact solvers and errors-only logging. RET 0, or -1 having said why on stderr.
+ */
+int vlt_fixture_open(vlt_session_t *s, const char *inventory);
+
 /* The location of one resource in a result, or NULL. Borrowed. */
 const char *vlt_fixture_location(const json_t *result, const char *orch_id);
 

@@ -388,6 +388,12 @@ class Cloud:
                            os_region_name=REGION,
                            catalog_info='volumev3::publicURL'),
             'conductor': {'workers': 1},
+            # nova-compute reads its provider back from Placement only at
+            # start: an inventory's max_unit or step_size, or a trait, that
+            # a test sets through Placement's API then stays until the test
+            # puts it back, instead of being rewritten by the periodic
+            # update after the association refresh (300 s by default)
+            'compute': {'resource_provider_association_refresh': 0},
             'scheduler': {'workers': 1,
                           'discover_hosts_in_cells_interval': -1,
                           'max_attempts': 3},

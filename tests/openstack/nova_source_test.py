@@ -4,7 +4,9 @@
 Placement's capacity arithmetic and usage, Nova's aggregates and zones,
 flavors; a server booted directly through Nova counts as used, and is its
 host's consumer; a disabled
-compute service disables its host; bad credentials and an unreachable
+compute service disables its host; an inventory's max_unit and step_size
+and a provider's trait, set through Placement, keep a flavor to one host
+and refuse it there in those words; bad credentials and an unreachable
 Keystone exit 2 with a message that names the URL and no secret.
 
 Usage: nova_source_test.py VALET CLOUD_JSON
@@ -55,6 +57,26 @@ def inventory_json(cloud):
     if out.returncode != 0:
         raise AssertionError('valet inventory failed: %s' % out.stderr)
     return json.loads(out.stdout)
+
+
+def simulate(cloud, plan, sources=('nova',)):
+    """`valet simulate --config --json` of one plan on these sources' view."""
+    with tempfile.NamedTemporaryFile('w', suffix='.json') as f, \
+            tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
+        json.dump(plan, f)
+        f.flush()
+        conf.write(nova_conf(cloud, sources=sources))
+        conf.flush()
+        return subprocess.run([VALET, 'simulate', '--config', conf.name,
+                               '--plan', f.name, '--json'],
+                              capture_output=True, text=True, check=False,
+                              timeout=300)
+
+
+def servers_plan(name, flavor, n):
+    return {'plan_name': name, 'stack_id': name, 'resources': {
+        's%d' % i: {'name': 's%d' % i, 'type': 'OS::Nova::Server',
+                    'properties': {'flavor': flavor}} for i in range(n)}}
 
 
 class NovaSource(unittest.TestCase):
@@ -165,20 +187,7 @@ class NovaSource(unittest.TestCase):
         self.assertTrue(hosts[host]['enabled'])
 
     def test_simulate_plans_on_the_live_view(self):
-        plan = {'plan_name': 'sim', 'stack_id': 'sim', 'resources': {
-            's%d' % i: {'name': 's%d' % i, 'type': 'OS::Nova::Server',
-                        'properties': {'flavor': 'm1.small'}}
-            for i in range(3)}}
-        with tempfile.NamedTemporaryFile('w', suffix='.json') as f, \
-                tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
-            json.dump(plan, f)
-            f.flush()
-            conf.write(nova_conf(self.cloud))
-            conf.flush()
-            out = subprocess.run([VALET, 'simulate', '--config', conf.name,
-                                  '--plan', f.name, '--json'],
-                                 capture_output=True, text=True, check=False,
-                                 timeout=300)
+        out = simulate(self.cloud, servers_plan('sim', 'm1.small', 3))
         self.assertEqual(out.returncode, 0, out.stderr)
         placed = json.loads(out.stdout.splitlines()[0])['placements']
         hosts = {h['name'] for h in self.cloud['compute_hosts']}
@@ -201,6 +210,98 @@ class NovaSource(unittest.TestCase):
         self.assertEqual(out.returncode, 2)
         self.assertIn('127.0.0.1:9', out.stderr)
         self.assertLess(time.monotonic() - started, 120)
+
+
+class PlacementLimitsAndTraits(unittest.TestCase):
+    """One compute host's provider gets VCPU max_unit 2 and step_size 2 and
+    a custom trait through Placement's API; flavors asking for the trait go
+    there only, and are refused there for breaking a limit, in its words; a
+    flavor above every host's max_unit (Placement's default: the total) is a
+    bad request. Everything is put back."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cloud = osapi.load_cloud(CLOUD)
+        cls.admin = osapi.Session(cls.cloud)
+
+    def setUp(self):
+        self.host = self.cloud['compute_hosts'][0]['name']
+        self.rp = [h['id'] for h in self.admin.get(
+            'compute', '/os-hypervisors/detail')['hypervisors']
+            if h['service']['host'] == self.host][0]
+        tag = uuid.uuid4().hex[:6]
+        self.trait = 'CUSTOM_VALET_' + tag.upper()
+        self.prefix = 'valet-lim-%s-' % tag
+
+        before = osapi.set_inventory(self.admin, self.rp, 'VCPU',
+                                     max_unit=2, step_size=2)
+        self.addCleanup(osapi.restore_inventory, self.admin, self.rp, 'VCPU',
+                        before)
+        traits = self.admin.get('placement', '/resource_providers/%s/traits'
+                                % self.rp)['traits']
+        osapi.set_traits(self.admin, self.rp, traits + [self.trait])
+        self.addCleanup(self.admin.delete, 'placement', '/traits/' + self.trait)
+        self.addCleanup(osapi.set_traits, self.admin, self.rp, traits)
+        self.flavors = {}
+        vcpus = {'two': 2, 'one': 1, 'four': 4}
+        for name, n in vcpus.items():
+            self.flavor(name, n, {'trait:%s' % self.trait: 'required'})
+        self.flavor('huge', self.cloud['compute_hosts'][0]['vcpus'] + 1, None)
+
+    def flavor(self, name, vcpus, extra_specs):
+        fid = osapi.create_flavor(self.admin, self.prefix + name, vcpus, 512,
+                                  1, extra_specs)
+        self.addCleanup(self.admin.delete, 'compute', '/flavors/%s' % fid)
+        self.flavors[name] = self.prefix + name
+
+    def assert_placement_still_has_the_limits(self):
+        inv = self.admin.get('placement', '/resource_providers/%s/inventories'
+                             '/VCPU' % self.rp)
+        self.assertEqual((inv['max_unit'], inv['step_size']), (2, 2),
+                         'nova-compute rewrote the inventory: the test cloud '
+                         'must not refresh providers from Placement')
+
+    def test_inventory_shows_limits_traits_and_uuid(self):
+        hosts = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
+        mine = hosts[self.host]
+        self.assertEqual(mine['uuid'], self.rp)
+        self.assertEqual(mine['traits'], [self.trait])
+        vcpus = mine['resources']['vcpus']
+        self.assertEqual((vcpus['min_unit'], vcpus['max_unit'],
+                          vcpus['step_size']), (1, 2, 2))
+        for name, other in hosts.items():
+            if name == self.host:
+                continue
+            self.assertEqual(other['traits'], [])
+            self.assertEqual(other['resources']['vcpus']['max_unit'],
+                             other['resources']['vcpus']['total'])
+            self.assertNotEqual(other['uuid'], self.rp)
+        self.assert_placement_still_has_the_limits()
+
+    def test_a_required_trait_and_the_limits_steer_the_flavor(self):
+        out = simulate(self.cloud, servers_plan('t', self.flavors['two'], 3))
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        placed = json.loads(out.stdout.splitlines()[0])['placements']
+        self.assertEqual({p['location'] for p in placed.values()}, {self.host})
+
+        n_others = len(self.cloud['compute_hosts']) - 1
+        for flavor, why in (('one', 'with step_size 2 of vcpus (asks 1)'),
+                            ('four', 'with max_unit 2 of vcpus (asks 4)')):
+            out = simulate(self.cloud, servers_plan('t', self.flavors[flavor], 1))
+            self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+            self.assertIn('server s0: 0 of %d hosts fit: %d without required '
+                          'trait %s, 1 %s' % (n_others + 1, n_others,
+                                              self.trait, why), out.stdout)
+        self.assert_placement_still_has_the_limits()
+
+    def test_a_flavor_above_every_max_unit_is_refused(self):
+        out = simulate(self.cloud, servers_plan('t', self.flavors['huge'], 1))
+        self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+        total = self.cloud['compute_hosts'][0]['vcpus']
+        self.assertIn("flavor '%s' asks %d vcpus, above max_unit of every host "
+                      "(%d at most)" % (self.flavors['huge'], total + 1, total),
+                      out.stderr)
+        self.assert_placement_still_has_the_limits()
 
 
 class CinderSource(unittest.TestCase):
@@ -246,25 +347,14 @@ class CinderSource(unittest.TestCase):
                            'properties': {'instance_uuid': {'get_resource': 'db'},
                                           'volume_id': {'get_resource': 'data'}}}}}
 
-        def simulate(size):
-            with tempfile.NamedTemporaryFile('w', suffix='.json') as f, \
-                    tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
-                json.dump(plan(size), f)
-                f.flush()
-                conf.write(nova_conf(self.cloud, sources=('nova', 'cinder')))
-                conf.flush()
-                return subprocess.run([VALET, 'simulate', '--config', conf.name,
-                                       '--plan', f.name, '--json'],
-                                      capture_output=True, text=True,
-                                      check=False, timeout=300)
-
         pools = {p['name']: p['total_gb'] for p in self.cloud['volume_pools']}
-        out = simulate(100)
+        out = simulate(self.cloud, plan(100), ('nova', 'cinder'))
         self.assertEqual(out.returncode, 0, out.stderr)
         placed = json.loads(out.stdout.splitlines()[0])['placements']
         self.assertIn(placed['data']['location'], pools)
         # larger than every pool: refused, naming the volume
-        out = simulate(max(pools.values()) + 1)
+        out = simulate(self.cloud, plan(max(pools.values()) + 1),
+                       ('nova', 'cinder'))
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
         self.assertIn('data', out.stdout)
 

@@ -164,6 +164,50 @@ def delete_server(session, sid):
             raise
 
 
+def set_inventory(session, rp, resource_class, **fields):
+    """Change some fields (max_unit, step_size, ...) of one inventory of
+    provider rp through Placement; the fields it had before, to give back
+    to restore_inventory."""
+    path = '/resource_providers/%s/inventories/%s' % (rp, resource_class)
+    before = session.get('placement', path)
+    body = dict(before, **fields)
+    session.put('placement', path, body)
+    return {k: v for k, v in before.items()
+            if k != 'resource_provider_generation'}
+
+
+def restore_inventory(session, rp, resource_class, fields):
+    """Put back what set_inventory returned, at the provider's generation now."""
+    path = '/resource_providers/%s/inventories/%s' % (rp, resource_class)
+    now = session.get('placement', path)
+    session.put('placement', path, dict(
+        fields, resource_provider_generation=now['resource_provider_generation']))
+
+
+def set_traits(session, rp, traits):
+    """Give provider rp exactly these traits (custom ones are created);
+    the list it had before."""
+    path = '/resource_providers/%s/traits' % rp
+    before = session.get('placement', path)
+    for trait in traits:
+        if trait.startswith('CUSTOM_'):
+            session.call('PUT', 'placement', '/traits/%s' % trait)
+    session.put('placement', path, {
+        'traits': list(traits),
+        'resource_provider_generation': before['resource_provider_generation']})
+    return before['traits']
+
+
+def create_flavor(session, name, vcpus, ram, disk, extra_specs=None):
+    """A new flavor through Nova, with its extra specs; its id."""
+    fid = session.post('compute', '/flavors', {'flavor': {
+        'name': name, 'vcpus': vcpus, 'ram': ram, 'disk': disk}})['flavor']['id']
+    if extra_specs:
+        session.post('compute', '/flavors/%s/os-extra_specs' % fid,
+                     {'extra_specs': extra_specs})
+    return fid
+
+
 def get_token(auth_url, credentials):
     """(token, token document) for a password login scoped to a project."""
     body = {'auth': {

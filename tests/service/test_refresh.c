@@ -28,18 +28,23 @@ struct world {
 	svc_fixture_t f;
 };
 
-/* Write the inventory: hosts h1..h<n>, each enabled unless its bit is in disabled. */
+/*
+ * Write the inventory: hosts h1..h<n> (uuids uuid-h1..), each enabled
+ * unless its bit is in disabled.
+ */
 static void write_inventory(struct world *w, unsigned n, unsigned disabled)
 {
 	json_t *hosts = json_array();
 
 	for (unsigned i = 1; i <= n; i++) {
-		char name[16];
+		char name[16], uuid[24];
 
 		snprintf(name, sizeof(name), "h%u", i);
-		json_array_append_new(hosts, json_pack("{s:s, s:s, s:i, s:i, s:i, s:b}", "name",
-						       name, "rack", i % 2 ? "r1" : "r2", "vcpus", 4,
-						       "ram_mb", 16384, "disk_gb", 200, "enabled",
+		snprintf(uuid, sizeof(uuid), "uuid-h%u", i);
+		json_array_append_new(hosts, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:b}",
+						       "name", name, "uuid", uuid, "rack",
+						       i % 2 ? "r1" : "r2", "vcpus", 4, "ram_mb", 16384,
+						       "disk_gb", 200, "enabled",
 						       !(disabled & (1u << i))));
 	}
 	json_t *inv = json_pack(
@@ -209,6 +214,7 @@ static void test_a_gone_host_is_reported_and_the_rest_stays_held(void **state)
 	assert_non_null(why);
 	assert_string_equal(json_string_value(json_object_get(why, "status")), "error");
 	assert_non_null(strstr(json_string_value(json_object_get(why, "message")), lost));
+	assert_null(json_object_get(why, "host_uuid")); /* its host is not in the inventory */
 	assert_null(json_object_get(json_object_get(doc, "resources"), "a-0"));
 	json_decref(doc);
 	assert_int_equal(sources_int(&w->f, "units_gone"), 1);
@@ -251,6 +257,10 @@ static void test_a_disabled_host_is_reported_and_stays_held(void **state)
 	assert_non_null(why);
 	assert_string_equal(json_string_value(json_object_get(why, "status")), "warning");
 	assert_non_null(strstr(json_string_value(json_object_get(why, "message")), "disabled"));
+	char uuid[24];
+
+	snprintf(uuid, sizeof(uuid), "uuid-%s", host);
+	assert_string_equal(json_string_value(json_object_get(why, "host_uuid")), uuid);
 	json_decref(doc);
 	assert_int_equal(sources_int(&w->f, "units_on_disabled_hosts"), 1);
 	/* two enabled hosts, both free: a-0's disabled host counts for nothing new */

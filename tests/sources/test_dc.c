@@ -17,6 +17,7 @@
 #include <valet/model.h>
 
 #include "dc.h"
+#include "unit_limits.h"
 
 /* A host spec with the contract's defaults: enabled, no rack, nothing used. */
 static vlt_host_spec_t spec(const char *name, const char *rack, int64_t vcpus, int64_t ram_mb,
@@ -637,6 +638,149 @@ static void test_dc_build_empty_and_nameless(void **state)
 	vlt__dc_free(NULL);
 }
 
+/* ---------------------------------------------------------------- limits, traits, uuid */
+
+/* The call's rc is VLT_EINVAL and its message is want. */
+#define assert_refused(call, err, want)                                        \
+	do {                                                                   \
+		assert_int_equal((call), VLT_EINVAL);                          \
+		assert_string_equal((err).msg, (want));                        \
+	} while (0)
+
+static void test_dc_host_limits_traits_uuid_refusals(void **state)
+{
+	(void)state;
+	vlt_dc_builder_t *b = builder("dc");
+	vlt_err_t err = { 0 };
+	vlt_unit_limits_t lim[VLT_RES_COUNT] = { { 0 } };
+	const char *traits[] = { "CUSTOM_B", "CUSTOM_A", "CUSTOM_B" };
+	const char *empty[] = { "CUSTOM_A", "" };
+	vlt_host_spec_t h1 = spec("h1", NULL, 8, 8192, 100), h2 = spec("h2", NULL, 8, 8192, 100);
+
+	add_host_ok(b, &h1);
+	add_host_ok(b, &h2);
+	/* unknown hosts: the source that adds them must come first */
+	assert_refused(vlt__dc_set_host_limits(b, "h9", lim, &err), err,
+		       "no host 'h9' yet (the source that adds it must come first in "
+		       "modules.sources)");
+	assert_refused(vlt__dc_set_host_traits(b, "h9", traits, 1, &err), err,
+		       "no host 'h9' yet (the source that adds it must come first in "
+		       "modules.sources)");
+	assert_refused(vlt__dc_set_host_uuid(b, NULL, "u1", &err), err,
+		       "no host '' yet (the source that adds it must come first in "
+		       "modules.sources)");
+	/* limits: negative refused, 0 is no limit */
+	lim[VLT_RES_RAM_MB].step_size = -512;
+	assert_refused(vlt__dc_set_host_limits(b, "h1", lim, &err), err,
+		       "host h1: step_size of ram_mb must not be negative, got -512 (0: no limit)");
+	lim[VLT_RES_RAM_MB].step_size = 0;
+	lim[VLT_RES_VCPUS].min_unit = -1;
+	assert_refused(vlt__dc_set_host_limits(b, "h1", lim, &err), err,
+		       "host h1: min_unit of vcpus must not be negative, got -1 (0: no limit)");
+	assert_refused(vlt__dc_set_host_limits(b, "h1", NULL, &err), err, "host h1: no limits");
+	/* traits: repeats and empty names refused, a second list replaces the first */
+	assert_refused(vlt__dc_set_host_traits(b, "h1", traits, 3, &err), err,
+		       "host h1: trait 'CUSTOM_B' listed twice");
+	assert_refused(vlt__dc_set_host_traits(b, "h1", empty, 2, &err), err,
+		       "host h1: trait name is empty");
+	assert_refused(vlt__dc_set_host_traits(b, "h1", NULL, 2, &err), err,
+		       "host h1: 2 traits but no array");
+	/* uuids: unique among hosts; the same again is fine, another one is not */
+	assert_int_equal(vlt__dc_set_host_uuid(b, "h1", "u1", &err), 0);
+	assert_int_equal(vlt__dc_set_host_uuid(b, "h1", "u1", &err), 0);
+	assert_refused(vlt__dc_set_host_uuid(b, "h1", "u2", &err), err,
+		       "host h1 already has uuid u1, not u2");
+	assert_refused(vlt__dc_set_host_uuid(b, "h2", "u1", &err), err,
+		       "host h2: uuid u1 is already host h1's");
+	assert_refused(vlt__dc_set_host_uuid(b, "h2", "", &err), err, "host h2: uuid is empty");
+	vlt__dc_builder_free(b);
+}
+
+static void test_dc_host_limits_traits_uuid_in_the_model(void **state)
+{
+	(void)state;
+	vlt_dc_builder_t *b = builder("dc");
+	vlt_err_t err = { 0 };
+	vlt_unit_limits_t lim[VLT_RES_COUNT] = { { 2, 8, 2 }, { 0, 0, 512 }, { 0 } };
+	const char *first[] = { "CUSTOM_OLD" };
+	const char *traits[] = { "HW_CPU_X86_AVX2", "CUSTOM_GPU" };
+	uint32_t n;
+
+	/* h2 is added after h1 but goes before it: rack r1 comes first */
+	assert_int_equal(vlt__dc_add_rack(b, "r1", NULL, VLT_UNLIMITED, &err), 0);
+	vlt_host_spec_t h1 = spec("h1", NULL, 8, 8192, 100), h2 = spec("h2", "r1", 8, 8192, 100);
+
+	add_host_ok(b, &h1);
+	add_host_ok(b, &h2);
+	assert_int_equal(vlt__dc_set_host_limits(b, "h1", lim, &err), 0);
+	assert_int_equal(vlt__dc_set_host_traits(b, "h1", first, 1, &err), 0);
+	assert_int_equal(vlt__dc_set_host_traits(b, "h1", traits, 2, &err), 0);
+	assert_int_equal(vlt__dc_set_host_uuid(b, "h1", "uuid-1", &err), 0);
+	vlt_dc_t *dc = build_ok(b);
+	uint32_t i1 = host(dc, "h1")->id, i2 = host(dc, "h2")->id;
+
+	assert_int_equal(i2, 0);
+	assert_string_equal(vlt__dc_host_uuid(dc, i1), "uuid-1");
+	assert_null(vlt__dc_host_uuid(dc, i2));
+	assert_int_equal(vlt__dc_host_limits(dc, i1)[VLT_RES_VCPUS].max_unit, 8);
+	assert_int_equal(vlt__dc_host_limits(dc, i1)[VLT_RES_RAM_MB].step_size, 512);
+	assert_int_equal(vlt__dc_host_limits(dc, i2)[VLT_RES_VCPUS].max_unit, 0);
+	/* the second list replaced the first: CUSTOM_OLD is nobody's */
+	assert_int_equal(vlt__dc_trait_id(dc, "CUSTOM_OLD"), VLT_NONE);
+	assert_int_equal(vlt__dc_host_traits(dc, i2, &n) != NULL, 1);
+	assert_int_equal(n, 0);
+	vlt__dc_host_traits(dc, i1, &n);
+	assert_int_equal(n, 2);
+	uint32_t gpu = vlt__dc_trait_id(dc, "CUSTOM_GPU");
+
+	assert_int_not_equal(gpu, VLT_NONE);
+	assert_string_equal(vlt__dc_trait_name(dc, gpu), "CUSTOM_GPU");
+	assert_true(vlt__dc_host_has_trait(dc, i1, gpu));
+	assert_true(vlt__dc_host_has_trait(dc, i1, vlt__dc_trait_id(dc, "HW_CPU_X86_AVX2")));
+	assert_false(vlt__dc_host_has_trait(dc, i2, gpu));
+	vlt__dc_free(dc);
+	vlt__dc_builder_free(b);
+}
+
+/* Placement's rule, and how a flavor no host admits is refused. */
+static void test_dc_limits_rule_and_refusal(void **state)
+{
+	(void)state;
+	const vlt_unit_limits_t lim[VLT_RES_COUNT] = { { 2, 16, 2 }, { 0 }, { 10, 0, 0 } };
+	int res = -1;
+	char buf[256];
+
+	assert_int_equal(vlt__limits_fault(lim, (int64_t[]){ 4, 1, 10 }, &res), VLT_LIMIT_OK);
+	/* asking none of a class asks nothing of it, min_unit included */
+	assert_int_equal(vlt__limits_fault(lim, (int64_t[]){ 4, 1, 0 }, &res), VLT_LIMIT_OK);
+	assert_int_equal(vlt__limits_fault(lim, (int64_t[]){ 0, 1, 10 }, &res), VLT_LIMIT_OK);
+	assert_int_equal(vlt__limits_fault(lim, (int64_t[]){ 1, 1, 10 }, &res), VLT_LIMIT_MIN);
+	assert_int_equal(vlt__limits_fault(lim, (int64_t[]){ 18, 1, 10 }, &res), VLT_LIMIT_MAX);
+	assert_int_equal(vlt__limits_fault(lim, (int64_t[]){ 3, 1, 10 }, &res), VLT_LIMIT_STEP);
+	assert_int_equal(res, VLT_RES_VCPUS);
+	assert_int_equal(vlt__limits_fault(lim, (int64_t[]){ 4, 1, 5 }, &res), VLT_LIMIT_MIN);
+	assert_int_equal(res, VLT_RES_DISK_GB);
+	vlt__limits_describe(VLT_LIMIT_STEP, 0, (int64_t[]){ 3, 1, 10 }, lim, false, buf,
+			     sizeof(buf));
+	assert_string_equal(buf, "vcpus 3 is not a multiple of step_size 2");
+
+	vlt_dc_builder_t *b = builder("dc");
+	vlt_err_t err = { 0 };
+	vlt_host_spec_t h1 = spec("h1", NULL, 64, 8192, 100), h2 = spec("h2", NULL, 64, 8192, 100);
+
+	add_host_ok(b, &h1);
+	add_host_ok(b, &h2);
+	assert_int_equal(vlt__dc_set_host_limits(b, "h1", lim, &err), 0);
+	assert_int_equal(vlt__dc_set_host_limits(b, "h2", lim, &err), 0);
+	vlt_dc_t *dc = build_ok(b);
+
+	assert_true(vlt__limits_refusal(dc, "m1.huge", (int64_t[]){ 32, 1, 10 }, buf, sizeof(buf)));
+	assert_string_equal(buf, "flavor 'm1.huge' asks 32 vcpus, above max_unit 16 of every host");
+	assert_false(vlt__limits_refusal(dc, "m1.ok", (int64_t[]){ 16, 1, 10 }, buf, sizeof(buf)));
+	vlt__dc_free(dc);
+	vlt__dc_builder_free(b);
+}
+
 /* ---------------------------------------------------------------- scale */
 
 static double now_s(void)
@@ -726,6 +870,9 @@ int main(void)
 		cmocka_unit_test(test_dc_refuses_bad_numbers),
 		cmocka_unit_test(test_dc_build_refuses_clashing_implicit_names),
 		cmocka_unit_test(test_dc_build_empty_and_nameless),
+		cmocka_unit_test(test_dc_host_limits_traits_uuid_refusals),
+		cmocka_unit_test(test_dc_host_limits_traits_uuid_in_the_model),
+		cmocka_unit_test(test_dc_limits_rule_and_refusal),
 		cmocka_unit_test(test_dc_builds_20000_hosts_fast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

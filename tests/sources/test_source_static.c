@@ -187,7 +187,8 @@ static const struct bad_case bad_cases[] = {
 	  "$.storage[1].name: duplicate storage pool name 'cinder1@lvm#pool1'" },
 	{ "bad-unknown-key.json",
 	  "$.hosts[1]: unknown key 'ram_gb' (accepted: name, rack, vcpus, ram_mb, disk_gb, "
-	  "nic_mbps, availability_zone, aggregates, enabled, allocation_ratios, used, consumers)" },
+	  "nic_mbps, availability_zone, aggregates, enabled, allocation_ratios, used, consumers, "
+	  "limits, traits, uuid)" },
 	{ "bad-unknown-top-key.json",
 	  "$: unknown key 'host' (accepted: datacenter, allocation_ratios, standby_percent, "
 	  "clusters, racks, hosts, aggregates, storage, flavors, instances)" },
@@ -213,6 +214,18 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-implicit-cluster.json",
 	  "$.clusters[1].name: cluster 'dc1' has the data center's name, which the implicit "
 	  "cluster of racks without a cluster and hosts without a rack needs" },
+	{ "bad-limit-step-zero.json",
+	  "$.hosts[0].limits.vcpus.step_size: expected an integer of at least 1, got 0" },
+	{ "bad-limit-key.json",
+	  "$.hosts[0].limits.vcpus: unknown key 'max' (accepted: min_unit, max_unit, step_size)" },
+	{ "bad-limit-resource.json",
+	  "$.hosts[0].limits: unknown key 'cpu' (accepted: vcpus, ram_mb, disk_gb)" },
+	{ "bad-limit-type.json",
+	  "$.hosts[0].limits.ram_mb.min_unit: expected an integer of at least 1, got \"1\"" },
+	{ "bad-duplicate-uuid.json",
+	  "$.hosts[1].uuid: host h2: uuid 5f8e7a3c-0001 is already host h1's" },
+	{ "bad-duplicate-trait.json", "$.hosts[0].traits: host h1: trait 'CUSTOM_X' listed twice" },
+	{ "bad-trait-type.json", "$.hosts[0].traits[1]: expected a non-empty string, got 3" },
 	{ "bad-syntax.json", "line 4, column 56: invalid JSON: '}' expected near '\"disk_gb\"'" },
 	{ "bad-duplicate-key.json",
 	  "line 4, column 71: invalid JSON: duplicate object key near '\"vcpus\"'" },
@@ -309,6 +322,29 @@ static void test_static_minimal(void **state)
 	assert_true(h->enabled);
 	assert_false(h->preloaded);
 	assert_true(h->nic_mbps == VLT_UNLIMITED);
+	vlt__dc_free(dc);
+}
+
+/* A host's limits, traits and uuid reach the model (the engine test's inventory). */
+static void test_static_limits_traits_uuid(void **state)
+{
+	(void)state;
+	vlt_dc_t *dc = load_ok(VLT_TEST_DATA "/engine/limits-dc.json");
+	uint32_t c1 = host(dc, "c1")->id, c2 = host(dc, "c2")->id, c3 = host(dc, "c3")->id, n;
+	const vlt_unit_limits_t *l1 = vlt__dc_host_limits(dc, c1);
+	const vlt_unit_limits_t *l3 = vlt__dc_host_limits(dc, c3);
+
+	assert_string_equal(vlt__dc_host_uuid(dc, c1), "0c1e5a7e-0000-4000-8000-000000000001");
+	assert_null(vlt__dc_host_uuid(dc, c3));
+	assert_int_equal(l1[VLT_RES_VCPUS].max_unit, 8);
+	assert_int_equal(l1[VLT_RES_VCPUS].min_unit, 0);
+	assert_int_equal(l1[VLT_RES_RAM_MB].step_size, 512);
+	assert_int_equal(l3[VLT_RES_VCPUS].min_unit, 2);
+	assert_int_equal(l3[VLT_RES_DISK_GB].min_unit, 10);
+	vlt__dc_host_traits(dc, c2, &n);
+	assert_int_equal(n, 2);
+	assert_true(vlt__dc_host_has_trait(dc, c2, vlt__dc_trait_id(dc, "CUSTOM_GPU")));
+	assert_false(vlt__dc_host_has_trait(dc, c1, vlt__dc_trait_id(dc, "CUSTOM_GPU")));
 	vlt__dc_free(dc);
 }
 
@@ -572,6 +608,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_static_without_inventory_adds_nothing),
 		cmocka_unit_test(test_static_relative_path_resolves_against_cwd),
 		cmocka_unit_test(test_static_missing_file),
+		cmocka_unit_test(test_static_limits_traits_uuid),
 		cmocka_unit_test(test_static_bad_files_give_their_message),
 		cmocka_unit_test(test_static_every_bad_file_has_a_case),
 		cmocka_unit_test(test_static_core_refusal_is_located),

@@ -57,6 +57,17 @@ typedef struct vlt_host_spec {
 	bool enabled;
 } vlt_host_spec_t;
 
+/*
+ * Placement's per-allocation limits of one resource on a host (its
+ * inventory's min_unit, max_unit, step_size); 0: no limit. A server asking
+ * a nonzero amount of the resource fits there only when the amount is at
+ * least min_unit, at most max_unit and a multiple of step_size; asking
+ * none asks nothing of it (Placement's rule).
+ */
+typedef struct vlt_unit_limits {
+	int64_t min_unit, max_unit, step_size;
+} vlt_unit_limits_t;
+
 typedef struct vlt_pool_spec {
 	const char *name;
 	const char *rack; /* NULL: outside every rack */
@@ -126,7 +137,9 @@ struct vlt_core {
 	/*
 	 * check - may `unit` go into domain dom of level lvl, given what is
 	 * assigned now? Capacity (with bandwidth), enabled, zone, aggregate
-	 * extra specs and every loaded policy. At VLT_LEVEL_HOST the answer is
+	 * extra specs, required and forbidden traits, Placement's
+	 * per-allocation limits (ABI 1.3) and every loaded policy. At
+	 * VLT_LEVEL_HOST the answer is
 	 * exact; above it is optimistic (VLT_REJECT means no host inside can
 	 * take the unit; VLT_PASS means one may). For a volume, lvl must be
 	 * VLT_LEVEL_HOST and dom is a pool index.
@@ -185,6 +198,30 @@ struct vlt_core {
 	 * resource id is not among them is gone: the core releases it.
 	 */
 	int (*dc_set_instances)(vlt_dc_builder_t *b, const char *const *ids, uint32_t n,
+				vlt_err_t *err);
+
+	/* ---- ABI 1.3: read only when abi_minor >= 3 */
+	/*
+	 * For sources: Placement's per-allocation limits of each resource on a
+	 * host added earlier (by this source or one before it), replacing any
+	 * set before. Negative numbers are refused.
+	 */
+	int (*dc_set_host_limits)(vlt_dc_builder_t *b, const char *host,
+				  const vlt_unit_limits_t lim[VLT_RES_COUNT], vlt_err_t *err);
+	/*
+	 * For sources: the host's traits (Placement's, e.g. "HW_CPU_X86_AVX2",
+	 * "CUSTOM_GPU"), replacing any list given before; n may be 0. A
+	 * flavor's extra specs trait:NAME=required and trait:NAME=forbidden
+	 * read them. Names are copied; empty names and repeats are refused.
+	 */
+	int (*dc_set_host_traits)(vlt_dc_builder_t *b, const char *host, const char *const *traits,
+				  uint32_t n, vlt_err_t *err);
+	/*
+	 * For sources: the host's stable identity (its Placement resource
+	 * provider's uuid), unique among hosts; the same value again is fine,
+	 * another one for a host that has one is refused.
+	 */
+	int (*dc_set_host_uuid)(vlt_dc_builder_t *b, const char *host, const char *uuid,
 				vlt_err_t *err);
 };
 

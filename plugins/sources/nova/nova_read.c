@@ -1,7 +1,7 @@
 /*
  * nova_read.c - the nova source's requests: hypervisors, compute services,
  * aggregates and flavors from Nova; each compute node's inventories and
- * usages from Placement.
+ * usages from Placement, and which providers have the traits flavors ask.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +349,158 @@ static int link_aggregates(nova_cloud_t *cloud)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- traits */
+
+/*
+ * Which hosts have the traits flavors ask about. Only those can change
+ * where a server goes, so instead of every provider's traits (one GET
+ * /resource_providers/{uuid}/traits per host, thousands in a large cloud)
+ * this asks, for each distinct trait some flavor names, which providers
+ * have it (GET /resource_providers?required=NAME, placement 1.18): one
+ * request per trait, whatever the number of hosts. Placement refuses a
+ * trait it does not know with a 400, so GET /traits?name=in:... (1.6)
+ * first says which of the names exist; a flavor asking for one that does
+ * not exists fits no host, which the core sees from no host having it.
+ */
+
+#define TRAITS_PER_QUERY 40 /* names per GET /traits, keeping its URL short */
+
+/* A name Placement can hold (upper-case letters, digits, '_'): safe in a URL as it is. */
+static bool trait_name_ok(const char *name)
+{
+	if (name[0] == '\0' || strlen(name) > 255)
+		return false;
+	for (const char *p = name; *p != '\0'; p++) {
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* The distinct names of every flavor's trait:NAME=required|forbidden, as an object's keys. */
+static json_t *traits_flavors_ask(const nova_cloud_t *cloud, const vlt_core_t *core)
+{
+	json_t *names = json_object();
+
+	for (uint32_t i = 0; names != NULL && i < cloud->n_flavors; i++) {
+		const nova_flavor_t *f = &cloud->flavors[i];
+
+		for (uint32_t k = 0; k < f->n_extra_specs; k++) {
+			const char *key = f->extra_specs[k].key, *v = f->extra_specs[k].value;
+
+			if (strncmp(key, "trait:", 6) != 0 ||
+			    (strcmp(v, "required") != 0 && strcmp(v, "forbidden") != 0))
+				continue;
+			if (!trait_name_ok(key + 6)) {
+				vlt_log_warn(core, "flavor %s: '%s' is no Placement trait name; "
+						   "no host has it",
+					     f->name, key + 6);
+				continue;
+			}
+			json_object_set_new(names, key + 6, json_true());
+		}
+	}
+	return names;
+}
+
+/* Of the names (keys of asked), those Placement knows, as keys of *known. */
+static int known_traits(os_client_t *c, const json_t *asked, json_t *known, vlt_err_t *err)
+{
+	size_t n = json_object_size(asked), done = 0;
+	const char *name;
+	json_t *v;
+	char *url = malloc(64 + n * 256);
+	size_t len = 0;
+	int rc = 0;
+
+	if (url == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	json_object_foreach((json_t *)asked, name, v) {
+		len += (size_t)sprintf(url + len, "%s%s", len == 0 ? "/traits?name=in:" : ",", name);
+		if (++done % TRAITS_PER_QUERY != 0 && done < n)
+			continue;
+		json_t *doc = NULL;
+		size_t i;
+		json_t *t;
+
+		rc = os_get(c, "placement", url, placement_hdr, &doc, err);
+		json_array_foreach(json_object_get(doc, "traits"), i, t) {
+			if (json_is_string(t))
+				json_object_set_new(known, json_string_value(t), json_true());
+		}
+		json_decref(doc);
+		len = 0;
+		if (rc < 0)
+			break;
+	}
+	free(url);
+	return rc;
+}
+
+/* Give trait to every host whose provider is in the answer (host_of: rp uuid -> index). */
+static int mark_hosts(os_client_t *c, nova_cloud_t *cloud, const json_t *host_of,
+		      const char *trait, vlt_err_t *err)
+{
+	char path[320];
+	json_t *doc = NULL;
+	size_t i;
+	json_t *rp;
+
+	snprintf(path, sizeof(path), "/resource_providers?required=%s", trait);
+	int rc = os_get(c, "placement", path, placement_hdr, &doc, err);
+
+	json_array_foreach(json_object_get(doc, "resource_providers"), i, rp) {
+		const char *uuid = json_string_value(json_object_get(rp, "uuid"));
+		const json_t *at = uuid != NULL ? json_object_get(host_of, uuid) : NULL;
+
+		if (rc < 0 || at == NULL)
+			continue; /* a provider that is no compute host (or no hypervisor of Nova's) */
+		nova_host_t *h = &cloud->hosts[json_integer_value(at)];
+		char *copy = strdup(trait);
+
+		if (copy == NULL) {
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+			break;
+		}
+		h->traits[h->n_traits++] = copy;
+	}
+	json_decref(doc);
+	return rc;
+}
+
+static int read_traits(os_client_t *c, nova_cloud_t *cloud, const vlt_core_t *core,
+		       vlt_err_t *err)
+{
+	json_t *asked = traits_flavors_ask(cloud, core), *known = json_object(),
+	       *host_of = json_object();
+	int rc = asked == NULL || known == NULL || host_of == NULL
+			 ? vlt_err_set(err, VLT_ENOMEM, "out of memory")
+			 : 0;
+	size_t n_asked = json_object_size(asked);
+
+	for (uint32_t i = 0; rc == 0 && n_asked > 0 && i < cloud->n_hosts; i++) {
+		nova_host_t *h = &cloud->hosts[i];
+
+		h->traits = calloc(n_asked + 1, sizeof(*h->traits));
+		if (h->traits == NULL ||
+		    json_object_set_new(host_of, h->rp_uuid, json_integer((json_int_t)i)) < 0)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	if (rc == 0 && n_asked > 0)
+		rc = known_traits(c, asked, known, err);
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(known, name, v) {
+		if (rc == 0)
+			rc = mark_hosts(c, cloud, host_of, name, err);
+	}
+	json_decref(asked);
+	json_decref(known);
+	json_decref(host_of);
+	return rc;
+}
+
 /* Every server of every project (ids only). */
 static int read_instances(os_client_t *c, nova_cloud_t *cloud, vlt_err_t *err)
 {
@@ -383,6 +535,8 @@ int nova_read(os_client_t *c, const vlt_core_t *core, nova_cloud_t *cloud, vlt_e
 		rc = read_aggregates(c, cloud, err);
 	if (rc == 0)
 		rc = read_flavors(c, cloud, err);
+	if (rc == 0)
+		rc = read_traits(c, cloud, core, err);
 	if (rc == 0 && link_aggregates(cloud) < 0)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc < 0) {
@@ -408,6 +562,7 @@ void nova_cloud_free(nova_cloud_t *cloud)
 		for (uint32_t k = 0; h->consumers != NULL && k < h->n_consumers; k++)
 			free(h->consumers[k].id);
 		free(h->consumers);
+		free_strs(h->traits, h->n_traits);
 	}
 	free(cloud->hosts);
 	for (uint32_t i = 0; cloud->aggregates != NULL && i < cloud->n_aggregates; i++) {

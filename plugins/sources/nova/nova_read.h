@@ -3,10 +3,12 @@
  * in plain structs: one compute host per resource provider that a Nova
  * hypervisor names, with Placement's inventories and usages of VCPU,
  * MEMORY_MB and DISK_GB; host aggregates with their metadata and zones;
- * flavors with their extra specs.
+ * flavors with their extra specs; the traits flavors ask about
+ * (trait:NAME=required|forbidden) on the providers that have them.
  *
  * Microversions are pinned: placement 1.19 (aggregates as a list of uuids
- * with the provider's generation), compute 2.61 (hypervisor ids are the
+ * with the provider's generation; GET /traits?name=in: since 1.6; GET
+ * /resource_providers?required= since 1.18), compute 2.61 (hypervisor ids are the
  * compute nodes' uuids, which are their providers' uuids; flavors carry
  * their extra specs).
  */
@@ -49,6 +51,8 @@ typedef struct nova_host {
 	uint32_t n_aggregates;
 	nova_consumer_t *consumers; /* Placement's allocations on its provider */
 	uint32_t n_consumers;
+	char **traits; /* its provider's traits that some flavor asks about */
+	uint32_t n_traits;
 } nova_host_t;
 
 typedef struct nova_aggregate {

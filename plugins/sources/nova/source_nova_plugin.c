@@ -5,7 +5,9 @@
  * Valet and Placement agree on whether a server fits; a host Nova would
  * not build on (service disabled, down or forced down; hypervisor
  * disabled or down) is disabled. Aggregates carry their metadata and
- * zones; flavors their extra specs. Racks come from the network source
+ * zones; flavors their extra specs. Each host also gets its provider's
+ * uuid, Placement's per-allocation limits (min_unit, max_unit, step_size,
+ * as read) and the traits flavors ask about. Racks come from the network source
  * (or the static one); alone, each host is its own rack.
  *
  * Settings: the OpenStack ones (os_client.h, docs/sources-openstack.md), and
@@ -78,6 +80,34 @@ static void capacity_of(const nova_host_t *h, vlt_host_spec_t *spec)
 	}
 }
 
+/* Placement's limits as read (it defaults min_unit 1, max_unit total, step_size 1). */
+static void limits_of(const nova_host_t *h, vlt_unit_limits_t lim[VLT_RES_COUNT])
+{
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		const nova_inventory_t *inv = &h->inv[r];
+
+		lim[r] = (vlt_unit_limits_t){ 0 };
+		if (inv->present)
+			lim[r] = (vlt_unit_limits_t){ inv->min_unit, inv->max_unit, inv->step_size };
+	}
+}
+
+/* Beyond the spec: the provider's uuid, Placement's limits, the traits flavors ask about. */
+static int add_host_extras(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host_t *h,
+			   vlt_err_t *err)
+{
+	vlt_unit_limits_t lim[VLT_RES_COUNT];
+	int rc = core->dc_set_host_uuid(b, h->name, h->rp_uuid, err);
+
+	limits_of(h, lim);
+	if (rc == 0)
+		rc = core->dc_set_host_limits(b, h->name, lim, err);
+	if (rc == 0)
+		rc = core->dc_set_host_traits(b, h->name, (const char *const *)h->traits,
+					      h->n_traits, err);
+	return rc;
+}
+
 static int add_host(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host_t *h,
 		    vlt_err_t *err)
 {
@@ -95,8 +125,14 @@ static int add_host(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host
 	for (uint32_t i = 0; rc == 0 && i < h->n_consumers; i++)
 		rc = core->dc_add_consumer(b, h->name, h->consumers[i].id, h->consumers[i].used,
 					   err);
-	if (rc < 0)
-		vlt_err_set(err, rc, "Nova host %s (provider %s): %s", h->name, h->rp_uuid, err->msg);
+	if (rc == 0)
+		rc = add_host_extras(core, b, h, err);
+	if (rc < 0) {
+		char why[VLT_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->msg); /* err->msg is also the output */
+		vlt_err_set(err, rc, "Nova host %s (provider %s): %s", h->name, h->rp_uuid, why);
+	}
 	return rc;
 }
 

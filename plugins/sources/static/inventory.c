@@ -42,8 +42,10 @@ static const char *const aggregate_keys[] = { "name", "metadata", NULL };
 static const char *const host_keys[] = {
 	"name",     "rack",		 "vcpus",      "ram_mb",  "disk_gb",
 	"nic_mbps", "availability_zone", "aggregates", "enabled", "allocation_ratios",
-	"used",     "consumers",	 NULL,
+	"used",     "consumers",	 "limits",     "traits",  "uuid",
+	NULL,
 };
+static const char *const limit_keys[] = { "min_unit", "max_unit", "step_size", NULL };
 static const char *const consumer_keys[] = { "id", "vcpus", "ram_mb", "disk_gb", NULL };
 static const char *const pool_keys[] = {
 	"name", "rack", "capacity_gb", "used_gb", "volume_types", NULL,
@@ -621,6 +623,72 @@ static int parse_consumers(struct inv *x, const json_t *o, const char *at, const
 	return 0;
 }
 
+/*
+ * "limits": {"vcpus": {"min_unit": 1, "max_unit": 8, "step_size": 2}, ...}:
+ * Placement's per-allocation limits of each resource (any subset; each at
+ * least 1, as Placement has them; an absent one is no limit).
+ */
+static int parse_limits(struct inv *x, const json_t *o, const char *at, const char *host)
+{
+	const json_t *all = json_object_get(o, "limits");
+	vlt_unit_limits_t lim[VLT_RES_COUNT] = { 0 };
+	char p[PATH_LEN], q[PATH_LEN], v[PATH_LEN];
+
+	if (all == NULL)
+		return 0;
+	path_key(p, sizeof(p), at, "limits");
+	int rc = check_object(x, all, p);
+
+	if (rc == 0)
+		rc = check_keys(x, all, p, res_keys);
+	for (int r = 0; r < VLT_RES_COUNT && rc == 0; r++) {
+		const json_t *one = json_object_get(all, res_key[r]);
+		int64_t *field[3] = { &lim[r].min_unit, &lim[r].max_unit, &lim[r].step_size };
+
+		if (one == NULL)
+			continue;
+		path_key(q, sizeof(q), p, res_key[r]);
+		rc = check_object(x, one, q);
+		if (rc == 0)
+			rc = check_keys(x, one, q, limit_keys);
+		for (int k = 0; k < 3 && rc == 0; k++) {
+			const json_t *n = json_object_get(one, limit_keys[k]);
+
+			path_key(v, sizeof(v), q, limit_keys[k]);
+			if (n != NULL && (!json_is_integer(n) || json_integer_value(n) < 1))
+				return fail_type(x, v, "an integer of at least 1", n);
+			*field[k] = n != NULL ? (int64_t)json_integer_value(n) : 0;
+		}
+	}
+	if (rc == 0 && (rc = x->core->dc_set_host_limits(x->b, host, lim, x->err)) < 0)
+		rc = fail_core(x, p, rc);
+	return rc;
+}
+
+/* "traits": Placement's traits of the host; "uuid": its resource provider's uuid. */
+static int parse_traits_uuid(struct inv *x, const json_t *o, const char *at, const char *host)
+{
+	const char **traits = NULL, *uuid = NULL;
+	uint32_t n = 0;
+	char p[PATH_LEN];
+	int rc = get_str_list(x, o, at, "traits", &traits, &n);
+
+	if (rc == 0 && json_object_get(o, "traits") != NULL &&
+	    (rc = x->core->dc_set_host_traits(x->b, host, traits, n, x->err)) < 0) {
+		path_key(p, sizeof(p), at, "traits");
+		rc = fail_core(x, p, rc);
+	}
+	free(traits);
+	if (rc == 0)
+		rc = get_str(x, o, at, "uuid", false, &uuid);
+	if (rc == 0 && uuid != NULL &&
+	    (rc = x->core->dc_set_host_uuid(x->b, host, uuid, x->err)) < 0) {
+		path_key(p, sizeof(p), at, "uuid");
+		rc = fail_core(x, p, rc);
+	}
+	return rc;
+}
+
 /* "instances": every instance of the cloud, when the file knows them all. */
 static int parse_instances(struct inv *x, const json_t *doc)
 {
@@ -663,6 +731,10 @@ static int parse_host(struct inv *x, const json_t *o, const char *at, size_t i)
 	}
 	if (rc == 0)
 		rc = parse_consumers(x, o, at, s.name);
+	if (rc == 0)
+		rc = parse_limits(x, o, at, s.name);
+	if (rc == 0)
+		rc = parse_traits_uuid(x, o, at, s.name);
 	free(aggs);
 	if (rc < 0)
 		return rc;
