@@ -93,6 +93,7 @@ void vlt__core_table_init(vlt_module_t *m, uint32_t self_id)
 	c->dc_add_consumer = vlt__dc_add_consumer;
 	c->dc_set_host_rack = vlt__dc_set_host_rack;
 	c->dc_set_instances = vlt__dc_set_instances;
+	c->dc_set_host_nic = vlt__dc_set_host_nic;
 
 	c->cycle_dc = vlt__cycle_dc;
 	c->cycle_stack = vlt__cycle_stack;

@@ -72,5 +72,7 @@ bool vlt__dc_instances_known(const vlt_dc_t *dc);
 bool vlt__dc_has_instance(const vlt_dc_t *dc, const char *id);
 int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *consumer,
 			 const int64_t used[VLT_RES_COUNT], vlt_err_t *err);
+int vlt__dc_set_host_nic(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
+			 vlt_err_t *err);
 
 #endif /* VALET_CORE_DC_H */

@@ -80,7 +80,7 @@ OFF(vlt_store_ops_t, remove, 80);
 OFF(vlt_store_ops_t, list, 88);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 264);
+SIZE(vlt_core_t, 272);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -118,6 +118,8 @@ OFF(vlt_core_t, group_servers, 232);
 OFF(vlt_core_t, dc_add_consumer, 240);
 OFF(vlt_core_t, dc_set_host_rack, 248);
 OFF(vlt_core_t, dc_set_instances, 256);
+/* ABI 1.3 */
+OFF(vlt_core_t, dc_set_host_nic, 264);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);
@@ -355,7 +357,7 @@ static void test_layout_is_checked(void **state)
 	(void)state;
 	assert_int_equal(VLT_ABI_LAYOUT_CHECKED, 1);
 	assert_int_equal(VLT_ABI_MAJOR, 1);
-	assert_int_equal(VLT_ABI_MINOR, 2);
+	assert_int_equal(VLT_ABI_MINOR, 3);
 }
 
 int main(void)
