@@ -52,10 +52,14 @@ static json_t *host_json(const vlt_dc_t *dc, const vlt_host_t *h)
 				    json_pack("{s:I, s:f, s:I, s:I}", "total", (json_int_t)h->total[r],
 					      "ratio", h->ratio[r], "used", (json_int_t)h->used[r],
 					      "free", (json_int_t)h->capacity[r]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "name", h->name, "rack",
+	/* null: unlimited */
+	json_t *nic = h->nic_mbps != VLT_UNLIMITED ? json_integer((json_int_t)h->nic_mbps)
+						   : json_null();
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "name", h->name, "rack",
 			 dc->racks[h->rack].name, "cluster", dc->clusters[h->cluster].name, "az",
-			 h->az, "enabled", h->enabled, "aggregates", aggs, "resources", res,
-			 "consumers", consumers_json(dc, h));
+			 h->az, "enabled", h->enabled, "nic_mbps", nic, "aggregates", aggs,
+			 "resources", res, "consumers", consumers_json(dc, h));
 }
 
 static json_t *dc_json(const vlt_dc_t *dc)
