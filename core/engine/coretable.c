@@ -96,6 +96,7 @@ void vlt__core_table_init(vlt_module_t *m, uint32_t self_id)
 	c->dc_set_host_limits = vlt__dc_set_host_limits;
 	c->dc_set_host_traits = vlt__dc_set_host_traits;
 	c->dc_set_host_uuid = vlt__dc_set_host_uuid;
+	c->dc_set_host_nic = vlt__dc_set_host_nic;
 
 	c->cycle_dc = vlt__cycle_dc;
 	c->cycle_stack = vlt__cycle_stack;

@@ -849,6 +849,23 @@ int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *cons
 	return 0;
 }
 
+int vlt__dc_set_host_nic(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
+			 vlt_err_t *err)
+{
+	uint32_t hi = host != NULL ? names_get(&b->host_names, host) : VLT_NONE;
+
+	if (hi == VLT_NONE)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "no host '%s' yet (the source that adds it must come first in "
+				   "modules.sources)",
+				   host != NULL ? host : "");
+	int rc = check_count(nic_mbps, "nic_mbps", err);
+
+	if (rc == 0)
+		b->hosts[hi].nic_mbps = nic_mbps;
+	return rc;
+}
+
 /* ---------------------------------------------------------------- the frozen model */
 
 /*

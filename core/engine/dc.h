@@ -97,4 +97,7 @@ const char *vlt__dc_trait_name(const vlt_dc_t *dc, uint32_t trait);
 const uint32_t *vlt__dc_host_traits(const vlt_dc_t *dc, uint32_t h, uint32_t *n);
 bool vlt__dc_host_has_trait(const vlt_dc_t *dc, uint32_t h, uint32_t trait);
 
+int vlt__dc_set_host_nic(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
+			 vlt_err_t *err);
+
 #endif /* VALET_CORE_DC_H */

@@ -87,11 +87,15 @@ static json_t *host_json(const vlt_dc_t *dc, const vlt_host_t *h)
 		json_array_append_new(aggs, json_string(dc->aggregates[h->aggregates[i]].name));
 	for (int r = 0; res != NULL && r < VLT_RES_COUNT; r++)
 		json_object_set_new(res, res_names[r], resource_json(dc, h, r));
-	return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "name", h->name,
-			 "uuid", vlt__dc_host_uuid(dc, h->id), "rack", dc->racks[h->rack].name,
-			 "cluster", dc->clusters[h->cluster].name, "az", h->az, "enabled",
-			 h->enabled, "aggregates", aggs, "traits", traits_json(dc, h), "resources",
-			 res, "consumers", consumers_json(dc, h));
+	/* null: unlimited */
+	json_t *nic = h->nic_mbps != VLT_UNLIMITED ? json_integer((json_int_t)h->nic_mbps)
+						   : json_null();
+
+	return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "name",
+			 h->name, "uuid", vlt__dc_host_uuid(dc, h->id), "rack",
+			 dc->racks[h->rack].name, "cluster", dc->clusters[h->cluster].name, "az",
+			 h->az, "enabled", h->enabled, "nic_mbps", nic, "aggregates", aggs, "traits",
+			 traits_json(dc, h), "resources", res, "consumers", consumers_json(dc, h));
 }
 
 static json_t *dc_json(const vlt_dc_t *dc)

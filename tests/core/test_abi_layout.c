@@ -80,7 +80,7 @@ OFF(vlt_store_ops_t, remove, 80);
 OFF(vlt_store_ops_t, list, 88);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 288);
+SIZE(vlt_core_t, 296);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -122,6 +122,7 @@ OFF(vlt_core_t, dc_set_instances, 256);
 OFF(vlt_core_t, dc_set_host_limits, 264);
 OFF(vlt_core_t, dc_set_host_traits, 272);
 OFF(vlt_core_t, dc_set_host_uuid, 280);
+OFF(vlt_core_t, dc_set_host_nic, 288);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);

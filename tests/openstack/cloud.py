@@ -332,7 +332,10 @@ class Cloud:
                 'bind_host': '127.0.0.1', 'bind_port': self.port['neutron'],
                 'api_workers': 1, 'rpc_workers': 0,
                 'rpc_state_report_workers': 0,
-                'core_plugin': 'ml2', 'service_plugins': '',
+                # segments: routed networks, each segment mirrored into
+                # Placement (a provider and an aggregate) and Nova (a host
+                # aggregate) as Neutron does in a real cloud
+                'core_plugin': 'ml2', 'service_plugins': 'segments',
                 'auth_strategy': 'keystone', 'transport_url': self.transport,
                 'notify_nova_on_port_status_changes': 'false',
                 'notify_nova_on_port_data_changes': 'false',
@@ -343,12 +346,17 @@ class Cloud:
                 'graceful_shutdown_timeout': GRACEFUL},
             'database': {'connection': pg + 'neutron'},
             'keystone_authtoken': authtoken(self.auth_url, 'neutron'),
+            # what the segments plugin calls to mirror segments
+            'nova': keystone_auth(self.auth_url, 'neutron'),
+            'placement': keystone_auth(self.auth_url, 'neutron'),
             'oslo_concurrency': lock,
             # an API with no agents and no mechanism drivers: enough for
             # Nova's port and security group lookups
             'ml2': {'type_drivers': 'flat,vlan', 'tenant_network_types': '',
                     'mechanism_drivers': '',
                     'extension_drivers': 'port_security'},
+            # any physical network: a routed network's segments are flat
+            # networks on physical networks of their own
             'ml2_type_flat': {'flat_networks': '*'},
             'securitygroup': {'enable_security_group': 'true',
                               'firewall_driver': 'noop'},

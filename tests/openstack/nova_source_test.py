@@ -7,7 +7,9 @@ host's consumer; a disabled
 compute service disables its host; an inventory's max_unit and step_size
 and a provider's trait, set through Placement, keep a flavor to one host
 and refuse it there in those words; bad credentials and an unreachable
-Keystone exit 2 with a message that names the URL and no secret.
+Keystone exit 2 with a message that names the URL and no secret. With the
+network source, racks follow aggregates' metadata and routed networks'
+segments, and NICs the bandwidth inventories of Placement.
 
 Usage: nova_source_test.py VALET CLOUD_JSON
 """
@@ -364,14 +366,8 @@ class CinderSource(unittest.TestCase):
         self.assertIn('no name', out.stderr)
 
 
-class NetworkSource(unittest.TestCase):
-    """The network source after the nova one: racks and clusters from the
-    aggregates whose metadata names them."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.cloud = osapi.load_cloud(CLOUD)
-        cls.admin = osapi.Session(cls.cloud)
+class MetadataAggregates:
+    """A test's Nova aggregate whose metadata names a rack, deleted after."""
 
     def aggregate(self, name, hosts, metadata):
         agg = self.admin.post('compute', '/os-aggregates', {'aggregate': {
@@ -386,6 +382,16 @@ class NetworkSource(unittest.TestCase):
                             {'remove_host': {'host': host}})
         self.admin.post('compute', '/os-aggregates/%s/action' % agg['id'],
                         {'set_metadata': {'metadata': metadata}})
+
+
+class NetworkSource(MetadataAggregates, unittest.TestCase):
+    """The network source after the nova one: racks and clusters from the
+    aggregates whose metadata names them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cloud = osapi.load_cloud(CLOUD)
+        cls.admin = osapi.Session(cls.cloud)
 
     def test_racks_and_clusters_from_aggregates(self):
         hosts = [h['name'] for h in self.cloud['compute_hosts']]
@@ -409,6 +415,225 @@ class NetworkSource(unittest.TestCase):
         self.assertEqual(out.returncode, 2)
         self.assertIn('must come first', out.stderr)
         self.assertIn('valet-rack-c', out.stderr)
+
+
+NEUTRON_TIMEOUT = 60  # its segments plugin sends its changes every 2 s
+
+
+class RoutedNetworks(MetadataAggregates, unittest.TestCase):
+    """The network source with Neutron's routed networks: racks follow the
+    segments (as Neutron's segments plugin mirrors them into Placement and
+    Nova), NIC bandwidth follows the NET_BW_EGR_KILOBIT_PER_SEC inventories
+    of the providers below a compute node's, and valet simulate places a
+    rack-diverse pair with a wide pipe accordingly.
+
+    No L2 agent runs on the test cloud, so nothing reports which hosts
+    reach a segment: the test does what Neutron does on such a report (it
+    adds the host to the segment's Nova aggregate, which Nova mirrors into
+    the segment's Placement aggregate), and makes the bandwidth providers
+    an agent would report (docs/testing-openstack.md)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cloud = osapi.load_cloud(CLOUD)
+        cls.admin = osapi.Session(cls.cloud)
+        cls.hosts = [h['name'] for h in cls.cloud['compute_hosts']]
+        hyps = cls.admin.get('compute', '/os-hypervisors/detail')
+        cls.rp_of = {h['service']['host']: h['id']
+                     for h in hyps['hypervisors']}
+
+    def routed_network(self, names):
+        """A network of one flat segment per name (None: unnamed), each on a
+        physical network of its own with an IPv4 subnet; their ids once
+        Neutron has made each segment's provider and aggregate. Deleted
+        afterwards, once Neutron has removed its aggregates and providers."""
+        tag = uuid.uuid4().hex[:6]
+        net = self.admin.post('network', '/v2.0/networks', {'network': {
+            'name': 'valet-routed-' + tag, 'provider:network_type': 'flat',
+            'provider:physical_network': 'valet-%s-0' % tag}})['network']
+        self.addCleanup(self.delete_network, net['id'])
+        first = self.admin.get('network', '/v2.0/segments?network_id=%s'
+                               % net['id'])['segments'][0]
+        self.admin.put('network', '/v2.0/segments/%s' % first['id'],
+                       {'segment': {'name': names[0]}})
+        ids = [first['id']]
+        for i, name in enumerate(names[1:], 1):
+            ids.append(self.admin.post('network', '/v2.0/segments', {
+                'segment': {'network_id': net['id'], 'name': name,
+                            'network_type': 'flat',
+                            'physical_network': 'valet-%s-%d' % (tag, i)}}
+            )['segment']['id'])
+        for i, seg in enumerate(ids):
+            self.admin.post('network', '/v2.0/subnets', {'subnet': {
+                'network_id': net['id'], 'segment_id': seg,
+                'ip_version': 4, 'cidr': '10.251.%d.0/24' % i}})
+        for seg in ids:
+            osapi.wait_for('segment %s in Placement' % seg,
+                           lambda seg=seg: self.segment_aggregate(seg),
+                           NEUTRON_TIMEOUT)
+        return ids
+
+    def segment_aggregate(self, seg):
+        """The Nova aggregate Neutron made for seg (the one whose uuid is
+        the aggregate of seg's provider), or None."""
+        try:
+            aggs = self.admin.get('placement', '/resource_providers/%s'
+                                  '/aggregates' % seg)['aggregates']
+        except osapi.ApiError as err:
+            if err.status == 404:
+                return None
+            raise
+        for agg in self.admin.get('compute', '/os-aggregates')['aggregates']:
+            if agg['uuid'] in aggs:
+                return agg
+        return None
+
+    def map_hosts(self, seg, hosts):
+        """What Neutron does when an agent reports hosts reaching seg."""
+        agg = self.segment_aggregate(seg)
+        for host in hosts:
+            self.admin.post('compute', '/os-aggregates/%s/action' % agg['id'],
+                            {'add_host': {'host': host}})
+        members = self.admin.get('placement', '/resource_providers?member_of'
+                                 '=%s' % agg['uuid'])
+        self.assertLessEqual({self.rp_of[h] for h in hosts},
+                             {rp['uuid']
+                              for rp in members['resource_providers']})
+
+    def delete_network(self, net):
+        subnets = self.admin.get('network', '/v2.0/subnets?network_id=%s'
+                                 % net)['subnets']
+        segs = [s['id'] for s in self.admin.get(
+            'network', '/v2.0/segments?network_id=%s' % net)['segments']]
+        for sub in subnets:
+            self.admin.delete('network', '/v2.0/subnets/%s' % sub['id'])
+        self.admin.delete('network', '/v2.0/networks/%s' % net)
+        for seg in segs:
+            osapi.wait_for('segment %s out of Placement and Nova' % seg,
+                           lambda seg=seg: self.segment_aggregate(seg) is None
+                           and not self.is_provider(seg), NEUTRON_TIMEOUT)
+
+    def is_provider(self, uuid_):
+        try:
+            self.admin.get('placement', '/resource_providers/%s' % uuid_)
+            return True
+        except osapi.ApiError as err:
+            if err.status == 404:
+                return False
+            raise
+
+    def provider(self, name, parent):
+        rp = self.admin.post('placement', '/resource_providers', {
+            'name': name, 'parent_provider_uuid': parent})
+        self.addCleanup(self.admin.delete, 'placement',
+                        '/resource_providers/%s' % rp['uuid'])
+        return rp
+
+    def bandwidth(self, host, bridges):
+        """Providers as Neutron's Open vSwitch agent reports them on host:
+        one for the agent below the compute node's, one per bridge below
+        it with bandwidth inventories: {bridge: (egress total, reserved,
+        allocation ratio)}, and as much ingress, which Valet leaves."""
+        agent = self.provider('%s:Open vSwitch agent' % host,
+                              self.rp_of[host])
+        for bridge, (total, reserved, ratio) in bridges.items():
+            rp = self.provider('%s:Open vSwitch agent:%s' % (host, bridge),
+                               agent['uuid'])
+            inv = {'total': total, 'reserved': reserved, 'min_unit': 1,
+                   'max_unit': total, 'step_size': 1,
+                   'allocation_ratio': ratio}
+            self.admin.put('placement', '/resource_providers/%s/inventories'
+                           % rp['uuid'], {
+                               'resource_provider_generation': 0,
+                               'inventories': {
+                                   'NET_BW_EGR_KILOBIT_PER_SEC': inv,
+                                   'NET_BW_IGR_KILOBIT_PER_SEC': inv}})
+
+    def view(self):
+        out = inventory(nova_conf(self.cloud, sources=('nova', 'network')),
+                        '--json')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return {h['name']: h for h in json.loads(out.stdout)['hosts']}
+
+    def test_racks_follow_segments_and_metadata_wins(self):
+        h1, h2, h3 = self.hosts[:3]
+        seg_a, seg_b, seg_c = self.routed_network(['valet-seg-a', None,
+                                                   'valet-seg-c'])
+        self.map_hosts(seg_a, [h1, h2])
+        self.map_hosts(seg_b, [h3])
+        self.map_hosts(seg_c, [h3])
+        got = self.view()
+        self.assertEqual(got[h1]['rack'], 'valet-seg-a')
+        self.assertEqual(got[h2]['rack'], 'valet-seg-a')
+        # in two segments: the smaller id's
+        self.assertEqual(got[h3]['rack'], 'segment-%s' % seg_b
+                         if seg_b < seg_c else 'valet-seg-c')
+        self.assertTrue(all(h['cluster'] == got[h1]['cluster']
+                            for h in got.values()))
+        # an aggregate's metadata naming a rack wins over the segment
+        self.aggregate('valet-rack-m', [h2],
+                       {'valet:rack': 'rack-m', 'valet:cluster': 'row-m'})
+        got = self.view()
+        self.assertEqual(got[h1]['rack'], 'valet-seg-a')
+        self.assertEqual((got[h2]['rack'], got[h2]['cluster']),
+                         ('rack-m', 'row-m'))
+
+    def test_nic_follows_bandwidth_inventories(self):
+        h1, h2, h3 = self.hosts[:3]
+        self.bandwidth(h1, {'br-ex': (10000000, 0, 1.0),
+                            'br-tenant': (2500000, 500000, 1.0)})
+        self.bandwidth(h2, {'br-ex': (1000000, 0, 2.0)})
+        got = self.view()
+        self.assertEqual(got[h1]['nic_mbps'], 12000)
+        self.assertEqual(got[h2]['nic_mbps'], 2000)
+        self.assertIsNone(got[h3]['nic_mbps'])
+        # without the network source, nothing knows the NICs
+        plain = {h['name']: h for h in inventory_json(self.cloud)['hosts']}
+        self.assertIsNone(plain[h1]['nic_mbps'])
+
+    def simulate(self, sources, servers, mbps):
+        """valet simulate of servers in a rack-diversity group, each pair
+        joined by a pipe of mbps."""
+        res = {s: {'name': s, 'type': 'OS::Nova::Server',
+                   'properties': {'flavor': 'm1.tiny'}} for s in servers}
+        res['apart'] = {'type': 'ATT::Valet::GroupAssignment', 'properties': {
+            'group_type': 'diversity', 'level': 'rack',
+            'resources': servers}}
+        res['pipe'] = {'type': 'ATT::Valet::Pipe', 'properties': {
+            'resources': servers, 'bandwidth': {'min': mbps,
+                                                'units': 'Mbps'}}}
+        with tempfile.NamedTemporaryFile('w', suffix='.json') as f, \
+                tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
+            json.dump({'plan_name': 'routed', 'stack_id': 'routed',
+                       'resources': res}, f)
+            f.flush()
+            conf.write(nova_conf(self.cloud, sources=sources))
+            conf.flush()
+            return subprocess.run([VALET, 'simulate', '--config', conf.name,
+                                   '--plan', f.name, '--json'],
+                                  capture_output=True, text=True,
+                                  check=False, timeout=300)
+
+    def test_simulate_places_by_segments_and_bandwidth(self):
+        h1, h2, h3 = self.hosts[:3]
+        seg_a, seg_b = self.routed_network(['valet-seg-a', 'valet-seg-b'])
+        self.map_hosts(seg_a, [h1, h2])
+        self.map_hosts(seg_b, [h3])
+        self.bandwidth(h1, {'br-ex': (2000000, 0, 1.0)})
+        self.bandwidth(h2, {'br-ex': (10000000, 0, 1.0)})
+        # apart by rack, 5 Gbit/s between them: h1's 2 Gbit/s NIC is too
+        # small, so h2 and h3, the only host of the other rack
+        out = self.simulate(('nova', 'network'), ['s0', 's1'], 5000)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        placed = json.loads(out.stdout.splitlines()[0])['placements']
+        self.assertEqual(sorted(p['location'] for p in placed.values()),
+                         sorted([h2, h3]))
+        # three racks' worth of servers on two segments' racks: no room
+        out = self.simulate(('nova', 'network'), ['s0', 's1', 's2'], 1)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        # each host its own rack without the network source: it fits
+        out = self.simulate(('nova',), ['s0', 's1', 's2'], 1)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
 
 if __name__ == '__main__':

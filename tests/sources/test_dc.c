@@ -542,6 +542,33 @@ static void test_dc_refuses_duplicates_and_unknown_names(void **state)
 	vlt__dc_builder_free(b);
 }
 
+/* dc_set_host_nic: a later source sets a host's NIC; unknown hosts and negative figures refused. */
+static void test_dc_set_host_nic(void **state)
+{
+	(void)state;
+	vlt_dc_builder_t *b = builder("dc1");
+	vlt_err_t err = { 0 };
+	vlt_host_spec_t s = spec("h1", NULL, 1, 1, 1);
+
+	add_host_ok(b, &s);
+	s = spec("h2", NULL, 1, 1, 1);
+	add_host_ok(b, &s);
+	expect_refusal(vlt__dc_set_host_nic(b, "h9", 1000, &err), &err,
+		       "no host 'h9' yet (the source that adds it must come first");
+	expect_refusal(vlt__dc_set_host_nic(b, NULL, 1000, &err), &err, "no host ''");
+	expect_refusal(vlt__dc_set_host_nic(b, "h1", -1, &err), &err,
+		       "nic_mbps must not be negative, got -1");
+	assert_int_equal(vlt__dc_set_host_nic(b, "h1", 25000, &err), 0);
+	assert_int_equal(vlt__dc_set_host_nic(b, "h1", 10000, &err), 0);
+
+	vlt_dc_t *dc = build_ok(b);
+
+	assert_int_equal(host(dc, "h1")->nic_mbps, 10000);
+	assert_int_equal(host(dc, "h2")->nic_mbps, VLT_UNLIMITED);
+	vlt__dc_free(dc);
+	vlt__dc_builder_free(b);
+}
+
 static void test_dc_refuses_bad_numbers(void **state)
 {
 	(void)state;
@@ -868,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_dc_aggregates_azs_pools_flavors),
 		cmocka_unit_test(test_dc_refuses_duplicates_and_unknown_names),
 		cmocka_unit_test(test_dc_refuses_bad_numbers),
+		cmocka_unit_test(test_dc_set_host_nic),
 		cmocka_unit_test(test_dc_build_refuses_clashing_implicit_names),
 		cmocka_unit_test(test_dc_build_empty_and_nameless),
 		cmocka_unit_test(test_dc_host_limits_traits_uuid_refusals),

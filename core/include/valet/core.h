@@ -223,6 +223,13 @@ struct vlt_core {
 	 */
 	int (*dc_set_host_uuid)(vlt_dc_builder_t *b, const char *host, const char *uuid,
 				vlt_err_t *err);
+	/*
+	 * For sources: the NIC bandwidth (Mbit/s, 0 or more) of a host another
+	 * source added (one listed earlier in modules.sources); it replaces
+	 * the host's nic_mbps. Placement's bandwidth inventories, say.
+	 */
+	int (*dc_set_host_nic)(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
+			       vlt_err_t *err);
 };
 
 #define vlt_log_err(c, ...) (c)->log((c), VLT_LOG_ERR, __VA_ARGS__)
