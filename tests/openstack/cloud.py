@@ -18,6 +18,12 @@
         stops them: TERM to each service's process group, KILL after 20 s.
     cloud.py status --dir DIR
         which services are running.
+    cloud.py heat-up --dir DIR [--valet-url URL]
+        adds Heat to the running cloud of DIR: one heat-all per engine
+        (convergence, the default, and legacy, where the stack lifecycle
+        plugin runs) with the Valet plugins of plugins/openstack.
+    cloud.py heat-down --dir DIR
+        stops them.
 
 Under ctest (tests/openstack/CMakeLists.txt), VLT_TEST_OPENSTACK=0 makes up
 and down skip (exit 77), and VLT_OPENSTACK_KEEP=1 makes down leave the cloud
@@ -878,6 +884,201 @@ class Cloud:
         log('cloud up: %s' % path)
 
 
+# ---------------------------------------------------------------- heat
+
+# Heat is optional: the Heat plugin's test starts it on a running cloud
+# (heat_up), once per engine. Each engine is a heat-all process (API and
+# engine in one) with a configuration, a database, a port and an AMQP
+# exchange of its own, so that the two never answer each other's calls.
+HEAT_ENGINES = {'convergence': True, 'legacy': False}
+HEAT_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(HERE)),
+                            'plugins', 'openstack')
+HEAT_PLUGIN_DIR = os.path.join(HEAT_PACKAGE, 'valet_openstack', 'heat')
+
+
+def heat_entry_points(folder):
+    """A dist-info in folder declaring the package's Heat entry points (as
+    pyproject.toml does), so that Heat finds the lifecycle plugin on
+    PYTHONPATH without installing the package."""
+    import tomllib
+    with open(os.path.join(HEAT_PACKAGE, 'pyproject.toml'), 'rb') as f:
+        project = tomllib.load(f)['project']
+    groups = {k: v for k, v in project.get('entry-points', {}).items()
+              if k.startswith('heat.')}
+    if not groups:
+        raise HarnessError('%s declares no heat.* entry points'
+                           % os.path.join(HEAT_PACKAGE, 'pyproject.toml'))
+    info = os.path.join(folder, 'valet_openstack-%s.dist-info'
+                        % project['version'])
+    os.makedirs(info, exist_ok=True)
+    with open(os.path.join(info, 'METADATA'), 'w') as f:
+        f.write('Metadata-Version: 2.1\nName: valet-openstack\n'
+                'Version: %s\n' % project['version'])
+    with open(os.path.join(info, 'entry_points.txt'), 'w') as f:
+        for group, entries in sorted(groups.items()):
+            f.write('[%s]\n' % group)
+            for name, target in sorted(entries.items()):
+                f.write('%s = %s\n' % (name, target))
+            f.write('\n')
+
+
+class HeatCloud(Cloud):
+    """The Cloud of a folder that cloud.py up made, read back from its
+    cloud.json, to add Heat to."""
+
+    def __init__(self, directory):
+        super().__init__(directory, 0)
+        self.described = osapi.load_cloud(os.path.join(self.dir,
+                                                       'cloud.json'))
+        self.port = dict(self.described['ports'])
+        self.auth_url = self.described['auth_url']
+        self.endpoints = dict(self.described['endpoints'])
+        self.transport = 'rabbit://guest:guest@127.0.0.1:%d/' % \
+            self.port['amqp']
+        self.db_url = 'postgresql+psycopg2://postgres@127.0.0.1:%d/' % \
+            self.port['postgres']
+        pylib = os.path.join(self.var, 'heat-pylib')
+        self.env['PYTHONPATH'] = os.pathsep.join((HERE, HEAT_PACKAGE, pylib))
+        self.pylib = pylib
+
+    def describe(self):
+        return self.described
+
+    def heat_conf(self, engine, port, valet_url, plan_form):
+        auth = keystone_auth(self.auth_url, 'heat')
+        valet = dict(auth, plan_form=plan_form)
+        if valet_url:
+            valet['url'] = valet_url
+        conf = os.path.join(self.etc, 'heat-%s.conf' % engine)
+        write_ini(conf, {
+            'DEFAULT': {
+                'transport_url': self.transport,
+                'control_exchange': 'heat-%s' % engine,
+                'num_engine_workers': 1,
+                # lifecycle plugins run only under the legacy engine
+                'convergence_engine': str(HEAT_ENGINES[engine]).lower(),
+                'deferred_auth_method': 'trusts',
+                'plugin_dirs': HEAT_PLUGIN_DIR,
+                # the hints that key a server in the root stack's plan
+                'stack_scheduler_hints': 'true',
+                'region_name_for_services': REGION,
+                'heat_metadata_server_url': 'http://127.0.0.1:%d' % port,
+                'heat_waitcondition_server_url':
+                    'http://127.0.0.1:%d/v1/waitcondition' % port,
+                'log_dir': self.logs, 'log_file': 'heat-%s.log' % engine,
+                'graceful_shutdown_timeout': GRACEFUL},
+            'heat_all': {'enabled_services': 'api,engine'},
+            'heat_api': {'bind_host': '127.0.0.1', 'bind_port': port,
+                         'workers': 1},
+            'paste_deploy': {'api_paste_config':
+                             os.path.join(HERE, 'paste', 'heat.ini')},
+            'database': {'connection': self.db_url + 'heat_' + engine},
+            'keystone_authtoken': authtoken(self.auth_url, 'heat'),
+            'trustee': {'auth_type': 'password', 'auth_url': self.auth_url,
+                        'username': 'heat', 'password': SERVICE_PASSWORD,
+                        'user_domain_name': 'Default'},
+            'clients_keystone': {'auth_uri':
+                                 self.auth_url.rsplit('/v3', 1)[0]},
+            'valet': valet,
+            'oslo_concurrency': {'lock_path': os.path.join(self.var,
+                                                           'lock')},
+            'oslo_messaging_notifications': {'driver': 'noop'},
+        })
+        return conf
+
+    def heat_identity(self, urls):
+        """The heat service user, and the catalog's orchestration
+        endpoint (the first engine's; the others are reached by URL)."""
+        s = osapi.Session(self.described, 'admin')
+        if s.get('identity', '/users?name=heat')['users']:
+            return
+        service = s.get('identity', '/projects?name=service')['projects']
+        roles = {r['name']: r['id'] for r in
+                 s.get('identity', '/roles')['roles']}
+        uid = s.post('identity', '/users', {'user': {
+            'name': 'heat', 'password': SERVICE_PASSWORD,
+            'domain_id': 'default',
+            'default_project_id': service[0]['id']}})['user']['id']
+        for role in ('admin', 'service'):
+            s.call('PUT', 'identity', '/projects/%s/users/%s/roles/%s'
+                   % (service[0]['id'], uid, roles[role]))
+        sid = s.post('identity', '/services', {'service': {
+            'name': 'heat', 'type': 'orchestration'}})['service']['id']
+        for interface in ('public', 'internal', 'admin'):
+            s.post('identity', '/endpoints', {'endpoint': {
+                'service_id': sid, 'interface': interface,
+                'url': urls[0] + '/%(project_id)s', 'region_id': REGION}})
+
+    def heat_database(self, engine):
+        import psycopg2
+        conn = psycopg2.connect(host='127.0.0.1', port=self.port['postgres'],
+                                user='postgres', dbname='postgres')
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute('DROP DATABASE IF EXISTS heat_%s' % engine)
+            cur.execute('CREATE DATABASE heat_%s' % engine)
+        conn.close()
+
+    def heat_up(self, valet_url, engines, plan_form):
+        """Start heat-all once per engine; {engine: its API's URL, with
+        /v1 but no project}."""
+        os.makedirs(self.pylib, exist_ok=True)
+        heat_entry_points(self.pylib)
+        ports = free_ports(len(engines))
+        urls = {}
+        for engine, port in zip(engines, ports):
+            self.stop_heat(engine)
+            conf = self.heat_conf(engine, port, valet_url, plan_form)
+            self.heat_database(engine)
+            self.command('heat-db-%s' % engine, self.launch(
+                'heat-manage', '--config-file', conf, 'db_sync'))
+            self.start('heat-' + engine, self.launch(
+                'heat-all', '--config-file', conf),
+                logs=[os.path.join(self.logs, 'heat-%s.log' % engine)])
+            urls[engine] = 'http://127.0.0.1:%d/v1' % port
+        self.heat_identity([urls[e] for e in engines])
+        for engine in engines:
+            self.wait_http('heat-' + engine, urls[engine].rsplit('/v1')[0])
+        return urls
+
+    def stop_heat(self, engine=None):
+        """Stop the heat-all processes this folder's run/ records."""
+        engines = [engine] if engine else list(HEAT_ENGINES)
+        names = ['heat-%s' % e for e in engines]
+        groups = {}
+        for name in names:
+            pid = os.path.join(self.run, name + '.pid')
+            if os.path.exists(pid):
+                with open(pid) as f:
+                    groups[name] = int(f.read().split()[0])
+                os.unlink(pid)
+        stop_groups({n: g for n, g in groups.items() if group_alive(g)})
+
+
+def heat_up(directory, valet_url=None, engines=tuple(HEAT_ENGINES),
+            plan_form='resources'):
+    """Heat on the running cloud of directory: {engine: API URL}."""
+    return HeatCloud(directory).heat_up(valet_url, list(engines), plan_form)
+
+
+def heat_down(directory):
+    HeatCloud(directory).stop_heat()
+
+
+def heat_command(action, directory, valet_url):
+    if action == 'heat-down':
+        heat_down(directory)
+        return 0
+    try:
+        urls = heat_up(directory, valet_url)
+    except HarnessError as err:
+        print('cloud.py heat-up: %s' % err, file=sys.stderr)
+        return 1
+    for engine, url in urls.items():
+        print('%s engine: %s' % (engine, url))
+    return 0
+
+
 # ---------------------------------------------------------------- down
 
 def group_alive(pgid):
@@ -964,7 +1165,8 @@ def status(directory):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('action', choices=('up', 'down', 'status'))
+    parser.add_argument('action', choices=('up', 'down', 'status',
+                                           'heat-up', 'heat-down'))
     parser.add_argument('--dir', required=True,
                         help='the folder of the cloud (emptied by up)')
     parser.add_argument('--hosts', type=int,
@@ -972,8 +1174,13 @@ def main():
                                                    '3')),
                         help='fake compute hosts (3, or '
                              '$VLT_OPENSTACK_HOSTS)')
+    parser.add_argument('--valet-url',
+                        help='heat-up: the valetd that Heat\'s [valet] '
+                             'calls')
     args = parser.parse_args()
     directory = os.path.abspath(args.dir)
+    if args.action.startswith('heat-'):
+        return heat_command(args.action, directory, args.valet_url)
     if args.action != 'status' and \
             os.environ.get('VLT_TEST_OPENSTACK') == '0':
         print('SKIP: VLT_TEST_OPENSTACK=0: no OpenStack cloud')

@@ -1,0 +1,437 @@
+#!/usr/bin/python3
+"""Heat talks to Valet, and stacks boot end to end on the test cloud.
+
+valetd runs with the nova, cinder and network sources of the cloud;
+nova-scheduler is restarted with the package's ValetFilter pointed at it;
+Heat is added to the cloud (cloud.py heat_up) with the package's Heat
+plugins, one heat-all per engine: convergence (Heat's default, where the
+OS::Valet::Plan resource makes the plan) and legacy (convergence_engine =
+false, where the stack lifecycle plugin makes it too). For each engine,
+through heatclient, as `openstack stack create` does:
+
+- a stack with affinity, diversity and exclusivity groups: every server
+  ACTIVE on exactly the host of its placement in GET /v1/plans, and the
+  groups' rules hold on Nova's hosts;
+- a stack update that changes one server's flavor: that server moves (Nova
+  resizes it to another host), the others stay, and the plan says so;
+- a nested template (a ResourceGroup of a template resource): ONE plan
+  holding every server of the tree, none for the nested stacks;
+- a group that cannot be satisfied: the stack fails before any server is
+  created, with Valet's explanation as its status reason;
+- stack delete: the plan is gone, and valetd takes a plan that fills the
+  whole cloud again (the capacity is back).
+
+Usage: heat_e2e_test.py VALETD CLOUD_JSON
+"""
+import importlib
+import os
+import pkgutil
+import signal
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import cloud as harness  # noqa: E402
+import osapi  # noqa: E402
+from nova_source_test import nova_conf  # noqa: E402
+from valetd_cloud_test import Valetd  # noqa: E402
+
+sys.path.insert(0, harness.HEAT_PACKAGE)
+
+VALETD = None
+CLOUD = None
+TEMPLATES = os.path.join(HERE, 'templates')
+STACK_TIMEOUT = 600
+SERVER = 'OS::Nova::Server'
+# what fills a host of the cloud exactly (16 vCPUs: 4 of 4)
+FILL_FLAVOR = 'm1.medium'
+FILL_PER_HOST = 4
+
+
+def find_valet_filter():
+    """'module.ValetFilter' of the package's Nova filter, or None."""
+    import valet_openstack.nova as nova
+    for info in pkgutil.iter_modules(nova.__path__):
+        module = importlib.import_module('valet_openstack.nova.' + info.name)
+        if hasattr(module, 'ValetFilter'):
+            return module.__name__ + '.ValetFilter'
+    return None
+
+
+class Scheduler:
+    """nova-scheduler of the cloud restarted with ValetFilter last among
+    its filters, and put back as it was at the end."""
+
+    def __init__(self, cloud, valet_url, filter_path):
+        self.cloud = harness.HeatCloud(cloud['dir'])
+        self.name = 'nova-scheduler'
+        base = os.path.join(self.cloud.etc, 'nova.conf')
+        overlay = os.path.join(self.cloud.etc, 'nova-scheduler-valet.conf')
+        enabled = ('ComputeFilter,ComputeCapabilitiesFilter,'
+                   'ImagePropertiesFilter,ServerGroupAntiAffinityFilter,'
+                   'ServerGroupAffinityFilter,ValetFilter')
+        harness.write_ini(overlay, {
+            'filter_scheduler': {
+                'available_filters': ['nova.scheduler.filters.all_filters',
+                                      filter_path],
+                'enabled_filters': enabled},
+            'valet': dict(harness.keystone_auth(cloud['auth_url'], 'nova'),
+                          url=valet_url),
+        })
+        self.plain = [base]
+        self.valet = [base, overlay]
+        self.restart(self.valet)
+
+    def restart(self, confs):
+        c = self.cloud
+        pid = os.path.join(c.run, self.name + '.pid')
+        with open(pid) as f:
+            pgid = int(f.read().split()[0])
+        harness.stop_groups({self.name: pgid})
+        log = os.path.join(c.logs, 'nova-scheduler.log')
+        before = os.path.getsize(log) if os.path.exists(log) else 0
+        args = []
+        for conf in confs:
+            args += ['--config-file', conf]
+        c.start(self.name, c.launch('nova-scheduler', *args,
+                                    '--log-file', 'nova-scheduler.log'),
+                logs=[log])
+        c.wait('nova-scheduler started', lambda: self.started(log, before),
+               120, logs=[log])
+
+    @staticmethod
+    def started(log, offset):
+        with open(log, encoding='utf-8', errors='replace') as f:
+            f.seek(offset)
+            return 'Starting scheduler node' in f.read()
+
+    def stop(self):
+        self.restart(self.plain)
+
+
+def heat_client(cloud, url):
+    from heatclient import client as heat
+    from keystoneauth1 import identity
+    from keystoneauth1 import session as ks_session
+    admin = cloud['users']['admin']
+    auth = identity.Password(
+        auth_url=cloud['auth_url'], username=admin['username'],
+        password=admin['password'], project_name=admin['project_name'],
+        user_domain_name='Default', project_domain_name='Default')
+    sess = ks_session.Session(auth=auth)
+    return heat.Client('1', endpoint='%s/%s' % (url, sess.get_project_id()),
+                       session=sess)
+
+
+def template_args(name, env=None):
+    from heatclient.common import template_utils
+    files, template = template_utils.get_template_contents(
+        os.path.join(TEMPLATES, name))
+    env_files, environment = {}, {}
+    if env:
+        env_files, environment = \
+            template_utils.process_multiple_environments_and_files(
+                env_paths=[os.path.join(TEMPLATES, env)])
+    return {'template': template, 'files': dict(files, **env_files),
+            'environment': environment}
+
+
+class HeatEngineTests:
+    """The tests of one engine; ENGINE names it."""
+
+    ENGINE = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.heat = heat_client(CLOUD_DOC, HEAT_URLS[cls.ENGINE])
+        cls.admin = osapi.Session(CLOUD_DOC)
+        cls.hosts = [h['name'] for h in CLOUD_DOC['compute_hosts']]
+
+    # -------------------------------------------------------- helpers
+
+    def stack_name(self, what):
+        return 'valet-%s-%s-%d' % (self.ENGINE, what, os.getpid())
+
+    def create(self, what, template, env=None, **parameters):
+        name = self.stack_name(what)
+        parameters.setdefault('prefix', name)
+        created = self.heat.stacks.create(stack_name=name,
+                                          parameters=parameters,
+                                          **template_args(template, env))
+        sid = created['stack']['id']
+        self.addCleanup(self.delete_quietly, sid)
+        return sid
+
+    def wait(self, sid, action):
+        def done():
+            stack = self.heat.stacks.get(sid)
+            if stack.stack_status.endswith('IN_PROGRESS'):
+                return None
+            return stack
+        stack = osapi.wait_for('stack %s %s' % (sid, action), done,
+                               STACK_TIMEOUT, interval=2)
+        return stack
+
+    def wait_complete(self, sid, action):
+        stack = self.wait(sid, action)
+        if stack.stack_status != action + '_COMPLETE':
+            self.fail('stack %s: %s: %s\n%s' % (
+                stack.stack_name, stack.stack_status,
+                stack.stack_status_reason, self.failed_resources(sid)))
+        return stack
+
+    def failed_resources(self, sid):
+        lines = []
+        for r in self.heat.resources.list(sid, nested_depth=3):
+            if r.resource_status.endswith('FAILED'):
+                lines.append('  %s (%s): %s' % (
+                    r.resource_name, r.resource_type,
+                    r.resource_status_reason))
+        return '\n'.join(lines)
+
+    def delete_quietly(self, sid):
+        try:
+            self.heat.stacks.delete(sid)
+            self.wait(sid, 'DELETE')
+        except Exception as err:  # noqa: BLE001 - cleanup reports only
+            print('cleanup of stack %s: %s' % (sid, err))
+
+    def delete(self, sid):
+        self.heat.stacks.delete(sid)
+
+        def gone():
+            try:
+                stack = self.heat.stacks.get(sid)
+            except Exception as err:  # noqa: BLE001 - heatclient NotFound
+                if 'not found' in str(err).lower():
+                    return True
+                raise
+            if stack.stack_status == 'DELETE_FAILED':
+                raise AssertionError('stack %s: DELETE_FAILED: %s'
+                                     % (sid, stack.stack_status_reason))
+            return stack.stack_status == 'DELETE_COMPLETE'
+        osapi.wait_for('stack %s deleted' % sid, gone, STACK_TIMEOUT,
+                       interval=2)
+
+    def servers(self, sid):
+        """{key below the root: Nova server} of every server of the
+        tree."""
+        found = {}
+        for r in self.heat.resources.list(sid, nested_depth=5):
+            if r.resource_type != SERVER:
+                continue
+            path = self.resource_path(sid, r)
+            server = self.admin.get('compute', '/servers/%s'
+                                    % r.physical_resource_id)['server']
+            found[path] = server
+        return found
+
+    def resource_path(self, root_sid, r):
+        """parent resource names from the root, then the name, joined by
+        / (how the plan keys it, below the root stack id)."""
+        names = [r.resource_name]
+        stack_id = r.stack_id if hasattr(r, 'stack_id') else None
+        for link in r.links:
+            if link['rel'] == 'stack':
+                stack_id = link['href'].rstrip('/').rsplit('/', 1)[1]
+        while stack_id and stack_id != root_sid:
+            stack = self.heat.stacks.get(stack_id)
+            parent = stack.parent
+            names.insert(0, self.parent_resource_name(stack))
+            stack_id = parent
+        return '/'.join(names)
+
+    def parent_resource_name(self, stack):
+        for r in self.heat.resources.list(stack.parent):
+            if r.physical_resource_id == stack.id:
+                return r.resource_name
+        self.fail('no resource of stack %s makes nested stack %s'
+                  % (stack.parent, stack.id))
+
+    def plan(self, sid):
+        status, doc = VALET.call('GET', '/v1/plans/%s' % sid)
+        self.assertEqual(status, 200, doc)
+        return doc['plan']
+
+    def plans(self):
+        status, doc = VALET.call('GET', '/v1/plans')
+        self.assertEqual(status, 200, doc)
+        return doc['plans']
+
+    def planned_hosts(self, sid):
+        """{key below the root: the planned host}."""
+        prefix = sid + '/'
+        out = {}
+        for key, placed in self.plan(sid)['placements'].items():
+            self.assertTrue(key.startswith(prefix),
+                            'placement %s is not keyed under the root '
+                            'stack %s' % (key, sid))
+            out[key[len(prefix):]] = placed['location']
+        return out
+
+    def assert_where_planned(self, sid):
+        """Every server ACTIVE on its planned host; {key: host}."""
+        servers = self.servers(sid)
+        planned = self.planned_hosts(sid)
+        self.assertEqual(sorted(servers), sorted(planned),
+                         'the stack\'s servers and the plan\'s placements')
+        hosts = {}
+        for key, server in servers.items():
+            self.assertEqual(server['status'], 'ACTIVE',
+                             '%s: %s' % (key, server.get('fault')))
+            hosts[key] = server['OS-EXT-SRV-ATTR:host']
+            self.assertEqual(hosts[key], planned[key],
+                             'server %s is on %s, Valet planned %s'
+                             % (key, hosts[key], planned[key]))
+        return hosts
+
+    def sighup(self):
+        before = VALET.sources()['refreshes']
+        VALET.proc.send_signal(signal.SIGHUP)
+        osapi.wait_for('valetd reads the sources',
+                       lambda: VALET.sources()['refreshes'] > before,
+                       60, interval=0.2)
+
+    def assert_capacity_back(self):
+        """No plan is left, and a plan that fills every host fits."""
+        self.assertEqual(self.plans(), [])
+        self.sighup()
+        count = FILL_PER_HOST * len(self.hosts)
+        sid = 'fill-%s-%d' % (self.ENGINE, os.getpid())
+        body = {'plan_name': sid, 'stack_id': sid, 'resources': {
+            '%s/%d' % (sid, i): {'name': 'fill-%d' % i, 'type': SERVER,
+                                 'properties': {'flavor': FILL_FLAVOR}}
+            for i in range(count)}}
+        status, doc = VALET.call('POST', '/v1/plans', body)
+        if status == 201:
+            VALET.call('DELETE', '/v1/plans/%s' % sid)
+        self.assertEqual(status, 201, 'the cloud\'s whole capacity (%d %s) '
+                         'is not back: %s' % (count, FILL_FLAVOR, doc))
+
+    # -------------------------------------------------------- tests
+
+    def test_groups_update_delete(self):
+        sid = self.create('groups', 'groups.yaml')
+        self.wait_complete(sid, 'CREATE')
+        hosts = self.assert_where_planned(sid)
+        self.assertEqual(hosts['app-1'], hosts['app-2'], 'affinity')
+        self.assertNotEqual(hosts['web-1'], hosts['web-2'], 'diversity')
+        others = [h for k, h in hosts.items() if k != 'db']
+        self.assertNotIn(hosts['db'], others, 'exclusivity')
+        self.assertEqual(len([p for p in self.plans()
+                              if p['stack_id'] == sid]), 1)
+
+        self.heat.stacks.update(sid, existing=True,
+                                parameters={'solo_flavor': 'm1.medium'})
+        self.wait_complete(sid, 'UPDATE')
+        after = self.assert_where_planned(sid)
+        moved = sorted(k for k in hosts if after[k] != hosts[k])
+        self.assertEqual(moved, ['solo'],
+                         'only the server whose flavor changed moves: %s '
+                         'then %s' % (hosts, after))
+        server = self.servers(sid)['solo']
+        self.assertEqual(server['flavor']['original_name'], 'm1.medium')
+
+        self.delete(sid)
+        status, doc = VALET.call('GET', '/v1/plans/%s' % sid)
+        self.assertEqual(status, 404, doc)
+        self.assert_capacity_back()
+
+    def test_refused(self):
+        sid = self.create('refused', 'refused.yaml', 'nested-env.yaml',
+                          count=len(self.hosts) + 1)
+        stack = self.wait(sid, 'CREATE')
+        self.assertEqual(stack.stack_status, 'CREATE_FAILED')
+        reason = stack.stack_status_reason
+        self.assertIn('Valet: ', reason)
+        self.assertIn('hosts fit', reason)
+        self.assertEqual(self.servers(sid), {},
+                         'no server is created for a refused plan')
+        status, doc = VALET.call('GET', '/v1/plans/%s' % sid)
+        self.assertEqual(status, 404, doc)
+        self.delete(sid)
+        self.assert_capacity_back()
+
+
+class Convergence(HeatEngineTests, unittest.TestCase):
+    """Heat's default engine: OS::Valet::Plan makes the plan."""
+
+    ENGINE = 'convergence'
+
+    def test_nested_is_one_plan(self):
+        before = {p['stack_id'] for p in self.plans()}
+        sid = self.create('nested', 'nested.yaml', 'nested-env.yaml',
+                          count=len(self.hosts))
+        self.wait_complete(sid, 'CREATE')
+        new = [p for p in self.plans() if p['stack_id'] not in before]
+        self.assertEqual([p['stack_id'] for p in new], [sid],
+                         'one plan for the whole tree')
+        hosts = self.assert_where_planned(sid)
+        workers = ['workers/%d/server' % i for i in range(len(self.hosts))]
+        self.assertEqual(sorted(hosts), sorted(workers + ['head']))
+        self.assertEqual(len({hosts[w] for w in workers}), len(workers),
+                         'the ResourceGroup\'s members are kept apart')
+        self.delete(sid)
+        self.assert_capacity_back()
+
+
+class Legacy(HeatEngineTests, unittest.TestCase):
+    """convergence_engine = false: the lifecycle plugin plans the stack
+    before any resource is made (OS::Valet::Plan finds the plan made)."""
+
+    ENGINE = 'legacy'
+
+    def test_refused(self):
+        super().test_refused()
+        log = os.path.join(CLOUD_DOC['logs'], 'heat-legacy.log')
+        with open(log, encoding='utf-8', errors='replace') as f:
+            self.assertIn('valet: lifecycle pre-op CREATE of stack %s'
+                          % self.stack_name('refused'), f.read())
+
+
+def setUpModule():
+    global VALET, CLOUD_DOC, HEAT_URLS, SCHEDULER
+    CLOUD_DOC = osapi.load_cloud(CLOUD)
+    filter_path = find_valet_filter()
+    if filter_path is None:
+        raise unittest.SkipTest('the package has no Nova ValetFilter '
+                                '(valet_openstack.nova): no server could go '
+                                'where Valet planned')
+    VALET = Valetd(nova_conf(CLOUD_DOC, sources=('nova', 'cinder',
+                                                 'network')))
+    SCHEDULER = Scheduler(CLOUD_DOC, VALET.base, filter_path)
+    HEAT_URLS = harness.heat_up(CLOUD_DOC['dir'], VALET.base)
+
+
+def tearDownModule():
+    if 'HEAT_URLS' in globals():
+        harness.heat_down(CLOUD_DOC['dir'])
+    if 'SCHEDULER' in globals():
+        SCHEDULER.stop()
+    if 'VALET' in globals():
+        VALET.stop()
+
+
+CLOUD_DOC = VALET = None
+
+
+def main():
+    global VALETD, CLOUD
+    if os.environ.get('VLT_TEST_OPENSTACK') == '0':
+        print('SKIP: VLT_TEST_OPENSTACK=0')
+        return 77
+    VALETD, CLOUD = sys.argv[1], sys.argv[2]
+    import valetd_cloud_test
+    valetd_cloud_test.VALETD = VALETD
+    result = unittest.main(argv=[sys.argv[0], '-v'], exit=False).result
+    if result.skipped and result.wasSuccessful() and \
+            result.testsRun <= len(result.skipped):
+        for _, why in result.skipped:
+            print('SKIP: %s' % why)
+        return 77
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
