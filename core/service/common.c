@@ -283,7 +283,7 @@ bool vlt__svc_unit_placed(vlt_service_t *s, const vlt_svc_unit_t *u)
 	       unit_location(vlt__engine_dc(s->engine), u) != VLT_NONE;
 }
 
-json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list)
+json_t *vlt__svc_known_locations(vlt_service_t *s, const json_t *list, bool server)
 {
 	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
 	json_t *out = json_array();
@@ -293,10 +293,16 @@ json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list)
 	json_array_foreach(list, i, h) {
 		const char *name = json_string_value(h);
 
-		if (out != NULL && name != NULL && vlt__dc_find_host(dc, name) != VLT_NONE)
+		if (out != NULL && name != NULL &&
+		    (server ? vlt__dc_find_host(dc, name) : vlt__dc_find_pool(dc, name)) != VLT_NONE)
 			json_array_append(out, h);
 	}
 	return out;
+}
+
+json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list)
+{
+	return vlt__svc_known_locations(s, list, true);
 }
 
 

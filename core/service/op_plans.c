@@ -73,14 +73,13 @@ static int units_from_result(const vlt_place_result_t *result, const json_t *req
 		u->name = strdup(resource_name(resources, pl->orch));
 		u->type = strdup(pl->type);
 		u->loc = strdup(pl->location);
-		if (u->server) {
-			vlt__svc_uuid(pid);
-			u->pid = strdup(was != NULL && was->pid != NULL ? was->pid : pid);
-			if (was != NULL && was->resource_id != NULL)
-				u->resource_id = strdup(was->resource_id);
-		}
+		/* volumes too: the Cinder filter reserves them by placement */
+		vlt__svc_uuid(pid);
+		u->pid = strdup(was != NULL && was->pid != NULL ? was->pid : pid);
+		if (was != NULL && was->resource_id != NULL)
+			u->resource_id = strdup(was->resource_id);
 		if (u->orch == NULL || u->name == NULL || u->type == NULL || u->loc == NULL ||
-		    (u->server && u->pid == NULL)) {
+		    u->pid == NULL) {
 			vlt__units_free(us, count);
 			return VLT_ENOMEM;
 		}

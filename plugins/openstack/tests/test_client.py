@@ -100,6 +100,40 @@ class ClientTest(unittest.TestCase):
             self.client.list_placements(orchestration_id=a, reserved=False)
             ['placements'], [])
 
+    def test_orchestration_id_with_a_slash(self):
+        root = str(uuid.uuid4())
+        orch = root + '/tier/web'
+        self.new_stack({orch: server('web')})
+        placement = self.client.reserve(orch, ['compute-06-01'], 'nova-2')
+        self.assertEqual(placement['placement']['orchestration_id'], orch)
+        self.assertEqual(placement['placement']['location'], 'compute-06-01')
+        with self.assertRaises(client.ValetError) as caught:
+            self.client.reserve(root + '/nothing', ['compute-06-01'], None)
+        self.assertEqual(caught.exception.status, 404)
+
+    def test_volume_reserve_and_replan(self):
+        # the Cinder filter's calls: a volume's placement is a pool
+        pools = ['cinder-vol1@lvm#rack01', 'cinder-vol2@ceph#volumes']
+        vol = str(uuid.uuid4())
+        srv = str(uuid.uuid4())
+        self.new_stack({srv: server('s'), vol: {
+            'name': 'data', 'type': 'OS::Cinder::Volume',
+            'properties': {'size': 10}}})
+        planned = self.client.reserve(vol, pools, 'cinder-1')['placement']
+        self.assertIn(planned['location'], pools)
+        self.assertTrue(planned['reserved'])
+        self.assertEqual(planned['resource_id'], 'cinder-1')
+        other = [p for p in pools if p != planned['location']]
+        moved = self.client.replan(vol, other, 'cinder-1')['placement']
+        self.assertEqual(moved['location'], other[0])
+        with self.assertRaises(client.ValetError) as caught:
+            self.client.reserve(vol, ['no-such@pool#x'], 'cinder-1')
+        self.assertEqual(caught.exception.status, 409)
+        self.assertIn('candidate pools', caught.exception.message)
+        # volumes stay out of the placement list, as upstream
+        self.assertEqual(self.client.list_placements(
+            orchestration_id=vol)['placements'], [])
+
     def test_placement_metadata_query(self):
         a = str(uuid.uuid4())
         res = server('a')

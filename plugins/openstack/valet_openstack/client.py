@@ -120,8 +120,23 @@ class ValetClient:
         body = {'action': action, 'locations': list(locations)}
         if resource_id is not None:
             body['resource_id'] = resource_id
-        path = '/v1/placements/' + _quoted(orchestration_id)
+        path = '/v1/placements/' + _quoted(self._path_id(orchestration_id))
         return self._call('POST', path, body)
+
+    def _path_id(self, orchestration_id):
+        """An id that can stand in the path for this orchestration id.
+
+        valetd's HTTP layer decodes the path before routing it, so an
+        orchestration id with a '/' (a template's ``<root stack id>/<path>``)
+        cannot name itself there even encoded; its placement's id can.
+        """
+        if '/' not in orchestration_id:
+            return orchestration_id
+        found = self.list_placements(orchestration_id=orchestration_id)
+        placements = (found or {}).get('placements') or []
+        if not placements:
+            raise ValetError('Placement not found', 404)
+        return placements[0]['id']
 
     # -- groups
 
