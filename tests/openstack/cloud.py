@@ -18,12 +18,13 @@
         stops them: TERM to each service's process group, KILL after 20 s.
     cloud.py status --dir DIR
         which services are running.
-    cloud.py heat-up --dir DIR [--valet-url URL]
-        adds Heat to the running cloud of DIR: one heat-all per engine
-        (convergence, the default, and legacy, where the stack lifecycle
-        plugin runs) with the Valet plugins of plugins/openstack.
+    cloud.py heat-up --dir DIR [--valet-url URL] [--engine E]
+        adds Heat to the running cloud of DIR (or restarts it): heat-all
+        with the Valet plugins of plugins/openstack and the engine E,
+        convergence (Heat's default) or legacy (where the stack lifecycle
+        plugin runs), at the catalog's orchestration endpoint.
     cloud.py heat-down --dir DIR
-        stops them.
+        stops it.
 
 Under ctest (tests/openstack/CMakeLists.txt), VLT_TEST_OPENSTACK=0 makes up
 and down skip (exit 77), and VLT_OPENSTACK_KEEP=1 makes down leave the cloud
@@ -886,10 +887,11 @@ class Cloud:
 
 # ---------------------------------------------------------------- heat
 
-# Heat is optional: the Heat plugin's test starts it on a running cloud
-# (heat_up), once per engine. Each engine is a heat-all process (API and
-# engine in one) with a configuration, a database, a port and an AMQP
-# exchange of its own, so that the two never answer each other's calls.
+# Heat is optional: the Heat plugin's test adds it to a running cloud
+# (heat_up), with one engine at a time: convergence (Heat's default) or
+# legacy (convergence_engine = false, where stack lifecycle plugins run).
+# Two heat-all processes on one broker would share its queues (a queue is
+# named by its topic, whatever the exchange) and take each other's calls.
 HEAT_ENGINES = {'convergence': True, 'legacy': False}
 HEAT_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(HERE)),
                             'plugins', 'openstack')
@@ -945,6 +947,7 @@ class HeatCloud(Cloud):
         return self.described
 
     def heat_conf(self, engine, port, valet_url, plan_form):
+        """heat.conf of one engine; its path."""
         auth = keystone_auth(self.auth_url, 'heat')
         valet = dict(auth, plan_form=plan_form)
         if valet_url:
@@ -953,7 +956,6 @@ class HeatCloud(Cloud):
         write_ini(conf, {
             'DEFAULT': {
                 'transport_url': self.transport,
-                'control_exchange': 'heat-%s' % engine,
                 'num_engine_workers': 1,
                 # lifecycle plugins run only under the legacy engine
                 'convergence_engine': str(HEAT_ENGINES[engine]).lower(),
@@ -986,11 +988,16 @@ class HeatCloud(Cloud):
         })
         return conf
 
-    def heat_identity(self, urls):
+    def heat_identity(self, url):
         """The heat service user, and the catalog's orchestration
-        endpoint (the first engine's; the others are reached by URL)."""
+        endpoints at url."""
         s = osapi.Session(self.described, 'admin')
-        if s.get('identity', '/users?name=heat')['users']:
+        found = s.get('identity', '/services?type=orchestration')['services']
+        if found:
+            for e in s.get('identity', '/endpoints?service_id=%s'
+                           % found[0]['id'])['endpoints']:
+                s.call('PATCH', 'identity', '/endpoints/%s' % e['id'],
+                       {'endpoint': {'url': url + '/%(project_id)s'}})
             return
         service = s.get('identity', '/projects?name=service')['projects']
         roles = {r['name']: r['id'] for r in
@@ -1007,7 +1014,7 @@ class HeatCloud(Cloud):
         for interface in ('public', 'internal', 'admin'):
             s.post('identity', '/endpoints', {'endpoint': {
                 'service_id': sid, 'interface': interface,
-                'url': urls[0] + '/%(project_id)s', 'region_id': REGION}})
+                'url': url + '/%(project_id)s', 'region_id': REGION}})
 
     def heat_database(self, engine):
         import psycopg2
@@ -1019,63 +1026,76 @@ class HeatCloud(Cloud):
             cur.execute('CREATE DATABASE heat_%s' % engine)
         conn.close()
 
-    def heat_up(self, valet_url, engines, plan_form):
-        """Start heat-all once per engine; {engine: its API's URL, with
-        /v1 but no project}."""
+    def heat_up(self, valet_url, engine, plan_form):
+        """Start heat-all with this engine (stopping the one running, if
+        any); the URL of its API, with /v1 but no project."""
+        if engine not in HEAT_ENGINES:
+            raise HarnessError('heat engine %r: expected one of %s'
+                               % (engine, ', '.join(HEAT_ENGINES)))
+        self.stop_heat()
         os.makedirs(self.pylib, exist_ok=True)
         heat_entry_points(self.pylib)
-        ports = free_ports(len(engines))
-        urls = {}
-        for engine, port in zip(engines, ports):
-            self.stop_heat(engine)
-            conf = self.heat_conf(engine, port, valet_url, plan_form)
-            self.heat_database(engine)
-            self.command('heat-db-%s' % engine, self.launch(
-                'heat-manage', '--config-file', conf, 'db_sync'))
-            self.start('heat-' + engine, self.launch(
-                'heat-all', '--config-file', conf),
-                logs=[os.path.join(self.logs, 'heat-%s.log' % engine)])
-            urls[engine] = 'http://127.0.0.1:%d/v1' % port
-        self.heat_identity([urls[e] for e in engines])
-        for engine in engines:
-            self.wait_http('heat-' + engine, urls[engine].rsplit('/v1')[0])
-        return urls
+        port = free_ports(1)[0]
+        conf = self.heat_conf(engine, port, valet_url, plan_form)
+        self.heat_database(engine)
+        self.command('heat-db-%s' % engine, self.launch(
+            'heat-manage', '--config-file', conf, 'db_sync'))
+        self.start('heat', self.launch('heat-all', '--config-file', conf),
+                   logs=[os.path.join(self.logs, 'heat-%s.log' % engine)])
+        url = 'http://127.0.0.1:%d/v1' % port
+        self.heat_identity(url)
+        self.wait_http('heat', url.rsplit('/v1')[0])
+        return url
 
-    def stop_heat(self, engine=None):
-        """Stop the heat-all processes this folder's run/ records."""
-        engines = [engine] if engine else list(HEAT_ENGINES)
-        names = ['heat-%s' % e for e in engines]
-        groups = {}
-        for name in names:
-            pid = os.path.join(self.run, name + '.pid')
-            if os.path.exists(pid):
-                with open(pid) as f:
-                    groups[name] = int(f.read().split()[0])
-                os.unlink(pid)
-        stop_groups({n: g for n, g in groups.items() if group_alive(g)})
+    def stop_heat(self):
+        """Stop the heat-all process this folder's run/ records. Its state
+        is all in its database, and heat-all outlives the grace time of a
+        TERM (it waits for its engine's threads): KILL."""
+        pid = os.path.join(self.run, 'heat.pid')
+        if not os.path.exists(pid):
+            return
+        with open(pid) as f:
+            pgid = int(f.read().split()[0])
+        os.unlink(pid)
+        kill_group('heat', pgid)
 
 
-def heat_up(directory, valet_url=None, engines=tuple(HEAT_ENGINES),
+def kill_group(name, pgid):
+    """KILL a process group of a service that keeps no state of its own.
+    Its leader, when a child of this process, is waited for: until then it
+    is a zombie, and its group looks alive."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    try:
+        os.waitpid(pgid, 0)
+    except ChildProcessError:
+        pass
+    stop_groups({name: pgid}, signal.SIGKILL)
+
+
+def heat_up(directory, valet_url=None, engine='convergence',
             plan_form='resources'):
-    """Heat on the running cloud of directory: {engine: API URL}."""
-    return HeatCloud(directory).heat_up(valet_url, list(engines), plan_form)
+    """Heat with this engine on the running cloud of directory: the URL
+    of its API."""
+    return HeatCloud(directory).heat_up(valet_url, engine, plan_form)
 
 
 def heat_down(directory):
     HeatCloud(directory).stop_heat()
 
 
-def heat_command(action, directory, valet_url):
+def heat_command(action, directory, valet_url, engine):
     if action == 'heat-down':
         heat_down(directory)
         return 0
     try:
-        urls = heat_up(directory, valet_url)
+        url = heat_up(directory, valet_url, engine)
     except HarnessError as err:
         print('cloud.py heat-up: %s' % err, file=sys.stderr)
         return 1
-    for engine, url in urls.items():
-        print('%s engine: %s' % (engine, url))
+    print('%s engine: %s' % (engine, url))
     return 0
 
 
@@ -1177,10 +1197,14 @@ def main():
     parser.add_argument('--valet-url',
                         help='heat-up: the valetd that Heat\'s [valet] '
                              'calls')
+    parser.add_argument('--engine', choices=('convergence', 'legacy'),
+                        default='convergence',
+                        help='heat-up: Heat\'s engine (convergence)')
     args = parser.parse_args()
     directory = os.path.abspath(args.dir)
     if args.action.startswith('heat-'):
-        return heat_command(args.action, directory, args.valet_url)
+        return heat_command(args.action, directory, args.valet_url,
+                            args.engine)
     if args.action != 'status' and \
             os.environ.get('VLT_TEST_OPENSTACK') == '0':
         print('SKIP: VLT_TEST_OPENSTACK=0: no OpenStack cloud')

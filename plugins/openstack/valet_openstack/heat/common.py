@@ -54,12 +54,9 @@ def call(what, stack_id, fn, *args):
 
 def plan_body(stack, stack_id=None):
     try:
-        body = tree.plan_body(stack, conf()[GROUP].plan_form)
+        return tree.plan_body(stack, conf()[GROUP].plan_form, stack_id)
     except tree.PlanBuildError as err:
         raise ValetPlanError('Valet: %s' % err) from None
-    if stack_id:
-        body['stack_id'] = stack_id
-    return body
 
 
 def create_plan(stack):

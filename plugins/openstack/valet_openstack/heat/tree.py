@@ -39,18 +39,20 @@ class PlanBuildError(Exception):
     """The stack cannot be described to Valet (says which resource)."""
 
 
-def plan_body(stack, form='resources'):
-    """The body of POST /v1/plans for the root stack ``stack``."""
+def plan_body(stack, form='resources', stack_id=None):
+    """The body of POST /v1/plans for the root stack ``stack``, whose id
+    is stack_id when given (an update's new stack has none of its own)."""
     if form not in FORMS:
         raise PlanBuildError('[valet] plan_form %r: expected one of %s'
                              % (form, ', '.join(FORMS)))
-    body = {'plan_name': stack.name, 'stack_id': stack.id}
+    stack_id = stack_id or stack.id
+    body = {'plan_name': stack.name, 'stack_id': stack_id}
     if stack.context is not None and stack.context.project_id:
         body['tenant_id'] = stack.context.project_id
     if form == 'template':
         body.update(template_form(stack))
     else:
-        body['resources'] = resources_form(stack)
+        body['resources'] = resources_form(stack, stack_id)
     return body
 
 
@@ -62,13 +64,13 @@ def template_form(stack):
             'parameters': dict(env.get('parameters', {}))}
 
 
-def resources_form(stack):
+def resources_form(stack, root_id):
     """{key: resource} for every unit, volume attachment and group
-    assignment of the tree under ``stack``."""
+    assignment of the tree under ``stack``, keyed under root_id."""
     out = {}
     levels = []
     groups = {}
-    Level(stack, [stack.id], levels, groups).walk()
+    Level(stack, [root_id], levels, groups).walk()
     for level in levels:
         level.describe(out)
     return out
@@ -176,31 +178,29 @@ def compact(mapping):
     return {k: v for k, v in mapping.items() if v not in (None, '', {})}
 
 
-def describe_server(level, name, rsrc):
-    key = level.key(name)
-    return {'name': level.name_of(key), 'type': SERVER,
-            'properties': compact({
-                'flavor': prop(rsrc, 'flavor'),
-                'availability_zone': prop(rsrc, 'availability_zone'),
-                'metadata': prop(rsrc, 'metadata')})}
+# the properties of each unit type that Valet reads (docs/plan-request.md)
+UNIT_PROPERTIES = {
+    SERVER: ('flavor', 'availability_zone', 'metadata'),
+    VOLUME: ('size', 'volume_type', 'availability_zone'),
+}
 
 
-def describe_volume(level, name, rsrc):
-    key = level.key(name)
-    return {'name': level.name_of(key), 'type': VOLUME,
-            'properties': compact({
-                'size': prop(rsrc, 'size'),
-                'volume_type': prop(rsrc, 'volume_type'),
-                'availability_zone': prop(rsrc, 'availability_zone')})}
+def entry(level, name, rtype, properties):
+    """One resource of the plan request, named by its path below the
+    root."""
+    return {'name': level.name_of(level.key(name)), 'type': rtype,
+            'properties': properties}
+
+
+def describe_unit(level, name, rsrc):
+    return entry(level, name, rsrc.type(), compact(
+        {p: prop(rsrc, p) for p in UNIT_PROPERTIES[rsrc.type()]}))
 
 
 def describe_attachment(level, name, rsrc):
-    key = level.key(name)
-    return {'name': level.name_of(key), 'type': ATTACHMENT,
-            'properties': {
-                'instance_uuid': level.ref_key(rsrc,
-                                               prop(rsrc, 'instance_uuid')),
-                'volume_id': level.ref_key(rsrc, prop(rsrc, 'volume_id'))}}
+    return entry(level, name, ATTACHMENT, {
+        ref: level.ref_key(rsrc, prop(rsrc, ref))
+        for ref in ('instance_uuid', 'volume_id')})
 
 
 def describe_assignment(level, name, rsrc):
@@ -209,26 +209,24 @@ def describe_assignment(level, name, rsrc):
     defined in place, with its name, type and level, so that the plan does
     not depend on whether Heat has created the group yet; any other group
     is the registry's."""
-    key = level.key(name)
     members = level.member_keys(rsrc, prop(rsrc, 'resources'))
     group = prop(rsrc, 'group')
     here = level.stack.resources.get(str(group))
     if here is None or here.type() != GROUP:
         here = level.groups.get(str(group))
     if here is not None:
-        return {'name': level.name_of(key), 'type': INPLACE_ASSIGNMENT,
-                'properties': compact({
-                    'group_name': prop(here, 'name'),
-                    'group_type': prop(here, 'type'),
-                    'level': prop(here, 'level'),
-                    'resources': members})}
-    return {'name': level.name_of(key), 'type': ASSIGNMENT,
-            'properties': {'group': group, 'resources': members}}
+        return entry(level, name, INPLACE_ASSIGNMENT, compact({
+            'group_name': prop(here, 'name'),
+            'group_type': prop(here, 'type'),
+            'level': prop(here, 'level'),
+            'resources': members}))
+    return entry(level, name, ASSIGNMENT,
+                 {'group': group, 'resources': members})
 
 
 DESCRIBE = {
-    SERVER: describe_server,
-    VOLUME: describe_volume,
+    SERVER: describe_unit,
+    VOLUME: describe_unit,
     ATTACHMENT: describe_attachment,
     ASSIGNMENT: describe_assignment,
 }
