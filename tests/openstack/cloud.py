@@ -18,6 +18,9 @@
         stops them: TERM to each service's process group, KILL after 20 s.
     cloud.py status --dir DIR
         which services are running.
+    cloud.py valet-filters --dir DIR [--valet-url URL] [--failure-mode M]
+        restarts nova-scheduler and cinder-scheduler with Valet's filters
+        asking the valetd at URL, or without them (valet_filters.py).
 
 Under ctest (tests/openstack/CMakeLists.txt), VLT_TEST_OPENSTACK=0 makes up
 and down skip (exit 77), and VLT_OPENSTACK_KEEP=1 makes down leave the cloud
@@ -964,7 +967,8 @@ def status(directory):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('action', choices=('up', 'down', 'status'))
+    parser.add_argument('action',
+                        choices=('up', 'down', 'status', 'valet-filters'))
     parser.add_argument('--dir', required=True,
                         help='the folder of the cloud (emptied by up)')
     parser.add_argument('--hosts', type=int,
@@ -972,8 +976,17 @@ def main():
                                                    '3')),
                         help='fake compute hosts (3, or '
                              '$VLT_OPENSTACK_HOSTS)')
+    # valet-filters: restart the schedulers with Valet's filters asking
+    # --valet-url, or, without it, as up started them (valet_filters.py)
+    parser.add_argument('--valet-url')
+    parser.add_argument('--failure-mode', choices=('pass', 'refuse'),
+                        default='pass')
     args = parser.parse_args()
     directory = os.path.abspath(args.dir)
+    if args.action == 'valet-filters':
+        import valet_filters
+        return valet_filters.switch(directory, args.valet_url,
+                                    args.failure_mode)
     if args.action != 'status' and \
             os.environ.get('VLT_TEST_OPENSTACK') == '0':
         print('SKIP: VLT_TEST_OPENSTACK=0: no OpenStack cloud')
