@@ -84,10 +84,15 @@ def restart(cloud, name, overlay):
     base = cloud['dir']
     pid_file = os.path.join(base, 'run', name + '.pid')
     with open(pid_file, encoding='utf-8') as f:
-        # a scheduler keeps nothing of its own, and on TERM oslo.service
-        # waits out its graceful shutdown (20 s here): KILL at once
-        harness.stop_groups({name: int(f.read().split()[0])},
-                            signal.SIGKILL)
+        pgid = int(f.read().split()[0])
+    # a scheduler keeps nothing of its own, and on TERM oslo.service waits
+    # out its graceful shutdown (20 s here): KILL at once; one this process
+    # started is reaped, or it would linger as a zombie
+    for proc in [p for p in RUNNING if p.pid == pgid]:
+        os.killpg(pgid, signal.SIGKILL)
+        proc.wait()
+        RUNNING.remove(proc)
+    harness.stop_groups({name: pgid}, signal.SIGKILL)
     service = name.split('-', 1)[0]
     args = ['--config-file', os.path.join(base, 'etc', service + '.conf')]
     if overlay:
