@@ -97,9 +97,14 @@ int vlt__service_placements(vlt_service_t *s, const json_t *filter, json_t **lis
 		json_decref(arr);
 		return rc;
 	}
+	/* upstream lists servers; a query naming one unit finds a volume too */
+	bool volumes = filter != NULL && (json_object_get(filter, "id") != NULL ||
+					  json_object_get(filter, "orchestration_id") != NULL ||
+					  json_object_get(filter, "resource_id") != NULL);
+
 	for (vlt_svc_plan_t *p = s->st.first; arr != NULL && p != NULL; p = p->next) {
 		for (size_t i = 0; arr != NULL && i < p->n_units; i++) {
-			if (!p->units[i].server)
+			if (!p->units[i].server && !volumes)
 				continue;
 			json_t *pj = vlt__placement_json(p, &p->units[i]);
 

@@ -210,31 +210,44 @@ static int validate_create(const json_t *body, const char **stack_id, vlt_err_t 
  * locations of every server (none when it gives no locations). RET 0,
  * VLT_ENOPLACE when no candidate is in the inventory, VLT_ENOMEM.
  */
+/*
+ * An ad-hoc plan's locations: hosts for its servers, pools for its volumes
+ * (the Cinder filter's plan of one volume), names the inventory lacks left
+ * out; none known for a server is VLT_ENOPLACE, a volume with none known
+ * may go anywhere.
+ */
 static int adhoc_allowed(vlt_service_t *s, const json_t *body, vlt_svc_locs_t *allowed,
 			 vlt_err_t *err)
 {
 	const json_t *locs = json_object_get(body, "locations");
-	json_t *known;
+	json_t *known[2]; /* [0] pools, [1] hosts */
 	const char *k;
 	json_t *r;
 	int rc = 0;
 
 	if (!json_is_array(locs))
 		return 0;
-	known = vlt__svc_known_hosts(s, locs);
-	if (known == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	if (json_array_size(known) == 0)
-		rc = vlt_err_set(err, VLT_ENOPLACE,
-				 "%s: $.locations: none of the candidate hosts is in the inventory",
-				 SVC_WHERE);
+	known[0] = vlt__svc_known_locations(s, locs, false);
+	known[1] = vlt__svc_known_hosts(s, locs);
+	if (known[0] == NULL || known[1] == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	json_object_foreach(json_object_get(body, "resources"), k, r) {
 		const char *type = json_string_value(json_object_get(r, "type"));
+		bool server = vlt__request_is_server_type(type);
 
-		if (rc == 0 && vlt__request_is_server_type(type))
-			rc = vlt__svc_locs_add(s, allowed, k, true, known, "allowed locations", err);
+		if (rc < 0 || (!server && vlt__request_kind(type) != VLT_RK_VOLUME))
+			continue;
+		if (json_array_size(known[server]) > 0)
+			rc = vlt__svc_locs_add(s, allowed, k, server, known[server],
+					       "allowed locations", err);
+		else if (server)
+			rc = vlt_err_set(err, VLT_ENOPLACE,
+					 "%s: $.locations: none of the candidate hosts is in the "
+					 "inventory",
+					 SVC_WHERE);
 	}
-	json_decref(known);
+	json_decref(known[0]);
+	json_decref(known[1]);
 	return rc;
 }
 
@@ -249,8 +262,11 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 
 	if (vlt__strmap_get(&s->st.by_stack, c->stack_id) != NULL)
 		return 1; /* a retry, or the same request racing: the plan there is the answer */
-	if (!vlt__request_has_server(json_object_get(c->body, "resources"))) {
-		c->empty = true; /* upstream: nothing to place, nothing stored */
+	if (!vlt__request_has_server(json_object_get(c->body, "resources")) &&
+	    !json_is_array(json_object_get(c->body, "locations"))) {
+		/* upstream: nothing to place, nothing stored; an ad-hoc plan (with
+		   locations) of volumes alone is the Cinder filter's, and kept */
+		c->empty = true;
 		return 1;
 	}
 	int rc = check_orch_ids(s, json_object_get(c->body, "resources"), NULL, err);

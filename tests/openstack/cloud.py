@@ -18,6 +18,9 @@
         stops them: TERM to each service's process group, KILL after 20 s.
     cloud.py status --dir DIR
         which services are running.
+    cloud.py valet-filters --dir DIR [--valet-url URL] [--failure-mode M]
+        restarts nova-scheduler and cinder-scheduler with Valet's filters
+        asking the valetd at URL, or without them (valet_filters.py).
     cloud.py heat-up --dir DIR [--valet-url URL] [--engine E]
         adds Heat to the running cloud of DIR (or restarts it): heat-all
         with the Valet plugins of plugins/openstack and the engine E,
@@ -1185,8 +1188,9 @@ def status(directory):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('action', choices=('up', 'down', 'status',
-                                           'heat-up', 'heat-down'))
+    parser.add_argument('action',
+                        choices=('up', 'down', 'status', 'valet-filters',
+                                 'heat-up', 'heat-down'))
     parser.add_argument('--dir', required=True,
                         help='the folder of the cloud (emptied by up)')
     parser.add_argument('--hosts', type=int,
@@ -1194,14 +1198,21 @@ def main():
                                                    '3')),
                         help='fake compute hosts (3, or '
                              '$VLT_OPENSTACK_HOSTS)')
-    parser.add_argument('--valet-url',
-                        help='heat-up: the valetd that Heat\'s [valet] '
-                             'calls')
+    # valet-filters: restart the schedulers with Valet's filters asking
+    # --valet-url, or, without it, as up started them (valet_filters.py);
+    # heat-up: the valetd that Heat's [valet] calls
+    parser.add_argument('--valet-url')
+    parser.add_argument('--failure-mode', choices=('pass', 'refuse'),
+                        default='pass')
     parser.add_argument('--engine', choices=('convergence', 'legacy'),
                         default='convergence',
                         help='heat-up: Heat\'s engine (convergence)')
     args = parser.parse_args()
     directory = os.path.abspath(args.dir)
+    if args.action == 'valet-filters':
+        import valet_filters
+        return valet_filters.switch(directory, args.valet_url,
+                                    args.failure_mode)
     if args.action.startswith('heat-'):
         return heat_command(args.action, directory, args.valet_url,
                             args.engine)

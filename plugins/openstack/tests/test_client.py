@@ -130,9 +130,38 @@ class ClientTest(unittest.TestCase):
             self.client.reserve(vol, ['no-such@pool#x'], 'cinder-1')
         self.assertEqual(caught.exception.status, 409)
         self.assertIn('candidate pools', caught.exception.message)
-        # volumes stay out of the placement list, as upstream
+        # volumes stay out of the placement list, as upstream, but for a
+        # query naming one
+        self.assertNotIn(vol, [p['orchestration_id'] for p in
+                               self.client.list_placements()['placements']])
+        self.assertEqual([p['location'] for p in self.client.list_placements(
+            orchestration_id=vol)['placements']], [other[0]])
+        self.assertEqual([p['orchestration_id'] for p in
+                          self.client.list_placements(
+                              resource_id='cinder-1')['placements']], [vol])
+        # a template's volume, keyed <root>/<path>, reserved as well
+        root = str(uuid.uuid4())
+        self.new_stack({root + '/s': server('s'), root + '/v': {
+            'name': 'v', 'type': 'OS::Cinder::Volume',
+            'properties': {'size': 1}}})
+        self.assertEqual(self.client.reserve(root + '/v', other, 'cinder-2')
+                         ['placement']['location'], other[0])
+        # an ad-hoc plan of one volume, as the Cinder filter makes it: kept
+        # because it names locations (pools), where upstream's volume-only
+        # stack is not
+        alone = str(uuid.uuid4())
+        body = stack(alone, {alone: {'name': alone,
+                                     'type': 'OS::Cinder::Volume',
+                                     'properties': {'size': 5}}})
+        self.assertEqual(self.client.create_plan(body), {'plan': {}})
         self.assertEqual(self.client.list_placements(
-            orchestration_id=vol)['placements'], [])
+            orchestration_id=alone)['placements'], [])
+        body['locations'] = other
+        self.addCleanup(self.client.delete_plan, alone)
+        self.assertEqual(self.client.create_plan(body)['plan']['stack_id'],
+                         alone)
+        self.assertEqual(self.client.reserve(alone, other, alone)
+                         ['placement']['location'], other[0])
 
     def test_placement_metadata_query(self):
         a = str(uuid.uuid4())

@@ -81,12 +81,12 @@ class ValetFilter(filters.BaseBackendFilter):
                     filter_properties.get('scheduler_hints')),
                 failed=[str(f) for f in failed],
                 adhoc_plan=lambda locations: self._adhoc_plan(
-                    volume_id, filter_properties))
+                    volume_id, filter_properties, locations))
             self.decider.remember(key, decision)
         return decision
 
     @staticmethod
-    def _adhoc_plan(volume_id, filter_properties):
+    def _adhoc_plan(volume_id, filter_properties, locations):
         spec = filter_properties.get('request_spec') or {}
         volume = spec.get('volume_properties') or {}
         properties = {'size': int(filter_properties.get('size') or
@@ -95,7 +95,10 @@ class ValetFilter(filters.BaseBackendFilter):
             spec.get('volume_type') or {}
         if volume_type.get('name'):
             properties['volume_type'] = volume_type['name']
+        # locations: the candidate pools (and what keeps a plan of volumes
+        # alone, which upstream answered with an empty plan)
         plan = {'plan_name': 'volume-' + volume_id, 'stack_id': volume_id,
+                'locations': locations,
                 'resources': {volume_id: {'name': volume_id,
                                           'type': 'OS::Cinder::Volume',
                                           'properties': properties}}}
