@@ -101,7 +101,8 @@ static json_t *plain_scalar(const char *s)
 		if (errno == 0)
 			return json_integer(v);
 	}
-	if ((isdigit((unsigned char)*digits) || *digits == '.') && strpbrk(s, ".eE") != NULL) {
+	/* YAML 1.1 floats have a dot: 1e3 is a string, 1.0e+3 a number */
+	if ((isdigit((unsigned char)*digits) || *digits == '.') && strchr(s, '.') != NULL) {
 		char *end;
 		double d = strtod(s, &end);
 		if (*end == '\0' && strpbrk(s, "xXnNiI") == NULL)
@@ -973,7 +974,8 @@ static int scope_params(struct scope *s, const json_t *given, const char *at)
 	if (decls != NULL && !json_is_object(decls) && !json_is_null(decls))
 		return vlt_err_set(s->h->err, VLT_EINVAL, "%s: parameters: expected a mapping",
 				   s->file);
-	json_object_foreach((json_t *)given, name, decl) {
+	/* the root's values come from the environment and the caller, a nested one's from its parent */
+	json_object_foreach(s->parent == NULL ? s->h->env_params : (json_t *)given, name, decl) {
 		if (json_object_get(decls, name) == NULL)
 			return vlt_err_set(s->h->err, VLT_EINVAL,
 					   "%s: %s: unknown parameter '%s': %s declares no such "
