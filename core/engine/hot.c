@@ -1437,6 +1437,68 @@ static int expand_scope(struct scope *s, const json_t *given, const char *at)
 	return 0;
 }
 
+/* ------------------------------------------------ Nova server groups */
+
+/* "affinity" or "diversity" for a hard policy of an OS::Nova::ServerGroup; NULL otherwise. */
+static const char *server_group_policy(const json_t *props)
+{
+	const json_t *list = json_object_get(props, "policies");
+	const char *p = json_string_value(json_object_get(props, "policy"));
+
+	if (p == NULL && json_array_size(list) == 1)
+		p = json_string_value(json_array_get(list, 0));
+	if (p != NULL && strcmp(p, "affinity") == 0)
+		return "affinity";
+	if (p != NULL && strcmp(p, "anti-affinity") == 0)
+		return "diversity";
+	return NULL; /* soft policies are preferences Nova weighs; Valet leaves them to it */
+}
+
+/*
+ * An OS::Nova::ServerGroup with a hard policy becomes the host-level group
+ * Nova's filters will hold its servers to (those whose scheduler_hints.group
+ * names it), so that the plan is one Nova accepts: the resource keeps its id
+ * and name, its type becomes ATT::Valet::GroupAssignment, heat_type says
+ * what it was. One with no server is left as it is (a type Valet ignores).
+ */
+static int server_groups(struct hot *h)
+{
+	const char *gid, *sid;
+	json_t *g, *srv;
+
+	json_object_foreach(h->out, gid, g) {
+		const json_t *props = json_object_get(g, "properties");
+		const char *type = json_string_value(json_object_get(g, "type"));
+		const char *policy = server_group_policy(props);
+		json_t *members = json_array();
+
+		if (members == NULL)
+			return vlt_err_set(h->err, VLT_ENOMEM, "out of memory");
+		if (type == NULL || strcmp(type, "OS::Nova::ServerGroup") != 0 || policy == NULL) {
+			json_decref(members);
+			continue;
+		}
+		json_object_foreach(h->out, sid, srv) {
+			const json_t *hint = json_object_get(
+				json_object_get(json_object_get(srv, "properties"), "scheduler_hints"),
+				"group");
+			if (json_is_string(hint) && strcmp(json_string_value(hint), gid) == 0)
+				json_array_append_new(members, json_string(sid));
+		}
+		if (json_array_size(members) == 0) {
+			json_decref(members);
+			continue;
+		}
+		json_t *np = json_pack("{s:s, s:s, s:o}", "group_type", policy, "level", "host",
+				       "resources", members);
+		if (np == NULL || json_object_set_new(g, "properties", np) < 0 ||
+		    json_object_set_new(g, "type", json_string("ATT::Valet::GroupAssignment")) < 0 ||
+		    json_object_set_new(g, "heat_type", json_string("OS::Nova::ServerGroup")) < 0)
+			return vlt_err_set(h->err, VLT_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* ------------------------------------------------ environment */
 
 static int read_environment(struct hot *h, const vlt_hot_input_t *in)
@@ -1504,6 +1566,8 @@ int vlt__hot_expand(const vlt_hot_input_t *in, json_t **resources, vlt_err_t *er
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = expand_scope(&root, NULL, "parameters");
+	if (rc == 0)
+		rc = server_groups(&h);
 	if (rc == 0)
 		*resources = json_incref(h.out);
 	json_decref(root.params);

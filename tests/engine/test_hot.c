@@ -391,6 +391,27 @@ static void nested_files_are_read_from_the_folders(void **state)
 		     "stack.yaml: web: nested template 'server.yaml' not found", NULL);
 }
 
+/* Hard Nova server group policies become the host-level groups Nova will hold. */
+static void nova_server_groups_become_groups(void **state)
+{
+	(void)state;
+	json_t *out = expand_ok((struct expansion){
+		.tmpl = HOT "resources:\n"
+			"  anti: {type: OS::Nova::ServerGroup, properties: {policies: [anti-affinity]}}\n"
+			"  soft: {type: OS::Nova::ServerGroup, properties: {policy: soft-affinity}}\n"
+			"  a: {" SERVERF "properties: {scheduler_hints: {group: {get_resource: anti}}}}\n"
+			"  b: {" SERVERF "properties: {scheduler_hints: {group: {get_resource: anti}}}}\n"
+			"  c: {" SERVERF "properties: {scheduler_hints: {group: {get_resource: soft}}}}\n" });
+
+	assert_json(json_object_get(out, "S/anti"),
+		    "{'name': 'anti', 'type': 'ATT::Valet::GroupAssignment',"
+		    " 'heat_type': 'OS::Nova::ServerGroup', 'properties': {'group_type': 'diversity',"
+		    " 'level': 'host', 'resources': ['S/a', 'S/b']}}");
+	assert_json(json_object_get(json_object_get(out, "S/soft"), "type"),
+		    "'OS::Nova::ServerGroup'");
+	json_decref(out);
+}
+
 /* ---------------------------------------------------------------- bounds */
 
 static void nesting_errors_name_file_and_path(void **state)
@@ -507,6 +528,7 @@ int main(void)
 		cmocka_unit_test(resource_groups_expand_members_in_place),
 		cmocka_unit_test(provider_types_from_the_registry),
 		cmocka_unit_test(nested_files_are_read_from_the_folders),
+		cmocka_unit_test(nova_server_groups_become_groups),
 		cmocka_unit_test(nesting_errors_name_file_and_path),
 		cmocka_unit_test(nesting_depth_is_bounded),
 		cmocka_unit_test(expanded_resources_are_bounded),
