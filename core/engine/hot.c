@@ -467,6 +467,8 @@ struct scope {
 	json_t *params;       /* name -> resolved value (owned) */
 	char *id;             /* "<stack_id>/<path>" of this stack (owned) */
 	json_t *attrs;        /* resource name -> what get_attr can read (owned) */
+	json_t *conds;        /* condition name -> true or false, as evaluated (owned) */
+	json_t *off;          /* resource name -> true: left out by its condition (owned) */
 	int depth;
 	const struct scope *parent;
 };
@@ -577,6 +579,10 @@ static int fn_get_resource(const struct scope *s, const json_t *arg, const char 
 		return vlt_err_set(s->h->err, VLT_EINVAL,
 				   "%s: %s: get_resource: no resource '%s' in %s", s->file, at,
 				   name, s->file);
+	if (json_object_get(s->off, name) != NULL) {
+		*out = json_null(); /* left out by its condition: Heat gives nothing either */
+		return 0;
+	}
 	char *id = join_id(s->id, name);
 	*out = id != NULL ? json_string(id) : NULL;
 	free(id);
@@ -779,8 +785,125 @@ static int call_function(const struct scope *s, const char *fn, const json_t *ar
 static bool is_function(const char *key)
 {
 	static const char *const fns[] = { "get_param", "get_resource", "get_attr",
-					   "str_replace", "list_join", NULL };
+					   "str_replace", "list_join", "if", NULL };
 	return word_in(key, fns);
+}
+
+/* ------------------------------------------------ conditions */
+
+/* How deep conditions may refer to conditions (a deeper chain is a cycle). */
+#define HOT_MAX_CONDITION_DEPTH 32
+
+static int condition(const struct scope *s, const json_t *expr, const char *at, int depth,
+		     bool *value);
+
+static int cond_error(const struct scope *s, const char *at, const char *what)
+{
+	return vlt_err_set(s->h->err, VLT_EINVAL, "%s: %s: %s", s->file, at, what);
+}
+
+/* A condition by name: evaluated once, kept in s->conds. */
+static int named_condition(const struct scope *s, const char *name, const char *at, int depth,
+			   bool *value)
+{
+	const json_t *known = json_object_get(s->conds, name);
+	const json_t *expr = json_object_get(json_object_get(s->tmpl, "conditions"), name);
+
+	if (known != NULL) {
+		*value = json_is_true(known);
+		return 0;
+	}
+	if (expr == NULL)
+		return vlt_err_set(s->h->err, VLT_EINVAL, "%s: %s: no condition '%s' in %s",
+				   s->file, at, name, s->file);
+	int rc = condition(s, expr, at, depth + 1, value);
+	if (rc == 0 && json_object_set_new(s->conds, name, json_boolean(*value)) < 0)
+		rc = oom(s);
+	return rc;
+}
+
+/* and/or over a list of conditions. */
+static int condition_list(const struct scope *s, const json_t *list, bool is_and, const char *at,
+			  int depth, bool *value)
+{
+	if (!json_is_array(list) || json_array_size(list) < 2)
+		return cond_error(s, at, is_and ? "and: expected a list of two conditions or more"
+						: "or: expected a list of two conditions or more");
+	*value = is_and;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		bool v;
+		int rc = condition(s, json_array_get(list, i), at, depth, &v);
+		if (rc < 0)
+			return rc;
+		*value = is_and ? *value && v : *value || v;
+	}
+	return 0;
+}
+
+static int condition_equals(const struct scope *s, const json_t *args, const char *at,
+			    bool *value)
+{
+	json_t *a = NULL, *b = NULL;
+	int rc;
+
+	if (!json_is_array(args) || json_array_size(args) != 2)
+		return cond_error(s, at, "equals: expected a list of two values");
+	if ((rc = resolve(s, json_array_get(args, 0), at, &a)) == 0 &&
+	    (rc = resolve(s, json_array_get(args, 1), at, &b)) == 0)
+		*value = json_equal(a, b);
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
+/* A condition: true/false, a condition's name, equals, not, and, or, get_param of a boolean. */
+static int condition(const struct scope *s, const json_t *expr, const char *at, int depth,
+		     bool *value)
+{
+	if (depth > HOT_MAX_CONDITION_DEPTH)
+		return cond_error(s, at, "conditions refer to each other in a cycle");
+	if (json_is_boolean(expr)) {
+		*value = json_is_true(expr);
+		return 0;
+	}
+	if (json_is_string(expr))
+		return named_condition(s, json_string_value(expr), at, depth, value);
+	void *it = json_is_object(expr) && json_object_size(expr) == 1
+			   ? json_object_iter((json_t *)expr) : NULL;
+	const char *fn = it != NULL ? json_object_iter_key(it) : "";
+	const json_t *arg = it != NULL ? json_object_iter_value(it) : NULL;
+	if (strcmp(fn, "equals") == 0)
+		return condition_equals(s, arg, at, value);
+	if (strcmp(fn, "and") == 0 || strcmp(fn, "or") == 0)
+		return condition_list(s, arg, strcmp(fn, "and") == 0, at, depth, value);
+	if (strcmp(fn, "not") == 0) {
+		int rc = condition(s, arg, at, depth + 1, value);
+		*value = !*value;
+		return rc;
+	}
+	if (strcmp(fn, "get_param") == 0) {
+		json_t *v = NULL;
+		int rc = resolve(s, expr, at, &v);
+		if (rc == 0 && !json_is_boolean(v))
+			rc = cond_error(s, at, "get_param in a condition: expected a boolean");
+		if (rc == 0)
+			*value = json_is_true(v);
+		json_decref(v);
+		return rc;
+	}
+	return cond_error(s, at, "expected a condition: true, false, a condition's name, "
+				 "equals, not, and, or, get_param");
+}
+
+/* if: [condition, value if true, value if false] */
+static int fn_if(const struct scope *s, const json_t *args, const char *at, json_t **out)
+{
+	bool v;
+
+	if (!json_is_array(args) || json_array_size(args) != 3)
+		return cond_error(s, at, "if: expected [condition, value if true, value if false]");
+	int rc = condition(s, json_array_get(args, 0), at, 0, &v);
+	return rc < 0 ? rc : resolve(s, json_array_get(args, v ? 1 : 2), at, out);
 }
 
 /* v with every function this file knows resolved in scope s; at names where, for messages. */
@@ -797,6 +920,8 @@ static int resolve(const struct scope *s, const json_t *v, const char *at, json_
 	if (json_is_object(v) && json_object_size(v) == 1) {
 		void *it = json_object_iter((json_t *)v);
 		const char *fn = json_object_iter_key(it);
+		if (strcmp(fn, "if") == 0) /* only the branch taken is resolved */
+			return fn_if(s, json_object_iter_value(it), at, out);
 		if (is_function(fn)) {
 			json_t *args = NULL;
 			rc = resolve(s, json_object_iter_value(it), at, &args);
@@ -1195,6 +1320,8 @@ static int expand_nested(const struct scope *s, const char *id, const char *file
 		rc = oom(s);
 	json_decref(c.params);
 	json_decref(c.attrs);
+	json_decref(c.conds);
+	json_decref(c.off);
 	free(c.id);
 	free(dir);
 	json_decref(loaded);
@@ -1409,6 +1536,31 @@ static int expand_resource(struct scope *s, const char *name, const json_t *r)
 	return rc;
 }
 
+/* s->off: the resources whose `condition` is false. */
+static int resource_conditions(struct scope *s)
+{
+	const char *name;
+	json_t *r;
+
+	s->conds = json_object();
+	s->off = json_object();
+	if (s->conds == NULL || s->off == NULL)
+		return oom(s);
+	json_object_foreach(json_object_get(s->tmpl, "resources"), name, r) {
+		const json_t *c = json_object_get(r, "condition");
+		bool on = true;
+		char at[300];
+		int rc = 0;
+
+		snprintf(at, sizeof(at), "resources.%s.condition", name);
+		if (c != NULL && (rc = condition(s, c, at, 0, &on)) < 0)
+			return rc;
+		if (!on && json_object_set_new(s->off, name, json_true()) < 0)
+			return oom(s);
+	}
+	return 0;
+}
+
 static int expand_scope(struct scope *s, const json_t *given, const char *at)
 {
 	const json_t *res = json_object_get(s->tmpl, "resources");
@@ -1426,11 +1578,12 @@ static int expand_scope(struct scope *s, const json_t *given, const char *at)
 	if (res != NULL && !json_is_object(res) && !json_is_null(res))
 		return vlt_err_set(s->h->err, VLT_EINVAL, "%s: resources: expected a mapping",
 				   s->file);
-	if ((rc = scope_params(s, given, at)) < 0)
+	if ((rc = scope_params(s, given, at)) < 0 || (rc = resource_conditions(s)) < 0)
 		return rc;
 	for (int pass = 0; pass < 2; pass++) {
 		json_object_foreach((json_t *)res, name, r) {
-			if (expands(s, r) == (pass == 0) && (rc = expand_resource(s, name, r)) < 0)
+			if (json_object_get(s->off, name) == NULL && expands(s, r) == (pass == 0) &&
+			    (rc = expand_resource(s, name, r)) < 0)
 				return rc;
 		}
 	}
@@ -1572,6 +1725,8 @@ int vlt__hot_expand(const vlt_hot_input_t *in, json_t **resources, vlt_err_t *er
 		*resources = json_incref(h.out);
 	json_decref(root.params);
 	json_decref(root.attrs);
+	json_decref(root.conds);
+	json_decref(root.off);
 	free(root.id);
 	json_decref(tmpl);
 	json_decref(h.env_params);

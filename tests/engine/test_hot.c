@@ -281,6 +281,40 @@ static void functions_resolve_statically(void **state)
 		     VLT_EINVAL, "stack.yaml: vm: get_resource: no resource 'ghost'", NULL);
 }
 
+/* conditions: equals, not, and, or, names, get_param; resources left out; if. */
+static void conditions_leave_out_and_choose(void **state)
+{
+	(void)state;
+	json_t *out = expand_ok((struct expansion){
+		.tmpl = HOT "parameters:\n"
+			"  env: {type: string, default: prod}\n"
+			"  big: {type: boolean, default: false}\n"
+			"conditions:\n"
+			"  is_prod: {equals: [{get_param: env}, prod]}\n"
+			"  is_dev: {not: is_prod}\n"
+			"  prod_big: {and: [is_prod, {get_param: big}]}\n"
+			"  any: {or: [is_dev, prod_big, true]}\n"
+			"resources:\n"
+			"  web: {" SERVERF "properties: {flavor: {if: [prod_big, m1.large, m1.small]},"
+			" on: {if: [any, yes, no]}, dbg: {get_resource: debug}}}\n"
+			"  debug: {" SERVERF "condition: is_dev}\n"
+			"  canary: {" SERVERF "condition: {equals: [{get_param: env}, prod]}}\n" });
+
+	assert_int_equal(json_object_size(out), 2);
+	assert_null(json_object_get(out, "S/debug"));
+	assert_non_null(json_object_get(out, "S/canary"));
+	assert_json(prop(out, "S/web", "flavor"), "'m1.small'");
+	assert_json(prop(out, "S/web", "on"), "true");
+	assert_json(prop(out, "S/web", "dbg"), "null");
+	json_decref(out);
+	expand_fails((struct expansion){ .tmpl = HOT "conditions: {a: b, b: a}\n"
+					 "resources: {x: {" SERVERF "condition: a}}\n" },
+		     VLT_EINVAL, "stack.yaml: resources.x.condition: conditions refer to each other",
+		     NULL);
+	expand_fails((struct expansion){ .tmpl = HOT "resources: {x: {" SERVERF "condition: c}}\n" },
+		     VLT_EINVAL, "stack.yaml: resources.x.condition: no condition 'c'", NULL);
+}
+
 /* ---------------------------------------------------------------- nesting */
 
 #define INNER HOT "parameters:\n  flavor: {type: string}\n  peer: {type: string, default: ''}\n" \
@@ -524,6 +558,7 @@ int main(void)
 		cmocka_unit_test(parameters_defaults_types_and_precedence),
 		cmocka_unit_test(parameter_errors),
 		cmocka_unit_test(functions_resolve_statically),
+		cmocka_unit_test(conditions_leave_out_and_choose),
 		cmocka_unit_test(nested_templates_become_one_request),
 		cmocka_unit_test(resource_groups_expand_members_in_place),
 		cmocka_unit_test(provider_types_from_the_registry),
