@@ -22,6 +22,7 @@
 #include <yaml.h>
 
 #include "hot.h"
+#include "request.h"
 
 /* Deepest YAML nesting read, and longest string a function may make. */
 #define HOT_MAX_YAML_DEPTH 512
@@ -624,8 +625,11 @@ static char *scalar_text(const json_t *v)
 		return strdup(json_string_value(v));
 	if (json_is_integer(v))
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	else if (json_is_real(v))
-		snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+	else if (json_is_real(v)) { /* the shortest text that reads back the same */
+		snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
+		if (strtod(buf, NULL) != json_real_value(v))
+			snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+	}
 	else if (json_is_boolean(v))
 		snprintf(buf, sizeof(buf), "%s", json_is_true(v) ? "True" : "False");
 	else
@@ -1652,6 +1656,101 @@ static int server_groups(struct hot *h)
 	return 0;
 }
 
+/* ------------------------------------------------ groups of nested stacks */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first of the n sorted ids not below key. */
+static size_t lower_bound(const char *const *ids, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ids[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Append to list the servers and volumes made under the stack `prefix` (sorted ids). */
+static int units_under(const struct hot *h, const char *const *ids, size_t n, const char *prefix,
+		       json_t *list)
+{
+	size_t len = strlen(prefix);
+
+	for (size_t i = lower_bound(ids, n, prefix); i < n; i++) {
+		if (strncmp(ids[i], prefix, len) != 0)
+			break;
+		if (ids[i][len] != '/')
+			continue;
+		vlt_rkind_t k = vlt__request_kind(
+			json_string_value(json_object_get(json_object_get(h->out, ids[i]), "type")));
+		if ((k == VLT_RK_SERVER || k == VLT_RK_VOLUME) &&
+		    json_array_append_new(list, json_string(ids[i])) < 0)
+			return VLT_ENOMEM;
+	}
+	return 0;
+}
+
+/* A group assignment's members with each nested stack or group in it replaced by its units. */
+static int flatten_members(const struct hot *h, json_t *props, const char *const *ids, size_t n)
+{
+	const json_t *members = json_object_get(props, "resources");
+	json_t *flat = json_array();
+	int rc = flat != NULL ? 0 : VLT_ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < json_array_size(members); i++) {
+		json_t *m = json_array_get(members, i);
+		const char *id = json_string_value(m);
+		size_t before = json_array_size(flat);
+		if (id != NULL && json_object_get(h->out, id) == NULL)
+			rc = units_under(h, ids, n, id, flat);
+		/* not a stack of units: left for the request's reader to name */
+		if (rc == 0 && json_array_size(flat) == before)
+			rc = json_array_append(flat, m) < 0 ? VLT_ENOMEM : 0;
+	}
+	if (rc == 0)
+		rc = json_object_set_new(props, "resources", flat) < 0 ? VLT_ENOMEM : 0;
+	else
+		json_decref(flat);
+	return rc;
+}
+
+/*
+ * A group assignment listing a nested stack or a resource group (with
+ * get_resource, or get_attr refs) means the servers and volumes in it:
+ * the stack itself is no unit of the plan.
+ */
+static int groups_of_stacks(struct hot *h)
+{
+	size_t n = json_object_size(h->out), i = 0;
+	const char **ids = calloc(n + 1, sizeof(*ids));
+	const char *k;
+	json_t *r;
+	int rc = 0;
+
+	if (ids == NULL)
+		return vlt_err_set(h->err, VLT_ENOMEM, "out of memory");
+	json_object_foreach(h->out, k, r)
+		ids[i++] = k;
+	qsort(ids, n, sizeof(*ids), cmp_str);
+	json_object_foreach(h->out, k, r) {
+		json_t *props = json_object_get(r, "properties");
+		if (rc == 0 && vlt__request_is_assignment_type(json_string_value(
+				       json_object_get(r, "type"))) &&
+		    json_is_array(json_object_get(props, "resources")))
+			rc = flatten_members(h, props, ids, n);
+	}
+	free(ids);
+	return rc < 0 ? vlt_err_set(h->err, rc, "out of memory") : 0;
+}
+
 /* ------------------------------------------------ environment */
 
 static int read_environment(struct hot *h, const vlt_hot_input_t *in)
@@ -1721,6 +1820,8 @@ int vlt__hot_expand(const vlt_hot_input_t *in, json_t **resources, vlt_err_t *er
 		rc = expand_scope(&root, NULL, "parameters");
 	if (rc == 0)
 		rc = server_groups(&h);
+	if (rc == 0)
+		rc = groups_of_stacks(&h);
 	if (rc == 0)
 		*resources = json_incref(h.out);
 	json_decref(root.params);

@@ -342,6 +342,23 @@ static void nested_templates_become_one_request(void **state)
 		    " 'properties': {'flavor': 'm1.tiny', 'peer': 'S/db'}}");
 	assert_json(prop(out, "S/aff", "resources"), "['S/db', 'S/web/vm', 'S/web/vm']");
 	json_decref(out);
+
+	/* a group of nested stacks (get_resource of one, get_attr refs of a group) is of their units */
+	out = expand_ok((struct expansion){
+		.tmpl = HOT "resources:\n"
+			"  web: {type: server.yaml, properties: {flavor: m1.tiny}}\n"
+			"  grp:\n    type: OS::Heat::ResourceGroup\n"
+			"    properties: {count: 2, resource_def: {type: server.yaml,"
+			" properties: {flavor: m1.tiny}}}\n"
+			"  div:\n    type: ATT::Valet::GroupAssignment\n"
+			"    properties: {group_type: diversity, level: host,"
+			" resources: {get_attr: [grp, refs]}}\n"
+			"  aff:\n    type: OS::Valet::GroupAssignment\n"
+			"    properties: {group: g, resources: [{get_resource: web}, ghost]}\n",
+		.files = files("server.yaml", INNER, NULL) });
+	assert_json(prop(out, "S/div", "resources"), "['S/grp/0/vm', 'S/grp/1/vm']");
+	assert_json(prop(out, "S/aff", "resources"), "['S/web/vm', 'ghost']");
+	json_decref(out);
 }
 
 static void resource_groups_expand_members_in_place(void **state)
