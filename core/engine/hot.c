@@ -1865,8 +1865,9 @@ int vlt__hot_request(const json_t *req, const char *where, json_t **out, vlt_err
 			       .tenant_id = json_string_value(tenant) };
 	vlt_err_t inner = { 0 };
 	int rc = vlt__hot_expand(&in, &resources, &inner);
+	/* a tree above the bound is a bad template, as every other fault of one */
 	if (rc < 0)
-		return vlt_err_set(err, rc, "%s: %s", where, inner.msg);
+		return vlt_err_set(err, rc == VLT_E2BIG ? VLT_EINVAL : rc, "%s: %s", where, inner.msg);
 	*out = json_copy((json_t *)req);
 	if (*out == NULL || json_object_del(*out, "template") < 0 ||
 	    json_object_set_new(*out, "resources", resources) < 0) {

@@ -60,8 +60,8 @@ typedef struct vlt_hot_input {
  *     is wrong (a template or environment that does not parse, an unknown
  *     parameter, a parameter with no value, a missing nested file, a cycle
  *     of nested templates, a count that is not a number, nesting deeper
- *     than VLT_HOT_MAX_DEPTH, more than VLT_HOT_MAX_RESOURCES resources);
- *     VLT_ENOMEM.
+ *     than VLT_HOT_MAX_DEPTH); VLT_E2BIG for more than
+ *     VLT_HOT_MAX_RESOURCES resources; VLT_ENOMEM.
  */
 int vlt__hot_expand(const vlt_hot_input_t *in, json_t **resources, vlt_err_t *err);
 
@@ -85,7 +85,8 @@ int vlt__hot_parse_file(const char *path, json_t **out, vlt_err_t *err);
  * without those four members and with `resources`. where names the
  * request in messages ("request").
  * RET 0; VLT_EINVAL when req gives both `resources` and `template`, lacks
- * stack_id, or the expansion fails (its message); VLT_ENOMEM.
+ * stack_id, or the expansion fails (its message; a tree above
+ * VLT_HOT_MAX_RESOURCES included); VLT_ENOMEM.
  */
 int vlt__hot_request(const json_t *req, const char *where, json_t **out, vlt_err_t *err);
 

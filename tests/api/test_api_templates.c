@@ -228,6 +228,10 @@ static const struct {
 	  " {\"count\": \"lots\", \"resource_def\": {\"type\": \"OS::Nova::Server\"}}}}}}",
 	  "$.template: g: count 'lots' is not a whole number" },
 	{ "{\"stack_id\": \"B\", \"template\": 7}", "template: expected an object or a string" },
+	{ "{\"stack_id\": \"B\", \"template\": {\"heat_template_version\": \"2016-10-14\","
+	  " \"resources\": {\"g\": {\"type\": \"OS::Heat::ResourceGroup\", \"properties\":"
+	  " {\"count\": 10001, \"resource_def\": {\"type\": \"OS::Nova::Server\"}}}}}}",
+	  "$.template: g: count 10001 is above the 10000 resources a template may make" },
 };
 
 static void test_bad_templates_change_nothing(void **state)
