@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hot.h"
 #include "log.h"
 #include "ops.h"
 
@@ -335,11 +336,30 @@ static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
 	return answer_plan(s, c->stack_id, &c->answer, err);
 }
 
+/*
+ * The template form (docs/heat-templates.md): `template` with its files,
+ * environment and parameters in place of `resources`, expanded by the
+ * engine's hot.c into the resources form, which is what is stored.
+ * *expanded is NULL when body has no template (use body).
+ */
+static int expand_template(const json_t *body, json_t **expanded, vlt_err_t *err)
+{
+	*expanded = NULL;
+	if (!json_is_object(body) || json_object_get(body, "template") == NULL)
+		return 0;
+	return vlt__hot_request(body, SVC_WHERE, expanded, err);
+}
+
 int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *tenant,
 			     json_t **plan, vlt_err_t *err)
 {
-	json_t *lower = NULL;
-	int rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err);
+	json_t *lower = NULL, *expanded = NULL;
+	int rc = expand_template(body, &expanded, err);
+
+	if (expanded != NULL)
+		body = expanded;
+	if (rc == 0)
+		rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err);
 	struct create_ctx c = { .body = lower != NULL ? lower : body, .tenant = tenant };
 
 	if (rc == 0)
@@ -349,6 +369,7 @@ int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *t
 	if (rc == 0)
 		*plan = c.answer;
 	json_decref(lower);
+	json_decref(expanded);
 	return rc;
 }
 
@@ -386,6 +407,7 @@ struct update_ctx {
 	const json_t *body;
 	const char *tenant;
 	const char *action;
+	const char *template_stack; /* the template form's stack_id, NULL otherwise */
 	char plan_id[256];
 	json_t *answer;
 };
@@ -567,6 +589,11 @@ static int decide_plan_update(vlt_service_t *s, void *arg, json_t **entry, bool 
 	if (p == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
 	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
+	/* a template's ids start with its stack id: another one would replace every unit */
+	if (c->template_stack != NULL && strcmp(c->template_stack, p->stack_id) != 0)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.stack_id: '%s' is not the stack of plan %s (%s)",
+				   SVC_WHERE, c->template_stack, p->id, p->stack_id);
 	if (strcmp(c->action, "migrate") == 0)
 		return decide_migrate(s, p, c, entry, engine_done, err);
 	return decide_update(s, p, c, entry, engine_done, err);
@@ -591,7 +618,7 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 			     const char *tenant, json_t **plan, vlt_err_t *err)
 {
 	struct update_ctx c = { .id = id, .body = body, .tenant = tenant };
-	json_t *lower = NULL;
+	json_t *lower = NULL, *expanded = NULL;
 	int rc;
 
 	if (!json_is_object(body))
@@ -603,8 +630,13 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 		return vlt_err_set(err, VLT_EINVAL,
 				   "%s: $.action: '%s' is not an action (update or migrate)",
 				   SVC_WHERE, c.action);
-	if (strcmp(c.action, "update") == 0 &&
-	    (rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err)) == 0) {
+	if (strcmp(c.action, "update") == 0 && (rc = expand_template(body, &expanded, err)) == 0 &&
+	    expanded != NULL) {
+		c.body = expanded;
+		c.template_stack = json_string_value(json_object_get(expanded, "stack_id"));
+	}
+	if (rc == 0 && strcmp(c.action, "update") == 0 &&
+	    (rc = vlt__request_lowercase(c.body, SVC_WHERE, &lower, err)) == 0) {
 		if (lower != NULL)
 			c.body = lower;
 		rc = validate_update(c.body, err);
@@ -615,6 +647,7 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 	if (rc == 0)
 		*plan = c.answer;
 	json_decref(lower);
+	json_decref(expanded);
 	return rc;
 }
 
