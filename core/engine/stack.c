@@ -778,7 +778,34 @@ static int spec_att(struct parser *p, const struct res *r, struct gspec *s)
 	return check_against_registry(p, s);
 }
 
-/* OS::Valet::GroupAssignment: `group` names a group of the registry. */
+/*
+ * An OS::Valet::Group of the request that the registry does not hold yet:
+ * Heat makes it only when it creates the stack's resources, after the plan
+ * (a lifecycle plugin plans before any resource exists). Its own name, type
+ * and level (host when not given, as the resource's default) define it.
+ */
+static int spec_from_group_resource(struct parser *p, const struct res *target,
+				    const char *gname, const char *tpath, struct gspec *s)
+{
+	const char *level;
+	int rc;
+
+	if ((rc = get_str(p, target->props, "type", tpath, true, &s->type)) != 0 ||
+	    (rc = get_str(p, target->props, "level", tpath, false, &level)) != 0)
+		return rc;
+	int lvl = level != NULL ? vlt__level_parse(level) : (int)VLT_LEVEL_HOST;
+	if (lvl < 0)
+		return perr(p, VLT_EINVAL,
+			    "group %s (%s.level): unknown level '%s' (host, rack or cluster)",
+			    gname, tpath, level);
+	s->level = (vlt_level_t)lvl;
+	s->name = gname;
+	s->disp = gname;
+	return check_against_registry(p, s);
+}
+
+/* OS::Valet::GroupAssignment: `group` names a group of the registry, or an
+ * OS::Valet::Group of the request. */
 static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 {
 	char path[600];
@@ -808,6 +835,8 @@ static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 		snprintf(tpath, sizeof(tpath), "%s.properties", target->path);
 		if ((rc = get_str(p, target->props, "name", tpath, true, &gname)) != 0)
 			return rc;
+		if (find_named(p, gname) == NULL)
+			return spec_from_group_resource(p, target, gname, tpath, s);
 		text = gname;
 	}
 	const vlt_named_group_t *ng = find_named(p, text);
