@@ -821,8 +821,13 @@ static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 	if (text == NULL)
 		return perr(p, VLT_EINVAL,
 			    "%s: expected a group name or id, or {\"get_resource\": name}", path);
-	/* get_resource of an OS::Valet::Group in the stack: the group it names. */
-	if (json_is_object(v) && (target = lookup_res(p, text, &dup)) != NULL) {
+	/*
+	 * get_resource of an OS::Valet::Group in the stack: the group it names;
+	 * also when a template's expansion has already made the reference the
+	 * group resource's orchestration id.
+	 */
+	target = lookup_res(p, text, &dup);
+	if (target != NULL && (json_is_object(v) || target->kind == R_VALET_GROUP)) {
 		if (dup != NULL)
 			return perr(p, VLT_EINVAL,
 				    "%s: reference '%s' is ambiguous: it names both %s and %s",

@@ -748,6 +748,21 @@ static void test_group_resource_before_the_registry(void **state)
 	vlt__stack_free(st);
 	json_decref(doc);
 
+	/* a template's expansion has made get_resource the orchestration id */
+	doc = jq("{'stack_id': 's', 'resources': {"
+		 "'s/a': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
+		 "'s/grp': {'type': 'OS::Valet::Group', 'properties': {"
+		 "  'name': 'fresh-apart', 'type': 'diversity', 'level': 'rack'}},"
+		 "'s/g': {'type': 'OS::Valet::GroupAssignment', 'properties': {"
+		 "  'group': 's/grp', 'resources': ['s/a']}}}}");
+	if (parse_doc(f, doc, "p.json", &st, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(st->n_groups, 1);
+	assert_string_equal(st->groups[0].name, "fresh-apart");
+	assert_int_equal(st->groups[0].level, VLT_LEVEL_RACK);
+	vlt__stack_free(st);
+	json_decref(doc);
+
 	doc = jq("{'stack_id': 's', 'resources': {"
 		 "'a': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
 		 "'grp': {'type': 'OS::Valet::Group', 'properties': {"
