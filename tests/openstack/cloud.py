@@ -1079,7 +1079,7 @@ def kill_group(name, pgid):
 
 
 def heat_up(directory, valet_url=None, engine='convergence',
-            plan_form='resources'):
+            plan_form='template'):
     """Heat with this engine on the running cloud of directory: the URL
     of its API."""
     return HeatCloud(directory).heat_up(valet_url, engine, plan_form)

@@ -2,12 +2,15 @@
 """Heat talks to Valet, and stacks boot end to end on the test cloud.
 
 valetd runs with the nova, cinder and network sources of the cloud;
-nova-scheduler is restarted with the package's ValetFilter pointed at it;
+nova-scheduler and cinder-scheduler are restarted with the package's
+ValetFilter pointed at it (valet_filters.py, failure_mode = refuse);
 Heat is added to the cloud (cloud.py heat_up) with the package's Heat
 plugins, with one engine and then the other: convergence (Heat's
 default, where the OS::Valet::Plan resource makes the plan) and legacy
 (convergence_engine = false, where the stack lifecycle plugin makes it
-first). For each engine,
+first), each sending the template form (valetd expands the template);
+the resources form (the tree as Heat parses it) under convergence too.
+For each,
 through heatclient, as `openstack stack create` does:
 
 - a stack with affinity, diversity and exclusivity groups: every server
@@ -24,9 +27,7 @@ through heatclient, as `openstack stack create` does:
 
 Usage: heat_e2e_test.py VALETD CLOUD_JSON [unittest names...]
 """
-import importlib
 import os
-import pkgutil
 import signal
 import sys
 import unittest
@@ -35,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import cloud as harness  # noqa: E402
 import osapi  # noqa: E402
+import valet_filters  # noqa: E402
 from nova_source_test import nova_conf  # noqa: E402
 from valetd_cloud_test import Valetd  # noqa: E402
 
@@ -48,67 +50,6 @@ SERVER = 'OS::Nova::Server'
 # what fills a host of the cloud exactly (16 vCPUs: 4 of 4)
 FILL_FLAVOR = 'm1.medium'
 FILL_PER_HOST = 4
-
-
-def find_valet_filter():
-    """'module.ValetFilter' of the package's Nova filter, or None."""
-    import valet_openstack.nova as nova
-    for info in pkgutil.iter_modules(nova.__path__):
-        module = importlib.import_module('valet_openstack.nova.' + info.name)
-        if hasattr(module, 'ValetFilter'):
-            return module.__name__ + '.ValetFilter'
-    return None
-
-
-class Scheduler:
-    """nova-scheduler of the cloud restarted with ValetFilter last among
-    its filters, and put back as it was at the end."""
-
-    def __init__(self, cloud, valet_url, filter_path):
-        self.cloud = harness.HeatCloud(cloud['dir'])
-        self.name = 'nova-scheduler'
-        base = os.path.join(self.cloud.etc, 'nova.conf')
-        overlay = os.path.join(self.cloud.etc, 'nova-scheduler-valet.conf')
-        enabled = ('ComputeFilter,ComputeCapabilitiesFilter,'
-                   'ImagePropertiesFilter,ServerGroupAntiAffinityFilter,'
-                   'ServerGroupAffinityFilter,ValetFilter')
-        harness.write_ini(overlay, {
-            'filter_scheduler': {
-                'available_filters': ['nova.scheduler.filters.all_filters',
-                                      filter_path],
-                'enabled_filters': enabled},
-            'valet': dict(harness.keystone_auth(cloud['auth_url'], 'nova'),
-                          url=valet_url),
-        })
-        self.plain = [base]
-        self.valet = [base, overlay]
-        self.restart(self.valet)
-
-    def restart(self, confs):
-        c = self.cloud
-        pid = os.path.join(c.run, self.name + '.pid')
-        with open(pid) as f:
-            pgid = int(f.read().split()[0])
-        harness.kill_group(self.name, pgid)
-        log = os.path.join(c.logs, 'nova-scheduler.log')
-        before = os.path.getsize(log) if os.path.exists(log) else 0
-        args = []
-        for conf in confs:
-            args += ['--config-file', conf]
-        c.start(self.name, c.launch('nova-scheduler', *args,
-                                    '--log-file', 'nova-scheduler.log'),
-                logs=[log])
-        c.wait('nova-scheduler started', lambda: self.started(log, before),
-               120, logs=[log])
-
-    @staticmethod
-    def started(log, offset):
-        with open(log, encoding='utf-8', errors='replace') as f:
-            f.seek(offset)
-            return 'Starting scheduler node' in f.read()
-
-    def stop(self):
-        self.restart(self.plain)
 
 
 def heat_client(cloud, url):
@@ -139,13 +80,16 @@ def template_args(name, env=None):
 
 
 class HeatEngineTests:
-    """The tests of one engine; ENGINE names it."""
+    """The tests of one engine (ENGINE) sending one plan form
+    (PLAN_FORM, heat.conf [valet] plan_form)."""
 
     ENGINE = None
+    PLAN_FORM = 'template'
 
     @classmethod
     def setUpClass(cls):
-        url = harness.heat_up(CLOUD_DOC['dir'], VALET.base, cls.ENGINE)
+        url = harness.heat_up(CLOUD_DOC['dir'], VALET.base, cls.ENGINE,
+                              cls.PLAN_FORM)
         cls.heat = heat_client(CLOUD_DOC, url)
         cls.admin = osapi.Session(CLOUD_DOC)
         cls.hosts = [h['name'] for h in CLOUD_DOC['compute_hosts']]
@@ -153,7 +97,8 @@ class HeatEngineTests:
     # -------------------------------------------------------- helpers
 
     def stack_name(self, what):
-        return 'valet-%s-%s-%d' % (self.ENGINE, what, os.getpid())
+        return 'valet-%s-%s-%s-%d' % (self.ENGINE, self.PLAN_FORM, what,
+                                      os.getpid())
 
     def create(self, what, template, env=None, **parameters):
         name = self.stack_name(what)
@@ -304,7 +249,7 @@ class HeatEngineTests:
         self.assertEqual(self.plans(), [])
         self.sighup()
         count = FILL_PER_HOST * len(self.hosts)
-        sid = 'fill-%s-%d' % (self.ENGINE, os.getpid())
+        sid = self.stack_name('fill')
         body = {'plan_name': sid, 'stack_id': sid, 'resources': {
             '%s/%d' % (sid, i): {'name': 'fill-%d' % i, 'type': SERVER,
                                  'properties': {'flavor': FILL_FLAVOR}}
@@ -382,6 +327,15 @@ class Convergence(HeatEngineTests, unittest.TestCase):
         self.assert_capacity_back()
 
 
+class ResourcesForm(Convergence):
+    """plan_form = resources: the tree as Heat parses it, nested stacks
+    and groups spanning them included."""
+
+    PLAN_FORM = 'resources'
+
+    test_refused = None
+
+
 class Legacy(HeatEngineTests, unittest.TestCase):
     """convergence_engine = false: the lifecycle plugin plans the stack
     before any resource is made (OS::Valet::Plan finds the plan made)."""
@@ -397,24 +351,18 @@ class Legacy(HeatEngineTests, unittest.TestCase):
 
 
 def setUpModule():
-    global VALET, CLOUD_DOC, SCHEDULER
+    global VALET, CLOUD_DOC
     CLOUD_DOC = osapi.load_cloud(CLOUD)
-    filter_path = find_valet_filter()
-    if filter_path is None:
-        raise unittest.SkipTest('the package has no Nova ValetFilter '
-                                '(valet_openstack.nova): no server could go '
-                                'where Valet planned')
     VALET = Valetd(nova_conf(CLOUD_DOC, sources=('nova', 'cinder',
                                                  'network')))
-    SCHEDULER = Scheduler(CLOUD_DOC, VALET.base, filter_path)
+    # refuse: a server Valet cannot place fails rather than going anywhere
+    valet_filters.switch(CLOUD_DOC['dir'], VALET.base, 'refuse')
 
 
 def tearDownModule():
     harness.heat_down(CLOUD_DOC['dir'])
-    if 'SCHEDULER' in globals():
-        SCHEDULER.stop()
-    if 'VALET' in globals():
-        VALET.stop()
+    valet_filters.switch(CLOUD_DOC['dir'], None)
+    VALET.stop()
 
 
 CLOUD_DOC = VALET = None

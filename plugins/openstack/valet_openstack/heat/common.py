@@ -13,12 +13,12 @@ from valet_openstack.heat import tree
 LOG = logging.getLogger(__name__)
 GROUP = 'valet'
 OPTS = [
-    cfg.StrOpt('plan_form', default='resources', choices=tree.FORMS,
+    cfg.StrOpt('plan_form', default='template', choices=tree.FORMS,
                help='How a stack is sent to Valet: "template" (the root '
                     'template, files, environment and parameters, which '
                     'valetd expands) or "resources" (the servers, volumes, '
                     'attachments and group assignments of the whole tree, '
-                    'expanded by Heat).'),
+                    'as Heat itself parses it).'),
 ]
 
 _lock = threading.Lock()

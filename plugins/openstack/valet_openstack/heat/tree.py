@@ -11,10 +11,13 @@ Heat adds with ``stack_scheduler_hints = true`` (heat_root_stack_id,
 heat_path_in_stack, heat_resource_name).
 
 Two forms (``[valet] plan_form`` in heat.conf):
-- ``template``: the root stack's template, files, environment and
-  parameters, expanded by valetd (one expansion, in the core, shared with
-  ``valet simulate --template``);
-- ``resources``: the units expanded here from Heat's parse.
+- ``template`` (the default): the root stack's template, files,
+  environment and parameters, expanded by valetd (the core's expansion,
+  the one ``valet simulate --template`` uses);
+- ``resources``: the units of the tree as Heat itself parses it (nothing
+  is expanded here: Heat's own StackResource code makes each nested
+  stack), for a valetd without the template form or a template valetd
+  cannot expand statically.
 """
 
 import logging
@@ -32,14 +35,16 @@ PLAN = 'OS::Valet::Plan'
 # Valet's own in-place group definition (docs/plan-request.md)
 INPLACE_ASSIGNMENT = 'ATT::Valet::GroupAssignment'
 UNITS = (SERVER, VOLUME)
-FORMS = ('resources', 'template')
+FORMS = ('template', 'resources')
+ENVIRONMENT_SECTIONS = ('resource_registry', 'parameters',
+                        'parameter_defaults')
 
 
 class PlanBuildError(Exception):
     """The stack cannot be described to Valet (says which resource)."""
 
 
-def plan_body(stack, form='resources', stack_id=None):
+def plan_body(stack, form='template', stack_id=None):
     """The body of POST /v1/plans for the root stack ``stack``, whose id
     is stack_id when given (an update's new stack has none of its own)."""
     if form not in FORMS:
@@ -57,11 +62,15 @@ def plan_body(stack, form='resources', stack_id=None):
 
 
 def template_form(stack):
+    """The template as the user gave it, the files it nests (keyed as Heat
+    keys them, which is how the environment and the template name them)
+    and the environment's sections that bear on the expansion."""
     env = stack.env.user_env_as_dict()
+    environment = {k: env[k] for k in ENVIRONMENT_SECTIONS if env.get(k)}
     return {'template': stack.t.t,
             'files': dict(stack.t.files),
-            'environment': env,
-            'parameters': dict(env.get('parameters', {}))}
+            'environment': environment,
+            'parameters': dict(env.get('parameters') or {})}
 
 
 def resources_form(stack, root_id):
