@@ -15,7 +15,8 @@ through heatclient, as `openstack stack create` does:
 
 - a stack with affinity, diversity and exclusivity groups: every server
   ACTIVE on exactly the host of its placement in GET /v1/plans, and the
-  groups' rules hold on Nova's hosts;
+  groups' rules hold on Nova's hosts; its volume, attached to a server, in
+  the pool of its placement;
 - a stack update that changes one server's flavor: that server moves (Nova
   resizes it to another host), the others stay, and the plan says so;
 - a nested template (a ResourceGroup of a template resource): ONE plan
@@ -237,6 +238,21 @@ class HeatEngineTests:
                              % (key, hosts[key], planned[key]))
         return hosts
 
+    def assert_volume_where_planned(self, sid, name):
+        """The volume is in the pool of its placement."""
+        key = '%s/%s' % (sid, name)
+        found = [r for r in self.heat.resources.list(sid)
+                 if r.resource_name == name]
+        volume = self.admin.get('volumev3', '/volumes/%s'
+                                % found[0].physical_resource_id)['volume']
+        status, doc = VALET.call('GET', '/v1/placements/%s' % key)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(volume['os-vol-host-attr:host'],
+                         doc['placement']['location'],
+                         'volume %s is in %s, Valet planned %s'
+                         % (key, volume['os-vol-host-attr:host'],
+                            doc['placement']['location']))
+
     def sighup(self):
         before = VALET.sources()['refreshes']
         VALET.proc.send_signal(signal.SIGHUP)
@@ -270,6 +286,7 @@ class HeatEngineTests:
         self.assertNotEqual(hosts['web-1'], hosts['web-2'], 'diversity')
         others = [h for k, h in hosts.items() if k != 'db']
         self.assertNotIn(hosts['db'], others, 'exclusivity')
+        self.assert_volume_where_planned(sid, 'data')
         self.assertEqual(len([p for p in self.plans()
                               if p['stack_id'] == sid]), 1)
 
@@ -304,12 +321,6 @@ class HeatEngineTests:
         self.delete(sid)
         self.assert_capacity_back()
 
-
-class Convergence(HeatEngineTests, unittest.TestCase):
-    """Heat's default engine: OS::Valet::Plan makes the plan."""
-
-    ENGINE = 'convergence'
-
     def test_nested_is_one_plan(self):
         before = {p['stack_id'] for p in self.plans()}
         sid = self.create('nested', 'nested.yaml', 'nested-env.yaml',
@@ -327,10 +338,17 @@ class Convergence(HeatEngineTests, unittest.TestCase):
         self.assert_capacity_back()
 
 
-class ResourcesForm(Convergence):
+class Convergence(HeatEngineTests, unittest.TestCase):
+    """Heat's default engine: OS::Valet::Plan makes the plan."""
+
+    ENGINE = 'convergence'
+
+
+class ResourcesForm(HeatEngineTests, unittest.TestCase):
     """plan_form = resources: the tree as Heat parses it, nested stacks
     and groups spanning them included."""
 
+    ENGINE = 'convergence'
     PLAN_FORM = 'resources'
 
     test_refused = None
