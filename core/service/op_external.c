@@ -13,8 +13,8 @@
  * Nova uuid a reservation recorded, or the orchestration id of the
  * ad-hoc plan made here). Found, it is reserved on its planned host when
  * that host is offered, else placed again among the offered hosts (the
- * replace-a-server decision of op_replace.c, as a replan or, for a live
- * migration, as a migrate). Not found, it gets an ad-hoc plan of its own
+ * replace-a-server decision of op_replace.c, as a replan, as a migrate
+ * for a live migration, with the spec's new flavor for a resize). Not found, it gets an ad-hoc plan of its own
  * (stack id = orchestration id = its uuid) from the spec's flavor, in the
  * Valet groups its Nova server group and its hints name, reserved at once.
  * Every write is one journal entry of an existing op ("reserve",
@@ -542,6 +542,58 @@ static int decide_replace(vlt_service_t *s, struct ext_ctx *c, vlt_svc_plan_t *p
 	return rc;
 }
 
+/* The plan's request with u's flavor the spec's (new reference), or NULL. */
+static json_t *resized_request(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u,
+			       const struct ext_req *r)
+{
+	json_t *req = json_deep_copy(p->request);
+	json_t *props = json_object_get(json_object_get(json_object_get(req, "resources"), u->orch),
+					"properties");
+
+	if (!json_is_object(props) ||
+	    json_object_set_new(props, "flavor", inline_flavor(r->flavor)) < 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* Does the plan's request give u the spec's flavor already (a resize answered before)? */
+static bool has_spec_flavor(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u,
+			    const struct ext_req *r)
+{
+	const json_t *props = json_object_get(
+		json_object_get(json_object_get(p->request, "resources"), u->orch), "properties");
+	json_t *want = inline_flavor(r->flavor);
+	bool same = json_equal(json_object_get(props, "flavor"), want);
+
+	json_decref(want);
+	return same;
+}
+
+/*
+ * A resize: the server placed again among the offered hosts (its own
+ * among them when Nova offers it) with the spec's flavor, which becomes
+ * its flavor in the plan's request; every held sibling stays where it is.
+ */
+static int decide_resize(vlt_service_t *s, struct ext_ctx *c, vlt_svc_plan_t *p,
+			 vlt_svc_unit_t *u, const json_t *known, json_t **entry, bool *engine_done,
+			 vlt_err_t *err)
+{
+	json_t *req = resized_request(p, u, &c->r);
+	vlt_svc_replace_t how = { .why = "resize",
+				  .tenant = p->tenant,
+				  .allowed_hosts = known,
+				  .reserve = true,
+				  .resource_id = c->r.instance,
+				  .request = req };
+	int rc = req != NULL ? vlt__svc_replace_server(s, p, u, &how, entry, engine_done, err)
+			     : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	json_decref(req);
+	return rc;
+}
+
 static int decide_external(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
 			   vlt_err_t *err)
 {
@@ -555,16 +607,13 @@ static int decide_external(vlt_service_t *s, void *arg, json_t **entry, bool *en
 	c->soft_group_dropped = false;
 	if (known == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	if (u != NULL && c->r.resize)
-		rc = vlt_err_set(err, VLT_ECONFLICT,
-				 "%s: instance %s: a resize is not placed by Valet (server %s of "
-				 "plan %s keeps its hold); Nova places it with its own weighers",
-				 EXT_WHERE, c->r.instance, u->name, p->id);
-	else if (u != NULL) {
+	if (u != NULL) {
 		snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
 		snprintf(c->orch, sizeof(c->orch), "%s", u->orch);
 	}
-	if (rc == 0 && u != NULL && vlt__svc_unit_placed(s, u) && vlt__svc_in_list(c->r.hosts, u->loc)) {
+	bool resized = u != NULL && c->r.resize && !has_spec_flavor(p, u, &c->r);
+	if (u != NULL && !resized && vlt__svc_unit_placed(s, u) &&
+	    vlt__svc_in_list(c->r.hosts, u->loc)) {
 		json_decref(known);
 		if (u->reserved && vlt__svc_same_str(u->resource_id, c->r.instance))
 			return 1; /* reserved there already: the same answer again */
@@ -576,7 +625,9 @@ static int decide_external(vlt_service_t *s, void *arg, json_t **entry, bool *en
 		rc = vlt_err_set(err, VLT_ENOPLACE,
 				 "%s: instance %s: none of the %zu offered hosts is in the inventory",
 				 EXT_WHERE, c->r.instance, json_array_size(c->r.hosts));
-	if (rc == 0)
+	if (rc == 0 && resized)
+		rc = decide_resize(s, c, p, u, known, entry, engine_done, err);
+	else if (rc == 0)
 		rc = u != NULL ? decide_replace(s, c, p, u, known, entry, engine_done, err)
 			       : decide_adhoc(s, c, known, entry, engine_done, err);
 	json_decref(known);

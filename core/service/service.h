@@ -172,8 +172,9 @@ int vlt__service_member_check(vlt_service_t *s, const char *id, const char *memb
  * call of SAP's Nova fork. *answer = {"hosts": [name]}: the host the
  * instance is reserved on, one of the offered ones, or [] when none of
  * them can take it (Nova then finds no valid host).
- * RET 0, VLT_EINVAL naming the field of a bad body, VLT_ECONFLICT for a
- * resize of a planned server, the store's or the engine's errors.
+ * RET 0, VLT_EINVAL naming the field of a bad body, VLT_ENOENT for a
+ * Valet group the hints name that does not exist, the store's or the
+ * engine's errors.
  */
 int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **answer,
 			       vlt_err_t *err);

@@ -29,6 +29,7 @@ static char inv[320]; /* DIR/inventory.json */
 
 static const char inventory[] =
 	"{\"datacenter\": \"ext-dc\","
+	" \"allocation_ratios\": {\"vcpus\": 1.0, \"ram_mb\": 1.0, \"disk_gb\": 1.0},"
 	" \"clusters\": [{\"name\": \"c1\"}],"
 	" \"racks\": [{\"name\": \"r1\", \"cluster\": \"c1\"}, {\"name\": \"r2\", \"cluster\": "
 	"\"c1\"}],"
@@ -484,25 +485,43 @@ static void test_num_instances(void **state)
 	}
 }
 
-/* A resize of a planned server is refused, saying why; its hold stays. */
-static void test_resize_refused(void **state)
+/*
+ * A resize: the server placed again with the spec's (new) flavor, which it
+ * then holds; asking again answers the same and writes nothing.
+ */
+static void test_resize(void **state)
 {
 	json_t *body = adhoc("12121212-0000-4000-8000-000000000001");
+	json_t *other = adhoc("12121212-0000-4000-8000-000000000002");
 	api_reply_t rep;
 	(void)state;
 
 	json_object_del(spec_data(body), "instance_group");
-	char *first = placed(body);
+	json_object_del(spec_data(other), "instance_group");
+	free(placed(body));
+	json_t *flavor = json_object_get(json_object_get(spec_data(body), "flavor"),
+					 "nova_object.data");
+	json_object_set_new(flavor, "vcpus", json_integer(15));
+	json_object_set_new(flavor, "name", json_string("m1.huge"));
 	json_object_set_new(body, "resize", json_true());
-	long entries = api_journal_entries(&d);
-	ask(body, 409, &rep);
-	api_assert_contains(api_check_error(&rep, 409), "resize");
-	api_reply_free(&rep);
-	assert_int_equal(api_journal_entries(&d), entries);
+	json_object_set_new(hints_of(body), "_nova_check_type", json_pack("[s]", "resize"));
+	char *resized = placed(body);
 	char *loc = placement_of(instance_of(body), instance_of(body));
-	assert_string_equal(loc, first);
+	assert_string_equal(loc, resized);
+
+	long entries = api_journal_entries(&d);
+	char *again = placed(body);
+	assert_string_equal(again, resized);
+	assert_int_equal(api_journal_entries(&d), entries);
+
+	/* 15 of its 16 vCPUs held: no room there for two more */
+	offer(other, resized);
+	assert_no_hosts(ask(other, 200, &rep));
+	api_reply_free(&rep);
+	free(again);
 	free(loc);
-	free(first);
+	free(resized);
+	json_decref(other);
 	json_decref(body);
 }
 
@@ -630,7 +649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_never_invents_a_host, start, stop),
 		cmocka_unit_test_setup_teardown(test_live_migration, start, stop),
 		cmocka_unit_test_setup_teardown(test_num_instances, start, stop),
-		cmocka_unit_test_setup_teardown(test_resize_refused, start, stop),
+		cmocka_unit_test_setup_teardown(test_resize, start, stop),
 		cmocka_unit_test_setup_teardown(test_bad_bodies, start, stop),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_acknowledged, start, stop),
 	};
