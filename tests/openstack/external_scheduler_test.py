@@ -13,7 +13,9 @@ the same cloud) as SAP's Nova fork sends it, and checks the answers:
 - a server of a planned stack, found by the Heat hints it was booted
   with (heat_root_stack_id, heat_path_in_stack, heat_resource_name), is
   answered its planned host;
-- asking again gives the same answer and writes nothing.
+- asking again gives the same answer and writes nothing;
+- a live migration Nova makes is answered a host other than the one
+  valetd had answered for the boot, among those Nova offers.
 
 Usage: external_scheduler_test.py VALETD CLOUD_JSON
 """
@@ -50,6 +52,13 @@ def fork_body(recording, live=False):
         'hosts': recording['hosts'],
         'weights': {h['host']: 1.0 for h in recording['hosts']},
     }
+
+
+def only(recording, host):
+    """The recording with Nova's hosts cut to one: what the fork would
+    have sent had the other filters left only that host."""
+    return dict(recording, hosts=[h for h in recording['hosts']
+                                  if h['host'] == host])
 
 
 def recording_of(server_id, n=1, timeout=BOOT_TIMEOUT):
@@ -145,6 +154,42 @@ class ExternalScheduler(unittest.TestCase):
         spec['nova_object.data']['instance_uuid'] = str(uuid.uuid4())
         third['spec'] = spec
         self.assertEqual(self.ask(fork_body(third)), [])
+
+    def wait_active(self, sid, away_from=None):
+        def active():
+            server = self.admin.get('compute', '/servers/%s' % sid)['server']
+            if server['status'] == 'ERROR':
+                raise AssertionError('server %s went to ERROR: %s'
+                                     % (sid, server.get('fault')))
+            host = server['OS-EXT-SRV-ATTR:host']
+            return server['status'] == 'ACTIVE' and host != away_from
+        osapi.wait_for('server %s ACTIVE' % sid, active, BOOT_TIMEOUT,
+                       interval=0.5)
+        return self.admin.get('compute',
+                              '/servers/%s' % sid)['server'][
+                                  'OS-EXT-SRV-ATTR:host']
+
+    def test_live_migration(self):
+        sid = self.boot('ext-live')
+        host = self.wait_active(sid)
+        # as if Nova had followed valetd: the boot's request answered
+        # with the host Nova built on
+        self.assertEqual(self.ask(fork_body(only(recording_of(sid), host))),
+                         [host])
+        status = self.admin.call(
+            'POST', 'compute', '/servers/%s/action' % sid,
+            body={'os-migrateLive': {'host': None, 'block_migration': 'auto'}},
+            headers={'OpenStack-API-Version': 'compute 2.30'}).status
+        self.assertEqual(status, 202)
+        rec = recording_of(sid, 2)
+        offered = [h['host'] for h in rec['hosts']]
+        self.assertNotIn(host, offered)  # Nova leaves the source out
+        # the fork marks it live (its _nova_check_type); Zed's Nova does not
+        hosts = self.ask(fork_body(rec, live=True))
+        self.assertEqual(len(hosts), 1, hosts)
+        self.assertNotEqual(hosts[0], host)
+        self.assertEqual(self.reserved_on(sid), hosts[0])
+        self.wait_active(sid, away_from=host)
 
     def test_planned_heat_server(self):
         root = str(uuid.uuid4())
