@@ -222,9 +222,15 @@ static int read_flavor(struct ext_req *r, vlt_err_t *err)
 		rc = bad(err, where, "expected a whole number, at least 0");
 	}
 	const json_t *specs = json_object_get(r->flavor, "extra_specs");
-	if (rc == 0 && specs != NULL && !json_is_null(specs) && !json_is_object(specs)) {
-		snprintf(where, sizeof(where), "%s[\"nova_object.data\"].extra_specs", path);
+	const char *k;
+	json_t *v;
+	snprintf(where, sizeof(where), "%s[\"nova_object.data\"].extra_specs", path);
+	if (rc == 0 && specs != NULL && !json_is_null(specs) && !json_is_object(specs))
 		rc = bad(err, where, "expected an object of strings");
+	json_object_foreach((json_t *)specs, k, v) {
+		if (rc == 0 && !json_is_string(v))
+			rc = vlt_err_set(err, VLT_EINVAL, "%s: %s[\"%s\"]: expected a string",
+					 EXT_WHERE, where, k);
 	}
 	return rc;
 }
@@ -326,10 +332,15 @@ static json_t *hinted_groups(const json_t *hints, vlt_err_t *err, int *rc)
 	if (json_is_string(valet)) {
 		decoded = json_loads(json_string_value(valet), 0, NULL);
 		valet = decoded;
+		if (!json_is_object(valet))
+			*rc = bad(err, SPEC ".scheduler_hints.valet",
+				  "expected {\"groups\": [names]} as JSON text");
 	}
 	if (valet != NULL && !json_is_array(list))
 		list = json_object_get(valet, "groups");
 	json_array_foreach(list, i, x) {
+		if (*rc < 0)
+			break;
 		if (!json_is_string(x)) {
 			*rc = bad(err, SPEC ".scheduler_hints.valet_groups",
 				  "expected a list of Valet group names");
@@ -357,11 +368,12 @@ static json_t *inline_flavor(const json_t *f)
 	json_int_t disk = json_integer_value(json_object_get(f, "root_gb")) +
 			  json_integer_value(json_object_get(f, "ephemeral_gb"));
 
-	return json_pack("{s:s?, s:I, s:I, s:I, s:O}", "name",
+	return json_pack("{s:s?, s:I, s:I, s:I, s:o}", "name",
 			 json_string_value(json_object_get(f, "name")), "vcpus",
 			 json_integer_value(json_object_get(f, "vcpus")), "ram_mb",
 			 json_integer_value(json_object_get(f, "memory_mb")), "disk_gb", disk,
-			 "extra_specs", json_is_object(specs) ? specs : json_object());
+			 "extra_specs",
+			 json_is_object(specs) ? json_incref((json_t *)specs) : json_object());
 }
 
 /*

@@ -419,6 +419,55 @@ static void test_server_group_affinity(void **state)
 	free(hosts[1]);
 }
 
+/* Valet groups named by the valet_groups hint, or the valet hint as JSON text; an unknown one is 404. */
+static void test_valet_groups_in_hints(void **state)
+{
+	api_reply_t rep;
+	char *hosts[2];
+	(void)state;
+
+	api_expect(&d, "POST", "/v1/groups",
+		   "{\"name\": \"ext-div\", \"type\": \"diversity\", \"level\": \"rack\"}", 201,
+		   &rep);
+	api_reply_free(&rep);
+	for (int i = 0; i < 2; i++) {
+		char id[64];
+		json_t *body;
+
+		snprintf(id, sizeof(id), "14141414-0000-4000-8000-00000000000%d", i);
+		body = adhoc(id);
+		json_object_del(spec_data(body), "instance_group");
+		json_object_set_new(hints_of(body), i == 0 ? "valet_groups" : "valet",
+				    i == 0 ? json_pack("[s]", "ext-div")
+					   : json_pack("[s]", "{\"groups\": [\"ext-div\"]}"));
+		hosts[i] = placed(body);
+		json_decref(body);
+	}
+	/* rack diversity: compute-1 and -2 are r1, compute-3 and -4 r2 */
+	bool first_r1 = strcmp(hosts[0], "compute-3") < 0;
+	bool second_r1 = strcmp(hosts[1], "compute-3") < 0;
+	assert_true(first_r1 != second_r1);
+	/* and a third member has no rack left */
+	json_t *third = adhoc("14141414-0000-4000-8000-000000000003");
+	json_object_del(spec_data(third), "instance_group");
+	json_object_set_new(hints_of(third), "valet_groups", json_pack("[s]", "ext-div"));
+	offer(third, "compute-1,compute-2,compute-3,compute-4");
+	assert_no_hosts(ask(third, 200, &rep));
+	api_reply_free(&rep);
+	json_decref(third);
+
+	json_t *body = adhoc("14141414-0000-4000-8000-000000000009");
+	json_object_set_new(hints_of(body), "valet_groups", json_pack("[s]", "no-such-group"));
+	long entries = api_journal_entries(&d);
+	ask(body, 404, &rep);
+	api_assert_contains(api_check_error(&rep, 404), "no-such-group");
+	api_reply_free(&rep);
+	assert_int_equal(api_journal_entries(&d), entries);
+	json_decref(body);
+	free(hosts[0]);
+	free(hosts[1]);
+}
+
 /* The answer names only offered hosts, however many Valet knows; unknown ones are never chosen. */
 static void test_never_invents_a_host(void **state)
 {
@@ -577,6 +626,13 @@ static void test_bad_bodies(void **state)
 		  "[\"shop\", \"shop-web-x7k2ab\"]", "must name its parent resource" },
 		{ "num_instances 0", "spec/nova_object.data/num_instances", "0",
 		  ".num_instances: expected a whole number, at least 1" },
+		{ "an extra spec not a string",
+		  "spec/nova_object.data/flavor/nova_object.data/extra_specs", "{\"hw:cpu\": 2}",
+		  "extra_specs[\"hw:cpu\"]: expected a string" },
+		{ "valet groups not a list", "spec/nova_object.data/scheduler_hints/valet_groups",
+		  "{\"a\": 1}", "valet_groups: expected a list" },
+		{ "a valet hint not JSON", "spec/nova_object.data/scheduler_hints/valet",
+		  "[\"{groups\"]", "scheduler_hints.valet: expected" },
 		{ "no hosts", "hosts", NULL, "$.hosts: missing" },
 		{ "hosts not a list", "hosts", "{}", "$.hosts: expected a list" },
 		{ "a host without its name", "hosts", "[{\"host\": \"compute-1\"}, {\"x\": 1}]",
@@ -646,6 +702,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_adhoc_plan, start, stop),
 		cmocka_unit_test_setup_teardown(test_server_group_anti_affinity, start, stop),
 		cmocka_unit_test_setup_teardown(test_server_group_affinity, start, stop),
+		cmocka_unit_test_setup_teardown(test_valet_groups_in_hints, start, stop),
 		cmocka_unit_test_setup_teardown(test_never_invents_a_host, start, stop),
 		cmocka_unit_test_setup_teardown(test_live_migration, start, stop),
 		cmocka_unit_test_setup_teardown(test_num_instances, start, stop),
