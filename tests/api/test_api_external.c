@@ -118,6 +118,13 @@ static json_t *adhoc(const char *instance)
 	return body;
 }
 
+/* The same, in no server group. */
+static json_t *adhoc_alone(const char *instance)
+{
+	json_t *body = adhoc(instance);
+	return body;
+}
+
 /* $.hosts of body: just these ("a,b,c"), as the fork lists them. */
 static void offer(json_t *body, const char *names)
 {
@@ -435,8 +442,7 @@ static void test_valet_groups_in_hints(void **state)
 		json_t *body;
 
 		snprintf(id, sizeof(id), "14141414-0000-4000-8000-00000000000%d", i);
-		body = adhoc(id);
-		json_object_del(spec_data(body), "instance_group");
+		body = adhoc_alone(id);
 		json_object_set_new(hints_of(body), i == 0 ? "valet_groups" : "valet",
 				    i == 0 ? json_pack("[s]", "ext-div")
 					   : json_pack("[s]", "{\"groups\": [\"ext-div\"]}"));
@@ -448,8 +454,7 @@ static void test_valet_groups_in_hints(void **state)
 	bool second_r1 = strcmp(hosts[1], "compute-3") < 0;
 	assert_true(first_r1 != second_r1);
 	/* and a third member has no rack left */
-	json_t *third = adhoc("14141414-0000-4000-8000-000000000003");
-	json_object_del(spec_data(third), "instance_group");
+	json_t *third = adhoc_alone("14141414-0000-4000-8000-000000000003");
 	json_object_set_new(hints_of(third), "valet_groups", json_pack("[s]", "ext-div"));
 	offer(third, "compute-1,compute-2,compute-3,compute-4");
 	assert_no_hosts(ask(third, 200, &rep));
@@ -491,10 +496,8 @@ static void test_never_invents_a_host(void **state)
 /* A live migration re-places the instance among the offered hosts, its host left. */
 static void test_live_migration(void **state)
 {
-	json_t *body = adhoc("eeeeeeee-0000-4000-8000-000000000001");
+	json_t *body = adhoc_alone("eeeeeeee-0000-4000-8000-000000000001");
 	(void)state;
-
-	json_object_del(spec_data(body), "instance_group");
 	char *first = placed(body);
 	offer_all_but(body, first); /* Nova leaves the source host out */
 	json_object_set_new(body, "live", json_true());
@@ -525,8 +528,7 @@ static void test_num_instances(void **state)
 		json_t *body;
 
 		snprintf(id, sizeof(id), "ffffffff-0000-4000-8000-00000000000%d", i);
-		body = adhoc(id);
-		json_object_del(spec_data(body), "instance_group");
+		body = adhoc_alone(id);
 		json_object_set_new(spec_data(body), "num_instances", json_integer(2));
 		free(placed(body));
 		free(placement_of(id, id));
@@ -540,13 +542,11 @@ static void test_num_instances(void **state)
  */
 static void test_resize(void **state)
 {
-	json_t *body = adhoc("12121212-0000-4000-8000-000000000001");
-	json_t *other = adhoc("12121212-0000-4000-8000-000000000002");
+	json_t *body = adhoc_alone("12121212-0000-4000-8000-000000000001");
+	json_t *other = adhoc_alone("12121212-0000-4000-8000-000000000002");
 	api_reply_t rep;
 	(void)state;
 
-	json_object_del(spec_data(body), "instance_group");
-	json_object_del(spec_data(other), "instance_group");
 	free(placed(body));
 	json_t *flavor = json_object_get(json_object_get(spec_data(body), "flavor"),
 					 "nova_object.data");
