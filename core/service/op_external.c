@@ -19,6 +19,10 @@
  * Valet groups its Nova server group and its hints name, reserved at once.
  * Every write is one journal entry of an existing op ("reserve",
  * "plan_replace", "plan_create"); nothing here needs an apply of its own.
+ *
+ * Memory: struct ext_req borrows from the request body, but for its list
+ * of offered host names, which vlt__service_nova_external owns and frees;
+ * the answer is a new reference handed to the caller.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +96,10 @@ static int nova_data(const json_t *v, const char *name, const char *path, bool r
 	return 0;
 }
 
-/* obj.key: a string, or JSON null / absent (NULL) unless required. */
+/*
+ * obj.key: a string, or JSON null / absent (NULL) unless required. Unlike
+ * vlt__svc_want_string, it names a nested path (path is obj's).
+ */
 static int opt_string(const json_t *obj, const char *key, const char *path, bool required,
 		      const char **out, vlt_err_t *err)
 {

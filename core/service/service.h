@@ -169,7 +169,7 @@ int vlt__service_member_check(vlt_service_t *s, const char *id, const char *memb
 
 /*
  * POST /scheduler/nova/external (op_external.c): the external-scheduler
- * call of SAP's Nova fork. *answer = {"hosts": [name]}: the host the
+ * call of SAP's Nova fork. *answer (new, the caller's) = {"hosts": [name]}: the host the
  * instance is reserved on, one of the offered ones, or [] when none of
  * them can take it (Nova then finds no valid host).
  * RET 0, VLT_EINVAL naming the field of a bad body, VLT_ENOENT for a
