@@ -14,9 +14,10 @@
  * ad-hoc plan made here). Found, it is reserved on its planned host when
  * that host is offered, else placed again among the offered hosts (the
  * replace-a-server decision of op_replace.c, as a replan, as a migrate
- * for a live migration, with the spec's new flavor for a resize). Not found, it gets an ad-hoc plan of its own
- * (stack id = orchestration id = its uuid) from the spec's flavor, in the
- * Valet groups its Nova server group and its hints name, reserved at once.
+ * for a live migration, with the spec's new flavor for a resize). Not
+ * found, it gets an ad-hoc plan of its own (stack id = orchestration id =
+ * its uuid) from the spec's flavor, in the Valet groups its Nova server
+ * group and its hints name, reserved at once.
  * Every write is one journal entry of an existing op ("reserve",
  * "plan_replace", "plan_create"); nothing here needs an apply of its own.
  *

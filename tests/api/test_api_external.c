@@ -426,7 +426,10 @@ static void test_server_group_affinity(void **state)
 	free(hosts[1]);
 }
 
-/* Valet groups named by the valet_groups hint, or the valet hint as JSON text; an unknown one is 404. */
+/*
+ * Valet groups named by the valet_groups hint, or by the valet hint as
+ * JSON text; an unknown one is 404.
+ */
 static void test_valet_groups_in_hints(void **state)
 {
 	api_reply_t rep;
@@ -667,7 +670,10 @@ static void test_bad_bodies(void **state)
 	free(after);
 }
 
-/* kill -9 after an acknowledged answer: after the restart it is held, and a retry answers the same. */
+/*
+ * kill -9 after an acknowledged answer: after the restart it is held,
+ * and a retry answers the same.
+ */
 static void test_restart_keeps_acknowledged(void **state)
 {
 	json_t *body = adhoc("13131313-0000-4000-8000-000000000001");
