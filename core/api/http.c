@@ -35,8 +35,8 @@
 /* An idle client is dropped after this many seconds. */
 #define HTTP_CONN_TIMEOUT 60
 #define HTTP_BACKLOG 128
-/* Deeper paths than this match no route. */
-#define HTTP_MAX_SEGMENTS 16
+/* Deeper paths than this match no route (a template's ids have a segment per level). */
+#define HTTP_MAX_SEGMENTS 64
 #define HTTP_BOUND_MAX 300
 
 struct vlt_http {
@@ -301,6 +301,16 @@ static bool route_matches(const char *pattern, char *const *segs, size_t n, cons
 
 		if (i == n)
 			return false;
+		if (end == NULL && len >= 3 && p[0] == '{' && p[len - 2] == '*' &&
+		    p[len - 1] == '}') {
+			if (np == VLT_HTTP_MAX_PARAMS)
+				return false;
+			if (params != NULL)
+				params[np] = segs[i]; /* the rest: rejoin_rest puts its slashes back */
+			np++;
+			i = n;
+			break;
+		}
 		if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
 			if (segs[i][0] == '\0' || np == VLT_HTTP_MAX_PARAMS)
 				return false;
@@ -329,6 +339,21 @@ struct route_match {
 	size_t n_params;
 	unsigned allowed;
 };
+
+/*
+ * A route ending in "{name*}" takes the rest of the path: put back the
+ * slashes split_path cut after its first segment (segs share one buffer).
+ */
+static void rejoin_rest(const struct route_match *m, char *const *segs, size_t n)
+{
+	size_t plen = m->route != NULL ? strlen(m->route->pattern) : 0;
+
+	if (plen < 2 || strcmp(m->route->pattern + plen - 2, "*}") != 0 || m->n_params == 0)
+		return;
+	for (size_t k = 0; k + 1 < n; k++)
+		if (segs[k] >= m->params[m->n_params - 1])
+			segs[k][strlen(segs[k])] = '/';
+}
 
 static void find_route(const vlt_http_t *h, char *const *segs, size_t n, unsigned want,
 		       struct route_match *m)
@@ -452,6 +477,7 @@ static enum MHD_Result dispatch(vlt_http_t *h, struct MHD_Connection *conn, stru
 		memset(&m, 0, sizeof(m));
 	else
 		find_route(h, segs, n, method_bit(st->method), &m);
+	rejoin_rest(&m, segs, n);
 	allow_string(m.allowed, allow, sizeof(allow));
 
 	if (m.allowed == 0) {
@@ -819,7 +845,8 @@ const char *vlt__http_req_param(const vlt_http_req_t *req, const char *name)
 		const char *end = strchr(p, '}');
 		if (end == NULL)
 			return NULL;
-		if ((size_t)(end - p - 1) == nlen && strncmp(p + 1, name, nlen) == 0)
+		size_t plen = (size_t)(end - p - 1) - (end[-1] == '*'); /* "{name*}" too */
+		if (plen == nlen && strncmp(p + 1, name, nlen) == 0)
 			return idx < req->n_params ? req->params[idx] : NULL;
 		idx++;
 		p = end + 1;

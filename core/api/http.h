@@ -4,7 +4,10 @@
  *
  * A route is a set of methods, a path pattern and a handler. Patterns are
  * literal segments and "{name}" segments, each of which matches one
- * non-empty segment and is handed to the handler in req->params. A
+ * non-empty segment and is handed to the handler in req->params; a last
+ * "{name*}" segment matches the rest of the path, slashes included (the
+ * orchestration ids of expanded Heat templates hold '/', whether a client
+ * sends them as '/' or "%2F", which libmicrohttpd decodes first). A
  * trailing slash is ignored ("/v1/plans/" is "/v1/plans"). Several routes
  * may share a pattern with different methods; together they form the
  * path's Allow header.

@@ -850,7 +850,34 @@ static int spec_att(struct parser *p, const struct res *r, struct gspec *s)
 	return check_against_registry(p, s);
 }
 
-/* OS::Valet::GroupAssignment: `group` names a group of the registry. */
+/*
+ * An OS::Valet::Group of the request that the registry does not hold yet:
+ * Heat makes it only when it creates the stack's resources, after the plan
+ * (a lifecycle plugin plans before any resource exists). Its own name, type
+ * and level (host when not given, as the resource's default) define it.
+ */
+static int spec_from_group_resource(struct parser *p, const struct res *target,
+				    const char *gname, const char *tpath, struct gspec *s)
+{
+	const char *level;
+	int rc;
+
+	if ((rc = get_str(p, target->props, "type", tpath, true, &s->type)) != 0 ||
+	    (rc = get_str(p, target->props, "level", tpath, false, &level)) != 0)
+		return rc;
+	int lvl = level != NULL ? vlt__level_parse(level) : (int)VLT_LEVEL_HOST;
+	if (lvl < 0)
+		return perr(p, VLT_EINVAL,
+			    "group %s (%s.level): unknown level '%s' (host, rack or cluster)",
+			    gname, tpath, level);
+	s->level = (vlt_level_t)lvl;
+	s->name = gname;
+	s->disp = gname;
+	return check_against_registry(p, s);
+}
+
+/* OS::Valet::GroupAssignment: `group` names a group of the registry, or an
+ * OS::Valet::Group of the request. */
 static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 {
 	char path[600];
@@ -866,8 +893,13 @@ static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 	if (text == NULL)
 		return perr(p, VLT_EINVAL,
 			    "%s: expected a group name or id, or {\"get_resource\": name}", path);
-	/* get_resource of an OS::Valet::Group in the stack: the group it names. */
-	if (json_is_object(v) && (target = lookup_res(p, text, &dup)) != NULL) {
+	/*
+	 * get_resource of an OS::Valet::Group in the stack: the group it names;
+	 * also when a template's expansion has already made the reference the
+	 * group resource's orchestration id.
+	 */
+	target = lookup_res(p, text, &dup);
+	if (target != NULL && (json_is_object(v) || target->kind == R_VALET_GROUP)) {
 		if (dup != NULL)
 			return perr(p, VLT_EINVAL,
 				    "%s: reference '%s' is ambiguous: it names both %s and %s",
@@ -880,6 +912,8 @@ static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 		snprintf(tpath, sizeof(tpath), "%s.properties", target->path);
 		if ((rc = get_str(p, target->props, "name", tpath, true, &gname)) != 0)
 			return rc;
+		if (find_named(p, gname) == NULL)
+			return spec_from_group_resource(p, target, gname, tpath, s);
 		text = gname;
 	}
 	const vlt_named_group_t *ng = find_named(p, text);

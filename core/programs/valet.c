@@ -7,6 +7,9 @@
  * source and no store is opened, whatever the configuration says of them.
  * Given --config and no --inventory, it plans on what the configuration's
  * own sources report instead (a live cloud's view), still writing nothing.
+ * --template places a Heat template as valetd would have it sent: expanded
+ * by engine/hot.c, nested templates and group members included, into one
+ * plan request, placed after the --plan files.
  *
  * Exit status: 0 every plan placed, 1 some plan could not be, 2 bad input
  * or configuration (with a message naming the file and the problem).
@@ -19,6 +22,7 @@
 #include <jansson.h>
 
 #include "engine.h"
+#include "hot.h"
 #include "log.h"
 #include "session.h"
 #include "valet_inventory.h"
@@ -34,6 +38,12 @@ typedef struct sim_args {
 	const char *solver;
 	const char *config;
 	bool json;
+	/* --template and what goes with it */
+	const char *tmpl;
+	const char *environment;
+	const char *files_dir;
+	const char *stack_id;
+	json_t *params; /* {name: value} of the --param options (owned) */
 } sim_args_t;
 
 static void usage(FILE *out)
@@ -41,14 +51,41 @@ static void usage(FILE *out)
 	fputs("usage: valet simulate [--inventory INV.json] [--groups GROUPS.json] --plan PLAN.json\n"
 	      "                      [--plan PLAN2.json ...] [--solver NAME] [--config FILE] "
 	      "[--json]\n"
+	      "       valet simulate [--inventory INV.json] [--groups GROUPS.json] [--plan ...]\n"
+	      "                      --template STACK.yaml [--environment ENV.yaml] "
+	      "[--files DIR]\n"
+	      "                      [--param NAME=VALUE ...] [--stack-id ID] [--solver NAME]\n"
+	      "                      [--config FILE] [--json]\n"
 	      "       valet inventory [--config FILE] [--inventory INV.json] [--json]\n"
 	      "       valet --version | --help\n\n"
 	      "Places the plans in order on the inventory (with --config and no --inventory:\n"
 	      "on what the configuration's sources report), each seeing what the earlier ones\n"
 	      "hold, with the modules the configuration names (built-in defaults without one).\n"
 	      "--json prints one JSON object per plan, one per line.\n"
+	      "--template expands a Heat template (YAML or JSON) into one plan, placed after\n"
+	      "the --plan files: nested templates come from beside the template, from the\n"
+	      "environment's folder, then from --files DIR; --param gives a parameter (above\n"
+	      "the environment's); resources are keyed ID/<path> (ID: --stack-id, else the\n"
+	      "template's file name without its extension).\n"
 	      "Exit status: 0 all placed, 1 some not placed, 2 bad input or configuration.\n",
 	      out);
+}
+
+/* --param NAME=VALUE: the value is a string; the parameter's type converts it. */
+static int add_param(sim_args_t *a, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg) {
+		fprintf(stderr, "valet simulate: --param '%s': expected NAME=VALUE\n", arg);
+		return -1;
+	}
+	if (a->params == NULL && (a->params = json_object()) == NULL)
+		return -1;
+	char *name = strndup(arg, (size_t)(eq - arg));
+	int rc = name != NULL ? json_object_set_new(a->params, name, json_string(eq + 1)) : -1;
+	free(name);
+	return rc;
 }
 
 static int parse_args(int argc, char **argv, sim_args_t *a)
@@ -60,6 +97,11 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 		{"solver", required_argument, NULL, 's'},
 		{"config", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},
+		{"template", required_argument, NULL, 't'},
+		{"environment", required_argument, NULL, 'e'},
+		{"files", required_argument, NULL, 'f'},
+		{"param", required_argument, NULL, 'P'},
+		{"stack-id", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -76,6 +118,14 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 		case 's': a->solver = optarg; break;
 		case 'c': a->config = optarg; break;
 		case 'j': a->json = true; break;
+		case 't': a->tmpl = optarg; break;
+		case 'e': a->environment = optarg; break;
+		case 'f': a->files_dir = optarg; break;
+		case 'S': a->stack_id = optarg; break;
+		case 'P':
+			if (add_param(a, optarg) < 0)
+				return -1;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -85,9 +135,15 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 		return -1;
 	}
 	/* without an inventory file, the configuration's sources are read */
-	if ((a->inventory == NULL && a->config == NULL) || a->n_plans == 0) {
+	if ((a->inventory == NULL && a->config == NULL) || (a->n_plans == 0 && a->tmpl == NULL)) {
 		fprintf(stderr, "valet simulate: --inventory (or --config) and at least one "
-				"--plan are needed\n");
+				"--plan or a --template are needed\n");
+		return -1;
+	}
+	if (a->tmpl == NULL && (a->environment != NULL || a->files_dir != NULL ||
+				a->stack_id != NULL || a->params != NULL)) {
+		fprintf(stderr, "valet simulate: --environment, --files, --param and --stack-id "
+				"go with --template\n");
 		return -1;
 	}
 	return 0;
@@ -132,40 +188,123 @@ static void print_human(const json_t *res)
 	       json_number_value(json_object_get(metrics, "solve_ms")));
 	json_object_foreach(json_object_get(res, "placements"), key, p) {
 		const char *name = json_string_value(json_object_get(p, "name"));
-		printf("  %-28s %-20s %s\n", name != NULL ? name : key,
+		/* a template's ids (stack/path) say where in the tree a resource is */
+		printf("  %-28s %-20s %s\n", name != NULL && strchr(key, '/') == NULL ? name : key,
 		       json_string_value(json_object_get(p, "type")),
 		       json_string_value(json_object_get(p, "location")));
 	}
 }
 
-/* Places every plan in order; returns the exit status. */
+/* Places one request (taken) and prints the result; returns the exit status. */
+static int place_one(vlt_engine_t *engine, const sim_args_t *a, json_t *req, const char *where)
+{
+	json_t *res = NULL;
+	vlt_err_t err = {0};
+	int rc = vlt__engine_place(engine, req, where, a->solver, &res, &err);
+
+	json_decref(req);
+	if (res == NULL) {
+		fprintf(stderr, "valet simulate: %s\n", err.msg[0] ? err.msg : vlt_strerror(rc));
+		return EXIT_BAD_INPUT;
+	}
+	if (a->json) {
+		char *line = json_dumps(res, JSON_COMPACT);
+		if (line != NULL)
+			puts(line);
+		free(line);
+	} else {
+		print_human(res);
+	}
+	json_decref(res);
+	return rc != VLT_OK ? EXIT_NOT_PLACED : 0;
+}
+
+/* The folder of a path ("." for a bare name), in buf. */
+static const char *folder_of(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(buf, size, ".");
+	else
+		snprintf(buf, size, "%.*s", (int)(slash - path) > 0 ? (int)(slash - path) : 1,
+			 path);
+	return buf;
+}
+
+/* The template's stack id when --stack-id is not given: its file name, extension off. */
+static void default_stack_id(const char *path, char *buf, size_t size)
+{
+	const char *base = strrchr(path, '/');
+
+	snprintf(buf, size, "%s", base != NULL ? base + 1 : path);
+	char *dot = strrchr(buf, '.');
+	if (dot != NULL && dot != buf)
+		*dot = '\0';
+}
+
+/* The plan request of --template, expanded by hot.c; NULL after a message. */
+static json_t *template_request(const sim_args_t *a)
+{
+	char tdir[4096], edir[4096], sid[256];
+	const char *dirs[4] = { NULL };
+	size_t n_dirs = 0;
+	json_t *tmpl = NULL, *env = NULL, *resources = NULL, *req = NULL;
+	vlt_err_t err = {0};
+
+	dirs[n_dirs++] = folder_of(a->tmpl, tdir, sizeof(tdir));
+	if (a->environment != NULL)
+		dirs[n_dirs++] = folder_of(a->environment, edir, sizeof(edir));
+	if (a->files_dir != NULL)
+		dirs[n_dirs++] = a->files_dir;
+	if (a->stack_id == NULL)
+		default_stack_id(a->tmpl, sid, sizeof(sid));
+	int rc = vlt__hot_parse_file(a->tmpl, &tmpl, &err);
+	if (rc == 0 && a->environment != NULL)
+		rc = vlt__hot_parse_file(a->environment, &env, &err);
+	vlt_hot_input_t in = { .name = a->tmpl,
+			       .tmpl = tmpl,
+			       .environment = env,
+			       .params = a->params,
+			       .stack_id = a->stack_id != NULL ? a->stack_id : sid,
+			       .dirs = dirs };
+	if (rc == 0 && a->environment != NULL && !json_is_object(env))
+		rc = vlt_err_set(&err, VLT_EINVAL, "%s: expected a mapping at the top",
+				 a->environment);
+	if (rc == 0)
+		rc = vlt__hot_expand(&in, &resources, &err);
+	if (rc == 0)
+		req = json_pack("{s:s, s:s, s:o}", "stack_id", in.stack_id, "plan_name",
+				in.stack_id, "resources", resources);
+	if (rc < 0)
+		fprintf(stderr, "valet simulate: %s\n", err.msg);
+	json_decref(tmpl);
+	json_decref(env);
+	return req;
+}
+
+/* Places every plan in order, then the template; returns the exit status. */
 static int run_plans(vlt_engine_t *engine, const sim_args_t *a)
 {
 	int status = 0;
 
 	for (size_t i = 0; i < a->n_plans; i++) {
-		json_t *req = load_json(a->plans[i]), *res = NULL;
-		vlt_err_t err = {0};
+		json_t *req = load_json(a->plans[i]);
 		if (req == NULL)
 			return EXIT_BAD_INPUT;
-		int rc = vlt__engine_place(engine, req, a->plans[i], a->solver, &res, &err);
-		json_decref(req);
-		if (res == NULL) {
-			fprintf(stderr, "valet simulate: %s\n",
-				err.msg[0] ? err.msg : vlt_strerror(rc));
+		int rc = place_one(engine, a, req, a->plans[i]);
+		if (rc == EXIT_BAD_INPUT)
+			return rc;
+		if (rc != 0)
+			status = rc;
+	}
+	if (a->tmpl != NULL) {
+		json_t *req = template_request(a);
+		if (req == NULL)
 			return EXIT_BAD_INPUT;
-		}
-		if (a->json) {
-			char *line = json_dumps(res, JSON_COMPACT);
-			if (line != NULL)
-				puts(line);
-			free(line);
-		} else {
-			print_human(res);
-		}
-		json_decref(res);
-		if (rc != VLT_OK)
-			status = EXIT_NOT_PLACED;
+		int rc = place_one(engine, a, req, a->tmpl);
+		if (rc != 0)
+			status = rc;
 	}
 	return status;
 }
@@ -216,6 +355,7 @@ static int simulate(int argc, char **argv)
 out:
 	vlt__session_close(&session);
 	free(a.plans);
+	json_decref(a.params);
 	return status;
 }
 

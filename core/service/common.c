@@ -300,7 +300,7 @@ bool vlt__svc_same_str(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list)
+json_t *vlt__svc_known_locations(vlt_service_t *s, const json_t *list, bool server)
 {
 	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
 	json_t *out = json_array();
@@ -310,10 +310,16 @@ json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list)
 	json_array_foreach(list, i, h) {
 		const char *name = json_string_value(h);
 
-		if (out != NULL && name != NULL && vlt__dc_find_host(dc, name) != VLT_NONE)
+		if (out != NULL && name != NULL &&
+		    (server ? vlt__dc_find_host(dc, name) : vlt__dc_find_pool(dc, name)) != VLT_NONE)
 			json_array_append(out, h);
 	}
 	return out;
+}
+
+json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list)
+{
+	return vlt__svc_known_locations(s, list, true);
 }
 
 

@@ -80,9 +80,14 @@ int vlt__service_placements(vlt_service_t *s, const json_t *filter, json_t **lis
 		json_decref(arr);
 		return rc;
 	}
+	/* upstream lists servers; a query naming one unit finds a volume too */
+	bool volumes = filter != NULL && (json_object_get(filter, "id") != NULL ||
+					  json_object_get(filter, "orchestration_id") != NULL ||
+					  json_object_get(filter, "resource_id") != NULL);
+
 	for (vlt_svc_plan_t *p = s->st.first; arr != NULL && p != NULL; p = p->next) {
 		for (size_t i = 0; arr != NULL && i < p->n_units; i++) {
-			if (!p->units[i].server)
+			if (!p->units[i].server && !volumes)
 				continue;
 			json_t *pj = vlt__placement_json(p, &p->units[i]);
 
@@ -104,7 +109,7 @@ int vlt__service_placements(vlt_service_t *s, const json_t *filter, json_t **lis
 static int answer_placement(vlt_service_t *s, const char *id, json_t **answer, vlt_err_t *err)
 {
 	vlt_svc_plan_t *p = NULL;
-	vlt_svc_unit_t *u = vlt__state_server(&s->st, id, &p);
+	vlt_svc_unit_t *u = vlt__state_unit(&s->st, id, &p);
 	json_t *pj = u != NULL ? vlt__placement_json(p, u) : NULL;
 
 	if (u == NULL)
@@ -128,21 +133,20 @@ struct reserve_ctx {
 	json_t *answer;
 };
 
-/* Replan: this server among the candidates, reserved siblings where they are. */
-/* Replan: this server among the candidates, reserved siblings where they are. */
+/* Replan: this server (volume) among the candidate hosts (pools), reserved siblings where they are. */
 static int decide_replan(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t *target,
 			 struct reserve_ctx *c, json_t **entry, bool *engine_done, vlt_err_t *err)
 {
-	json_t *known = vlt__svc_known_hosts(s, c->locations);
+	json_t *known = vlt__svc_known_locations(s, c->locations, target->server);
 	int rc = 0;
 
 	if (known == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	else if (json_array_size(known) == 0)
 		rc = vlt_err_set(err, VLT_ENOPLACE,
-				 "server %s: none of the candidate hosts in $.locations is in the "
-				 "inventory",
-				 target->name);
+				 "%s %s: none of the candidate %s in $.locations is in the inventory",
+				 target->server ? "server" : "volume", target->name,
+				 target->server ? "hosts" : "pools");
 	if (rc == 0) {
 		vlt_svc_replace_t how = { .why = "replan",
 					  .tenant = p->tenant,
@@ -161,7 +165,7 @@ static int decide_reserve(vlt_service_t *s, void *arg, json_t **entry, bool *eng
 {
 	struct reserve_ctx *c = arg;
 	vlt_svc_plan_t *p = NULL;
-	vlt_svc_unit_t *u = vlt__state_server(&s->st, c->id, &p);
+	vlt_svc_unit_t *u = vlt__state_unit(&s->st, c->id, &p);
 
 	if (u == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Placement not found");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hot.h"
 #include "log.h"
 #include "ops.h"
 
@@ -73,14 +74,13 @@ static int units_from_result(const vlt_place_result_t *result, const json_t *req
 		u->name = strdup(resource_name(resources, pl->orch));
 		u->type = strdup(pl->type);
 		u->loc = strdup(pl->location);
-		if (u->server) {
-			vlt__svc_uuid(pid);
-			u->pid = strdup(was != NULL && was->pid != NULL ? was->pid : pid);
-			if (was != NULL && was->resource_id != NULL)
-				u->resource_id = strdup(was->resource_id);
-		}
+		/* volumes too: the Cinder filter reserves them by placement */
+		vlt__svc_uuid(pid);
+		u->pid = strdup(was != NULL && was->pid != NULL ? was->pid : pid);
+		if (was != NULL && was->resource_id != NULL)
+			u->resource_id = strdup(was->resource_id);
 		if (u->orch == NULL || u->name == NULL || u->type == NULL || u->loc == NULL ||
-		    (u->server && u->pid == NULL)) {
+		    u->pid == NULL) {
 			vlt__units_free(us, count);
 			return VLT_ENOMEM;
 		}
@@ -214,31 +214,44 @@ static int validate_create(const json_t *body, const char **stack_id, vlt_err_t 
  * locations of every server (none when it gives no locations). RET 0,
  * VLT_ENOPLACE when no candidate is in the inventory, VLT_ENOMEM.
  */
+/*
+ * An ad-hoc plan's locations: hosts for its servers, pools for its volumes
+ * (the Cinder filter's plan of one volume), names the inventory lacks left
+ * out; none known for a server is VLT_ENOPLACE, a volume with none known
+ * may go anywhere.
+ */
 static int adhoc_allowed(vlt_service_t *s, const json_t *body, vlt_svc_locs_t *allowed,
 			 vlt_err_t *err)
 {
 	const json_t *locs = json_object_get(body, "locations");
-	json_t *known;
+	json_t *known[2]; /* [0] pools, [1] hosts */
 	const char *k;
 	json_t *r;
 	int rc = 0;
 
 	if (!json_is_array(locs))
 		return 0;
-	known = vlt__svc_known_hosts(s, locs);
-	if (known == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	if (json_array_size(known) == 0)
-		rc = vlt_err_set(err, VLT_ENOPLACE,
-				 "%s: $.locations: none of the candidate hosts is in the inventory",
-				 SVC_WHERE);
+	known[0] = vlt__svc_known_locations(s, locs, false);
+	known[1] = vlt__svc_known_hosts(s, locs);
+	if (known[0] == NULL || known[1] == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	json_object_foreach(json_object_get(body, "resources"), k, r) {
 		const char *type = json_string_value(json_object_get(r, "type"));
+		bool server = vlt__request_is_server_type(type);
 
-		if (rc == 0 && vlt__request_is_server_type(type))
-			rc = vlt__svc_locs_add(s, allowed, k, true, known, "allowed locations", err);
+		if (rc < 0 || (!server && vlt__request_kind(type) != VLT_RK_VOLUME))
+			continue;
+		if (json_array_size(known[server]) > 0)
+			rc = vlt__svc_locs_add(s, allowed, k, server, known[server],
+					       "allowed locations", err);
+		else if (server)
+			rc = vlt_err_set(err, VLT_ENOPLACE,
+					 "%s: $.locations: none of the candidate hosts is in the "
+					 "inventory",
+					 SVC_WHERE);
 	}
-	json_decref(known);
+	json_decref(known[0]);
+	json_decref(known[1]);
 	return rc;
 }
 
@@ -253,8 +266,11 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 
 	if (vlt__strmap_get(&s->st.by_stack, c->stack_id) != NULL)
 		return 1; /* a retry, or the same request racing: the plan there is the answer */
-	if (!vlt__request_has_server(json_object_get(c->body, "resources"))) {
-		c->empty = true; /* upstream: nothing to place, nothing stored */
+	if (!vlt__request_has_server(json_object_get(c->body, "resources")) &&
+	    !json_is_array(json_object_get(c->body, "locations"))) {
+		/* upstream: nothing to place, nothing stored; an ad-hoc plan (with
+		   locations) of volumes alone is the Cinder filter's, and kept */
+		c->empty = true;
 		return 1;
 	}
 	int rc = check_orch_ids(s, json_object_get(c->body, "resources"), NULL, err);
@@ -323,11 +339,30 @@ static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
 	return answer_plan(s, c->stack_id, &c->answer, err);
 }
 
+/*
+ * The template form (docs/heat-templates.md): `template` with its files,
+ * environment and parameters in place of `resources`, expanded by the
+ * engine's hot.c into the resources form, which is what is stored.
+ * *expanded is NULL when body has no template (use body).
+ */
+static int expand_template(const json_t *body, json_t **expanded, vlt_err_t *err)
+{
+	*expanded = NULL;
+	if (!json_is_object(body) || json_object_get(body, "template") == NULL)
+		return 0;
+	return vlt__hot_request(body, SVC_WHERE, expanded, err);
+}
+
 int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *tenant,
 			     json_t **plan, vlt_err_t *err)
 {
-	json_t *lower = NULL;
-	int rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err);
+	json_t *lower = NULL, *expanded = NULL;
+	int rc = expand_template(body, &expanded, err);
+
+	if (expanded != NULL)
+		body = expanded;
+	if (rc == 0)
+		rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err);
 	struct create_ctx c = { .body = lower != NULL ? lower : body, .tenant = tenant };
 
 	if (rc == 0)
@@ -337,6 +372,7 @@ int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *t
 	if (rc == 0)
 		*plan = c.answer;
 	json_decref(lower);
+	json_decref(expanded);
 	return rc;
 }
 
@@ -374,6 +410,7 @@ struct update_ctx {
 	const json_t *body;
 	const char *tenant;
 	const char *action;
+	const char *template_stack; /* the template form's stack_id, NULL otherwise */
 	char plan_id[256];
 	json_t *answer;
 };
@@ -555,6 +592,11 @@ static int decide_plan_update(vlt_service_t *s, void *arg, json_t **entry, bool 
 	if (p == NULL)
 		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
 	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
+	/* a template's ids start with its stack id: another one would replace every unit */
+	if (c->template_stack != NULL && strcmp(c->template_stack, p->stack_id) != 0)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.stack_id: '%s' is not the stack of plan %s (%s)",
+				   SVC_WHERE, c->template_stack, p->id, p->stack_id);
 	if (strcmp(c->action, "migrate") == 0)
 		return decide_migrate(s, p, c, entry, engine_done, err);
 	return decide_update(s, p, c, entry, engine_done, err);
@@ -579,7 +621,7 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 			     const char *tenant, json_t **plan, vlt_err_t *err)
 {
 	struct update_ctx c = { .id = id, .body = body, .tenant = tenant };
-	json_t *lower = NULL;
+	json_t *lower = NULL, *expanded = NULL;
 	int rc;
 
 	if (!json_is_object(body))
@@ -591,8 +633,13 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 		return vlt_err_set(err, VLT_EINVAL,
 				   "%s: $.action: '%s' is not an action (update or migrate)",
 				   SVC_WHERE, c.action);
-	if (strcmp(c.action, "update") == 0 &&
-	    (rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err)) == 0) {
+	if (strcmp(c.action, "update") == 0 && (rc = expand_template(body, &expanded, err)) == 0 &&
+	    expanded != NULL) {
+		c.body = expanded;
+		c.template_stack = json_string_value(json_object_get(expanded, "stack_id"));
+	}
+	if (rc == 0 && strcmp(c.action, "update") == 0 &&
+	    (rc = vlt__request_lowercase(c.body, SVC_WHERE, &lower, err)) == 0) {
 		if (lower != NULL)
 			c.body = lower;
 		rc = validate_update(c.body, err);
@@ -603,6 +650,7 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 	if (rc == 0)
 		*plan = c.answer;
 	json_decref(lower);
+	json_decref(expanded);
 	return rc;
 }
 

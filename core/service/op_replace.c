@@ -99,10 +99,10 @@ static int target_locs(vlt_service_t *s, const vlt_svc_plan_t *p, const vlt_svc_
 		json_decref(loc);
 	}
 	if (rc == 0 && how->allowed_hosts != NULL)
-		rc = vlt__svc_locs_add(s, &locs[1], target->orch, true, how->allowed_hosts,
+		rc = vlt__svc_locs_add(s, &locs[1], target->orch, target->server, how->allowed_hosts,
 				       "allowed locations", err);
 	if (rc == 0 && how->excluded_hosts != NULL)
-		rc = vlt__svc_locs_add(s, &locs[2], target->orch, true, how->excluded_hosts,
+		rc = vlt__svc_locs_add(s, &locs[2], target->orch, target->server, how->excluded_hosts,
 				       "excluded locations", err);
 	return rc;
 }

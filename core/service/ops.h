@@ -59,7 +59,8 @@ typedef struct vlt_svc_replace {
 
 /*
  * vlt__svc_replace_server - a decision for vlt__svc_write: place target
- * (a server of p) again as how says, the plan's other units kept, its
+ * (a server or a volume of p; how->allowed_hosts and excluded_hosts are
+ * pools for a volume) again as how says, the plan's other units kept, its
  * hold's clock started anew. On success *entry is a "plan_replace" entry
  * and *engine_done is set (the engine holds the new placement under p's
  * id). On failure the engine holds what p's record says again.

@@ -154,6 +154,8 @@ void vlt__svc_locs_free(vlt_svc_locs_t *l);
  * array; unknown ones are left out (Nova may know hosts Valet does not).
  */
 json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list);
+/* The same for hosts (server) or storage pools (!server). */
+json_t *vlt__svc_known_locations(vlt_service_t *s, const json_t *list, bool server);
 
 /* Is s one of the strings of list? */
 bool vlt__svc_in_list(const json_t *list, const char *s);

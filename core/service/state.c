@@ -138,7 +138,8 @@ static json_t *unit_metadata(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u)
 
 json_t *vlt__placement_json(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u)
 {
-	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:o, s:s}", "id", u->pid, "name",
+	/* "id" may be missing for a volume placed before volumes had placement ids */
+	return json_pack("{s:s?, s:s, s:s, s:s?, s:s?, s:b, s:o, s:s}", "id", u->pid, "name",
 			 u->name, "orchestration_id", u->orch, "resource_id", u->resource_id,
 			 "location", u->loc, "reserved", u->reserved, "metadata",
 			 unit_metadata(p, u), "plan_id", p->id);
@@ -307,8 +308,7 @@ vlt_svc_plan_t *vlt__state_plan_of_orch(const vlt_svc_state_t *st, const char *o
 	return vlt__strmap_get(&st->by_orch, orch);
 }
 
-vlt_svc_unit_t *vlt__state_server(const vlt_svc_state_t *st, const char *id,
-				  vlt_svc_plan_t **plan)
+vlt_svc_unit_t *vlt__state_unit(const vlt_svc_state_t *st, const char *id, vlt_svc_plan_t **plan)
 {
 	vlt_svc_plan_t *p = vlt__strmap_get(&st->by_pid, id);
 	vlt_svc_unit_t *u = NULL;
@@ -321,10 +321,21 @@ vlt_svc_unit_t *vlt__state_server(const vlt_svc_state_t *st, const char *id,
 	} else if ((p = vlt__strmap_get(&st->by_orch, id)) != NULL) {
 		u = vlt__state_unit_of(p, id);
 	}
-	if (u != NULL && !u->server)
-		u = NULL;
 	if (plan != NULL)
 		*plan = u != NULL ? p : NULL;
+	return u;
+}
+
+vlt_svc_unit_t *vlt__state_server(const vlt_svc_state_t *st, const char *id,
+				  vlt_svc_plan_t **plan)
+{
+	vlt_svc_unit_t *u = vlt__state_unit(st, id, plan);
+
+	if (u != NULL && !u->server) {
+		u = NULL;
+		if (plan != NULL)
+			*plan = NULL;
+	}
 	return u;
 }
 

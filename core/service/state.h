@@ -86,7 +86,9 @@ vlt_svc_plan_t *vlt__state_plan(const vlt_svc_state_t *st, const char *id);
 vlt_svc_plan_t *vlt__state_plan_by_id(const vlt_svc_state_t *st, const char *id);
 /* The plan an orchestration id belongs to, or NULL. */
 vlt_svc_plan_t *vlt__state_plan_of_orch(const vlt_svc_state_t *st, const char *orch);
-/* A server by placement id or orchestration id, and its plan (may be NULL); NULL. */
+/* A unit (server or volume) by placement id or orchestration id, and its plan (may be NULL); NULL. */
+vlt_svc_unit_t *vlt__state_unit(const vlt_svc_state_t *st, const char *id, vlt_svc_plan_t **plan);
+/* The same, servers only. */
 vlt_svc_unit_t *vlt__state_server(const vlt_svc_state_t *st, const char *id,
 				  vlt_svc_plan_t **plan);
 /* A unit of p by orchestration id, or NULL. */

@@ -723,6 +723,57 @@ static void test_duplicate_members_count_once(void **state)
 	json_decref(doc);
 }
 
+/* An OS::Valet::Group the registry does not hold yet (Heat makes it after
+ * the plan) defines its group; one the registry holds must agree with it. */
+static void test_group_resource_before_the_registry(void **state)
+{
+	struct fx *f = *state;
+	json_t *doc = jq("{'stack_id': 's', 'resources': {"
+			 "'a': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
+			 "'b': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
+			 "'grp': {'type': 'OS::Valet::Group', 'properties': {"
+			 "  'name': 'fresh-apart', 'type': 'diversity'}},"
+			 "'g': {'type': 'OS::Valet::GroupAssignment', 'properties': {"
+			 "  'group': {'get_resource': 'grp'}, 'resources': ['a', 'b']}}}}");
+	vlt_stack_t *st = NULL;
+	vlt_err_t err = { 0 };
+
+	if (parse_doc(f, doc, "p.json", &st, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(st->n_groups, 1);
+	assert_string_equal(st->groups[0].name, "fresh-apart");
+	assert_string_equal(st->groups[0].type, "diversity");
+	assert_int_equal(st->groups[0].level, VLT_LEVEL_HOST);
+	assert_int_equal(st->groups[0].n_units, 2);
+	vlt__stack_free(st);
+	json_decref(doc);
+
+	/* a template's expansion has made get_resource the orchestration id */
+	doc = jq("{'stack_id': 's', 'resources': {"
+		 "'s/a': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
+		 "'s/grp': {'type': 'OS::Valet::Group', 'properties': {"
+		 "  'name': 'fresh-apart', 'type': 'diversity', 'level': 'rack'}},"
+		 "'s/g': {'type': 'OS::Valet::GroupAssignment', 'properties': {"
+		 "  'group': 's/grp', 'resources': ['s/a']}}}}");
+	if (parse_doc(f, doc, "p.json", &st, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(st->n_groups, 1);
+	assert_string_equal(st->groups[0].name, "fresh-apart");
+	assert_int_equal(st->groups[0].level, VLT_LEVEL_RACK);
+	vlt__stack_free(st);
+	json_decref(doc);
+
+	doc = jq("{'stack_id': 's', 'resources': {"
+		 "'a': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
+		 "'grp': {'type': 'OS::Valet::Group', 'properties': {"
+		 "  'name': 'web-aff', 'type': 'affinity', 'level': 'host'}},"
+		 "'g': {'type': 'OS::Valet::GroupAssignment', 'properties': {"
+		 "  'group': {'get_resource': 'grp'}, 'resources': ['a']}}}}");
+	assert_int_not_equal(parse_doc(f, doc, "p.json", &st, &err), 0);
+	assert_non_null(strstr(err.msg, "holds it as affinity at rack level"));
+	json_decref(doc);
+}
+
 /* A large request: one group of many servers, also named by metadata. */
 static void test_large_request(void **state)
 {
@@ -1300,6 +1351,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_engine_two_direct_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_volume_and_fallbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_policies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_resource_before_the_registry, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_inline_flavor, setup, teardown),
 	};
 

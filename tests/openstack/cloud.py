@@ -20,6 +20,16 @@
         stops them: TERM to each service's process group, KILL after 20 s.
     cloud.py status --dir DIR
         which services are running.
+    cloud.py valet-filters --dir DIR [--valet-url URL] [--failure-mode M]
+        restarts nova-scheduler and cinder-scheduler with Valet's filters
+        asking the valetd at URL, or without them (valet_filters.py).
+    cloud.py heat-up --dir DIR [--valet-url URL] [--engine E]
+        adds Heat to the running cloud of DIR (or restarts it): heat-all
+        with the Valet plugins of plugins/openstack and the engine E,
+        convergence (Heat's default) or legacy (where the stack lifecycle
+        plugin runs), at the catalog's orchestration endpoint.
+    cloud.py heat-down --dir DIR
+        stops it.
 
 Under ctest (tests/openstack/CMakeLists.txt), VLT_TEST_OPENSTACK=0 makes up
 and down skip (exit 77), and VLT_OPENSTACK_KEEP=1 makes down leave the cloud
@@ -885,6 +895,220 @@ class Cloud:
         log('cloud up: %s' % path)
 
 
+# ---------------------------------------------------------------- heat
+
+# Heat is optional: the Heat plugin's test adds it to a running cloud
+# (heat_up), with one engine at a time: convergence (Heat's default) or
+# legacy (convergence_engine = false, where stack lifecycle plugins run).
+# Two heat-all processes on one broker would share its queues (a queue is
+# named by its topic, whatever the exchange) and take each other's calls.
+HEAT_ENGINES = {'convergence': True, 'legacy': False}
+HEAT_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(HERE)),
+                            'plugins', 'openstack')
+HEAT_PLUGIN_DIR = os.path.join(HEAT_PACKAGE, 'valet_openstack', 'heat')
+
+
+def heat_entry_points(folder):
+    """A dist-info in folder declaring the package's Heat entry points (as
+    pyproject.toml does), so that Heat finds the lifecycle plugin on
+    PYTHONPATH without installing the package."""
+    import tomllib
+    with open(os.path.join(HEAT_PACKAGE, 'pyproject.toml'), 'rb') as f:
+        project = tomllib.load(f)['project']
+    groups = {k: v for k, v in project.get('entry-points', {}).items()
+              if k.startswith('heat.')}
+    if not groups:
+        raise HarnessError('%s declares no heat.* entry points'
+                           % os.path.join(HEAT_PACKAGE, 'pyproject.toml'))
+    info = os.path.join(folder, 'valet_openstack-%s.dist-info'
+                        % project['version'])
+    os.makedirs(info, exist_ok=True)
+    with open(os.path.join(info, 'METADATA'), 'w') as f:
+        f.write('Metadata-Version: 2.1\nName: valet-openstack\n'
+                'Version: %s\n' % project['version'])
+    with open(os.path.join(info, 'entry_points.txt'), 'w') as f:
+        for group, entries in sorted(groups.items()):
+            f.write('[%s]\n' % group)
+            for name, target in sorted(entries.items()):
+                f.write('%s = %s\n' % (name, target))
+            f.write('\n')
+
+
+class HeatCloud(Cloud):
+    """The Cloud of a folder that cloud.py up made, read back from its
+    cloud.json, to add Heat to."""
+
+    def __init__(self, directory):
+        super().__init__(directory, 0)
+        self.described = osapi.load_cloud(os.path.join(self.dir,
+                                                       'cloud.json'))
+        self.port = dict(self.described['ports'])
+        self.auth_url = self.described['auth_url']
+        self.endpoints = dict(self.described['endpoints'])
+        self.transport = 'rabbit://guest:guest@127.0.0.1:%d/' % \
+            self.port['amqp']
+        self.db_url = 'postgresql+psycopg2://postgres@127.0.0.1:%d/' % \
+            self.port['postgres']
+        pylib = os.path.join(self.var, 'heat-pylib')
+        self.env['PYTHONPATH'] = os.pathsep.join((HERE, HEAT_PACKAGE, pylib))
+        self.pylib = pylib
+
+    def describe(self):
+        return self.described
+
+    def heat_conf(self, engine, port, valet_url, plan_form):
+        """heat.conf of one engine; its path."""
+        auth = keystone_auth(self.auth_url, 'heat')
+        valet = dict(auth, plan_form=plan_form)
+        if valet_url:
+            valet['url'] = valet_url
+        conf = os.path.join(self.etc, 'heat-%s.conf' % engine)
+        write_ini(conf, {
+            'DEFAULT': {
+                'transport_url': self.transport,
+                'num_engine_workers': 1,
+                # lifecycle plugins run only under the legacy engine
+                'convergence_engine': str(HEAT_ENGINES[engine]).lower(),
+                'deferred_auth_method': 'trusts',
+                'plugin_dirs': HEAT_PLUGIN_DIR,
+                # the hints that key a server in the root stack's plan
+                'stack_scheduler_hints': 'true',
+                'region_name_for_services': REGION,
+                'heat_metadata_server_url': 'http://127.0.0.1:%d' % port,
+                'heat_waitcondition_server_url':
+                    'http://127.0.0.1:%d/v1/waitcondition' % port,
+                'log_dir': self.logs, 'log_file': 'heat-%s.log' % engine,
+                'graceful_shutdown_timeout': GRACEFUL},
+            'heat_all': {'enabled_services': 'api,engine'},
+            'heat_api': {'bind_host': '127.0.0.1', 'bind_port': port,
+                         'workers': 1},
+            'paste_deploy': {'api_paste_config':
+                             os.path.join(HERE, 'paste', 'heat.ini')},
+            'database': {'connection': self.db_url + 'heat_' + engine},
+            'keystone_authtoken': authtoken(self.auth_url, 'heat'),
+            'trustee': {'auth_type': 'password', 'auth_url': self.auth_url,
+                        'username': 'heat', 'password': SERVICE_PASSWORD,
+                        'user_domain_name': 'Default'},
+            'clients_keystone': {'auth_uri':
+                                 self.auth_url.rsplit('/v3', 1)[0]},
+            'valet': valet,
+            'oslo_concurrency': {'lock_path': os.path.join(self.var,
+                                                           'lock')},
+            'oslo_messaging_notifications': {'driver': 'noop'},
+        })
+        return conf
+
+    def heat_identity(self, url):
+        """The heat service user, and the catalog's orchestration
+        endpoints at url."""
+        s = osapi.Session(self.described, 'admin')
+        found = s.get('identity', '/services?type=orchestration')['services']
+        if found:
+            for e in s.get('identity', '/endpoints?service_id=%s'
+                           % found[0]['id'])['endpoints']:
+                s.call('PATCH', 'identity', '/endpoints/%s' % e['id'],
+                       {'endpoint': {'url': url + '/%(project_id)s'}})
+            return
+        service = s.get('identity', '/projects?name=service')['projects']
+        roles = {r['name']: r['id'] for r in
+                 s.get('identity', '/roles')['roles']}
+        uid = s.post('identity', '/users', {'user': {
+            'name': 'heat', 'password': SERVICE_PASSWORD,
+            'domain_id': 'default',
+            'default_project_id': service[0]['id']}})['user']['id']
+        for role in ('admin', 'service'):
+            s.call('PUT', 'identity', '/projects/%s/users/%s/roles/%s'
+                   % (service[0]['id'], uid, roles[role]))
+        sid = s.post('identity', '/services', {'service': {
+            'name': 'heat', 'type': 'orchestration'}})['service']['id']
+        for interface in ('public', 'internal', 'admin'):
+            s.post('identity', '/endpoints', {'endpoint': {
+                'service_id': sid, 'interface': interface,
+                'url': url + '/%(project_id)s', 'region_id': REGION}})
+
+    def heat_database(self, engine):
+        import psycopg2
+        conn = psycopg2.connect(host='127.0.0.1', port=self.port['postgres'],
+                                user='postgres', dbname='postgres')
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute('DROP DATABASE IF EXISTS heat_%s' % engine)
+            cur.execute('CREATE DATABASE heat_%s' % engine)
+        conn.close()
+
+    def heat_up(self, valet_url, engine, plan_form):
+        """Start heat-all with this engine (stopping the one running, if
+        any); the URL of its API, with /v1 but no project."""
+        if engine not in HEAT_ENGINES:
+            raise HarnessError('heat engine %r: expected one of %s'
+                               % (engine, ', '.join(HEAT_ENGINES)))
+        self.stop_heat()
+        os.makedirs(self.pylib, exist_ok=True)
+        heat_entry_points(self.pylib)
+        port = free_ports(1)[0]
+        conf = self.heat_conf(engine, port, valet_url, plan_form)
+        self.heat_database(engine)
+        self.command('heat-db-%s' % engine, self.launch(
+            'heat-manage', '--config-file', conf, 'db_sync'))
+        self.start('heat', self.launch('heat-all', '--config-file', conf),
+                   logs=[os.path.join(self.logs, 'heat-%s.log' % engine)])
+        url = 'http://127.0.0.1:%d/v1' % port
+        self.heat_identity(url)
+        self.wait_http('heat', url.rsplit('/v1')[0])
+        return url
+
+    def stop_heat(self):
+        """Stop the heat-all process this folder's run/ records. Its state
+        is all in its database, and heat-all outlives the grace time of a
+        TERM (it waits for its engine's threads): KILL."""
+        pid = os.path.join(self.run, 'heat.pid')
+        if not os.path.exists(pid):
+            return
+        with open(pid) as f:
+            pgid = int(f.read().split()[0])
+        os.unlink(pid)
+        kill_group('heat', pgid)
+
+
+def kill_group(name, pgid):
+    """KILL a process group of a service that keeps no state of its own.
+    Its leader, when a child of this process, is waited for: until then it
+    is a zombie, and its group looks alive."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    try:
+        os.waitpid(pgid, 0)
+    except ChildProcessError:
+        pass
+    stop_groups({name: pgid}, signal.SIGKILL)
+
+
+def heat_up(directory, valet_url=None, engine='convergence',
+            plan_form='template'):
+    """Heat with this engine on the running cloud of directory: the URL
+    of its API."""
+    return HeatCloud(directory).heat_up(valet_url, engine, plan_form)
+
+
+def heat_down(directory):
+    HeatCloud(directory).stop_heat()
+
+
+def heat_command(action, directory, valet_url, engine):
+    if action == 'heat-down':
+        heat_down(directory)
+        return 0
+    try:
+        url = heat_up(directory, valet_url, engine)
+    except HarnessError as err:
+        print('cloud.py heat-up: %s' % err, file=sys.stderr)
+        return 1
+    print('%s engine: %s' % (engine, url))
+    return 0
+
+
 # ---------------------------------------------------------------- down
 
 def group_alive(pgid):
@@ -971,7 +1195,9 @@ def status(directory):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('action', choices=('up', 'down', 'status'))
+    parser.add_argument('action',
+                        choices=('up', 'down', 'status', 'valet-filters',
+                                 'heat-up', 'heat-down'))
     parser.add_argument('--dir', required=True,
                         help='the folder of the cloud (emptied by up)')
     parser.add_argument('--hosts', type=int,
@@ -979,12 +1205,28 @@ def main():
                                                    '3')),
                         help='fake compute hosts (3, or '
                              '$VLT_OPENSTACK_HOSTS)')
+    # valet-filters: restart the schedulers with Valet's filters asking
+    # --valet-url, or, without it, as up started them (valet_filters.py);
+    # heat-up: the valetd that Heat's [valet] calls
+    parser.add_argument('--valet-url')
+    parser.add_argument('--failure-mode', choices=('pass', 'refuse'),
+                        default='pass')
+    parser.add_argument('--engine', choices=('convergence', 'legacy'),
+                        default='convergence',
+                        help='heat-up: Heat\'s engine (convergence)')
     parser.add_argument('--capture-scheduler', action='store_true',
                         help='record each scheduling request in '
                              'DIR/var/scheduler-capture '
                              '(scheduler_capture.py)')
     args = parser.parse_args()
     directory = os.path.abspath(args.dir)
+    if args.action == 'valet-filters':
+        import valet_filters
+        return valet_filters.switch(directory, args.valet_url,
+                                    args.failure_mode)
+    if args.action.startswith('heat-'):
+        return heat_command(args.action, directory, args.valet_url,
+                            args.engine)
     if args.action != 'status' and \
             os.environ.get('VLT_TEST_OPENSTACK') == '0':
         print('SKIP: VLT_TEST_OPENSTACK=0: no OpenStack cloud')

@@ -1,0 +1,1 @@
+"""Valet in Cinder's scheduler."""

@@ -1,0 +1,1 @@
+"""Valet in Nova's scheduler."""

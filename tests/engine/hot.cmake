@@ -1,0 +1,10 @@
+# Heat templates expanded into one plan request (core/engine/hot.c).
+vlt_add_test(test_hot SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_hot.c LIBS valetcore)
+# Upstream's tempest and functional templates through `valet simulate
+# --template`, checked by a checker that reads the templates itself (PyYAML,
+# so Debian's /usr/bin/python3) and shares no code with the engine.
+vlt_shared_data_test(hot_templates
+  DATA valet/tempest-templates valet/functional-templates
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/hot_templates_test.py
+          $<TARGET_FILE:valet> ${VLT_TEST_DATA}/inventory/engine-dc.json)
+set_tests_properties(hot_templates PROPERTIES TIMEOUT 600)
