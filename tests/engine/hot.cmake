@@ -1,5 +1,5 @@
 # Heat templates expanded into one plan request (core/engine/hot.c).
-vlt_add_test(test_hot SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_hot.c LIBS valetcore)
+vlt_add_test(test_hot SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_hot.c LIBS valetcore vlt_test_json)
 # Upstream's tempest and functional templates through `valet simulate
 # --template`, checked by a checker that reads the templates itself (PyYAML,
 # so Debian's /usr/bin/python3) and shares no code with the engine.
