@@ -8,3 +8,8 @@ vlt_shared_data_test(hot_templates
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/hot_templates_test.py
           $<TARGET_FILE:valet> ${VLT_TEST_DATA}/inventory/engine-dc.json)
 set_tests_properties(hot_templates PROPERTIES TIMEOUT 600)
+# valet simulate --template's options and exit statuses, on tests/data/hot.
+add_test(NAME hot_cli
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/hot_cli_test.py
+          $<TARGET_FILE:valet> ${PROJECT_SOURCE_DIR}/conf/sample-inventory.json
+          ${VLT_TEST_DATA}/hot)
