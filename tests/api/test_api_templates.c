@@ -146,10 +146,20 @@ static void test_nested_template_is_one_plan(void **state)
 			    "vm");
 	api_reply_free(&rep);
 	/* the plan is found by its stack id, as one plan */
+	char *before = api_snapshot(&d);
 	doc = api_expect(&d, "GET", "/v1/plans/S1", NULL, 200, &rep);
 	assert_int_equal(json_object_size(json_object_get(json_object_get(doc, "plan"),
 							  "placements")), 4);
 	api_reply_free(&rep);
+	/* what is stored is the expanded request: a restart holds the same plan */
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s", d.dir);
+	valetd_stop(&d, SIGTERM);
+	assert_int_equal(valetd_start(&d, dir, NULL), 0);
+	char *after = api_snapshot(&d);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
 }
 
 /* An update of the template changes one member's flavor: the others stay where they are. */

@@ -22,7 +22,10 @@ groups it belongs to, and checks the one plan `valet simulate` printed:
 - affinity: a group's members share one host (rack, cluster: its level);
 - diversity: a group's members (servers, or groups nested in it) are on
   disjoint hosts (racks...);
-- exclusivity: no server outside the group shares its members' hosts (racks);
+- exclusivity: no server outside the group shares its members' hosts (racks),
+  the servers of a background plan placed first included (four servers on
+  four hosts of one rack, so that a group with no host of its own would
+  show);
 - Nova server groups: affinity on one host, anti-affinity on different ones;
 - each of affinity, diversity, exclusivity and nested the file name says is
   in the tree, so that no promise is checked vacuously.
@@ -159,10 +162,26 @@ class Inventory:
         return self.domains[host][level]
 
 
-def check(tree, registry, inv, result, promised):
+BACKGROUND = {
+    "plan_name": "background", "stack_id": "background",
+    "resources": dict(
+        [(f"bg{i}", {"type": "OS::Nova::Server", "name": f"bg{i}",
+                     "properties": {"flavor": "m1.tiny"}}) for i in range(4)]
+        + [("bg-spread", {"type": "ATT::Valet::GroupAssignment", "properties": {
+            "group_type": "diversity", "level": "host",
+            "resources": [f"bg{i}" for i in range(4)]}}),
+           ("bg-rack", {"type": "ATT::Valet::GroupAssignment", "properties": {
+               "group_type": "affinity", "level": "rack", "resources": ["bg-spread"]}})]),
+}
+
+
+def check(tree, registry, inv, result, promised, background):
     """The faults of one placed template (an empty list when it keeps its promises)."""
     errs = []
     where = {k: p["location"] for k, p in result["placements"].items()}
+    others = {k: p["location"] for k, p in background["placements"].items()}
+    if len(set(others.values())) != 4:
+        errs.append(f"the background plan is not on four hosts: {others}")
     if set(where) != set(tree.servers):
         errs.append(f"placed {sorted(where)}, the tree's servers are {sorted(tree.servers)}")
         return errs
@@ -181,7 +200,7 @@ def check(tree, registry, inv, result, promised):
                                     f"{members[j]} share {sorted(domains[i] & domains[j])}")
         if gtype == "exclusivity":
             held = set().union(*domains)
-            for s, host in where.items():
+            for s, host in list(where.items()) + list(others.items()):
                 if s not in flat and inv.domain(host, level) in held:
                     errs.append(f"exclusivity {label} ({level}): {s} is on {host}, "
                                 f"inside the group's {inv.domain(host, level)}")
@@ -259,7 +278,11 @@ def run_one(valet, inv_path, inv, folder, name, tmp):
     groups_path = os.path.join(tmp, "groups.json")
     with open(groups_path, "w") as f:
         json.dump({"groups": list(registry.values())}, f)
+    bg_path = os.path.join(tmp, "background.json")
+    with open(bg_path, "w") as f:
+        json.dump(BACKGROUND, f)
     cmd = [valet, "simulate", "--inventory", inv_path, "--groups", groups_path,
+           "--plan", bg_path,
            "--template", os.path.join(folder, name), "--stack-id", stack_id, "--json"]
     if env:
         cmd += ["--environment", env]
@@ -267,6 +290,7 @@ def run_one(valet, inv_path, inv, folder, name, tmp):
         cmd += ["--param", f"{k}={v}"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     lines = out.stdout.splitlines()
+    background = json.loads(lines.pop(0)) if lines else None
     if name in REFUSED:
         if out.returncode == 2 and REFUSED[name] in out.stderr and name in out.stderr:
             return [], tree
@@ -277,7 +301,7 @@ def run_one(valet, inv_path, inv, folder, name, tmp):
     res = json.loads(lines[0])
     if res["status"]["type"] != "ok":
         return [f"not placed: {res['status']['message']}"], tree
-    return check(tree, registry, inv, res, promises(name)), tree
+    return check(tree, registry, inv, res, promises(name), background), tree
 
 
 def nested_names(folder, names):

@@ -17,24 +17,12 @@
 
 #include <jansson.h>
 
+#include "test_json.h"
+
 #include "hot.h"
 
-/* JSON written with ' for " so that it reads in C. */
-static json_t *J(const char *text)
-{
-	char *s = strdup(text);
-	json_error_t jerr;
-
-	assert_non_null(s);
-	for (char *c = s; *c != '\0'; c++)
-		if (*c == '\'')
-			*c = '"';
-	json_t *v = json_loads(s, JSON_DECODE_ANY, &jerr);
-	if (v == NULL)
-		fail_msg("bad test JSON at %d: %s\n%s", jerr.position, jerr.text, s);
-	free(s);
-	return v;
-}
+/* short, as the requests below are many (test_json.h: ' for ") */
+#define J test_json
 
 static json_t *yaml(const char *text)
 {

@@ -14,24 +14,12 @@
 
 #include <jansson.h>
 
+#include "test_json.h"
+
 #include "request.h"
 
-/* JSON written with ' for " so that requests read in C. */
-static json_t *J(const char *text)
-{
-	char *s = strdup(text);
-	json_error_t jerr;
-
-	assert_non_null(s);
-	for (char *c = s; *c != '\0'; c++)
-		if (*c == '\'')
-			*c = '"';
-	json_t *v = json_loads(s, JSON_DECODE_ANY, &jerr);
-	if (v == NULL)
-		fail_msg("bad test JSON at %d: %s\n%s", jerr.position, jerr.text, s);
-	free(s);
-	return v;
-}
+/* short, as the requests below are many (test_json.h: ' for ") */
+#define J test_json
 
 /* A request around these resources (an object's members, as text). */
 static json_t *request(const char *resources)
