@@ -17,11 +17,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static bool same_str(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
 static int check_orch_ids(vlt_service_t *s, const json_t *resources, const vlt_svc_plan_t *self,
 			  vlt_err_t *err)
 {
@@ -525,8 +520,8 @@ static vlt_svc_unit_t *server_by_any_id(const vlt_svc_plan_t *p, const char *id)
 	for (size_t i = 0; i < p->n_units; i++) {
 		vlt_svc_unit_t *u = &p->units[i];
 
-		if (u->server && (strcmp(u->orch, id) == 0 || same_str(u->resource_id, id) ||
-				  same_str(u->pid, id)))
+		if (u->server && (strcmp(u->orch, id) == 0 || vlt__svc_same_str(u->resource_id, id) ||
+				  vlt__svc_same_str(u->pid, id)))
 			return u;
 	}
 	return NULL;
