@@ -385,6 +385,19 @@ static int resources_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_e
 	return answer(resp, rc, 200, doc);
 }
 
+/* POST /scheduler/nova/external: SAP's Nova fork asks where (docs/openstack.md). */
+static int nova_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	const json_t *body = NULL;
+	json_t *doc = NULL;
+	int rc = body_of(req, &body, err);
+
+	if (rc < 0 || no_service(req, err))
+		return rc < 0 ? rc : err->code;
+	rc = vlt__service_nova_external(service_of(req), body, &doc, err);
+	return answer(resp, rc, 200, doc);
+}
+
 static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/", get_root, 0 },
 	{ VLT_HTTP_GET, "/v1", get_v1, 0 },
@@ -409,6 +422,7 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_HEAD, "/v1/status", status_head, 0 },
 	{ VLT_HTTP_GET, "/v1/status", status_get, 0 },
 	{ VLT_HTTP_GET, "/v1/resources", resources_get, 0 },
+	{ VLT_HTTP_POST, "/scheduler/nova/external", nova_external_post, 0 },
 };
 
 const vlt_http_route_t *vlt__api_routes(size_t *n)

@@ -534,6 +534,74 @@ static int copy_extra_specs(struct parser *p, const vlt_flavor_t *f, vlt_unit_t 
 	return 0;
 }
 
+/* A whole number of resource `key` of an inline flavor at path, 0 to 2^53. */
+static int inline_amount(struct parser *p, const json_t *fl, const char *key, const char *path,
+			 int64_t *out)
+{
+	const json_t *v = json_object_get(fl, key);
+	double x;
+
+	if (v == NULL)
+		return perr(p, VLT_EINVAL, "%s.%s: missing (expected a whole number)", path, key);
+	if (!number_of(v, &x) || !(x >= 0 && x <= 9007199254740992.0) || x != (double)(int64_t)x)
+		return perr(p, VLT_EINVAL, "%s.%s: expected a whole number, at least 0", path, key);
+	*out = (int64_t)x;
+	return 0;
+}
+
+/* The extra specs of an inline flavor: an object of strings. */
+static int inline_extra_specs(struct parser *p, const json_t *fl, const char *path, vlt_unit_t *u)
+{
+	const json_t *specs = json_object_get(fl, "extra_specs");
+	const char *k;
+	json_t *v;
+	uint32_t n = 0;
+
+	if (specs == NULL || json_is_null(specs))
+		return 0;
+	if (!json_is_object(specs))
+		return perr(p, VLT_EINVAL, "%s.extra_specs: expected an object of strings", path);
+	vlt_kv_t *kv = vlt__arena_alloc(p->arena, (json_object_size(specs) + 1) * sizeof(*kv));
+	if (kv == NULL)
+		return oom(p);
+	json_object_foreach((json_t *)specs, k, v) {
+		if (!json_is_string(v))
+			return perr(p, VLT_EINVAL, "%s.extra_specs.%s: expected a string", path, k);
+		kv[n].key = adup(p, k);
+		kv[n].value = adup(p, json_string_value(v));
+		if (kv[n].key == NULL || kv[n].value == NULL)
+			return oom(p);
+		n++;
+	}
+	u->extra_specs = kv;
+	u->n_extra_specs = n;
+	return 0;
+}
+
+/*
+ * A flavor given in place ({"name"?, "vcpus", "ram_mb", "disk_gb",
+ * "extra_specs"?}), as an ad-hoc plan of the external-scheduler call
+ * has it from Nova's request: the demand is what it says, whether or
+ * not the inventory knows a flavor of that name.
+ */
+static int parse_inline_flavor(struct parser *p, const json_t *fl, const char *props_path,
+			       vlt_unit_t *u)
+{
+	char path[640];
+	const char *name;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s.flavor", props_path);
+	if ((rc = get_str(p, fl, "name", path, false, &name)) != 0 ||
+	    (rc = inline_amount(p, fl, "vcpus", path, &u->demand[VLT_RES_VCPUS])) != 0 ||
+	    (rc = inline_amount(p, fl, "ram_mb", path, &u->demand[VLT_RES_RAM_MB])) != 0 ||
+	    (rc = inline_amount(p, fl, "disk_gb", path, &u->demand[VLT_RES_DISK_GB])) != 0)
+		return rc;
+	if ((u->flavor = adup(p, name != NULL ? name : "(inline)")) == NULL)
+		return oom(p);
+	return inline_extra_specs(p, fl, path, u);
+}
+
 static int parse_server(struct parser *p, const struct res *r, vlt_unit_t *u)
 {
 	const char *flavor;
@@ -544,6 +612,10 @@ static int parse_server(struct parser *p, const struct res *r, vlt_unit_t *u)
 	if ((rc = unit_common(p, r, u)) != 0)
 		return rc;
 	snprintf(path, sizeof(path), "%s.properties", r->path);
+	if (json_is_object(json_object_get(r->props, "flavor"))) {
+		rc = parse_inline_flavor(p, json_object_get(r->props, "flavor"), path, u);
+		return rc != 0 ? rc : parse_az(p, r, "server", &u->az);
+	}
 	if ((rc = get_str(p, r->props, "flavor", path, true, &flavor)) != 0)
 		return rc;
 	const vlt_flavor_t *f = p->dc != NULL ? vlt__dc_find_flavor(p->dc, flavor) : NULL;

@@ -283,6 +283,23 @@ bool vlt__svc_unit_placed(vlt_service_t *s, const vlt_svc_unit_t *u)
 	       unit_location(vlt__engine_dc(s->engine), u) != VLT_NONE;
 }
 
+bool vlt__svc_in_list(const json_t *list, const char *s)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(list, i, x) {
+		if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool vlt__svc_same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 json_t *vlt__svc_known_locations(vlt_service_t *s, const json_t *list, bool server)
 {
 	const vlt_dc_t *dc = vlt__engine_dc(s->engine);

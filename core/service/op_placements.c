@@ -9,23 +9,6 @@
 
 #include "ops.h"
 
-static bool in_list(const json_t *list, const char *s)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(list, i, x) {
-		if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool same_str(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
 int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char *where,
 		       vlt_err_t *err)
 {
@@ -188,10 +171,10 @@ static int decide_reserve(vlt_service_t *s, void *arg, json_t **entry, bool *eng
 		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
 	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
 	snprintf(c->pid, sizeof(c->pid), "%s", u->pid);
-	if (!c->replan && u->loc != NULL && in_list(c->locations, u->loc)) {
+	if (!c->replan && u->loc != NULL && vlt__svc_in_list(c->locations, u->loc)) {
 		const char *rid = c->resource_id != NULL ? c->resource_id : u->resource_id;
 
-		if (u->reserved && same_str(u->resource_id, rid))
+		if (u->reserved && vlt__svc_same_str(u->resource_id, rid))
 			return 1; /* reserved already: the same answer again */
 		*entry = json_pack("{s:s, s:s, s:s, s:s?}", "op", "reserve", "plan_id", p->id,
 				   "orch", u->orch, "resource_id", rid);

@@ -145,6 +145,7 @@ int vlt__svc_replace_server(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t 
 			    const vlt_svc_replace_t *how, json_t **entry, bool *engine_done,
 			    vlt_err_t *err)
 {
+	const json_t *base = how->request != NULL ? how->request : p->request;
 	json_t *gone = vlt__plan_expired_set(p);
 	json_t *req = NULL;
 	vlt_place_result_t *result = NULL;
@@ -156,7 +157,7 @@ int vlt__svc_replace_server(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t 
 	/* the target comes back even when its hold had expired */
 	if (gone != NULL)
 		json_object_del(gone, target->orch);
-	req = gone != NULL ? vlt__request_prune(p->request, gone) : NULL;
+	req = gone != NULL ? vlt__request_prune(base, gone) : NULL;
 	if (units == NULL || req == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == 0)
@@ -177,7 +178,7 @@ int vlt__svc_replace_server(vlt_service_t *s, vlt_svc_plan_t *p, vlt_svc_unit_t 
 	if (rc == 0 && units_after(p, target, how, result, vlt__svc_now_ms(s), units, &n) < 0)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == 0 &&
-	    (*entry = vlt__svc_replace_entry(p, how->why, NULL, p->request, units, n)) == NULL)
+	    (*entry = vlt__svc_replace_entry(p, how->why, NULL, base, units, n)) == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc < 0 && *engine_done) {
 		vlt__svc_plan_hold(s, p, true, SVC_WHERE, err);

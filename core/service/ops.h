@@ -53,6 +53,8 @@ typedef struct vlt_svc_replace {
 	/* Reserved where it lands (Nova asked for it there), or left for Nova to reserve. */
 	bool reserve;
 	const char *resource_id; /* with reserve: its Nova uuid (NULL: keep the known one) */
+	/* The plan's request to place and record instead of its own (a resize), or NULL. */
+	const json_t *request;
 } vlt_svc_replace_t;
 
 /*

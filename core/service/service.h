@@ -167,6 +167,18 @@ int vlt__service_members_remove(vlt_service_t *s, const char *id, const char *me
 /* GET /v1/groups/{id}/members/{member}: 0 or VLT_ENOENT. */
 int vlt__service_member_check(vlt_service_t *s, const char *id, const char *member, vlt_err_t *err);
 
+/*
+ * POST /scheduler/nova/external (op_external.c): the external-scheduler
+ * call of SAP's Nova fork. *answer (new, the caller's) = {"hosts": [name]}: the host the
+ * instance is reserved on, one of the offered ones, or [] when none of
+ * them can take it (Nova then finds no valid host).
+ * RET 0, VLT_EINVAL naming the field of a bad body, VLT_ENOENT for a
+ * Valet group the hints name that does not exist, the store's or the
+ * engine's errors.
+ */
+int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **answer,
+			       vlt_err_t *err);
+
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
 /* GET /v1/resources: servers whose hold could not be restored. */

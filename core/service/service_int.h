@@ -157,6 +157,11 @@ json_t *vlt__svc_known_hosts(vlt_service_t *s, const json_t *list);
 /* The same for hosts (server) or storage pools (!server). */
 json_t *vlt__svc_known_locations(vlt_service_t *s, const json_t *list, bool server);
 
+/* Is s one of the strings of list? */
+bool vlt__svc_in_list(const json_t *list, const char *s);
+/* Both NULL, or the same string. */
+bool vlt__svc_same_str(const char *a, const char *b);
+
 /* A request as the journal keeps it: canonical JSON text (new reference). */
 json_t *vlt__svc_request_text(const json_t *req);
 /* An entry's request, parsed back (new reference) or NULL. */

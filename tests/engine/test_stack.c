@@ -957,6 +957,26 @@ static const struct err_case {
 	  "plan.json: $.resources.vm1.properties.flavor: missing (expected a string)" },
 	{ PLAN("'vm1': {'type': 'OS::Nova::Server', 'properties': {'flavor': 2}}"), VLT_EINVAL,
 	  "plan.json: $.resources.vm1.properties.flavor: expected a string" },
+	/* an inline flavor */
+	{ PLAN("'vm1': {'type': 'OS::Nova::Server', 'properties': {'flavor': {'ram_mb': 1, "
+	       "'disk_gb': 1}}}"),
+	  VLT_EINVAL,
+	  "plan.json: $.resources.vm1.properties.flavor.vcpus: missing (expected a whole number)" },
+	{ PLAN("'vm1': {'type': 'OS::Nova::Server', 'properties': {'flavor': {'vcpus': 1, "
+	       "'ram_mb': -2, 'disk_gb': 1}}}"),
+	  VLT_EINVAL,
+	  "plan.json: $.resources.vm1.properties.flavor.ram_mb: expected a whole number, at least 0" },
+	{ PLAN("'vm1': {'type': 'OS::Nova::Server', 'properties': {'flavor': {'vcpus': 1, "
+	       "'ram_mb': 2, 'disk_gb': 1.5}}}"),
+	  VLT_EINVAL,
+	  "plan.json: $.resources.vm1.properties.flavor.disk_gb: expected a whole number, at least 0" },
+	{ PLAN("'vm1': {'type': 'OS::Nova::Server', 'properties': {'flavor': {'vcpus': 1, "
+	       "'ram_mb': 2, 'disk_gb': 1, 'extra_specs': {'k': 3}}}}"),
+	  VLT_EINVAL,
+	  "plan.json: $.resources.vm1.properties.flavor.extra_specs.k: expected a string" },
+	{ PLAN("'vm1': {'type': 'OS::Nova::Server', 'properties': {'flavor': {'vcpus': 1, "
+	       "'ram_mb': 2, 'disk_gb': 1, 'name': 7}}}"),
+	  VLT_EINVAL, "plan.json: $.resources.vm1.properties.flavor.name: expected a string" },
 	{ PLAN("'vm1': {'name': 'web-1', 'type': 'OS::Nova::Server', "
 	       "'properties': {'flavor': 'm1.huge'}}"),
 	  VLT_ENOENT,
@@ -1153,6 +1173,30 @@ static const struct err_case {
 		      "attachments" },
 };
 
+/* A flavor given in place: its numbers are the demand and its extra specs the server's. */
+static void test_inline_flavor(void **state)
+{
+	struct fx *f = *state;
+	json_t *doc = jq("{'stack_id': 's', 'resources': {'vm1': {'type': 'OS::Nova::Server', "
+			 "'properties': {'flavor': {'name': 'nova-only', 'vcpus': 3, "
+			 "'ram_mb': '1536', 'disk_gb': 25, 'extra_specs': {'hw:cpu': 'x'}}}}}}");
+	vlt_stack_t *st = NULL;
+	vlt_err_t err = { 0 };
+
+	if (parse_doc(f, doc, "plan.json", &st, &err) != 0)
+		fail_msg("%s", err.msg);
+	const vlt_unit_t *u = &st->units[0];
+	assert_string_equal(u->flavor, "nova-only");
+	assert_int_equal(u->demand[VLT_RES_VCPUS], 3);
+	assert_int_equal(u->demand[VLT_RES_RAM_MB], 1536);
+	assert_int_equal(u->demand[VLT_RES_DISK_GB], 25);
+	assert_int_equal(u->n_extra_specs, 1);
+	assert_string_equal(u->extra_specs[0].key, "hw:cpu");
+	assert_string_equal(u->extra_specs[0].value, "x");
+	vlt__stack_free(st);
+	json_decref(doc);
+}
+
 static void test_errors_name_what_and_where(void **state)
 {
 	struct fx *f = *state;
@@ -1256,6 +1300,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_engine_two_direct_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_volume_and_fallbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_policies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inline_flavor, setup, teardown),
 	};
 
 	if (vlt_shared_data_cases(argc, argv))

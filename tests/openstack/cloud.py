@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A loopback OpenStack (Debian 12's Zed packages) for the integration tests.
 
-    cloud.py up --dir DIR [--hosts N]
+    cloud.py up --dir DIR [--hosts N] [--capture-scheduler]
         stops whatever an earlier run left in DIR, empties it, and starts on
         127.0.0.1 (every port chosen free at start): PostgreSQL (the
         services' databases), RabbitMQ (a node and epmd of its own),
@@ -13,7 +13,9 @@
         finite size). It seeds identity, flavors, an image and a volume
         type, waits until every host is a resource provider in Placement
         and a hypervisor in Nova and the Cinder pools are reported, writes
-        DIR/cloud.json and returns, leaving the services running.
+        DIR/cloud.json and returns, leaving the services running. With
+        --capture-scheduler, nova-scheduler records every request it is
+        asked in DIR/var/scheduler-capture (scheduler_capture.py).
     cloud.py down --dir DIR
         stops them: TERM to each service's process group, KILL after 20 s.
     cloud.py status --dir DIR
@@ -175,8 +177,9 @@ def describe_failure(what, logs):
 
 
 class Cloud:
-    def __init__(self, directory, hosts):
+    def __init__(self, directory, hosts, capture_scheduler=False):
         self.dir = os.path.abspath(directory)
+        self.capture_scheduler = capture_scheduler
         self.etc = os.path.join(self.dir, 'etc')
         self.var = os.path.join(self.dir, 'var')
         self.logs = os.path.join(self.dir, 'log')
@@ -415,6 +418,10 @@ class Cloud:
             # token (ConflictNovaUsingAttachment, HTTP 409)
             'service_user': dict(nova_auth, send_service_user_token='true'),
         }
+        if self.capture_scheduler:  # records what nova-scheduler is asked
+            import scheduler_capture
+            scheduler_capture.configure(
+                nova, os.path.join(var, 'scheduler-capture'))
         write_ini(os.path.join(etc, 'nova.conf'), nova)
         # nova-compute has no database access; given the [database] of
         # the others it logs "No DB access allowed in nova-compute"
@@ -981,6 +988,10 @@ def main():
     parser.add_argument('--valet-url')
     parser.add_argument('--failure-mode', choices=('pass', 'refuse'),
                         default='pass')
+    parser.add_argument('--capture-scheduler', action='store_true',
+                        help='record each scheduling request in '
+                             'DIR/var/scheduler-capture '
+                             '(scheduler_capture.py)')
     args = parser.parse_args()
     directory = os.path.abspath(args.dir)
     if args.action == 'valet-filters':
@@ -1004,7 +1015,7 @@ def main():
     if down(directory):
         log('stopped the cloud an earlier run left in %s' % directory)
     shutil.rmtree(directory, ignore_errors=True)
-    cloud = Cloud(directory, args.hosts)
+    cloud = Cloud(directory, args.hosts, args.capture_scheduler)
     try:
         cloud.up()
     except BaseException as err:
