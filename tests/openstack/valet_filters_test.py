@@ -12,6 +12,8 @@ valetd this test starts (nova and cinder sources, valet_filters.py).
 - an anti-affinity server group of two servers (Nova's own server group
   filters left out): two hosts, through a Valet group of the server
   group's;
+- a Valet affinity group named by one server's scheduler hint
+  valet_groups and by another's metadata: one host;
 - a volume a plan placed goes to its planned pool; a volume no plan has
   gets an ad-hoc plan;
 - valetd down: with failure_mode = pass Nova schedules the server alone;
@@ -89,12 +91,14 @@ class ValetFilters(unittest.TestCase):
         self.addCleanup(self.valet.delete_plan, root)
         return root, plan
 
-    def boot(self, name, hints=None):
+    def boot(self, name, hints=None, metadata=None):
         body = {'server': {'name': name, 'imageRef': self.cloud['image']['id'],
                            'flavorRef': self.flavor['id'],
                            'networks': 'none'}}
         if hints:
             body['os:scheduler_hints'] = hints
+        if metadata:
+            body['server']['metadata'] = metadata
         sid = self.admin.post('compute', '/servers', body)['server']['id']
         self.addCleanup(osapi.delete_server, self.admin, sid)
         return sid
@@ -213,6 +217,21 @@ class ValetFilters(unittest.TestCase):
             'nova-server-group-' + group['id'])['group']
         self.assertEqual((valet_group['type'], valet_group['level']),
                          ('diversity', 'host'))
+
+    def test_valet_groups_named_by_hint_and_by_metadata(self):
+        # an affinity group: Nova's weighers alone would spread the two
+        name = 'together-' + uuid.uuid4().hex[:8]
+        group = self.valet.create_group(name, 'affinity', 'host')
+        self.addCleanup(self.valet.delete_group, group['id'])
+        first = self.boot('by-hint', hints={'valet_groups': name})
+        self.addCleanup(self.valet.delete_plan, first)
+        host = self.active_host(first)
+        second = self.boot('by-metadata', metadata={
+            'valet': json.dumps({'groups': [name]})})
+        self.addCleanup(self.valet.delete_plan, second)
+        self.assertEqual(self.active_host(second), host)
+        for sid in (first, second):
+            self.assertEqual(self.placement_of(sid)['location'], host)
 
     # -- volumes
 

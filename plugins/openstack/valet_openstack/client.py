@@ -126,9 +126,10 @@ class ValetClient:
     def _path_id(self, orchestration_id):
         """An id that can stand in the path for this orchestration id.
 
-        valetd's HTTP layer decodes the path before routing it, so an
-        orchestration id with a '/' (a template's ``<root stack id>/<path>``)
-        cannot name itself there even encoded; its placement's id can.
+        A template's orchestration ids hold '/' (``<root stack id>/<path>``),
+        which valetd decodes before routing even when sent as %2F; a valetd
+        whose placement route takes one path segment cannot find them
+        there, so they are named by their placement's id (one lookup).
         """
         if '/' not in orchestration_id:
             return orchestration_id

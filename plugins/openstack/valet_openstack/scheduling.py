@@ -105,6 +105,16 @@ class Decider:
                                                          self.group)
         return self._client
 
+    @staticmethod
+    def request_key(context, holder, resource_id, failed):
+        """A key for one scheduling request of one unit: the request id of
+        its context (the same over every pass of one request, new for the
+        next request of the same unit), else the object the scheduler
+        passes along; and the hosts it failed on (a reschedule may keep
+        the request id)."""
+        request_id = getattr(context, 'request_id', None)
+        return (request_id or id(holder), resource_id, tuple(failed))
+
     def remembered(self, key):
         entry = self._decisions.get(key)
         if entry is None or entry[0] < time.monotonic():

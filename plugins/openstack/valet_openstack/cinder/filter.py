@@ -70,16 +70,18 @@ class ValetFilter(filters.BaseBackendFilter):
         return str(volume_id) if volume_id else None
 
     def _decision(self, backends, volume_id, filter_properties):
-        key = (id(filter_properties), volume_id)
+        retry = filter_properties.get('retry') or {}
+        failed = [str(f) for f in
+                  retry.get('backends') or retry.get('hosts') or []]
+        key = self.decider.request_key(filter_properties.get('context'),
+                                       filter_properties, volume_id, failed)
         decision = self.decider.remembered(key)
         if decision is None:
-            retry = filter_properties.get('retry') or {}
-            failed = retry.get('backends') or retry.get('hosts') or []
             decision = self.decider.decide(
                 volume_id, list(dict.fromkeys(b.host for b in backends)),
                 orchestration_ids=orchestration_ids(
                     filter_properties.get('scheduler_hints')),
-                failed=[str(f) for f in failed],
+                failed=failed,
                 adhoc_plan=lambda locations: self._adhoc_plan(
                     volume_id, filter_properties, locations))
             self.decider.remember(key, decision)

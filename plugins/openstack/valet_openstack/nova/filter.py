@@ -98,14 +98,17 @@ class ValetFilter(filters.BaseHostFilter):
     # -- the decision
 
     def _decision(self, hosts, spec_obj):
-        key = (id(spec_obj), spec_obj.instance_uuid)
+        failed = self._failed_hosts(spec_obj)
+        key = self.decider.request_key(getattr(spec_obj, '_context', None),
+                                       spec_obj, spec_obj.instance_uuid,
+                                       failed)
         decision = self.decider.remembered(key)
         if decision is None:
             candidates = list(dict.fromkeys(h.host for h in hosts))
             decision = self.decider.decide(
                 spec_obj.instance_uuid, candidates,
                 orchestration_ids=orchestration_ids(spec_obj),
-                failed=self._failed_hosts(spec_obj),
+                failed=failed,
                 adhoc_plan=lambda locations: self._adhoc_plan(spec_obj,
                                                               locations))
             self.decider.remember(key, decision)
