@@ -622,6 +622,7 @@ static int run_round(struct get_run *r, vlt_err_t *err)
 	struct get_one *g;
 	CURLMsg *msg;
 	int running = 0, left = 0, rc = 0;
+	bool ended = false; /* some GET ended: start the next before waiting */
 
 	while (rc == 0 && r->n_free > 0 && (g = next_ready(r, now)) != NULL)
 		rc = start_one(r, g, err);
@@ -635,8 +636,9 @@ static int run_round(struct get_run *r, vlt_err_t *err)
 
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		rc = judge(r, (struct get_one *)priv, cc, err);
+		ended = true;
 	}
-	if (rc == 0 && r->done < r->n)
+	if (rc == 0 && !ended && r->done < r->n)
 		curl_multi_poll(r->c->multi, NULL, 0, (int)wait_ms(r, now_ms()), NULL);
 	return rc;
 }
