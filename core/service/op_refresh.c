@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dc.h"
 #include "log.h"
@@ -144,6 +145,14 @@ static void release_gone(vlt_service_t *s, char **pids, size_t n)
 	free(pids);
 }
 
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 {
 	vlt_snapshot_t *snap = NULL;
@@ -154,8 +163,12 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 	pthread_mutex_lock(&s->lock);
 	uint64_t seen = s->journal.applied;
 	pthread_mutex_unlock(&s->lock);
+	double read_start = mono_ms();
 	int rc = vlt__engine_collect(s->engine, &snap, err);
+	double read_ms = mono_ms() - read_start;
+
 	pthread_mutex_lock(&s->lock);
+	double swap_start = mono_ms();
 	s->sources_tried_ms = vlt__svc_now_ms(s);
 	if (rc < 0) {
 		note_failure(s, err);
@@ -181,11 +194,15 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 		s->sources_ok_ms = s->sources_tried_ms;
 		s->sources_error[0] = '\0';
 		s->n_refreshed++;
+		s->last_read_ms = read_ms;
+		s->last_swap_ms = mono_ms() - swap_start;
 		vlt__log(NULL, n_gone + n_disabled > 0 ? VLT_LOG_WARNING : VLT_LOG_INFO,
-			 "sources read: %u hosts, %u pools; %zu plans held again (%zu units on "
-			 "hosts or pools now gone, %zu on disabled hosts); %zu of %zu reserved "
-			 "servers found in the sources' allocations, counted once",
-			 n_hosts, n_pools, s->st.n_plans, n_gone, n_disabled, n_credited(s), n_own);
+			 "sources read: %u hosts, %u pools in %.0f ms, swapped in in %.1f ms; %zu "
+			 "plans held again (%zu units on hosts or pools now gone, %zu on disabled "
+			 "hosts); %zu of %zu reserved servers found in the sources' allocations, "
+			 "counted once",
+			 n_hosts, n_pools, read_ms, s->last_swap_ms, s->st.n_plans, n_gone,
+			 n_disabled, n_credited(s), n_own);
 	}
 	pthread_mutex_unlock(&s->lock);
 	release_gone(s, lost, n_lost);

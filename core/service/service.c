@@ -121,6 +121,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
 	s->sources_ok_ms = s->sources_tried_ms = vlt__svc_now_ms(s); /* the engine read them */
+	s->last_read_ms = s->last_swap_ms = -1;
 	s->replaying = true;
 	rc = vlt__journal_replay(&s->journal, err);
 	if (rc == 0)
@@ -160,6 +161,12 @@ uint64_t vlt__service_applied(vlt_service_t *s)
 
 /* ---------------------------------------------------------------- status, resources */
 
+/* A timing of the last refresh (ms, to the microsecond), or null before the first. */
+static json_t *refresh_ms(double ms)
+{
+	return ms < 0 ? json_null() : json_real((double)(int64_t)(ms * 1000 + 0.5) / 1000);
+}
+
 /* How the data center in use stands: when read, the last failure, units gone or disabled. */
 static json_t *sources_status(vlt_service_t *s)
 {
@@ -181,7 +188,8 @@ static json_t *sources_status(vlt_service_t *s)
 			n_disabled += p->units[i].health == VLT_SVC_HEALTH_DISABLED;
 		}
 	}
-	return json_pack("{s:s, s:I, s:I, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "type", type,
+	return json_pack("{s:s, s:I, s:I, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+			 "type", type,
 			 "consumers", (json_int_t)n_consumers, "consumers_held_by_valet",
 			 (json_int_t)n_own, "error",
 			 s->sources_error[0] != '\0' ? s->sources_error : NULL, "read_s_ago",
@@ -189,7 +197,8 @@ static json_t *sources_status(vlt_service_t *s)
 			 (json_int_t)s->n_refreshed, "failures", (json_int_t)s->n_refresh_failed,
 			 "hosts", (json_int_t)dc->n_hosts, "pools", (json_int_t)dc->n_pools,
 			 "units_gone", (json_int_t)n_gone, "units_on_disabled_hosts",
-			 (json_int_t)n_disabled);
+			 (json_int_t)n_disabled, "read_ms", refresh_ms(s->last_read_ms), "swap_ms",
+			 refresh_ms(s->last_swap_ms));
 }
 
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err)

@@ -51,6 +51,9 @@ struct vlt_service {
 	int64_t sources_tried_ms;     /* the last reading, good or not */
 	char sources_error[512];      /* why the last reading failed; "" when it did not */
 	uint64_t n_refreshed, n_refresh_failed;
+	/* the last refresh that swapped a data center in: reading the sources (off the lock),
+	 * and swapping it in and holding the plans again (under it), ms; -1 before one */
+	double last_read_ms, last_swap_ms;
 
 	/* the threads that sweep expired holds and read the sources again */
 	vlt_svc_ticker_t sweeper, refresher;

@@ -31,8 +31,10 @@ BOOT_TIMEOUT = 180
 RESOURCE = {'vcpus': 'VCPU', 'ram_mb': 'MEMORY_MB', 'disk_gb': 'DISK_GB'}
 
 
-def nova_conf(cloud, password=None, auth_url=None, sources=('nova',)):
-    """A configuration loading these OpenStack sources, each connected alike."""
+def nova_conf(cloud, password=None, auth_url=None, sources=('nova',),
+              parallel=None):
+    """A configuration loading these OpenStack sources, each connected alike
+    (parallel: their setting of that name; None leaves the default)."""
     admin = cloud['users']['admin']
     connect = ('    auth_url = "%s";\n    username = "%s";\n    password = "%s";\n'
                '    project = "%s";\n    region = "%s";\n    timeout_ms = 5000;\n'
@@ -40,6 +42,8 @@ def nova_conf(cloud, password=None, auth_url=None, sources=('nova',)):
                % (auth_url or cloud['auth_url'], admin['username'],
                   password or admin['password'], admin['project_name'],
                   cloud['region']))
+    if parallel is not None:
+        connect += '    parallel = %d;\n' % parallel
     groups = ''.join('  %s: {\n%s  };\n' % (name, connect) for name in sources)
     return ('modules: {\n  sources = [ %s ];\n};\nsource: {\n%s};\n'
             % (', '.join('"%s"' % name for name in sources), groups))
@@ -304,6 +308,91 @@ class PlacementLimitsAndTraits(unittest.TestCase):
                       "(%d at most)" % (self.flavors['huge'], total + 1, total),
                       out.stderr)
         self.assert_placement_still_has_the_limits()
+
+
+class ConcurrentReading(unittest.TestCase):
+    """The per-provider documents read concurrently (the parallel setting)
+    make the same view as one request at a time; a root provider with
+    compute inventory that no hypervisor names is a disabled host with
+    its usage; one without compute inventory is no host."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cloud = osapi.load_cloud(CLOUD)
+        cls.admin = osapi.Session(cls.cloud)
+
+    def view(self, parallel=None, sources=('nova',)):
+        out = inventory(nova_conf(self.cloud, sources=sources,
+                                  parallel=parallel), '--json')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return json.loads(out.stdout)
+
+    def root_provider(self, name, inventories):
+        rp = self.admin.post('placement', '/resource_providers',
+                             {'name': name})
+        self.addCleanup(self.admin.delete, 'placement',
+                        '/resource_providers/%s' % rp['uuid'])
+        if inventories:
+            self.admin.put('placement', '/resource_providers/%s/inventories'
+                           % rp['uuid'], {'resource_provider_generation': 0,
+                                          'inventories': inventories})
+        return rp['uuid']
+
+    def allocate(self, rp, resources):
+        consumer = str(uuid.uuid4())
+        project = self.admin.project_id
+        user = self.admin.token_body['token']['user']['id']
+        self.admin.put('placement', '/allocations/%s' % consumer, {
+            'allocations': {rp: {'resources': resources}},
+            'project_id': project, 'user_id': user,
+            'consumer_generation': None, 'consumer_type': 'INSTANCE'})
+        self.addCleanup(self.admin.delete, 'placement',
+                        '/allocations/%s' % consumer)
+        return consumer
+
+    def test_one_at_a_time_and_concurrently_read_alike(self):
+        # a provider no hypervisor names, with usage, makes the view larger
+        name = 'valet-orphan-' + uuid.uuid4().hex[:6]
+        rp = self.root_provider(name, {
+            'VCPU': {'total': 8}, 'MEMORY_MB': {'total': 4096},
+            'DISK_GB': {'total': 100}})
+        self.allocate(rp, {'VCPU': 1, 'MEMORY_MB': 512})
+        sources = ('nova', 'network')
+        one = self.view(parallel=1, sources=sources)
+        self.assertEqual(self.view(sources=sources), one)
+        self.assertEqual(self.view(parallel=64, sources=sources), one)
+        self.assertIn(name, [h['name'] for h in one['hosts']])
+
+    def test_a_provider_no_hypervisor_names_is_a_disabled_host(self):
+        name = 'valet-orphan-' + uuid.uuid4().hex[:6]
+        rp = self.root_provider(name, {
+            'VCPU': {'total': 8, 'allocation_ratio': 2.0},
+            'MEMORY_MB': {'total': 4096, 'reserved': 512},
+            'DISK_GB': {'total': 100}})
+        consumer = self.allocate(rp, {'VCPU': 3, 'MEMORY_MB': 1024,
+                                      'DISK_GB': 10})
+        other = 'valet-noncompute-' + uuid.uuid4().hex[:6]
+        self.root_provider(other, {'IPV4_ADDRESS': {'total': 10}})
+        self.root_provider('valet-empty-' + uuid.uuid4().hex[:6], None)
+        hosts = {h['name']: h for h in self.view()['hosts']}
+        want = sorted([h['name'] for h in self.cloud['compute_hosts']]
+                      + [name])
+        self.assertEqual(sorted(hosts), want)
+        h = hosts[name]
+        self.assertFalse(h['enabled'])
+        self.assertEqual(h['uuid'], rp)
+        self.assertEqual(list(h['consumers']), [consumer])
+        res = h['resources']
+        self.assertEqual((res['vcpus']['total'], res['vcpus']['used']), (8, 3))
+        self.assertAlmostEqual(res['vcpus']['ratio'], 2.0)
+        self.assertEqual((res['ram_mb']['total'], res['ram_mb']['used']),
+                         (3584, 1024))
+        self.assertEqual(res['disk_gb']['used'], 10)
+        # a plan never goes there
+        out = simulate(self.cloud, servers_plan('orphan', 'm1.tiny', 1))
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        placed = json.loads(out.stdout.splitlines()[0])['placements']
+        self.assertNotIn(name, [p['location'] for p in placed.values()])
 
 
 class CinderSource(unittest.TestCase):

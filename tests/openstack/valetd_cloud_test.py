@@ -227,6 +227,13 @@ class ValetdOnTheCloud(unittest.TestCase):
                        lambda: self.valetd.sources()['refreshes'] > before,
                        60, interval=0.2)
 
+    def test_status_gives_the_last_refresh_timings(self):
+        self.sighup_and_wait()
+        sources = self.valetd.sources()
+        for key in ('read_ms', 'swap_ms'):
+            self.assertIsInstance(sources[key], (int, float), (key, sources))
+            self.assertGreaterEqual(sources[key], 0, key)
+
     def test_a_claimed_server_counts_once(self):
         status, doc = self.valetd.call('POST', '/v1/plans', stack('mine', 1))
         self.assertEqual(status, 201, doc)

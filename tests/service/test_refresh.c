@@ -158,6 +158,21 @@ static json_int_t sources_int(svc_fixture_t *f, const char *key)
 	return v;
 }
 
+/* The last refresh's timing key of GET /v1/status: a number >= 0 (null before any). */
+static void assert_timing(svc_fixture_t *f, const char *key, bool refreshed)
+{
+	json_t *src = sources(f);
+	json_t *v = json_object_get(src, key);
+
+	if (!refreshed) {
+		assert_true(json_is_null(v));
+	} else {
+		assert_true(json_is_number(v));
+		assert_true(json_number_value(v) >= 0);
+	}
+	json_decref(src);
+}
+
 /* GET /v1/resources' entry for orch (borrowed from *doc, which the caller frees), or NULL. */
 static json_t *trouble(svc_fixture_t *f, const char *orch, json_t **doc)
 {
@@ -175,11 +190,15 @@ static void test_a_new_host_is_used(void **state)
 	vlt_err_t err = { 0 };
 
 	open_world(w, 0);
+	assert_timing(&w->f, "read_ms", false);
+	assert_timing(&w->f, "swap_ms", false);
 	if (create(&w->f, "a", 3, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(create(&w->f, "b", 1, &err), VLT_ENOPLACE);
 	write_inventory(w, 4, 0);
 	refresh_ok(&w->f);
+	assert_timing(&w->f, "read_ms", true);
+	assert_timing(&w->f, "swap_ms", true);
 	/* a's three servers are held again: only the new host is free */
 	assert_int_equal(create(&w->f, "b", 2, &err), VLT_ENOPLACE);
 	assert_int_equal(create(&w->f, "b", 1, &err), 0);

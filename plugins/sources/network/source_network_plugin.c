@@ -40,7 +40,6 @@
 
 #include "os_client.h"
 
-#define PAGE 1000
 #define BW_CLASS "NET_BW_EGR_KILOBIT_PER_SEC"
 
 static const char *const compute_hdr[] = { "OpenStack-API-Version: compute 2.61",
@@ -187,45 +186,6 @@ static int racks_of_aggregates(struct network_state *st, vlt_dc_builder_t *b, co
 
 /* ---------------------------------------------------------------- requests */
 
-/*
- * GET a list that pages by limit and marker (Nova's hypervisors, Neutron's
- * segments) into one array: pages of PAGE, each after the last item's id.
- * OUT all - a new array.
- */
-static int get_pages(struct network_state *st, const char *service, const char *path,
-		     const char *key, const char *const *hdr, json_t **all, vlt_err_t *err)
-{
-	char url[1024];
-	const char *sep = strchr(path, '?') != NULL ? "&" : "?";
-	json_t *out = json_array();
-	int rc = out != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-
-	snprintf(url, sizeof(url), "%s%slimit=%d", path, sep, PAGE);
-	while (rc == 0) {
-		json_t *doc = NULL;
-
-		if ((rc = os_get(st->client, service, url, hdr, &doc, err)) < 0)
-			break;
-		json_t *page = json_object_get(doc, key);
-		size_t n = json_array_size(page);
-		const char *last = n > 0 ? json_string_value(json_object_get(
-						   json_array_get(page, n - 1), "id"))
-					 : NULL;
-
-		json_array_extend(out, page);
-		if (n == PAGE && last != NULL)
-			snprintf(url, sizeof(url), "%s%slimit=%d&marker=%s", path, sep, PAGE, last);
-		json_decref(doc);
-		if (n < PAGE || last == NULL)
-			break;
-	}
-	if (rc < 0)
-		json_decref(out);
-	else
-		*all = out;
-	return rc;
-}
-
 /* GET a provider's path from Placement; one deleted since the listing (404) gives NULL. */
 static int get_if_there(struct network_state *st, const char *path, json_t **doc,
 			vlt_err_t *err)
@@ -293,8 +253,8 @@ static int read_placement(struct network_state *st, const json_t *segs, struct r
 	if (rc == 0 && (r->host_of_rp = json_object()) == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == 0 && hosts_needed(r, segs, st->nic_bandwidth))
-		rc = get_pages(st, "compute", "/os-hypervisors/detail", "hypervisors", compute_hdr,
-			       &hyps, err);
+		rc = os_get_all(st->client, "compute", "/os-hypervisors/detail", "hypervisors",
+				"id", compute_hdr, &hyps, err);
 	json_array_foreach(hyps, i, hyp) {
 		const char *rp = json_string_value(json_object_get(hyp, "id"));
 		json_t *host = json_object_get(json_object_get(hyp, "service"), "host");
@@ -322,8 +282,8 @@ static int read_segments(struct network_state *st, json_t **segs, vlt_err_t *err
 		*segs = json_array();
 		return 0;
 	}
-	rc = get_pages(st, "network", "/v2.0/segments?fields=id&fields=name",
-		       "segments", NULL, segs, &why);
+	rc = os_get_all(st->client, "network", "/v2.0/segments?fields=id&fields=name",
+			"segments", "id", NULL, segs, &why);
 	if (rc == VLT_ENOENT) {
 		vlt_log_info(st->core, "segments: none read (%s: Neutron has no segments plugin)",
 			     why.msg);

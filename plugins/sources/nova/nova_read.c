@@ -3,13 +3,12 @@
  * aggregates and flavors from Nova; each compute node's inventories and
  * usages from Placement, and which providers have the traits flavors ask.
  */
+#define _GNU_SOURCE /* asprintf */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nova_read.h"
-
-#define PAGE 1000
 
 static const char *const placement_hdr[] = { "OpenStack-API-Version: " NOVA_PLACEMENT_VERSION,
 					     NULL };
@@ -86,45 +85,6 @@ static int strs_of(const json_t *arr, char ***out, uint32_t *n)
 	return 0;
 }
 
-/*
- * GET a paged Nova list (key: "hypervisors", "flavors") into one array:
- * pages of PAGE, each after the last item's marker field.
- */
-static int get_all(os_client_t *c, const char *path, const char *key, const char *marker_field,
-		   json_t **all, vlt_err_t *err)
-{
-	char url[1024];
-	const char *sep = strchr(path, '?') != NULL ? "&" : "?";
-	json_t *out = json_array();
-
-	if (out == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	snprintf(url, sizeof(url), "%s%slimit=%d", path, sep, PAGE);
-	for (;;) {
-		json_t *doc = NULL;
-		int rc = os_get(c, "compute", url, compute_hdr, &doc, err);
-
-		if (rc < 0) {
-			json_decref(out);
-			return rc;
-		}
-		json_t *page = json_object_get(doc, key);
-		size_t n = json_array_size(page);
-		json_array_extend(out, page);
-		const char *marker = n > 0 ? json_string_value(json_object_get(
-						     json_array_get(page, n - 1), marker_field))
-					   : NULL;
-		if (n < PAGE || marker == NULL) {
-			json_decref(doc);
-			break;
-		}
-		snprintf(url, sizeof(url), "%s%slimit=%d&marker=%s", path, sep, PAGE, marker);
-		json_decref(doc);
-	}
-	*all = out;
-	return 0;
-}
-
 /* ---------------------------------------------------------------- hosts */
 
 /* Why Nova will not build on this host, or NULL (compute service s, hypervisor h). */
@@ -150,53 +110,36 @@ static const char *why_disabled(const json_t *svc, const json_t *hyp)
 	return NULL;
 }
 
-/* The allocations on h's provider, by consumer. */
-static int read_allocations(os_client_t *c, nova_host_t *h, vlt_err_t *err)
+/* h's allocations by consumer, from its provider's GET .../allocations. */
+static int fill_allocations(nova_host_t *h, const json_t *doc, vlt_err_t *err)
 {
-	char path[256];
-	json_t *doc = NULL;
+	const json_t *all = json_object_get(doc, "allocations");
 	const char *id;
 	json_t *a;
 
-	snprintf(path, sizeof(path), "/resource_providers/%s/allocations", h->rp_uuid);
-	int rc = os_get(c, "placement", path, placement_hdr, &doc, err);
-	const json_t *all = json_object_get(doc, "allocations");
-
-	if (rc == 0 && (h->consumers = calloc(json_object_size(all) + 1,
-					      sizeof(*h->consumers))) == NULL)
-		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if ((h->consumers = calloc(json_object_size(all) + 1, sizeof(*h->consumers))) == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	json_object_foreach((json_t *)all, id, a) {
-		if (rc < 0)
-			break;
 		nova_consumer_t *k = &h->consumers[h->n_consumers++];
 		const json_t *res = json_object_get(a, "resources");
 
 		if ((k->id = strdup(id)) == NULL)
-			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 		for (int r = 0; r < VLT_RES_COUNT; r++) {
 			k->used[r] = json_integer_value(json_object_get(res, resource_class[r]));
 			h->inv[r].used += k->used[r];
 		}
 	}
-	json_decref(doc);
-	return rc;
+	return 0;
 }
 
-/*
- * The provider's inventories, then its allocations. Its usage is the sum
- * of the allocations (what Placement's usages are), read in the same
- * answer, so the consumers never add up to more than the host uses.
- */
-static int read_inventory(os_client_t *c, nova_host_t *h, vlt_err_t *err)
+/* h's inventories, from its provider's GET .../inventories. Does it have any we count? */
+static bool fill_inventory(nova_host_t *h, const json_t *doc)
 {
-	char path[256];
-	json_t *inv = NULL;
-	int rc;
+	bool any = false;
 
-	snprintf(path, sizeof(path), "/resource_providers/%s/inventories", h->rp_uuid);
-	rc = os_get(c, "placement", path, placement_hdr, &inv, err);
-	for (int r = 0; rc == 0 && r < VLT_RES_COUNT; r++) {
-		const json_t *i = json_object_get(json_object_get(inv, "inventories"),
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		const json_t *i = json_object_get(json_object_get(doc, "inventories"),
 						  resource_class[r]);
 		nova_inventory_t *n = &h->inv[r];
 
@@ -207,29 +150,28 @@ static int read_inventory(os_client_t *c, nova_host_t *h, vlt_err_t *err)
 		n->max_unit = json_integer_value(json_object_get(i, "max_unit"));
 		n->step_size = json_integer_value(json_object_get(i, "step_size"));
 		n->allocation_ratio = json_number_value(json_object_get(i, "allocation_ratio"));
+		any = any || n->present;
 	}
-	json_decref(inv);
-	return rc == 0 ? read_allocations(c, h, err) : rc;
+	return any;
 }
 
-/* The compute services by host. */
-static json_t *services_by_host(const json_t *services)
+/* The items of list by their member field (a string): a new object; later items win. */
+static json_t *index_by(const json_t *list, const char *field)
 {
 	json_t *map = json_object();
 	size_t i;
-	json_t *s;
+	json_t *item;
 
-	json_array_foreach(services, i, s) {
-		const char *host = json_string_value(json_object_get(s, "host"));
+	json_array_foreach(list, i, item) {
+		const char *key = json_string_value(json_object_get(item, field));
 
-		if (map != NULL && host != NULL)
-			json_object_set(map, host, s);
+		if (map != NULL && key != NULL)
+			json_object_set(map, key, item);
 	}
 	return map;
 }
 
-static int host_of(os_client_t *c, const json_t *hyp, const json_t *svc_map, nova_host_t *h,
-		   vlt_err_t *err)
+static int host_of(const json_t *hyp, const json_t *svc_map, nova_host_t *h, vlt_err_t *err)
 {
 	const json_t *svc_of_hyp = json_object_get(hyp, "service");
 	const char *host = json_string_value(json_object_get(svc_of_hyp, "host"));
@@ -244,28 +186,200 @@ static int host_of(os_client_t *c, const json_t *hyp, const json_t *svc_map, nov
 	if (h->name == NULL || h->rp_uuid == NULL || h->hypervisor == NULL)
 		return vlt_err_set(err, VLT_EBACKEND,
 				   "Nova: a hypervisor without id, host or hypervisor_hostname");
-	return read_inventory(c, h, err);
+	return 0;
 }
 
-static int read_hosts(os_client_t *c, nova_cloud_t *cloud, vlt_err_t *err)
+#define NO_HYPERVISOR "no Nova hypervisor names this resource provider"
+
+/*
+ * A root provider no hypervisor names (a compute node Nova lost, or one
+ * registered in Placement alone): a candidate host named as the provider,
+ * disabled, kept only if it has compute inventory (keep_orphans).
+ */
+static int orphan_of(const json_t *rp, nova_host_t *h, vlt_err_t *err)
 {
-	json_t *hyps = NULL, *svcs = NULL, *svc_map = NULL;
-	int rc = get_all(c, "/os-hypervisors/detail", "hypervisors", "id", &hyps, err);
+	h->name = dup_str(json_object_get(rp, "name"));
+	h->rp_uuid = dup_str(json_object_get(rp, "uuid"));
+	h->orphan = true;
+	h->enabled = false;
+	h->why_disabled = strdup(NO_HYPERVISOR);
+	if (h->name == NULL || h->rp_uuid == NULL || h->why_disabled == NULL)
+		return vlt_err_set(err, VLT_EBACKEND,
+				   "Placement: a resource provider without name or uuid");
+	return 0;
+}
+
+/* The root providers of Placement's list that no hypervisor (hyp_ids: by id) names. */
+static json_t *orphan_roots(const json_t *providers, const json_t *hyp_ids)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *rp;
+
+	json_array_foreach(providers, i, rp) {
+		const char *uuid = json_string_value(json_object_get(rp, "uuid"));
+
+		if (out != NULL && uuid != NULL && json_object_get(hyp_ids, uuid) == NULL &&
+		    json_is_null(json_object_get(rp, "parent_provider_uuid")))
+			json_array_append(out, rp);
+	}
+	return out;
+}
+
+/*
+ * Every candidate host's inventories and allocations: two GETs per
+ * provider, os_get_many's parallel at a time. A hypervisor's provider
+ * that is not there is an error; an orphan's (deleted since the list)
+ * is dropped.
+ */
+static int read_providers(os_client_t *c, nova_cloud_t *cloud, bool *keep, vlt_err_t *err)
+{
+	size_t n = (size_t)cloud->n_hosts * 2;
+	char **paths = calloc(n + 1, sizeof(*paths));
+	json_t **docs = calloc(n + 1, sizeof(*docs));
+	int rc = paths != NULL && docs != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	for (uint32_t i = 0; rc == 0 && i < cloud->n_hosts; i++) {
+		const char *uuid = cloud->hosts[i].rp_uuid;
+
+		if (asprintf(&paths[2 * i], "/resource_providers/%s/inventories", uuid) < 0 ||
+		    asprintf(&paths[2 * i + 1], "/resource_providers/%s/allocations", uuid) < 0)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	if (rc == 0)
+		rc = os_get_many(c, "placement", (const char *const *)paths, n, placement_hdr,
+				 OS_MISSING_OK, docs, err);
+	for (uint32_t i = 0; rc == 0 && i < cloud->n_hosts; i++) {
+		nova_host_t *h = &cloud->hosts[i];
+		bool there = docs[2 * i] != NULL && docs[2 * i + 1] != NULL;
+
+		if (!there && !h->orphan)
+			rc = vlt_err_set(err, VLT_ENOENT,
+					 "Placement: no resource provider %s for Nova's hypervisor "
+					 "%s (host %s)",
+					 h->rp_uuid, h->hypervisor, h->name);
+		keep[i] = there && (fill_inventory(h, docs[2 * i]) || !h->orphan);
+		if (rc == 0 && keep[i])
+			rc = fill_allocations(h, docs[2 * i + 1], err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(paths != NULL ? paths[i] : NULL);
+		json_decref(docs != NULL ? docs[i] : NULL);
+	}
+	free(paths);
+	free(docs);
+	return rc;
+}
+
+static void host_free(nova_host_t *h)
+{
+	free(h->name);
+	free(h->rp_uuid);
+	free(h->hypervisor);
+	free(h->why_disabled);
+	free(h->az);
+	free_strs(h->aggregates, h->n_aggregates);
+	for (uint32_t k = 0; h->consumers != NULL && k < h->n_consumers; k++)
+		free(h->consumers[k].id);
+	free(h->consumers);
+	free_strs(h->traits, h->n_traits);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Is name a host before index at (a hypervisor's host, or an orphan kept)? */
+static bool name_taken(const nova_cloud_t *cloud, uint32_t at, const char *name)
+{
+	for (uint32_t i = 0; i < at; i++) {
+		if (strcmp(cloud->hosts[i].name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Drop the candidates not kept (and orphans named as a host already), keeping the order. */
+static void keep_hosts(nova_cloud_t *cloud, const bool *keep, const vlt_core_t *core)
+{
+	uint32_t out = 0, n_orphans = 0;
+
+	for (uint32_t i = 0; i < cloud->n_hosts; i++) {
+		nova_host_t *h = &cloud->hosts[i];
+		bool k = keep[i];
+
+		if (k && h->orphan && name_taken(cloud, out, h->name)) {
+			vlt_log_warn(core, "Placement: resource provider %s is named %s, as a "
+					   "compute host is; left out",
+				     h->rp_uuid, h->name);
+			k = false;
+		}
+		if (!k) {
+			host_free(h);
+			continue;
+		}
+		n_orphans += h->orphan;
+		if (out != i) {
+			cloud->hosts[out] = *h;
+			memset(h, 0, sizeof(*h));
+		}
+		out++;
+	}
+	cloud->n_hosts = out;
+	if (n_orphans > 0)
+		vlt_log_info(core, "Placement: %u root providers with compute inventory that no "
+				   "Nova hypervisor names; their hosts are disabled",
+			     n_orphans);
+}
+
+/* One candidate host per hypervisor, then per orphan root provider (uninitialised reads). */
+static int list_hosts(nova_cloud_t *cloud, const json_t *hyps, const json_t *orphans,
+		      const json_t *svc_map, vlt_err_t *err)
+{
+	size_t n = json_array_size(hyps) + json_array_size(orphans);
+	int rc = 0;
+
+	if ((cloud->hosts = calloc(n + 1, sizeof(*cloud->hosts))) == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < json_array_size(hyps); i++)
+		rc = host_of(json_array_get(hyps, i), svc_map, &cloud->hosts[cloud->n_hosts++], err);
+	for (size_t i = 0; rc == 0 && i < json_array_size(orphans); i++)
+		rc = orphan_of(json_array_get(orphans, i), &cloud->hosts[cloud->n_hosts++], err);
+	return rc;
+}
+
+static int read_hosts(os_client_t *c, const vlt_core_t *core, nova_cloud_t *cloud,
+		      vlt_err_t *err)
+{
+	json_t *hyps = NULL, *svcs = NULL, *svc_map = NULL, *rps = NULL, *hyp_ids = NULL,
+	       *orphans = NULL;
+	bool *keep = NULL;
+	int rc = os_get_all(c, "compute", "/os-hypervisors/detail", "hypervisors", "id",
+			    compute_hdr, &hyps, err);
 
 	if (rc == 0)
 		rc = os_get(c, "compute", "/os-services?binary=nova-compute", compute_hdr, &svcs,
 			    err);
-	if (rc == 0 && (svc_map = services_by_host(json_object_get(svcs, "services"))) == NULL)
+	if (rc == 0)
+		rc = os_get(c, "placement", "/resource_providers", placement_hdr, &rps, err);
+	if (rc == 0 &&
+	    ((svc_map = index_by(json_object_get(svcs, "services"), "host")) == NULL ||
+	     (hyp_ids = index_by(hyps, "id")) == NULL ||
+	     (orphans = orphan_roots(json_object_get(rps, "resource_providers"), hyp_ids)) ==
+		     NULL))
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	if (rc == 0 && (cloud->hosts = calloc(json_array_size(hyps) + 1,
-					      sizeof(*cloud->hosts))) == NULL)
+	if (rc == 0)
+		rc = list_hosts(cloud, hyps, orphans, svc_map, err);
+	if (rc == 0 && (keep = calloc(cloud->n_hosts + 1, sizeof(*keep))) == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	for (size_t i = 0; rc == 0 && i < json_array_size(hyps); i++)
-		rc = host_of(c, json_array_get(hyps, i), svc_map, &cloud->hosts[cloud->n_hosts++],
-			     err);
+	if (rc == 0)
+		rc = read_providers(c, cloud, keep, err);
+	if (rc == 0)
+		keep_hosts(cloud, keep, core);
+	free(keep);
 	json_decref(hyps);
 	json_decref(svcs);
 	json_decref(svc_map);
+	json_decref(rps);
+	json_decref(hyp_ids);
+	json_decref(orphans);
 	return rc;
 }
 
@@ -300,7 +414,8 @@ static int read_flavors(os_client_t *c, nova_cloud_t *cloud, vlt_err_t *err)
 {
 	json_t *list = NULL;
 	/* is_public=None: private flavors too (an admin sees them all) */
-	int rc = get_all(c, "/flavors/detail?is_public=None", "flavors", "id", &list, err);
+	int rc = os_get_all(c, "compute", "/flavors/detail?is_public=None", "flavors", "id",
+			    compute_hdr, &list, err);
 
 	if (rc == 0 &&
 	    (cloud->flavors = calloc(json_array_size(list) + 1, sizeof(*cloud->flavors))) == NULL)
@@ -437,34 +552,62 @@ static int known_traits(os_client_t *c, const json_t *asked, json_t *known, vlt_
 	return rc;
 }
 
-/* Give trait to every host whose provider is in the answer (host_of: rp uuid -> index). */
-static int mark_hosts(os_client_t *c, nova_cloud_t *cloud, const json_t *host_of,
-		      const char *trait, vlt_err_t *err)
+/*
+ * Give trait to every host whose provider is in doc, the answer of GET
+ * /resource_providers?required=trait (host_of: rp uuid -> index).
+ */
+static int mark_hosts(nova_cloud_t *cloud, const json_t *host_of, const char *trait,
+		      const json_t *doc, vlt_err_t *err)
 {
-	char path[320];
-	json_t *doc = NULL;
 	size_t i;
 	json_t *rp;
-
-	snprintf(path, sizeof(path), "/resource_providers?required=%s", trait);
-	int rc = os_get(c, "placement", path, placement_hdr, &doc, err);
 
 	json_array_foreach(json_object_get(doc, "resource_providers"), i, rp) {
 		const char *uuid = json_string_value(json_object_get(rp, "uuid"));
 		const json_t *at = uuid != NULL ? json_object_get(host_of, uuid) : NULL;
 
-		if (rc < 0 || at == NULL)
-			continue; /* a provider that is no compute host (or no hypervisor of Nova's) */
+		if (at == NULL)
+			continue; /* a provider that is no compute host */
 		nova_host_t *h = &cloud->hosts[json_integer_value(at)];
-		char *copy = strdup(trait);
 
-		if (copy == NULL) {
-			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-			break;
-		}
-		h->traits[h->n_traits++] = copy;
+		if ((h->traits[h->n_traits++] = strdup(trait)) == NULL)
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
-	json_decref(doc);
+	return 0;
+}
+
+/* For each trait Placement knows (keys of known), its hosts: one GET per trait, concurrent. */
+static int read_trait_holders(os_client_t *c, nova_cloud_t *cloud, const json_t *host_of,
+			      const json_t *known, vlt_err_t *err)
+{
+	size_t n = json_object_size(known), k = 0;
+	const char **names = calloc(n + 1, sizeof(*names));
+	char **paths = calloc(n + 1, sizeof(*paths));
+	json_t **docs = calloc(n + 1, sizeof(*docs));
+	int rc = names != NULL && paths != NULL && docs != NULL
+			 ? 0
+			 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	const char *name;
+	json_t *v;
+
+	json_object_foreach((json_t *)known, name, v) {
+		if (rc == 0 && asprintf(&paths[k], "/resource_providers?required=%s", name) < 0)
+			rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		if (rc == 0)
+			names[k++] = name;
+	}
+	if (rc == 0)
+		rc = os_get_many(c, "placement", (const char *const *)paths, n, placement_hdr, 0,
+				 docs, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = mark_hosts(cloud, host_of, names[i], docs[i], err);
+	for (size_t i = 0; i < n; i++) {
+		free(paths != NULL ? paths[i] : NULL);
+		json_decref(docs != NULL ? docs[i] : NULL);
+	}
+	free(names);
+	free(paths);
+	free(docs);
 	return rc;
 }
 
@@ -488,13 +631,8 @@ static int read_traits(os_client_t *c, nova_cloud_t *cloud, const vlt_core_t *co
 	}
 	if (rc == 0 && n_asked > 0)
 		rc = known_traits(c, asked, known, err);
-	const char *name;
-	json_t *v;
-
-	json_object_foreach(known, name, v) {
-		if (rc == 0)
-			rc = mark_hosts(c, cloud, host_of, name, err);
-	}
+	if (rc == 0 && json_object_size(known) > 0)
+		rc = read_trait_holders(c, cloud, host_of, known, err);
 	json_decref(asked);
 	json_decref(known);
 	json_decref(host_of);
@@ -505,7 +643,8 @@ static int read_traits(os_client_t *c, nova_cloud_t *cloud, const vlt_core_t *co
 static int read_instances(os_client_t *c, nova_cloud_t *cloud, vlt_err_t *err)
 {
 	json_t *list = NULL;
-	int rc = get_all(c, "/servers?all_tenants=1", "servers", "id", &list, err);
+	int rc = os_get_all(c, "compute", "/servers?all_tenants=1", "servers", "id",
+			    compute_hdr, &list, err);
 
 	if (rc == 0 &&
 	    (cloud->instances = calloc(json_array_size(list) + 1, sizeof(char *))) == NULL)
@@ -530,7 +669,7 @@ int nova_read(os_client_t *c, const vlt_core_t *core, nova_cloud_t *cloud, vlt_e
 	/* the servers first: one that appears after is not yet Valet's to miss */
 	rc = read_instances(c, cloud, err);
 	if (rc == 0)
-		rc = read_hosts(c, cloud, err);
+		rc = read_hosts(c, core, cloud, err);
 	if (rc == 0)
 		rc = read_aggregates(c, cloud, err);
 	if (rc == 0)
@@ -550,20 +689,8 @@ int nova_read(os_client_t *c, const vlt_core_t *core, nova_cloud_t *cloud, vlt_e
 
 void nova_cloud_free(nova_cloud_t *cloud)
 {
-	for (uint32_t i = 0; cloud->hosts != NULL && i < cloud->n_hosts; i++) {
-		nova_host_t *h = &cloud->hosts[i];
-
-		free(h->name);
-		free(h->rp_uuid);
-		free(h->hypervisor);
-		free(h->why_disabled);
-		free(h->az);
-		free_strs(h->aggregates, h->n_aggregates);
-		for (uint32_t k = 0; h->consumers != NULL && k < h->n_consumers; k++)
-			free(h->consumers[k].id);
-		free(h->consumers);
-		free_strs(h->traits, h->n_traits);
-	}
+	for (uint32_t i = 0; cloud->hosts != NULL && i < cloud->n_hosts; i++)
+		host_free(&cloud->hosts[i]);
 	free(cloud->hosts);
 	for (uint32_t i = 0; cloud->aggregates != NULL && i < cloud->n_aggregates; i++) {
 		nova_aggregate_t *g = &cloud->aggregates[i];

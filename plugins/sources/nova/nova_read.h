@@ -1,7 +1,8 @@
 /*
  * nova_read.h - what the nova source reads from Placement and the Nova API,
  * in plain structs: one compute host per resource provider that a Nova
- * hypervisor names, with Placement's inventories and usages of VCPU,
+ * hypervisor names, and one, disabled, per root provider with compute
+ * inventory that none names; with Placement's inventories and usages of VCPU,
  * MEMORY_MB and DISK_GB; host aggregates with their metadata and zones;
  * flavors with their extra specs; the traits flavors ask about
  * (trait:NAME=required|forbidden) on the providers that have them.
@@ -42,7 +43,8 @@ typedef struct nova_consumer {
 typedef struct nova_host {
 	char *name;	 /* the compute service's host: what Nova's scheduler calls it */
 	char *rp_uuid;	 /* its resource provider (the compute node) */
-	char *hypervisor; /* hypervisor_hostname */
+	char *hypervisor; /* hypervisor_hostname; NULL for an orphan */
+	bool orphan;	  /* a root provider with compute inventory that no hypervisor names */
 	nova_inventory_t inv[VLT_RES_COUNT];
 	bool enabled; /* service enabled and up, not forced down; hypervisor enabled and up */
 	char *why_disabled; /* NULL when enabled */

@@ -4,7 +4,8 @@
  * (total - reserved) x allocation_ratio, and its usage is Placement's, so
  * Valet and Placement agree on whether a server fits; a host Nova would
  * not build on (service disabled, down or forced down; hypervisor
- * disabled or down) is disabled. Aggregates carry their metadata and
+ * disabled or down) is disabled, and so is a root provider with compute
+ * inventory that no hypervisor names. Aggregates carry their metadata and
  * zones; flavors their extra specs. Each host also gets its provider's
  * uuid, Placement's per-allocation limits (min_unit, max_unit, step_size,
  * as read) and the traits flavors ask about. Racks come from the network source
@@ -119,7 +120,9 @@ static int add_host(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host
 				 .enabled = h->enabled };
 
 	capacity_of(h, &spec);
-	if (!h->enabled)
+	if (!h->enabled && h->orphan) /* many, perhaps: nova_read's summary is at info */
+		vlt_log_debug(core, "host %s disabled: %s", h->name, h->why_disabled);
+	else if (!h->enabled)
 		vlt_log_info(core, "host %s disabled: %s", h->name, h->why_disabled);
 	int rc = core->dc_add_host(b, &spec, err);
 	for (uint32_t i = 0; rc == 0 && i < h->n_consumers; i++)

@@ -1,6 +1,9 @@
 /*
  * os_client.c - Keystone v3 tokens, the catalog, and GET requests with
- * retries, for the OpenStack sources.
+ * retries, for the OpenStack sources. Every GET goes through one loop over
+ * libcurl's multi interface (os_get_many; os_get is its case of one), so a
+ * single GET and many concurrent ones retry, renew the token and fail in
+ * the same words.
  */
 #define _DEFAULT_SOURCE /* timegm */
 #include <stdio.h>
@@ -21,8 +24,10 @@
 struct os_client {
 	os_auth_t auth;
 	const vlt_core_t *core;
-	CURL *curl;
+	CURL *curl;	  /* Keystone's requests */
+	CURLM *multi;	  /* the GETs' (os_get_many), with the connections it keeps; NULL until one */
 	char *token;	 /* the X-Subject-Token; never logged */
+	uint64_t token_gen; /* how many tokens were taken: a GET's 401 renews only its own */
 	time_t expires;	 /* when it expires (0: unknown) */
 	json_t *catalog; /* token.catalog */
 };
@@ -69,6 +74,10 @@ static int check_auth(const vlt_core_t *core, const os_auth_t *a, vlt_err_t *err
 				   "setting 'timeout_ms': must be between 1 and 600000");
 	if (a->retries < 0 || a->retries > 10)
 		return vlt_err_set(err, VLT_ECONFIG, "setting 'retries': must be between 0 and 10");
+	if (a->parallel < 1 || a->parallel > 64)
+		return vlt_err_set(err, VLT_ECONFIG,
+				   "setting 'parallel': must be between 1 and 64 (1: one request "
+				   "at a time)");
 	return 0;
 }
 
@@ -91,6 +100,7 @@ int os_auth_read(const vlt_core_t *core, os_auth_t *a, vlt_err_t *err)
 	    (rc = want_str(core, "cafile", NULL, &a->cafile, err)) < 0 ||
 	    (rc = core->cfg_int(core, "timeout_ms", 10000, &a->timeout_ms, err)) < 0 ||
 	    (rc = core->cfg_int(core, "retries", 3, &a->retries, err)) < 0 ||
+	    (rc = core->cfg_int(core, "parallel", 8, &a->parallel, err)) < 0 ||
 	    (rc = check_auth(core, a, err)) < 0) {
 		os_auth_free(a);
 		return rc;
@@ -162,45 +172,70 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-/* One exchange. RET 0 with *status (and the body in b), or VLT_EBACKEND (transport). */
-static int exchange(os_client_t *c, const char *method, const char *url, const char *body,
-		    const char *const *headers, bool with_token, long *status, struct buf *b,
-		    char **subject_token, vlt_err_t *err)
+/*
+ * The request's header lines: Accept, Content-Type with a body, the token
+ * when asked and held, then the caller's. A new list (curl_slist_free_all).
+ */
+static struct curl_slist *request_headers(const os_client_t *c, bool with_body, bool with_token,
+					  const char *const *headers)
 {
 	struct curl_slist *hl = curl_slist_append(NULL, "Accept: application/json");
 	char auth[8192];
-	CURLcode cc;
 
-	if (body != NULL)
+	if (with_body)
 		hl = curl_slist_append(hl, "Content-Type: application/json");
 	if (with_token && c->token != NULL) {
 		snprintf(auth, sizeof(auth), "X-Auth-Token: %s", c->token);
-		hl = curl_slist_append(hl, auth);
+		hl = curl_slist_append(hl, auth); /* copied: the buffer is wiped */
+		memset(auth, 0, sizeof(auth));
 	}
 	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
 		hl = curl_slist_append(hl, headers[i]);
-	curl_easy_reset(c->curl);
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->auth.timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
+	return hl;
+}
+
+/* Every option of one request on handle h (reset first): the same for os_get and the token. */
+static void set_request(const os_client_t *c, CURL *h, const char *method, const char *url,
+			struct curl_slist *hl, struct buf *b)
+{
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->auth.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	if (c->auth.cafile != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->auth.cafile);
+}
+
+/* A transport failure of method url as an error. RET VLT_EBACKEND. */
+static int transport_error(const char *method, const char *url, CURLcode cc, const struct buf *b,
+			   vlt_err_t *err)
+{
+	return vlt_err_set(err, VLT_EBACKEND, "%s %s: %s", method, url,
+			   b->too_big ? "answer larger than 64 MiB" : curl_easy_strerror(cc));
+}
+
+/* A request without a token (Keystone's): RET 0 with *status and the body in b, or VLT_EBACKEND. */
+static int exchange(os_client_t *c, const char *method, const char *url, const char *body,
+		    long *status, struct buf *b, char **subject_token, vlt_err_t *err)
+{
+	struct curl_slist *hl = request_headers(c, body != NULL, false, NULL);
+	CURLcode cc;
+
+	set_request(c, c->curl, method, url, hl, b);
 	if (subject_token != NULL) {
 		curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
 		curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, subject_token);
 	}
 	if (body != NULL)
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-	if (c->auth.cafile != NULL)
-		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->auth.cafile);
 	cc = curl_easy_perform(c->curl);
-	memset(auth, 0, sizeof(auth));
 	curl_slist_free_all(hl);
 	if (cc != CURLE_OK)
-		return vlt_err_set(err, VLT_EBACKEND, "%s %s: %s", method, url,
-				   b->too_big ? "answer larger than 64 MiB" : curl_easy_strerror(cc));
+		return transport_error(method, url, cc, b, err);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
 	return 0;
 }
@@ -268,7 +303,7 @@ static int authenticate(os_client_t *c, vlt_err_t *err)
 	if (text == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	snprintf(url, sizeof(url), "%s/auth/tokens", c->auth.auth_url);
-	rc = exchange(c, "POST", url, text, NULL, false, &status, &b, &token, err);
+	rc = exchange(c, "POST", url, text, &status, &b, &token, err);
 	memset(text, 0, strlen(text)); /* the password or secret */
 	free(text);
 	if (rc == 0 && (status != 201 || token == NULL)) {
@@ -284,6 +319,7 @@ static int authenticate(os_client_t *c, vlt_err_t *err)
 	if (rc == 0) {
 		free(c->token);
 		c->token = token;
+		c->token_gen++;
 		token = NULL;
 		c->expires = parse_expiry(json_string_value(
 			json_object_get(json_object_get(doc, "token"), "expires_at")));
@@ -381,15 +417,18 @@ void os_client_free(os_client_t *c)
 	free(c->token);
 	json_decref(c->catalog);
 	curl_easy_cleanup(c->curl);
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
 	os_auth_free(&c->auth);
 	free(c);
 }
 
-static void sleep_ms(long ms)
+static int64_t now_ms(void)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts;
 
-	nanosleep(&ts, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Worth trying again: the service is restarting or overloaded. */
@@ -398,8 +437,8 @@ static bool transient(long status)
 	return status == 429 || status >= 500;
 }
 
-/* The answer of one GET as a code; *doc set on 2xx. */
-static int answer(const char *url, long status, const struct buf *b, json_t **doc,
+/* The answer of one GET as a code; *doc set on 2xx (and NULL on a 404 that may be). */
+static int answer(const char *url, long status, const struct buf *b, unsigned flags, json_t **doc,
 		  vlt_err_t *err)
 {
 	char why[320];
@@ -411,6 +450,10 @@ static int answer(const char *url, long status, const struct buf *b, json_t **do
 				    : vlt_err_set(err, VLT_EBACKEND, "GET %s: not JSON: %s", url,
 						  je.text);
 	}
+	if (status == 404 && (flags & OS_MISSING_OK)) {
+		*doc = NULL;
+		return 0;
+	}
 	error_text(b, why, sizeof(why));
 	return vlt_err_set(err,
 			   status == 404   ? VLT_ENOENT
@@ -419,46 +462,282 @@ static int answer(const char *url, long status, const struct buf *b, json_t **do
 			   "GET %s: %ld%s%s", url, status, why[0] ? ": " : "", why);
 }
 
+/* ---------------------------------------------------------------- concurrent GETs */
+
+/* One GET of os_get_many: where it goes, how its attempts went, its answer so far. */
+struct get_one {
+	size_t index;	     /* in the caller's paths and docs */
+	char url[2048];	     /* of its last attempt */
+	struct buf b;	     /* the body of its last attempt */
+	struct curl_slist *hl; /* while in flight */
+	CURL *h;	     /* while in flight (borrowed from the call's handles) */
+	int64_t attempt;     /* attempts that failed and may pass, so far */
+	bool renewed;	     /* it already asked for a new token after a 401 */
+	uint64_t token_gen;  /* the token it went with */
+	long backoff;	     /* before its next attempt, ms */
+	int64_t start_at;    /* monotonic ms: not before (a retry's backoff) */
+	struct get_one *next_wait; /* in the list of those waiting to start again */
+};
+
+/* What one call of os_get_many has on its hands. Owned by os_get_many. */
+struct get_run {
+	os_client_t *c;
+	const char *service_type;
+	const char *const *paths;
+	const char *const *headers;
+	unsigned flags;
+	json_t **docs;
+	struct get_one *all;   /* one per path */
+	size_t n, started, done;
+	struct get_one *waiting; /* to start again, in no particular order */
+	CURL **free_handles;	 /* a stack of handles not in flight */
+	size_t n_free, n_handles;
+};
+
+/* Start g on a free handle: a new URL (the endpoint may have moved with a new token). */
+static int start_one(struct get_run *r, struct get_one *g, vlt_err_t *err)
+{
+	os_client_t *c = r->c;
+	const char *base = os_endpoint(c, r->service_type, err);
+
+	if (base == NULL)
+		return err->code;
+	snprintf(g->url, sizeof(g->url), "%s%s", base, r->paths[g->index]);
+	free(g->b.p);
+	g->b = (struct buf){ 0 };
+	g->hl = request_headers(c, false, true, r->headers);
+	g->token_gen = c->token_gen;
+	g->h = r->free_handles[--r->n_free];
+	set_request(c, g->h, "GET", g->url, g->hl, &g->b);
+	curl_easy_setopt(g->h, CURLOPT_PRIVATE, (void *)g);
+	if (curl_multi_add_handle(c->multi, g->h) != CURLM_OK)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory (libcurl)");
+	return 0;
+}
+
+/* The next GET that may start now: one whose backoff passed, else one not started yet. */
+static struct get_one *next_ready(struct get_run *r, int64_t now)
+{
+	for (struct get_one **at = &r->waiting; *at != NULL; at = &(*at)->next_wait) {
+		struct get_one *g = *at;
+
+		if (g->start_at <= now) {
+			*at = g->next_wait;
+			g->next_wait = NULL;
+			return g;
+		}
+	}
+	if (r->started < r->n) {
+		struct get_one *g = &r->all[r->started++];
+
+		g->backoff = BACKOFF_FIRST_MS;
+		return g;
+	}
+	return NULL;
+}
+
+/* How long the loop may wait for an answer before a retry is due, ms. */
+static long wait_ms(const struct get_run *r, int64_t now)
+{
+	long ms = 1000;
+
+	for (const struct get_one *g = r->waiting; g != NULL; g = g->next_wait) {
+		int64_t left = g->start_at - now;
+
+		if (left < ms)
+			ms = left > 0 ? (long)left : 0;
+	}
+	return ms;
+}
+
+static void to_wait(struct get_run *r, struct get_one *g, int64_t start_at)
+{
+	g->start_at = start_at;
+	g->next_wait = r->waiting;
+	r->waiting = g;
+}
+
+/* Take g's handle out of the loop, back to the free ones. */
+static void stop_one(struct get_run *r, struct get_one *g)
+{
+	curl_multi_remove_handle(r->c->multi, g->h);
+	r->free_handles[r->n_free++] = g->h;
+	g->h = NULL;
+	curl_slist_free_all(g->hl);
+	g->hl = NULL;
+}
+
+/*
+ * g's attempt ended (cc: libcurl's result). What os_get always did: one
+ * new token after a 401, again after a backoff on no answer, a 5xx or a
+ * 429 up to the retries, else its answer. RET 0 (answered, or to try
+ * again) or its error.
+ */
+static int judge(struct get_run *r, struct get_one *g, CURLcode cc, vlt_err_t *err)
+{
+	os_client_t *c = r->c;
+	long status = 0;
+	vlt_err_t why = { 0 };
+	int rc = cc == CURLE_OK ? 0 : transport_error("GET", g->url, cc, &g->b, &why);
+
+	if (rc == 0)
+		curl_easy_getinfo(g->h, CURLINFO_RESPONSE_CODE, &status);
+	stop_one(r, g);
+	if (rc == 0 && status == 401 && !g->renewed) {
+		/* revoked or expired early: one new token (unless another GET got it), then again */
+		if (g->token_gen == c->token_gen && c->token != NULL) {
+			free(c->token);
+			c->token = NULL;
+		}
+		g->renewed = true;
+		to_wait(r, g, 0);
+		return 0;
+	}
+	bool again = rc < 0 || transient(status);
+	if (!again || g->attempt >= c->auth.retries) {
+		if (rc == 0)
+			rc = answer(g->url, status, &g->b, r->flags, &r->docs[g->index], &why);
+		else if (g->attempt > 0)
+			vlt_log_warn(c->core, "%s (after %lld attempts)", why.msg,
+				     (long long)g->attempt + 1);
+		free(g->b.p);
+		g->b = (struct buf){ 0 };
+		r->done += rc == 0;
+		if (rc < 0)
+			*err = why;
+		return rc;
+	}
+	vlt_log_info(c->core, "GET %s: %s; again in %ld ms", g->url,
+		     rc < 0 ? why.msg : "the service is busy", g->backoff);
+	g->attempt++;
+	to_wait(r, g, now_ms() + g->backoff);
+	g->backoff = g->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : g->backoff * 2;
+	return 0;
+}
+
+/* Start what may start, let libcurl work, judge what ended. RET 0 or the first error. */
+static int run_round(struct get_run *r, vlt_err_t *err)
+{
+	int64_t now = now_ms();
+	struct get_one *g;
+	CURLMsg *msg;
+	int running = 0, left = 0, rc = 0;
+	bool ended = false; /* some GET ended: start the next before waiting */
+
+	while (rc == 0 && r->n_free > 0 && (g = next_ready(r, now)) != NULL)
+		rc = start_one(r, g, err);
+	if (rc == 0 && curl_multi_perform(r->c->multi, &running) != CURLM_OK)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory (libcurl)");
+	while (rc == 0 && (msg = curl_multi_info_read(r->c->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		CURLcode cc = msg->data.result;
+		char *priv = NULL;
+
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		rc = judge(r, (struct get_one *)priv, cc, err);
+		ended = true;
+	}
+	if (rc == 0 && !ended && r->done < r->n)
+		curl_multi_poll(r->c->multi, NULL, 0, (int)wait_ms(r, now_ms()), NULL);
+	return rc;
+}
+
+static void run_free(struct get_run *r)
+{
+	for (size_t i = 0; r->all != NULL && i < r->n; i++) {
+		if (r->all[i].h != NULL)
+			stop_one(r, &r->all[i]);
+		free(r->all[i].b.p);
+	}
+	for (size_t i = 0; r->free_handles != NULL && i < r->n_free; i++)
+		curl_easy_cleanup(r->free_handles[i]);
+	free(r->free_handles);
+	free(r->all);
+}
+
+static int run_init(struct get_run *r, vlt_err_t *err)
+{
+	size_t par = (size_t)r->c->auth.parallel < r->n ? (size_t)r->c->auth.parallel : r->n;
+
+	if (r->c->multi == NULL && (r->c->multi = curl_multi_init()) == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory (libcurl)");
+	r->all = calloc(r->n, sizeof(*r->all));
+	r->free_handles = calloc(par, sizeof(*r->free_handles));
+	if (r->all == NULL || r->free_handles == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	for (size_t i = 0; i < r->n; i++)
+		r->all[i].index = i;
+	for (r->n_handles = 0; r->n_handles < par; r->n_handles++) {
+		if ((r->free_handles[r->n_free++] = curl_easy_init()) == NULL) {
+			r->n_free--;
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory (libcurl)");
+		}
+	}
+	return 0;
+}
+
+int os_get_many(os_client_t *c, const char *service_type, const char *const *paths, size_t n,
+		const char *const *headers, unsigned flags, json_t **docs, vlt_err_t *err)
+{
+	struct get_run r = { .c = c, .service_type = service_type, .paths = paths,
+			     .headers = headers, .flags = flags, .docs = docs, .n = n };
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		docs[i] = NULL;
+	if (n == 0)
+		return 0;
+	rc = run_init(&r, err);
+	while (rc == 0 && r.done < n)
+		rc = run_round(&r, err);
+	run_free(&r);
+	for (size_t i = 0; rc < 0 && i < n; i++) {
+		json_decref(docs[i]);
+		docs[i] = NULL;
+	}
+	return rc;
+}
+
 int os_get(os_client_t *c, const char *service_type, const char *path,
 	   const char *const *headers, json_t **doc, vlt_err_t *err)
 {
-	char url[2048];
-	bool renewed = false;
-	long backoff = BACKOFF_FIRST_MS;
-	int rc = 0;
+	return os_get_many(c, service_type, &path, 1, headers, 0, doc, err);
+}
 
-	for (int64_t attempt = 0;; attempt++) {
-		const char *base = os_endpoint(c, service_type, err);
-		struct buf b = { 0 };
-		long status = 0;
+/* ---------------------------------------------------------------- paged lists */
 
-		if (base == NULL)
-			return err->code;
-		snprintf(url, sizeof(url), "%s%s", base, path);
-		rc = exchange(c, "GET", url, NULL, headers, true, &status, &b, NULL, err);
-		if (rc == 0 && status == 401 && !renewed) {
-			/* revoked or expired early: one new token, then the same request */
-			free(b.p);
-			free(c->token);
-			c->token = NULL;
-			renewed = true;
-			attempt--;
-			continue;
-		}
-		bool again = rc < 0 || transient(status);
-		if (!again || attempt >= c->auth.retries) {
-			if (rc == 0)
-				rc = answer(url, status, &b, doc, err);
-			else if (rc < 0 && attempt > 0)
-				vlt_log_warn(c->core, "%s (after %lld attempts)", err->msg,
-					     (long long)attempt + 1);
-			free(b.p);
-			return rc;
-		}
-		free(b.p);
-		vlt_log_info(c->core, "GET %s: %s; again in %ld ms", url,
-			     rc < 0 ? err->msg : "the service is busy", backoff);
-		sleep_ms(backoff);
-		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+int os_get_all(os_client_t *c, const char *service_type, const char *path, const char *key,
+	       const char *marker_field, const char *const *headers, json_t **all, vlt_err_t *err)
+{
+	char url[1024];
+	const char *sep = strchr(path, '?') != NULL ? "&" : "?";
+	json_t *out = json_array();
+	int rc = out != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	snprintf(url, sizeof(url), "%s%slimit=%d", path, sep, OS_PAGE);
+	while (rc == 0) {
+		json_t *doc = NULL;
+
+		if ((rc = os_get(c, service_type, url, headers, &doc, err)) < 0)
+			break;
+		json_t *page = json_object_get(doc, key);
+		size_t n = json_array_size(page);
+		const char *last = n > 0 ? json_string_value(json_object_get(
+						   json_array_get(page, n - 1), marker_field))
+					 : NULL;
+
+		json_array_extend(out, page);
+		if (n == OS_PAGE && last != NULL)
+			snprintf(url, sizeof(url), "%s%slimit=%d&marker=%s", path, sep, OS_PAGE,
+				 last);
+		json_decref(doc);
+		if (n < OS_PAGE || last == NULL)
+			break;
 	}
+	if (rc < 0)
+		json_decref(out);
+	else
+		*all = out;
+	return rc;
 }

@@ -10,7 +10,8 @@
  * credential secrets and tokens stay in the client.
  *
  * Not thread-safe: a source calls it from its collect only, and the core
- * never runs two collects of one source at once.
+ * never runs two collects of one source at once. Concurrency is within a
+ * call: os_get_many keeps several GETs in flight from the calling thread.
  */
 #ifndef VALET_OS_CLIENT_H
 #define VALET_OS_CLIENT_H
@@ -38,12 +39,13 @@ typedef struct os_auth {
 	char *cafile;	      /* NULL: the system's certificates */
 	int64_t timeout_ms;   /* each request, connection included; 10000 */
 	int64_t retries;      /* further attempts after a failure that may pass; 3 */
+	int64_t parallel;     /* GETs of os_get_many in flight at once, 1..64; 8 */
 } os_auth_t;
 
 /*
  * os_auth_read - the settings auth_url, username, password, user_domain,
  * application_credential_id, application_credential_secret, project,
- * project_domain, region, interface, cafile, timeout_ms, retries of the
+ * project_domain, region, interface, cafile, timeout_ms, retries, parallel of the
  * module's group (docs/sources-openstack.md). Either a username and
  * password or an application credential is required.
  * RET 0, VLT_ECONFIG naming the setting, VLT_ENOMEM. On failure a is freed.
@@ -73,6 +75,34 @@ const char *os_client_region(const os_client_t *c);
  */
 int os_get(os_client_t *c, const char *service_type, const char *path,
 	   const char *const *headers, json_t **doc, vlt_err_t *err);
+
+#define OS_MISSING_OK 1u /* os_get_many: a 404 gives a NULL document, not an error */
+
+/*
+ * os_get_many - n GETs of service_type (paths as for os_get), at most the
+ * parallel setting in flight at once over one libcurl multi handle, each
+ * with os_get's token renewal, retries with backoff, timeout and errors.
+ * flags: 0 or OS_MISSING_OK.
+ * OUT docs - n new references (docs[i] answers paths[i]; NULL for a 404
+ *     with OS_MISSING_OK); all NULL on failure.
+ * RET 0, or the first error os_get would give for one of them (err names
+ *     its URL); the GETs still in flight are then abandoned.
+ */
+int os_get_many(os_client_t *c, const char *service_type, const char *const *paths, size_t n,
+		const char *const *headers, unsigned flags, json_t **docs, vlt_err_t *err);
+
+#define OS_PAGE 1000 /* items per page of os_get_all */
+
+/*
+ * os_get_all - a list that pages by limit and marker (Nova's hypervisors,
+ * flavors and servers, Neutron's segments): GET path with limit=OS_PAGE,
+ * then after the marker_field of each page's last item, until a page is
+ * short. key: the list's member in each answer ("hypervisors").
+ * OUT all - one new array of every page's items.
+ * RET 0, or os_get's error.
+ */
+int os_get_all(os_client_t *c, const char *service_type, const char *path, const char *key,
+	       const char *marker_field, const char *const *headers, json_t **all, vlt_err_t *err);
 
 /* The endpoint of service_type (borrowed until the next request), or NULL with err. */
 const char *os_endpoint(os_client_t *c, const char *service_type, vlt_err_t *err);
