@@ -274,22 +274,29 @@ def expect_in(text, needle, what):
         raise SystemExit('FAIL: %s: %r not in:\n%s' % (what, needle, text))
 
 
+def multiarch():
+    return run(['dpkg-architecture', '-qDEB_HOST_MULTIARCH']).strip()
+
+
 def check_installed(root):
+    moduledir = '/usr/lib/%s/valet' % multiarch()
     out = in_root(root, '/usr/bin/valetd', '--version')
     expect_in(out, 'valetd 0.1.0', 'valetd --version')
     out = in_root(root, '/usr/bin/valetd', '--check-config', '--config', '/etc/valet/valet.conf',
                   '--inventory', '/usr/share/valet/sample-inventory.json',
                   '--data-dir', '/var/lib/valet')
     expect_in(out, 'configuration OK (/etc/valet/valet.conf)', 'valetd --check-config')
-    expect_in(out, '/usr/lib/x86_64-linux-gnu/valet/solver_ostro.so', 'the installed modules')
+    expect_in(out, moduledir + '/solver_ostro.so', 'the installed modules')
     out = in_root(root, '/usr/bin/valet', 'simulate', '--inventory',
                   '/usr/share/valet/sample-inventory.json',
                   '--plan', '/usr/share/valet/sample-stack.json', '--json')
     expect_in(out, '"status":{"type":"ok"', 'valet simulate')
     in_root(root, '/usr/bin/python3', '-c',
             'import valet_openstack.client, valet_openstack.scheduling')
+    # relocatable: the path is relative to the .pc's folder, not normalised
     out = in_root(root, 'pkg-config', '--variable=moduledir', 'valet-module')
-    expect_in(out, '/usr/lib/x86_64-linux-gnu/valet', 'pkg-config valet-module')
+    if os.path.normpath(out.strip()) != moduledir:
+        raise SystemExit('FAIL: pkg-config valet-module: moduledir %r' % out)
 
 
 def quick_start(root, work):
