@@ -49,12 +49,19 @@ TOOLS = {
     'debootstrap': 'debootstrap',
     'chroot': 'coreutils',
 }
-PACKAGES = ('valetd', 'valet-modules', 'libvalet-dev', 'python3-valet-openstack')
+PACKAGES = ('valetd', 'valet-modules', 'libvalet-dev',
+            'python3-valet-openstack')
+CONF = '/etc/valet/valet.conf'
+SAMPLES = '/usr/share/valet/'
 WAIT_S = 120
 
 
 def say(msg):
     print(msg, flush=True)
+
+
+def fail(msg):
+    raise SystemExit('FAIL: ' + msg)
 
 
 def skip(reason):
@@ -66,20 +73,20 @@ def skip(reason):
 
 
 def run(cmd, log=None, **kw):
-    """Run cmd with Debian's PATH; on failure show its output's end and stop."""
+    """Run cmd with Debian's PATH; on failure show the output's end, stop."""
     env = dict(os.environ, PATH=PATH, LC_ALL='C.UTF-8')
     env.update(kw.pop('env', {}))
     started = time.monotonic()
-    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, **kw)
+    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, **kw)
     if log is not None:
         with open(log, 'w', encoding='utf-8') as f:
             f.write(r.stdout)
     if r.returncode != 0:
         say('\n'.join(r.stdout.splitlines()[-40:]))
-        raise SystemExit('FAIL: %s exited %d' % (' '.join(cmd), r.returncode))
-    say('  %s: %.0f s' % (os.path.basename(cmd[0]) if cmd[0] != 'chroot' else
-                          'chroot ' + cmd[2], time.monotonic() - started))
+        fail('%s exited %d' % (' '.join(cmd), r.returncode))
+    name = cmd[2] if cmd[0] == 'chroot' else cmd[0]
+    say('  %s: %.0f s' % (os.path.basename(name), time.monotonic() - started))
     return r.stdout
 
 
@@ -89,45 +96,48 @@ def check_preconditions():
         sys.exit(SKIP)
     if os.geteuid() != 0:
         skip('needs root (debootstrap and chroot)')
-    env_path = os.environ.get('PATH')
-    os.environ['PATH'] = PATH
-    try:
-        missing = ['%s (%s)' % (t, p) for t, p in TOOLS.items() if shutil.which(t) is None]
-    finally:
-        os.environ['PATH'] = env_path
+    missing = ['%s (%s)' % (tool, package)
+               for tool, package in TOOLS.items()
+               if shutil.which(tool, path=PATH) is None]
     if missing:
-        skip('not installed: %s; scripts/install-deps installs them' % ', '.join(missing))
+        skip('not installed: %s; scripts/install-deps installs them'
+             % ', '.join(missing))
 
 
 # ---- 1. build
 
 def copy_clean_tree(source, dest):
-    """What git tracks and would track (no build folders), else all but builds."""
-    r = subprocess.run(['git', '-C', source, 'ls-files', '-z', '-co', '--exclude-standard'],
+    """What git tracks or would track (no build folders), else all of it
+    but the build folders."""
+    r = subprocess.run(['git', '-C', source, 'ls-files', '-z', '-co',
+                        '--exclude-standard'],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    if r.returncode == 0 and r.stdout:
-        for rel in r.stdout.decode().split('\0'):
-            src = os.path.join(source, rel)
-            if not rel or not os.path.lexists(src):
-                continue   # deleted in the work tree
-            os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
-            shutil.copy2(src, os.path.join(dest, rel), follow_symlinks=False)
+    if r.returncode != 0 or not r.stdout:
+        shutil.copytree(source, dest, symlinks=True,
+                        ignore=shutil.ignore_patterns(
+                            'build*', 'obj-*', '.pybuild', '__pycache__',
+                            '.git', 'valet-data'))
         return
-    shutil.copytree(source, dest, symlinks=True, ignore=shutil.ignore_patterns(
-        'build*', 'obj-*', '.pybuild', '__pycache__', '.git', 'valet-data'))
+    for rel in r.stdout.decode().split('\0'):
+        src = os.path.join(source, rel)
+        if not rel or not os.path.lexists(src):
+            continue   # deleted in the work tree
+        os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+        shutil.copy2(src, os.path.join(dest, rel), follow_symlinks=False)
 
 
 def build(source, work):
     tree = os.path.join(work, 'valet')
     copy_clean_tree(source, tree)
     say('building the packages')
-    run(['dpkg-buildpackage', '-us', '-uc', '-b'], log=os.path.join(work, 'build.log'),
-        cwd=tree, env={'DEB_BUILD_OPTIONS': 'parallel=2'})
+    run(['dpkg-buildpackage', '-us', '-uc', '-b'],
+        log=os.path.join(work, 'build.log'), cwd=tree,
+        env={'DEB_BUILD_OPTIONS': 'parallel=2'})
     debs = {}
     for name in PACKAGES:
         found = glob.glob(os.path.join(work, name + '_*.deb'))
         if len(found) != 1:
-            raise SystemExit('FAIL: expected one %s_*.deb in %s, found %r' % (name, work, found))
+            fail('expected one %s_*.deb in %s, found %r' % (name, work, found))
         debs[name] = found[0]
     return debs, glob.glob(os.path.join(work, '*.changes'))[0]
 
@@ -136,55 +146,66 @@ def build(source, work):
 
 def check_lintian(changes, work):
     say('lintian')
-    env = dict(os.environ, PATH=PATH)
-    r = subprocess.run(['lintian', '--tag-display-limit', '0', changes], env=env,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r = subprocess.run(['lintian', '--tag-display-limit', '0', changes],
+                       env=dict(os.environ, PATH=PATH), text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     with open(os.path.join(work, 'lintian.log'), 'w', encoding='utf-8') as f:
         f.write(r.stdout)
-    errors = [x for x in r.stdout.splitlines() if x.startswith('E: ')]
+    lines = r.stdout.splitlines()
+    errors = [x for x in lines if x.startswith('E: ')]
     if errors:
-        raise SystemExit('FAIL: lintian errors:\n' + '\n'.join(errors))
-    say('  %d warnings' % sum(1 for x in r.stdout.splitlines() if x.startswith('W: ')))
+        fail('lintian errors:\n' + '\n'.join(errors))
+    say('  %d warnings' % sum(1 for x in lines if x.startswith('W: ')))
 
 
-def contents(deb):
-    out = subprocess.run(['dpkg-deb', '--fsys-tarfile', deb], stdout=subprocess.PIPE,
-                         check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(out)) as t:
-        return {m.name.lstrip('.'): m for m in t.getmembers()}, out
+def open_deb(deb):
+    """The .deb's files as a tarfile (the caller closes it)."""
+    data = subprocess.run(['dpkg-deb', '--fsys-tarfile', deb],
+                          stdout=subprocess.PIPE, check=True).stdout
+    return tarfile.open(fileobj=io.BytesIO(data))
+
+
+EXPECTED = {
+    'valetd': [
+        '/usr/bin/valetd', '/usr/bin/valet', CONF,
+        '/lib/systemd/system/valetd.service',
+        SAMPLES + 'sample-stack.json', SAMPLES + 'sample-inventory.json',
+        '/usr/share/man/man8/valetd.8.gz', '/usr/share/man/man1/valet.1.gz',
+        '/usr/share/man/man5/valet.conf.5.gz'],
+    'valet-modules': ['/usr/lib/*/valet/%s.so' % m for m in (
+        'source_static', 'source_nova', 'source_cinder', 'source_network',
+        'policy_affinity', 'policy_diversity', 'policy_exclusivity',
+        'solver_ostro', 'solver_exact', 'solver_nova',
+        'store_sqlite', 'store_mongodb')],
+    'libvalet-dev': [
+        '/usr/include/valet/plugin.h', '/usr/include/valet/solver.h',
+        '/usr/lib/*/pkgconfig/valet-module.pc'],
+    'python3-valet-openstack': [
+        '/usr/lib/python3/dist-packages/valet_openstack/' + f for f in (
+            'client.py', 'scheduling.py', 'nova/filter.py',
+            'cinder/filter.py', 'heat/lifecycle.py', 'heat/resources.py')],
+}
+# the plugins' entry points, as Cinder and Heat find them
+ENTRY_POINTS = (
+    'ValetFilter = valet_openstack.cinder.filter:ValetFilter',
+    'valet = valet_openstack.heat.lifecycle:ValetLifecyclePlugin',
+)
 
 
 def check_contents(debs):
-    expect = {
-        'valetd': ['/usr/bin/valetd', '/usr/bin/valet', '/etc/valet/valet.conf',
-                   '/lib/systemd/system/valetd.service', '/usr/share/valet/sample-stack.json',
-                   '/usr/share/valet/sample-inventory.json', '/usr/share/man/man8/valetd.8.gz',
-                   '/usr/share/man/man1/valet.1.gz', '/usr/share/man/man5/valet.conf.5.gz'],
-        'valet-modules': ['/usr/lib/*/valet/%s.so' % m for m in (
-            'source_static', 'source_nova', 'source_cinder', 'source_network',
-            'policy_affinity', 'policy_diversity', 'policy_exclusivity',
-            'solver_ostro', 'solver_exact', 'solver_nova', 'store_sqlite', 'store_mongodb')],
-        'libvalet-dev': ['/usr/include/valet/plugin.h', '/usr/include/valet/solver.h',
-                         '/usr/lib/*/pkgconfig/valet-module.pc'],
-        'python3-valet-openstack': [
-            '/usr/lib/python3/dist-packages/valet_openstack/%s' % f for f in (
-                'client.py', 'scheduling.py', 'nova/filter.py', 'cinder/filter.py',
-                'heat/lifecycle.py', 'heat/resources.py')],
-    }
-    for name, paths in expect.items():
-        members, _ = contents(debs[name])
+    for name, paths in EXPECTED.items():
+        with open_deb(debs[name]) as t:
+            members = [m.lstrip('.') for m in t.getnames()]
         for p in paths:
             if not fnmatch.filter(members, p):
-                raise SystemExit('FAIL: %s lacks %s' % (os.path.basename(debs[name]), p))
-    # the plugins' entry points, as Cinder and Heat find them
-    members, raw = contents(debs['python3-valet-openstack'])
-    with tarfile.open(fileobj=io.BytesIO(raw)) as t:
-        name = [m for m in members if m.endswith('.dist-info/entry_points.txt')][0]
-        text = t.extractfile(members[name]).read().decode()
-    for line in ('ValetFilter = valet_openstack.cinder.filter:ValetFilter',
-                 'valet = valet_openstack.heat.lifecycle:ValetLifecyclePlugin'):
+                fail('%s lacks %s' % (os.path.basename(debs[name]), p))
+    with open_deb(debs['python3-valet-openstack']) as t:
+        info = [m for m in t.getnames()
+                if m.endswith('.dist-info/entry_points.txt')]
+        text = t.extractfile(info[0]).read().decode() if info else ''
+    for line in ENTRY_POINTS:
         if line not in text:
-            raise SystemExit('FAIL: entry_points.txt lacks %r:\n%s' % (line, text))
+            fail('entry_points.txt lacks %r:\n%s' % (line, text))
     say('contents: as expected')
 
 
@@ -192,32 +213,48 @@ def check_contents(debs):
 
 def host_release():
     with open('/etc/os-release', encoding='utf-8') as f:
-        fields = dict(line.rstrip('\n').split('=', 1) for line in f if '=' in line)
+        fields = dict(line.rstrip('\n').split('=', 1)
+                      for line in f if '=' in line)
     codename = fields.get('VERSION_CODENAME', '').strip('"')
     if fields.get('ID') != 'debian' or not codename:
         skip('the machine is not Debian (its /etc/os-release)')
     return codename
 
 
-def host_mirror(codename):
-    """The machine's own mirror of its release's main suite, from its apt sources."""
-    texts = []
-    for path in ['/etc/apt/sources.list'] + sorted(glob.glob('/etc/apt/sources.list.d/*')):
+def apt_sources():
+    paths = ['/etc/apt/sources.list']
+    paths += sorted(glob.glob('/etc/apt/sources.list.d/*'))
+    for path in paths:
         if path.endswith(('.list', '.sources')) and os.path.isfile(path):
             with open(path, encoding='utf-8') as f:
-                texts.append((path, f.read()))
-    for path, text in texts:
-        if path.endswith('.sources'):
-            for stanza in re.split(r'\n\s*\n', text):
-                fields = dict(re.findall(r'^([A-Za-z-]+):\s*(.*)$', stanza, re.M))
-                if (codename in fields.get('Suites', '').split() and 'deb' in
-                        fields.get('Types', '').split() and fields.get('Enabled', 'yes') != 'no'):
-                    return fields['URIs'].split()[0]
-        else:
-            for m in re.finditer(r'^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)', text, re.M):
-                if m.group(2) == codename:
-                    return m.group(1)
-    skip('no apt source of %s on this machine to build a root from' % codename)
+                yield path, f.read()
+
+
+def mirror_in(path, text, codename):
+    """The first enabled 'deb' source of codename in one apt file."""
+    if path.endswith('.list'):
+        for m in re.finditer(r'^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)',
+                             text, re.M):
+            if m.group(2) == codename:
+                return m.group(1)
+        return None
+    for stanza in re.split(r'\n\s*\n', text):
+        fields = dict(re.findall(r'^([A-Za-z-]+):\s*(.*)$', stanza, re.M))
+        if (codename in fields.get('Suites', '').split()
+                and 'deb' in fields.get('Types', '').split()
+                and fields.get('Enabled', 'yes') != 'no'):
+            return fields['URIs'].split()[0]
+    return None
+
+
+def host_mirror(codename):
+    """The machine's own mirror of its release, from its apt sources."""
+    for path, text in apt_sources():
+        mirror = mirror_in(path, text, codename)
+        if mirror:
+            return mirror
+    skip('no apt source of %s on this machine to make a root from'
+         % codename)
 
 
 def base_root(cache_dir, codename):
@@ -228,7 +265,8 @@ def base_root(cache_dir, codename):
     mirror = host_mirror(codename)
     tmp = tarball + '.d'
     shutil.rmtree(tmp, ignore_errors=True)
-    say('debootstrap %s from the machine\'s mirror (once per build folder)' % codename)
+    say("debootstrap %s from the machine's mirror (once per build folder)"
+        % codename)
     run(['debootstrap', '--variant=minbase', codename, tmp, mirror],
         log=os.path.join(cache_dir, 'debootstrap.log'))
     run(['tar', '-C', tmp, '-cf', tarball + '.part', '.'])
@@ -258,8 +296,10 @@ def install(root, debs, work):
         inside.append('/tmp/debs/' + os.path.basename(debs[name]))
     say('installing the packages in the root')
     env = {'DEBIAN_FRONTEND': 'noninteractive'}
-    run(['chroot', root, 'apt-get', 'update'], log=os.path.join(work, 'apt-update.log'), env=env)
-    run(['chroot', root, 'apt-get', 'install', '-y', '--no-install-recommends'] + inside,
+    run(['chroot', root, 'apt-get', 'update'],
+        log=os.path.join(work, 'apt-update.log'), env=env)
+    run(['chroot', root, 'apt-get', 'install', '-y',
+         '--no-install-recommends'] + inside,
         log=os.path.join(work, 'apt-install.log'), env=env)
 
 
@@ -271,7 +311,7 @@ def in_root(root, *cmd):
 
 def expect_in(text, needle, what):
     if needle not in text:
-        raise SystemExit('FAIL: %s: %r not in:\n%s' % (what, needle, text))
+        fail('%s: %r not in:\n%s' % (what, needle, text))
 
 
 def multiarch():
@@ -282,53 +322,21 @@ def check_installed(root):
     moduledir = '/usr/lib/%s/valet' % multiarch()
     out = in_root(root, '/usr/bin/valetd', '--version')
     expect_in(out, 'valetd 0.1.0', 'valetd --version')
-    out = in_root(root, '/usr/bin/valetd', '--check-config', '--config', '/etc/valet/valet.conf',
-                  '--inventory', '/usr/share/valet/sample-inventory.json',
+    out = in_root(root, '/usr/bin/valetd', '--check-config', '--config', CONF,
+                  '--inventory', SAMPLES + 'sample-inventory.json',
                   '--data-dir', '/var/lib/valet')
-    expect_in(out, 'configuration OK (/etc/valet/valet.conf)', 'valetd --check-config')
+    expect_in(out, 'configuration OK (%s)' % CONF, 'valetd --check-config')
     expect_in(out, moduledir + '/solver_ostro.so', 'the installed modules')
-    out = in_root(root, '/usr/bin/valet', 'simulate', '--inventory',
-                  '/usr/share/valet/sample-inventory.json',
-                  '--plan', '/usr/share/valet/sample-stack.json', '--json')
+    out = in_root(root, '/usr/bin/valet', 'simulate',
+                  '--inventory', SAMPLES + 'sample-inventory.json',
+                  '--plan', SAMPLES + 'sample-stack.json', '--json')
     expect_in(out, '"status":{"type":"ok"', 'valet simulate')
     in_root(root, '/usr/bin/python3', '-c',
             'import valet_openstack.client, valet_openstack.scheduling')
     # relocatable: the path is relative to the .pc's folder, not normalised
     out = in_root(root, 'pkg-config', '--variable=moduledir', 'valet-module')
     if os.path.normpath(out.strip()) != moduledir:
-        raise SystemExit('FAIL: pkg-config valet-module: moduledir %r' % out)
-
-
-def quick_start(root, work):
-    """valetd from the root on a free port, a plan from the sample stack, a stop."""
-    say('quick start in the root')
-    log = open(os.path.join(work, 'valetd.log'), 'w+', encoding='utf-8')
-    proc = subprocess.Popen(
-        ['chroot', root, '/usr/bin/valetd', '--config', '/etc/valet/valet.conf',
-         '--listen', '127.0.0.1:0', '--inventory', '/usr/share/valet/sample-inventory.json',
-         '--data-dir', '/var/lib/valet'],
-        stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PATH=PATH))
-    try:
-        port = wait_for_port(log, proc)
-        with open(os.path.join(root, 'usr/share/valet/sample-stack.json'), 'rb') as f:
-            body = f.read()
-        req = urllib.request.Request('http://127.0.0.1:%d/v1/plans' % port, data=body,
-                                     headers={'Content-Type': 'application/json'})
-        with urllib.request.urlopen(req, timeout=WAIT_S) as r:
-            status, plan = r.status, json.load(r)
-        if status != 201 or not plan.get('plan', {}).get('placements'):
-            raise SystemExit('FAIL: POST /v1/plans: %d %s' % (status, plan))
-        say('  plan %s: %d placements' % (plan['plan'].get('stack_id'),
-                                          len(plan['plan']['placements'])))
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(WAIT_S)
-        log.close()
-    if rc != 0:
-        raise SystemExit('FAIL: valetd exited %d:\n%s' % (rc, open(log.name).read()))
-    if not os.path.exists(os.path.join(root, 'var/lib/valet/valet.db')):
-        raise SystemExit('FAIL: no store in the root\'s /var/lib/valet')
+        fail('pkg-config valet-module: moduledir %r' % out)
 
 
 def wait_for_port(log, proc):
@@ -340,9 +348,51 @@ def wait_for_port(log, proc):
             return int(m.group(1))
         if proc.poll() is not None:
             log.seek(0)
-            raise SystemExit('FAIL: valetd exited %d:\n%s' % (proc.returncode, log.read()))
+            fail('valetd exited %d:\n%s' % (proc.returncode, log.read()))
         time.sleep(0.1)
-    raise SystemExit('FAIL: valetd did not listen within %d s' % WAIT_S)
+    fail('valetd did not listen within %d s' % WAIT_S)
+
+
+def post_plan(root, port):
+    with open(os.path.join(root, SAMPLES.lstrip('/'), 'sample-stack.json'),
+              'rb') as f:
+        body = f.read()
+    req = urllib.request.Request(
+        'http://127.0.0.1:%d/v1/plans' % port, data=body,
+        headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(req, timeout=WAIT_S) as r:
+        status, answer = r.status, json.load(r)
+    placements = answer.get('plan', {}).get('placements')
+    if status != 201 or not placements:
+        fail('POST /v1/plans: %d %s' % (status, answer))
+    say('  plan %s: %d placements'
+        % (answer['plan'].get('stack_id'), len(placements)))
+
+
+def quick_start(root, work):
+    """valetd from the root on a free port, a plan of the sample stack,
+    a stop."""
+    say('quick start in the root')
+    log = open(os.path.join(work, 'valetd.log'), 'w+', encoding='utf-8')
+    proc = subprocess.Popen(
+        ['chroot', root, '/usr/bin/valetd', '--config', CONF,
+         '--listen', '127.0.0.1:0',
+         '--inventory', SAMPLES + 'sample-inventory.json',
+         '--data-dir', '/var/lib/valet'],
+        stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PATH=PATH))
+    try:
+        post_plan(root, wait_for_port(log, proc))
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(WAIT_S)
+        log.seek(0)
+        text = log.read()
+        log.close()
+    if rc != 0:
+        fail('valetd exited %d:\n%s' % (rc, text))
+    if not os.path.exists(os.path.join(root, 'var/lib/valet/valet.db')):
+        fail("no store in the root's /var/lib/valet")
 
 
 def main():
@@ -365,7 +415,8 @@ def main():
         quick_start(root, work)
         ok = True
     finally:
-        say('%s in %.0f s' % ('passed' if ok else 'failed', time.monotonic() - started))
+        say('%s in %.0f s'
+            % ('passed' if ok else 'failed', time.monotonic() - started))
         if ok and os.environ.get('VLT_PACKAGE_KEEP') != '1':
             shutil.rmtree(work, ignore_errors=True)
         else:

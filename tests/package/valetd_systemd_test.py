@@ -7,6 +7,7 @@ unit file checked by systemd-analyze when it is there.
 usage: valetd_systemd_test.py VALETD SOURCE_DIR VERSION UNIT [-- unittest args]
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -44,8 +45,8 @@ class Valetd:
     """A valetd on port 0 with the sample inventory, in a folder of its own."""
 
     def __init__(self, tmp, args=(), env=None, stderr=None):
-        cmd = [VALETD, '--listen', '127.0.0.1:0',
-               '--inventory', os.path.join(SOURCE, 'conf/sample-inventory.json'),
+        inventory = os.path.join(SOURCE, 'conf/sample-inventory.json')
+        cmd = [VALETD, '--listen', '127.0.0.1:0', '--inventory', inventory,
                '--data-dir', os.path.join(tmp, 'data')] + list(args)
         full_env = dict(os.environ)
         full_env.pop('NOTIFY_SOCKET', None)
@@ -55,7 +56,8 @@ class Valetd:
         full_env.update(env or {})
         self.err_path = os.path.join(tmp, 'stderr')
         self.err = stderr or open(self.err_path, 'wb')
-        self.proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(cmd, env=full_env,
+                                     stdout=subprocess.DEVNULL,
                                      stderr=self.err)
 
     def signal(self, sig):
@@ -98,7 +100,8 @@ class NotifySocket:
 
     def wait(self, line, n=1):
         wait_for(lambda: self.count(line) >= n,
-                 '%d x %r on the notify socket (got %r)' % (n, line, self.messages))
+                 '%d x %r on the notify socket (got %r)'
+                 % (n, line, self.messages))
 
     def close(self):
         self.sock.close()
@@ -121,12 +124,13 @@ class TestNotify(unittest.TestCase):
             lines = self.notify.lines()
             self.assertIn('STATUS=loading the modules', lines)
             self.assertIn('STATUS=reading the sources and the journal', lines)
-            status = [s for s in lines if s.startswith('STATUS=listening on 127.0.0.1:')]
+            status = [s for s in lines
+                      if s.startswith('STATUS=listening on 127.0.0.1:')]
             self.assertTrue(status, lines)
             self.assertIn('MAINPID=%d' % d.proc.pid, lines)
             # READY comes after the statuses of the start
-            self.assertLess(lines.index('STATUS=reading the sources and the journal'),
-                            lines.index('READY=1'))
+            reading = 'STATUS=reading the sources and the journal'
+            self.assertLess(lines.index(reading), lines.index('READY=1'))
             # pings at half of 200 ms: a few within a second
             pings = self.notify.count('WATCHDOG=1')
             self.notify.wait('WATCHDOG=1', pings + 3)
@@ -167,7 +171,8 @@ class TestNotify(unittest.TestCase):
                    env={'NOTIFY_SOCKET': self.notify.path})
         self.assertEqual(d.proc.wait(WAIT_S), 2)
         d.err.close()
-        failed = [s for s in self.notify.lines() if s.startswith('STATUS=failed: ')]
+        failed = [s for s in self.notify.lines()
+                  if s.startswith('STATUS=failed: ')]
         self.assertTrue(failed, self.notify.messages)
         self.assertIn('server.threads', failed[0])
         self.assertNotIn('READY=1', self.notify.lines())
@@ -186,17 +191,22 @@ class TestLogs(unittest.TestCase):
         with open(self.conf, 'w', encoding='utf-8') as f:
             f.write(text)
 
+    def write_log_conf(self, level):
+        self.write_conf('log: { level = "%s"; file = "%s"; };\n'
+                        % (level, self.log))
+
     def test_sighup_reopens_the_moved_log(self):
-        self.write_conf('log: { level = "notice"; file = "%s"; };\n' % self.log)
+        self.write_log_conf('notice')
         d = Valetd(self.tmp, args=['--config', self.conf])
         try:
-            wait_for(lambda: 'listening on 127.0.0.1:' in read(self.log), 'the first log')
+            wait_for(lambda: 'listening on 127.0.0.1:' in read(self.log),
+                     'the first log')
             os.rename(self.log, self.log + '.1')     # what logrotate does
             # and the level changes in the file meanwhile
-            self.write_conf('log: { level = "debug"; file = "%s"; };\n' % self.log)
+            self.write_log_conf('debug')
             d.signal(signal.SIGHUP)
-            wait_for(lambda: 'SIGHUP: logging at debug to %s' % self.log in read(self.log),
-                     'the new log')
+            reopened = 'SIGHUP: logging at debug to %s' % self.log
+            wait_for(lambda: reopened in read(self.log), 'the new log')
             self.assertNotIn('SIGHUP', read(self.log + '.1'))
 
             # a configuration that no longer reads changes nothing
@@ -215,21 +225,23 @@ class TestLogs(unittest.TestCase):
     def test_log_file_flag_wins_and_bad_one_stops(self):
         d = Valetd(self.tmp, args=['--log-file', self.log])
         try:
-            wait_for(lambda: 'listening on' in read(self.log), 'the log of --log-file')
+            wait_for(lambda: 'listening on' in read(self.log),
+                     'the log of --log-file')
         finally:
             self.assertEqual(d.stop(), 0)
-        d = Valetd(self.tmp, args=['--log-file', os.path.join(self.tmp, 'no/such/dir/x.log')])
+        nowhere = os.path.join(self.tmp, 'no/such/dir/x.log')
+        d = Valetd(self.tmp, args=['--log-file', nowhere])
         self.assertEqual(d.proc.wait(WAIT_S), 2)
         d.err.close()
-        self.assertIn('no/such/dir/x.log: cannot open: No such file or directory',
-                      read(d.err_path))
+        self.assertIn('no/such/dir/x.log: cannot open: '
+                      'No such file or directory', read(d.err_path))
 
     def test_journal_priorities(self):
         err_path = os.path.join(self.tmp, 'journal')
         err = open(err_path, 'wb')
         st = os.fstat(err.fileno())
-        d = Valetd(self.tmp, env={'JOURNAL_STREAM': '%d:%d' % (st.st_dev, st.st_ino)},
-                   stderr=err)
+        stream = '%d:%d' % (st.st_dev, st.st_ino)
+        d = Valetd(self.tmp, env={'JOURNAL_STREAM': stream}, stderr=err)
         try:
             wait_for(lambda: '<5>listening on 127.0.0.1:' in read(err_path),
                      'a NOTICE line with its priority')
@@ -244,16 +256,18 @@ class TestLogs(unittest.TestCase):
     def test_journal_stream_of_another_file_is_ignored(self):
         d = Valetd(self.tmp, env={'JOURNAL_STREAM': '1:1'})
         try:
-            wait_for(lambda: 'NOTICE listening on' in read(d.err_path), 'a labelled line')
+            wait_for(lambda: 'NOTICE listening on' in read(d.err_path),
+                     'a labelled line')
         finally:
             self.assertEqual(d.stop(), 0)
 
 
 class TestProgram(unittest.TestCase):
     def test_version(self):
-        out = subprocess.run([VALETD, '--version'], capture_output=True, text=True,
-                             check=True).stdout
-        self.assertRegex(out, r'^valetd %s \(module ABI \d+\.\d+\)\n$' % VERSION.replace('.', r'\.'))
+        out = subprocess.run([VALETD, '--version'], capture_output=True,
+                             text=True, check=True).stdout
+        self.assertRegex(out, r'^valetd %s \(module ABI \d+\.\d+\)\n$'
+                         % re.escape(VERSION))
 
     def test_unit_verifies(self):
         analyze = shutil.which('systemd-analyze')
@@ -263,7 +277,8 @@ class TestProgram(unittest.TestCase):
             # the unit as installed, but with this build's valetd
             with open(UNIT, encoding='utf-8') as f:
                 text = f.read()
-            exec_line = [x for x in text.splitlines() if x.startswith('ExecStart=')][0]
+            exec_line = [x for x in text.splitlines()
+                         if x.startswith('ExecStart=')][0]
             binary = exec_line.split('=', 1)[1].split()[0]
             unit = os.path.join(tmp, 'valetd.service')
             with open(unit, 'w', encoding='utf-8') as f:
@@ -275,8 +290,8 @@ class TestProgram(unittest.TestCase):
                 os.makedirs(section, exist_ok=True)
                 shutil.copy(os.path.join(SOURCE, 'man', page), section)
             env = dict(os.environ, MANPATH=man)
-            r = subprocess.run([analyze, 'verify', unit], capture_output=True, text=True,
-                               env=env)
+            r = subprocess.run([analyze, 'verify', unit], capture_output=True,
+                               text=True, env=env)
             complaints = [x for x in (r.stdout + r.stderr).splitlines()
                           if 'valetd.service' in x]
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
