@@ -143,6 +143,11 @@ int vlt__log_file(const char *path, vlt_err_t *err)
 	return 0;
 }
 
+bool vlt__log_journal(void)
+{
+	return atomic_load(&log_to_journal);
+}
+
 int vlt__log_level(void)
 {
 	return atomic_load(&log_level);

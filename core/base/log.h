@@ -20,6 +20,8 @@ void vlt__log_setup(int level, bool use_syslog, const char *ident);
  * the file and the reason (the lines keep going where they went).
  */
 int vlt__log_file(const char *path, vlt_err_t *err);
+/* Do the lines go to the journal's stream, "<N>" first? */
+bool vlt__log_journal(void);
 int vlt__log_level(void);
 /* prefix may be NULL (the core itself) or "kind/name". */
 void vlt__logv(const char *prefix, int level, const char *fmt, va_list ap)

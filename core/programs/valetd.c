@@ -275,11 +275,12 @@ static int setup_logging(const vlt_config_t *cfg, vlt_err_t *err)
 
 /*
  * A fatal message: on standard error always (an operator starting valetd
- * by hand sees it), and in the log as well when that is syslog.
+ * by hand sees it; the journal, under systemd, at priority err), and in the
+ * log as well when that is syslog or a file.
  */
 static void report(const vlt_config_t *cfg, const char *msg)
 {
-	fprintf(stderr, "valetd: %s\n", msg);
+	fprintf(stderr, "%svaletd: %s\n", vlt__log_journal() ? "<3>" : "", msg);
 	if (cfg != NULL && (cfg->log_syslog || cfg->log_file != NULL))
 		vlt__log(NULL, VLT_LOG_ERR, "%s", msg);
 	vlt_valetd_notify("STATUS=failed: %s", msg);
@@ -625,6 +626,8 @@ static int run(const opts_t *o, vlt_config_t *cfg)
 	vlt_err_t err = { 0 };
 	sigset_t stop;
 
+	/* until the configuration says otherwise: stderr, or the journal */
+	vlt__log_setup(VLT_LOG_INFO, false, "valetd");
 	if (vlt__config_load(cfg, o->config, &err) < 0 || apply_flags(cfg, o, &err) < 0) {
 		report(NULL, err.msg);
 		return EXIT_CONFIG;

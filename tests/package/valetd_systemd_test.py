@@ -236,12 +236,16 @@ class TestLogs(unittest.TestCase):
         self.assertIn('no/such/dir/x.log: cannot open: '
                       'No such file or directory', read(d.err_path))
 
-    def test_journal_priorities(self):
-        err_path = os.path.join(self.tmp, 'journal')
-        err = open(err_path, 'wb')
+    def journal(self):
+        """A file for stderr, and JOURNAL_STREAM naming it as systemd would."""
+        path = os.path.join(self.tmp, 'journal')
+        err = open(path, 'wb')
         st = os.fstat(err.fileno())
-        stream = '%d:%d' % (st.st_dev, st.st_ino)
-        d = Valetd(self.tmp, env={'JOURNAL_STREAM': stream}, stderr=err)
+        return path, err, {'JOURNAL_STREAM': '%d:%d' % (st.st_dev, st.st_ino)}
+
+    def test_journal_priorities(self):
+        err_path, err, env = self.journal()
+        d = Valetd(self.tmp, env=env, stderr=err)
         try:
             wait_for(lambda: '<5>listening on 127.0.0.1:' in read(err_path),
                      'a NOTICE line with its priority')
@@ -250,8 +254,15 @@ class TestLogs(unittest.TestCase):
         text = read(err_path)
         self.assertNotIn('NOTICE', text)
         for line in text.splitlines():
-            if not line.startswith('valetd: '):
-                self.assertRegex(line, r'^<[3-7]>')
+            self.assertRegex(line, r'^<[3-7]>')
+
+    def test_journal_gets_a_failed_start_as_an_error(self):
+        err_path, err, env = self.journal()
+        d = Valetd(self.tmp, args=['--listen', 'nowhere'], env=env,
+                   stderr=err)
+        self.assertEqual(d.proc.wait(WAIT_S), 2)
+        err.close()
+        self.assertRegex(read(err_path), r'^<3>valetd: .*nowhere')
 
     def test_journal_stream_of_another_file_is_ignored(self):
         d = Valetd(self.tmp, env={'JOURNAL_STREAM': '1:1'})
