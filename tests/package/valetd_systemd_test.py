@@ -2,7 +2,9 @@
 socket (READY=1, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1), SIGHUP
 reopening its log file and reading its log settings again, the journal's
 "<N>" priorities when stderr is the journal's stream, --version, and the
-unit file checked by systemd-analyze when it is there.
+unit file checked by systemd-analyze when it is there; under strace, the
+system calls valetd makes while it starts, plans, reloads and stops, all
+within the unit's SystemCallFilter=.
 
 usage: valetd_systemd_test.py VALETD SOURCE_DIR VERSION UNIT [-- unittest args]
 """
@@ -16,6 +18,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 VALETD = SOURCE = VERSION = UNIT = None
 # generous: the machine is shared, and the ASan build starts slower
@@ -44,10 +47,11 @@ def read(path):
 class Valetd:
     """A valetd on port 0 with the sample inventory, in a folder of its own."""
 
-    def __init__(self, tmp, args=(), env=None, stderr=None):
+    def __init__(self, tmp, args=(), env=None, stderr=None, wrapper=()):
         inventory = os.path.join(SOURCE, 'conf/sample-inventory.json')
-        cmd = [VALETD, '--listen', '127.0.0.1:0', '--inventory', inventory,
-               '--data-dir', os.path.join(tmp, 'data')] + list(args)
+        cmd = list(wrapper) + [
+            VALETD, '--listen', '127.0.0.1:0', '--inventory', inventory,
+            '--data-dir', os.path.join(tmp, 'data')] + list(args)
         full_env = dict(os.environ)
         full_env.pop('NOTIFY_SOCKET', None)
         full_env.pop('WATCHDOG_USEC', None)
@@ -307,6 +311,106 @@ class TestProgram(unittest.TestCase):
                           if 'valetd.service' in x]
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertEqual(complaints, [])
+
+
+def syscall_groups(analyze):
+    """systemd-analyze's groups: {'@name': set of calls and '@groups'}."""
+    out = subprocess.run([analyze, 'syscall-filter'], capture_output=True,
+                         text=True, check=True).stdout
+    groups, current = {}, None
+    for line in out.splitlines():
+        if line.startswith('@'):
+            current = groups.setdefault(line.strip(), set())
+        elif current is not None and line.strip() and \
+                not line.strip().startswith('#'):
+            current.add(line.strip())
+    return groups
+
+
+def expand(names, groups):
+    """System call names, the groups among names expanded."""
+    calls = set()
+    for name in names:
+        if name.startswith('@'):
+            calls |= expand(groups.get(name, ()), groups)
+        else:
+            calls.add(name)
+    return calls
+
+
+def unit_filter(unit, groups):
+    """What the unit's SystemCallFilter= lines allow, and deny."""
+    allowed, denied = set(), set()
+    with open(unit, encoding='utf-8') as f:
+        for line in f:
+            if not line.startswith('SystemCallFilter='):
+                continue
+            value = line.split('=', 1)[1].split()
+            if value[0].startswith('~'):
+                denied |= expand([value[0][1:]] + value[1:], groups)
+            else:
+                allowed |= expand(value, groups)
+    return allowed - denied
+
+
+class TestSystemCalls(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix='valetd-syscalls-')
+        self.notify = NotifySocket(self.tmp)
+
+    def tearDown(self):
+        self.notify.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_within_the_units_filter(self):
+        analyze = shutil.which('systemd-analyze')
+        strace = shutil.which('strace')
+        if analyze is None or strace is None:
+            self.skipTest('needs systemd-analyze and strace')
+        if os.environ.get('VLT_SANITIZE') == 'ON':
+            # the sanitizers' runtime makes calls of its own
+            self.skipTest('an ASan build is not what the unit runs')
+        allowed = unit_filter(UNIT, syscall_groups(analyze))
+        self.assertIn('openat', allowed)
+        summary = os.path.join(self.tmp, 'strace')
+        wrapper = [strace, '-f', '-qq', '-c', '-o', summary]
+        if os.geteuid() == 0:
+            # as the unit's DynamicUser= would: not root (SQLite, for one,
+            # chowns its journal to the database's owner only as root)
+            wrapper = ['setpriv', '--reuid=65534', '--regid=65534',
+                       '--clear-groups'] + wrapper
+            os.chmod(self.tmp, 0o777)
+            os.chmod(self.notify.path, 0o777)
+        d = Valetd(self.tmp, env={'NOTIFY_SOCKET': self.notify.path,
+                                  'WATCHDOG_USEC': '200000'},
+                   wrapper=wrapper)
+        try:
+            self.notify.wait('READY=1')
+            lines = self.notify.lines()
+            pid = int([x for x in lines if x.startswith('MAINPID=')][0][8:])
+            port = [x for x in lines if x.startswith('STATUS=listening on ')]
+            port = int(port[0].rsplit(':', 1)[1])
+            with open(os.path.join(SOURCE, 'conf/sample-stack.json'),
+                      'rb') as f:
+                req = urllib.request.Request(
+                    'http://127.0.0.1:%d/v1/plans' % port, data=f.read())
+            with urllib.request.urlopen(req, timeout=WAIT_S) as r:
+                self.assertEqual(r.status, 201)
+            os.kill(pid, signal.SIGHUP)
+            self.notify.wait('READY=1', 2)
+            time.sleep(0.5)   # the sources' reading, on its thread
+            os.kill(pid, signal.SIGTERM)
+        finally:
+            rc = d.stop()
+        self.assertEqual(rc, 0, read(d.err_path))
+        used = set()
+        for line in read(summary).splitlines()[2:]:
+            fields = line.split()
+            if fields and not line.startswith(('-', '100.00')):
+                used.add(fields[-1])
+        self.assertIn('accept4', used | {'accept'})
+        self.assertEqual(sorted(used - allowed), [],
+                         'system calls the unit would refuse')
 
 
 if __name__ == '__main__':
