@@ -111,7 +111,9 @@ class NotifySocket:
         self.sock.close()
 
 
-class TestNotify(unittest.TestCase):
+class NotifyCase(unittest.TestCase):
+    """A folder of the test's and a notify socket in it."""
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix='valetd-notify-')
         self.notify = NotifySocket(self.tmp)
@@ -119,6 +121,9 @@ class TestNotify(unittest.TestCase):
     def tearDown(self):
         self.notify.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class TestNotify(NotifyCase):
 
     def test_ready_watchdog_reload_stopping(self):
         d = Valetd(self.tmp, env={'NOTIFY_SOCKET': self.notify.path,
@@ -353,15 +358,7 @@ def unit_filter(unit, groups):
     return allowed - denied
 
 
-class TestSystemCalls(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix='valetd-syscalls-')
-        self.notify = NotifySocket(self.tmp)
-
-    def tearDown(self):
-        self.notify.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
+class TestSystemCalls(NotifyCase):
     def test_within_the_units_filter(self):
         analyze = shutil.which('systemd-analyze')
         strace = shutil.which('strace')
