@@ -18,7 +18,7 @@
  * (a file is opened O_APPEND). vlt__log_file reopens the file by dup2()ing
  * the new descriptor onto the one in use, which replaces it atomically: a
  * thread writing meanwhile writes to the old file or the new one, never to
- * a closed descriptor.
+ * a closed descriptor (the logger's descriptor is never closed).
  *
  * vlt__log_setup runs on the main thread before any worker starts; the
  * settings are atomic anyway so that a later setup (SIGHUP) is safe to race
@@ -43,8 +43,14 @@
 
 static atomic_int log_level = VLT_LOG_INFO;
 static atomic_bool log_to_syslog = false;
-/* where stderr-style lines go: STDERR_FILENO, or the log file's descriptor */
+/* where stderr-style lines go: STDERR_FILENO, or file_fd */
 static atomic_int log_fd = STDERR_FILENO;
+/*
+ * The descriptor every log file is dup2()ed onto (-1 until the first);
+ * main thread only. Never closed: a writer that loaded its number just
+ * before a switch must not write to whatever the number would be reused for.
+ */
+static int file_fd = -1;
 /* lines carry "<N>" for the journal instead of the level's label */
 static atomic_bool log_to_journal = false;
 /* openlog(3) keeps the ident pointer, so it must outlive the call. */
@@ -116,30 +122,30 @@ void vlt__log_setup(int level, bool use_syslog, const char *ident)
 
 int vlt__log_file(const char *path, vlt_err_t *err)
 {
-	int cur = atomic_load(&log_fd);
-
 	if (path == NULL || path[0] == '\0') {
-		if (cur != STDERR_FILENO) {
-			atomic_store(&log_fd, STDERR_FILENO);
-			close(cur);
-		}
+		atomic_store(&log_fd, STDERR_FILENO);
+		/* the number stays open, on stderr: the old file can go */
+		if (file_fd >= 0)
+			dup2(STDERR_FILENO, file_fd);
 		return 0;
 	}
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return vlt_err_set(err, VLT_ECONFIG, "log file %s: cannot open: %s", path,
 				   strerror(errno));
-	if (cur == STDERR_FILENO) {
-		atomic_store(&log_fd, fd);
-		atomic_store(&log_to_journal, false);
-		return 0;
+	if (file_fd < 0) {
+		file_fd = fd;
+	} else {
+		int rc = dup2(fd, file_fd) < 0 ? errno : 0;
+
+		close(fd);
+		if (rc != 0)
+			return vlt_err_set(err, VLT_ECONFIG, "log file %s: cannot reopen: %s",
+					   path, strerror(rc));
+		fcntl(file_fd, F_SETFD, FD_CLOEXEC); /* dup2 clears it */
 	}
-	/* the old file stays open under cur until dup2 swaps it for the new one */
-	int rc = dup2(fd, cur) < 0 ? errno : 0;
-	close(fd);
-	if (rc != 0)
-		return vlt_err_set(err, VLT_ECONFIG, "log file %s: cannot reopen: %s", path,
-				   strerror(rc));
+	atomic_store(&log_fd, file_fd);
+	atomic_store(&log_to_journal, false);
 	return 0;
 }
 
