@@ -606,6 +606,15 @@ json_t *vlt__engine_groups(vlt_engine_t *e)
 	return json_pack("{s:o}", "groups", list ? list : json_array());
 }
 
+int vlt__engine_inspect(vlt_engine_t *e, vlt_engine_inspect_fn fn, void *ctx, vlt_err_t *err)
+{
+	pthread_mutex_lock(&e->lock);
+	vlt_engine_view_t v = { .dc = e->dc, .ledger = e->ledger, .mods = e->mods };
+	int rc = fn(&v, ctx, err);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
 int vlt__engine_release(vlt_engine_t *e, const char *plan_id)
 {
 	pthread_mutex_lock(&e->lock);
