@@ -81,16 +81,20 @@ def exclusive_plan():
 
 
 class Valetd:
-    def __init__(self, binary, workdir):
+    def __init__(self, binary, workdir, config=None):
+        """valetd on the generated data center; config: valet.conf text, or None."""
         self.dir = workdir
         self.inventory = os.path.join(workdir, "inventory.json")
         with open(self.inventory, "w") as f:
             json.dump(inventory(), f)
+        args = [binary, "--listen", "127.0.0.1:0", "--inventory", self.inventory,
+                "--data-dir", os.path.join(workdir, "data")]
+        if config is not None:
+            with open(os.path.join(workdir, "valet.conf"), "w") as f:
+                f.write(config)
+            args += ["--config", os.path.join(workdir, "valet.conf")]
         self.log = open(os.path.join(workdir, "valetd.log"), "wb")
-        self.proc = subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:0", "--inventory", self.inventory,
-             "--data-dir", os.path.join(workdir, "data")],
-            stdout=self.log, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.PIPE)
         self.port = None
         deadline = time.time() + 60
         for raw in self.proc.stderr:
@@ -112,10 +116,12 @@ class Valetd:
             self.log.write(raw)
 
     def stop(self):
+        """SIGTERM; RET valetd's exit status (under ASan, non-zero on a leak)."""
         if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=60)
         self.log.close()
+        return self.proc.returncode
 
     def call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -139,6 +145,68 @@ class Valetd:
         headers = {k.lower(): v for k, v in r.getheaders()}
         conn.close()
         return r.status, headers, body
+
+
+class DashboardDirTest(unittest.TestCase):
+    """server.dashboard_dir: a folder of one's own, and "" for no dashboard."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="valet-dashboard-dir-")
+        self.daemons = []
+
+    def tearDown(self):
+        rcs = [d.stop() for d in self.daemons]
+        self.assertEqual(rcs, [0] * len(rcs), f"valetd's exit statuses; logs in {self.tmp}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, name, config):
+        work = os.path.join(self.tmp, name)
+        os.makedirs(work)
+        d = Valetd(VALETD, work, config)
+        self.daemons.append(d)
+        return d
+
+    def test_own_folder(self):
+        site = os.path.join(self.tmp, "site")
+        os.makedirs(os.path.join(site, "img"))
+        with open(os.path.join(site, "index.html"), "w") as f:
+            f.write("<!doctype html><title>own</title>")
+        png = bytes(range(256)) * 8  # NUL bytes and all: sent whole, not as a C string
+        with open(os.path.join(site, "img", "logo.png"), "wb") as f:
+            f.write(png)
+        secret = os.path.join(self.tmp, "secret.txt")
+        with open(secret, "w") as f:
+            f.write("outside the folder")
+        os.symlink(secret, os.path.join(site, "escape.txt"))
+        d = self.start("own", f'server: {{ dashboard_dir = "{site}"; }};\n')
+
+        st, headers, body = d.raw("GET", "/dashboard/")
+        self.assertEqual((st, body), (200, b"<!doctype html><title>own</title>"))
+        st, headers, body = d.raw("GET", "/dashboard/img/logo.png")
+        self.assertEqual((st, headers.get("content-type"), body), (200, "image/png", png))
+        st, _, body = d.raw("GET", "/dashboard/escape.txt")
+        self.assertEqual(st, 404)
+        self.assertNotIn(b"outside", body)
+        st, _, body = d.raw("GET", "/dashboard/img")
+        self.assertEqual(st, 404)
+
+    def test_turned_off(self):
+        d = self.start("off", 'server: { dashboard_dir = ""; };\n')
+        st, _, body = d.raw("GET", "/dashboard/")
+        self.assertEqual(st, 404)
+        self.assertIn("turned off", json.loads(body)["explanation"])
+        st, _, _ = d.raw("GET", "/v1/topology")
+        self.assertEqual(st, 200)
+
+    def test_bad_setting(self):
+        conf = os.path.join(self.tmp, "bad.conf")
+        with open(conf, "w") as f:
+            f.write("server: { dashboard_dir = 3; };\n")
+        r = subprocess.run([VALETD, "--check-config", "--config", conf], capture_output=True,
+                           text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("server.dashboard_dir", r.stderr)
+        self.assertIn("bad.conf:1", r.stderr)
 
 
 def hosts_of(topology):
@@ -205,7 +273,12 @@ class DashboardTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
+        rc = cls.d.stop()
+        log = os.path.join(cls.tmp, "valetd.log")
+        if rc != 0:
+            with open(log, errors="replace") as f:
+                sys.stderr.write(f.read()[-4000:])
+            raise AssertionError(f"valetd exited with {rc} (its log above)")
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # ---- GET /v1/topology
@@ -386,10 +459,11 @@ class DashboardTest(unittest.TestCase):
                          "true" if st == 200 else "false")
         if st == 404:
             self.assertIn("404", decisions.text)
-        st_m, _, _ = self.d.raw("GET", "/metrics")
+        st_m, _, metrics = self.d.raw("GET", "/metrics")
         refusals = browser.find_element(By.ID, "refusals")
-        self.assertIn(refusals.get_attribute("data-available"), ("true", "false"))
-        if st_m == 404:
+        if st_m == 200 and re.search(rb"^[a-z_:]*refus[a-z_:]*\{[^}]*reason=", metrics, re.M):
+            self.assertEqual(refusals.get_attribute("data-available"), "true")
+        elif st_m == 404:
             self.assertIn("no /metrics", refusals.text)
 
         summary = browser.find_element(By.ID, "summary")
