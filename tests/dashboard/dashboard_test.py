@@ -235,8 +235,8 @@ def start_chromium(shot_dir):
                 "--no-first-run", "--disable-extensions"):
         opts.add_argument(arg)
     try:
-        browser = webdriver.Chrome(service=Service(driver, log_path=f"{shot_dir}/chromedriver.log"),
-                                   options=opts)
+        service = Service(driver, log_path=f"{shot_dir}/chromedriver.log")
+        browser = webdriver.Chrome(service=service, options=opts)
     except Exception as e:  # what chromedriver said, for the skip line
         return None, f"Chromium did not start under chromedriver: {str(e).strip()[:500]}"
     browser.set_page_load_timeout(60)
