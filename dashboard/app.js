@@ -215,6 +215,24 @@ function drawSummary() {
   summary.dataset.servers = t.servers;
 }
 
+function drawPools() {
+  const box = $("pools");
+  const pools = state.topology.pools || [];
+  clear(box);
+  box.className = pools.length ? "" : "muted";
+  if (!pools.length) {
+    box.textContent = "No storage pools in this data center.";
+    return;
+  }
+  const rows = pools.map((p) => {
+    const u = p.capacity_gb > 0 ? (p.capacity_gb - p.free_gb) / p.capacity_gb : null;
+    return [p.name, p.rack ?? p.cluster ?? "", p.free_gb, percent(u)];
+  });
+  const t = table(["pool", "rack or cluster", "free GiB", "used"], rows);
+  t.querySelectorAll("tbody tr").forEach((tr, i) => tr.setAttribute("data-pool", pools[i].name));
+  box.append(t);
+}
+
 /* ---- plans */
 
 function planHosts() {
@@ -418,6 +436,7 @@ async function refresh() {
     $("error").hidden = true;
     drawSummary();
     drawHeatmap();
+    drawPools();
     drawPlans();
     drawPlanDetail();
     document.body.dataset.plan = state.selectedPlan || "";

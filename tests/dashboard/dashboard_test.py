@@ -56,6 +56,8 @@ def inventory():
     return {"datacenter": "dash-dc",
             "allocation_ratios": {"vcpus": 1.0, "ram_mb": 1.0, "disk_gb": 1.0},
             "clusters": clusters, "racks": racks, "hosts": hosts,
+            "storage": [{"name": "pool-a", "rack": "c0-r0", "capacity_gb": 1000,
+                         "used_gb": 100}],
             "flavors": [{"name": "big", "vcpus": 16, "ram_mb": 65536, "disk_gb": 500},
                         {"name": "small", "vcpus": 2, "ram_mb": 4096, "disk_gb": 20}]}
 
@@ -72,6 +74,8 @@ def spread_plan():
     res = {f"web-{i}": server(f"web-{i}", "big") for i in range(12)}
     res["div"] = {"type": "OS::Valet::GroupAssignment",
                   "properties": {"group": "web-div", "resources": list(res)}}
+    res["web-data"] = {"name": "web-data", "type": "OS::Cinder::Volume",
+                       "properties": {"size": 50}}
     return {"plan_name": "web", "stack_id": "stack-web", "resources": res}
 
 
@@ -313,6 +317,11 @@ class DashboardTest(unittest.TestCase):
         h1 = next(h for _, _, h in hosts_of(self.topology) if h["name"] == "c0-r0-h01")
         self.assertFalse(h1["enabled"])
 
+    def test_topology_pools(self):
+        self.assertEqual(self.topology["pools"], [
+            {"name": "pool-a", "rack": "c0-r0", "cluster": "c0", "capacity_gb": 1000,
+             "used_gb": 100, "free_gb": 850}])
+
     def test_topology_marks_the_exclusive_rack(self):
         db_racks = set()
         for c, r, h in hosts_of(self.topology):
@@ -465,6 +474,10 @@ class DashboardTest(unittest.TestCase):
             self.assertEqual(refusals.get_attribute("data-available"), "true")
         elif st_m == 404:
             self.assertIn("no /metrics", refusals.text)
+
+        pool = browser.find_element(By.CSS_SELECTOR, '#pools tr[data-pool="pool-a"]')
+        self.assertEqual([td.text for td in pool.find_elements(By.TAG_NAME, "td")],
+                         ["pool-a", "c0-r0", "850", "15.0 %"])
 
         summary = browser.find_element(By.ID, "summary")
         self.assertEqual(summary.get_attribute("data-hosts"), str(N_HOSTS))
