@@ -851,10 +851,11 @@ static int spec_att(struct parser *p, const struct res *r, struct gspec *s)
 }
 
 /*
- * An OS::Valet::Group of the request that the registry does not hold yet:
- * Heat makes it only when it creates the stack's resources, after the plan
- * (a lifecycle plugin plans before any resource exists). Its own name, type
- * and level (host when not given, as the resource's default) define it.
+ * An OS::Valet::Group of the request: its own name, type and level (host
+ * when not given, as the resource's default) define it, since the registry
+ * may not hold it yet (Heat makes it only when it creates the stack's
+ * resources, after the plan: a lifecycle plugin plans before any resource
+ * exists). A group the registry does hold must agree with it.
  */
 static int spec_from_group_resource(struct parser *p, const struct res *target,
 				    const char *gname, const char *tpath, struct gspec *s)
@@ -912,9 +913,7 @@ static int spec_osv(struct parser *p, const struct res *r, struct gspec *s)
 		snprintf(tpath, sizeof(tpath), "%s.properties", target->path);
 		if ((rc = get_str(p, target->props, "name", tpath, true, &gname)) != 0)
 			return rc;
-		if (find_named(p, gname) == NULL)
-			return spec_from_group_resource(p, target, gname, tpath, s);
-		text = gname;
+		return spec_from_group_resource(p, target, gname, tpath, s);
 	}
 	const vlt_named_group_t *ng = find_named(p, text);
 	if (ng == NULL)

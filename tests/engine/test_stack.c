@@ -763,9 +763,31 @@ static void test_group_resource_before_the_registry(void **state)
 	vlt__stack_free(st);
 	json_decref(doc);
 
-	/* Known defect, not yet checked here: an OS::Valet::Group whose name the
-	 * registry holds with another type or level should be refused ("holds it
-	 * as affinity at rack level"); after the template form landed it is not. */
+	/* one the registry holds (db-ex: exclusivity at host level) must agree */
+	doc = jq("{'stack_id': 's', 'resources': {"
+		 "'a': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
+		 "'grp': {'type': 'OS::Valet::Group', 'properties': {"
+		 "  'name': 'db-ex', 'type': 'exclusivity', 'level': 'rack'}},"
+		 "'g': {'type': 'OS::Valet::GroupAssignment', 'properties': {"
+		 "  'group': {'get_resource': 'grp'}, 'resources': ['a']}}}}");
+	assert_int_equal(parse_doc(f, doc, "p.json", &st, &err), VLT_EINVAL);
+	assert_string_equal(err.msg,
+			    "p.json: group 'db-ex' ($.resources.g): the request makes it exclusivity "
+			    "at rack level but the group registry holds it as exclusivity at host "
+			    "level");
+	json_decref(doc);
+	doc = jq("{'stack_id': 's', 'resources': {"
+		 "'a': {'type': 'OS::Nova::Server', 'properties': {'flavor': 'm1.small'}},"
+		 "'grp': {'type': 'OS::Valet::Group', 'properties': {"
+		 "  'name': 'db-ex', 'type': 'exclusivity'}},"
+		 "'g': {'type': 'OS::Valet::GroupAssignment', 'properties': {"
+		 "  'group': {'get_resource': 'grp'}, 'resources': ['a']}}}}");
+	if (parse_doc(f, doc, "p.json", &st, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(st->groups[0].name, "db-ex");
+	assert_int_equal(st->groups[0].n_units, 1);
+	vlt__stack_free(st);
+	json_decref(doc);
 }
 
 /* A large request: one group of many servers, also named by metadata. */
