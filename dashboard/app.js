@@ -171,6 +171,7 @@ function drawHeatmap() {
     }, title, racks));
   }
   highlightPlan();
+  findHosts();
 }
 
 function drawLegend() {
@@ -231,6 +232,35 @@ function drawPools() {
   const t = table(["pool", "rack or cluster", "free GiB", "used"], rows);
   t.querySelectorAll("tbody tr").forEach((tr, i) => tr.setAttribute("data-pool", pools[i].name));
   box.append(t);
+}
+
+/* Outline the hosts whose name holds the text of "Find host"; RET how many. */
+function findHosts() {
+  const text = $("find").value.trim().toLowerCase();
+  let n = 0;
+  for (const cell of $("heatmap").querySelectorAll(".host")) {
+    const found = text !== "" && cell.dataset.host.toLowerCase().includes(text);
+    cell.classList.toggle("found", found);
+    n += found;
+  }
+  $("find").dataset.found = n;
+  return n;
+}
+
+/* The sources' state from GET /v1/status: ok, degraded or stale, and their age. */
+async function drawSources() {
+  const chip = $("sources");
+  try {
+    const s = (await fetchJson("v1/status")).status.sources;
+    chip.className = "chip " + s.type;
+    chip.textContent = `sources ${s.type}, read ${s.read_s_ago} s ago` +
+      (s.error ? `: ${s.error}` : "");
+    chip.dataset.type = s.type;
+  } catch (e) {
+    chip.className = "chip down";
+    chip.textContent = "status: " + e.message;
+    chip.dataset.type = "unknown";
+  }
 }
 
 /* ---- plans */
@@ -443,7 +473,7 @@ async function refresh() {
   } catch (e) {
     showError(e);
   }
-  await Promise.all([drawDecisions(), drawRefusals()]);
+  await Promise.all([drawSources(), drawDecisions(), drawRefusals()]);
   document.body.dataset.state = "ready";
 }
 
@@ -462,6 +492,7 @@ function start() {
     }
   });
   $("reload").addEventListener("click", refresh);
+  $("find").addEventListener("input", findHosts);
   $("auto").addEventListener("change", schedule);
   window.addEventListener("hashchange", () => {
     const id = planFromHash();

@@ -479,6 +479,15 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual([td.text for td in pool.find_elements(By.TAG_NAME, "td")],
                          ["pool-a", "c0-r0", "850", "15.0 %"])
 
+        # "Find host" outlines the hosts whose name holds the text
+        find = browser.find_element(By.ID, "find")
+        find.send_keys("c3-r7-h1")
+        found = {c.get_attribute("data-host") for c in
+                 browser.find_elements(By.CSS_SELECTOR, "#heatmap .host.found")}
+        self.assertEqual(found, {f"c3-r7-h{i}" for i in range(10, 16)})
+        self.assertEqual(browser.find_element(By.ID, "sources").get_attribute("data-type"),
+                         "ok")
+
         summary = browser.find_element(By.ID, "summary")
         self.assertEqual(summary.get_attribute("data-hosts"), str(N_HOSTS))
         self.assertIn("2 plans", summary.text)
