@@ -149,6 +149,9 @@ function drawHeatmap() {
   const map = $("heatmap");
   const topo = state.topology;
   clear(map);
+  if (!topo.clusters.length)
+    map.append(el("p", { class: "muted", text: "The data center in use has no hosts: " +
+      "no source described any (see the sources in valet.conf)." }));
   for (const c of topo.clusters) {
     const allHosts = c.racks.flatMap((r) => r.hosts);
     const title = el("h3", { text: c.name + " " },
