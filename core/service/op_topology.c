@@ -114,8 +114,8 @@ static json_t *exclusive_doc(const struct topo *t, vlt_level_t lvl, uint32_t d)
 	if (n == 0)
 		return json_null();
 	json_t *names = t->names[lvl][d];
-	return json_pack("{s:I, s:O}", "servers", (json_int_t)n, "groups",
-			 names != NULL ? names : json_array());
+	return json_pack("{s:I, s:o}", "servers", (json_int_t)n, "groups",
+			 names != NULL ? json_incref(names) : json_array());
 }
 
 /* One resource of a host: allocatable = used outside Valet + held by plans + free. */

@@ -4,8 +4,9 @@
 usage: dashboard_test.py VALETD ARTIFACTS_DIR
 
 valetd starts on a generated data center (4 clusters x 8 racks x 16
-hosts) with two plans: one spread over racks, one in a rack-level
-exclusivity group, a server of each reserved. The test checks
+hosts) with three plans: one spread over racks (with a volume), one in a
+rack-level exclusivity group, a server of each reserved, and one in a
+host-level exclusivity group only the request names. The test checks
 GET /v1/topology against what the plans hold, the static files (types,
 the redirect, refused paths), then loads /dashboard/ in headless Chromium
 through chromedriver (Debian's chromium, chromium-driver and
@@ -77,6 +78,16 @@ def spread_plan():
     res["web-data"] = {"name": "web-data", "type": "OS::Cinder::Volume",
                        "properties": {"size": 50}}
     return {"plan_name": "web", "stack_id": "stack-web", "resources": res}
+
+
+def inline_exclusive_plan():
+    """One server alone on its host, in an exclusivity group the request names itself."""
+    return {"plan_name": "solo", "stack_id": "stack-solo",
+            "resources": {"solo-0": server("solo-0", "small"),
+                          "ex": {"type": "ATT::Valet::GroupAssignment",
+                                 "properties": {"group_type": "exclusivity",
+                                                "group_name": "solo-ex", "level": "host",
+                                                "resources": ["solo-0"]}}}}
 
 
 def exclusive_plan():
@@ -265,6 +276,9 @@ class DashboardTest(unittest.TestCase):
         st, body = d.call("POST", "/v1/plans", exclusive_plan())
         assert st == 201, (st, body)
         cls.db = body["plan"]
+        st, body = d.call("POST", "/v1/plans", inline_exclusive_plan())
+        assert st == 201, (st, body)
+        cls.solo = body["plan"]
         # one server of each plan reserved, the others only planned
         for plan in (cls.web, cls.db):
             orch, p = sorted(plan["placements"].items())[0]
@@ -293,13 +307,13 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(t["resources"], ["vcpus", "ram_mb", "disk_gb"])
         self.assertEqual((t["hosts"], t["racks"], len(t["clusters"])),
                          (N_HOSTS, CLUSTERS * RACKS, CLUSTERS))
-        self.assertEqual(t["servers"], 15)
+        self.assertEqual(t["servers"], 16)
         self.assertEqual([len(c["racks"]) for c in t["clusters"]], [RACKS] * CLUSTERS)
         self.assertEqual(sum(1 for _ in hosts_of(t)), N_HOSTS)
 
     def test_topology_holds_match_the_plans(self):
         where = {}
-        for plan in (self.web, self.db):
+        for plan in (self.web, self.db, self.solo):
             for p in plan["placements"].values():
                 where.setdefault(p["location"], []).append(p["name"])
         demand = {"big": (16, 65536, 500), "small": (2, 4096, 20)}
@@ -322,7 +336,8 @@ class DashboardTest(unittest.TestCase):
             {"name": "pool-a", "rack": "c0-r0", "cluster": "c0", "capacity_gb": 1000,
              "used_gb": 100, "free_gb": 850}])
 
-    def test_topology_marks_the_exclusive_rack(self):
+    def test_topology_marks_the_exclusive_rack_and_host(self):
+        solo_host = self.solo["placements"]["solo-0"]["location"]
         db_racks = set()
         for c, r, h in hosts_of(self.topology):
             if h["name"] in {p["location"] for p in self.db["placements"].values()}:
@@ -336,7 +351,11 @@ class DashboardTest(unittest.TestCase):
                 else:
                     self.assertIsNone(r["exclusive"], r["name"])
                 for h in r["hosts"]:
-                    self.assertIsNone(h["exclusive"])
+                    if h["name"] == solo_host:
+                        # a group only the request names: counted, without a name to show
+                        self.assertEqual(h["exclusive"], {"servers": 1, "groups": []})
+                    else:
+                        self.assertIsNone(h["exclusive"], h["name"])
 
     def test_topology_is_read_only(self):
         st, body = self.d.call("POST", "/v1/topology", {})
@@ -431,9 +450,12 @@ class DashboardTest(unittest.TestCase):
                          len(self.web["placements"]))
         browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-plan-web.png"))
 
-        # the exclusive rack: its sixteen hosts marked, and the rack itself
-        excl_cells = browser.find_elements(By.CSS_SELECTOR, "#heatmap .host.excl")
-        self.assertEqual(len(excl_cells), HOSTS)
+        # the exclusive rack: its sixteen hosts marked, and the rack itself; and the host
+        # of the inline group
+        excl_cells = {c.get_attribute("data-host") for c in
+                      browser.find_elements(By.CSS_SELECTOR, "#heatmap .host.excl")}
+        self.assertEqual(len(excl_cells), HOSTS + 1)
+        self.assertIn(self.solo["placements"]["solo-0"]["location"], excl_cells)
         excl_racks = browser.find_elements(By.CSS_SELECTOR, "#heatmap .rack.excl")
         self.assertEqual(len(excl_racks), 1)
 
@@ -490,7 +512,7 @@ class DashboardTest(unittest.TestCase):
 
         summary = browser.find_element(By.ID, "summary")
         self.assertEqual(summary.get_attribute("data-hosts"), str(N_HOSTS))
-        self.assertIn("2 plans", summary.text)
+        self.assertIn("3 plans", summary.text)
         browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-plan-db-ram.png"))
         print(f"screenshots in {ARTIFACTS}")
 
