@@ -15,7 +15,8 @@ the selected plan's hosts highlighted and no other, the exclusive rack
 marked, the resource switch recolouring, the decision and refusal panels
 saying whether valetd serves them. Screenshots go to ARTIFACTS_DIR.
 
-Exits 77 (skipped) only when Chromium cannot start here, saying what failed.
+Exits 77 (skipped) only when Chromium cannot start here, saying what failed
+(under CI=true that fails the test instead).
 """
 import http.client
 import json
@@ -406,7 +407,7 @@ class DashboardTest(unittest.TestCase):
         os.makedirs(ARTIFACTS, exist_ok=True)
         browser, why = start_chromium(self.tmp)
         if browser is None:
-            print(f"SKIP: {why}")
+            print(f"\nSKIP: {why}", flush=True)
             raise unittest.SkipTest(why)
         try:
             self.check_page(browser)
@@ -526,8 +527,14 @@ def main():
     result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
     if not result.wasSuccessful():
         return 1
-    # Chromium could not start: the page was not checked, so the test is skipped, not passed
-    return SKIP if result.skipped else 0
+    # Chromium could not start: the page was not checked, so the test is skipped, not
+    # passed; under CI=true (scripts/install-deps installed Chromium) that is a failure
+    if result.skipped:
+        if os.environ.get("CI") == "true":
+            print("FAIL: CI=true and the page could not be checked in Chromium")
+            return 1
+        return SKIP
+    return 0
 
 
 if __name__ == "__main__":
