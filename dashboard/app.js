@@ -333,6 +333,7 @@ async function selectPlan(id) {
   drawPlans();
   drawPlanDetail();
   highlightPlan();
+  await drawDecisions();
   document.body.dataset.plan = id || "";
 }
 
@@ -351,19 +352,38 @@ function decisionTime(d) {
   return t ?? "";
 }
 
+/* "web-1 → h3, web-2 → h4" for a decision's units (chosen host per unit). */
+function unitsText(d) {
+  const units = Array.isArray(d.units) ? d.units : [];
+  const shown = units.slice(0, 4).map((u) => `${u.name ?? u.id ?? "?"} → ${u.host ?? "none"}`);
+  return shown.join(", ") + (units.length > 4 ? `, … (${units.length})` : "");
+}
+
+/* The decisions read last (for the refusals fallback); null when not served. */
+let lastDecisions = null;
+
+/*
+ * The last twenty decisions, or the selected plan's (GET /v1/decisions?plan=ID).
+ * Their shape is the decision record's: time, kind, plan_id, stack_id, solver,
+ * units [{name, host, runner_up, why}], refused {reason: hosts}.
+ */
 async function drawDecisions() {
   const box = $("decisions");
+  const query = state.selectedPlan ? "?plan=" + encodeURIComponent(state.selectedPlan) : "";
   let doc;
   try {
-    doc = await fetchJson("v1/decisions");
+    doc = await fetchJson("v1/decisions" + query);
   } catch (e) {
+    lastDecisions = null;
     box.className = "muted";
-    box.textContent = e.status === 404 ? "This valetd keeps no decision record (GET /v1/decisions: 404)."
-      : "Decisions could not be read: " + e.message;
+    box.textContent = e.status === 404 ?
+      "This valetd keeps no decision record (GET /v1/decisions: 404)." :
+      "Decisions could not be read: " + e.message;
     box.dataset.available = "false";
     return;
   }
   const list = Array.isArray(doc) ? doc : (doc.decisions || []);
+  lastDecisions = list;
   const recent = list.slice(-20).reverse();
   clear(box);
   box.className = "";
@@ -372,13 +392,27 @@ async function drawDecisions() {
     box.append(el("span", { class: "muted", text: "No decisions recorded yet." }));
     return;
   }
-  box.append(table(["when", "what", "plan or server", "solver", "outcome"], recent.map((d) => [
+  box.append(table(["when", "what", "stack", "solver", "units"], recent.map((d) => [
     decisionTime(d),
     pick(d, ["kind", "op", "action", "type"]) ?? "",
-    pick(d, ["plan_name", "stack_id", "plan_id", "server", "resource_id"]) ?? "",
+    pick(d, ["stack_id", "plan_id", "server", "resource_id"]) ?? "",
     pick(d, ["solver"]) ?? "",
-    pick(d, ["outcome", "status", "result"]) ?? "",
+    unitsText(d),
   ])));
+  if (state.selectedPlan)
+    box.append(el("div", { class: "muted", text: "of the selected plan" }));
+}
+
+/* Refusals summed over the decisions' "refused" counts ({reason: hosts}). */
+function refusalsFromDecisions(list) {
+  const byReason = new Map();
+  for (const d of list || []) {
+    const r = d.refused;
+    if (!r || typeof r !== "object") continue;
+    for (const [k, v] of Object.entries(r))
+      if (typeof v === "number") byReason.set(k, (byReason.get(k) || 0) + v);
+  }
+  return byReason;
 }
 
 /*
@@ -425,11 +459,16 @@ async function drawRefusals() {
       }
     } catch (e) { /* shown below */ }
   }
+  if (!byReason.size && lastDecisions !== null) {
+    byReason = refusalsFromDecisions(lastDecisions);
+    source = "the decisions above";
+  }
   clear(box);
   box.dataset.available = source ? "true" : "false";
   if (!source) {
     box.className = "muted";
-    box.textContent = "This valetd exposes no refusal counts (no /metrics, none in /v1/status).";
+    box.textContent = "This valetd exposes no refusal counts " +
+      "(no /metrics, none in /v1/status, no decision record).";
     return;
   }
   box.className = "";
@@ -476,7 +515,8 @@ async function refresh() {
   } catch (e) {
     showError(e);
   }
-  await Promise.all([drawSources(), drawDecisions(), drawRefusals()]);
+  await Promise.all([drawSources(), drawDecisions()]);
+  await drawRefusals(); /* may fall back on the decisions just read */
   document.body.dataset.state = "ready";
 }
 

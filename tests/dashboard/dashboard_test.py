@@ -484,18 +484,23 @@ class DashboardTest(unittest.TestCase):
         disabled = browser.find_element(By.CSS_SELECTOR, '#heatmap .host[data-host="c0-r0-h01"]')
         self.assertIn("disabled", disabled.get_attribute("class").split())
 
-        # decisions and refusals: shown when valetd serves them, else said so
-        st, _ = self.d.call("GET", "/v1/decisions")
+        # decisions (the selected plan's) and refusals: shown when valetd serves them,
+        # else said so
+        st, doc = self.d.call("GET", f"/v1/decisions?plan={db_id}")
         decisions = browser.find_element(By.ID, "decisions")
         self.assertEqual(decisions.get_attribute("data-available"),
                          "true" if st == 200 else "false")
         if st == 404:
             self.assertIn("404", decisions.text)
+        elif st == 200 and doc.get("decisions"):
+            rows = decisions.find_elements(By.CSS_SELECTOR, "tbody tr")
+            self.assertEqual(len(rows), min(20, len(doc["decisions"])))
         st_m, _, metrics = self.d.raw("GET", "/metrics")
         refusals = browser.find_element(By.ID, "refusals")
         if st_m == 200 and re.search(rb"^[a-z_:]*refus[a-z_:]*\{[^}]*reason=", metrics, re.M):
             self.assertEqual(refusals.get_attribute("data-available"), "true")
-        elif st_m == 404:
+        elif st_m == 404 and st == 404:
+            self.assertEqual(refusals.get_attribute("data-available"), "false")
             self.assertIn("no /metrics", refusals.text)
 
         pool = browser.find_element(By.CSS_SELECTOR, '#pools tr[data-pool="pool-a"]')
@@ -511,11 +516,37 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(browser.find_element(By.ID, "sources").get_attribute("data-type"),
                          "ok")
 
+        self.check_parsers(browser)
+
         summary = browser.find_element(By.ID, "summary")
         self.assertEqual(summary.get_attribute("data-hosts"), str(N_HOSTS))
         self.assertIn("3 plans", summary.text)
         browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-plan-db-ram.png"))
         print(f"screenshots in {ARTIFACTS}")
+
+    def check_parsers(self, browser):
+        """The page's readers of /metrics and of decisions, on the page, on fixed input."""
+        exposition = "\n".join([
+            "# HELP valet_refusals_total Hosts refused, by reason.",
+            "# TYPE valet_refusals_total counter",
+            'valet_refusals_total{reason="short of vcpus",solver="ostro"} 7',
+            'valet_refusals_total{solver="exact",reason="short of vcpus"} 3',
+            'valet_refusals_total{reason="diversity(rack) \\"web\\""} 2',
+            'valet_refusal_seconds_bucket{reason="x",le="1"} 99',
+            'valet_requests_total{route="/v1/plans",reason="ignored"} 5',
+            "valet_refusals_total 1",
+            ""])
+        got = browser.execute_script(
+            "return [...refusalsFromMetrics(arguments[0]).entries()];", exposition)
+        self.assertEqual(got, [["short of vcpus", 10], ['diversity(rack) "web"', 2]])
+        decisions = [{"refused": {"disabled": 1, "short of ram_mb": 4}},
+                     {"refused": {"short of ram_mb": 2}}, {"refused": None}, {}]
+        got = browser.execute_script(
+            "return [...refusalsFromDecisions(arguments[0]).entries()];", decisions)
+        self.assertEqual(got, [["disabled", 1], ["short of ram_mb", 6]])
+        got = browser.execute_script("return unitsText(arguments[0]);", {
+            "units": [{"name": f"s{i}", "host": f"h{i}"} for i in range(6)]})
+        self.assertEqual(got, "s0 → h0, s1 → h1, s2 → h2, s3 → h3, … (6)")
 
 
 def main():
