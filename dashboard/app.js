@@ -322,7 +322,14 @@ async function loadPlacements() {
   state.selectedPlacements = doc.placements || [];
 }
 
-async function selectPlan(id) {
+/* The plan named by its plan id or its stack id (as /v1/plans/{id} takes either), or null. */
+function findPlan(ref) {
+  return state.plans.find((p) => p.id === ref || p.stack_id === ref) || null;
+}
+
+async function selectPlan(ref) {
+  const plan = ref ? findPlan(ref) : null;
+  const id = plan ? plan.id : null;
   state.selectedPlan = id;
   history.replaceState(null, "", id ? "#plan=" + encodeURIComponent(id) : "#");
   try {
@@ -500,9 +507,7 @@ async function refresh() {
     const [topo, plans] = await Promise.all([fetchJson("v1/topology"), fetchJson("v1/plans")]);
     state.topology = topo.topology;
     state.plans = plans.plans || [];
-    /* a plan may be named by its stack id too (as /v1/plans/{id} takes it) */
-    const chosen = state.plans.find((p) => p.id === state.selectedPlan ||
-      p.stack_id === state.selectedPlan);
+    const chosen = findPlan(state.selectedPlan);
     state.selectedPlan = chosen ? chosen.id : null;
     await loadPlacements();
     $("error").hidden = true;

@@ -466,6 +466,12 @@ class DashboardTest(unittest.TestCase):
         self.wait_ready(browser, db_id)
         self.assertEqual(highlighted(), {p["location"] for p in self.db["placements"].values()})
         self.assertTrue(browser.current_url.endswith(f"#plan={db_id}"))
+        # a link may name the plan by its stack id, as /v1/plans/{id} does
+        browser.execute_script("location.hash = 'plan=stack-web';")
+        self.wait_ready(browser, web_id)
+        self.assertEqual(highlighted(), web_hosts)
+        browser.execute_script(f"location.hash = 'plan={db_id}';")
+        self.wait_ready(browser, db_id)
 
         # utilisation follows the chosen resource: host c0-r0-h00 has 8 of 32 vCPUs used
         # outside Valet, and 16384 of 131072 MiB
