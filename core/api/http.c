@@ -449,8 +449,11 @@ static enum MHD_Result call_handler(vlt_http_t *h, struct MHD_Connection *conn,
 	} else {
 		const char *ctype = resp.content_type != NULL ? resp.content_type : "text/plain";
 
+		size_t len = resp.text_len != 0 ? resp.text_len
+				 : resp.text != NULL ? strlen(resp.text) : 0;
+
 		ret = send_bytes(conn, st, resp.status, resp.text != NULL ? ctype : NULL, resp.text,
-				 resp.text != NULL ? strlen(resp.text) : 0, NULL, resp.location);
+				 len, NULL, resp.location);
 	}
 	free(resp.text);
 	free(resp.location);

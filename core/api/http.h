@@ -79,6 +79,7 @@ typedef struct vlt_http_resp {
 	int status;
 	json_t *json;       /* owned; sent as application/json */
 	char *text;         /* owned (malloc); sent when json is NULL */
+	size_t text_len;    /* bytes of text to send; 0: strlen(text) (binary files set it) */
 	const char *content_type; /* for text; static storage */
 	char *location;     /* owned (malloc); a Location header when set */
 } vlt_http_resp_t;
