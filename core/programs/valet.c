@@ -375,8 +375,9 @@ int main(int argc, char **argv)
 		return simulate(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "inventory") == 0)
 		return vlt_valet_inventory(argc - 1, argv + 1);
-	if (argc >= 2 && vlt_valet_is_client_command(argv[1]))
-		return vlt_valet_client(argc - 1, argv + 1);
+	int client = vlt_valet_client_main(argc, argv);
+	if (client >= 0)
+		return client;
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("valet %s\n", VLT_VERSION);
 		return 0;

@@ -402,6 +402,39 @@ bool vlt_valet_is_client_command(const char *name)
 	return command_of(name) != NULL || strcmp(name, "help") == 0;
 }
 
+/* The options that may come before the command, and whether they take a value. */
+static bool global_option(const char *arg, bool *takes_value)
+{
+	static const char *const with_value[] = { "--url", "--os-token", "--format", "--column",
+						  "-f", "-c", NULL };
+
+	for (size_t i = 0; with_value[i] != NULL; i++) {
+		size_t n = strlen(with_value[i]);
+		if (strncmp(arg, with_value[i], n) == 0 && (arg[n] == '\0' || arg[n] == '=' ||
+							   (arg[1] != '-' && arg[n] != '\0'))) {
+			*takes_value = arg[n] == '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+int vlt_valet_client_main(int argc, char **argv)
+{
+	int i = 1;
+	bool takes_value = false;
+
+	while (i < argc && global_option(argv[i], &takes_value))
+		i += takes_value ? 2 : 1;
+	if (i >= argc || !vlt_valet_is_client_command(argv[i]))
+		return -1;
+	/* the command first, then every option wherever it was: getopt_long takes them all */
+	char *noun = argv[i];
+	memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof(*argv));
+	argv[1] = noun;
+	return vlt_valet_client(argc - 1, argv + 1);
+}
+
 /* valet help [COMMAND] */
 static int help(const vc_opts_t *o)
 {

@@ -31,6 +31,12 @@
 bool vlt_valet_is_client_command(const char *name);
 /* argv[0] is the command ("plan"). RET the exit status. */
 int vlt_valet_client(int argc, char **argv);
+/*
+ * vlt_valet_client_main - valet's own argv when it names a client command,
+ * perhaps after --url, --os-token, -f or -c ("valet --url U plan list").
+ * RET the exit status, or -1 when argv is not a client command.
+ */
+int vlt_valet_client_main(int argc, char **argv);
 
 /* ---- between the client's files */
 
