@@ -203,6 +203,20 @@ static int parse_args(int argc, char **argv, vc_opts_t *o)
 
 /* ---------------------------------------------------------------- the connection */
 
+/* The exit status for an error of os_client (Keystone's or the transport's). */
+static int exit_of(int code)
+{
+	switch (code) {
+	case VLT_ECONFIG:
+		return VC_EXIT_USAGE;
+	case VLT_EBACKEND:
+	case VLT_ETIMEDOUT:
+		return VC_EXIT_UNREACHABLE; /* no answer, or none that could be used */
+	default:
+		return VC_EXIT_API; /* Keystone refused (401, 403, 404) */
+	}
+}
+
 /* A copy of a variable that is set and not empty, else of dflt (may be NULL). */
 static char *env_dup(const char *name, const char *dflt)
 {
@@ -292,14 +306,14 @@ static int open_conn(vc_conn_t *conn)
 	}
 	if (os_client_new(&conn->client, &a, NULL, &err) < 0) {
 		fprintf(stderr, "valet: %s\n", err.msg);
-		return VC_EXIT_UNREACHABLE;
+		return exit_of(err.code);
 	}
 	if (!catalog) /* getenv's own pointer: the URL came from the environment */
 		return set_base(conn, o->url, o->url == getenv("VALET_URL") ? "VALET_URL" : "--url");
 	const char *url = os_service_endpoint(conn->client, "valet", "valet", &err);
 	if (url == NULL) {
 		fprintf(stderr, "valet: %s\n", err.msg);
-		return err.code == VLT_EFORBIDDEN ? VC_EXIT_API : VC_EXIT_UNREACHABLE;
+		return exit_of(err.code);
 	}
 	return set_base(conn, url, "the catalog's valet endpoint");
 }
@@ -359,7 +373,7 @@ int vc_call(vc_conn_t *conn, const char *method, const char *path, const json_t 
 	free(req);
 	if (rc < 0) {
 		fprintf(stderr, "valet: %s\n", err.msg);
-		return rc == VLT_EFORBIDDEN ? VC_EXIT_API : VC_EXIT_UNREACHABLE;
+		return exit_of(rc);
 	}
 	json_t *answer = text[0] != '\0' ? json_loads(text, 0, &je) : NULL;
 	if (status < 200 || status > 299)

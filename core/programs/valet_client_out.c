@@ -25,7 +25,7 @@ static void scalar_text(FILE *f, const json_t *v)
 	else if (json_is_integer(v))
 		fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else if (json_is_real(v))
-		fprintf(f, "%.17g", json_real_value(v));
+		fprintf(f, "%.15g", json_real_value(v)); /* 0.1, not 0.10000000000000001 */
 	else if (json_is_boolean(v))
 		fputs(json_is_true(v) ? "true" : "false", f);
 }
