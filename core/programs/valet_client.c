@@ -456,6 +456,11 @@ static int help(const vc_opts_t *o)
 
 	if (o->n_args > 1)
 		return vc_usage_error(o, "one command at most");
+	if (topic != NULL && (strcmp(topic, "simulate") == 0 || strcmp(topic, "inventory") == 0)) {
+		printf("valet %s works without valetd: valet %s --help prints its usage\n", topic,
+		       topic);
+		return VC_EXIT_OK;
+	}
 	if (!vc_help(topic, stdout)) {
 		fprintf(stderr, "valet help: no command '%s'\n", topic);
 		vc_help(NULL, stderr);

@@ -168,6 +168,19 @@ class Groups(Case):
         self.assertIn("sideways", why)
         self.assertEqual(api("GET", "/v1/groups")[1], before)
 
+    def test_what_yaml_would_misread_stays_a_string(self):
+        for text in ("123", "true", "null", "no", "2026-12-07", "", "a: b", "café — front"):
+            self.ok("group", "create", "cli-yaml", "--type", "affinity",
+                    "--description", text)
+            try:
+                shown = yaml.safe_load(self.ok("group", "show", "cli-yaml", "-f", "yaml").stdout)
+                self.assertEqual(shown["description"], text)
+                table = self.ok("group", "show", "cli-yaml").stdout
+                widths = {len(ln) for ln in table.splitlines()}
+                self.assertEqual(len(widths), 1, table)
+            finally:
+                self.ok("group", "delete", "cli-yaml")
+
     def test_columns_in_the_order_given(self):
         self.ok("group", "create", "cli-cols", "--type", "affinity")
         rows = table_rows(self.ok("group", "list", "-c", "type", "-c", "name").stdout)

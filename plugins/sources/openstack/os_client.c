@@ -358,8 +358,12 @@ static int catalog_of_token(os_client_t *c, vlt_err_t *err)
 	return rc;
 }
 
+/* A new token and its catalog for the credentials; with a token given, its catalog only. */
 static int authenticate(os_client_t *c, vlt_err_t *err)
 {
+	if (c->auth.token != NULL)
+		return catalog_of_token(c, err);
+
 	char url[1024], why[320];
 	json_t *req = auth_body(&c->auth);
 	char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -369,10 +373,6 @@ static int authenticate(os_client_t *c, vlt_err_t *err)
 	int rc;
 
 	json_decref(req);
-	if (c->auth.token != NULL) {
-		free(text);
-		return catalog_of_token(c, err);
-	}
 	if (text == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	snprintf(url, sizeof(url), "%s/auth/tokens", c->auth.auth_url);
