@@ -154,6 +154,7 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 	return 0;
 }
 
+/* A JSON file or standard input, for simulate and the client (valet_client.h). */
 json_t *vc_load_json(const char *who, const char *path)
 {
 	json_error_t je;
