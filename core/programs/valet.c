@@ -155,7 +155,7 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 }
 
 /* A JSON file or standard input, for simulate and the client (valet_client.h). */
-json_t *vc_load_json(const char *who, const char *path)
+json_t *vlt__cli_load_json(const char *who, const char *path)
 {
 	json_error_t je;
 	json_t *doc = strcmp(path, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &je)
@@ -173,7 +173,7 @@ json_t *vc_load_json(const char *who, const char *path)
 
 static json_t *load_json(const char *path)
 {
-	return vc_load_json("valet simulate", path);
+	return vlt__cli_load_json("valet simulate", path);
 }
 
 static void print_human(const json_t *res)

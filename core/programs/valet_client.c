@@ -38,7 +38,7 @@ static const os_auth_names_t env_names = {
 
 /* ---------------------------------------------------------------- usage */
 
-int vc_usage_error(const vc_opts_t *o, const char *fmt, ...)
+int vlt__cli_usage_error(const vlt_cli_opts_t *o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -48,7 +48,7 @@ int vc_usage_error(const vc_opts_t *o, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (valet help %s)\n", o->noun);
-	return VC_EXIT_USAGE;
+	return VLT_CLI_EXIT_USAGE;
 }
 
 static const struct option long_opts[] = {
@@ -87,43 +87,46 @@ static const struct {
 	int c;
 	unsigned bit;
 } option_bits[] = {
-	{ 'n', VC_O_NAME },	   { 'S', VC_O_STACK_ID },    { 't', VC_O_TYPE },
-	{ 'l', VC_O_LEVEL },	   { 'd', VC_O_DESCRIPTION }, { 'H', VC_O_HOST },
-	{ 'r', VC_O_RESOURCE_ID }, { 'R', VC_O_REPLAN },      { 'p', VC_O_PLAN },
-	{ 's', VC_O_SERVER },	   { 'q', VC_O_QUERY },	      { 'a', VC_O_ALL },
-	{ 'V', VC_O_RESERVED },
+	{ 'n', VLT_CLI_O_NAME },	{ 'S', VLT_CLI_O_STACK_ID },	{ 't', VLT_CLI_O_TYPE },
+	{ 'l', VLT_CLI_O_LEVEL },	{ 'd', VLT_CLI_O_DESCRIPTION }, { 'H', VLT_CLI_O_HOST },
+	{ 'r', VLT_CLI_O_RESOURCE_ID }, { 'R', VLT_CLI_O_REPLAN },	{ 'p', VLT_CLI_O_PLAN },
+	{ 's', VLT_CLI_O_SERVER },	{ 'q', VLT_CLI_O_QUERY },	{ 'a', VLT_CLI_O_ALL },
+	{ 'V', VLT_CLI_O_RESERVED },
 };
 
-int vc_check_usage(const vc_opts_t *o, unsigned allowed, size_t min, long max, const char *what)
+int vlt__cli_check_usage(const vlt_cli_opts_t *o, unsigned allowed, size_t min, long max,
+			 const char *what)
 {
 	for (size_t i = 0; i < sizeof(option_bits) / sizeof(option_bits[0]); i++) {
 		if ((o->given & option_bits[i].bit) && !(allowed & option_bits[i].bit))
-			return vc_usage_error(o, "option --%s does not apply here",
-					      option_name(option_bits[i].c));
+			return vlt__cli_usage_error(o, "option --%s does not apply here",
+						    option_name(option_bits[i].c));
 	}
 	if (o->n_args < min)
-		return vc_usage_error(o, "%s needed", what);
+		return vlt__cli_usage_error(o, "%s needed", what);
 	if (max >= 0 && o->n_args > (size_t)max)
-		return vc_usage_error(o, "unexpected operand '%s'", o->args[max]);
+		return vlt__cli_usage_error(o, "unexpected operand '%s'", o->args[max]);
 	return 0;
 }
 
-static int add_repeated(const vc_opts_t *o, const char **list, size_t *n, const char *opt,
+static int add_repeated(const vlt_cli_opts_t *o, const char **list, size_t *n, const char *opt,
 			const char *value)
 {
-	if (*n == VC_MAX_REPEAT)
-		return vc_usage_error(o, "more than %d %s options", VC_MAX_REPEAT, opt);
+	if (*n == VLT_CLI_MAX_REPEAT)
+		return vlt__cli_usage_error(o, "more than %d %s options", VLT_CLI_MAX_REPEAT, opt);
 	list[(*n)++] = value;
 	return 0;
 }
 
-static int set_format(vc_opts_t *o, const char *f)
+static int set_format(vlt_cli_opts_t *o, const char *f)
 {
 	static const struct {
 		const char *name;
-		vc_format_t format;
-	} formats[] = { { "table", VC_TABLE }, { "json", VC_JSON }, { "yaml", VC_YAML },
-			{ "value", VC_VALUE } };
+		vlt_cli_format_t format;
+	} formats[] = { { "table", VLT_CLI_TABLE },
+			{ "json", VLT_CLI_JSON },
+			{ "yaml", VLT_CLI_YAML },
+			{ "value", VLT_CLI_VALUE } };
 
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		if (strcmp(f, formats[i].name) == 0) {
@@ -131,11 +134,11 @@ static int set_format(vc_opts_t *o, const char *f)
 			return 0;
 		}
 	}
-	return vc_usage_error(o, "-f %s: the formats are table, json, yaml and value", f);
+	return vlt__cli_usage_error(o, "-f %s: the formats are table, json, yaml and value", f);
 }
 
-/* One option of getopt_long; RET 0 or VC_EXIT_USAGE. */
-static int take_option(vc_opts_t *o, int c, const char *arg)
+/* One option of getopt_long; RET 0 or VLT_CLI_EXIT_USAGE. */
+static int take_option(vlt_cli_opts_t *o, int c, const char *arg)
 {
 	for (size_t i = 0; i < sizeof(option_bits) / sizeof(option_bits[0]); i++) {
 		if (option_bits[i].c == c)
@@ -159,7 +162,7 @@ static int take_option(vc_opts_t *o, int c, const char *arg)
 	case 'q': return add_repeated(o, o->query, &o->n_query, "--query", arg);
 	case 'a': o->all = true; return 0;
 	case 'V': o->reserved = arg; return 0;
-	default: return vc_usage_error(o, "unknown option");
+	default: return vlt__cli_usage_error(o, "unknown option");
 	}
 }
 
@@ -169,8 +172,8 @@ static bool has_verbs(const char *noun)
 	return strcmp(noun, "status") != 0 && strcmp(noun, "help") != 0;
 }
 
-/* argv[0] is the command. RET 0, VC_EXIT_USAGE, or -1 for --help (printed). */
-static int parse_args(int argc, char **argv, vc_opts_t *o)
+/* argv[0] is the command. RET 0, VLT_CLI_EXIT_USAGE, or -1 for --help (printed). */
+static int parse_args(int argc, char **argv, vlt_cli_opts_t *o)
 {
 	int c;
 
@@ -180,13 +183,14 @@ static int parse_args(int argc, char **argv, vc_opts_t *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:c:h", long_opts, NULL)) != -1) {
 		if (c == 'h') {
-			vc_help(strcmp(o->noun, "help") == 0 ? NULL : o->noun, stdout);
+			vlt__cli_help(strcmp(o->noun, "help") == 0 ? NULL : o->noun, stdout);
 			return -1;
 		}
 		if (c == '?' || c == ':')
-			return vc_usage_error(o, "%s '%s'",
-					      c == ':' ? "a value is needed after" : "unknown option",
-					      argv[optind - 1]);
+			return vlt__cli_usage_error(o, "%s '%s'",
+						    c == ':' ? "a value is needed after"
+							     : "unknown option",
+						    argv[optind - 1]);
 		int rc = take_option(o, c, optarg);
 		if (rc != 0)
 			return rc;
@@ -208,12 +212,12 @@ static int exit_of(int code)
 {
 	switch (code) {
 	case VLT_ECONFIG:
-		return VC_EXIT_USAGE;
+		return VLT_CLI_EXIT_USAGE;
 	case VLT_EBACKEND:
 	case VLT_ETIMEDOUT:
-		return VC_EXIT_UNREACHABLE; /* no answer, or none that could be used */
+		return VLT_CLI_EXIT_UNREACHABLE; /* no answer, or none that could be used */
 	default:
-		return VC_EXIT_API; /* Keystone refused (401, 403, 404) */
+		return VLT_CLI_EXIT_API; /* Keystone refused (401, 403, 404) */
 	}
 }
 
@@ -235,8 +239,8 @@ static void trim_slashes(char *s)
 		s[--n] = '\0';
 }
 
-/* The OS_* variables and the token as os_client's settings; RET 0 or VC_EXIT_USAGE. */
-static int auth_from_env(const vc_opts_t *o, os_auth_t *a)
+/* The OS_* variables and the token as os_client's settings; RET 0 or VLT_CLI_EXIT_USAGE. */
+static int auth_from_env(const vlt_cli_opts_t *o, os_auth_t *a)
 {
 	vlt_err_t err = { 0 };
 
@@ -263,21 +267,21 @@ static int auth_from_env(const vc_opts_t *o, os_auth_t *a)
 	if ((keystone || a->token != NULL) && os_auth_check(a, &env_names, &err) < 0) {
 		fprintf(stderr, "valet: %s\n", err.msg);
 		os_auth_free(a);
-		return VC_EXIT_USAGE;
+		return VLT_CLI_EXIT_USAGE;
 	}
 	return 0;
 }
 
 /* base as valetd's root: no trailing slash, no "/v1" (a catalog's endpoint may have it). */
-static int set_base(vc_conn_t *conn, const char *base, const char *from)
+static int set_base(vlt_cli_conn_t *conn, const char *base, const char *from)
 {
 	if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) {
 		fprintf(stderr, "valet: %s: '%s' is not an http:// or https:// URL\n", from, base);
-		return VC_EXIT_USAGE;
+		return VLT_CLI_EXIT_USAGE;
 	}
 	if (strlen(base) >= sizeof(conn->base)) {
 		fprintf(stderr, "valet: %s: longer than %zu bytes\n", from, sizeof(conn->base) - 1);
-		return VC_EXIT_USAGE;
+		return VLT_CLI_EXIT_USAGE;
 	}
 	strcpy(conn->base, base);
 	trim_slashes(conn->base);
@@ -288,9 +292,9 @@ static int set_base(vc_conn_t *conn, const char *base, const char *from)
 	return 0;
 }
 
-static int open_conn(vc_conn_t *conn)
+static int open_conn(vlt_cli_conn_t *conn)
 {
-	const vc_opts_t *o = conn->opts;
+	const vlt_cli_opts_t *o = conn->opts;
 	vlt_err_t err = { 0 };
 	os_auth_t a;
 	int rc = auth_from_env(o, &a);
@@ -302,14 +306,15 @@ static int open_conn(vc_conn_t *conn)
 		os_auth_free(&a);
 		fprintf(stderr, "valet: no endpoint: set VALET_URL (or give --url), or OS_AUTH_URL "
 				"and credentials to find valet in Keystone's catalog\n");
-		return VC_EXIT_USAGE;
+		return VLT_CLI_EXIT_USAGE;
 	}
 	if (os_client_new(&conn->client, &a, NULL, &err) < 0) {
 		fprintf(stderr, "valet: %s\n", err.msg);
 		return exit_of(err.code);
 	}
 	if (!catalog) /* getenv's own pointer: the URL came from the environment */
-		return set_base(conn, o->url, o->url == getenv("VALET_URL") ? "VALET_URL" : "--url");
+		return set_base(conn, o->url,
+				o->url == getenv("VALET_URL") ? "VALET_URL" : "--url");
 	const char *url = os_service_endpoint(conn->client, "valet", "valet", &err);
 	if (url == NULL) {
 		fprintf(stderr, "valet: %s\n", err.msg);
@@ -320,8 +325,8 @@ static int open_conn(vc_conn_t *conn)
 
 /* ---------------------------------------------------------------- requests */
 
-const char *vc_path(char *buf, size_t size, const char *collection, const char *id,
-		    const char *tail)
+const char *vlt__cli_path(char *buf, size_t size, const char *collection, const char *id,
+			  const char *tail)
 {
 	char *esc = curl_easy_escape(NULL, id, 0);
 	int n = esc != NULL ? snprintf(buf, size, "/v1/%s/%s%s%s", collection, esc,
@@ -346,13 +351,15 @@ static int report_error(const char *method, const char *path, long status, const
 		fprintf(stderr, ": %.300s", text); /* not valet's body: a proxy's, say */
 	fputc('\n', stderr);
 	if (status == 404 && msg != NULL && strncmp(msg, "no resource at ", 15) == 0)
-		fprintf(stderr, "valet: this valetd does not serve %.*s: it may be older than "
-				"this valet\n", (int)strcspn(path, "?"), path);
-	return VC_EXIT_API;
+		fprintf(stderr,
+			"valet: this valetd does not serve %.*s: it may be older than "
+			"this valet\n",
+			(int)strcspn(path, "?"), path);
+	return VLT_CLI_EXIT_API;
 }
 
-int vc_call(vc_conn_t *conn, const char *method, const char *path, const json_t *body,
-	    json_t **doc)
+int vlt__cli_call(vlt_cli_conn_t *conn, const char *method, const char *path, const json_t *body,
+		  json_t **doc)
 {
 	char url[4096];
 	vlt_err_t err = { 0 };
@@ -366,7 +373,7 @@ int vc_call(vc_conn_t *conn, const char *method, const char *path, const json_t 
 		return rc;
 	if (snprintf(url, sizeof(url), "%s%s", conn->base, path) >= (int)sizeof(url)) {
 		fprintf(stderr, "valet: %s: the URL is too long\n", path);
-		return VC_EXIT_USAGE;
+		return VLT_CLI_EXIT_USAGE;
 	}
 	char *req = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	rc = os_request(conn->client, method, url, req, NULL, &status, &text, &err);
@@ -381,7 +388,7 @@ int vc_call(vc_conn_t *conn, const char *method, const char *path, const json_t 
 	else if (text[0] != '\0' && answer == NULL) {
 		fprintf(stderr, "valet: %s %s: %ld, but the answer is not JSON: %s\n", method, path,
 			status, je.text);
-		rc = VC_EXIT_API;
+		rc = VLT_CLI_EXIT_API;
 	}
 	if (rc == 0)
 		*doc = answer;
@@ -395,11 +402,11 @@ int vc_call(vc_conn_t *conn, const char *method, const char *path, const json_t 
 
 static const struct command {
 	const char *noun;
-	int (*run)(vc_conn_t *conn, const vc_opts_t *o);
+	int (*run)(vlt_cli_conn_t *conn, const vlt_cli_opts_t *o);
 } commands[] = {
-	{ "plan", vc_cmd_plan },	   { "placement", vc_cmd_placement },
-	{ "group", vc_cmd_group },	   { "decision", vc_cmd_decision },
-	{ "status", vc_cmd_status },
+	{ "plan", vlt__cli_cmd_plan },	   { "placement", vlt__cli_cmd_placement },
+	{ "group", vlt__cli_cmd_group },   { "decision", vlt__cli_cmd_decision },
+	{ "status", vlt__cli_cmd_status },
 };
 
 static const struct command *command_of(const char *noun)
@@ -419,13 +426,13 @@ bool vlt_valet_is_client_command(const char *name)
 /* The options that may come before the command, and whether they take a value. */
 static bool global_option(const char *arg, bool *takes_value)
 {
-	static const char *const with_value[] = { "--url", "--os-token", "--format", "--column",
-						  "-f", "-c", NULL };
+	static const char *const with_value[] = { "--url", "--os-token", "--format",
+						  "--column", "-f", "-c", NULL };
 
 	for (size_t i = 0; with_value[i] != NULL; i++) {
 		size_t n = strlen(with_value[i]);
-		if (strncmp(arg, with_value[i], n) == 0 && (arg[n] == '\0' || arg[n] == '=' ||
-							   (arg[1] != '-' && arg[n] != '\0'))) {
+		if (strncmp(arg, with_value[i], n) == 0 &&
+		    (arg[n] == '\0' || arg[n] == '=' || (arg[1] != '-' && arg[n] != '\0'))) {
 			*takes_value = arg[n] == '\0';
 			return true;
 		}
@@ -450,37 +457,37 @@ int vlt_valet_client_main(int argc, char **argv)
 }
 
 /* valet help [COMMAND] */
-static int help(const vc_opts_t *o)
+static int help(const vlt_cli_opts_t *o)
 {
 	const char *topic = o->n_args > 0 ? o->args[0] : NULL;
 
 	if (o->n_args > 1)
-		return vc_usage_error(o, "one command at most");
+		return vlt__cli_usage_error(o, "one command at most");
 	if (topic != NULL && (strcmp(topic, "simulate") == 0 || strcmp(topic, "inventory") == 0)) {
 		printf("valet %s works without valetd: valet %s --help prints its usage\n", topic,
 		       topic);
-		return VC_EXIT_OK;
+		return VLT_CLI_EXIT_OK;
 	}
-	if (!vc_help(topic, stdout)) {
+	if (!vlt__cli_help(topic, stdout)) {
 		fprintf(stderr, "valet help: no command '%s'\n", topic);
-		vc_help(NULL, stderr);
-		return VC_EXIT_USAGE;
+		vlt__cli_help(NULL, stderr);
+		return VLT_CLI_EXIT_USAGE;
 	}
-	return VC_EXIT_OK;
+	return VLT_CLI_EXIT_OK;
 }
 
 int vlt_valet_client(int argc, char **argv)
 {
-	vc_opts_t o = { 0 };
+	vlt_cli_opts_t o = { 0 };
 	int rc = parse_args(argc, argv, &o);
 
 	if (rc != 0)
-		return rc < 0 ? VC_EXIT_OK : rc;
+		return rc < 0 ? VLT_CLI_EXIT_OK : rc;
 	if (strcmp(o.noun, "help") == 0)
 		return help(&o);
 	if (has_verbs(o.noun) && o.verb == NULL)
-		return vc_usage_error(&o, "a subcommand is needed");
-	vc_conn_t conn = { .opts = &o };
+		return vlt__cli_usage_error(&o, "a subcommand is needed");
+	vlt_cli_conn_t conn = { .opts = &o };
 	rc = command_of(o.noun)->run(&conn, &o);
 	os_client_free(conn.client);
 	return rc;

@@ -146,7 +146,7 @@ static const char overview[] =
 	"    inventory   what the sources see                      (valet inventory --help)\n"
 	"\n";
 
-bool vc_help(const char *noun, FILE *out)
+bool vlt__cli_help(const char *noun, FILE *out)
 {
 	if (noun == NULL) {
 		fputs(overview, out);

@@ -41,14 +41,14 @@ static void members_text(FILE *f, const json_t *v, const char *sep, const char *
 	bool first = true;
 
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, item) {
+		json_array_foreach (v, i, item) {
 			fputs(first ? "" : sep, f);
 			inline_text(f, item);
 			first = false;
 		}
 		return;
 	}
-	json_object_foreach((json_t *)v, key, item) {
+	json_object_foreach ((json_t *)v, key, item) {
 		fprintf(f, "%s%s%s", first ? "" : sep, key, kv);
 		inline_text(f, item);
 		first = false;
@@ -69,7 +69,7 @@ static bool all_scalars(const json_t *list)
 	size_t i;
 	json_t *item;
 
-	json_array_foreach(list, i, item) {
+	json_array_foreach (list, i, item) {
 		if (json_is_array(item) || json_is_object(item))
 			return false;
 	}
@@ -203,8 +203,8 @@ static void print_table(char *const *cells, size_t n_rows, size_t n_cols)
 /* A string a YAML reader would take for something else unless quoted. */
 static bool looks_typed(const char *s)
 {
-	static const char *const words[] = { "null", "~",  "true", "false", "yes", "no",
-					     "on",   "off", "y",	"n",	 NULL };
+	static const char *const words[] = { "null", "~",   "true", "false", "yes", "no",
+					     "on",   "off", "y",    "n",     NULL };
 	char *end = NULL;
 
 	if (s[0] == '\0')
@@ -236,8 +236,8 @@ static int emit_scalar(yaml_emitter_t *em, const json_t *v)
 	else
 		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
 	bool plain = !is_str || !looks_typed(text);
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
-				     plain, !plain, YAML_ANY_SCALAR_STYLE);
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text), plain,
+				     !plain, YAML_ANY_SCALAR_STYLE);
 	return yaml_emitter_emit(em, &ev) ? 0 : -1;
 }
 
@@ -252,7 +252,7 @@ static int emit_value(yaml_emitter_t *em, const json_t *v)
 	if (json_is_array(v)) {
 		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
 		rc = yaml_emitter_emit(em, &ev) ? 0 : -1;
-		json_array_foreach(v, i, item) {
+		json_array_foreach (v, i, item) {
 			if (rc == 0)
 				rc = emit_value(em, item);
 		}
@@ -260,7 +260,7 @@ static int emit_value(yaml_emitter_t *em, const json_t *v)
 	} else if (json_is_object(v)) {
 		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
 		rc = yaml_emitter_emit(em, &ev) ? 0 : -1;
-		json_object_foreach((json_t *)v, key, item) {
+		json_object_foreach ((json_t *)v, key, item) {
 			json_t *k = json_string(key);
 			if (rc == 0)
 				rc = emit_scalar(em, k);
@@ -288,7 +288,7 @@ static int print_yaml(const json_t *doc)
 	int rc = 0;
 
 	if (!yaml_emitter_initialize(&em))
-		return VC_EXIT_API;
+		return VLT_CLI_EXIT_API;
 	yaml_emitter_set_output(&em, write_stdout, NULL);
 	yaml_emitter_set_unicode(&em, 1);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
@@ -308,7 +308,7 @@ static int print_yaml(const json_t *doc)
 		fprintf(stderr, "valet: cannot write YAML: %s\n",
 			em.problem != NULL ? em.problem : "out of memory");
 	yaml_emitter_delete(&em);
-	return rc < 0 ? VC_EXIT_API : VC_EXIT_OK;
+	return rc < 0 ? VLT_CLI_EXIT_API : VLT_CLI_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- formats */
@@ -324,7 +324,7 @@ static bool listed(const char *const *names, const char *name)
 }
 
 /* -c names that are not among known (NULL-terminated): a usage error naming the known ones. */
-static int check_columns(const vc_opts_t *o, const char *const *known)
+static int check_columns(const vlt_cli_opts_t *o, const char *const *known)
 {
 	for (size_t i = 0; i < o->n_columns; i++) {
 		if (listed(known, o->columns[i]))
@@ -334,7 +334,7 @@ static int check_columns(const vc_opts_t *o, const char *const *known)
 		for (size_t k = 0; known[k] != NULL; k++)
 			fprintf(stderr, " %s", known[k]);
 		fputc('\n', stderr);
-		return VC_EXIT_USAGE;
+		return VLT_CLI_EXIT_USAGE;
 	}
 	return 0;
 }
@@ -346,7 +346,7 @@ static json_t *picked(const json_t *rows, const char *const *cols, size_t n_cols
 	size_t i;
 	json_t *row;
 
-	json_array_foreach(rows, i, row) {
+	json_array_foreach (rows, i, row) {
 		json_t *r = json_object();
 		for (size_t c = 0; c < n_cols; c++) {
 			json_t *v = json_object_get(row, cols[c]);
@@ -362,7 +362,7 @@ static int print_json(const json_t *doc)
 	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
 
 	putchar('\n');
-	return rc == 0 ? VC_EXIT_OK : VC_EXIT_API;
+	return rc == 0 ? VLT_CLI_EXIT_OK : VLT_CLI_EXIT_API;
 }
 
 /* Every cell as text, header first (row-major); NULL when out of memory. */
@@ -389,23 +389,23 @@ static char **table_cells(const json_t *rows, const char *const *cols, size_t n_
 	return cells;
 }
 
-static int print_rows_as(const vc_opts_t *o, const json_t *rows, const char *const *cols,
+static int print_rows_as(const vlt_cli_opts_t *o, const json_t *rows, const char *const *cols,
 			 size_t n_cols)
 {
 	size_t n_rows = json_array_size(rows);
 
-	if (o->format == VC_JSON || o->format == VC_YAML) {
+	if (o->format == VLT_CLI_JSON || o->format == VLT_CLI_YAML) {
 		json_t *doc = picked(rows, cols, n_cols);
-		int rc = o->format == VC_JSON ? print_json(doc) : print_yaml(doc);
+		int rc = o->format == VLT_CLI_JSON ? print_json(doc) : print_yaml(doc);
 		json_decref(doc);
 		return rc;
 	}
 	char **cells = table_cells(rows, cols, n_cols);
 	if (cells == NULL) {
 		fputs("valet: out of memory\n", stderr);
-		return VC_EXIT_API;
+		return VLT_CLI_EXIT_API;
 	}
-	if (o->format == VC_TABLE) {
+	if (o->format == VLT_CLI_TABLE) {
 		print_table(cells, n_rows + 1, n_cols);
 	} else {
 		for (size_t r = 1; r <= n_rows; r++) {
@@ -417,11 +417,11 @@ static int print_rows_as(const vc_opts_t *o, const json_t *rows, const char *con
 	for (size_t i = 0; i < (n_rows + 1) * n_cols; i++)
 		free(cells[i]);
 	free(cells);
-	return VC_EXIT_OK;
+	return VLT_CLI_EXIT_OK;
 }
 
-int vc_print_rows(const vc_opts_t *o, const json_t *rows, const char *const *defaults,
-		  const char *const *known)
+int vlt__cli_print_rows(const vlt_cli_opts_t *o, const json_t *rows, const char *const *defaults,
+			const char *const *known)
 {
 	int rc = check_columns(o, known);
 	size_t n_defaults = 0;
@@ -435,15 +435,15 @@ int vc_print_rows(const vc_opts_t *o, const json_t *rows, const char *const *def
 	return print_rows_as(o, rows, defaults, n_defaults);
 }
 
-int vc_print_object(const vc_opts_t *o, const json_t *obj)
+int vlt__cli_print_object(const vlt_cli_opts_t *o, const json_t *obj)
 {
 	size_t n = json_object_size(obj), i = 0;
 	const char **fields = calloc(n + 1, sizeof(*fields));
 	const char *key;
 	json_t *v;
-	int rc = fields != NULL ? 0 : VC_EXIT_API;
+	int rc = fields != NULL ? 0 : VLT_CLI_EXIT_API;
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach ((json_t *)obj, key, v) {
 		if (fields != NULL)
 			fields[i++] = key;
 	}
@@ -454,19 +454,20 @@ int vc_print_object(const vc_opts_t *o, const json_t *obj)
 	json_t *doc = rc == 0 ? json_object() : NULL;
 	for (i = 0; doc != NULL && i < n_pick; i++)
 		json_object_set(doc, pick[i], json_object_get(obj, pick[i]));
-	if (rc == 0 && (o->format == VC_JSON || o->format == VC_YAML)) {
-		rc = o->format == VC_JSON ? print_json(doc) : print_yaml(doc);
+	if (rc == 0 && (o->format == VLT_CLI_JSON || o->format == VLT_CLI_YAML)) {
+		rc = o->format == VLT_CLI_JSON ? print_json(doc) : print_yaml(doc);
 	} else if (rc == 0) {
 		/* a table of two columns, Field and Value; value: one value per line */
 		json_t *rows = json_array();
-		json_object_foreach(doc, key, v)
-			json_array_append_new(rows, json_pack("{s:s, s:O}", "Field", key, "Value", v));
-		vc_opts_t two = *o;
+		json_object_foreach (doc, key, v)
+			json_array_append_new(rows,
+					      json_pack("{s:s, s:O}", "Field", key, "Value", v));
+		vlt_cli_opts_t two = *o;
 		two.n_columns = 0;
 		static const char *const fv[] = { "Field", "Value", NULL };
 		static const char *const value_only[] = { "Value", NULL };
-		rc = print_rows_as(&two, rows, o->format == VC_VALUE ? value_only : fv,
-				   o->format == VC_VALUE ? 1 : 2);
+		rc = print_rows_as(&two, rows, o->format == VLT_CLI_VALUE ? value_only : fv,
+				   o->format == VLT_CLI_VALUE ? 1 : 2);
 		json_decref(rows);
 	}
 	json_decref(doc);

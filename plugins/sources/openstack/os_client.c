@@ -424,7 +424,10 @@ static bool endpoint_matches(const os_auth_t *a, const json_t *ep)
 	       (a->region == NULL || (region != NULL && strcmp(region, a->region) == 0));
 }
 
-/* The URL of the first endpoint of the interface and region asked for whose service's key is value. */
+/*
+ * The URL of the first endpoint, of the interface and region asked for, of
+ * a service whose member key is value ("type" or "name").
+ */
 static const char *catalog_find(const os_client_t *c, const char *key, const char *value)
 {
 	size_t i, j;
