@@ -513,12 +513,21 @@ static int apply_max_body(vlt_config_t *cfg, const config_setting_t *s, vlt_err_
 	return rc;
 }
 
+static int apply_dashboard_dir(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	const char *text = NULL;
+	int rc = want_string(cfg, s, &text, err);
+
+	return rc < 0 ? rc : replace_str(&cfg->dashboard_dir, text);
+}
+
 static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
 		{ "listen", apply_listen },
 		{ "threads", apply_threads },
 		{ "max_body_kb", apply_max_body },
+		{ "dashboard_dir", apply_dashboard_dir },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
@@ -855,6 +864,7 @@ void vlt__config_free(vlt_config_t *cfg)
 	free(cfg->listen_host);
 	free(cfg->data_dir);
 	free(cfg->log_file);
+	free(cfg->dashboard_dir);
 	free_names(cfg->module_path, cfg->n_module_path);
 	free_names(cfg->sources, cfg->n_sources);
 	free_names(cfg->policies, cfg->n_policies);

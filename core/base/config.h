@@ -39,6 +39,11 @@ typedef struct vlt_config {
 	uint16_t listen_port; /* 8090 */
 	unsigned threads;     /* 4 */
 	size_t max_body_bytes; /* 1 MiB */
+	/*
+	 * The dashboard's files (server.dashboard_dir). NULL: the build tree's,
+	 * then the install prefix's; "": no dashboard.
+	 */
+	char *dashboard_dir;
 
 	/* log */
 	int log_level;   /* VLT_LOG_* ; "info" */

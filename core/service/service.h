@@ -181,6 +181,13 @@ int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **an
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
+/*
+ * GET /v1/topology (op_topology.c): {"topology": ...}, the data center in
+ * use as clusters, racks and hosts, each host's capacity per resource
+ * (allocatable, used outside Valet, held by plans, free), its servers, and
+ * the domains exclusivity groups hold (docs/api.md, "Topology").
+ */
+int vlt__service_topology(vlt_service_t *s, json_t **topology, vlt_err_t *err);
 /* GET /v1/resources: servers whose hold could not be restored. */
 int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err);
 

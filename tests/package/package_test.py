@@ -13,8 +13,9 @@
    valetd in the root listens on the machine's loopback.
 5. In the root: valetd --version, valetd --check-config with the installed
    configuration, valet simulate on the installed samples, then the quick
-   start: valetd started, a plan created from the sample stack over HTTP,
-   valetd stopped (exit 0); the Python plugins import; pkg-config finds
+   start: valetd started, a plan created from the sample stack by the
+   installed valet, read back over HTTP, the dashboard served, valetd
+   stopped (exit 0); the Python plugins import; pkg-config finds
    valet-module.
 
 Needs root (debootstrap, chroot), the packaging tools (scripts/install-deps)
@@ -170,6 +171,7 @@ EXPECTED = {
         '/usr/bin/valetd', '/usr/bin/valet', CONF,
         '/lib/systemd/system/valetd.service',
         SAMPLES + 'sample-stack.json', SAMPLES + 'sample-inventory.json',
+        SAMPLES + 'dashboard/index.html',
         '/usr/share/man/man8/valetd.8.gz', '/usr/share/man/man1/valet.1.gz',
         '/usr/share/man/man5/valet.conf.5.gz'],
     'valet-modules': ['/usr/lib/*/valet/%s.so' % m for m in (
@@ -353,20 +355,27 @@ def wait_for_port(log, proc):
     fail('valetd did not listen within %d s' % WAIT_S)
 
 
-def post_plan(root, port):
-    with open(os.path.join(root, SAMPLES.lstrip('/'), 'sample-stack.json'),
-              'rb') as f:
-        body = f.read()
-    req = urllib.request.Request(
-        'http://127.0.0.1:%d/v1/plans' % port, data=body,
-        headers={'Content-Type': 'application/json'})
-    with urllib.request.urlopen(req, timeout=WAIT_S) as r:
-        status, answer = r.status, json.load(r)
-    placements = answer.get('plan', {}).get('placements')
-    if status != 201 or not placements:
-        fail('POST /v1/plans: %d %s' % (status, answer))
-    say('  plan %s: %d placements'
-        % (answer['plan'].get('stack_id'), len(placements)))
+def get(port, path):
+    url = 'http://127.0.0.1:%d%s' % (port, path)
+    with urllib.request.urlopen(url, timeout=WAIT_S) as r:
+        return r.status, r.read().decode()
+
+
+def create_plan(root, port):
+    """The installed valet, as valetd's client, creates the sample's plan;
+    the API and the dashboard answer for it."""
+    url = 'http://127.0.0.1:%d' % port
+    out = in_root(root, '/usr/bin/valet', '--url', url, 'plan', 'create',
+                  SAMPLES + 'sample-stack.json', '-f', 'json')
+    plan = json.loads(out)
+    status, body = get(port, '/v1/plans/%s' % plan['id'])
+    placements = json.loads(body).get('plan', {}).get('placements')
+    if status != 200 or not placements:
+        fail('GET /v1/plans/%s: %d %s' % (plan['id'], status, body))
+    say('  plan %s: %d placements' % (plan['id'], len(placements)))
+    status, body = get(port, '/dashboard/')
+    if status != 200 or '<html' not in body.lower():
+        fail('GET /dashboard/: %d %s' % (status, body[:200]))
 
 
 def quick_start(root, work):
@@ -381,7 +390,7 @@ def quick_start(root, work):
          '--data-dir', '/var/lib/valet'],
         stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PATH=PATH))
     try:
-        post_plan(root, wait_for_port(log, proc))
+        create_plan(root, wait_for_port(log, proc))
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
