@@ -8,10 +8,13 @@
  * thread again until more of it arrives. The deadline of each is checked
  * at least every GATE_TICK_MS.
  */
+/* POLLRDHUP (Linux, like epoll itself) */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -203,7 +206,20 @@ static void pending_hand_over(vlt_http_gate_t *g, struct pending *p)
 
 /* ---- the thread */
 
-static void on_readable(vlt_http_gate_t *g, struct pending *p)
+/*
+ * Of a client that has shut its side: is its body shorter than it said?
+ * Only known when the whole body fits what was peeked (libmicrohttpd
+ * would wait for the rest until server.idle_timeout_s).
+ */
+static bool body_cut_short(const vlt_http_head_info_t *info, size_t n, size_t peeked_max)
+{
+	if (!info->has_length || n >= peeked_max)
+		return false;
+	return n - info->head_len < info->length;
+}
+
+/* hup: the client has shut its side, so what has arrived is all there will be. */
+static void on_readable(vlt_http_gate_t *g, struct pending *p, bool hup)
 {
 	char msg[VLT_ERR_MSG_MAX];
 	size_t max = g->o.head.max_header + 1;
@@ -215,11 +231,24 @@ static void on_readable(vlt_http_gate_t *g, struct pending *p)
 		pending_refuse(g, p, 0, NULL); /* the client went away */
 		return;
 	}
-	int v = vlt__http_head_check(g->peek, (size_t)n, &g->o.head, msg, sizeof(msg));
-	if (v == VLT_HTTP_HEAD_OK)
+	vlt_http_head_info_t info;
+	int v = vlt__http_head_check(g->peek, (size_t)n, &g->o.head, msg, sizeof(msg), &info);
+	if (v == VLT_HTTP_HEAD_OK && hup && body_cut_short(&info, (size_t)n, max))
+		pending_refuse(g, p, 400, "the request ended before its body did");
+	else if (v == VLT_HTTP_HEAD_OK)
 		pending_hand_over(g, p);
 	else if (v != VLT_HTTP_HEAD_INCOMPLETE)
 		pending_refuse(g, p, v, msg);
+	else if (hup)
+		pending_refuse(g, p, 400, "the request ended before its headers did");
+}
+
+/* Has the client already shut its side (before epoll watched the socket)? */
+static bool peer_shut(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP)) != 0;
 }
 
 static void accept_one(vlt_http_gate_t *g, int fd, const struct sockaddr_storage *ss,
@@ -252,7 +281,7 @@ static void accept_one(vlt_http_gate_t *g, int fd, const struct sockaddr_storage
 		pending_refuse(g, p, 503, "the server cannot watch more connections");
 		return;
 	}
-	on_readable(g, p); /* the head may be there already */
+	on_readable(g, p, peer_shut(fd)); /* the head may be there already, and all of it */
 }
 
 static void accept_all(vlt_http_gate_t *g)
@@ -305,7 +334,8 @@ static void *gate_main(void *arg)
 			if (evs[i].data.ptr == &g->listen_fd)
 				accept_all(g);
 			else
-				on_readable(g, evs[i].data.ptr);
+				on_readable(g, evs[i].data.ptr,
+					    (evs[i].events & (EPOLLRDHUP | EPOLLHUP)) != 0);
 		}
 		expire(g);
 	}

@@ -243,7 +243,7 @@ static int too_long(struct head *h)
 }
 
 int vlt__http_head_check(const char *buf, size_t n, const vlt_http_head_limits_t *lim, char *msg,
-			 size_t size)
+			 size_t size, vlt_http_head_info_t *info)
 {
 	struct head h = { .buf = buf, .n = n, .lim = lim, .msg = msg, .size = size };
 	size_t pos = 0;
@@ -260,8 +260,15 @@ int vlt__http_head_check(const char *buf, size_t n, const vlt_http_head_limits_t
 		if (end == n)
 			break;
 		size_t line = trim_cr(&h, pos, end);
-		if (line == pos)
-			return check_whole(&h, end + 1);
+		if (line == pos) {
+			rc = check_whole(&h, end + 1);
+			if (rc == VLT_HTTP_HEAD_OK && info != NULL)
+				*info = (vlt_http_head_info_t){ .head_len = end + 1,
+								 .has_length = h.has_length,
+								 .length = h.length,
+								 .chunked = h.chunked };
+			return rc;
+		}
 		if ((rc = check_header_line(&h, pos, line)) != LINE_OK)
 			return rc;
 	}

@@ -11,6 +11,7 @@
 #ifndef VALET_CORE_HTTP_HEAD_H
 #define VALET_CORE_HTTP_HEAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct vlt_http_head_limits {
@@ -19,6 +20,14 @@ typedef struct vlt_http_head_limits {
 	size_t max_query_args;
 	size_t max_body; /* a declared Content-Length over it: 413 */
 } vlt_http_head_limits_t;
+
+/* What an accepted head says of the body that follows it. */
+typedef struct vlt_http_head_info {
+	size_t head_len;           /* bytes of request line and headers, the blank line included */
+	bool has_length;           /* Content-Length given */
+	unsigned long long length; /* its value */
+	bool chunked;              /* Transfer-Encoding: chunked */
+} vlt_http_head_info_t;
 
 enum {
 	VLT_HTTP_HEAD_INCOMPLETE = 0, /* nothing wrong so far; wait for more bytes */
@@ -29,11 +38,12 @@ enum {
  * vlt__http_head_check - look at the first n bytes a client sent.
  * IN  buf, n - borrowed; need not be NUL-terminated
  * OUT msg - on refusal, what is wrong and where (the error body's explanation)
+ * OUT info - may be NULL; filled when the head is accepted
  * RET VLT_HTTP_HEAD_INCOMPLETE, VLT_HTTP_HEAD_OK, or the status to refuse
  *     with: 400 (not HTTP, a bad header, no Host in HTTP/1.1, too many
  *     query arguments), 413, 414, 431, 505.
  */
 int vlt__http_head_check(const char *buf, size_t n, const vlt_http_head_limits_t *lim, char *msg,
-			 size_t size);
+			 size_t size, vlt_http_head_info_t *info);
 
 #endif /* VALET_CORE_HTTP_HEAD_H */
