@@ -1343,6 +1343,11 @@ static int freeze_memberships(struct parser *p, struct u32vec *direct, const uin
 
 		if (d->n == 0)
 			continue;
+		if (d->n > VLT_STACK_MAX_UNIT_GROUPS)
+			return perr(p, VLT_EINVAL,
+				    "%s %s is in %u groups; at most %d are accepted for one unit",
+				    p->units[u].kind == VLT_UNIT_SERVER ? "server" : "volume",
+				    p->units[u].name, d->n, VLT_STACK_MAX_UNIT_GROUPS);
 		for (uint32_t i = 0; i < d->n; i++)
 			cap += depth[d->v[i]] + 1;
 		struct mship *ms = calloc(cap, sizeof(*ms));

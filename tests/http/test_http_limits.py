@@ -254,6 +254,20 @@ class Limits(unittest.TestCase):
         self.assertEqual(status, 400, doc)
         self.assertIn("service.max_resources", doc["explanation"])
 
+    def test_groups_per_server_are_bounded(self):
+        names = ["per-server-%d" % i for i in range(65)]
+        for name in names:
+            status, doc = api(self.port, "POST", "/v1/groups",
+                              {"name": name, "type": "diversity"})
+            self.assertEqual(status, 201, doc)
+        vm = {"name": "vm", "type": "OS::Nova::Server",
+              "properties": {"flavor": "m1.small",
+                             "metadata": {"valet": {"groups": names}}}}
+        status, doc = api(self.port, "POST", "/v1/plans",
+                          {"plan_name": "p", "stack_id": "s-groups", "resources": {"vm": vm}})
+        self.assertEqual(status, 400, doc)
+        self.assertIn("server vm is in 65 groups; at most 64", doc["explanation"])
+
     def test_group_names_are_not_paths(self):
         for name in (".", ".."):
             status, doc = api(self.port, "POST", "/v1/groups",
