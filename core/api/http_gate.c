@@ -218,6 +218,18 @@ static bool body_cut_short(const vlt_http_head_info_t *info, size_t n, size_t pe
 	return n - info->head_len < info->length;
 }
 
+/*
+ * The framing of as much of a chunked body as came with the head:
+ * libmicrohttpd would refuse a bad one with an HTML page of its own.
+ */
+static int chunks_ok(const char *buf, size_t n, const vlt_http_head_info_t *info, char *msg,
+		     size_t size)
+{
+	int v = vlt__http_chunks_check(buf + info->head_len, n - info->head_len, msg, size);
+
+	return v == 0 ? VLT_HTTP_HEAD_OK : v;
+}
+
 /* hup: the client has shut its side, so what has arrived is all there will be. */
 static void on_readable(vlt_http_gate_t *g, struct pending *p, bool hup)
 {
@@ -233,6 +245,8 @@ static void on_readable(vlt_http_gate_t *g, struct pending *p, bool hup)
 	}
 	vlt_http_head_info_t info;
 	int v = vlt__http_head_check(g->peek, (size_t)n, &g->o.head, msg, sizeof(msg), &info);
+	if (v == VLT_HTTP_HEAD_OK && info.chunked)
+		v = chunks_ok(g->peek, (size_t)n, &info, msg, sizeof(msg));
 	if (v == VLT_HTTP_HEAD_OK && hup && body_cut_short(&info, (size_t)n, max))
 		pending_refuse(g, p, 400, "the request ended before its body did");
 	else if (v == VLT_HTTP_HEAD_OK)

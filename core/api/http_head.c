@@ -274,3 +274,63 @@ int vlt__http_head_check(const char *buf, size_t n, const vlt_http_head_limits_t
 	}
 	return n > lim->max_header ? too_long(&h) : VLT_HTTP_HEAD_INCOMPLETE;
 }
+
+/* ---- chunked bodies */
+
+/* Longest chunk-size accepted, in hex digits (16: a 64-bit size). */
+#define CHUNK_DIGITS_MAX 16
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int bad_chunk(char *msg, size_t size, size_t at, const char *what)
+{
+	snprintf(msg, size, "chunked body: %s at offset %zu of the body", what, at);
+	return 400;
+}
+
+int vlt__http_chunks_check(const char *buf, size_t n, char *msg, size_t size)
+{
+	size_t pos = 0;
+
+	msg[0] = '\0';
+	while (pos < n) {
+		unsigned long long len = 0;
+		size_t digits = 0;
+
+		for (; pos < n && hex_value(buf[pos]) >= 0; pos++, digits++) {
+			if (digits == CHUNK_DIGITS_MAX)
+				return bad_chunk(msg, size, pos, "a chunk size too large");
+			len = len * 16 + (unsigned long long)hex_value(buf[pos]);
+		}
+		if (pos == n)
+			return 0;
+		if (digits == 0)
+			return bad_chunk(msg, size, pos, "expected a chunk size in hex");
+		if (buf[pos] != ';' && buf[pos] != '\r' && buf[pos] != '\n')
+			return bad_chunk(msg, size, pos, "expected the end of the chunk-size line");
+		const char *nl = memchr(buf + pos, '\n', n - pos);
+		if (nl == NULL)
+			return 0;
+		pos = (size_t)(nl - buf) + 1;
+		if (len == 0)
+			return 0; /* the last chunk: trailers follow, which libmicrohttpd reads */
+		if (len > n - pos)
+			return 0; /* its data has not all arrived */
+		pos += (size_t)len;
+		if (pos < n && buf[pos] == '\r')
+			pos++;
+		if (pos < n && buf[pos] != '\n')
+			return bad_chunk(msg, size, pos, "a chunk's data is longer than its size");
+		pos++;
+	}
+	return 0;
+}

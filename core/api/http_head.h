@@ -46,4 +46,14 @@ enum {
 int vlt__http_head_check(const char *buf, size_t n, const vlt_http_head_limits_t *lim, char *msg,
 			 size_t size, vlt_http_head_info_t *info);
 
+/*
+ * vlt__http_chunks_check - the framing of a chunked body, as far as its
+ * first n bytes go (buf starts after the head): chunk sizes in hex (with
+ * optional extensions) on their own lines, each chunk's data followed by
+ * its line end.
+ * RET 0 when nothing is wrong so far, or 400 with msg saying what and at
+ *     which offset of the body.
+ */
+int vlt__http_chunks_check(const char *buf, size_t n, char *msg, size_t size);
+
 #endif /* VALET_CORE_HTTP_HEAD_H */

@@ -196,6 +196,15 @@ class Limits(unittest.TestCase):
         self.assert_error(raw(self.port, b"POST /v1/plans HTTP/1.1\r\nHost: x\r\n"
                               b"Content-Length: 0x10\r\n\r\n"), 400, "not a number")
 
+    def test_bad_chunking_is_json(self):
+        head = b"POST /v1/plans HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        self.assert_error(raw(self.port, head + b"zz\r\n{}\r\n0\r\n\r\n"), 400,
+                          "chunk size")
+        self.assert_error(raw(self.port, head + b"2\r\n{}xx\r\n0\r\n\r\n"), 400,
+                          "longer than its size")
+        self.assert_error(raw(self.port, head + b"2\r\n{}\r\n0\r\n\r\n"), 400,
+                          "plan_name")
+
     def test_slow_headers_get_408(self):
         s = connect(self.port)
         try:
