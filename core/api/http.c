@@ -42,6 +42,7 @@
 /* Room for the request headers and libmicrohttpd's read buffer. */
 #define HTTP_CONN_MEMORY (64 * 1024)
 #define HTTP_BACKLOG 128
+#define HTTP_LIMIT_SLACK 64
 /* Deeper paths than this match no route (a template's ids have a segment per level). */
 #define HTTP_MAX_SEGMENTS 64
 #define HTTP_BOUND_MAX 300
@@ -844,9 +845,12 @@ static struct MHD_Daemon *start_mhd(vlt_http_t *h, const vlt_config_t *cfg,
 				MHD_OPTION_THREAD_POOL_SIZE, pool,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 				MHD_OPTION_CONNECTION_TIMEOUT, idle,
-				/* the gate counts first; these only back it up */
-				MHD_OPTION_CONNECTION_LIMIT, g->max_connections,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, g->max_client_connections,
+				/*
+				 * The gate counts (per client too); libmicrohttpd's own
+				 * default (about 1,000) must not refuse first. The slack
+				 * covers closes it has made and not yet counted.
+				 */
+				MHD_OPTION_CONNECTION_LIMIT, g->max_connections + HTTP_LIMIT_SLACK,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_END);
