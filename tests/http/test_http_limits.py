@@ -71,10 +71,14 @@ class Valetd:
         raise RuntimeError("valetd did not start listening")
 
     def stop(self):
+        """Stop valetd; its exit status (under ASan, not 0 when it leaked) and log."""
         self.proc.terminate()
-        self.proc.wait(30)
+        code = self.proc.wait(30)
         self.log.close()
+        with open(self.log_path) as f:
+            text = f.read()
         shutil.rmtree(self.dir, ignore_errors=True)
+        return code, text
 
 
 def connect(port, source="127.0.0.1"):
@@ -141,7 +145,9 @@ class Limits(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
+        code, log = cls.d.stop()
+        if code != 0:
+            raise AssertionError("valetd exited %d:\n%s" % (code, log[-4000:]))
 
     def assert_error(self, answer, status, *words):
         got, head, body = answer
