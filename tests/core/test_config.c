@@ -187,6 +187,12 @@ static const struct bad_case bad_cases[] = {
 	  "setting 'server.threads': must be between 1 and 256" },
 	{ "server: {\n\n  max_body_kb = 0;\n};\n", 3,
 	  "setting 'server.max_body_kb': must be between 1 and 1048576" },
+	{ "server: {\n  max_header_kb = 33;\n};\n", 2,
+	  "setting 'server.max_header_kb': must be between 1 and 32" },
+	{ "server: {\n  max_client_connections = 0;\n};\n", 2,
+	  "setting 'server.max_client_connections': must be between 1 and 65536" },
+	{ "server: {\n  header_timeout_s = \"10\";\n};\n", 2,
+	  "setting 'server.header_timeout_s': must be an integer" },
 	{ "server: {\n  listen = \"127.0.0.1:70000\";\n};\n", 2,
 	  "setting 'server.listen': '127.0.0.1:70000': the port must be a number between 0 and "
 	  "65535" },
