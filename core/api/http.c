@@ -55,6 +55,7 @@ struct vlt_http {
 	size_t max_body;
 	size_t max_query_args;
 	unsigned request_timeout_s;
+	bool keep_alive;
 	vlt_http_gate_t *gate;
 	uint16_t port;
 	char bound[HTTP_BOUND_MAX];
@@ -71,6 +72,7 @@ struct req_state {
 	uint64_t declared; /* Content-Length, when given */
 	bool too_big;
 	bool answered;
+	bool close; /* answer with "Connection: close" (server.keep_alive false) */
 	int status; /* what was sent, for the log line */
 };
 
@@ -231,6 +233,8 @@ static enum MHD_Result send_bytes(struct MHD_Connection *conn, struct req_state 
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	if (location != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+	if (st->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
 	MHD_destroy_response(r);
@@ -624,6 +628,7 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 	clock_gettime(CLOCK_MONOTONIC, &st->start);
 	st->method = strdup(method);
 	st->url = strdup(url);
+	st->close = !h->keep_alive;
 	*con_cls = st;
 	if (st->method == NULL || st->url == NULL)
 		return MHD_NO;
@@ -885,6 +890,7 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 	h->max_body = cfg->max_body_bytes;
 	gate_opts(cfg, &go);
 	h->max_query_args = go.head.max_query_args;
+	h->keep_alive = cfg->keep_alive;
 	h->request_timeout_s = or_default(cfg->request_timeout_s, VLT_DEFAULT_REQUEST_TIMEOUT_S);
 
 	int rc = vlt__http_gate_new(&h->gate, &go, err);

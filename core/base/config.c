@@ -552,6 +552,11 @@ APPLY_COUNT(apply_max_query_args, max_query_args, 1, QUERY_ARGS_MAX, 1)
 APPLY_COUNT(apply_max_resources, max_resources, 1, PLAN_RESOURCES_MAX, 1)
 APPLY_COUNT(apply_max_members, max_members, 1, GROUP_MEMBERS_MAX, 1)
 
+static int apply_keep_alive(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return want_bool(cfg, s, &cfg->keep_alive, err);
+}
+
 static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
@@ -566,6 +571,7 @@ static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t 
 		{ "max_header_kb", apply_max_header },
 		{ "max_url_kb", apply_max_url },
 		{ "max_query_args", apply_max_query_args },
+		{ "keep_alive", apply_keep_alive },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);

@@ -62,6 +62,7 @@ typedef struct vlt_config {
 	size_t max_header_bytes;         /* 16 KiB: request line and headers */
 	size_t max_url_bytes;            /* 8 KiB: the request target */
 	unsigned max_query_args;         /* 64 */
+	bool keep_alive; /* false: one request per connection, so the gate sees each */
 
 	/* log */
 	int log_level;   /* VLT_LOG_* ; "info" */

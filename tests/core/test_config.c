@@ -172,7 +172,7 @@ static const struct bad_case bad_cases[] = {
 	  "setting 'server.port': unknown setting (known here: listen, threads, max_body_kb, "
 	  "max_connections, "
 	  "max_client_connections, header_timeout_s, request_timeout_s, idle_timeout_s, "
-	  "max_header_kb, max_url_kb, max_query_args)" },
+	  "max_header_kb, max_url_kb, max_query_args, keep_alive)" },
 	{ "log: {\n  level = \"info\";\n  colour = true;\n};\n", 3,
 	  "setting 'log.colour': unknown setting" },
 	{ "modules: {\n  solvers = [ \"ostro\" ];\n};\n", 2,

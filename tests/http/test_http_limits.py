@@ -211,6 +211,20 @@ class Limits(unittest.TestCase):
         self.assert_error(raw(self.port, head + b"2\r\n{}\r\n0\r\n\r\n"), 400,
                           "plan_name")
 
+    def test_one_request_per_connection(self):
+        """server.keep_alive false: a second request on the connection is not read."""
+        q = "&".join(["a"] * 1600)
+        s = connect(self.port)
+        try:
+            s.sendall(b"GET /v1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                      + ("GET /v1/plans?%s HTTP/1.1\r\nHost: x\r\n\r\n" % q).encode())
+            status, head, _ = read_answer(s)
+            self.assertEqual(status, 200, head)
+            self.assertIn("Connection: close", head)
+            self.assertEqual(s.recv(100), b"")
+        finally:
+            s.close()
+
     def test_slow_headers_get_408(self):
         s = connect(self.port)
         try:
