@@ -29,6 +29,7 @@ server: {
   listen = "127.0.0.1:0";
   threads = 2;
   header_timeout_s = 2;
+  request_timeout_s = 3;
   max_client_connections = 64;
   max_connections = 4096;
 };
@@ -224,6 +225,29 @@ class Limits(unittest.TestCase):
             self.assertEqual(s.recv(100), b"")
         finally:
             s.close()
+
+    def test_slow_body_is_cut_off(self):
+        """A body trickling in past server.request_timeout_s closes the connection."""
+        s = connect(self.port)
+        closed = False
+        try:
+            s.sendall(b"POST /v1/plans HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+            for _ in range(20):
+                time.sleep(0.5)
+                try:
+                    s.sendall(b" ")
+                    s.settimeout(0.01)
+                    if s.recv(100) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except (ConnectionResetError, BrokenPipeError):
+                    closed = True
+                    break
+        finally:
+            s.close()
+        self.assertTrue(closed, "the connection outlived server.request_timeout_s")
 
     def test_slow_headers_get_408(self):
         s = connect(self.port)
