@@ -536,6 +536,8 @@ static int apply_dashboard_dir(vlt_config_t *cfg, const config_setting_t *s, vlt
 	int rc = want_string(cfg, s, &text, err);
 
 	return rc < 0 ? rc : replace_str(&cfg->dashboard_dir, text);
+}
+
 /* An integer setting between lo and hi stored times scale into field of cfg. */
 #define APPLY_COUNT(fn, field, lo, hi, scale)                                             \
 	static int fn(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)       \
