@@ -20,6 +20,12 @@
  *  - an unknown path: 404 with an error body;
  *  - a body over max_body_bytes: 413; a body that is not JSON where the
  *    route wants JSON: 400 naming line and column;
+ *  - the connection and request limits of cfg (server.max_connections,
+ *    max_client_connections, header_timeout_s, max_header_kb, max_url_kb,
+ *    max_query_args; http_gate.h), each refused with the error body
+ *    naming the setting, and every protocol error libmicrohttpd would
+ *    answer with its own HTML that the gate can see first (http_head.h);
+ *    a limit left 0 in cfg takes its default;
  *  - one INFO log line per request: method, path, status, milliseconds.
  *
  * Handlers run on the server's threads, several at once.

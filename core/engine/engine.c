@@ -485,6 +485,17 @@ static int stack_for(vlt_engine_t *e, const json_t *req, const char *where, cons
 	return rc;
 }
 
+int vlt__engine_check(vlt_engine_t *e, const json_t *req, const char *where, vlt_err_t *err)
+{
+	vlt_stack_t *st = NULL;
+
+	pthread_mutex_lock(&e->lock);
+	int rc = stack_for(e, req, where, NULL, &st, err);
+	pthread_mutex_unlock(&e->lock);
+	vlt__stack_free(st);
+	return rc;
+}
+
 int vlt__engine_plan(vlt_engine_t *e, const json_t *req, const char *where,
 		     const vlt_place_opts_t *o, vlt_place_result_t **result, vlt_err_t *err)
 {

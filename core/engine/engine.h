@@ -92,6 +92,14 @@ int vlt__engine_set_groups(vlt_engine_t *e, const json_t *doc, const char *where
 int vlt__engine_place(vlt_engine_t *e, const json_t *req, const char *where,
 		      const char *solver, json_t **result, vlt_err_t *err);
 
+/*
+ * vlt__engine_check - every check vlt__engine_plan makes of req before
+ * placing it (the stack's structure, the policies' validate, the flavors'
+ * limits), placing nothing: for a request with nothing to place, which is
+ * refused for what it says all the same. RET 0 or as vlt__engine_plan.
+ */
+int vlt__engine_check(vlt_engine_t *e, const json_t *req, const char *where, vlt_err_t *err);
+
 /* Release what a plan holds. RET 0 or VLT_ENOENT. */
 int vlt__engine_release(vlt_engine_t *e, const char *plan_id);
 

@@ -60,6 +60,10 @@ typedef struct vlt_service_opts {
 	int64_t refresh_s;
 	/* Seconds the data center may age while the sources cannot be read; 0: no limit. */
 	int64_t max_stale_s;
+	/* Most resources in one plan request (0: VLT_DEFAULT_MAX_RESOURCES). */
+	unsigned max_resources;
+	/* Most member tenants of one named group (0: VLT_DEFAULT_MAX_MEMBERS). */
+	unsigned max_members;
 } vlt_service_opts_t;
 
 /*
