@@ -6,11 +6,10 @@
  * or for a volume (struct ext_req's kind); Manila's shares are not Valet's
  * to place, and its call is answered with the offered hosts unchanged.
  *
- * Nova's body is its
- * RequestSpec (a nova object primitive), the flags rebuild, resize, live
- * and vmware, the hosts left ([{"host", "hypervisor_hostname"}]) and their
- * weights; the answer is {"hosts": [names]}, which Nova takes as the new
- * order and filter of its own list.
+ * Nova's body is its RequestSpec (a nova object primitive), the flags
+ * rebuild, resize, live and vmware, the hosts left ([{"host",
+ * "hypervisor_hostname"}]) and their weights; the answer is {"hosts":
+ * [names]}, which Nova takes as the new order and filter of its own list.
  *
  * The instance is found in a plan by Heat's hints (heat_resource_uuid, or
  * the orchestration id heat_hints.c makes of heat_root_stack_id,
@@ -23,18 +22,21 @@
  * found, it gets an ad-hoc plan of its own (stack id = orchestration id =
  * its uuid) from the spec's flavor, in the Valet groups its Nova server
  * group and its hints name, reserved at once.
+ *
  * Cinder's body is its request spec as a plain dict (jsonutils'
  * to_primitive of the RequestSpec object): the volume is found by Heat's
  * hints when the spec carries any, else by its volume id, among the
  * offered pools (host@backend#pool) as a server among the offered hosts;
  * not found, an ad-hoc plan of that volume alone (its size, volume type,
- * availability zone and project).
+ * availability zone and project). Only the pools of the spec's
+ * resource_backend count when it names one.
+ *
  * Every write is one journal entry of an existing op ("reserve",
  * "plan_replace", "plan_create"); nothing here needs an apply of its own.
  *
  * Memory: struct ext_req borrows from the request body, but for its list
- * of offered host names, which unit_external owns and frees;
- * the answer is a new reference handed to the caller.
+ * of offered host names, which unit_external (Manila's: its answer) owns
+ * and frees; the answer is a new reference handed to the caller.
  */
 #include <stdio.h>
 #include <stdlib.h>
