@@ -182,6 +182,19 @@ int vlt__service_member_check(vlt_service_t *s, const char *id, const char *memb
  */
 int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **answer,
 			       vlt_err_t *err);
+/*
+ * POST /scheduler/cinder/external: the same call of SAP's Cinder fork, for
+ * a volume among the offered pools (host@backend#pool); *answer as above,
+ * {"hosts": [pool]} or []. RET as above.
+ */
+int vlt__service_cinder_external(vlt_service_t *s, const json_t *body, json_t **answer,
+				 vlt_err_t *err);
+/*
+ * POST /scheduler/manila/external: Valet does not place shares; *answer
+ * (new, the caller's) = {"hosts": [the offered hosts, in order]}. Reads no
+ * state. RET 0 or VLT_EINVAL naming the field of a bad body.
+ */
+int vlt__service_manila_external(const json_t *body, json_t **answer, vlt_err_t *err);
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
