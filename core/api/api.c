@@ -423,6 +423,9 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/v1/status", status_get, 0 },
 	{ VLT_HTTP_GET, "/v1/resources", resources_get, 0 },
 	{ VLT_HTTP_POST, "/scheduler/nova/external", nova_external_post, 0 },
+	{ VLT_HTTP_GET, "/metrics", vlt__api_metrics_get, 0 },
+	{ VLT_HTTP_GET, "/healthcheck", vlt__api_healthcheck_get, 0 },
+	{ VLT_HTTP_HEAD, "/healthcheck", vlt__api_healthcheck_head, 0 },
 };
 
 const vlt_http_route_t *vlt__api_routes(size_t *n)

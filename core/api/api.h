@@ -26,6 +26,11 @@ typedef struct vlt_api {
 /* The API's routes (static storage); *n receives their count. */
 const vlt_http_route_t *vlt__api_routes(size_t *n);
 
+/* api_health.c: GET /metrics, GET and HEAD /healthcheck. */
+int vlt__api_metrics_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_healthcheck_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_healthcheck_head(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+
 /* The endpoints GET /v1 lists, in its order; NULL-terminated. */
 extern const char *const vlt__api_v1_endpoints[];
 

@@ -28,6 +28,7 @@
 #include <valet/errors.h>
 
 #include "http.h"
+#include "http_stats.h"
 #include "log.h"
 
 /* Room for the request headers and libmicrohttpd's read buffer. */
@@ -45,6 +46,7 @@ struct vlt_http {
 	size_t n_routes;
 	void *app;
 	size_t max_body;
+	vlt_http_stats_t *stats; /* owned */
 	uint16_t port;
 	char bound[HTTP_BOUND_MAX];
 };
@@ -61,6 +63,7 @@ struct req_state {
 	bool too_big;
 	bool answered;
 	int status; /* what was sent, for the log line */
+	int route;  /* the index of the route that answered, -1 for none */
 };
 
 /* ---- statuses and error bodies */
@@ -415,6 +418,7 @@ static enum MHD_Result call_handler(vlt_http_t *h, struct MHD_Connection *conn,
 		.bound = h->bound,
 		.pattern = m->route->pattern,
 		.conn = conn,
+		.server = h,
 	};
 	memcpy(req.params, m->params, sizeof(req.params));
 
@@ -490,6 +494,7 @@ static enum MHD_Result dispatch(vlt_http_t *h, struct MHD_Connection *conn, stru
 			 st->method, st->url, allow);
 		ret = send_error(conn, st, 405, msg, allow);
 	} else {
+		st->route = (int)(m.route - h->routes);
 		ret = call_handler(h, conn, st, &m);
 	}
 	free(path);
@@ -564,6 +569,7 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 	clock_gettime(CLOCK_MONOTONIC, &st->start);
 	st->method = strdup(method);
 	st->url = strdup(url);
+	st->route = -1;
 	*con_cls = st;
 	if (st->method == NULL || st->url == NULL)
 		return MHD_NO;
@@ -612,16 +618,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	vlt_http_t *h = cls;
 	struct req_state *st = *con_cls;
 	struct timespec now;
 
-	(void)cls;
 	(void)conn;
 	if (st == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double ms = (double)(now.tv_sec - st->start.tv_sec) * 1e3 +
 		    (double)(now.tv_nsec - st->start.tv_nsec) / 1e6;
+	if (st->answered)
+		vlt__http_stats_note(h->stats, st->route, st->status, ms / 1e3);
 	if (st->answered)
 		vlt__log(NULL, VLT_LOG_INFO, "%s %s %d %.2f ms", st->method ? st->method : "-",
 			 st->url ? st->url : "-", st->status, ms);
@@ -731,9 +739,15 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 	h->n_routes = n_routes;
 	h->app = app;
 	h->max_body = cfg->max_body_bytes;
+	h->stats = vlt__http_stats_new(routes, n_routes);
+	if (h->stats == NULL) {
+		free(h);
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
 
 	int rc = open_listener(host, cfg->listen_port, &fd, &family, err);
 	if (rc < 0) {
+		vlt__http_stats_free(h->stats);
 		free(h);
 		return rc;
 	}
@@ -741,6 +755,7 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 		rc = vlt_err_set(err, VLT_EIO, "cannot listen on %s:%u: %s", host,
 				 (unsigned)cfg->listen_port, strerror(errno));
 		close(fd);
+		vlt__http_stats_free(h->stats);
 		free(h);
 		return rc;
 	}
@@ -763,6 +778,7 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 				  MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		close(fd);
+		vlt__http_stats_free(h->stats);
 		free(h);
 		return vlt_err_set(err, VLT_EIO, "cannot start the HTTP server on %s:%u",
 				   host, (unsigned)cfg->listen_port);
@@ -781,6 +797,7 @@ void vlt__http_stop(vlt_http_t *h)
 		return;
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
+	vlt__http_stats_free(h->stats);
 	free(h);
 }
 
@@ -792,6 +809,11 @@ uint16_t vlt__http_port(const vlt_http_t *h)
 const char *vlt__http_bound(const vlt_http_t *h)
 {
 	return h->bound;
+}
+
+void vlt__http_write_metrics(const vlt_http_t *h, vlt_prom_t *p)
+{
+	vlt__http_stats_write(h != NULL ? h->stats : NULL, p);
 }
 
 /* ---- for handlers */

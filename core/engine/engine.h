@@ -168,4 +168,16 @@ int vlt__engine_hold(vlt_engine_t *e, const json_t *req, const char *where, cons
 /* The named groups in force, as {"groups": [...]} (new reference). */
 json_t *vlt__engine_groups(vlt_engine_t *e);
 
+/*
+ * vlt__engine_capacity - per rack (lvl VLT_LEVEL_RACK) or cluster
+ * (VLT_LEVEL_CLUSTER): what its enabled hosts offer placements (capacity
+ * after allocation ratios, standby and use outside Valet) and how much of
+ * it is free, per resource. fn is called once per domain, in index order,
+ * under the engine's lock; everything it receives is borrowed for the call.
+ */
+typedef void (*vlt_engine_capacity_fn)(void *arg, const vlt_domain_t *dom,
+				       const int64_t capacity[VLT_RES_COUNT],
+				       const int64_t free[VLT_RES_COUNT]);
+void vlt__engine_capacity(vlt_engine_t *e, vlt_level_t lvl, vlt_engine_capacity_fn fn, void *arg);
+
 #endif /* VALET_CORE_ENGINE_H */

@@ -472,6 +472,8 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 	if (rc == 0) {
 		vlt__log(NULL, VLT_LOG_NOTICE, "listening on %s", vlt__http_bound(http));
 		int sig = wait_for_stop(stop, api.service);
+
+		vlt__service_stopping(api.service); /* the health check says so from now on */
 		vlt__log(NULL, VLT_LOG_NOTICE, "stopping on %s",
 			 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	}
