@@ -64,6 +64,7 @@ struct req_state {
 	bool answered;
 	int status; /* what was sent, for the log line */
 	int route;  /* the index of the route that answered, -1 for none */
+	vlt_http_stats_t *stats; /* the server's, borrowed: counts the answer */
 };
 
 /* ---- statuses and error bodies */
@@ -191,6 +192,15 @@ static void allow_string(unsigned methods, char *buf, size_t size)
 	snprintf(buf + off, size - off, "OPTIONS");
 }
 
+static double elapsed_ms(const struct req_state *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - st->start.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - st->start.tv_nsec) / 1e6;
+}
+
 /*
  * Queue one response. body (may be NULL) is copied; content_type and
  * allow may be NULL.
@@ -218,6 +228,8 @@ static enum MHD_Result send_bytes(struct MHD_Connection *conn, struct req_state 
 	MHD_destroy_response(r);
 	st->answered = true;
 	st->status = status;
+	/* counted now, before the client can read the answer and scrape */
+	vlt__http_stats_note(st->stats, st->route, st->method, status, elapsed_ms(st) / 1e3);
 	return ret;
 }
 
@@ -570,6 +582,7 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 	st->method = strdup(method);
 	st->url = strdup(url);
 	st->route = -1;
+	st->stats = h->stats;
 	*con_cls = st;
 	if (st->method == NULL || st->url == NULL)
 		return MHD_NO;
@@ -618,18 +631,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	vlt_http_t *h = cls;
 	struct req_state *st = *con_cls;
-	struct timespec now;
 
+	(void)cls;
 	(void)conn;
 	if (st == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double ms = (double)(now.tv_sec - st->start.tv_sec) * 1e3 +
-		    (double)(now.tv_nsec - st->start.tv_nsec) / 1e6;
-	if (st->answered)
-		vlt__http_stats_note(h->stats, st->route, st->status, ms / 1e3);
+	double ms = elapsed_ms(st);
 	if (st->answered)
 		vlt__log(NULL, VLT_LOG_INFO, "%s %s %d %.2f ms", st->method ? st->method : "-",
 			 st->url ? st->url : "-", st->status, ms);
