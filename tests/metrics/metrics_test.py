@@ -259,6 +259,34 @@ class SqliteValetd(unittest.TestCase):
                                       operation="ping"), 1)
 
 
+class ShuttingDown(unittest.TestCase):
+    def test_healthcheck_during_the_shutdown_grace(self):
+        tmp = tempfile.mkdtemp(prefix="valet-metrics-stop-")
+        inv = os.path.join(tmp, "inventory.json")
+        with open(inv, "w") as f:
+            json.dump(inventory(), f)
+        valetd = start_valetd(
+            tmp, f'source: {{ static: {{ inventory = "{inv}"; }}; }};\n'
+                 'server: { shutdown_grace_s = 30; };\n')
+        try:
+            self.assertEqual(
+                request(valetd.port, "GET", "/healthcheck")[0], 200)
+            valetd.proc.send_signal(signal.SIGTERM)
+            result = health_when_unhealthy(valetd.port)
+            self.assertEqual(result, (503, "valetd is shutting down"))
+            # still serving meanwhile
+            status, _, text = request(valetd.port, "POST", "/v1/plans",
+                                      plan("late"))
+            self.assertEqual(status, 201, text)
+            self.assertIsNone(valetd.proc.poll())
+            # a second signal stops it well before the 30 s of grace
+            valetd.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(valetd.proc.wait(timeout=20), 0)
+        finally:
+            valetd.kill(signal.SIGKILL)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class MongoValetd(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="valet-metrics-mongo-")
