@@ -185,6 +185,25 @@ class SqliteValetd(unittest.TestCase):
         self.assertEqual(value(last, requests, method="GET",
                                route="/metrics", code="200"), 2)
 
+    def test_refusal_reasons_leave_names_out(self):
+        # five servers apart on four hosts: every host is ruled out by
+        # the group "spread", which the reason's label does not name
+        req = plan("apart", HOSTS + 1)
+        req["resources"]["spread"] = {
+            "type": "ATT::Valet::GroupAssignment",
+            "properties": {"group_type": "diversity", "level": "host",
+                           "resources": [k for k in req["resources"]]}}
+        status, _, text = request(self.port, "POST", "/v1/plans", req)
+        self.assertEqual(status, 409, text)
+        self.assertIn("diversity(host) spread", text)
+        samples, _ = scrape(self.port)
+        self.assertEqual(value(samples, "valet_refusals_total",
+                               reason="diversity(host)"), 1)
+        self.assertEqual(value(samples, "valet_refused_hosts_total",
+                               reason="diversity(host)"), HOSTS)
+        self.assertFalse([labels for (name, labels) in samples
+                          if "spread" in str(labels)])
+
     @staticmethod
     def cluster_name(samples):
         names = {dict(labels)["domain"] for (name, labels) in samples
