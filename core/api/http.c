@@ -67,100 +67,6 @@ struct req_state {
 	vlt_http_stats_t *stats; /* the server's, borrowed: counts the answer */
 };
 
-/* ---- statuses and error bodies */
-
-static const struct status_info {
-	int status;
-	const char *reason;
-	const char *type;    /* the "error.type" upstream's framework gives */
-	const char *message; /* the generic "error.message" */
-} statuses[] = {
-	{ 200, "OK", NULL, NULL },
-	{ 201, "Created", NULL, NULL },
-	{ 204, "No Content", NULL, NULL },
-	{ 400, "Bad Request", "HTTPBadRequest",
-	  "The request is malformed or otherwise incorrect." },
-	{ 401, "Unauthorized", "HTTPUnauthorized", "Authentication required." },
-	{ 403, "Forbidden", "HTTPForbidden", "Access to this resource is denied." },
-	{ 404, "Not Found", "HTTPNotFound", "The resource could not be found." },
-	{ 405, "Method Not Allowed", "HTTPMethodNotAllowed",
-	  "The method is not allowed for this resource." },
-	{ 409, "Conflict", "HTTPConflict",
-	  "The request conflicts with the current state of the resource." },
-	{ 413, "Request Entity Too Large", "HTTPRequestEntityTooLarge",
-	  "The request body is larger than this server accepts." },
-	{ 500, "Internal Server Error", "HTTPInternalServerError",
-	  "The server could not complete the request." },
-	{ 503, "Service Unavailable", "HTTPServiceUnavailable",
-	  "A service the server depends on is unavailable; try again later." },
-	{ 504, "Gateway Timeout", "HTTPGatewayTimeout",
-	  "A service the server depends on did not answer in time." },
-};
-
-static const struct status_info *status_info(int status)
-{
-	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
-		if (statuses[i].status == status)
-			return &statuses[i];
-	}
-	return NULL;
-}
-
-/*
- * The one mapping from error codes to statuses. A tenant that is not a
- * member of a group is a conflict upstream, not a 403, so EFORBIDDEN
- * stays 409 for clients written against it.
- */
-int vlt__http_status_of(int code)
-{
-	switch (code) {
-	case VLT_OK:
-		return 200;
-	case VLT_EINVAL:
-	case VLT_ECONFIG:
-		return 400;
-	case VLT_ENOENT:
-		return 404;
-	case VLT_EMETHOD:
-		return 405;
-	case VLT_EEXIST:
-	case VLT_ECONFLICT:
-	case VLT_ENOPLACE:
-	case VLT_EFORBIDDEN:
-		return 409;
-	case VLT_E2BIG:
-		return 413;
-	case VLT_EBACKEND:
-		return 503;
-	case VLT_ETIMEDOUT:
-		return 504;
-	default:
-		return 500;
-	}
-}
-
-const char *vlt__http_reason(int status)
-{
-	const struct status_info *si = status_info(status);
-
-	if (si != NULL)
-		return si->reason;
-	return status >= 500 ? "Internal Server Error" : "Error";
-}
-
-json_t *vlt__http_error_body(int status, const char *explanation)
-{
-	const struct status_info *si = status_info(status);
-
-	if (si == NULL || si->type == NULL)
-		si = status_info(500);
-	if (explanation == NULL || explanation[0] == '\0')
-		explanation = si->message;
-	return json_pack("{s:s, s:s, s:i, s:{s:s, s:n, s:s}}", "title", vlt__http_reason(status),
-			 "explanation", explanation, "code", status, "error", "message",
-			 si->message, "traceback", "type", si->type);
-}
-
 /* ---- sending */
 
 static const char *const method_names[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH" };
@@ -465,8 +371,11 @@ static enum MHD_Result call_handler(vlt_http_t *h, struct MHD_Connection *conn,
 	} else {
 		const char *ctype = resp.content_type != NULL ? resp.content_type : "text/plain";
 
+		size_t len = resp.text_len != 0 ? resp.text_len
+				 : resp.text != NULL ? strlen(resp.text) : 0;
+
 		ret = send_bytes(conn, st, resp.status, resp.text != NULL ? ctype : NULL, resp.text,
-				 resp.text != NULL ? strlen(resp.text) : 0, NULL, resp.location);
+				 len, NULL, resp.location);
 	}
 	free(resp.text);
 	free(resp.location);

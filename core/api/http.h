@@ -37,6 +37,7 @@
 
 #include "config.h"
 #include "prom.h"
+#include "http_status.h"
 
 /* Method bits of a route. */
 enum {
@@ -81,6 +82,7 @@ typedef struct vlt_http_resp {
 	int status;
 	json_t *json;       /* owned; sent as application/json */
 	char *text;         /* owned (malloc); sent when json is NULL */
+	size_t text_len;    /* bytes of text to send; 0: strlen(text) (binary files set it) */
 	const char *content_type; /* for text; static storage */
 	char *location;     /* owned (malloc); a Location header when set */
 } vlt_http_resp_t;
@@ -146,19 +148,5 @@ const char *vlt__http_req_app_url(const vlt_http_req_t *req, char *buf, size_t s
 
 /* Set status and JSON body; takes the reference to json even on failure. */
 void vlt__http_resp_json(vlt_http_resp_t *resp, int status, json_t *json);
-
-/* ---- errors */
-
-/* The HTTP status for a VLT_E* code: the one table both directions use. */
-int vlt__http_status_of(int code);
-/* "Not Found" for 404, ...; never NULL. */
-const char *vlt__http_reason(int status);
-/*
- * vlt__http_error_body - upstream valet-api's error document:
- * {"title", "explanation", "code", "error": {"message", "traceback", "type"}}.
- * explanation may be NULL (the generic text is used).
- * RET a new reference, or NULL when out of memory.
- */
-json_t *vlt__http_error_body(int status, const char *explanation);
 
 #endif /* VALET_CORE_HTTP_H */

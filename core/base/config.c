@@ -514,6 +514,14 @@ static int apply_max_body(vlt_config_t *cfg, const config_setting_t *s, vlt_err_
 	return rc;
 }
 
+static int apply_dashboard_dir(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	const char *text = NULL;
+	int rc = want_string(cfg, s, &text, err);
+
+	return rc < 0 ? rc : replace_str(&cfg->dashboard_dir, text);
+}
+
 static int apply_shutdown_grace(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	long long v = 0;
@@ -530,6 +538,7 @@ static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t 
 		{ "listen", apply_listen },
 		{ "threads", apply_threads },
 		{ "max_body_kb", apply_max_body },
+		{ "dashboard_dir", apply_dashboard_dir },
 		{ "shutdown_grace_s", apply_shutdown_grace },
 	};
 
@@ -854,6 +863,7 @@ void vlt__config_free(vlt_config_t *cfg)
 	free(cfg->file);
 	free(cfg->listen_host);
 	free(cfg->data_dir);
+	free(cfg->dashboard_dir);
 	free_names(cfg->module_path, cfg->n_module_path);
 	free_names(cfg->sources, cfg->n_sources);
 	free_names(cfg->policies, cfg->n_policies);

@@ -40,6 +40,11 @@ typedef struct vlt_config {
 	unsigned threads;     /* 4 */
 	size_t max_body_bytes; /* 1 MiB */
 	int64_t shutdown_grace_s; /* 0: stop serving at once on SIGTERM */
+	/*
+	 * The dashboard's files (server.dashboard_dir). NULL: the build tree's,
+	 * then the install prefix's; "": no dashboard.
+	 */
+	char *dashboard_dir;
 
 	/* log */
 	int log_level;   /* VLT_LOG_* ; "info" */

@@ -159,26 +159,13 @@ const vlt_dc_t *vlt__engine_dc(const vlt_engine_t *e)
 	return e->dc;
 }
 
-void vlt__engine_capacity(vlt_engine_t *e, vlt_level_t lvl, vlt_engine_capacity_fn fn, void *arg)
+int vlt__engine_inspect(vlt_engine_t *e, vlt_engine_inspect_fn fn, void *ctx, vlt_err_t *err)
 {
-	bool racks = lvl == VLT_LEVEL_RACK;
-
 	pthread_mutex_lock(&e->lock);
-	const vlt_dc_t *dc = e->dc;
-	uint32_t n = racks ? dc->n_racks : dc->n_clusters;
-	int64_t(*cap)[VLT_RES_COUNT] = calloc(n + 1, sizeof(*cap));
-
-	for (uint32_t h = 0; cap != NULL && h < dc->n_hosts; h++) {
-		const vlt_host_t *host = &dc->hosts[h];
-
-		for (int r = 0; host->enabled && r < VLT_RES_COUNT; r++)
-			cap[racks ? host->rack : host->cluster][r] += host->capacity[r];
-	}
-	for (uint32_t d = 0; cap != NULL && d < n; d++)
-		fn(arg, racks ? &dc->racks[d] : &dc->clusters[d], cap[d],
-		   racks ? e->ledger->rack_free[d] : e->ledger->cluster_free[d]);
-	free(cap);
+	vlt_engine_view_t v = { .dc = e->dc, .ledger = e->ledger, .mods = e->mods };
+	int rc = fn(&v, ctx, err);
 	pthread_mutex_unlock(&e->lock);
+	return rc;
 }
 
 /* doc's "retired" list (may be absent) as a registry of its own. */

@@ -31,6 +31,21 @@ void vlt__engine_free(vlt_engine_t *e);
 const vlt_dc_t *vlt__engine_dc(const vlt_engine_t *e);
 
 /*
+ * What the engine holds, for a reader that reports it (GET /v1/topology):
+ * the data center in use, the ledger of what plans hold on it (ledger.h),
+ * and the loaded modules. All borrowed for the call only.
+ */
+struct vlt_ledger;
+typedef struct vlt_engine_view {
+	const vlt_dc_t *dc;
+	const struct vlt_ledger *ledger;
+	const vlt_modules_t *mods;
+} vlt_engine_view_t;
+typedef int (*vlt_engine_inspect_fn)(const vlt_engine_view_t *v, void *ctx, vlt_err_t *err);
+/* Call fn on the engine's view under its lock (no placement changes it meanwhile). RET what fn returns. */
+int vlt__engine_inspect(vlt_engine_t *e, vlt_engine_inspect_fn fn, void *ctx, vlt_err_t *err);
+
+/*
  * ---- reading the sources again. A snapshot is a data center collected
  * anew, not in use yet. vlt__engine_collect may run while placements go
  * on (it touches nothing of the engine's but the sources, which it calls
@@ -167,17 +182,5 @@ int vlt__engine_hold(vlt_engine_t *e, const json_t *req, const char *where, cons
 
 /* The named groups in force, as {"groups": [...]} (new reference). */
 json_t *vlt__engine_groups(vlt_engine_t *e);
-
-/*
- * vlt__engine_capacity - per rack (lvl VLT_LEVEL_RACK) or cluster
- * (VLT_LEVEL_CLUSTER): what its enabled hosts offer placements (capacity
- * after allocation ratios, standby and use outside Valet) and how much of
- * it is free, per resource. fn is called once per domain, in index order,
- * under the engine's lock; everything it receives is borrowed for the call.
- */
-typedef void (*vlt_engine_capacity_fn)(void *arg, const vlt_domain_t *dom,
-				       const int64_t capacity[VLT_RES_COUNT],
-				       const int64_t free[VLT_RES_COUNT]);
-void vlt__engine_capacity(vlt_engine_t *e, vlt_level_t lvl, vlt_engine_capacity_fn fn, void *arg);
 
 #endif /* VALET_CORE_ENGINE_H */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger.h"
 #include "ops.h"
 
 void vlt__svc_metrics_init(vlt_svc_metrics_t *m)
@@ -165,29 +166,50 @@ static void write_state(vlt_service_t *s, vlt_prom_t *p)
 
 static const char *const resource_names[VLT_RES_COUNT] = { "vcpus", "ram_mb", "disk_gb" };
 
-struct capacity_pass {
-	vlt_prom_t *p;
-	const char *metric;
-	const char *level;
-	int which; /* 0: capacity, 1: free, 2: used */
-};
-
-static void capacity_sample(void *arg, const vlt_domain_t *dom, const int64_t capacity[],
-			    const int64_t free_[])
+/*
+ * What a rack's or cluster's enabled hosts offer, per resource (as the
+ * ledger starts its free capacity), into cap (n domains); the ledger's
+ * rack_free and cluster_free say what no hold takes of it.
+ */
+static void domain_capacity(const vlt_dc_t *dc, bool racks, int64_t (*cap)[VLT_RES_COUNT])
 {
-	const struct capacity_pass *c = arg;
+	for (uint32_t h = 0; h < dc->n_hosts; h++) {
+		const vlt_host_t *host = &dc->hosts[h];
 
-	for (int r = 0; r < VLT_RES_COUNT; r++) {
-		vlt_prom_label_t l[] = { { "level", c->level },
-					 { "domain", dom->name },
-					 { "resource", resource_names[r] } };
-		int64_t v = c->which == 0 ? capacity[r] : c->which == 1 ? free_[r]
-									: capacity[r] - free_[r];
-		vlt__prom_sample(c->p, c->metric, l, 3, (double)v);
+		for (int r = 0; host->enabled && r < VLT_RES_COUNT; r++)
+			cap[racks ? host->rack : host->cluster][r] += host->capacity[r];
 	}
 }
 
-static void write_capacity(vlt_service_t *s, vlt_prom_t *p)
+static void write_level(vlt_prom_t *p, const vlt_engine_view_t *v, bool racks, int which,
+			const char *metric)
+{
+	const vlt_dc_t *dc = v->dc;
+	uint32_t n = racks ? dc->n_racks : dc->n_clusters;
+	int64_t(*cap)[VLT_RES_COUNT] = calloc(n + 1, sizeof(*cap));
+
+	if (cap == NULL) {
+		p->failed = true;
+		return;
+	}
+	domain_capacity(dc, racks, cap);
+	for (uint32_t d = 0; d < n; d++) {
+		const int64_t *free_ = racks ? v->ledger->rack_free[d] : v->ledger->cluster_free[d];
+
+		for (int r = 0; r < VLT_RES_COUNT; r++) {
+			vlt_prom_label_t l[] = { { "level", racks ? "rack" : "cluster" },
+						 { "domain", racks ? dc->racks[d].name
+								   : dc->clusters[d].name },
+						 { "resource", resource_names[r] } };
+			int64_t value = which == 0 ? cap[d][r] : which == 1 ? free_[r]
+									    : cap[d][r] - free_[r];
+			vlt__prom_sample(p, metric, l, 3, (double)value);
+		}
+	}
+	free(cap);
+}
+
+static int write_capacity_view(const vlt_engine_view_t *v, void *ctx, vlt_err_t *err)
 {
 	static const struct {
 		const char *name, *help;
@@ -198,14 +220,22 @@ static void write_capacity(vlt_service_t *s, vlt_prom_t *p)
 		{ "valet_capacity_free", "Of valet_capacity, what no hold takes." },
 		{ "valet_capacity_used", "Of valet_capacity, what Valet's holds take." },
 	};
+	vlt_prom_t *p = ctx;
 
+	(void)err;
 	for (int w = 0; w < 3; w++) {
 		vlt__prom_family(p, metrics[w].name, "gauge", metrics[w].help);
-		struct capacity_pass c = { p, metrics[w].name, "rack", w };
-		vlt__engine_capacity(s->engine, VLT_LEVEL_RACK, capacity_sample, &c);
-		c.level = "cluster";
-		vlt__engine_capacity(s->engine, VLT_LEVEL_CLUSTER, capacity_sample, &c);
+		write_level(p, v, true, w, metrics[w].name);
+		write_level(p, v, false, w, metrics[w].name);
 	}
+	return 0;
+}
+
+static void write_capacity(vlt_service_t *s, vlt_prom_t *p)
+{
+	vlt_err_t err = { 0 };
+
+	vlt__engine_inspect(s->engine, write_capacity_view, p, &err);
 }
 
 static void write_solvers(const vlt_svc_metrics_t *m, vlt_prom_t *p)

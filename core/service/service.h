@@ -209,6 +209,13 @@ json_t *vlt__service_health_json(const vlt_service_health_t *h);
 /* From now on the health check says valetd is shutting down. */
 void vlt__service_stopping(vlt_service_t *s);
 
+/*
+ * GET /v1/topology (op_topology.c): {"topology": ...}, the data center in
+ * use as clusters, racks and hosts, each host's capacity per resource
+ * (allocatable, used outside Valet, held by plans, free), its servers, and
+ * the domains exclusivity groups hold (docs/api.md, "Topology").
+ */
+int vlt__service_topology(vlt_service_t *s, json_t **topology, vlt_err_t *err);
 /* GET /v1/resources: servers whose hold could not be restored. */
 int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err);
 

@@ -142,9 +142,9 @@ static void test_shipped_file_uncommented(void **state)
 static void test_shipped_file_documents_everything(void **state)
 {
 	static const char *const keys[] = {
-		"server:", "listen =", "threads =", "max_body_kb =", "shutdown_grace_s =",
-		"log:", "level =",
-		"syslog =", "data_dir =", "modules:", "path =", "sources =", "policies =",
+		"server:", "listen =", "threads =", "max_body_kb =", "dashboard_dir =",
+		"shutdown_grace_s =", "log:", "level =", "syslog =", "data_dir =", "modules:",
+		"path =", "sources =", "policies =",
 		"solver =", "store =", "weight =", "source:", "policy:", "solver:", "store:",
 	};
 	FILE *in = fopen(VLT_SOURCE_DIR "/conf/valet.conf", "r");
@@ -171,7 +171,7 @@ static const struct bad_case bad_cases[] = {
 	  "setting 'foo': unknown setting" },
 	{ "server: {\n  listen = \"127.0.0.1:8090\";\n  port = 80;\n};\n", 3,
 	  "setting 'server.port': unknown setting (known here: listen, threads, max_body_kb, "
-	  "shutdown_grace_s)" },
+	  "dashboard_dir, shutdown_grace_s)" },
 	{ "log: {\n  level = \"info\";\n  colour = true;\n};\n", 3,
 	  "setting 'log.colour': unknown setting" },
 	{ "modules: {\n  solvers = [ \"ostro\" ];\n};\n", 2,
