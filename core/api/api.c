@@ -467,6 +467,9 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_POST, "/scheduler/nova/external", nova_external_post, 0 },
 	{ VLT_HTTP_POST, "/scheduler/cinder/external", cinder_external_post, 0 },
 	{ VLT_HTTP_POST, "/scheduler/manila/external", manila_external_post, 0 },
+	{ VLT_HTTP_GET, "/metrics", vlt__api_metrics_get, 0 },
+	{ VLT_HTTP_GET, "/healthcheck", vlt__api_healthcheck_get, 0 },
+	{ VLT_HTTP_HEAD, "/healthcheck", vlt__api_healthcheck_head, 0 },
 	{ VLT_HTTP_GET, "/dashboard", vlt__api_dashboard, 0 },
 	{ VLT_HTTP_GET, "/dashboard/{file*}", vlt__api_dashboard, 0 },
 };
