@@ -61,6 +61,7 @@ typedef struct vlt_config {
 	unsigned max_retries; /* 8: lost races for a journal entry before 503 */
 	int64_t refresh_s;    /* 0: the sources are read at start only */
 	int64_t max_stale_s;  /* 0: plan on the last data center however old */
+	int64_t decision_retention_s; /* 30 days; 0: decision records are kept forever */
 
 	vlt_override_t *overrides;
 	size_t n_overrides;

@@ -876,6 +876,51 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 	cy->failure = msg;
 }
 
+/* One more host refused for label, in refused {label: count}. */
+static int count_refusal(json_t *refused, const char *label)
+{
+	json_t *n = json_object_get(refused, label);
+
+	if (n != NULL)
+		return json_integer_set(n, json_integer_value(n) + 1) == 0 ? VLT_OK : VLT_ENOMEM;
+	return json_object_set_new(refused, label, json_integer(1)) == 0 ? VLT_OK : VLT_ENOMEM;
+}
+
+int vlt__cycle_explain(vlt_cycle_t *cy, uint32_t u, vlt_unit_explain_t *out, json_t *refused)
+{
+	char why[REASON_MAX];
+	int rc = VLT_OK;
+
+	if (u >= cy->stack->n_units || cy->placement[u] == VLT_NONE)
+		return VLT_EINVAL;
+	bool server = cy->stack->units[u].kind == VLT_UNIT_SERVER;
+	uint32_t chosen = cy->placement[u];
+	*out = (vlt_unit_explain_t){ .runner_up = VLT_NONE,
+				     .n_total = server ? cy->dc->n_hosts : cy->dc->n_pools };
+	out->cost = vlt__cycle_cost(cy, u, chosen);
+	vlt__cycle_unassign(cy, u);
+	for (uint32_t i = 0; i < out->n_total && rc == VLT_OK; i++) {
+		why[0] = '\0';
+		int v = server ? check_host(cy, u, i, why, sizeof(why))
+			       : check_pool(cy, u, i, why, sizeof(why));
+		if (v < 0) {
+			rc = v;
+		} else if (v != VLT_PASS) {
+			rc = count_refusal(refused, why[0] ? why : "refused");
+		} else {
+			out->n_fit++;
+			double cost = i == chosen ? out->cost : vlt__cycle_cost(cy, u, i);
+			/* the cheapest other one; among equals, the first in the data center */
+			if (i != chosen && (out->runner_up == VLT_NONE || cost < out->runner_up_cost)) {
+				out->runner_up = i;
+				out->runner_up_cost = cost;
+			}
+		}
+	}
+	int back = vlt__cycle_assign(cy, u, chosen);
+	return rc != VLT_OK ? rc : back;
+}
+
 /* ---------------------------------------------------------------- solve, commit, metrics */
 
 static double now_ms(void)

@@ -40,6 +40,28 @@ void vlt__cycle_free(vlt_cycle_t *cy);
 int vlt__cycle_allow(vlt_cycle_t *cy, uint32_t unit, const uint32_t *locs, uint32_t n);
 int vlt__cycle_exclude(vlt_cycle_t *cy, uint32_t unit, const uint32_t *locs, uint32_t n);
 
+/*
+ * Why a solved unit is where it is: the other locations that fit it, the
+ * best of them (the runner-up, by bandwidth cost, lower first), and the
+ * locations refused, counted per reason.
+ */
+typedef struct vlt_unit_explain {
+	uint32_t runner_up;   /* a location index, VLT_NONE when no other one fits */
+	double cost;	      /* bandwidth cost at the chosen location */
+	double runner_up_cost; /* and at the runner-up */
+	uint32_t n_fit;	      /* locations that fit, the chosen one included */
+	uint32_t n_total;     /* hosts (a server) or pools (a volume) */
+} vlt_unit_explain_t;
+
+/*
+ * vlt__cycle_explain - after a successful solve, before commit: take unit
+ * out, check every location for it as the solver saw it with the other
+ * units placed, and put it back. Each refusal adds one to refused[reason]
+ * (an object, borrowed). Costs one check per location: asked only when a
+ * decision is recorded. RET 0, VLT_ENOMEM, or the failing check's code.
+ */
+int vlt__cycle_explain(vlt_cycle_t *cy, uint32_t unit, vlt_unit_explain_t *out, json_t *refused);
+
 /* Run a solver on the cycle: 0, VLT_ENOPLACE, VLT_E2BIG, or an error. */
 int vlt__cycle_solve(vlt_cycle_t *cy, vlt_module_t *solver, vlt_err_t *err);
 /* Move every assignment of a solved cycle into the ledger, under plan_id. */

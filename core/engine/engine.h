@@ -111,6 +111,12 @@ typedef struct vlt_place_opts {
 	/* These units may not go to these locations. */
 	const vlt_unit_locs_t *excluded;
 	size_t n_excluded;
+	/*
+	 * Explain each placed unit (its runner-up, the locations refused per
+	 * reason) in the result: one more check of every location per unit,
+	 * so only when a decision is recorded.
+	 */
+	bool explain;
 } vlt_place_opts_t;
 
 /* One placed unit of a result. */
@@ -121,6 +127,12 @@ typedef struct vlt_placed_unit {
 	bool server;	      /* a server (loc is a host) or a volume (a pool) */
 	uint32_t loc;	      /* index into the data center's hosts or pools */
 	const char *location; /* that host's or pool's name (the data center's) */
+	/* ---- with vlt_place_opts_t.explain (else zero) */
+	bool explained;
+	bool pinned;	       /* kept at its one allowed location */
+	const char *runner_up; /* the best other location that fit (the data center's), or NULL */
+	double cost, runner_up_cost; /* bandwidth cost there and at the runner-up */
+	uint32_t n_fit, n_total;     /* locations that fit it, of how many */
 } vlt_placed_unit_t;
 
 /* A placement's outcome; owned by the caller (vlt__place_result_free). */
@@ -131,6 +143,9 @@ typedef struct vlt_place_result {
 	vlt_placed_unit_t *units; /* every unit when placed, in the stack's order; else none */
 	size_t n_units;
 	vlt_stack_t *stack; /* the parsed request: stack id, plan name, the units' strings */
+	const char *solver; /* the solver's name (the loaded module's) */
+	/* with vlt_place_opts_t.explain when placed: {reason: locations refused, summed over units} */
+	json_t *refused;
 } vlt_place_result_t;
 
 void vlt__place_result_free(vlt_place_result_t *r);

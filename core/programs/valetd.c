@@ -436,6 +436,7 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 				  .max_retries = cfg->max_retries,
 				  .refresh_s = cfg->refresh_s,
 				  .max_stale_s = cfg->max_stale_s,
+				  .decision_retention_s = cfg->decision_retention_s,
 				  .mods = mods };
 	vlt_err_t err = { 0 };
 
@@ -465,7 +466,8 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 		rc = EXIT_RUNTIME;
 	}
 	if (rc == 0 && (vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
-			vlt__service_refresher_start(api.service, &err) < 0)) {
+			vlt__service_refresher_start(api.service, &err) < 0 ||
+			vlt__service_decision_sweeper_start(api.service, 0, &err) < 0)) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}

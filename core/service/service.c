@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dc.h"
+#include "decision.h"
 #include "log.h"
 #include "ops.h"
 
@@ -144,6 +145,7 @@ void vlt__service_free(vlt_service_t *s)
 	if (s == NULL)
 		return;
 	vlt__svc_tickers_stop(s);
+	vlt__svc_decision_forget(s);
 	vlt__state_free(&s->st);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->refresh_lock);
@@ -213,6 +215,9 @@ int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err)
 			    (json_int_t)s->journal.applied, "plans", (json_int_t)s->st.n_plans,
 			    "unapplied", (json_int_t)s->journal.n_unapplied, "sources",
 			    sources_status(s));
+	if (*status != NULL) /* the decision record's counts (decision.c) */
+		json_object_set_new(json_object_get(*status, "status"), "decisions",
+				    vlt__svc_decisions_status(s));
 	vlt__svc_read_end(s);
 	return *status != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }

@@ -60,6 +60,8 @@ typedef struct vlt_service_opts {
 	int64_t refresh_s;
 	/* Seconds the data center may age while the sources cannot be read; 0: no limit. */
 	int64_t max_stale_s;
+	/* Seconds a decision record is kept (docs/decisions.md); 0: forever. */
+	int64_t decision_retention_s;
 } vlt_service_opts_t;
 
 /*
@@ -178,6 +180,24 @@ int vlt__service_member_check(vlt_service_t *s, const char *id, const char *memb
  */
 int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **answer,
 			       vlt_err_t *err);
+
+/*
+ * ---- the decision record (decision.c, docs/decisions.md)
+ * GET /v1/decisions: filter (borrowed, may be NULL) holds strings among
+ * plan, stack, server (orchestration or resource id), host, since, until
+ * (ms since the epoch or ISO 8601 UTC, inclusive), limit (1 to
+ * VLT_DECISIONS_LIMIT_MAX, default 100); *list = {"decisions": [...]},
+ * newest first. RET 0, VLT_EINVAL naming a bad filter, the store's error.
+ */
+int vlt__service_decisions(vlt_service_t *s, const json_t *filter, json_t **list, vlt_err_t *err);
+/* GET /v1/decisions/{id}: {"decision": ...}; VLT_ENOENT. */
+int vlt__service_decision_get(vlt_service_t *s, const char *id, json_t **decision,
+			      vlt_err_t *err);
+/* Remove the decisions recorded before now_ms - decision_retention_s (none when it is 0). */
+int vlt__service_decisions_expire(vlt_service_t *s, int64_t now_ms, size_t *n_expired,
+				  vlt_err_t *err);
+/* A thread expiring decisions every period_ms (0: a tenth of the retention, 1 s to 1 h). */
+int vlt__service_decision_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);

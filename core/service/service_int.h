@@ -9,6 +9,7 @@
 #define VALET_CORE_SERVICE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -55,8 +56,13 @@ struct vlt_service {
 	 * and swapping it in and holding the plans again (under it), ms; -1 before one */
 	double last_read_ms, last_swap_ms;
 
-	/* the threads that sweep expired holds and read the sources again */
-	vlt_svc_ticker_t sweeper, refresher;
+	/* the threads that sweep expired holds, read the sources again, expire decisions */
+	vlt_svc_ticker_t sweeper, refresher, decision_sweeper;
+
+	/* The decision record (decision.c): the last placement's explanation, under lock,
+	 * until its journal entry is stored; what was written, failed, expired. */
+	json_t *decision_draft;
+	atomic_uint_fast64_t n_decisions, n_decisions_failed, n_decisions_expired;
 	bool stop;	     /* under lock: every ticker ends */
 	pthread_cond_t wake; /* with lock: signalled on stop */
 };
