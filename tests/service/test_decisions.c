@@ -28,9 +28,6 @@
 #define T0 1893456000000
 #define RETENTION_S 3600
 
-static mongo_test_server_t g_mongo;
-static bool g_mongo_up;
-static char g_mongo_why[512];
 
 struct world {
 	const char *store; /* "sqlite" or "mongodb" */
@@ -55,7 +52,7 @@ static int setup_on(void **state, const char *store)
 	w->store = store;
 	svc_fixture_dir(w->dir);
 	if (strcmp(store, "mongodb") == 0) {
-		snprintf(w->uri_setting, sizeof(w->uri_setting), "uri=%s", g_mongo.uri);
+		snprintf(w->uri_setting, sizeof(w->uri_setting), "uri=%s", mongo_test_shared()->uri);
 		snprintf(w->db_setting, sizeof(w->db_setting), "database=valet_dec_%d_%u",
 			 (int)getpid(), n_worlds++);
 		w->settings[0] = w->uri_setting;
@@ -73,7 +70,7 @@ static int setup_sqlite(void **state)
 
 static int setup_mongodb(void **state)
 {
-	if (!g_mongo_up) {
+	if (mongo_test_shared() == NULL) {
 		*state = NULL;
 		return 0;
 	}
@@ -96,7 +93,7 @@ static int teardown(void **state)
 #define NEED_WORLD(w)                                                               \
 	do {                                                                        \
 		if ((w) == NULL) {                                                  \
-			print_message("SKIP: no MongoDB test server: %s\n", g_mongo_why); \
+			print_message("SKIP: no MongoDB test server: %s\n", mongo_test_shared_why()); \
 			skip();                                                     \
 		}                                                                   \
 	} while (0)
@@ -315,6 +312,56 @@ static void test_found_by_every_filter(void **state)
 	json_decref(list);
 }
 
+static void update_plan(svc_fixture_t *f, const char *stack, json_t *body)
+{
+	json_t *plan = NULL;
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_plan_update(f->svc, stack, body, NULL, &plan, &err) < 0)
+		fail_msg("update %s: %s", stack, err.msg);
+	json_decref(plan);
+	json_decref(body);
+}
+
+/* An update, a migrate and an ad-hoc plan each leave theirs; the migrate's siblings are not in it. */
+static void test_update_migrate_adhoc(void **state)
+{
+	struct world *w = *state;
+	NEED_WORLD(w);
+	svc_fixture_t *f = &w->f;
+	vlt_err_t err = { 0 };
+	char h0[64], h1[64];
+
+	assert_int_equal(svc_fixture_create(f, "stack-a", "a", 2, &err), 0);
+	f->now_ms += 1;
+	json_t *req = svc_fixture_request("stack-a", "a", 3, "m1.large");
+	json_object_set_new(req, "action", json_string("update"));
+	update_plan(f, "stack-a", req);
+	f->now_ms += 1;
+	svc_fixture_location(f, "a0", h0, sizeof(h0));
+	update_plan(f, "stack-a", json_pack("{s:s, s:[s]}", "action", "migrate", "resources", "a0"));
+	svc_fixture_location(f, "a0", h1, sizeof(h1));
+	assert_string_not_equal(h0, h1);
+	expect_kinds(f, "migrate update create", "stack", "stack-a");
+	json_t *list = query(f, "stack", "stack-a", "limit", "1", NULL);
+	json_t *units = json_object_get(json_array_get(list, 0), "units");
+	assert_int_equal(json_array_size(units), 1); /* a1 and a2 stayed where they were */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(units, 0), "host")),
+			    h1);
+	json_decref(list);
+	expect_kinds(f, "migrate create", "server", "a0"); /* the update kept a0 where it was */
+	expect_kinds(f, "update", "server", "a2"); /* a2 came with the update */
+
+	f->now_ms += 1;
+	req = svc_fixture_request("stack-x", "x", 1, "m1.large");
+	json_object_set_new(req, "locations", json_pack("[s]", "qos105"));
+	json_t *plan = NULL;
+	assert_int_equal(vlt__service_plan_create(f->svc, req, NULL, &plan, &err), 0);
+	json_decref(plan);
+	json_decref(req);
+	expect_kinds(f, "adhoc", "host", "qos105");
+}
+
 static void expect_refused(svc_fixture_t *f, const char *key, const char *value,
 			   const char *words)
 {
@@ -421,21 +468,6 @@ static void test_retention(void **state)
 	json_decref(st);
 }
 
-static int start_mongo(void **state)
-{
-	(void)state;
-	g_mongo_up = mongo_test_server_start(&g_mongo, g_mongo_why, sizeof(g_mongo_why)) == 0;
-	return 0;
-}
-
-static int stop_mongo(void **state)
-{
-	(void)state;
-	if (g_mongo_up)
-		mongo_test_server_stop(&g_mongo);
-	return 0;
-}
-
 #define BOTH(t)                                                        \
 	cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown), \
 		cmocka_unit_test_setup_teardown(t, setup_mongodb, teardown)
@@ -445,8 +477,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_plan_decision),  BOTH(test_found_by_every_filter),
 		BOTH(test_bad_filters),	   BOTH(test_kept_across_restarts),
-		BOTH(test_retention),
+		BOTH(test_retention),	   BOTH(test_update_migrate_adhoc),
 	};
 
-	return cmocka_run_group_tests(tests, start_mongo, stop_mongo);
+	return cmocka_run_group_tests(tests, mongo_test_shared_start, mongo_test_shared_stop);
 }
