@@ -389,6 +389,7 @@ static int explain_units(vlt_cycle_t *cy, const vlt_dc_t *dc, const vlt_place_op
 			return vlt_err_set(err, rc, "explaining %s: %s", p->orch, vlt_strerror(rc));
 		p->cost = x.cost;
 		p->n_fit = x.n_fit;
+		p->n_seen = x.n_seen;
 		p->n_total = x.n_total;
 		if (x.runner_up != VLT_NONE) {
 			p->runner_up = p->server ? dc->hosts[x.runner_up].name
@@ -444,6 +445,8 @@ static int place_locked(vlt_engine_t *e, vlt_stack_t *st, vlt_module_t *solver,
 
 	if (rc == VLT_OK)
 		rc = apply_opts(e, cy, st, o, err);
+	if (rc == VLT_OK && o->explain && vlt__cycle_observe(cy) < 0)
+		rc = vlt_err_set(err, VLT_ENOMEM, "explanation: out of memory");
 	if (rc < 0) {
 		vlt__cycle_free(cy);
 		vlt__stack_free(st);

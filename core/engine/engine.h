@@ -112,9 +112,9 @@ typedef struct vlt_place_opts {
 	const vlt_unit_locs_t *excluded;
 	size_t n_excluded;
 	/*
-	 * Explain each placed unit (its runner-up, the locations refused per
-	 * reason) in the result: one more check of every location per unit,
-	 * so only when a decision is recorded.
+	 * Explain each placed unit in the result: what the solver's checks
+	 * of its locations answered (the runner-up, the refusals per reason).
+	 * Costs at most one more check per location the solver checks.
 	 */
 	bool explain;
 } vlt_place_opts_t;
@@ -132,7 +132,7 @@ typedef struct vlt_placed_unit {
 	bool pinned;	       /* kept at its one allowed location */
 	const char *runner_up; /* the best other location that fit (the data center's), or NULL */
 	double cost, runner_up_cost; /* bandwidth cost there and at the runner-up */
-	uint32_t n_fit, n_total;     /* locations that fit it, of how many */
+	uint32_t n_fit, n_seen, n_total; /* locations the solver checked that fit, it checked, in all */
 } vlt_placed_unit_t;
 
 /* A placement's outcome; owned by the caller (vlt__place_result_free). */

@@ -127,18 +127,26 @@ static void index_key(const char *field, const char *value, const char *tail, ch
 static const char *unit_why(const vlt_placed_unit_t *p, char *buf, size_t n)
 {
 	const char *what = p->server ? "hosts" : "pools";
+	int k = snprintf(buf, n, "%u of the %u %s the solver checked (of %u) fit", p->n_fit,
+			 p->n_seen, what, p->n_total);
 
+	if (k < 0 || (size_t)k >= n)
+		return buf;
 	if (p->runner_up == NULL)
-		snprintf(buf, n, "the only one of %u %s that fit", p->n_total, what);
+		snprintf(buf + k, n - (size_t)k, "; no other one did");
 	else if (p->cost < p->runner_up_cost)
-		snprintf(buf, n,
-			 "%u of %u %s fit; bandwidth cost %g here, %g on the runner-up", p->n_fit,
-			 p->n_total, what, p->cost, p->runner_up_cost);
-	else
-		snprintf(buf, n,
-			 "%u of %u %s fit at the same bandwidth cost (%g); the solver took this "
-			 "one first",
-			 p->n_fit, p->n_total, what, p->cost);
+		snprintf(buf + k, n - (size_t)k, "; bandwidth cost %g here, %g on the runner-up",
+			 p->cost, p->runner_up_cost);
+	else if (p->cost == p->runner_up_cost)
+		snprintf(buf + k, n - (size_t)k,
+			 "; the same bandwidth cost (%g) on the runner-up: the solver's own order "
+			 "chose",
+			 p->cost);
+	else /* a greedy solver's earlier choices, or capacity the stack's later units took */
+		snprintf(buf + k, n - (size_t)k,
+			 "; bandwidth cost %g here, %g on the runner-up as the stack ended up: the "
+			 "solver chose before the other units were placed",
+			 p->cost, p->runner_up_cost);
 	return buf;
 }
 
@@ -146,10 +154,11 @@ static json_t *draft_unit(const vlt_placed_unit_t *p)
 {
 	char why[256];
 
-	return json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:s, s:i, s:i, s:f, s:o?}", "id", p->orch,
-			 "name", p->name, "type", p->type, "host", p->location, "runner_up",
-			 p->runner_up, "why", unit_why(p, why, sizeof(why)), "fit", (int)p->n_fit,
-			 "of", (int)p->n_total, "cost", p->cost, "runner_up_cost",
+	return json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:s, s:i, s:i, s:i, s:f, s:o?}", "id",
+			 p->orch, "name", p->name, "type", p->type, "host", p->location,
+			 "runner_up", p->runner_up, "why", unit_why(p, why, sizeof(why)), "fit",
+			 (int)p->n_fit, "checked", (int)p->n_seen, "of", (int)p->n_total, "cost",
+			 p->cost, "runner_up_cost",
 			 p->runner_up != NULL ? json_real(p->runner_up_cost) : NULL);
 }
 
