@@ -247,7 +247,8 @@ static int decisions_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_e
 
 	if (rc < 0)
 		return rc;
-	if (q.repeated) /* unlike placements' upstream rule, a filter given twice is an error here */
+	/* unlike placements' upstream rule, a filter given twice is an error here */
+	if (q.repeated)
 		rc = vlt_err_set(err, VLT_EINVAL,
 				 "GET /v1/decisions: a filter is given twice (each at most once)");
 	else

@@ -771,10 +771,11 @@ int vlt__cycle_explain(vlt_cycle_t *cy, uint32_t u, vlt_unit_explain_t *out, jso
 				     .n_fit = us->n_fit,
 				     .n_seen = us->n_seen,
 				     .n_total = server ? cy->dc->n_hosts : cy->dc->n_pools };
-	/* the cheapest other fit with every unit where the solver put it; the first among equals */
+	/* the cheapest other fit, every unit where the solver put it; the first among equals */
 	for (uint32_t i = 0; i < us->n_fit; i++) {
 		double cost = us->fits[i] == chosen ? 0 : vlt__cycle_cost(cy, u, us->fits[i]);
-		if (us->fits[i] != chosen && (out->runner_up == VLT_NONE || cost < out->runner_up_cost)) {
+		if (us->fits[i] != chosen &&
+		    (out->runner_up == VLT_NONE || cost < out->runner_up_cost)) {
 			out->runner_up = us->fits[i];
 			out->runner_up_cost = cost;
 		}

@@ -132,7 +132,8 @@ typedef struct vlt_placed_unit {
 	bool pinned;	       /* kept at its one allowed location */
 	const char *runner_up; /* the best other location that fit (the data center's), or NULL */
 	double cost, runner_up_cost; /* bandwidth cost there and at the runner-up */
-	uint32_t n_fit, n_seen, n_total; /* locations the solver checked that fit, it checked, in all */
+	/* of the locations the solver checked for it: those that fit, all it checked; in all */
+	uint32_t n_fit, n_seen, n_total;
 } vlt_placed_unit_t;
 
 /* A placement's outcome; owned by the caller (vlt__place_result_free). */
@@ -144,7 +145,7 @@ typedef struct vlt_place_result {
 	size_t n_units;
 	vlt_stack_t *stack; /* the parsed request: stack id, plan name, the units' strings */
 	const char *solver; /* the solver's name (the loaded module's) */
-	/* with vlt_place_opts_t.explain when placed: {reason: locations refused, summed over units} */
+	/* with vlt_place_opts_t.explain when placed: {reason: locations refused}, over the units */
 	json_t *refused;
 } vlt_place_result_t;
 

@@ -104,7 +104,7 @@ struct svc_write {
 	vlt_svc_undo_fn undo;
 	vlt_svc_done_fn done;
 	void *ctx;
-	json_t *entry; /* the last decision's entry (a reference): journaled when the write succeeds */
+	json_t *entry; /* the last decision's entry (a reference): journaled if the write succeeds */
 };
 
 static int write_decide(void *arg, json_t **entry, bool *decided_here, vlt_err_t *err)

@@ -15,11 +15,11 @@
 #include "log.h"
 #include "service_int.h"
 
-#define SEP "\x1f" /* between an index key's parts: below every printable byte */
-#define TIME_DIGITS 13 /* ms since the epoch, zero-padded: ids sort as times */
-#define TIME_LAST INT64_C(9999999999999)
-#define TIME_BUF 24
-#define VALUE_MAX 180  /* bytes of a value kept in an index key (the key's limit is 255) */
+#define SEP	     "\x1f" /* between an index key's parts: below every printable byte */
+#define TIME_DIGITS  13	    /* ms since the epoch, zero-padded: ids sort as times */
+#define TIME_LAST    INT64_C(9999999999999)
+#define TIME_BUF     24
+#define VALUE_MAX    180 /* bytes of a value kept in an index key (the key's limit is 255) */
 #define EXPIRE_BATCH 256
 
 /* The index's fields, in the order a query picks the one it reads (most selective first). */
@@ -50,7 +50,8 @@ static int keep_in_span(void *arg, const char *id, const json_t *doc, int64_t ve
 	struct span_walk *w = arg;
 
 	(void)version;
-	if ((w->from != NULL && strcmp(id, w->from) < 0) || (w->to != NULL && strcmp(id, w->to) >= 0))
+	if ((w->from != NULL && strcmp(id, w->from) < 0) ||
+	    (w->to != NULL && strcmp(id, w->to) >= 0))
 		return 0;
 	if (json_array_append_new(w->ids, json_string(id)) < 0 ||
 	    json_array_append(w->docs, (json_t *)doc) < 0)
@@ -63,8 +64,8 @@ static int walk_span(vlt_service_t *s, const char *coll, const char *from, const
 {
 	struct span_walk w = { from, to, json_array(), json_array() };
 	int rc = w.ids != NULL && w.docs != NULL
-			 ? s->store->ops.store->list(s->store->state, coll, keep_in_span, &w, err)
-			 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		     ? s->store->ops.store->list(s->store->state, coll, keep_in_span, &w, err)
+		     : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	size_t n = json_array_size(w.ids);
 
 	if (rc == VLT_ENOMEM)
@@ -98,8 +99,7 @@ static int store_range(vlt_service_t *s, const char *coll, const char *from, con
 /* ms, clamped to what 13 digits hold (the year 2286), zero-padded; buf has TIME_BUF bytes. */
 static void time_key(int64_t ms, char *buf, size_t n)
 {
-	snprintf(buf, n, "%0*" PRId64, TIME_DIGITS,
-		 ms < 0 ? 0 : ms > TIME_LAST ? TIME_LAST : ms);
+	snprintf(buf, n, "%0*" PRId64, TIME_DIGITS, ms < 0 ? 0 : ms > TIME_LAST ? TIME_LAST : ms);
 }
 
 /* At most VALUE_MAX bytes of v, cut at a character's start: the index keeps a prefix. */
@@ -176,9 +176,9 @@ void vlt__svc_decision_draft(vlt_service_t *s, const vlt_place_result_t *r)
 		}
 	}
 	if (units != NULL)
-		s->decision_draft = json_pack("{s:s?, s:O?, s:o, s:O?}", "solver", r->solver,
-					      "metrics", r->metrics, "units", units, "refused",
-					      r->refused);
+		s->decision_draft =
+		    json_pack("{s:s?, s:O?, s:o, s:O?}", "solver", r->solver, "metrics", r->metrics,
+			      "units", units, "refused", r->refused);
 	if (s->decision_draft == NULL)
 		vlt__log(NULL, VLT_LOG_WARNING, "decision record: out of memory for the draft");
 }
@@ -217,13 +217,15 @@ static const char *entry_plan_id(const json_t *e)
 {
 	const char *id = json_string_value(json_object_get(e, "plan_id"));
 
-	return id != NULL ? id : json_string_value(json_object_get(json_object_get(e, "plan"), "id"));
+	return id != NULL ? id
+			  : json_string_value(json_object_get(json_object_get(e, "plan"), "id"));
 }
 
 /* A reserve that kept its host: the one unit, as the state holds it now. */
 static json_t *reserved_units(const vlt_svc_plan_t *p, const json_t *e)
 {
-	const vlt_svc_unit_t *u = p != NULL ? vlt__state_unit_of(p, json_string_value(json_object_get(e, "orch"))) : NULL;
+	const vlt_svc_unit_t *u =
+	    p != NULL ? vlt__state_unit_of(p, json_string_value(json_object_get(e, "orch"))) : NULL;
 
 	if (u == NULL)
 		return json_array();
@@ -238,10 +240,11 @@ static void add_resource_ids(const vlt_svc_plan_t *p, json_t *units)
 	size_t i;
 	json_t *u;
 
-	json_array_foreach(units, i, u) {
+	json_array_foreach(units, i, u)
+	{
 		const vlt_svc_unit_t *su =
-			p != NULL ? vlt__state_unit_of(p, json_string_value(json_object_get(u, "id")))
-				  : NULL;
+		    p != NULL ? vlt__state_unit_of(p, json_string_value(json_object_get(u, "id")))
+			      : NULL;
 		if (su != NULL && su->resource_id != NULL)
 			json_object_set_new(u, "resource_id", json_string(su->resource_id));
 	}
@@ -273,8 +276,8 @@ json_t *vlt__svc_decision_build(vlt_service_t *s, const json_t *entry, uint64_t 
 	}
 	const char *plan_id = entry_plan_id(entry);
 	const vlt_svc_plan_t *p = plan_id != NULL ? vlt__state_plan_by_id(&s->st, plan_id) : NULL;
-	json_t *units = draft != NULL ? json_incref(json_object_get(draft, "units"))
-				      : reserved_units(p, entry);
+	json_t *units =
+	    draft != NULL ? json_incref(json_object_get(draft, "units")) : reserved_units(p, entry);
 	add_resource_ids(p, units);
 	time_key(now, id, sizeof(id));
 	vlt__svc_uuid(uuid);
@@ -289,7 +292,8 @@ json_t *vlt__svc_decision_build(vlt_service_t *s, const json_t *entry, uint64_t 
 	if (doc != NULL && !json_is_object(json_object_get(doc, "refused")))
 		json_object_set_new(doc, "refused", json_object()); /* a reserve refused nothing */
 	if (doc == NULL)
-		vlt__log(NULL, VLT_LOG_WARNING, "decision record: out of memory for journal entry %" PRIu64, seq);
+		vlt__log(NULL, VLT_LOG_WARNING,
+			 "decision record: out of memory for journal entry %" PRIu64, seq);
 	return doc;
 }
 
@@ -310,7 +314,8 @@ static int for_each_key(vlt_service_t *s, const json_t *doc, index_fn fn, vlt_er
 
 	if (rc == 0 && stack != NULL)
 		rc = fn(s, "stack", stack, id, err);
-	json_array_foreach(json_object_get(doc, "units"), i, u) {
+	json_array_foreach(json_object_get(doc, "units"), i, u)
+	{
 		const char *orch = json_string_value(json_object_get(u, "id"));
 		const char *rid = json_string_value(json_object_get(u, "resource_id"));
 		const char *host = json_string_value(json_object_get(u, "host"));
@@ -325,8 +330,8 @@ static int for_each_key(vlt_service_t *s, const json_t *doc, index_fn fn, vlt_er
 	return rc;
 }
 
-static int put_key(vlt_service_t *s, const char *field, const char *value,
-		   const char *decision_id, vlt_err_t *err)
+static int put_key(vlt_service_t *s, const char *field, const char *value, const char *decision_id,
+		   vlt_err_t *err)
 {
 	char key[VLT_STORE_NAME_MAX + 1];
 	json_t *doc = json_pack("{s:s, s:s}", "decision", decision_id, "value", value);
@@ -370,8 +375,10 @@ static int note_resource_id(vlt_service_t *s, const char *did, const char *orch,
 
 	if (rc == VLT_ENOENT)
 		return 0;
-	json_array_foreach(json_object_get(doc, "units"), i, u) {
-		if (rc == 0 && vlt__svc_same_str(json_string_value(json_object_get(u, "id")), orch) &&
+	json_array_foreach(json_object_get(doc, "units"), i, u)
+	{
+		if (rc == 0 &&
+		    vlt__svc_same_str(json_string_value(json_object_get(u, "id")), orch) &&
 		    json_object_get(u, "resource_id") == NULL) {
 			json_object_set_new(u, "resource_id", json_string(rid));
 			rc = s->store->ops.store->put(s->store->state, VLT_DECISIONS, did, doc,
@@ -385,8 +392,9 @@ static int note_resource_id(vlt_service_t *s, const char *did, const char *orch,
 }
 
 /*
- * Once Nova's uuid of a server is known (a reserve), the earlier
- * decisions about it are found by that uuid too.
+ * Once Nova's uuid of a server is known (a reserve, a replan), the earlier
+ * decisions about it are found by that uuid too. Those that have it
+ * already are left alone, so this reads the server's index and no more.
  */
 static int link_earlier(vlt_service_t *s, const json_t *doc, vlt_err_t *err)
 {
@@ -395,13 +403,15 @@ static int link_earlier(vlt_service_t *s, const json_t *doc, vlt_err_t *err)
 	json_t *u;
 	int rc = 0;
 
-	json_array_foreach(json_object_get(doc, "units"), i, u) {
+	json_array_foreach(json_object_get(doc, "units"), i, u)
+	{
 		const char *orch = json_string_value(json_object_get(u, "id"));
 		const char *rid = json_string_value(json_object_get(u, "resource_id"));
 		char from[VLT_STORE_NAME_MAX + 1], to[VLT_STORE_NAME_MAX + 1];
 		json_t *ids = json_array();
 
-		if (rc != 0 || orch == NULL || rid == NULL || strcmp(orch, rid) == 0 || ids == NULL) {
+		if (rc != 0 || orch == NULL || rid == NULL || strcmp(orch, rid) == 0 ||
+		    ids == NULL) {
 			json_decref(ids);
 			continue;
 		}
@@ -425,7 +435,7 @@ void vlt__svc_decision_write(vlt_service_t *s, json_t *doc)
 
 	if (rc == 0)
 		rc = for_each_key(s, doc, put_key, &err);
-	if (rc == 0 && vlt__svc_same_str(json_string_value(json_object_get(doc, "kind")), "reserve"))
+	if (rc == 0) /* a reserve or a replan may have told Nova's uuid */
 		rc = link_earlier(s, doc, &err);
 	if (rc == 0) {
 		atomic_fetch_add(&s->n_decisions, 1);
@@ -439,8 +449,9 @@ void vlt__svc_decision_write(vlt_service_t *s, json_t *doc)
 
 json_t *vlt__svc_decisions_status(vlt_service_t *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:I}", "recorded", (json_int_t)atomic_load(&s->n_decisions),
-			 "failed", (json_int_t)atomic_load(&s->n_decisions_failed), "expired",
+	return json_pack("{s:I, s:I, s:I, s:I}", "recorded",
+			 (json_int_t)atomic_load(&s->n_decisions), "failed",
+			 (json_int_t)atomic_load(&s->n_decisions_failed), "expired",
 			 (json_int_t)atomic_load(&s->n_decisions_expired), "retention_s",
 			 (json_int_t)s->opts.decision_retention_s);
 }
@@ -502,7 +513,7 @@ static int parse_time(const char *key, const char *v, int64_t *out, vlt_err_t *e
 		return 0;
 	return vlt_err_set(err, VLT_EINVAL,
 			   Q_WHERE ": %s: \"%s\" is not a time (milliseconds since the epoch, or "
-			   "YYYY-MM-DDTHH:MM:SS[.mmm]Z)",
+				   "YYYY-MM-DDTHH:MM:SS[.mmm]Z)",
 			   key, v);
 }
 
@@ -524,8 +535,11 @@ static int parse_query(const json_t *filter, struct query *q, vlt_err_t *err)
 	const char *key;
 	json_t *v;
 
-	*q = (struct query){ .since = 0, .until = INT64_MAX / 2, .limit = VLT_DECISIONS_LIMIT_DEFAULT };
-	json_object_foreach((json_t *)filter, key, v) {
+	*q = (struct query){ .since = 0,
+			     .until = INT64_MAX / 2,
+			     .limit = VLT_DECISIONS_LIMIT_DEFAULT };
+	json_object_foreach((json_t *)filter, key, v)
+	{
 		const char *sv = json_string_value(v);
 		size_t f = 0;
 		int rc = 0;
@@ -547,7 +561,7 @@ static int parse_query(const json_t *filter, struct query *q, vlt_err_t *err)
 		else
 			rc = vlt_err_set(err, VLT_EINVAL,
 					 Q_WHERE ": unknown filter \"%s\" (expected plan, stack, "
-					 "server, host, since, until or limit)",
+						 "server, host, since, until or limit)",
 					 key);
 		if (rc < 0)
 			return rc;
@@ -562,12 +576,13 @@ static bool unit_has(const json_t *doc, const char *field, const char *v)
 	size_t i;
 	json_t *u;
 
-	json_array_foreach(json_object_get(doc, "units"), i, u) {
+	json_array_foreach(json_object_get(doc, "units"), i, u)
+	{
 		if (strcmp(field, "host") == 0
-			    ? vlt__svc_same_str(json_string_value(json_object_get(u, "host")), v)
-			    : vlt__svc_same_str(json_string_value(json_object_get(u, "id")), v) ||
-				      vlt__svc_same_str(
-					      json_string_value(json_object_get(u, "resource_id")), v))
+			? vlt__svc_same_str(json_string_value(json_object_get(u, "host")), v)
+			: vlt__svc_same_str(json_string_value(json_object_get(u, "id")), v) ||
+			      vlt__svc_same_str(
+				  json_string_value(json_object_get(u, "resource_id")), v))
 			return true;
 	}
 	return false;
@@ -583,9 +598,11 @@ static bool doc_matches(const struct query *q, const json_t *doc)
 		const char *v = q->by[f];
 		if (v == NULL)
 			continue;
-		if (f == 1 && !vlt__svc_same_str(json_string_value(json_object_get(doc, "plan_id")), v))
+		if (f == 1 &&
+		    !vlt__svc_same_str(json_string_value(json_object_get(doc, "plan_id")), v))
 			return false;
-		if (f == 2 && !vlt__svc_same_str(json_string_value(json_object_get(doc, "stack_id")), v))
+		if (f == 2 &&
+		    !vlt__svc_same_str(json_string_value(json_object_get(doc, "stack_id")), v))
 			return false;
 		if ((f == 0 || f == 3) && !unit_has(doc, index_fields[f], v))
 			return false;
@@ -682,16 +699,15 @@ int vlt__service_decisions(vlt_service_t *s, const json_t *filter, json_t **list
 	return rc < 0 ? rc : 0;
 }
 
-int vlt__service_decision_get(vlt_service_t *s, const char *id, json_t **decision,
-			      vlt_err_t *err)
+int vlt__service_decision_get(vlt_service_t *s, const char *id, json_t **decision, vlt_err_t *err)
 {
 	json_t *doc = NULL;
 	int64_t version = 0;
 	vlt_err_t e = { 0 };
-	int rc = vlt_store_check_name("decision id", id, &e) < 0
-			 ? VLT_ENOENT
-			 : s->store->ops.store->get(s->store->state, VLT_DECISIONS, id, &doc,
-						    &version, &e);
+	int rc =
+	    vlt_store_check_name("decision id", id, &e) < 0
+		? VLT_ENOENT
+		: s->store->ops.store->get(s->store->state, VLT_DECISIONS, id, &doc, &version, &e);
 
 	if (rc == VLT_ENOENT)
 		return vlt_err_set(err, VLT_ENOENT, "Decision not found: %s", id);
@@ -767,7 +783,9 @@ int vlt__service_decision_sweeper_start(vlt_service_t *s, unsigned period_ms, vl
 	if (r <= 0)
 		return 0;
 	if (period_ms == 0) /* a tenth of the retention, from a second to an hour */
-		period_ms = (unsigned)(r * 100 < 1000 ? 1000 : r * 100 > 3600000 ? 3600000 : r * 100);
+		period_ms = (unsigned)(r * 100 < 1000	   ? 1000
+				       : r * 100 > 3600000 ? 3600000
+							   : r * 100);
 	return vlt__svc_ticker_start(s, &s->decision_sweeper, period_ms, expire_now,
 				     "decision expiry", err);
 }

@@ -28,10 +28,10 @@
 
 typedef struct vlt_service vlt_service_t;
 
-#define VLT_DECISIONS "decisions"
-#define VLT_DECISION_INDEX "decision_index"
+#define VLT_DECISIONS		    "decisions"
+#define VLT_DECISION_INDEX	    "decision_index"
 #define VLT_DECISIONS_LIMIT_DEFAULT 100
-#define VLT_DECISIONS_LIMIT_MAX 1000
+#define VLT_DECISIONS_LIMIT_MAX	    1000
 
 /*
  * What a placement explained (solver, metrics, units, refusals), kept

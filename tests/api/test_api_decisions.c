@@ -24,7 +24,6 @@
 #include "api_helpers.h"
 #include "mongo_test_server.h"
 
-
 /* The configuration of a valetd on the mongodb store, in a database of the test's. */
 static void mongodb_conf(char *buf, size_t n)
 {
@@ -89,9 +88,9 @@ static void why_here_after_restart(const char *tag, const char *conf)
 	assert_string_equal(json_string_value(json_object_get(planned, "stack_id")), "stack-d");
 	json_t *u = NULL, *x;
 	size_t i;
-	json_array_foreach(json_object_get(planned, "units"), i, x)
-		if (strcmp(json_string_value(json_object_get(x, "id")), "stack-d-s0") == 0)
-			u = x;
+	json_array_foreach(
+	    json_object_get(planned, "units"), i,
+	    x) if (strcmp(json_string_value(json_object_get(x, "id")), "stack-d-s0") == 0) u = x;
 	assert_non_null(u);
 	assert_string_equal(json_string_value(json_object_get(u, "host")), host);
 	assert_string_equal(json_string_value(json_object_get(u, "resource_id")), "nova-0");

@@ -25,9 +25,8 @@
 #include "service_fixture.h"
 
 /* 2030-01-01: far from the machine's time, so a service reading the real clock fails the tests. */
-#define T0 1893456000000
+#define T0	    1893456000000
 #define RETENTION_S 3600
-
 
 struct world {
 	const char *store; /* "sqlite" or "mongodb" */
@@ -52,7 +51,8 @@ static int setup_on(void **state, const char *store)
 	w->store = store;
 	svc_fixture_dir(w->dir);
 	if (strcmp(store, "mongodb") == 0) {
-		snprintf(w->uri_setting, sizeof(w->uri_setting), "uri=%s", mongo_test_shared()->uri);
+		snprintf(w->uri_setting, sizeof(w->uri_setting), "uri=%s",
+			 mongo_test_shared()->uri);
 		snprintf(w->db_setting, sizeof(w->db_setting), "database=valet_dec_%d_%u",
 			 (int)getpid(), n_worlds++);
 		w->settings[0] = w->uri_setting;
@@ -90,12 +90,13 @@ static int teardown(void **state)
 }
 
 /* The mongodb cases skip, saying why, when no server could be started. */
-#define NEED_WORLD(w)                                                               \
-	do {                                                                        \
-		if ((w) == NULL) {                                                  \
-			print_message("SKIP: no MongoDB test server: %s\n", mongo_test_shared_why()); \
-			skip();                                                     \
-		}                                                                   \
+#define NEED_WORLD(w)                                                                              \
+	do {                                                                                       \
+		if ((w) == NULL) {                                                                 \
+			print_message("SKIP: no MongoDB test server: %s\n",                        \
+				      mongo_test_shared_why());                                    \
+			skip();                                                                    \
+		}                                                                                  \
 	} while (0)
 
 /* ---- helpers */
@@ -128,7 +129,8 @@ static const char *kinds(const json_t *list, char *buf, size_t n)
 	json_t *d;
 
 	buf[0] = '\0';
-	json_array_foreach(list, i, d) {
+	json_array_foreach(list, i, d)
+	{
 		off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? " " : "",
 					json_string_value(json_object_get(d, "kind")));
 		if (off >= n)
@@ -153,7 +155,8 @@ static const char *plan_id_of(svc_fixture_t *f, const char *stack, char *buf, si
 	vlt_err_t err = { 0 };
 
 	assert_int_equal(vlt__service_plan_get(f->svc, stack, &doc, &err), 0);
-	snprintf(buf, n, "%s", json_string_value(json_object_get(json_object_get(doc, "plan"), "id")));
+	snprintf(buf, n, "%s",
+		 json_string_value(json_object_get(json_object_get(doc, "plan"), "id")));
 	json_decref(doc);
 	return buf;
 }
@@ -161,8 +164,8 @@ static const char *plan_id_of(svc_fixture_t *f, const char *stack, char *buf, si
 static void reserve(svc_fixture_t *f, const char *orch, const char *action, const char *host,
 		    const char *rid)
 {
-	json_t *body = json_pack("{s:s, s:[s], s:s}", "action", action, "locations", host,
-				 "resource_id", rid);
+	json_t *body =
+	    json_pack("{s:s, s:[s], s:s}", "action", action, "locations", host, "resource_id", rid);
 	json_t *answer = NULL;
 	vlt_err_t err = { 0 };
 
@@ -231,8 +234,8 @@ static void test_plan_decision(void **state)
 	json_t *asked = json_object_get(d, "request");
 	assert_int_equal(json_integer_value(json_object_get(asked, "journal")), 1);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(asked, "body"), "stack_id")),
-		"stack-a");
+	    json_string_value(json_object_get(json_object_get(asked, "body"), "stack_id")),
+	    "stack-a");
 	json_t *units = json_object_get(d, "units");
 	assert_int_equal(json_array_size(units), 2);
 	for (size_t i = 0; i < 2; i++) {
@@ -253,8 +256,7 @@ static void test_plan_decision(void **state)
 	json_int_t fit = 0, ref = 0, checked = 0;
 	const char *reason;
 	json_t *n;
-	json_object_foreach(refused, reason, n)
-		ref += json_integer_value(n);
+	json_object_foreach(refused, reason, n) ref += json_integer_value(n);
 	for (size_t i = 0; i < 2; i++) {
 		json_t *u = json_array_get(units, i);
 		fit += json_integer_value(json_object_get(u, "fit"));
@@ -267,7 +269,7 @@ static void test_plan_decision(void **state)
 	/* the same document by its id */
 	json_t *one = NULL;
 	assert_int_equal(vlt__service_decision_get(
-				 f->svc, json_string_value(json_object_get(d, "id")), &one, &err),
+			     f->svc, json_string_value(json_object_get(d, "id")), &one, &err),
 			 0);
 	assert_true(json_equal(json_object_get(one, "decision"), d));
 	json_decref(one);
@@ -291,6 +293,7 @@ static void test_found_by_every_filter(void **state)
 	expect_kinds(f, "reserve create", "server", "a0");
 	expect_kinds(f, "reserve create", "server", "uuid-a0"); /* the create learnt Nova's uuid */
 	expect_kinds(f, "replan create", "server", "a1");
+	expect_kinds(f, "replan create", "server", "uuid-a1"); /* a replan tells the uuid too */
 	expect_kinds(f, "replan", "host", host1);
 	expect_kinds(f, "", "plan", "no-such-plan");
 	snprintf(t, sizeof(t), "%lld", (long long)T0 + 1);
@@ -327,7 +330,8 @@ static void update_plan(svc_fixture_t *f, const char *stack, json_t *body)
 	json_decref(body);
 }
 
-/* An update, a migrate and an ad-hoc plan each leave theirs; the migrate's siblings are not in it. */
+/* An update, a migrate and an ad-hoc plan each leave theirs; the migrate's siblings are not in it.
+ */
 static void test_update_migrate_adhoc(void **state)
 {
 	struct world *w = *state;
@@ -343,7 +347,8 @@ static void test_update_migrate_adhoc(void **state)
 	update_plan(f, "stack-a", req);
 	f->now_ms += 1;
 	svc_fixture_location(f, "a0", h0, sizeof(h0));
-	update_plan(f, "stack-a", json_pack("{s:s, s:[s]}", "action", "migrate", "resources", "a0"));
+	update_plan(f, "stack-a",
+		    json_pack("{s:s, s:[s]}", "action", "migrate", "resources", "a0"));
 	svc_fixture_location(f, "a0", h1, sizeof(h1));
 	assert_string_not_equal(h0, h1);
 	expect_kinds(f, "migrate update create", "stack", "stack-a");
@@ -354,7 +359,7 @@ static void test_update_migrate_adhoc(void **state)
 			    h1);
 	json_decref(list);
 	expect_kinds(f, "migrate create", "server", "a0"); /* the update kept a0 where it was */
-	expect_kinds(f, "update", "server", "a2"); /* a2 came with the update */
+	expect_kinds(f, "update", "server", "a2");	   /* a2 came with the update */
 
 	f->now_ms += 1;
 	req = svc_fixture_request("stack-x", "x", 1, "m1.large");
@@ -366,8 +371,7 @@ static void test_update_migrate_adhoc(void **state)
 	expect_kinds(f, "adhoc", "host", "qos105");
 }
 
-static void expect_refused(svc_fixture_t *f, const char *key, const char *value,
-			   const char *words)
+static void expect_refused(svc_fixture_t *f, const char *key, const char *value, const char *words)
 {
 	json_t *filter = json_pack("{s:s}", key, value), *out = NULL;
 	vlt_err_t err = { 0 };
@@ -472,16 +476,16 @@ static void test_retention(void **state)
 	json_decref(st);
 }
 
-#define BOTH(t)                                                        \
-	cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown), \
-		cmocka_unit_test_setup_teardown(t, setup_mongodb, teardown)
+#define BOTH(t)                                                                                    \
+	cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown),                                \
+	    cmocka_unit_test_setup_teardown(t, setup_mongodb, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_plan_decision),  BOTH(test_found_by_every_filter),
-		BOTH(test_bad_filters),	   BOTH(test_kept_across_restarts),
-		BOTH(test_retention),	   BOTH(test_update_migrate_adhoc),
+		BOTH(test_plan_decision), BOTH(test_found_by_every_filter),
+		BOTH(test_bad_filters),	  BOTH(test_kept_across_restarts),
+		BOTH(test_retention),	  BOTH(test_update_migrate_adhoc),
 	};
 
 	return cmocka_run_group_tests(tests, mongo_test_shared_start, mongo_test_shared_stop);

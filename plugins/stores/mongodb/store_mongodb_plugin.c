@@ -599,7 +599,7 @@ static int rows_push(const struct mg_store *s, struct mg_rows *r, const bson_t *
 	return 0;
 }
 
-/* What one read of a collection asks: ids in [from, to) (NULL: unbounded), order, limit (0: none). */
+/* One read of a collection: ids in [from, to) (NULL: unbounded), order, limit (0: none). */
 struct mg_span {
 	const char *from, *to;
 	size_t limit;
