@@ -580,11 +580,11 @@ static int apply_decision_retention(vlt_config_t *cfg, const config_setting_t *s
 static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
-		{ "decision_retention_s", apply_decision_retention },
 		{ "hold_ttl_s", apply_hold_ttl },
 		{ "max_retries", apply_max_retries },
 		{ "refresh_s", apply_refresh },
 		{ "max_stale_s", apply_max_stale },
+		{ "decision_retention_s", apply_decision_retention },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
