@@ -467,7 +467,7 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 	}
 	if (rc == 0 && (vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
 			vlt__service_refresher_start(api.service, &err) < 0 ||
-			vlt__service_decision_sweeper_start(api.service, 0, &err) < 0)) {
+			vlt__service_decisions_start(api.service, 0, &err) < 0)) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}

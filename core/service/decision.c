@@ -4,6 +4,7 @@
  * stored, its index, the queries of GET /v1/decisions, and expiry.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,7 +428,8 @@ static int link_earlier(vlt_service_t *s, const json_t *doc, vlt_err_t *err)
 	return rc;
 }
 
-void vlt__svc_decision_write(vlt_service_t *s, json_t *doc)
+/* Store doc and its index now; failures logged and counted. Takes doc. */
+static void write_now(vlt_service_t *s, json_t *doc)
 {
 	vlt_err_t err = { 0 };
 	const char *id = json_string_value(json_object_get(doc, "id"));
@@ -445,6 +447,107 @@ void vlt__svc_decision_write(vlt_service_t *s, json_t *doc)
 			 json_string_value(json_object_get(doc, "plan_id")), err.msg);
 	}
 	json_decref(doc);
+}
+
+void vlt__svc_decision_write(vlt_service_t *s, json_t *doc)
+{
+	struct vlt_svc_decision_queue *q = &s->decision_queue;
+
+	pthread_mutex_lock(&q->lock);
+	bool queued = q->running && json_array_append_new(q->docs, doc) == 0;
+	if (queued)
+		pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+	if (!queued)
+		write_now(s, doc);
+}
+
+/* The writer thread: takes what is queued, writes it unlocked, says so. */
+static void *writer_main(void *arg)
+{
+	vlt_service_t *s = arg;
+	struct vlt_svc_decision_queue *q = &s->decision_queue;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		while (json_array_size(q->docs) == 0 && !q->stop)
+			pthread_cond_wait(&q->changed, &q->lock);
+		if (json_array_size(q->docs) == 0)
+			break; /* stopping, and everything written */
+		json_t *batch = q->docs;
+		q->docs = json_array();
+		q->writing = true;
+		pthread_mutex_unlock(&q->lock);
+		size_t i;
+		json_t *doc;
+		json_array_foreach(batch, i, doc)
+			write_now(s, json_incref(doc));
+		json_decref(batch);
+		pthread_mutex_lock(&q->lock);
+		q->writing = false;
+		if (q->docs == NULL) /* out of memory replacing it: the next ones are written inline */
+			q->running = false;
+		pthread_cond_broadcast(&q->changed);
+		if (!q->running)
+			break;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+/* Wait until the writer holds nothing: a query then sees every decision made before it. */
+static void flush_queue(vlt_service_t *s)
+{
+	struct vlt_svc_decision_queue *q = &s->decision_queue;
+
+	pthread_mutex_lock(&q->lock);
+	while (q->running && (json_array_size(q->docs) > 0 || q->writing))
+		pthread_cond_wait(&q->changed, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void vlt__svc_decisions_init(vlt_service_t *s)
+{
+	pthread_mutex_init(&s->decision_queue.lock, NULL);
+	pthread_cond_init(&s->decision_queue.changed, NULL);
+}
+
+void vlt__svc_decisions_stop(vlt_service_t *s)
+{
+	struct vlt_svc_decision_queue *q = &s->decision_queue;
+
+	pthread_mutex_lock(&q->lock);
+	bool joined = q->thread_started;
+	q->stop = true;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+	if (joined)
+		pthread_join(q->thread, NULL);
+	json_decref(q->docs);
+	q->docs = NULL;
+	q->thread_started = q->running = false;
+	pthread_cond_destroy(&q->changed);
+	pthread_mutex_destroy(&q->lock);
+}
+
+static int writer_start(vlt_service_t *s, vlt_err_t *err)
+{
+	struct vlt_svc_decision_queue *q = &s->decision_queue;
+	int rc = 0;
+
+	pthread_mutex_lock(&q->lock);
+	if (!q->thread_started) {
+		q->docs = json_array();
+		q->stop = false;
+		q->running = q->docs != NULL;
+		if (q->running && pthread_create(&q->thread, NULL, writer_main, s) != 0)
+			q->running = false;
+		q->thread_started = q->running;
+		if (!q->running)
+			rc = vlt_err_set(err, VLT_ENOMEM, "cannot start the decision writer thread");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
 }
 
 json_t *vlt__svc_decisions_status(vlt_service_t *s)
@@ -690,8 +793,10 @@ int vlt__service_decisions(vlt_service_t *s, const json_t *filter, json_t **list
 	int rc = out != NULL ? parse_query(filter, &q, err)
 			     : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 
-	if (rc == 0)
+	if (rc == 0) {
+		flush_queue(s);
 		rc = run_query(s, &q, out, err);
+	}
 	if (rc == 0 && (*list = json_pack("{s:o}", "decisions", out)) == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc < 0)
@@ -704,6 +809,8 @@ int vlt__service_decision_get(vlt_service_t *s, const char *id, json_t **decisio
 	json_t *doc = NULL;
 	int64_t version = 0;
 	vlt_err_t e = { 0 };
+
+	flush_queue(s); /* the caller's own decisions are there to be read */
 	int rc =
 	    vlt_store_check_name("decision id", id, &e) < 0
 		? VLT_ENOENT
@@ -776,12 +883,13 @@ static void expire_now(vlt_service_t *s)
 		vlt__log(NULL, VLT_LOG_INFO, "decision record: %zu decisions expired", n);
 }
 
-int vlt__service_decision_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err)
+int vlt__service_decisions_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err)
 {
 	int64_t r = s->opts.decision_retention_s;
+	int rc = writer_start(s, err);
 
-	if (r <= 0)
-		return 0;
+	if (rc < 0 || r <= 0)
+		return rc;
 	if (period_ms == 0) /* a tenth of the retention, from a second to an hour */
 		period_ms = (unsigned)(r * 100 < 1000	   ? 1000
 				       : r * 100 > 3600000 ? 3600000

@@ -12,10 +12,11 @@
  * plan P since T" is one range of ids. Both are read through the store's
  * range (ABI 1.4), or a walk of list() filtered here when a store lacks it.
  *
- * A decision is written after its journal entry is stored, outside the
- * service's lock; a failure to write it is logged and counted, and never
- * fails the request that made it. Expiry (service.decision_retention_s)
- * runs on a thread of its own.
+ * A decision is built after its journal entry is stored and written
+ * outside the service's lock, by a writer thread when it runs (queries
+ * wait for it first); a failure to write it is logged and counted, and
+ * never fails the request that made it. Expiry
+ * (service.decision_retention_s) runs on a thread of its own.
  */
 #ifndef VALET_CORE_DECISION_H
 #define VALET_CORE_DECISION_H
@@ -50,8 +51,16 @@ void vlt__svc_decision_forget(vlt_service_t *s);
  */
 json_t *vlt__svc_decision_build(vlt_service_t *s, const json_t *entry, uint64_t seq);
 
-/* Outside the lock: store doc (taken) and its index entries; failures logged and counted. */
+/*
+ * Outside the lock: store doc (taken) and its index entries; failures
+ * logged and counted. Queued for the writer thread when it runs
+ * (vlt__service_decisions_start), else written before returning.
+ */
 void vlt__svc_decision_write(vlt_service_t *s, json_t *doc);
+
+/* The queue's set-up (vlt__service_open) and its end: the writer drains it and stops. */
+void vlt__svc_decisions_init(vlt_service_t *s);
+void vlt__svc_decisions_stop(vlt_service_t *s);
 
 /* {"recorded", "failed", "expired", "retention_s"} for GET /v1/status (new reference). */
 json_t *vlt__svc_decisions_status(vlt_service_t *s);

@@ -108,6 +108,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->refresh_lock, NULL);
+	vlt__svc_decisions_init(s);
 	pthread_cond_init(&s->wake, NULL);
 	s->engine = engine;
 	s->store = store;
@@ -145,6 +146,7 @@ void vlt__service_free(vlt_service_t *s)
 	if (s == NULL)
 		return;
 	vlt__svc_tickers_stop(s);
+	vlt__svc_decisions_stop(s);
 	vlt__svc_decision_forget(s);
 	vlt__state_free(&s->st);
 	pthread_cond_destroy(&s->wake);

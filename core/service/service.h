@@ -196,8 +196,14 @@ int vlt__service_decision_get(vlt_service_t *s, const char *id, json_t **decisio
 /* Remove the decisions recorded before now_ms - decision_retention_s (none when it is 0). */
 int vlt__service_decisions_expire(vlt_service_t *s, int64_t now_ms, size_t *n_expired,
 				  vlt_err_t *err);
-/* A thread expiring decisions every period_ms (0: a tenth of the retention, 1 s to 1 h). */
-int vlt__service_decision_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
+/*
+ * Start the decision record's threads: one writing decisions off the
+ * request path (queries first wait for what it holds, so a client reads
+ * its own decisions), one expiring them every period_ms (0: a tenth of
+ * the retention, 1 s to 1 h; none when the retention is 0). Without them
+ * decisions are written by the request that made them. RET 0 or VLT_ENOMEM.
+ */
+int vlt__service_decisions_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);

@@ -63,6 +63,16 @@ struct vlt_service {
 	 * until its journal entry is stored; what was written, failed, expired. */
 	json_t *decision_draft;
 	atomic_uint_fast64_t n_decisions, n_decisions_failed, n_decisions_expired;
+	/* Decisions waiting for the writer thread (when it runs: else written at once). */
+	struct vlt_svc_decision_queue {
+		pthread_mutex_t lock;
+		pthread_cond_t changed; /* something queued, written, or stop */
+		json_t *docs;		/* array, oldest first */
+		bool writing;		/* the writer holds documents taken off docs */
+		bool running, stop;   /* running: documents go to the queue */
+		bool thread_started; /* to be joined */
+		pthread_t thread;
+	} decision_queue;
 	bool stop;	     /* under lock: every ticker ends */
 	pthread_cond_t wake; /* with lock: signalled on stop */
 };

@@ -397,13 +397,20 @@ static void test_bad_filters(void **state)
 	expect_refused(f, "host", "", "host: empty");
 }
 
-/* The service opened again on the same store (valetd restarted) answers the same. */
+/*
+ * The service opened again on the same store (valetd restarted) answers
+ * the same; the decisions went through the writer thread, as in valetd.
+ */
 static void test_kept_across_restarts(void **state)
 {
 	struct world *w = *state;
 	NEED_WORLD(w);
 	char host0[64], host1[64];
 
+	vlt_err_t err = { 0 };
+
+	/* as valetd runs it: written by the writer thread, which the close drains */
+	assert_int_equal(vlt__service_decisions_start(w->f.svc, 0, &err), 0);
 	make_history(w, host0, host1, sizeof(host0));
 	json_t *before = query(&w->f, "stack", "stack-a", NULL);
 	int64_t now = w->f.now_ms;
