@@ -371,6 +371,35 @@ static void test_update_migrate_adhoc(void **state)
 	expect_kinds(f, "adhoc", "host", "qos105");
 }
 
+/*
+ * A store without range (a module built for ABI 1.3): the core walks
+ * list() and filters; the answers are the same.
+ */
+static void test_store_without_range(void **state)
+{
+	struct world *w = *state;
+	NEED_WORLD(w);
+	svc_fixture_t *f = &w->f;
+	vlt_store_ops_t older = *f->mods.store->ops.store;
+	const vlt_store_ops_t *own = f->mods.store->ops.store;
+	char host0[64], host1[64], pid[64];
+
+	older.range = NULL;
+	older.info.abi_minor = 3;
+	f->mods.store->ops.store = &older;
+	make_history(w, host0, host1, sizeof(host0));
+	plan_id_of(f, "stack-a", pid, sizeof(pid));
+	expect_kinds(f, "replan reserve create", "plan", pid);
+	expect_kinds(f, "reserve create", "server", "uuid-a0");
+	expect_kinds(f, "replan", "host", host1);
+	json_t *list = query(f, "limit", "2", NULL);
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "kind")),
+			    "replan");
+	json_decref(list);
+	f->mods.store->ops.store = own;
+}
+
 static void expect_refused(svc_fixture_t *f, const char *key, const char *value, const char *words)
 {
 	json_t *filter = json_pack("{s:s}", key, value), *out = NULL;
@@ -493,6 +522,7 @@ int main(void)
 		BOTH(test_plan_decision), BOTH(test_found_by_every_filter),
 		BOTH(test_bad_filters),	  BOTH(test_kept_across_restarts),
 		BOTH(test_retention),	  BOTH(test_update_migrate_adhoc),
+		BOTH(test_store_without_range),
 	};
 
 	return cmocka_run_group_tests(tests, mongo_test_shared_start, mongo_test_shared_stop);
