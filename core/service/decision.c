@@ -313,6 +313,9 @@ static int for_each_key(vlt_service_t *s, const json_t *doc, index_fn fn, vlt_er
 	size_t i;
 	json_t *u;
 
+	/* a plan is named by its id or its stack's, as GET /v1/plans/{id} takes either */
+	if (rc == 0 && stack != NULL && !vlt__svc_same_str(stack, plan))
+		rc = fn(s, "plan", stack, id, err);
 	if (rc == 0 && stack != NULL)
 		rc = fn(s, "stack", stack, id, err);
 	json_array_foreach(json_object_get(doc, "units"), i, u)
@@ -702,7 +705,8 @@ static bool doc_matches(const struct query *q, const json_t *doc)
 		if (v == NULL)
 			continue;
 		if (f == 1 &&
-		    !vlt__svc_same_str(json_string_value(json_object_get(doc, "plan_id")), v))
+		    !vlt__svc_same_str(json_string_value(json_object_get(doc, "plan_id")), v) &&
+		    !vlt__svc_same_str(json_string_value(json_object_get(doc, "stack_id")), v))
 			return false;
 		if (f == 2 &&
 		    !vlt__svc_same_str(json_string_value(json_object_get(doc, "stack_id")), v))

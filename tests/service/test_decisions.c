@@ -290,6 +290,7 @@ static void test_found_by_every_filter(void **state)
 	plan_id_of(f, "stack-a", pid, sizeof(pid));
 	expect_kinds(f, "replan reserve create", "plan", pid);
 	expect_kinds(f, "replan reserve create", "stack", "stack-a");
+	expect_kinds(f, "replan reserve create", "plan", "stack-a"); /* a plan by its stack's id */
 	expect_kinds(f, "reserve create", "server", "a0");
 	expect_kinds(f, "reserve create", "server", "uuid-a0"); /* the create learnt Nova's uuid */
 	expect_kinds(f, "replan create", "server", "a1");
@@ -499,8 +500,8 @@ static void test_retention(void **state)
 	expect_kinds(f, "", "server", "uuid-a0");
 	expect_kinds(f, "", "host", host1);
 	expect_kinds(f, "create", "stack", "stack-b");
-	/* stack-b's create: plan, stack, and its server and host once each */
-	assert_int_equal(index_size(f), 4);
+	/* stack-b's create: plan (by its id and its stack's), stack, its server and host */
+	assert_int_equal(index_size(f), 5);
 	/* what the status counts */
 	json_t *st = NULL;
 	assert_int_equal(vlt__service_status(f->svc, &st, &err), 0);
