@@ -18,7 +18,8 @@
 
 #define API_VERSION_ID "v1.0"
 
-const char *const vlt__api_v1_endpoints[] = { "groups", "placements", "plans", "status", NULL };
+const char *const vlt__api_v1_endpoints[] = { "decisions", "groups",	"placements",
+					       "plans",	    "status", NULL };
 
 /*
  * One entry of the versions document. links is a new reference, taken
@@ -205,19 +206,29 @@ static bool add_query_arg(void *cls, const char *key, const char *value)
 	return true;
 }
 
+/*
+ * The query's arguments as a filter object (new reference, in q->filter),
+ * once the service is known to run. RET 0 or the error to answer.
+ */
+static int query_of(const vlt_http_req_t *req, struct query *q, vlt_err_t *err)
+{
+	if (no_service(req, err))
+		return err->code;
+	q->filter = json_object();
+	if (q->filter == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	vlt__http_req_query_each(req, add_query_arg, q);
+	return 0;
+}
+
 static int placements_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct query q = { json_object(), false };
+	struct query q = { NULL, false };
 	json_t *doc = NULL;
-	int rc = 0;
+	int rc = query_of(req, &q, err);
 
-	if (no_service(req, err)) {
-		json_decref(q.filter);
-		return err->code;
-	}
-	if (q.filter == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	vlt__http_req_query_each(req, add_query_arg, &q);
+	if (rc < 0)
+		return rc;
 	if (q.repeated)
 		doc = json_pack("{s:[]}", "placements");
 	else
@@ -225,6 +236,34 @@ static int placements_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_
 	json_decref(q.filter);
 	if (rc == 0 && doc == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	return answer(resp, rc, 200, doc);
+}
+
+static int decisions_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	struct query q = { NULL, false };
+	json_t *doc = NULL;
+	int rc = query_of(req, &q, err);
+
+	if (rc < 0)
+		return rc;
+	/* unlike placements' upstream rule, a filter given twice is an error here */
+	if (q.repeated)
+		rc = vlt_err_set(err, VLT_EINVAL,
+				 "GET /v1/decisions: a filter is given twice (each at most once)");
+	else
+		rc = vlt__service_decisions(service_of(req), q.filter, &doc, err);
+	json_decref(q.filter);
+	return answer(resp, rc, 200, doc);
+}
+
+static int decision_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	json_t *doc = NULL;
+
+	if (no_service(req, err))
+		return err->code;
+	int rc = vlt__service_decision_get(service_of(req), req->params[0], &doc, err);
 	return answer(resp, rc, 200, doc);
 }
 
@@ -451,6 +490,8 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/v1/placements/{id*}", placement_get, 0 },
 	{ VLT_HTTP_POST, "/v1/placements/{id*}", placement_post, 0 },
 	{ VLT_HTTP_DELETE, "/v1/placements/{id*}", placement_delete, 0 },
+	{ VLT_HTTP_GET, "/v1/decisions", decisions_get, 0 },
+	{ VLT_HTTP_GET, "/v1/decisions/{id}", decision_get, 0 },
 	{ VLT_HTTP_GET, "/v1/groups", groups_get, 0 },
 	{ VLT_HTTP_POST, "/v1/groups", groups_post, 0 },
 	{ VLT_HTTP_GET, "/v1/groups/{id}", group_get, 0 },

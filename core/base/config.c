@@ -30,6 +30,8 @@
 #define MAX_BODY_KB_MAX (1024 * 1024) /* 1 GiB */
 #define SHUTDOWN_GRACE_MAX 3600
 #define HOLD_TTL_MAX (366LL * 24 * 3600) /* a year */
+#define DECISION_RETENTION_DEFAULT (30LL * 24 * 3600)
+#define DECISION_RETENTION_MAX (10LL * 366 * 24 * 3600) /* ten years */
 #define RETRIES_MAX 1000
 #define REFRESH_MAX (24LL * 3600) /* a day */
 #define CONNECTIONS_MAX 65536
@@ -432,6 +434,7 @@ static int set_defaults(vlt_config_t *cfg)
 	cfg->log_level = VLT_LOG_INFO;
 	cfg->log_syslog = false;
 	cfg->hold_ttl_s = 3600;
+	cfg->decision_retention_s = DECISION_RETENTION_DEFAULT;
 	cfg->max_retries = 8;
 	rc = replace_str(&cfg->listen_host, "127.0.0.1");
 	if (rc == 0)
@@ -638,6 +641,16 @@ static int apply_max_stale(vlt_config_t *cfg, const config_setting_t *s, vlt_err
 	return rc;
 }
 
+static int apply_decision_retention(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 0, DECISION_RETENTION_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->decision_retention_s = v;
+	return rc;
+}
+
 static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
@@ -647,6 +660,7 @@ static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t
 		{ "max_stale_s", apply_max_stale },
 		{ "max_resources", apply_max_resources },
 		{ "max_members", apply_max_members },
+		{ "decision_retention_s", apply_decision_retention },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);

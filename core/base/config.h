@@ -93,6 +93,7 @@ typedef struct vlt_config {
 	int64_t max_stale_s;  /* 0: plan on the last data center however old */
 	unsigned max_resources; /* 5000: resources in one plan request */
 	unsigned max_members;   /* 10000: member tenants of one named group */
+	int64_t decision_retention_s; /* 30 days; 0: decision records are kept forever */
 
 	vlt_override_t *overrides;
 	size_t n_overrides;

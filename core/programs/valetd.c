@@ -466,6 +466,7 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 				  .max_stale_s = cfg->max_stale_s,
 				  .max_resources = cfg->max_resources,
 				  .max_members = cfg->max_members,
+				  .decision_retention_s = cfg->decision_retention_s,
 				  .mods = mods };
 	vlt_err_t err = { 0 };
 
@@ -495,7 +496,8 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 		rc = EXIT_RUNTIME;
 	}
 	if (rc == 0 && (vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
-			vlt__service_refresher_start(api.service, &err) < 0)) {
+			vlt__service_refresher_start(api.service, &err) < 0 ||
+			vlt__service_decisions_start(api.service, 0, &err) < 0)) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}

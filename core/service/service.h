@@ -65,6 +65,8 @@ typedef struct vlt_service_opts {
 	unsigned max_resources;
 	/* Most member tenants of one named group (0: VLT_DEFAULT_MAX_MEMBERS). */
 	unsigned max_members;
+	/* Seconds a decision record is kept (docs/decisions.md); 0: forever. */
+	int64_t decision_retention_s;
 } vlt_service_opts_t;
 
 /*
@@ -196,6 +198,30 @@ int vlt__service_cinder_external(vlt_service_t *s, const json_t *body, json_t **
  * state. RET 0 or VLT_EINVAL naming the field of a bad body.
  */
 int vlt__service_manila_external(const json_t *body, json_t **answer, vlt_err_t *err);
+
+/*
+ * ---- the decision record (decision.c, docs/decisions.md)
+ * GET /v1/decisions: filter (borrowed, may be NULL) holds strings among
+ * plan, stack, server (orchestration or resource id), host, since, until
+ * (ms since the epoch or ISO 8601 UTC, inclusive), limit (1 to
+ * VLT_DECISIONS_LIMIT_MAX, default 100); *list = {"decisions": [...]},
+ * newest first. RET 0, VLT_EINVAL naming a bad filter, the store's error.
+ */
+int vlt__service_decisions(vlt_service_t *s, const json_t *filter, json_t **list, vlt_err_t *err);
+/* GET /v1/decisions/{id}: {"decision": ...}; VLT_ENOENT. */
+int vlt__service_decision_get(vlt_service_t *s, const char *id, json_t **decision,
+			      vlt_err_t *err);
+/* Remove the decisions recorded before now_ms - decision_retention_s (none when it is 0). */
+int vlt__service_decisions_expire(vlt_service_t *s, int64_t now_ms, size_t *n_expired,
+				  vlt_err_t *err);
+/*
+ * Start the decision record's threads: one writing decisions off the
+ * request path (queries first wait for what it holds, so a client reads
+ * its own decisions), one expiring them every period_ms (0: a tenth of
+ * the retention, 1 s to 1 h; none when the retention is 0). Without them
+ * decisions are written by the request that made them. RET 0 or VLT_ENOMEM.
+ */
+int vlt__service_decisions_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
