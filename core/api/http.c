@@ -28,6 +28,7 @@
 #include <valet/errors.h>
 
 #include "http.h"
+#include "http_tls.h"
 #include "log.h"
 
 /* Room for the request headers and libmicrohttpd's read buffer. */
@@ -47,6 +48,7 @@ struct vlt_http {
 	size_t max_body;
 	uint16_t port;
 	char bound[HTTP_BOUND_MAX];
+	vlt_http_tls_t tls; /* zeroed: plain HTTP */
 };
 
 /* One request's state between the access handler's calls. */
@@ -415,6 +417,7 @@ static enum MHD_Result call_handler(vlt_http_t *h, struct MHD_Connection *conn,
 		.bound = h->bound,
 		.pattern = m->route->pattern,
 		.conn = conn,
+		.tls = vlt__http_tls_on(&h->tls),
 	};
 	memcpy(req.params, m->params, sizeof(req.params));
 
@@ -567,6 +570,10 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 	*con_cls = st;
 	if (st->method == NULL || st->url == NULL)
 		return MHD_NO;
+	if (!vlt__http_tls_client_ok(&h->tls, conn))
+		return send_error(conn, st, 403,
+				  "a client certificate signed by server.tls_client_ca is required",
+				  NULL);
 
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -732,8 +739,11 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 	h->app = app;
 	h->max_body = cfg->max_body_bytes;
 
-	int rc = open_listener(host, cfg->listen_port, &fd, &family, err);
+	int rc = vlt__http_tls_load(&h->tls, cfg, err);
+	if (rc == 0)
+		rc = open_listener(host, cfg->listen_port, &fd, &family, err);
 	if (rc < 0) {
+		vlt__http_tls_free(&h->tls);
 		free(h);
 		return rc;
 	}
@@ -749,6 +759,10 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	if (family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem tls_opts[VLT_HTTP_TLS_OPTIONS];
+	vlt__http_tls_options(&h->tls, tls_opts);
+	if (vlt__http_tls_on(&h->tls))
+		flags |= MHD_USE_TLS;
 	/* A pool of one is the polling thread alone. */
 	unsigned pool = cfg->threads > 1 ? cfg->threads : 0;
 
@@ -760,12 +774,18 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				  MHD_OPTION_ARRAY, tls_opts,
 				  MHD_OPTION_END);
 	if (h->mhd == NULL) {
+		bool tls = vlt__http_tls_on(&h->tls);
 		close(fd);
+		vlt__http_tls_free(&h->tls);
 		free(h);
-		return vlt_err_set(err, VLT_EIO, "cannot start the HTTP server on %s:%u",
-				   host, (unsigned)cfg->listen_port);
+		return vlt_err_set(err, VLT_EIO, "cannot start the HTTP server on %s:%u%s",
+				   host, (unsigned)cfg->listen_port,
+				   tls ? " (is server.tls_cert a PEM certificate and server.tls_key "
+					 "its key?)"
+				       : "");
 	}
 	/* libmicrohttpd owns the socket now; ask it which port it serves. */
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -781,6 +801,7 @@ void vlt__http_stop(vlt_http_t *h)
 		return;
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
+	vlt__http_tls_free(&h->tls);
 	free(h);
 }
 
@@ -860,7 +881,7 @@ const char *vlt__http_req_app_url(const vlt_http_req_t *req, char *buf, size_t s
 
 	if (host == NULL || host[0] == '\0')
 		host = req->bound;
-	snprintf(buf, size, "http://%s", host);
+	snprintf(buf, size, "%s://%s", req->tls ? "https" : "http", host);
 	return buf;
 }
 

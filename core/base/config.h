@@ -39,6 +39,10 @@ typedef struct vlt_config {
 	uint16_t listen_port; /* 8090 */
 	unsigned threads;     /* 4 */
 	size_t max_body_bytes; /* 1 MiB */
+	/* TLS on the listener (PEM files); NULL: plain HTTP. A client CA asks clients for a certificate */
+	char *tls_cert;
+	char *tls_key;
+	char *tls_client_ca;
 
 	/* log */
 	int log_level;   /* VLT_LOG_* ; "info" */
@@ -146,6 +150,8 @@ int vlt__cfg_get_bool(vlt_cfg_scope_t *s, const char *key, bool dflt, bool *out,
  */
 int vlt__cfg_error(const vlt_cfg_scope_t *s, const char *key, vlt_err_t *err,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Count key as read (a subgroup the caller reads itself). RET 0 or VLT_ENOMEM. */
+int vlt__cfg_mark_read(vlt_cfg_scope_t *s, const char *key, vlt_err_t *err);
 /* Did the module ask for key? */
 bool vlt__cfg_was_read(const vlt_cfg_scope_t *s, const char *key);
 /* VLT_ECONFIG naming the first key of the group that was never read (offers aside). */

@@ -208,8 +208,9 @@ static int check_keys(const json_t *body, const char *const *known, const char *
 
 static int validate_new_group(vlt_service_t *s, const json_t *body, vlt_err_t *err)
 {
-	static const char *const known[] = { "name", "type", "level", "description", NULL };
-	const char *name, *type, *level = NULL, *desc;
+	static const char *const known[] = { "name", "type", "level", "description", "owner",
+					     NULL };
+	const char *name, *type, *level = NULL, *desc, *owner;
 	char names[256];
 	int rc;
 
@@ -219,8 +220,12 @@ static int validate_new_group(vlt_service_t *s, const json_t *body, vlt_err_t *e
 	    (rc = vlt__svc_want_string(body, "name", true, GROUP_WHERE, &name, err)) < 0 ||
 	    (rc = vlt__svc_want_string(body, "type", true, GROUP_WHERE, &type, err)) < 0 ||
 	    (rc = vlt__svc_want_string(body, "level", false, GROUP_WHERE, &level, err)) < 0 ||
-	    (rc = vlt__svc_want_string(body, "description", false, GROUP_WHERE, &desc, err)) < 0)
+	    (rc = vlt__svc_want_string(body, "description", false, GROUP_WHERE, &desc, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "owner", false, GROUP_WHERE, &owner, err)) < 0)
 		return rc;
+	if (owner != NULL && !tenant_valid(owner))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.owner: '%s' is not a project id",
+				   GROUP_WHERE, owner);
 	if (level == NULL)
 		level = DEFAULT_LEVEL;
 	if (strlen(name) > NAME_MAX_LEN || !vlt__group_name_valid(name))
@@ -292,6 +297,12 @@ static int decide_group_create(vlt_service_t *s, void *arg, json_t **entry, bool
 			      "description", desc != NULL ? desc : "", "type",
 			      json_string_value(json_object_get(b, "type")), "level",
 			      level != NULL ? level : DEFAULT_LEVEL, "members");
+	/* the project that made it: who may change it (core/api/auth_policy.h) */
+	const char *owner = json_string_value(json_object_get(b, "owner"));
+	if (g != NULL && owner != NULL && json_object_set_new(g, "owner", json_string(owner)) < 0) {
+		json_decref(g);
+		g = NULL;
+	}
 	*entry = g != NULL ? put_entry(g) : NULL;
 	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }

@@ -179,6 +179,18 @@ int vlt__service_member_check(vlt_service_t *s, const char *id, const char *memb
 int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **answer,
 			       vlt_err_t *err);
 
+/*
+ * ---- owners (op_owners.c), for the API's per-project rights. *project
+ * is a new JSON string: the project the plan was made for ("" when none
+ * was known). The plan by plan or stack id (VLT_ENOENT "Plan not found");
+ * a placement's is its plan's (by placement or orchestration id;
+ * VLT_ENOENT "Placement not found"). *owners = {plan id: project} of every plan.
+ */
+int vlt__service_plan_owner(vlt_service_t *s, const char *id, json_t **project, vlt_err_t *err);
+int vlt__service_placement_owner(vlt_service_t *s, const char *id, json_t **project,
+				 vlt_err_t *err);
+int vlt__service_plan_owners(vlt_service_t *s, json_t **owners, vlt_err_t *err);
+
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
 /* GET /v1/resources: servers whose hold could not be restored. */

@@ -276,8 +276,7 @@ static json_t *auth_body(const os_auth_t *a)
 			 "project", "name", a->project, "domain", "name", a->project_domain);
 }
 
-/* "2026-12-03T07:20:10.000000Z" -> seconds since the epoch; 0 when unreadable. */
-static time_t parse_expiry(const char *s)
+time_t os_parse_time(const char *s)
 {
 	struct tm tm = { 0 };
 
@@ -321,7 +320,7 @@ static int authenticate(os_client_t *c, vlt_err_t *err)
 		c->token = token;
 		c->token_gen++;
 		token = NULL;
-		c->expires = parse_expiry(json_string_value(
+		c->expires = os_parse_time(json_string_value(
 			json_object_get(json_object_get(doc, "token"), "expires_at")));
 		json_decref(c->catalog);
 		c->catalog = json_incref(catalog);

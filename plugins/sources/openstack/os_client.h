@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -106,5 +107,8 @@ int os_get_all(os_client_t *c, const char *service_type, const char *path, const
 
 /* The endpoint of service_type (borrowed until the next request), or NULL with err. */
 const char *os_endpoint(os_client_t *c, const char *service_type, vlt_err_t *err);
+
+/* Keystone's "2026-12-03T07:20:10.000000Z" as seconds since the epoch; 0 when unreadable. */
+time_t os_parse_time(const char *s);
 
 #endif /* VALET_OS_CLIENT_H */
