@@ -536,19 +536,6 @@ static int groups_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_
 	return answer(resp, rc, 200, doc);
 }
 
-/* The body of a new group, its owner the caller's project under keystone. RET a new reference. */
-static json_t *owned_group_body(const json_t *body, const struct caller *c)
-{
-	json_t *copy = json_copy((json_t *)body);
-
-	if (copy != NULL && c->keystone &&
-	    json_object_set_new(copy, "owner", json_string(c->who.project_id)) < 0) {
-		json_decref(copy);
-		copy = NULL;
-	}
-	return copy;
-}
-
 static int groups_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	const json_t *body = NULL;
@@ -561,11 +548,9 @@ static int groups_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err
 	rc = body_of(req, &body, err);
 	if (rc < 0 || no_service(req, err))
 		return rc < 0 ? rc : err->code;
-	json_t *owned = owned_group_body(body, &c);
-	if (owned == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	rc = vlt__service_group_create(service_of(req), owned, &doc, err);
-	json_decref(owned);
+	/* under keystone the token's project owns it: it decides who may change it */
+	rc = vlt__service_group_create_owned(service_of(req), body,
+					     c.keystone ? c.who.project_id : NULL, &doc, err);
 	return answer(resp, rc, 201, doc); /* upstream: the bare group */
 }
 

@@ -241,6 +241,22 @@ static int read_cache(vlt_auth_t *a, vlt_err_t *err)
 	return rc;
 }
 
+static bool has_setting(const vlt_config_t *cfg, const char *path)
+{
+	return cfg->file != NULL && config_lookup(&cfg->lc, path) != NULL;
+}
+
+/* Under noauth, Keystone's settings may stay in the file: checked, then unused. */
+static int check_credentials(vlt_auth_t *a, vlt_err_t *err)
+{
+	os_auth_t unused;
+	int rc = os_auth_read(&a->scope.core, &unused, err);
+
+	if (rc == 0)
+		os_auth_free(&unused);
+	return rc;
+}
+
 int vlt__auth_open(vlt_auth_t **out, const vlt_config_t *cfg, vlt_err_t *err)
 {
 	vlt_auth_t *a = calloc(1, sizeof(*a));
@@ -266,6 +282,8 @@ int vlt__auth_open(vlt_auth_t **out, const vlt_config_t *cfg, vlt_err_t *err)
 		rc = read_rules(a, cfg, err);
 	if (rc == 0 && a->strategy == VLT_AUTH_KEYSTONE)
 		rc = os_client_open(&a->client, &a->scope.core, err);
+	else if (rc == 0 && has_setting(cfg, "auth.auth_url"))
+		rc = check_credentials(a, err);
 	if (rc == 0)
 		rc = vlt__cfg_check_unknown(&a->scope.cfg, err);
 	if (rc < 0) {

@@ -136,8 +136,12 @@ static bool eval_rule_ref(struct reader *r, const char *name, size_t len)
 	skip_space(&sub);
 	if (sub.why[0] == '\0' && *sub.at != '\0')
 		fail(&sub, "unexpected text");
-	if (sub.why[0] != '\0') {
-		snprintf(r->why, sizeof(r->why), "in rule:%.*s: %.100s", (int)len, name, sub.why);
+	if (sub.why[0] != '\0') { /* named by the deepest rule that does not read */
+		if (strncmp(sub.why, "in rule:", 8) == 0)
+			snprintf(r->why, sizeof(r->why), "%s", sub.why);
+		else
+			snprintf(r->why, sizeof(r->why), "in rule:%.*s: %.100s", (int)len, name,
+				 sub.why);
 		return false;
 	}
 	return v;
@@ -150,6 +154,10 @@ static bool read_check(struct reader *r)
 	if (*r->at == '@' || *r->at == '!') {
 		return *r->at++ == '@';
 	}
+	/* the owner check holds parentheses of its own: it is matched whole */
+	if (keyword(r, OWNER_CHECK))
+		return r->who != NULL && r->who->project_id[0] != '\0' && r->target != NULL &&
+		       strcmp(r->who->project_id, r->target) == 0;
 	const char *start = r->at;
 	while (*r->at != '\0' && !isspace((unsigned char)*r->at) && *r->at != '(' &&
 	       *r->at != ')')
@@ -171,9 +179,6 @@ static bool read_check(struct reader *r)
 	}
 	if (klen == 4 && strncmp(start, "rule", 4) == 0)
 		return eval_rule_ref(r, value, vlen);
-	if (len == strlen(OWNER_CHECK) && strncmp(start, OWNER_CHECK, len) == 0)
-		return r->who != NULL && r->who->project_id[0] != '\0' && r->target != NULL &&
-		       strcmp(r->who->project_id, r->target) == 0;
 	r->at = start;
 	return fail(r, "unknown check (role:NAME, rule:NAME, " OWNER_CHECK ", @ or !)");
 }

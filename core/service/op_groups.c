@@ -208,9 +208,8 @@ static int check_keys(const json_t *body, const char *const *known, const char *
 
 static int validate_new_group(vlt_service_t *s, const json_t *body, vlt_err_t *err)
 {
-	static const char *const known[] = { "name", "type", "level", "description", "owner",
-					     NULL };
-	const char *name, *type, *level = NULL, *desc, *owner;
+	static const char *const known[] = { "name", "type", "level", "description", NULL };
+	const char *name, *type, *level = NULL, *desc;
 	char names[256];
 	int rc;
 
@@ -220,12 +219,8 @@ static int validate_new_group(vlt_service_t *s, const json_t *body, vlt_err_t *e
 	    (rc = vlt__svc_want_string(body, "name", true, GROUP_WHERE, &name, err)) < 0 ||
 	    (rc = vlt__svc_want_string(body, "type", true, GROUP_WHERE, &type, err)) < 0 ||
 	    (rc = vlt__svc_want_string(body, "level", false, GROUP_WHERE, &level, err)) < 0 ||
-	    (rc = vlt__svc_want_string(body, "description", false, GROUP_WHERE, &desc, err)) < 0 ||
-	    (rc = vlt__svc_want_string(body, "owner", false, GROUP_WHERE, &owner, err)) < 0)
+	    (rc = vlt__svc_want_string(body, "description", false, GROUP_WHERE, &desc, err)) < 0)
 		return rc;
-	if (owner != NULL && !tenant_valid(owner))
-		return vlt_err_set(err, VLT_EINVAL, "%s: $.owner: '%s' is not a project id",
-				   GROUP_WHERE, owner);
 	if (level == NULL)
 		level = DEFAULT_LEVEL;
 	if (strlen(name) > NAME_MAX_LEN || !vlt__group_name_valid(name))
@@ -255,6 +250,7 @@ struct group_ctx {
 	const char *id; /* as the client named it */
 	const json_t *body;
 	const char *member; /* for member removal; NULL: all */
+	const char *owner;  /* for creation: the project that makes it; NULL: none */
 	char gid[64];	    /* the group's id once found */
 	json_t *answer;
 };
@@ -298,8 +294,8 @@ static int decide_group_create(vlt_service_t *s, void *arg, json_t **entry, bool
 			      json_string_value(json_object_get(b, "type")), "level",
 			      level != NULL ? level : DEFAULT_LEVEL, "members");
 	/* the project that made it: who may change it (core/api/auth_policy.h) */
-	const char *owner = json_string_value(json_object_get(b, "owner"));
-	if (g != NULL && owner != NULL && json_object_set_new(g, "owner", json_string(owner)) < 0) {
+	if (g != NULL && c->owner != NULL &&
+	    json_object_set_new(g, "owner", json_string(c->owner)) < 0) {
 		json_decref(g);
 		g = NULL;
 	}
@@ -320,8 +316,18 @@ static int done_group(vlt_service_t *s, void *arg, vlt_err_t *err)
 
 int vlt__service_group_create(vlt_service_t *s, const json_t *body, json_t **group, vlt_err_t *err)
 {
-	struct group_ctx c = { .body = body };
+	return vlt__service_group_create_owned(s, body, NULL, group, err);
+}
+
+int vlt__service_group_create_owned(vlt_service_t *s, const json_t *body, const char *owner,
+				    json_t **group, vlt_err_t *err)
+{
+	struct group_ctx c = { .body = body, .owner = owner };
 	int rc = validate_new_group(s, body, err);
+
+	if (rc == 0 && owner != NULL && strlen(owner) > NAME_MAX_LEN)
+		rc = vlt_err_set(err, VLT_EINVAL, "%s: the owner project id is longer than %d bytes",
+				 GROUP_WHERE, NAME_MAX_LEN);
 
 	if (rc == 0)
 		rc = vlt__svc_write(s, decide_group_create, NULL, done_group, &c, err);

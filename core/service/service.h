@@ -153,6 +153,9 @@ int vlt__service_groups(vlt_service_t *s, json_t **groups, vlt_err_t *err);
 int vlt__service_group_get(vlt_service_t *s, const char *id, json_t **group, vlt_err_t *err);
 /* POST /v1/groups: the bare new group. */
 int vlt__service_group_create(vlt_service_t *s, const json_t *body, json_t **group, vlt_err_t *err);
+/* The same, recording owner (the creating project; NULL: none) as the group's "owner". */
+int vlt__service_group_create_owned(vlt_service_t *s, const json_t *body, const char *owner,
+				    json_t **group, vlt_err_t *err);
 /* PUT /v1/groups/{id}: description only; the bare group. */
 int vlt__service_group_update(vlt_service_t *s, const char *id, const json_t *body, json_t **group,
 			      vlt_err_t *err);

@@ -169,7 +169,7 @@ static const struct bad_case bad_cases[] = {
 	{ "server: { listen = \"127.0.0.1:8090\"; };\nfoo = 1;\n", 2,
 	  "setting 'foo': unknown setting" },
 	{ "server: {\n  listen = \"127.0.0.1:8090\";\n  port = 80;\n};\n", 3,
-	  "setting 'server.port': unknown setting (known here: listen, threads, max_body_kb)" },
+	  "setting 'server.port': unknown setting (known here: listen, threads, max_body_kb, tls_cert, tls_key, tls_client_ca)" },
 	{ "log: {\n  level = \"info\";\n  colour = true;\n};\n", 3,
 	  "setting 'log.colour': unknown setting" },
 	{ "modules: {\n  solvers = [ \"ostro\" ];\n};\n", 2,
