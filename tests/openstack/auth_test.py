@@ -274,9 +274,9 @@ class KeystoneAuth(unittest.TestCase):
         pa = self.identity.projects['valet-a']
         a = self.create_plan('a_member', 'apart-a', servers=2)
         # tenant_id and the project headers do not make it A's
+        claim = dict(stack('apart-b'), tenant_id=pa)
         status, _, doc = self.call(
-            'b_member', 'POST', '/v1/plans', dict(stack('apart-b'),
-                                                 tenant_id=pa),
+            'b_member', 'POST', '/v1/plans', claim,
             headers={'X-Project-Id': pa, 'X-Tenant-Id': pa})
         self.assertEqual(status, 201, doc)
         b = doc['plan']
@@ -308,6 +308,7 @@ class KeystoneAuth(unittest.TestCase):
                 ('DELETE', '/v1/placements/' + pid, None)):
             status, _, doc = self.call('b_member', method, path, body)
             self.assertEqual(status, 404, (method, path, doc))
+
         # listings and their filters show B none of A's placements
         def orch_ids(doc):
             return {p['orchestration_id'] for p in doc['placements']}
@@ -357,7 +358,8 @@ class KeystoneAuth(unittest.TestCase):
         pid, where = next(iter(b['placements'].items()))
         host = where['location']
         rid = str(uuid.uuid4())
-        status, _, doc = self.call('scheduler', 'POST', '/v1/placements/' + pid,
+        status, _, doc = self.call('scheduler', 'POST',
+                                   '/v1/placements/' + pid,
                                    {'locations': [host], 'resource_id': rid})
         self.assertEqual(status, 201, doc)
         self.assertTrue(doc['placement']['reserved'])
@@ -374,6 +376,22 @@ class KeystoneAuth(unittest.TestCase):
         status, _, doc = self.call('scheduler', 'POST',
                                    '/scheduler/nova/external', {})
         self.assertEqual(status, 400, doc)
+
+    def test_service_user_plans_for_a_project(self):
+        # Heat's plugin plans with its service user and names the stack's
+        # project in tenant_id: the plan is that project's
+        pb = self.identity.projects['valet-b']
+        status, _, doc = self.call('scheduler', 'POST', '/v1/plans',
+                                   dict(stack('for-b'), tenant_id=pb))
+        self.assertEqual(status, 201, doc)
+        plan = doc['plan']
+        self.assertEqual(self.call('b_member', 'GET',
+                                   '/v1/plans/' + plan['id'])[0], 200)
+        self.assertEqual(self.call('a_member', 'GET',
+                                   '/v1/plans/' + plan['id'])[0], 404)
+        status, _, doc = self.call('b_member', 'DELETE',
+                                   '/v1/plans/' + plan['id'])
+        self.assertEqual(status, 204, doc)
 
     def test_restricted_groups(self):
         pa = self.identity.projects['valet-a']
@@ -430,6 +448,28 @@ class KeystoneAuth(unittest.TestCase):
         status, _, _ = self.valetd.call('GET', '/v1/plans',
                                         self.identity.token('a_member'))
         self.assertEqual(status, 200)
+
+
+class OpenRule(unittest.TestCase):
+    """A rule the operator opens to everyone ("@") needs no token: the
+    external-scheduler call of a Nova that sends none."""
+
+    def test_open_rule(self):
+        identity = Identity(CLOUD)
+        try:
+            identity.user('valet', service_project_id(identity), ['service'])
+            valetd = Valetd(keystone_conf(identity).replace(
+                'strategy = "keystone";',
+                'strategy = "keystone";\n  rules: { nova_external = "@"; };'))
+            try:
+                status, _, doc = valetd.call(
+                    'POST', '/scheduler/nova/external', None, {})
+                self.assertEqual(status, 400, doc)  # the body, not the token
+                self.assertEqual(valetd.call('GET', '/v1/plans')[0], 401)
+            finally:
+                valetd.stop()
+        finally:
+            identity.remove()
 
 
 def openssl(*args):
