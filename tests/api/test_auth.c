@@ -325,6 +325,36 @@ static void test_refusals(void **state)
 	expect_refusal("server: { tls_cert = \"\"; };\n", "server.tls_cert");
 }
 
+/* conf/valet.conf's auth and server groups, uncommented, open: the file shows real settings. */
+static void test_shipped_file(void **state)
+{
+	FILE *in = fopen(VLT_SOURCE_DIR "/conf/valet.conf", "r");
+	char line[1024], text[16384] = "";
+	size_t len = 0;
+	bool in_group = false;
+	vlt_auth_strategy_t s = VLT_AUTH_KEYSTONE;
+	vlt_err_t err = { 0 };
+	(void)state;
+
+	assert_non_null(in);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, "#auth:", 6) == 0)
+			in_group = true;
+		if (in_group && line[0] == '#' && line[1] != ' ' && line[1] != '\n') {
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s", line + 1);
+			if (strncmp(line, "#};", 3) == 0)
+				in_group = false;
+		}
+	}
+	fclose(in);
+	if (strstr(text, "strategy = \"noauth\";") == NULL ||
+	    strstr(text, "cache_ttl_s = 60;") == NULL || strstr(text, "cache_entries = 4096;") == NULL)
+		fail_msg("conf/valet.conf does not show the defaults: %s", text);
+	if (open_auth(text, &err, &s) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(s, VLT_AUTH_NOAUTH);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -355,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_cache_bound),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_shipped_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

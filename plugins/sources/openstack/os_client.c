@@ -206,6 +206,9 @@ static void set_request(const os_client_t *c, CURL *h, const char *method, const
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	/* libcurl's defaults, said out loud: https is verified, peer and name, always */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->auth.cafile != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->auth.cafile);
 }
