@@ -34,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import osapi  # noqa: E402
+import valetd_cloud_test  # noqa: E402
 
 VALETD = None
 INVENTORY = None
@@ -43,8 +44,9 @@ PASSWORD = 'auth-test-pw'
 FLAVOR = 'm1.small'
 
 
-class Valetd:
-    """valetd on a folder of its own, on a free loopback port."""
+class Valetd(valetd_cloud_test.Valetd):
+    """valetd on a folder of its own, on a free loopback port (wait_port
+    is valetd_cloud_test's), with an inventory and maybe TLS."""
 
     def __init__(self, conf_text, scheme='http', context=None):
         self.dir = tempfile.mkdtemp(prefix='valetd-auth-')
@@ -60,20 +62,6 @@ class Valetd:
                  '--inventory', INVENTORY],
                 stdout=subprocess.DEVNULL, stderr=err)
         self.base = '%s://127.0.0.1:%d' % (scheme, self.wait_port())
-
-    def wait_port(self, timeout=60):
-        tag = 'listening on 127.0.0.1:'
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            with open(self.log, encoding='utf-8') as f:
-                text = f.read()
-            if tag in text:
-                return int(text.split(tag, 1)[1].split()[0])
-            if self.proc.poll() is not None:
-                raise AssertionError('valetd exited %s: %s'
-                                     % (self.proc.returncode, text))
-            time.sleep(0.2)
-        raise AssertionError('valetd did not listen in %d s' % timeout)
 
     def call(self, method, path, token=None, body=None, headers=None):
         """(status, content type, body as JSON or text)."""
