@@ -547,6 +547,14 @@ class Tls(unittest.TestCase):
         finally:
             valetd.stop()
 
+    def test_bad_tls_files_stop_the_start(self):
+        for cert, why in ((self.path('nowhere.pem'), 'cannot read'),
+                          (self.path('server.key'), 'server.tls_cert')):
+            conf = self.server_conf().replace(self.path('server.pem'), cert)
+            with self.assertRaises(AssertionError) as caught:
+                Valetd(conf, 'https', self.context()).stop()
+            self.assertIn(why, str(caught.exception))
+
     def test_client_certificate(self):
         valetd = Valetd(self.server_conf(client_ca=True), 'https',
                         self.context('client'))
