@@ -15,7 +15,6 @@
 
 #include "auth.h"
 #include "loader.h"
-#include "log.h"
 #include "os_client.h"
 #include "strmap.h"
 
@@ -368,11 +367,14 @@ static int validate(vlt_auth_t *a, const char *token, vlt_identity_t *who, vlt_e
 	pthread_mutex_unlock(&a->client_lock);
 	memset(subject, 0, hlen);
 	free(subject);
-	if (rc == VLT_ENOENT) /* Keystone: no such token (invalid, expired, revoked) */
+	if (rc == VLT_ENOENT) { /* Keystone: no such token (invalid, expired, revoked) */
 		rc = vlt_err_set(err, VLT_EFORBIDDEN, "the token is not valid");
-	else if (rc < 0)
-		rc = vlt_err_set(err, VLT_EBACKEND, "cannot validate the token with Keystone: %s",
-				 err->msg);
+	} else if (rc < 0) {
+		char why[VLT_ERR_MSG_MAX];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		rc = vlt_err_set(err, VLT_EBACKEND, "cannot validate the token with Keystone: %.400s",
+				 why);
+	}
 	if (rc == 0)
 		rc = identity_of(doc, who, err);
 	json_decref(doc);
@@ -403,7 +405,5 @@ int vlt__auth_identify(vlt_auth_t *a, const char *token, vlt_identity_t *who, vl
 		vlt__auth_cache_put(a->cache, token, now, who); /* not cached: asked again */
 		pthread_mutex_unlock(&a->cache_lock);
 	}
-	if (rc == VLT_EBACKEND)
-		vlt__log("auth", VLT_LOG_ERR, "%s", err->msg);
-	return rc;
+	return rc; /* a 503 is logged by the HTTP layer */
 }

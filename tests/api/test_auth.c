@@ -325,6 +325,32 @@ static void test_refusals(void **state)
 	expect_refusal("server: { tls_cert = \"\"; };\n", "server.tls_cert");
 }
 
+/* Keystone out of reach: 503's code, and no token in the message; no token at all: 401's. */
+static void test_keystone_unreachable(void **state)
+{
+	vlt_config_t cfg = { 0 };
+	vlt_auth_t *a = NULL;
+	vlt_identity_t who;
+	vlt_err_t err = { 0 };
+	(void)state;
+
+	assert_int_equal(load(&cfg,
+			      "auth: { strategy = \"keystone\"; auth_url = \"http://127.0.0.1:9/v3\"; "
+			      "username = \"valet\"; password = \"pw\"; project = \"service\"; "
+			      "timeout_ms = 500; retries = 0; };\n",
+			      &err),
+			 0);
+	assert_int_equal(vlt__auth_open(&a, &cfg, &err), 0);
+	assert_int_equal(vlt__auth_identify(a, NULL, &who, &err), VLT_EFORBIDDEN);
+	assert_int_equal(vlt__auth_identify(a, "", &who, &err), VLT_EFORBIDDEN);
+	assert_int_equal(vlt__auth_identify(a, "secret-token-value", &who, &err), VLT_EBACKEND);
+	assert_null(strstr(err.msg, "secret-token-value"));
+	assert_null(strstr(err.msg, "pw"));
+	assert_non_null(strstr(err.msg, "127.0.0.1:9"));
+	vlt__auth_close(a);
+	vlt__config_free(&cfg);
+}
+
 /* conf/valet.conf's auth and server groups, uncommented, open: the file shows real settings. */
 static void test_shipped_file(void **state)
 {
@@ -386,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_shipped_file),
+		cmocka_unit_test(test_keystone_unreachable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
