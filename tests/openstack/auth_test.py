@@ -88,8 +88,12 @@ class Valetd(valetd_cloud_test.Valetd):
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
+        code = self.proc.wait(timeout=60)
+        with open(self.log, encoding='utf-8') as f:
+            log = f.read()
         shutil.rmtree(self.dir, ignore_errors=True)
+        # a clean stop, and under the sanitizers no report
+        assert code == 0, 'valetd exited %s: %s' % (code, log[-4000:])
 
 
 class Identity:
