@@ -25,7 +25,7 @@ static int answer_placement_owner(vlt_service_t *s, const char *id, json_t **out
 {
 	vlt_svc_plan_t *p = NULL;
 
-	if (vlt__state_server(&s->st, id, &p) == NULL || p == NULL)
+	if (vlt__state_unit(&s->st, id, &p) == NULL || p == NULL) /* a server's or a volume's */
 		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
 	*out = json_string(p->tenant != NULL ? p->tenant : "");
 	return *out != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");

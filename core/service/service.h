@@ -186,7 +186,7 @@ int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **an
  * ---- owners (op_owners.c), for the API's per-project rights. *project
  * is a new JSON string: the project the plan was made for ("" when none
  * was known). The plan by plan or stack id (VLT_ENOENT "Plan not found");
- * a placement's is its plan's (by placement or orchestration id;
+ * a placement's (a server's or a volume's) is its plan's (by placement or orchestration id;
  * VLT_ENOENT "Placement not found"). *owners = {plan id: project} of every plan.
  */
 int vlt__service_plan_owner(vlt_service_t *s, const char *id, json_t **project, vlt_err_t *err);
