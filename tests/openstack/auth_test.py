@@ -369,6 +369,27 @@ class KeystoneAuth(unittest.TestCase):
                                    '/scheduler/nova/external', {})
         self.assertEqual(status, 400, doc)
 
+    def test_volumes_like_servers(self):
+        # the Cinder filter reserves volumes: the service user may, the
+        # other project sees nothing of them
+        pools = ['cinder-vol1@lvm#rack01', 'cinder-vol2@ceph#volumes']
+        body = stack('with-volume')
+        vol = str(uuid.uuid4())
+        body['resources'][vol] = {'name': 'data', 'type': 'OS::Cinder::Volume',
+                                  'properties': {'size': 10}}
+        status, _, doc = self.call('a_member', 'POST', '/v1/plans', body)
+        self.assertEqual(status, 201, doc)
+        for user in ('b_member', 'a_reader'):
+            status, _, doc = self.call(user, 'POST', '/v1/placements/' + vol,
+                                       {'locations': pools})
+            self.assertEqual(status, 404 if user == 'b_member' else 403, doc)
+        status, _, doc = self.call('scheduler', 'POST',
+                                   '/v1/placements/' + vol,
+                                   {'locations': pools,
+                                    'resource_id': str(uuid.uuid4())})
+        self.assertEqual(status, 201, doc)
+        self.assertIn(doc['placement']['location'], pools)
+
     def test_service_user_plans_for_a_project(self):
         # Heat's plugin plans with its service user and names the stack's
         # project in tenant_id: the plan is that project's
