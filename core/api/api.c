@@ -711,6 +711,17 @@ static int resources_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_e
 	return answer(resp, rc, 200, doc);
 }
 
+static int topology_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	json_t *doc = NULL;
+
+	if (no_service(req, err))
+		return err->code;
+	int rc = vlt__service_topology(service_of(req), &doc, err);
+
+	return answer(resp, rc, 200, doc);
+}
+
 /* POST /scheduler/nova/external: SAP's Nova fork asks where (docs/openstack.md). */
 static int nova_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
@@ -752,7 +763,10 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_HEAD, "/v1/status", status_head, 0 },
 	{ VLT_HTTP_GET, "/v1/status", status_get, 0 },
 	{ VLT_HTTP_GET, "/v1/resources", resources_get, 0 },
+	{ VLT_HTTP_GET, "/v1/topology", topology_get, 0 },
 	{ VLT_HTTP_POST, "/scheduler/nova/external", nova_external_post, 0 },
+	{ VLT_HTTP_GET, "/dashboard", vlt__api_dashboard, 0 },
+	{ VLT_HTTP_GET, "/dashboard/{file*}", vlt__api_dashboard, 0 },
 };
 
 const vlt_http_route_t *vlt__api_routes(size_t *n)

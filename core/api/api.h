@@ -28,6 +28,13 @@ typedef struct vlt_api {
 /* The API's routes (static storage); *n receives their count. */
 const vlt_http_route_t *vlt__api_routes(size_t *n);
 
+/*
+ * GET /dashboard[/<file>] (dashboard.c): the dashboard's static files from
+ * server.dashboard_dir or the built-in folders; "/dashboard" redirects to
+ * "/dashboard/" so that the page's relative links resolve.
+ */
+int vlt__api_dashboard(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+
 /* The endpoints GET /v1 lists, in its order; NULL-terminated. */
 extern const char *const vlt__api_v1_endpoints[];
 

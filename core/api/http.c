@@ -6,10 +6,18 @@
  * system's own reason. libmicrohttpd then runs a pool of cfg->threads
  * threads, each polling the shared socket; handlers run on those threads.
  *
+ * The socket is not libmicrohttpd's, though: http_gate.c accepts on it,
+ * holds each connection until its request line and headers have arrived
+ * and passed the checks libmicrohttpd would answer with HTML of its own
+ * (http_head.c), within server.header_timeout_s and the connection bounds,
+ * and only then hands it over (MHD_add_connection).
+ *
  * A request goes through the access handler several times: first with
  * only its headers (a Content-Length over the limit is refused there, so
  * a client waiting on "Expect: 100-continue" never sends the body), then
- * once per chunk of body, then once more to answer.
+ * once per chunk of body, then once more to answer. The checks the gate
+ * makes on a connection's first request are made here again for the next
+ * ones of a kept-alive connection, as far as libmicrohttpd lets a handler.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,14 +36,14 @@
 #include <valet/errors.h>
 
 #include "http.h"
+#include "http_gate.h"
 #include "http_tls.h"
 #include "log.h"
 
 /* Room for the request headers and libmicrohttpd's read buffer. */
 #define HTTP_CONN_MEMORY (64 * 1024)
-/* An idle client is dropped after this many seconds. */
-#define HTTP_CONN_TIMEOUT 60
 #define HTTP_BACKLOG 128
+#define HTTP_LIMIT_SLACK 64
 /* Deeper paths than this match no route (a template's ids have a segment per level). */
 #define HTTP_MAX_SEGMENTS 64
 #define HTTP_BOUND_MAX 300
@@ -46,6 +54,10 @@ struct vlt_http {
 	size_t n_routes;
 	void *app;
 	size_t max_body;
+	size_t max_query_args;
+	unsigned request_timeout_s;
+	bool keep_alive;
+	vlt_http_gate_t *gate;
 	uint16_t port;
 	char bound[HTTP_BOUND_MAX];
 	vlt_http_tls_t tls; /* zeroed: plain HTTP */
@@ -62,102 +74,9 @@ struct req_state {
 	uint64_t declared; /* Content-Length, when given */
 	bool too_big;
 	bool answered;
+	bool close; /* answer with "Connection: close" (server.keep_alive false) */
 	int status; /* what was sent, for the log line */
 };
-
-/* ---- statuses and error bodies */
-
-static const struct status_info {
-	int status;
-	const char *reason;
-	const char *type;    /* the "error.type" upstream's framework gives */
-	const char *message; /* the generic "error.message" */
-} statuses[] = {
-	{ 200, "OK", NULL, NULL },
-	{ 201, "Created", NULL, NULL },
-	{ 204, "No Content", NULL, NULL },
-	{ 400, "Bad Request", "HTTPBadRequest",
-	  "The request is malformed or otherwise incorrect." },
-	{ 401, "Unauthorized", "HTTPUnauthorized", "Authentication required." },
-	{ 403, "Forbidden", "HTTPForbidden", "Access to this resource is denied." },
-	{ 404, "Not Found", "HTTPNotFound", "The resource could not be found." },
-	{ 405, "Method Not Allowed", "HTTPMethodNotAllowed",
-	  "The method is not allowed for this resource." },
-	{ 409, "Conflict", "HTTPConflict",
-	  "The request conflicts with the current state of the resource." },
-	{ 413, "Request Entity Too Large", "HTTPRequestEntityTooLarge",
-	  "The request body is larger than this server accepts." },
-	{ 500, "Internal Server Error", "HTTPInternalServerError",
-	  "The server could not complete the request." },
-	{ 503, "Service Unavailable", "HTTPServiceUnavailable",
-	  "A service the server depends on is unavailable; try again later." },
-	{ 504, "Gateway Timeout", "HTTPGatewayTimeout",
-	  "A service the server depends on did not answer in time." },
-};
-
-static const struct status_info *status_info(int status)
-{
-	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
-		if (statuses[i].status == status)
-			return &statuses[i];
-	}
-	return NULL;
-}
-
-/*
- * The one mapping from error codes to statuses. A tenant that is not a
- * member of a group is a conflict upstream, not a 403, so EFORBIDDEN
- * stays 409 for clients written against it.
- */
-int vlt__http_status_of(int code)
-{
-	switch (code) {
-	case VLT_OK:
-		return 200;
-	case VLT_EINVAL:
-	case VLT_ECONFIG:
-		return 400;
-	case VLT_ENOENT:
-		return 404;
-	case VLT_EMETHOD:
-		return 405;
-	case VLT_EEXIST:
-	case VLT_ECONFLICT:
-	case VLT_ENOPLACE:
-	case VLT_EFORBIDDEN:
-		return 409;
-	case VLT_E2BIG:
-		return 413;
-	case VLT_EBACKEND:
-		return 503;
-	case VLT_ETIMEDOUT:
-		return 504;
-	default:
-		return 500;
-	}
-}
-
-const char *vlt__http_reason(int status)
-{
-	const struct status_info *si = status_info(status);
-
-	if (si != NULL)
-		return si->reason;
-	return status >= 500 ? "Internal Server Error" : "Error";
-}
-
-json_t *vlt__http_error_body(int status, const char *explanation)
-{
-	const struct status_info *si = status_info(status);
-
-	if (si == NULL || si->type == NULL)
-		si = status_info(500);
-	if (explanation == NULL || explanation[0] == '\0')
-		explanation = si->message;
-	return json_pack("{s:s, s:s, s:i, s:{s:s, s:n, s:s}}", "title", vlt__http_reason(status),
-			 "explanation", explanation, "code", status, "error", "message",
-			 si->message, "traceback", "type", si->type);
-}
 
 /* ---- sending */
 
@@ -212,6 +131,8 @@ static enum MHD_Result send_bytes(struct MHD_Connection *conn, struct req_state 
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	if (location != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+	if (st->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
 	MHD_destroy_response(r);
@@ -452,8 +373,11 @@ static enum MHD_Result call_handler(vlt_http_t *h, struct MHD_Connection *conn,
 	} else {
 		const char *ctype = resp.content_type != NULL ? resp.content_type : "text/plain";
 
+		size_t len = resp.text_len != 0 ? resp.text_len
+				 : resp.text != NULL ? strlen(resp.text) : 0;
+
 		ret = send_bytes(conn, st, resp.status, resp.text != NULL ? ctype : NULL, resp.text,
-				 resp.text != NULL ? strlen(resp.text) : 0, NULL, resp.location);
+				 len, NULL, resp.location);
 	}
 	free(resp.text);
 	free(resp.location);
@@ -556,10 +480,49 @@ static enum MHD_Result send_too_big(struct MHD_Connection *conn, struct req_stat
 	return send_error(conn, st, 413, msg, NULL);
 }
 
+static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	(void)kind;
+	(void)key;
+	(void)value;
+	++*(size_t *)cls;
+	return MHD_YES;
+}
+
+/*
+ * What the gate checks of a connection's first request (http_head.c),
+ * for the next ones of a kept-alive connection, which libmicrohttpd has
+ * parsed: Host in HTTP/1.1, the number of query arguments. RET the status
+ * to refuse with (msg says why), or 0.
+ */
+static int check_next_request(const vlt_http_t *h, struct MHD_Connection *conn,
+			      const char *version, char *msg, size_t size)
+{
+	size_t args = 0;
+
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST) == NULL) {
+		snprintf(msg, size, "an HTTP/1.1 request must have a Host header");
+		return 400;
+	}
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_arg, &args);
+	if (args > h->max_query_args) {
+		snprintf(msg, size,
+			 "the request has %zu query arguments; at most %zu are accepted "
+			 "(server.max_query_args)",
+			 args, h->max_query_args);
+		return 400;
+	}
+	return 0;
+}
+
 /* First call, headers only: set up the state, refuse a declared oversize body. */
 static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn, const char *url,
-				     const char *method, void **con_cls)
+				     const char *method, const char *version, void **con_cls)
 {
+	char msg[VLT_ERR_MSG_MAX];
+
 	struct req_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL)
@@ -567,6 +530,7 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 	clock_gettime(CLOCK_MONOTONIC, &st->start);
 	st->method = strdup(method);
 	st->url = strdup(url);
+	st->close = !h->keep_alive;
 	*con_cls = st;
 	if (st->method == NULL || st->url == NULL)
 		return MHD_NO;
@@ -574,6 +538,11 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 		return send_error(conn, st, 403,
 				  "a client certificate signed by server.tls_client_ca is required",
 				  NULL);
+	int refused = check_next_request(h, conn, version, msg, sizeof(msg));
+	if (refused != 0) {
+		st->too_big = true; /* its body, if any, is not wanted either */
+		return send_error(conn, st, refused, msg, NULL);
+	}
 
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -591,6 +560,23 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 	return MHD_YES;
 }
 
+/*
+ * A body that trickles in keeps the connection from libmicrohttpd's idle
+ * timeout; server.request_timeout_s bounds the whole request.
+ */
+static bool past_deadline(const vlt_http_t *h, const struct req_state *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - st->start.tv_sec < (time_t)h->request_timeout_s)
+		return false;
+	vlt__log(NULL, VLT_LOG_INFO,
+		 "%s %s: closed: the body did not arrive within %u s (server.request_timeout_s)",
+		 st->method, st->url, h->request_timeout_s);
+	return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -598,15 +584,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	vlt_http_t *h = cls;
 	struct req_state *st = *con_cls;
 
-	(void)version;
 	if (st == NULL)
-		return begin_request(h, conn, url, method, con_cls);
+		return begin_request(h, conn, url, method, version, con_cls);
 	if (*upload_data_size != 0) {
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
 		if (st->answered)
 			return MHD_YES;
+		if (past_deadline(h, st))
+			return MHD_NO; /* libmicrohttpd cannot answer mid-body: close */
 		return append_body(st, upload_data, n, h->max_body) == 0 ? MHD_YES : MHD_NO;
 	}
 	if (st->answered)
@@ -638,6 +625,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timed out" : "closed");
 	free_state(st);
 	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	vlt_http_t *h = cls;
+	(void)socket_context;
+
+	if (code != MHD_CONNECTION_NOTIFY_CLOSED)
+		return;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	vlt__http_gate_closed(h->gate, ci != NULL ? ci->client_addr : NULL);
 }
 
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
@@ -721,11 +721,74 @@ static int open_listener(const char *host, uint16_t port, int *fd, int *family,
 
 /* ---- the server */
 
+/* A limit the caller left 0 takes its default. */
+static unsigned or_default(unsigned v, unsigned dflt)
+{
+	return v != 0 ? v : dflt;
+}
+
+static void gate_opts(const vlt_config_t *cfg, vlt_http_gate_opts_t *o)
+{
+	o->head.max_header = or_default((unsigned)cfg->max_header_bytes,
+					VLT_DEFAULT_MAX_HEADER_BYTES);
+	o->head.max_url = or_default((unsigned)cfg->max_url_bytes, VLT_DEFAULT_MAX_URL_BYTES);
+	o->head.max_query_args = or_default(cfg->max_query_args, VLT_DEFAULT_MAX_QUERY_ARGS);
+	o->head.max_body = cfg->max_body_bytes;
+	o->max_connections = or_default(cfg->max_connections, VLT_DEFAULT_MAX_CONNECTIONS);
+	o->max_client_connections = or_default(cfg->max_client_connections,
+					       VLT_DEFAULT_MAX_CLIENT_CONNECTIONS);
+	o->header_timeout_s = or_default(cfg->header_timeout_s, VLT_DEFAULT_HEADER_TIMEOUT_S);
+}
+
+/* libmicrohttpd with no socket of its own: the gate hands it connections. */
+static struct MHD_Daemon *start_mhd(vlt_http_t *h, const vlt_config_t *cfg,
+				    const vlt_http_gate_opts_t *g)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	/* A pool of one is the polling thread alone. */
+	unsigned pool = cfg->threads > 1 ? cfg->threads : 0;
+	unsigned idle = or_default(cfg->idle_timeout_s, VLT_DEFAULT_IDLE_TIMEOUT_S);
+	struct MHD_OptionItem tls_opts[VLT_HTTP_TLS_OPTIONS];
+
+	vlt__http_tls_options(&h->tls, tls_opts);
+	if (vlt__http_tls_on(&h->tls))
+		flags |= MHD_USE_TLS;
+
+	/* The logger first, so that complaints about later options reach it too. */
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+				MHD_OPTION_THREAD_POOL_SIZE, pool,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+				MHD_OPTION_CONNECTION_TIMEOUT, idle,
+				/*
+				 * The gate counts (per client too); libmicrohttpd's own
+				 * default (about 1,000) must not refuse first. The slack
+				 * covers closes it has made and not yet counted.
+				 */
+				MHD_OPTION_CONNECTION_LIMIT, g->max_connections + HTTP_LIMIT_SLACK,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_ARRAY, tls_opts,
+				MHD_OPTION_END);
+}
+
+static void http_free(vlt_http_t *h)
+{
+	vlt__http_gate_stop(h->gate);
+	if (h->mhd != NULL)
+		MHD_stop_daemon(h->mhd);
+	vlt__http_gate_free(h->gate);
+	vlt__http_tls_free(&h->tls);
+	free(h);
+}
+
 int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_route_t *routes,
 		    size_t n_routes, void *app, vlt_err_t *err)
 {
 	const char *host = cfg->listen_host != NULL ? cfg->listen_host : "127.0.0.1";
 	vlt_http_t *h = calloc(1, sizeof(*h));
+	vlt_http_gate_opts_t go;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
 	int fd = -1;
@@ -738,71 +801,53 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 	h->n_routes = n_routes;
 	h->app = app;
 	h->max_body = cfg->max_body_bytes;
+	gate_opts(cfg, &go);
+	h->max_query_args = go.head.max_query_args;
+	h->keep_alive = cfg->keep_alive;
+	h->request_timeout_s = or_default(cfg->request_timeout_s, VLT_DEFAULT_REQUEST_TIMEOUT_S);
 
 	int rc = vlt__http_tls_load(&h->tls, cfg, err);
+	go.tls = vlt__http_tls_on(&h->tls);
+	if (rc == 0)
+		rc = vlt__http_gate_new(&h->gate, &go, err);
 	if (rc == 0)
 		rc = open_listener(host, cfg->listen_port, &fd, &family, err);
 	if (rc < 0) {
-		vlt__http_tls_free(&h->tls);
-		free(h);
+		http_free(h);
 		return rc;
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
 		rc = vlt_err_set(err, VLT_EIO, "cannot listen on %s:%u: %s", host,
 				 (unsigned)cfg->listen_port, strerror(errno));
 		close(fd);
-		free(h);
+		http_free(h);
 		return rc;
 	}
 	format_bound(&ss, h->bound, sizeof(h->bound), &h->port);
-
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-	if (family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	struct MHD_OptionItem tls_opts[VLT_HTTP_TLS_OPTIONS];
-	vlt__http_tls_options(&h->tls, tls_opts);
-	if (vlt__http_tls_on(&h->tls))
-		flags |= MHD_USE_TLS;
-	/* A pool of one is the polling thread alone. */
-	unsigned pool = cfg->threads > 1 ? cfg->threads : 0;
-
-	/* The logger first, so that complaints about later options reach it too. */
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				  MHD_OPTION_THREAD_POOL_SIZE, pool,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-				  MHD_OPTION_ARRAY, tls_opts,
-				  MHD_OPTION_END);
+	h->mhd = start_mhd(h, cfg, &go);
 	if (h->mhd == NULL) {
 		bool tls = vlt__http_tls_on(&h->tls);
 		close(fd);
-		vlt__http_tls_free(&h->tls);
-		free(h);
+		http_free(h);
 		return vlt_err_set(err, VLT_EIO, "cannot start the HTTP server on %s:%u%s",
 				   host, (unsigned)cfg->listen_port,
 				   tls ? " (is server.tls_cert a PEM certificate and server.tls_key "
 					 "its key?)"
 				       : "");
 	}
-	/* libmicrohttpd owns the socket now; ask it which port it serves. */
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	if (info != NULL && info->port != 0)
-		h->port = info->port;
+	rc = vlt__http_gate_run(h->gate, fd, h->mhd, err); /* the gate owns fd now */
+	if (rc < 0) {
+		http_free(h);
+		return rc;
+	}
 	*out = h;
 	return 0;
 }
 
 void vlt__http_stop(vlt_http_t *h)
 {
-	if (h == NULL)
-		return;
-	if (h->mhd != NULL)
-		MHD_stop_daemon(h->mhd);
-	vlt__http_tls_free(&h->tls);
-	free(h);
+	if (h != NULL)
+		http_free(h);
 }
 
 uint16_t vlt__http_port(const vlt_http_t *h)

@@ -20,6 +20,12 @@
  *  - an unknown path: 404 with an error body;
  *  - a body over max_body_bytes: 413; a body that is not JSON where the
  *    route wants JSON: 400 naming line and column;
+ *  - the connection and request limits of cfg (server.max_connections,
+ *    max_client_connections, header_timeout_s, max_header_kb, max_url_kb,
+ *    max_query_args; http_gate.h), each refused with the error body
+ *    naming the setting, and every protocol error libmicrohttpd would
+ *    answer with its own HTML that the gate can see first (http_head.h);
+ *    a limit left 0 in cfg takes its default;
  *  - one INFO log line per request: method, path, status, milliseconds.
  *
  * Handlers run on the server's threads, several at once.
@@ -36,6 +42,7 @@
 #include <valet/errors.h>
 
 #include "config.h"
+#include "http_status.h"
 
 /* Method bits of a route. */
 enum {
@@ -80,6 +87,7 @@ typedef struct vlt_http_resp {
 	int status;
 	json_t *json;       /* owned; sent as application/json */
 	char *text;         /* owned (malloc); sent when json is NULL */
+	size_t text_len;    /* bytes of text to send; 0: strlen(text) (binary files set it) */
 	const char *content_type; /* for text; static storage */
 	char *location;     /* owned (malloc); a Location header when set */
 } vlt_http_resp_t;
@@ -144,19 +152,5 @@ const char *vlt__http_req_app_url(const vlt_http_req_t *req, char *buf, size_t s
 
 /* Set status and JSON body; takes the reference to json even on failure. */
 void vlt__http_resp_json(vlt_http_resp_t *resp, int status, json_t *json);
-
-/* ---- errors */
-
-/* The HTTP status for a VLT_E* code: the one table both directions use. */
-int vlt__http_status_of(int code);
-/* "Not Found" for 404, ...; never NULL. */
-const char *vlt__http_reason(int status);
-/*
- * vlt__http_error_body - upstream valet-api's error document:
- * {"title", "explanation", "code", "error": {"message", "traceback", "type"}}.
- * explanation may be NULL (the generic text is used).
- * RET a new reference, or NULL when out of memory.
- */
-json_t *vlt__http_error_body(int status, const char *explanation);
 
 #endif /* VALET_CORE_HTTP_H */

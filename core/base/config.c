@@ -31,6 +31,13 @@
 #define HOLD_TTL_MAX (366LL * 24 * 3600) /* a year */
 #define RETRIES_MAX 1000
 #define REFRESH_MAX (24LL * 3600) /* a day */
+#define CONNECTIONS_MAX 65536
+#define TIMEOUT_MAX 3600
+/* The request head must fit libmicrohttpd's per-connection memory (http.c). */
+#define MAX_HEADER_KB_MAX 32
+#define QUERY_ARGS_MAX 1024
+#define PLAN_RESOURCES_MAX 1000000
+#define GROUP_MEMBERS_MAX 1000000
 #define MODULE_NAME_MAX 48            /* "kind/name" must fit vlt_module_t.prefix */
 
 /* ---------------------------------------------------------------- helpers */
@@ -411,6 +418,16 @@ static int set_defaults(vlt_config_t *cfg)
 	cfg->listen_port = 8090;
 	cfg->threads = 4;
 	cfg->max_body_bytes = 1024 * 1024;
+	cfg->max_connections = VLT_DEFAULT_MAX_CONNECTIONS;
+	cfg->max_client_connections = VLT_DEFAULT_MAX_CLIENT_CONNECTIONS;
+	cfg->header_timeout_s = VLT_DEFAULT_HEADER_TIMEOUT_S;
+	cfg->request_timeout_s = VLT_DEFAULT_REQUEST_TIMEOUT_S;
+	cfg->idle_timeout_s = VLT_DEFAULT_IDLE_TIMEOUT_S;
+	cfg->max_header_bytes = VLT_DEFAULT_MAX_HEADER_BYTES;
+	cfg->max_url_bytes = VLT_DEFAULT_MAX_URL_BYTES;
+	cfg->max_query_args = VLT_DEFAULT_MAX_QUERY_ARGS;
+	cfg->max_resources = VLT_DEFAULT_MAX_RESOURCES;
+	cfg->max_members = VLT_DEFAULT_MAX_MEMBERS;
 	cfg->log_level = VLT_LOG_INFO;
 	cfg->log_syslog = false;
 	cfg->hold_ttl_s = 3600;
@@ -542,12 +559,57 @@ static int apply_tls_client_ca(vlt_config_t *cfg, const config_setting_t *s, vlt
 	return apply_tls_file(cfg, s, &cfg->tls_client_ca, err);
 }
 
+static int apply_dashboard_dir(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	const char *text = NULL;
+	int rc = want_string(cfg, s, &text, err);
+
+	return rc < 0 ? rc : replace_str(&cfg->dashboard_dir, text);
+}
+
+/* An integer setting between lo and hi stored times scale into field of cfg. */
+#define APPLY_COUNT(fn, field, lo, hi, scale)                                             \
+	static int fn(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)       \
+	{                                                                                 \
+		long long v = 0;                                                          \
+		int rc = want_int(cfg, s, lo, hi, &v, err);                               \
+		if (rc == 0)                                                              \
+			cfg->field = (unsigned)v * (scale);                                \
+		return rc;                                                                \
+	}
+
+APPLY_COUNT(apply_max_connections, max_connections, 1, CONNECTIONS_MAX, 1)
+APPLY_COUNT(apply_max_client_connections, max_client_connections, 1, CONNECTIONS_MAX, 1)
+APPLY_COUNT(apply_header_timeout, header_timeout_s, 1, TIMEOUT_MAX, 1)
+APPLY_COUNT(apply_request_timeout, request_timeout_s, 1, TIMEOUT_MAX, 1)
+APPLY_COUNT(apply_idle_timeout, idle_timeout_s, 1, TIMEOUT_MAX, 1)
+APPLY_COUNT(apply_max_header, max_header_bytes, 1, MAX_HEADER_KB_MAX, 1024)
+APPLY_COUNT(apply_max_url, max_url_bytes, 1, MAX_HEADER_KB_MAX, 1024)
+APPLY_COUNT(apply_max_query_args, max_query_args, 1, QUERY_ARGS_MAX, 1)
+APPLY_COUNT(apply_max_resources, max_resources, 1, PLAN_RESOURCES_MAX, 1)
+APPLY_COUNT(apply_max_members, max_members, 1, GROUP_MEMBERS_MAX, 1)
+
+static int apply_keep_alive(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return want_bool(cfg, s, &cfg->keep_alive, err);
+}
+
 static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
 		{ "listen", apply_listen },
 		{ "threads", apply_threads },
 		{ "max_body_kb", apply_max_body },
+		{ "dashboard_dir", apply_dashboard_dir },
+		{ "max_connections", apply_max_connections },
+		{ "max_client_connections", apply_max_client_connections },
+		{ "header_timeout_s", apply_header_timeout },
+		{ "request_timeout_s", apply_request_timeout },
+		{ "idle_timeout_s", apply_idle_timeout },
+		{ "max_header_kb", apply_max_header },
+		{ "max_url_kb", apply_max_url },
+		{ "max_query_args", apply_max_query_args },
+		{ "keep_alive", apply_keep_alive },
 		{ "tls_cert", apply_tls_cert },
 		{ "tls_key", apply_tls_key },
 		{ "tls_client_ca", apply_tls_client_ca },
@@ -603,6 +665,8 @@ static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t
 		{ "max_retries", apply_max_retries },
 		{ "refresh_s", apply_refresh },
 		{ "max_stale_s", apply_max_stale },
+		{ "max_resources", apply_max_resources },
+		{ "max_members", apply_max_members },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
@@ -878,6 +942,7 @@ void vlt__config_free(vlt_config_t *cfg)
 	free(cfg->tls_key);
 	free(cfg->tls_client_ca);
 	free(cfg->data_dir);
+	free(cfg->dashboard_dir);
 	free_names(cfg->module_path, cfg->n_module_path);
 	free_names(cfg->sources, cfg->n_sources);
 	free_names(cfg->policies, cfg->n_policies);

@@ -30,6 +30,20 @@ typedef struct vlt_override {
 	char *flag;
 } vlt_override_t;
 
+/* The limits' defaults (conf/valet.conf), also for a caller that leaves a limit 0. */
+enum {
+	VLT_DEFAULT_MAX_CONNECTIONS = 1024,
+	VLT_DEFAULT_MAX_CLIENT_CONNECTIONS = 64,
+	VLT_DEFAULT_HEADER_TIMEOUT_S = 10,
+	VLT_DEFAULT_REQUEST_TIMEOUT_S = 60,
+	VLT_DEFAULT_IDLE_TIMEOUT_S = 30,
+	VLT_DEFAULT_MAX_HEADER_BYTES = 16 * 1024,
+	VLT_DEFAULT_MAX_URL_BYTES = 8 * 1024,
+	VLT_DEFAULT_MAX_QUERY_ARGS = 64,
+	VLT_DEFAULT_MAX_RESOURCES = 5000,
+	VLT_DEFAULT_MAX_MEMBERS = 10000,
+};
+
 typedef struct vlt_config {
 	char *file; /* NULL: built-in defaults only */
 	config_t lc; /* the parsed file (empty without one) */
@@ -39,6 +53,21 @@ typedef struct vlt_config {
 	uint16_t listen_port; /* 8090 */
 	unsigned threads;     /* 4 */
 	size_t max_body_bytes; /* 1 MiB */
+	/*
+	 * The dashboard's files (server.dashboard_dir). NULL: the build tree's,
+	 * then the install prefix's; "": no dashboard.
+	 */
+	char *dashboard_dir;
+	/* limits that keep the service for everyone (docs/security.md, "Limits") */
+	unsigned max_connections;        /* 1024: open at once, all clients */
+	unsigned max_client_connections; /* 64: open at once from one address */
+	unsigned header_timeout_s;       /* 10: request line and headers must arrive within */
+	unsigned request_timeout_s;      /* 60: the whole request, body included */
+	unsigned idle_timeout_s;         /* 30: a kept-alive connection with nothing to say */
+	size_t max_header_bytes;         /* 16 KiB: request line and headers */
+	size_t max_url_bytes;            /* 8 KiB: the request target */
+	unsigned max_query_args;         /* 64 */
+	bool keep_alive; /* false: one request per connection, so the gate sees each */
 	/* TLS on the listener (PEM files); NULL: plain HTTP. A client CA asks clients for a certificate */
 	char *tls_cert;
 	char *tls_key;
@@ -65,6 +94,8 @@ typedef struct vlt_config {
 	unsigned max_retries; /* 8: lost races for a journal entry before 503 */
 	int64_t refresh_s;    /* 0: the sources are read at start only */
 	int64_t max_stale_s;  /* 0: plan on the last data center however old */
+	unsigned max_resources; /* 5000: resources in one plan request */
+	unsigned max_members;   /* 10000: member tenants of one named group */
 
 	vlt_override_t *overrides;
 	size_t n_overrides;

@@ -32,6 +32,11 @@ static const double default_ratio[VLT_RES_COUNT] = { 16.0, 1.5, 1.0 };
 static const char *const res_name[VLT_RES_COUNT] = { "vcpus", "ram_mb", "disk_gb" };
 static const char default_az[] = "nova";
 
+const char *vlt__dc_res_name(vlt_res_t r)
+{
+	return res_name[r];
+}
+
 /* ---------------------------------------------------------------- name table */
 
 /*

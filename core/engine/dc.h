@@ -9,6 +9,9 @@
 #include <valet/core.h>
 #include <valet/model.h>
 
+/* "vcpus", "ram_mb", "disk_gb": a resource's name in documents (static storage). */
+const char *vlt__dc_res_name(vlt_res_t r);
+
 /* OUT: a new builder, owned by the caller (vlt__dc_builder_free). */
 vlt_dc_builder_t *vlt__dc_builder_new(void);
 void vlt__dc_builder_free(vlt_dc_builder_t *b);

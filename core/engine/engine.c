@@ -159,6 +159,15 @@ const vlt_dc_t *vlt__engine_dc(const vlt_engine_t *e)
 	return e->dc;
 }
 
+int vlt__engine_inspect(vlt_engine_t *e, vlt_engine_inspect_fn fn, void *ctx, vlt_err_t *err)
+{
+	pthread_mutex_lock(&e->lock);
+	vlt_engine_view_t v = { .dc = e->dc, .ledger = e->ledger, .mods = e->mods };
+	int rc = fn(&v, ctx, err);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
 /* doc's "retired" list (may be absent) as a registry of its own. */
 static int retired_from_json(vlt_group_registry_t *reg, const json_t *doc, const char *where,
 			     vlt_err_t *err)
@@ -473,6 +482,17 @@ static int stack_for(vlt_engine_t *e, const json_t *req, const char *where, cons
 		vlt__stack_free(*st);
 		*st = NULL;
 	}
+	return rc;
+}
+
+int vlt__engine_check(vlt_engine_t *e, const json_t *req, const char *where, vlt_err_t *err)
+{
+	vlt_stack_t *st = NULL;
+
+	pthread_mutex_lock(&e->lock);
+	int rc = stack_for(e, req, where, NULL, &st, err);
+	pthread_mutex_unlock(&e->lock);
+	vlt__stack_free(st);
 	return rc;
 }
 

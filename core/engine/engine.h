@@ -31,6 +31,21 @@ void vlt__engine_free(vlt_engine_t *e);
 const vlt_dc_t *vlt__engine_dc(const vlt_engine_t *e);
 
 /*
+ * What the engine holds, for a reader that reports it (GET /v1/topology):
+ * the data center in use, the ledger of what plans hold on it (ledger.h),
+ * and the loaded modules. All borrowed for the call only.
+ */
+struct vlt_ledger;
+typedef struct vlt_engine_view {
+	const vlt_dc_t *dc;
+	const struct vlt_ledger *ledger;
+	const vlt_modules_t *mods;
+} vlt_engine_view_t;
+typedef int (*vlt_engine_inspect_fn)(const vlt_engine_view_t *v, void *ctx, vlt_err_t *err);
+/* Call fn on the engine's view under its lock (no placement changes it meanwhile). RET what fn returns. */
+int vlt__engine_inspect(vlt_engine_t *e, vlt_engine_inspect_fn fn, void *ctx, vlt_err_t *err);
+
+/*
  * ---- reading the sources again. A snapshot is a data center collected
  * anew, not in use yet. vlt__engine_collect may run while placements go
  * on (it touches nothing of the engine's but the sources, which it calls
@@ -76,6 +91,14 @@ int vlt__engine_set_groups(vlt_engine_t *e, const json_t *doc, const char *where
  */
 int vlt__engine_place(vlt_engine_t *e, const json_t *req, const char *where,
 		      const char *solver, json_t **result, vlt_err_t *err);
+
+/*
+ * vlt__engine_check - every check vlt__engine_plan makes of req before
+ * placing it (the stack's structure, the policies' validate, the flavors'
+ * limits), placing nothing: for a request with nothing to place, which is
+ * refused for what it says all the same. RET 0 or as vlt__engine_plan.
+ */
+int vlt__engine_check(vlt_engine_t *e, const json_t *req, const char *where, vlt_err_t *err);
 
 /* Release what a plan holds. RET 0 or VLT_ENOENT. */
 int vlt__engine_release(vlt_engine_t *e, const char *plan_id);

@@ -37,7 +37,8 @@ const char *vlt__level_name(vlt_level_t lvl)
 /* RFC 3986 unreserved characters, as upstream's group-name rule. */
 bool vlt__group_name_valid(const char *name)
 {
-	if (name == NULL || *name == '\0')
+	/* "." and ".." would read as paths wherever a name becomes one (a URL, a file) */
+	if (name == NULL || *name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return false;
 	for (const char *p = name; *p != '\0'; p++) {
 		char c = *p;

@@ -441,6 +441,7 @@ static int document(const json_t *v, const char *where, const char *what, json_t
 	int rc = vlt__hot_parse(json_string_value(v), json_string_length(v), where, out, err);
 	if (rc == 0 && !json_is_object(*out)) {
 		json_decref(*out);
+		*out = NULL; /* the caller frees what it was given */
 		return vlt_err_set(err, VLT_EINVAL, "%s: %s: expected a mapping at the top",
 				   where, what);
 	}

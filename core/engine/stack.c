@@ -215,10 +215,16 @@ static bool number_of(const json_t *v, double *out)
 		return true;
 	}
 	if (json_is_string(v)) {
+		/* Heat may hand a number over as a string: plain decimal only, not "0x10" or "1e3" */
 		const char *s = json_string_value(v);
-		char *end = NULL;
-		*out = strtod(s, &end);
-		return end != s && *end == '\0';
+		size_t digits = strspn(s + (*s == '-'), "0123456789");
+		const char *rest = s + (*s == '-') + digits;
+		if (digits == 0 || (*rest == '.' && rest[1] == '\0'))
+			return false;
+		if (*rest == '.')
+			rest += 1 + strspn(rest + 1, "0123456789");
+		*out = strtod(s, NULL);
+		return *rest == '\0';
 	}
 	return false;
 }
@@ -1337,6 +1343,11 @@ static int freeze_memberships(struct parser *p, struct u32vec *direct, const uin
 
 		if (d->n == 0)
 			continue;
+		if (d->n > VLT_STACK_MAX_UNIT_GROUPS)
+			return perr(p, VLT_EINVAL,
+				    "%s %s is in %u groups; at most %d are accepted for one unit",
+				    p->units[u].kind == VLT_UNIT_SERVER ? "server" : "volume",
+				    p->units[u].name, d->n, VLT_STACK_MAX_UNIT_GROUPS);
 		for (uint32_t i = 0; i < d->n; i++)
 			cap += depth[d->v[i]] + 1;
 		struct mship *ms = calloc(cap, sizeof(*ms));

@@ -52,6 +52,13 @@ const char *vlt__level_name(vlt_level_t lvl);
 typedef uint32_t (*vlt_policy_lookup_fn)(void *arg, const char *type);
 
 /*
+ * Most groups that may list one unit directly (its ancestors come on top):
+ * the policies' checks of a unit walk its groups, and every placement
+ * step checks every unit. No real stack comes near it.
+ */
+#define VLT_STACK_MAX_UNIT_GROUPS 64
+
+/*
  * vlt__stack_parse - build the stack model of a plan request.
  * IN  req      - the request body (borrowed): plan_name, stack_id, resources
  * IN  dc       - flavors and pools are resolved against it

@@ -1,5 +1,7 @@
 /*
- * valet - the command-line tool. `valet inventory` prints what the configured
+ * valet - the command-line tool. `valet plan|placement|group|decision|status`
+ * are a client of valetd's API (valet_client.c, docs/cli.md); the rest works
+ * without valetd. `valet inventory` prints what the configured
  * sources see (valet_inventory.c). `valet simulate` answers "where would this
  * go?": it places plan requests on an inventory file, in order, each seeing
  * what the earlier ones hold, with the same modules valetd loads. It reads
@@ -11,8 +13,9 @@
  * by engine/hot.c, nested templates and group members included, into one
  * plan request, placed after the --plan files.
  *
- * Exit status: 0 every plan placed, 1 some plan could not be, 2 bad input
- * or configuration (with a message naming the file and the problem).
+ * Exit status of simulate: 0 every plan placed, 1 some plan could not be,
+ * 2 bad input or configuration (with a message naming the file and the
+ * problem). The client's are in valet_client.h.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #include "hot.h"
 #include "log.h"
 #include "session.h"
+#include "valet_client.h"
 #include "valet_inventory.h"
 
 #define EXIT_NOT_PLACED 1
@@ -57,6 +61,7 @@ static void usage(FILE *out)
 	      "                      [--param NAME=VALUE ...] [--stack-id ID] [--solver NAME]\n"
 	      "                      [--config FILE] [--json]\n"
 	      "       valet inventory [--config FILE] [--inventory INV.json] [--json]\n"
+	      "       valet plan|placement|group|decision|status ...   (valet help)\n"
 	      "       valet --version | --help\n\n"
 	      "Places the plans in order on the inventory (with --config and no --inventory:\n"
 	      "on what the configuration's sources report), each seeing what the earlier ones\n"
@@ -149,20 +154,26 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 	return 0;
 }
 
-/* Read a JSON file; on failure print "FILE:LINE:COL: reason" and return NULL. */
-static json_t *load_json(const char *path)
+/* A JSON file or standard input, for simulate and the client (valet_client.h). */
+json_t *vlt__cli_load_json(const char *who, const char *path)
 {
 	json_error_t je;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t *doc = strcmp(path, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &je)
+					     : json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 
 	if (doc == NULL) {
 		if (je.line < 0)
-			fprintf(stderr, "valet simulate: %s: %s\n", path, je.text);
+			fprintf(stderr, "%s: %s: %s\n", who, path, je.text);
 		else
-			fprintf(stderr, "valet simulate: %s:%d:%d: %s\n", path, je.line,
-				je.column, je.text);
+			fprintf(stderr, "%s: %s:%d:%d: %s\n", who, path, je.line, je.column,
+				je.text);
 	}
 	return doc;
+}
+
+static json_t *load_json(const char *path)
+{
+	return vlt__cli_load_json("valet simulate", path);
 }
 
 static void print_human(const json_t *res)
@@ -365,6 +376,9 @@ int main(int argc, char **argv)
 		return simulate(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "inventory") == 0)
 		return vlt_valet_inventory(argc - 1, argv + 1);
+	int client = vlt_valet_client_main(argc, argv);
+	if (client >= 0)
+		return client;
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("valet %s\n", VLT_VERSION);
 		return 0;

@@ -436,6 +436,8 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 				  .max_retries = cfg->max_retries,
 				  .refresh_s = cfg->refresh_s,
 				  .max_stale_s = cfg->max_stale_s,
+				  .max_resources = cfg->max_resources,
+				  .max_members = cfg->max_members,
 				  .mods = mods };
 	vlt_err_t err = { 0 };
 

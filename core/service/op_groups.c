@@ -18,6 +18,7 @@
 #include "log.h"
 #include "ops.h"
 #include "stack.h"
+#include "strmap.h"
 
 #define GROUP_WHERE "group"
 #define NAME_MAX_LEN 255
@@ -441,22 +442,36 @@ static int decide_members_add(vlt_service_t *s, void *arg, json_t **entry, bool 
 	json_t *copy = json_deep_copy(g);
 	json_t *members = json_object_get(copy, "members");
 	size_t before = json_array_size(members);
+	/* a set of the members, so that the update is linear under the service's lock */
+	vlt_strmap_t seen = { 0 };
+	json_array_foreach(members, i, m) {
+		if (rc == 0)
+			rc = vlt__strmap_put(&seen, json_string_value(m), m);
+	}
 	json_array_foreach(json_object_get(c->body, "members"), i, m) {
-		bool seen = false;
-		size_t j;
-		json_t *x;
+		const char *t = json_string_value(m);
 
-		json_array_foreach(members, j, x) {
-			seen = seen || json_equal(x, m);
-		}
-		if (!seen)
+		if (rc == 0 && vlt__strmap_get(&seen, t) == NULL &&
+		    (rc = vlt__strmap_put(&seen, t, m)) == 0)
 			json_array_append(members, m);
 	}
-	if (copy != NULL && json_array_size(members) == before) {
+	vlt__strmap_clear(&seen);
+	if (copy == NULL || rc < 0) {
+		json_decref(copy);
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	if (json_array_size(members) == before) {
 		json_decref(copy);
 		return 1; /* nothing new: the group as it is */
 	}
-	*entry = copy != NULL ? put_entry(copy) : NULL;
+	if (json_array_size(members) > s->opts.max_members) {
+		json_decref(copy);
+		return vlt_err_set(err, VLT_EINVAL,
+				   "members: group %s would have %zu members; at most %u are "
+				   "accepted (service.max_members)",
+				   c->id, json_array_size(members), s->opts.max_members);
+	}
+	*entry = put_entry(copy);
 	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }
 
@@ -477,6 +492,11 @@ int vlt__service_members_add(vlt_service_t *s, const char *id, const json_t *bod
 		return rc;
 	if (json_array_size(members) == 0)
 		return vlt_err_set(err, VLT_EINVAL, "members: $.members: empty (list tenant ids)");
+	if (json_array_size(members) > s->opts.max_members)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "members: $.members: %zu tenant ids; at most %u are accepted "
+				   "(service.max_members)",
+				   json_array_size(members), s->opts.max_members);
 	json_array_foreach(members, i, m) {
 		if (!tenant_valid(json_string_value(m)))
 			return vlt_err_set(err, VLT_EINVAL,

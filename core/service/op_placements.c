@@ -171,6 +171,13 @@ static int decide_reserve(vlt_service_t *s, void *arg, json_t **entry, bool *eng
 		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
 	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
 	snprintf(c->pid, sizeof(c->pid), "%s", u->pid);
+	/* another resource taking a reserved placement would orphan the first one's capacity */
+	if (u->reserved && u->resource_id != NULL && c->resource_id != NULL &&
+	    strcmp(u->resource_id, c->resource_id) != 0)
+		return vlt_err_set(err, VLT_ECONFLICT,
+				   "reservation: placement %s is reserved by resource %s; "
+				   "$.resource_id names %s",
+				   u->orch, u->resource_id, c->resource_id);
 	if (!c->replan && u->loc != NULL && vlt__svc_in_list(c->locations, u->loc)) {
 		const char *rid = c->resource_id != NULL ? c->resource_id : u->resource_id;
 

@@ -156,7 +156,7 @@ struct create_ctx {
 };
 
 /* $.resources of a create or an update: an object of objects keyed by orchestration id. */
-static int validate_resources(const json_t *body, vlt_err_t *err)
+static int validate_resources(const json_t *body, unsigned max, vlt_err_t *err)
 {
 	const json_t *res = json_object_get(body, "resources");
 	const char *k;
@@ -171,6 +171,11 @@ static int validate_resources(const json_t *body, vlt_err_t *err)
 		return vlt_err_set(err, VLT_EINVAL,
 				   "%s: $.resources: expected an object keyed by orchestration id",
 				   SVC_WHERE);
+	if (json_object_size(res) > max)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: $.resources: %zu resources; at most %u are accepted in one "
+				   "plan (service.max_resources)",
+				   SVC_WHERE, json_object_size(res), max);
 	json_object_foreach((json_t *)res, k, r) {
 		if (k[0] == '\0' || strlen(k) > STACK_ID_MAX)
 			return vlt_err_set(err, VLT_EINVAL,
@@ -184,7 +189,8 @@ static int validate_resources(const json_t *body, vlt_err_t *err)
 	return 0;
 }
 
-static int validate_create(const json_t *body, const char **stack_id, vlt_err_t *err)
+static int validate_create(const json_t *body, unsigned max, const char **stack_id,
+			   vlt_err_t *err)
 {
 	const char *name = NULL, *tenant = NULL, *timeout = NULL;
 	const json_t *locs = NULL;
@@ -201,7 +207,7 @@ static int validate_create(const json_t *body, const char **stack_id, vlt_err_t 
 	if ((*stack_id)[0] == '\0' || strlen(*stack_id) > STACK_ID_MAX)
 		return vlt_err_set(err, VLT_EINVAL, "%s: $.stack_id: must be 1 to %d bytes",
 				   SVC_WHERE, STACK_ID_MAX);
-	return validate_resources(body, err);
+	return validate_resources(body, max, err);
 }
 
 /*
@@ -264,9 +270,11 @@ static int decide_create(vlt_service_t *s, void *arg, json_t **entry, bool *engi
 	if (!vlt__request_has_server(json_object_get(c->body, "resources")) &&
 	    !json_is_array(json_object_get(c->body, "locations"))) {
 		/* upstream: nothing to place, nothing stored; an ad-hoc plan (with
-		   locations) of volumes alone is the Cinder filter's, and kept */
+		   locations) of volumes alone is the Cinder filter's, and kept. What
+		   it says is checked all the same: a bad request is no less bad. */
+		int rc = vlt__engine_check(s->engine, c->body, SVC_WHERE, err);
 		c->empty = true;
-		return 1;
+		return rc < 0 ? rc : 1;
 	}
 	int rc = check_orch_ids(s, json_object_get(c->body, "resources"), NULL, err);
 	if (rc < 0)
@@ -361,7 +369,7 @@ int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *t
 	struct create_ctx c = { .body = lower != NULL ? lower : body, .tenant = tenant };
 
 	if (rc == 0)
-		rc = validate_create(c.body, &c.stack_id, err);
+		rc = validate_create(c.body, s->opts.max_resources, &c.stack_id, err);
 	if (rc == 0)
 		rc = vlt__svc_write(s, decide_create, undo_create, done_create, &c, err);
 	if (rc == 0)
@@ -433,12 +441,12 @@ static json_t *update_request(const vlt_svc_plan_t *p, const json_t *body)
 			 p->stack_id, "resources", json_object_get(body, "resources"));
 }
 
-static int validate_update(const json_t *body, vlt_err_t *err)
+static int validate_update(const json_t *body, unsigned max, vlt_err_t *err)
 {
 	const char *name = NULL;
 	int rc = vlt__svc_want_string(body, "plan_name", false, SVC_WHERE, &name, err);
 
-	return rc < 0 ? rc : validate_resources(body, err);
+	return rc < 0 ? rc : validate_resources(body, max, err);
 }
 
 /* Update: keep what did not change where it is, place the rest. */
@@ -464,6 +472,8 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 		    unchanged(u, json_object_get(old_res, u->orch), nr))
 			json_object_set_new(pinned, u->orch, json_string(u->loc));
 	}
+	if (rc == 0 && !vlt__request_has_server(new_res))
+		rc = vlt__engine_check(s->engine, req, SVC_WHERE, err); /* nothing to place */
 	if (rc == 0 && vlt__request_has_server(new_res)) {
 		vlt_svc_locs_t locs = { 0 };
 		const char *orch;
@@ -637,7 +647,7 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 	    (rc = vlt__request_lowercase(c.body, SVC_WHERE, &lower, err)) == 0) {
 		if (lower != NULL)
 			c.body = lower;
-		rc = validate_update(c.body, err);
+		rc = validate_update(c.body, s->opts.max_resources, err);
 	}
 	if (rc == 0)
 		rc = vlt__svc_write(s, decide_plan_update, undo_plan_update, done_plan_update, &c,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "dc.h"
 #include "log.h"
 #include "ops.h"
@@ -116,6 +117,10 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 			  s->opts.max_retries);
 	s->opts.collection = s->journal.coll;
 	s->opts.max_retries = s->journal.max_retries;
+	if (s->opts.max_resources == 0)
+		s->opts.max_resources = VLT_DEFAULT_MAX_RESOURCES;
+	if (s->opts.max_members == 0)
+		s->opts.max_members = VLT_DEFAULT_MAX_MEMBERS;
 	if (vlt__state_init(&s->st) < 0) {
 		vlt__service_free(s);
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");

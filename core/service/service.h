@@ -60,6 +60,10 @@ typedef struct vlt_service_opts {
 	int64_t refresh_s;
 	/* Seconds the data center may age while the sources cannot be read; 0: no limit. */
 	int64_t max_stale_s;
+	/* Most resources in one plan request (0: VLT_DEFAULT_MAX_RESOURCES). */
+	unsigned max_resources;
+	/* Most member tenants of one named group (0: VLT_DEFAULT_MAX_MEMBERS). */
+	unsigned max_members;
 } vlt_service_opts_t;
 
 /*
@@ -196,6 +200,13 @@ int vlt__service_plan_owners(vlt_service_t *s, json_t **owners, vlt_err_t *err);
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
+/*
+ * GET /v1/topology (op_topology.c): {"topology": ...}, the data center in
+ * use as clusters, racks and hosts, each host's capacity per resource
+ * (allocatable, used outside Valet, held by plans, free), its servers, and
+ * the domains exclusivity groups hold (docs/api.md, "Topology").
+ */
+int vlt__service_topology(vlt_service_t *s, json_t **topology, vlt_err_t *err);
 /* GET /v1/resources: servers whose hold could not be restored. */
 int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err);
 

@@ -78,6 +78,8 @@ static void test_service_documented(void **state)
 	api_assert_contains(text, "max_retries = 8;");
 	api_assert_contains(text, "refresh_s = 0;");
 	api_assert_contains(text, "max_stale_s = 0;");
+	api_assert_contains(text, "max_resources = 5000;");
+	api_assert_contains(text, "max_members = 10000;");
 	if (vlt__config_load(&cfg, write_conf(text), &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(cfg.hold_ttl_s, 3600);
@@ -120,7 +122,7 @@ static void test_service_refusals(void **state)
 		  ":2: setting 'service.max_stale_s': must be between 0 and 31622400" },
 		{ "service: {\n  ttl = 5;\n};\n",
 		  ":2: setting 'service.ttl': unknown setting (known here: hold_ttl_s, max_retries, "
-		  "refresh_s, max_stale_s)" },
+		  "refresh_s, max_stale_s, max_resources, max_members)" },
 	};
 	(void)state;
 

@@ -142,8 +142,8 @@ static void test_shipped_file_uncommented(void **state)
 static void test_shipped_file_documents_everything(void **state)
 {
 	static const char *const keys[] = {
-		"server:", "listen =", "threads =", "max_body_kb =", "log:", "level =",
-		"syslog =", "data_dir =", "modules:", "path =", "sources =", "policies =",
+		"server:", "listen =", "threads =", "max_body_kb =", "dashboard_dir =", "log:",
+		"level =", "syslog =", "data_dir =", "modules:", "path =", "sources =", "policies =",
 		"solver =", "store =", "weight =", "source:", "policy:", "solver:", "store:",
 	};
 	FILE *in = fopen(VLT_SOURCE_DIR "/conf/valet.conf", "r");
@@ -169,7 +169,10 @@ static const struct bad_case bad_cases[] = {
 	{ "server: { listen = \"127.0.0.1:8090\"; };\nfoo = 1;\n", 2,
 	  "setting 'foo': unknown setting" },
 	{ "server: {\n  listen = \"127.0.0.1:8090\";\n  port = 80;\n};\n", 3,
-	  "setting 'server.port': unknown setting (known here: listen, threads, max_body_kb, tls_cert, tls_key, tls_client_ca)" },
+	  "setting 'server.port': unknown setting (known here: listen, threads, max_body_kb, "
+	  "dashboard_dir, max_connections, "
+	  "max_client_connections, header_timeout_s, request_timeout_s, idle_timeout_s, "
+	  "max_header_kb, max_url_kb, max_query_args, keep_alive, tls_cert, tls_key, tls_client_ca)" },
 	{ "log: {\n  level = \"info\";\n  colour = true;\n};\n", 3,
 	  "setting 'log.colour': unknown setting" },
 	{ "modules: {\n  solvers = [ \"ostro\" ];\n};\n", 2,
@@ -184,6 +187,12 @@ static const struct bad_case bad_cases[] = {
 	  "setting 'server.threads': must be between 1 and 256" },
 	{ "server: {\n\n  max_body_kb = 0;\n};\n", 3,
 	  "setting 'server.max_body_kb': must be between 1 and 1048576" },
+	{ "server: {\n  max_header_kb = 33;\n};\n", 2,
+	  "setting 'server.max_header_kb': must be between 1 and 32" },
+	{ "server: {\n  max_client_connections = 0;\n};\n", 2,
+	  "setting 'server.max_client_connections': must be between 1 and 65536" },
+	{ "server: {\n  header_timeout_s = \"10\";\n};\n", 2,
+	  "setting 'server.header_timeout_s': must be an integer" },
 	{ "server: {\n  listen = \"127.0.0.1:70000\";\n};\n", 2,
 	  "setting 'server.listen': '127.0.0.1:70000': the port must be a number between 0 and "
 	  "65535" },

@@ -21,6 +21,13 @@
 #define BACKOFF_MAX_MS 2000
 #define BODY_MAX (64u << 20) /* larger answers are refused, not buffered */
 
+/* A log line through the module's core; the `valet` client has none and logs nothing. */
+#define OS_LOG(c, level, ...)                                                  \
+	do {                                                                   \
+		if ((c)->core != NULL)                                         \
+			(c)->core->log((c)->core, (level), __VA_ARGS__);       \
+	} while (0)
+
 struct os_client {
 	os_auth_t auth;
 	const vlt_core_t *core;
@@ -40,35 +47,60 @@ static int want_str(const vlt_core_t *core, const char *key, const char *dflt, c
 	return core->cfg_str(core, key, dflt, out, err);
 }
 
-static int check_auth(const vlt_core_t *core, const os_auth_t *a, vlt_err_t *err)
+const os_auth_names_t os_auth_setting_names = {
+	.auth_url = "setting 'auth_url'",
+	.username = "setting 'username'",
+	.password = "setting 'password'",
+	.app_cred_id = "setting 'application_credential_id'",
+	.app_cred_secret = "setting 'application_credential_secret'",
+	.project = "setting 'project'",
+	.interface = "setting 'interface'",
+};
+
+static int check_credentials(const os_auth_t *a, const os_auth_names_t *nm, vlt_err_t *err)
 {
-	(void)core;
-	if (a->auth_url == NULL || a->auth_url[0] == '\0')
-		return vlt_err_set(err, VLT_ECONFIG,
-				   "setting 'auth_url': missing (Keystone's v3 root, e.g. "
-				   "\"http://keystone:5000/v3\")");
 	bool by_password = a->username != NULL || a->password != NULL;
 	bool by_app_cred = a->app_cred_id != NULL || a->app_cred_secret != NULL;
+
 	if (by_password == by_app_cred)
-		return vlt_err_set(err, VLT_ECONFIG,
-				   "settings: give either 'username' and 'password' or "
-				   "'application_credential_id' and 'application_credential_secret'");
+		return vlt_err_set(err, VLT_ECONFIG, "give either %s and %s, or %s and %s",
+				   nm->username, nm->password, nm->app_cred_id,
+				   nm->app_cred_secret);
 	if (by_password && (a->username == NULL || a->password == NULL))
-		return vlt_err_set(err, VLT_ECONFIG, "setting '%s': missing (with '%s')",
-				   a->username == NULL ? "username" : "password",
-				   a->username == NULL ? "password" : "username");
+		return vlt_err_set(err, VLT_ECONFIG, "%s: missing (with %s)",
+				   a->username == NULL ? nm->username : nm->password,
+				   a->username == NULL ? nm->password : nm->username);
 	if (by_app_cred && (a->app_cred_id == NULL || a->app_cred_secret == NULL))
-		return vlt_err_set(err, VLT_ECONFIG, "setting 'application_credential_%s': missing",
-				   a->app_cred_id == NULL ? "id" : "secret");
+		return vlt_err_set(err, VLT_ECONFIG, "%s: missing (with %s)",
+				   a->app_cred_id == NULL ? nm->app_cred_id : nm->app_cred_secret,
+				   a->app_cred_id == NULL ? nm->app_cred_secret : nm->app_cred_id);
 	if (by_password && a->project == NULL)
 		return vlt_err_set(err, VLT_ECONFIG,
-				   "setting 'project': missing (the project a password token is "
-				   "scoped to)");
-	if (strcmp(a->interface, "public") != 0 && strcmp(a->interface, "internal") != 0 &&
-	    strcmp(a->interface, "admin") != 0)
+				   "%s: missing (the project a password token is scoped to)",
+				   nm->project);
+	return 0;
+}
+
+int os_auth_check(const os_auth_t *a, const os_auth_names_t *nm, vlt_err_t *err)
+{
+	if (a->token == NULL && (a->auth_url == NULL || a->auth_url[0] == '\0'))
 		return vlt_err_set(err, VLT_ECONFIG,
-				   "setting 'interface': '%s' is not public, internal or admin",
-				   a->interface);
+				   "%s: missing (Keystone's v3 root, e.g. "
+				   "\"http://keystone:5000/v3\")",
+				   nm->auth_url);
+	if (a->token == NULL && check_credentials(a, nm, err) < 0)
+		return err->code;
+	if (a->interface == NULL || (strcmp(a->interface, "public") != 0 &&
+				     strcmp(a->interface, "internal") != 0 &&
+				     strcmp(a->interface, "admin") != 0))
+		return vlt_err_set(err, VLT_ECONFIG, "%s: '%s' is not public, internal or admin",
+				   nm->interface, a->interface != NULL ? a->interface : "");
+	return 0;
+}
+
+/* The settings only a source has. */
+static int check_limits(const os_auth_t *a, vlt_err_t *err)
+{
 	if (a->timeout_ms < 1 || a->timeout_ms > 600000)
 		return vlt_err_set(err, VLT_ECONFIG,
 				   "setting 'timeout_ms': must be between 1 and 600000");
@@ -101,7 +133,8 @@ int os_auth_read(const vlt_core_t *core, os_auth_t *a, vlt_err_t *err)
 	    (rc = core->cfg_int(core, "timeout_ms", 10000, &a->timeout_ms, err)) < 0 ||
 	    (rc = core->cfg_int(core, "retries", 3, &a->retries, err)) < 0 ||
 	    (rc = core->cfg_int(core, "parallel", 8, &a->parallel, err)) < 0 ||
-	    (rc = check_auth(core, a, err)) < 0) {
+	    (rc = os_auth_check(a, &os_auth_setting_names, err)) < 0 ||
+	    (rc = check_limits(a, err)) < 0) {
 		os_auth_free(a);
 		return rc;
 	}
@@ -116,7 +149,7 @@ void os_auth_free(os_auth_t *a)
 {
 	char **all[] = { &a->auth_url, &a->username, &a->password, &a->user_domain,
 			 &a->app_cred_id, &a->app_cred_secret, &a->project, &a->project_domain,
-			 &a->region, &a->interface, &a->cafile };
+			 &a->region, &a->interface, &a->cafile, &a->token };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		free(*all[i]);
@@ -221,11 +254,15 @@ static int transport_error(const char *method, const char *url, CURLcode cc, con
 			   b->too_big ? "answer larger than 64 MiB" : curl_easy_strerror(cc));
 }
 
-/* A request without a token (Keystone's): RET 0 with *status and the body in b, or VLT_EBACKEND. */
+/*
+ * One request on the client's own handle, with the token when with_token:
+ * RET 0 with *status and the body in b, or VLT_EBACKEND.
+ */
 static int exchange(os_client_t *c, const char *method, const char *url, const char *body,
-		    long *status, struct buf *b, char **subject_token, vlt_err_t *err)
+		    bool with_token, long *status, struct buf *b, char **subject_token,
+		    vlt_err_t *err)
 {
-	struct curl_slist *hl = request_headers(c, body != NULL, false, NULL);
+	struct curl_slist *hl = request_headers(c, body != NULL, with_token, NULL);
 	CURLcode cc;
 
 	set_request(c, c->curl, method, url, hl, b);
@@ -291,8 +328,44 @@ time_t os_parse_time(const char *s)
 	return timegm(&tm);
 }
 
+/* A token given: Keystone's catalog for it (GET /auth/catalog); it is never renewed. */
+static int catalog_of_token(os_client_t *c, vlt_err_t *err)
+{
+	char url[1024], why[320];
+	struct buf b = { 0 };
+	long status = 0;
+
+	if (c->auth.auth_url == NULL)
+		return vlt_err_set(err, VLT_ECONFIG,
+				   "no Keystone to read the catalog from: a token alone needs the "
+				   "service's URL");
+	snprintf(url, sizeof(url), "%s/auth/catalog", c->auth.auth_url);
+	int rc = exchange(c, "GET", url, NULL, true, &status, &b, NULL, err);
+	if (rc == 0 && status != 200) {
+		error_text(&b, why, sizeof(why));
+		rc = vlt_err_set(err, status == 401 ? VLT_EFORBIDDEN : VLT_EBACKEND,
+				 "Keystone %s: %ld%s%s", url, status, why[0] ? ": " : "", why);
+	}
+	json_t *doc = rc == 0 ? json_loads(b.p, 0, NULL) : NULL;
+	json_t *catalog = json_object_get(doc, "catalog");
+	if (rc == 0 && !json_is_array(catalog))
+		rc = vlt_err_set(err, VLT_EBACKEND, "Keystone %s: the answer holds no catalog",
+				 url);
+	if (rc == 0) {
+		json_decref(c->catalog);
+		c->catalog = json_incref(catalog);
+	}
+	json_decref(doc);
+	free(b.p);
+	return rc;
+}
+
+/* A new token and its catalog for the credentials; with a token given, its catalog only. */
 static int authenticate(os_client_t *c, vlt_err_t *err)
 {
+	if (c->auth.token != NULL)
+		return catalog_of_token(c, err);
+
 	char url[1024], why[320];
 	json_t *req = auth_body(&c->auth);
 	char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -305,7 +378,7 @@ static int authenticate(os_client_t *c, vlt_err_t *err)
 	if (text == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	snprintf(url, sizeof(url), "%s/auth/tokens", c->auth.auth_url);
-	rc = exchange(c, "POST", url, text, &status, &b, &token, err);
+	rc = exchange(c, "POST", url, text, false, &status, &b, &token, err);
 	memset(text, 0, strlen(text)); /* the password or secret */
 	free(text);
 	if (rc == 0 && (status != 201 || token == NULL)) {
@@ -327,7 +400,7 @@ static int authenticate(os_client_t *c, vlt_err_t *err)
 			json_object_get(json_object_get(doc, "token"), "expires_at")));
 		json_decref(c->catalog);
 		c->catalog = json_incref(catalog);
-		vlt_log_debug(c->core, "Keystone %s: new token", url);
+		OS_LOG(c, VLT_LOG_DEBUG, "Keystone %s: new token", url);
 	}
 	free(token);
 	json_decref(doc);
@@ -353,17 +426,19 @@ static bool endpoint_matches(const os_auth_t *a, const json_t *ep)
 	       (a->region == NULL || (region != NULL && strcmp(region, a->region) == 0));
 }
 
-const char *os_endpoint(os_client_t *c, const char *service_type, vlt_err_t *err)
+/*
+ * The URL of the first endpoint, of the interface and region asked for, of
+ * a service whose member key is value ("type" or "name").
+ */
+static const char *catalog_find(const os_client_t *c, const char *key, const char *value)
 {
 	size_t i, j;
 	json_t *svc, *ep;
 
-	if (!token_valid(c) && authenticate(c, err) < 0)
-		return NULL;
 	json_array_foreach(c->catalog, i, svc) {
-		const char *type = json_string_value(json_object_get(svc, "type"));
+		const char *v = json_string_value(json_object_get(svc, key));
 
-		if (type == NULL || strcmp(type, service_type) != 0)
+		if (v == NULL || strcmp(v, value) != 0)
 			continue;
 		json_array_foreach(json_object_get(svc, "endpoints"), j, ep) {
 			const char *url = json_string_value(json_object_get(ep, "url"));
@@ -372,11 +447,32 @@ const char *os_endpoint(os_client_t *c, const char *service_type, vlt_err_t *err
 				return url;
 		}
 	}
-	vlt_err_set(err, VLT_EBACKEND, "the catalog of %s has no %s endpoint of type '%s'%s%s",
-		    c->auth.auth_url, c->auth.interface, service_type,
+	return NULL;
+}
+
+const char *os_service_endpoint(os_client_t *c, const char *service_type,
+				const char *service_name, vlt_err_t *err)
+{
+	if ((!token_valid(c) || c->catalog == NULL) && authenticate(c, err) < 0)
+		return NULL;
+	const char *url = catalog_find(c, "type", service_type);
+	if (url == NULL && service_name != NULL)
+		url = catalog_find(c, "name", service_name);
+	if (url != NULL)
+		return url;
+	char or_name[300] = "";
+	if (service_name != NULL)
+		snprintf(or_name, sizeof(or_name), " or name '%s'", service_name);
+	vlt_err_set(err, VLT_EBACKEND, "the catalog of %s has no %s endpoint of type '%s'%s%s%s",
+		    c->auth.auth_url, c->auth.interface, service_type, or_name,
 		    c->auth.region != NULL ? " in region " : "",
 		    c->auth.region != NULL ? c->auth.region : "");
 	return NULL;
+}
+
+const char *os_endpoint(os_client_t *c, const char *service_type, vlt_err_t *err)
+{
+	return os_service_endpoint(c, service_type, NULL, err);
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -393,6 +489,10 @@ int os_client_new(os_client_t **out, os_auth_t *a, const vlt_core_t *core, vlt_e
 	c->auth = *a;
 	memset(a, 0, sizeof(*a));
 	c->core = core;
+	if (c->auth.token != NULL && (c->token = strdup(c->auth.token)) == NULL) {
+		os_client_free(c);
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
 	*out = c;
 	return 0;
 }
@@ -587,7 +687,7 @@ static int judge(struct get_run *r, struct get_one *g, CURLcode cc, vlt_err_t *e
 	stop_one(r, g);
 	if (rc == 0 && status == 401 && !g->renewed) {
 		/* revoked or expired early: one new token (unless another GET got it), then again */
-		if (g->token_gen == c->token_gen && c->token != NULL) {
+		if (g->token_gen == c->token_gen && c->token != NULL && c->auth.token == NULL) {
 			free(c->token);
 			c->token = NULL;
 		}
@@ -600,7 +700,7 @@ static int judge(struct get_run *r, struct get_one *g, CURLcode cc, vlt_err_t *e
 		if (rc == 0)
 			rc = answer(g->url, status, &g->b, r->flags, &r->docs[g->index], &why);
 		else if (g->attempt > 0)
-			vlt_log_warn(c->core, "%s (after %lld attempts)", why.msg,
+			OS_LOG(c, VLT_LOG_WARNING, "%s (after %lld attempts)", why.msg,
 				     (long long)g->attempt + 1);
 		free(g->b.p);
 		g->b = (struct buf){ 0 };
@@ -609,7 +709,7 @@ static int judge(struct get_run *r, struct get_one *g, CURLcode cc, vlt_err_t *e
 			*err = why;
 		return rc;
 	}
-	vlt_log_info(c->core, "GET %s: %s; again in %ld ms", g->url,
+	OS_LOG(c, VLT_LOG_INFO, "GET %s: %s; again in %ld ms", g->url,
 		     rc < 0 ? why.msg : "the service is busy", g->backoff);
 	g->attempt++;
 	to_wait(r, g, now_ms() + g->backoff);
@@ -741,5 +841,46 @@ int os_get_all(os_client_t *c, const char *service_type, const char *path, const
 		json_decref(out);
 	else
 		*all = out;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- any request */
+
+int os_request(os_client_t *c, const char *method, const char *url, const char *body,
+	       const char *const *headers, long *status, char **text, vlt_err_t *err)
+{
+	/* a token is taken only with credentials; a token given is used as it is */
+	bool takes_tokens = c->auth.auth_url != NULL && c->auth.token == NULL;
+	struct buf b = { 0 };
+	int rc = 0;
+
+	*text = NULL;
+	for (int attempt = 0; rc == 0; attempt++) {
+		if (takes_tokens && !token_valid(c) && (rc = authenticate(c, err)) < 0)
+			break;
+		struct curl_slist *hl = request_headers(c, body != NULL, true, headers);
+		set_request(c, c->curl, method, url, hl, &b);
+		if (body != NULL)
+			curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+		CURLcode cc = curl_easy_perform(c->curl);
+		curl_slist_free_all(hl);
+		if (cc != CURLE_OK) {
+			rc = transport_error(method, url, cc, &b, err);
+			break;
+		}
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+		if (*status != 401 || !takes_tokens || attempt > 0)
+			break;
+		free(c->token); /* revoked or expired early: one new token, then again */
+		c->token = NULL;
+		free(b.p);
+		b = (struct buf){ 0 };
+	}
+	if (rc == 0 && b.p == NULL && (b.p = strdup("")) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == 0)
+		*text = b.p;
+	else
+		free(b.p);
 	return rc;
 }

@@ -1,10 +1,13 @@
 /*
  * os_client.h - what every OpenStack source shares: Keystone v3
  * authentication (password or application credential, project and domain
- * scope), the service catalog (by service type, interface and region), and
- * JSON requests over libcurl with timeouts, retries with backoff on
- * connection failures and 5xx/429, and a new token on 401. Linked into
- * each source module (it sees only the public headers, like the module).
+ * scope, or a token given), the service catalog (by service type,
+ * interface and region), and JSON requests over libcurl with timeouts,
+ * retries with backoff on connection failures and 5xx/429, and a new token
+ * on 401. Linked into each source module (it sees only the public
+ * headers, like the module), and into the `valet` client, which fills an
+ * os_auth_t from the OS_* environment instead of settings and sends its
+ * requests with os_request.
  *
  * No secret reaches a log line or an error message: passwords, application
  * credential secrets and tokens stay in the client.
@@ -38,6 +41,9 @@ typedef struct os_auth {
 	char *region;	      /* NULL: any region */
 	char *interface;      /* "public" (or "internal", "admin") */
 	char *cafile;	      /* NULL: the system's certificates */
+	char *token;	      /* a token given (OS_TOKEN): sent as is, never renewed;
+				 credentials are then not needed, and auth_url only
+				 for the catalog */
 	int64_t timeout_ms;   /* each request, connection included; 10000 */
 	int64_t retries;      /* further attempts after a failure that may pass; 3 */
 	int64_t parallel;     /* GETs of os_get_many in flight at once, 1..64; 8 */
@@ -54,9 +60,29 @@ typedef struct os_auth {
 int os_auth_read(const vlt_core_t *core, os_auth_t *a, vlt_err_t *err);
 void os_auth_free(os_auth_t *a);
 
+/* What each field os_auth_check checks is called where it came from, for its messages. */
+typedef struct os_auth_names {
+	const char *auth_url, *username, *password, *app_cred_id, *app_cred_secret, *project,
+		*interface;
+} os_auth_names_t;
+/* A source's settings: "setting 'auth_url'", ... */
+extern const os_auth_names_t os_auth_setting_names;
+
+/*
+ * os_auth_check - a token given (auth_url is then optional: only the
+ * catalog needs it), or an auth_url with either a username and password
+ * and a project or an application credential; an interface Keystone
+ * knows. RET 0, or VLT_ECONFIG naming the field as names calls it.
+ */
+int os_auth_check(const os_auth_t *a, const os_auth_names_t *names, vlt_err_t *err);
+
 typedef struct os_client os_client_t;
 
-/* OUT c - new, owned by the caller (os_client_free); takes a (its strings). No request yet. */
+/*
+ * OUT c - new, owned by the caller (os_client_free); takes a (its strings)
+ * even on failure. No request yet. core may be NULL (the `valet` client):
+ * nothing is logged then.
+ */
 int os_client_new(os_client_t **c, os_auth_t *a, const vlt_core_t *core, vlt_err_t *err);
 void os_client_free(os_client_t *c);
 /* os_auth_read, then os_client_new: a source's client from its own settings. */
@@ -107,6 +133,28 @@ int os_get_all(os_client_t *c, const char *service_type, const char *path, const
 
 /* The endpoint of service_type (borrowed until the next request), or NULL with err. */
 const char *os_endpoint(os_client_t *c, const char *service_type, vlt_err_t *err);
+/*
+ * os_service_endpoint - os_endpoint, and when no service has that type, the
+ * endpoint of the service called service_name (may be NULL): upstream
+ * Valet registered itself as type "placement", name "valet".
+ */
+const char *os_service_endpoint(os_client_t *c, const char *service_type,
+				const char *service_name, vlt_err_t *err);
+
+/*
+ * os_request - one request of any method but HEAD to url, with body (JSON
+ * text, or NULL) and extra headers as for os_get. With a token given, it
+ * is sent; with credentials, a token is taken first when none is valid,
+ * and once more after a 401; with neither, the request goes without one.
+ * One attempt otherwise: the caller decides whether a write may be sent
+ * again.
+ * OUT status - the HTTP status; text - the body (malloc'd, NUL-terminated,
+ *     "" when empty), owned by the caller.
+ * RET 0 whatever the status; VLT_EBACKEND when nothing answered (err names
+ *     the URL and why); Keystone's errors as for os_get.
+ */
+int os_request(os_client_t *c, const char *method, const char *url, const char *body,
+	       const char *const *headers, long *status, char **text, vlt_err_t *err);
 
 /* Keystone's "2026-12-03T07:20:10.000000Z" as seconds since the epoch; 0 when unreadable. */
 time_t os_parse_time(const char *s);
