@@ -423,15 +423,16 @@ function refusalsFromDecisions(list) {
 }
 
 /*
- * Refusals from the Prometheus exposition: every sample of a metric whose
- * name speaks of refusals, summed by its "reason" label.
+ * Refusals from the Prometheus exposition: valetd's valet_refusals_total,
+ * summed by its "reason" label (valet_refused_hosts_total beside it counts
+ * the hosts each refusal ruled out, not refusals: docs/operations.md).
  */
 function refusalsFromMetrics(text) {
   const byReason = new Map();
   const line = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+(\S+)/;
   for (const l of text.split("\n")) {
     const m = line.exec(l);
-    if (!m || !/refus/.test(m[1]) || /_(bucket|sum|count|created)$/.test(m[1])) continue;
+    if (!m || m[1] !== "valet_refusals_total") continue;
     const reason = /(?:^|,)\s*reason="((?:[^"\\]|\\.)*)"/.exec(m[2]);
     const v = Number(m[3]);
     if (!reason || !Number.isFinite(v)) continue;

@@ -713,29 +713,65 @@ static int resources_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_e
 
 static int topology_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize(req, resp, "topology", &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_topology(service_of(req), &doc, err);
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_topology(service_of(req), &doc, err);
 
 	return answer(resp, rc, 200, doc);
 }
 
-/* POST /scheduler/nova/external: SAP's Nova fork asks where (docs/openstack.md). */
-static int nova_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+typedef int (*external_fn)(vlt_service_t *s, const json_t *body, json_t **answer,
+			   vlt_err_t *err);
+
+/* An external-scheduler call of SAP's forks (docs/openstack.md, "External scheduler"). */
+static int external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+			 external_fn decide, vlt_err_t *err)
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
 	struct caller c;
-	int rc = authorize(req, resp, "nova_external", &c, err);
+	int rc = authorize(req, resp, rule, &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
 	rc = body_of(req, &body, err);
 	if (rc < 0 || no_service(req, err))
 		return rc < 0 ? rc : err->code;
-	rc = vlt__service_nova_external(service_of(req), body, &doc, err);
+	rc = decide(service_of(req), body, &doc, err);
+	return answer(resp, rc, 200, doc);
+}
+
+/* POST /scheduler/nova/external: SAP's Nova fork asks which host. */
+static int nova_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	return external_post(req, resp, "nova_external", vlt__service_nova_external, err);
+}
+
+/* POST /scheduler/cinder/external: SAP's Cinder fork asks which pool. */
+static int cinder_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp,
+				vlt_err_t *err)
+{
+	return external_post(req, resp, "cinder_external", vlt__service_cinder_external, err);
+}
+
+/* POST /scheduler/manila/external: shares are not Valet's; the offered hosts as they came. */
+static int manila_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp,
+				vlt_err_t *err)
+{
+	const json_t *body = NULL;
+	json_t *doc = NULL;
+	struct caller c;
+	int rc = authorize(req, resp, "manila_external", &c, err);
+
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
+	if (rc == 0)
+		rc = vlt__service_manila_external(body, &doc, err);
 	return answer(resp, rc, 200, doc);
 }
 
@@ -765,6 +801,11 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/v1/resources", resources_get, 0 },
 	{ VLT_HTTP_GET, "/v1/topology", topology_get, 0 },
 	{ VLT_HTTP_POST, "/scheduler/nova/external", nova_external_post, 0 },
+	{ VLT_HTTP_POST, "/scheduler/cinder/external", cinder_external_post, 0 },
+	{ VLT_HTTP_POST, "/scheduler/manila/external", manila_external_post, 0 },
+	{ VLT_HTTP_GET, "/metrics", vlt__api_metrics_get, 0 },
+	{ VLT_HTTP_GET, "/healthcheck", vlt__api_healthcheck_get, 0 },
+	{ VLT_HTTP_HEAD, "/healthcheck", vlt__api_healthcheck_head, 0 },
 	{ VLT_HTTP_GET, "/dashboard", vlt__api_dashboard, 0 },
 	{ VLT_HTTP_GET, "/dashboard/{file*}", vlt__api_dashboard, 0 },
 };

@@ -28,6 +28,10 @@ typedef struct vlt_api {
 /* The API's routes (static storage); *n receives their count. */
 const vlt_http_route_t *vlt__api_routes(size_t *n);
 
+/* api_health.c: GET /metrics, GET and HEAD /healthcheck. */
+int vlt__api_metrics_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_healthcheck_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_healthcheck_head(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 /*
  * GET /dashboard[/<file>] (dashboard.c): the dashboard's static files from
  * server.dashboard_dir or the built-in folders; "/dashboard" redirects to

@@ -40,6 +40,9 @@ const char *const vlt__policy_defaults[][2] = {
 	{ "status", "rule:all_projects or role:reader" },
 	{ "resources", "rule:admin_required" },
 	{ "nova_external", "rule:service_role or rule:admin_required" },
+	{ "cinder_external", "rule:service_role or rule:admin_required" },
+	{ "manila_external", "rule:service_role or rule:admin_required" },
+	{ "topology", "rule:admin_required" },
 	{ NULL, NULL },
 };
 

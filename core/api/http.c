@@ -37,6 +37,7 @@
 
 #include "http.h"
 #include "http_gate.h"
+#include "http_stats.h"
 #include "http_tls.h"
 #include "log.h"
 
@@ -58,6 +59,7 @@ struct vlt_http {
 	unsigned request_timeout_s;
 	bool keep_alive;
 	vlt_http_gate_t *gate;
+	vlt_http_stats_t *stats; /* owned */
 	uint16_t port;
 	char bound[HTTP_BOUND_MAX];
 	vlt_http_tls_t tls; /* zeroed: plain HTTP */
@@ -76,6 +78,8 @@ struct req_state {
 	bool answered;
 	bool close; /* answer with "Connection: close" (server.keep_alive false) */
 	int status; /* what was sent, for the log line */
+	int route;  /* the index of the route that answered, -1 for none */
+	vlt_http_stats_t *stats; /* the server's, borrowed: counts the answer */
 };
 
 /* ---- sending */
@@ -109,6 +113,15 @@ static void allow_string(unsigned methods, char *buf, size_t size)
 	snprintf(buf + off, size - off, "OPTIONS");
 }
 
+static double elapsed_ms(const struct req_state *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - st->start.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - st->start.tv_nsec) / 1e6;
+}
+
 /*
  * Queue one response. body (may be NULL) is copied; content_type and
  * allow may be NULL.
@@ -138,6 +151,8 @@ static enum MHD_Result send_bytes(struct MHD_Connection *conn, struct req_state 
 	MHD_destroy_response(r);
 	st->answered = true;
 	st->status = status;
+	/* counted now, before the client can read the answer and scrape */
+	vlt__http_stats_note(st->stats, st->route, st->method, status, elapsed_ms(st) / 1e3);
 	return ret;
 }
 
@@ -338,6 +353,7 @@ static enum MHD_Result call_handler(vlt_http_t *h, struct MHD_Connection *conn,
 		.bound = h->bound,
 		.pattern = m->route->pattern,
 		.conn = conn,
+		.server = h,
 		.tls = vlt__http_tls_on(&h->tls),
 	};
 	memcpy(req.params, m->params, sizeof(req.params));
@@ -417,6 +433,7 @@ static enum MHD_Result dispatch(vlt_http_t *h, struct MHD_Connection *conn, stru
 			 st->method, st->url, allow);
 		ret = send_error(conn, st, 405, msg, allow);
 	} else {
+		st->route = (int)(m.route - h->routes);
 		ret = call_handler(h, conn, st, &m);
 	}
 	free(path);
@@ -531,6 +548,8 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 	st->method = strdup(method);
 	st->url = strdup(url);
 	st->close = !h->keep_alive;
+	st->route = -1;
+	st->stats = h->stats;
 	*con_cls = st;
 	if (st->method == NULL || st->url == NULL)
 		return MHD_NO;
@@ -607,15 +626,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct req_state *st = *con_cls;
-	struct timespec now;
 
 	(void)cls;
 	(void)conn;
 	if (st == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double ms = (double)(now.tv_sec - st->start.tv_sec) * 1e3 +
-		    (double)(now.tv_nsec - st->start.tv_nsec) / 1e6;
+	double ms = elapsed_ms(st);
 	if (st->answered)
 		vlt__log(NULL, VLT_LOG_INFO, "%s %s %d %.2f ms", st->method ? st->method : "-",
 			 st->url ? st->url : "-", st->status, ms);
@@ -779,6 +795,7 @@ static void http_free(vlt_http_t *h)
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
 	vlt__http_gate_free(h->gate);
+	vlt__http_stats_free(h->stats);
 	vlt__http_tls_free(&h->tls);
 	free(h);
 }
@@ -805,6 +822,11 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 	h->max_query_args = go.head.max_query_args;
 	h->keep_alive = cfg->keep_alive;
 	h->request_timeout_s = or_default(cfg->request_timeout_s, VLT_DEFAULT_REQUEST_TIMEOUT_S);
+	h->stats = vlt__http_stats_new(routes, n_routes);
+	if (h->stats == NULL) {
+		free(h);
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
 
 	int rc = vlt__http_tls_load(&h->tls, cfg, err);
 	go.tls = vlt__http_tls_on(&h->tls);
@@ -858,6 +880,11 @@ uint16_t vlt__http_port(const vlt_http_t *h)
 const char *vlt__http_bound(const vlt_http_t *h)
 {
 	return h->bound;
+}
+
+void vlt__http_write_metrics(const vlt_http_t *h, vlt_prom_t *p)
+{
+	vlt__http_stats_write(h != NULL ? h->stats : NULL, p);
 }
 
 /* ---- for handlers */

@@ -42,6 +42,7 @@
 #include <valet/errors.h>
 
 #include "config.h"
+#include "prom.h"
 #include "http_status.h"
 
 /* Method bits of a route. */
@@ -79,6 +80,7 @@ typedef struct vlt_http_req {
 	void *app;        /* as given to vlt__http_start */
 	const char *bound; /* "host:port" the server listens on */
 	struct MHD_Connection *conn;
+	const struct vlt_http *server; /* the server answering */
 	bool tls; /* the listener speaks TLS */
 } vlt_http_req_t;
 
@@ -127,6 +129,8 @@ void vlt__http_stop(vlt_http_t *h);
 uint16_t vlt__http_port(const vlt_http_t *h);
 /* "host:port" really bound, IPv6 hosts in brackets; borrowed from h. */
 const char *vlt__http_bound(const vlt_http_t *h);
+/* What the server counted (requests and latency per route), for GET /metrics. */
+void vlt__http_write_metrics(const vlt_http_t *h, vlt_prom_t *p);
 
 /* ---- for handlers */
 

@@ -16,3 +16,11 @@ int64_t vlt__clock_now_ms(const vlt_clock_t *c)
 		return vlt__clock_real_ms();
 	return c->now_ms(c->arg);
 }
+
+double vlt__clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}

@@ -20,4 +20,7 @@ int64_t vlt__clock_real_ms(void);
 /* c's time; the real time when c or c->now_ms is NULL. */
 int64_t vlt__clock_now_ms(const vlt_clock_t *c);
 
+/* A monotonic time in milliseconds, for measuring how long something took. */
+double vlt__clock_mono_ms(void);
+
 #endif /* VALET_CORE_CLOCK_H */

@@ -28,6 +28,7 @@
 
 #define THREADS_MAX 256
 #define MAX_BODY_KB_MAX (1024 * 1024) /* 1 GiB */
+#define SHUTDOWN_GRACE_MAX 3600
 #define HOLD_TTL_MAX (366LL * 24 * 3600) /* a year */
 #define RETRIES_MAX 1000
 #define REFRESH_MAX (24LL * 3600) /* a day */
@@ -594,6 +595,16 @@ static int apply_keep_alive(vlt_config_t *cfg, const config_setting_t *s, vlt_er
 	return want_bool(cfg, s, &cfg->keep_alive, err);
 }
 
+static int apply_shutdown_grace(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 0, SHUTDOWN_GRACE_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->shutdown_grace_s = v;
+	return rc;
+}
+
 static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
@@ -610,6 +621,7 @@ static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t 
 		{ "max_url_kb", apply_max_url },
 		{ "max_query_args", apply_max_query_args },
 		{ "keep_alive", apply_keep_alive },
+		{ "shutdown_grace_s", apply_shutdown_grace },
 		{ "tls_cert", apply_tls_cert },
 		{ "tls_key", apply_tls_key },
 		{ "tls_client_ca", apply_tls_client_ca },

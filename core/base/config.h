@@ -53,6 +53,7 @@ typedef struct vlt_config {
 	uint16_t listen_port; /* 8090 */
 	unsigned threads;     /* 4 */
 	size_t max_body_bytes; /* 1 MiB */
+	int64_t shutdown_grace_s; /* 0: stop serving at once on SIGTERM */
 	/*
 	 * The dashboard's files (server.dashboard_dir). NULL: the build tree's,
 	 * then the install prefix's; "": no dashboard.

@@ -16,17 +16,20 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <valet/plugin.h>
 #include <valet/source.h>
 
 #include "api.h"
+#include "clock.h"
 #include "config.h"
 #include "engine.h"
 #include "http.h"
@@ -428,6 +431,31 @@ static int wait_for_stop(const sigset_t *set, vlt_service_t *svc)
 	}
 }
 
+/*
+ * SIGTERM came: the health check answers 503 from now on, and requests
+ * are still served for server.shutdown_grace_s seconds (a load balancer
+ * takes this valetd out meanwhile), or until a second stop signal.
+ */
+static void drain(const vlt_config_t *cfg, const sigset_t *set, vlt_service_t *svc)
+{
+	double deadline = vlt__clock_mono_ms() + (double)cfg->shutdown_grace_s * 1e3;
+
+	vlt__service_stopping(svc);
+	if (cfg->shutdown_grace_s > 0)
+		vlt__log(NULL, VLT_LOG_NOTICE,
+			 "serving %lld s more before stopping (server.shutdown_grace_s)",
+			 (long long)cfg->shutdown_grace_s);
+	for (double left = deadline - vlt__clock_mono_ms(); left > 0;
+	     left = deadline - vlt__clock_mono_ms()) {
+		struct timespec ts = { .tv_sec = (time_t)(left / 1e3),
+				       .tv_nsec = (long)(fmod(left, 1e3) * 1e6) };
+		int sig = sigtimedwait(set, NULL, &ts);
+
+		if (sig == SIGTERM || sig == SIGINT || (sig < 0 && errno == EAGAIN))
+			return; /* a second stop signal, or the grace is over */
+	}
+}
+
 /* The engine on the loaded modules, and valet-api's state replayed from the store. */
 static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine_t **engine,
 			vlt_service_t **svc)
@@ -482,6 +510,8 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 	if (rc == 0) {
 		vlt__log(NULL, VLT_LOG_NOTICE, "listening on %s", vlt__http_bound(http));
 		int sig = wait_for_stop(stop, api.service);
+
+		drain(cfg, stop, api.service);
 		vlt__log(NULL, VLT_LOG_NOTICE, "stopping on %s",
 			 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	}

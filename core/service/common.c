@@ -340,7 +340,10 @@ int vlt__svc_place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *
 
 	if (rc < 0)
 		return rc;
+	double t0 = vlt__clock_mono_ms();
 	rc = vlt__engine_plan(s->engine, req, SVC_WHERE, o, &res, err);
+	vlt__svc_metrics_placement(s, o != NULL ? o->solver : NULL, vlt__clock_mono_ms() - t0, rc,
+				   err->msg);
 
 	if (rc < 0) {
 		vlt__place_result_free(res);

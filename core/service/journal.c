@@ -28,6 +28,7 @@ void vlt__journal_init(vlt_journal_t *j, vlt_module_t *store, const char *collec
 	if (clock != NULL)
 		j->clock = *clock;
 	j->max_retries = max_retries != 0 ? max_retries : DEFAULT_RETRIES;
+	vlt__store_stats_init(&j->stats);
 }
 
 int64_t vlt__journal_now_ms(const vlt_journal_t *j)
@@ -91,7 +92,10 @@ int vlt__journal_catch_up(vlt_journal_t *j, vlt_err_t *err)
 		vlt_err_t e = { 0 };
 
 		seq_id(j->applied + 1, id, sizeof(id));
+		double t0 = vlt__clock_mono_ms();
 		int rc = ops->get(j->store->state, j->coll, id, &doc, &version, &e);
+
+		vlt__store_stats_note(&j->stats, VLT_STORE_OP_GET, t0, rc);
 		if (rc == VLT_ENOENT)
 			return 0;
 		if (rc < 0)
@@ -118,7 +122,10 @@ static int replay_one(void *arg, const char *id, const json_t *doc, int64_t vers
 int vlt__journal_replay(vlt_journal_t *j, vlt_err_t *err)
 {
 	vlt_err_t e = { 0 };
+	double t0 = vlt__clock_mono_ms();
 	int rc = j->store->ops.store->list(j->store->state, j->coll, replay_one, j, &e);
+
+	vlt__store_stats_note(&j->stats, VLT_STORE_OP_LIST, t0, rc);
 
 	if (rc < 0)
 		return store_err(j, rc, &e, err, "replay");
@@ -133,7 +140,10 @@ static int append(vlt_journal_t *j, const json_t *entry, vlt_err_t *err)
 	vlt_err_t e = { 0 };
 
 	seq_id(j->applied + 1, id, sizeof(id));
+	double t0 = vlt__clock_mono_ms();
 	int rc = j->store->ops.store->put(j->store->state, j->coll, id, entry, 0, &e);
+
+	vlt__store_stats_note(&j->stats, VLT_STORE_OP_PUT, t0, rc);
 	if (rc == VLT_ECONFLICT)
 		return rc;
 	return rc < 0 ? store_err(j, rc, &e, err, "append") : 0;

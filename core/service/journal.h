@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "loader.h"
+#include "store_stats.h"
 
 /*
  * Apply entry (borrowed) to state. decided_here: this process decided the
@@ -50,6 +51,7 @@ typedef struct vlt_journal {
 	unsigned max_retries;
 	uint64_t applied;     /* entries applied: the next one is applied+1 */
 	uint64_t n_unapplied; /* of those, how many failed to apply */
+	vlt_store_stats_t stats; /* every store call the journal makes, timed */
 } vlt_journal_t;
 
 /*

@@ -1,11 +1,15 @@
 /*
- * op_external.c - POST /scheduler/nova/external: the call SAP's Nova fork
- * makes to an external scheduler once its filters and weighers are done
- * (docs/openstack.md, "External scheduler"). The body is Nova's
- * RequestSpec (a nova object primitive), the flags rebuild, resize, live
- * and vmware, the hosts left ([{"host", "hypervisor_hostname"}]) and their
- * weights; the answer is {"hosts": [names]}, which Nova takes as the new
- * order and filter of its own list.
+ * op_external.c - POST /scheduler/{nova,cinder,manila}/external: the call
+ * SAP's Nova, Cinder and Manila forks make to an external scheduler once
+ * their filters and weighers are done (docs/openstack.md, "External
+ * scheduler"). Nova's and Cinder's go through one decision, for a server
+ * or for a volume (struct ext_req's kind); Manila's shares are not Valet's
+ * to place, and its call is answered with the offered hosts unchanged.
+ *
+ * Nova's body is its RequestSpec (a nova object primitive), the flags
+ * rebuild, resize, live and vmware, the hosts left ([{"host",
+ * "hypervisor_hostname"}]) and their weights; the answer is {"hosts":
+ * [names]}, which Nova takes as the new order and filter of its own list.
  *
  * The instance is found in a plan by Heat's hints (heat_resource_uuid, or
  * the orchestration id heat_hints.c makes of heat_root_stack_id,
@@ -18,12 +22,21 @@
  * found, it gets an ad-hoc plan of its own (stack id = orchestration id =
  * its uuid) from the spec's flavor, in the Valet groups its Nova server
  * group and its hints name, reserved at once.
+ *
+ * Cinder's body is its request spec as a plain dict (jsonutils'
+ * to_primitive of the RequestSpec object): the volume is found by Heat's
+ * hints when the spec carries any, else by its volume id, among the
+ * offered pools (host@backend#pool) as a server among the offered hosts;
+ * not found, an ad-hoc plan of that volume alone (its size, volume type,
+ * availability zone and project). Only the pools of the spec's
+ * resource_backend count when it names one.
+ *
  * Every write is one journal entry of an existing op ("reserve",
  * "plan_replace", "plan_create"); nothing here needs an apply of its own.
  *
  * Memory: struct ext_req borrows from the request body, but for its list
- * of offered host names, which vlt__service_nova_external owns and frees;
- * the answer is a new reference handed to the caller.
+ * of offered host names, which unit_external (Manila's: its answer) owns
+ * and frees; the answer is a new reference handed to the caller.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,21 +48,26 @@
 
 #define EXT_WHERE "external scheduler request"
 #define SPEC "$.spec.nova_object.data"
+#define CINDER_SPEC "$.spec"
 #define ID_MAX 512
 
 /* What the body says; every pointer is borrowed from the body. */
 struct ext_req {
-	const json_t *spec;	 /* the RequestSpec's nova_object.data */
-	const json_t *flavor;	 /* the Flavor's nova_object.data */
+	bool server;		 /* Nova's call about a server; false: Cinder's about a volume */
+	const char *spec_path;	 /* SPEC or CINDER_SPEC: where the fields below are read */
+	const json_t *spec;	 /* the RequestSpec's nova_object.data; Cinder's spec */
+	const json_t *flavor;	 /* the Flavor's nova_object.data (servers) */
 	const json_t *hints;	 /* scheduler_hints, or NULL */
 	const json_t *group;	 /* the InstanceGroup's nova_object.data, or NULL */
-	const char *instance;	 /* instance_uuid */
+	const char *instance;	 /* instance_uuid; the volume_id of a volume */
 	const char *project;	 /* project_id, or NULL */
 	const char *zone;	 /* availability_zone, or NULL (any) */
+	json_int_t size_gb;	 /* a volume's size */
+	const char *volume_type; /* a volume's type name, or NULL */
 	const char *heat_uuid;	 /* heat_resource_uuid, or NULL */
 	char heat_orch[ID_MAX];	 /* from the other Heat hints; "" when they are not all there */
 	bool rebuild, resize, live;
-	json_t *hosts; /* [name, ...]: the offered hosts in Nova's order, once each (owned) */
+	json_t *hosts; /* [name, ...]: the offered hosts (pools) in the caller's order, once each (owned) */
 };
 
 struct ext_ctx {
@@ -134,12 +152,12 @@ static int opt_bool(const json_t *obj, const char *key, bool *out, vlt_err_t *er
  * A scheduler hint's one string: Nova keeps every hint as a list
  * (["value"]); a bare string is taken as well. NULL when absent.
  */
-static int hint_string(const json_t *hints, const char *key, const char **out, vlt_err_t *err)
+static int hint_string(const struct ext_req *r, const char *key, const char **out, vlt_err_t *err)
 {
-	const json_t *v = json_object_get(hints, key);
+	const json_t *v = json_object_get(r->hints, key);
 	char where[128];
 
-	snprintf(where, sizeof(where), SPEC ".scheduler_hints.%s", key);
+	snprintf(where, sizeof(where), "%s.scheduler_hints.%s", r->spec_path, key);
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return 0;
@@ -151,19 +169,26 @@ static int hint_string(const json_t *hints, const char *key, const char **out, v
 	return 0;
 }
 
-/* The hosts of $.hosts, in order, once each; each must name its host. */
-static int read_hosts(const json_t *body, json_t **out, vlt_err_t *err)
+/*
+ * The hosts of $.hosts, in order, once each; each must name its host.
+ * Nova's carry a hypervisor_hostname too (with_node), Cinder's and Manila's
+ * only the host.
+ */
+static int read_hosts(const json_t *body, bool with_node, json_t **out, vlt_err_t *err)
 {
 	const json_t *list = json_object_get(body, "hosts");
+	const char *shape = with_node ? "{\"host\": name, \"hypervisor_hostname\": name or null}"
+				      : "{\"host\": name}";
 	json_t *names, *h;
 	char where[64];
 	size_t i;
 
 	if (list == NULL)
-		return bad(err, "$.hosts", "missing (expected a list of {\"host\", "
-					   "\"hypervisor_hostname\"})");
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.hosts: missing (expected a list of %s)",
+				   EXT_WHERE, shape);
 	if (!json_is_array(list))
-		return bad(err, "$.hosts", "expected a list of {\"host\", \"hypervisor_hostname\"}");
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.hosts: expected a list of %s", EXT_WHERE,
+				   shape);
 	if ((names = json_array()) == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	json_array_foreach(list, i, h) {
@@ -177,8 +202,8 @@ static int read_hosts(const json_t *body, json_t **out, vlt_err_t *err)
 		if (!json_is_object(h) || !json_is_string(host) || json_string_length(host) == 0 ||
 		    (node != NULL && !json_is_null(node) && !json_is_string(node))) {
 			json_decref(names);
-			return bad(err, where,
-				   "expected {\"host\": name, \"hypervisor_hostname\": name or null}");
+			return vlt_err_set(err, VLT_EINVAL, "%s: %s: expected %s", EXT_WHERE, where,
+					   shape);
 		}
 		json_array_foreach(names, j, x)
 			seen = seen || json_equal(x, host);
@@ -195,17 +220,26 @@ static int read_hosts(const json_t *body, json_t **out, vlt_err_t *err)
 static int read_heat_hints(struct ext_req *r, vlt_err_t *err)
 {
 	const char *root = NULL, *name = NULL;
-	const json_t *path = json_object_get(r->hints, "heat_path_in_stack");
+	const json_t *path;
 	int rc;
 
-	if ((rc = hint_string(r->hints, "heat_resource_uuid", &r->heat_uuid, err)) < 0 ||
-	    (rc = hint_string(r->hints, "heat_root_stack_id", &root, err)) < 0 ||
-	    (rc = hint_string(r->hints, "heat_resource_name", &name, err)) < 0)
+	char where[96];
+
+	r->hints = json_object_get(r->spec, "scheduler_hints");
+	if (json_is_null(r->hints))
+		r->hints = NULL;
+	snprintf(where, sizeof(where), "%s.scheduler_hints", r->spec_path);
+	if (r->hints != NULL && !json_is_object(r->hints))
+		return bad(err, where, "expected an object");
+	if ((rc = hint_string(r, "heat_resource_uuid", &r->heat_uuid, err)) < 0 ||
+	    (rc = hint_string(r, "heat_root_stack_id", &root, err)) < 0 ||
+	    (rc = hint_string(r, "heat_resource_name", &name, err)) < 0)
 		return rc;
+	path = json_object_get(r->hints, "heat_path_in_stack");
 	if (root == NULL || name == NULL || path == NULL || json_is_null(path))
 		return 0;
-	return vlt__heat_orch_id(root, path, name, SPEC ".scheduler_hints.heat_path_in_stack",
-				 r->heat_orch, sizeof(r->heat_orch), err);
+	snprintf(where, sizeof(where), "%s.scheduler_hints.heat_path_in_stack", r->spec_path);
+	return vlt__heat_orch_id(root, path, name, where, r->heat_orch, sizeof(r->heat_orch), err);
 }
 
 static int read_flavor(struct ext_req *r, vlt_err_t *err)
@@ -249,6 +283,9 @@ static int read_spec(const json_t *body, struct ext_req *r, vlt_err_t *err)
 	int rc = nova_data(json_object_get(body, "spec"), "RequestSpec", "$.spec", true, &r->spec,
 			   err);
 
+	r->server = true;
+	r->spec_path = SPEC;
+
 	if (rc == 0)
 		rc = opt_string(r->spec, "instance_uuid", SPEC, true, &r->instance, err);
 	if (rc == 0 && strlen(r->instance) >= ID_MAX / 2)
@@ -263,11 +300,6 @@ static int read_spec(const json_t *body, struct ext_req *r, vlt_err_t *err)
 		rc = bad(err, SPEC ".num_instances", "expected a whole number, at least 1");
 	if (rc == 0)
 		rc = read_flavor(r, err);
-	r->hints = json_object_get(r->spec, "scheduler_hints");
-	if (json_is_null(r->hints))
-		r->hints = NULL;
-	if (rc == 0 && r->hints != NULL && !json_is_object(r->hints))
-		rc = bad(err, SPEC ".scheduler_hints", "expected an object");
 	if (rc == 0)
 		rc = read_heat_hints(r, err);
 	if (rc == 0)
@@ -276,13 +308,25 @@ static int read_spec(const json_t *body, struct ext_req *r, vlt_err_t *err)
 	return rc;
 }
 
-static int read_request(const json_t *body, struct ext_req *r, vlt_err_t *err)
+/* $.weights and $.context: only their shape is Valet's business. */
+static int check_weights_context(const json_t *body, vlt_err_t *err)
 {
 	const json_t *w = json_object_get(body, "weights");
+	const json_t *ctx = json_object_get(body, "context");
+
+	if (w != NULL && !json_is_null(w) && !json_is_object(w))
+		return bad(err, "$.weights", "expected an object of host weights");
+	if (ctx != NULL && !json_is_null(ctx) && !json_is_object(ctx))
+		return bad(err, "$.context", "expected an object (the request context)");
+	return 0;
+}
+
+static int read_request(const json_t *body, struct ext_req *r, vlt_err_t *err)
+{
 	int rc = read_spec(body, r, err);
 
-	if (rc == 0 && w != NULL && !json_is_null(w) && !json_is_object(w))
-		rc = bad(err, "$.weights", "expected an object of host weights");
+	if (rc == 0)
+		rc = check_weights_context(body, err);
 	if (rc == 0 && ((rc = opt_bool(body, "rebuild", &r->rebuild, err)) < 0 ||
 			(rc = opt_bool(body, "resize", &r->resize, err)) < 0 ||
 			(rc = opt_bool(body, "live", &r->live, err)) < 0))
@@ -290,18 +334,97 @@ static int read_request(const json_t *body, struct ext_req *r, vlt_err_t *err)
 	bool vmware;
 	if (rc == 0)
 		rc = opt_bool(body, "vmware", &vmware, err);
-	return rc == 0 ? read_hosts(body, &r->hosts, err) : rc;
+	return rc == 0 ? read_hosts(body, true, &r->hosts, err) : rc;
 }
 
-/* ---------------------------------------------------------------- the server's plan */
+/* $.spec.volume_properties: the volume's size, project and zone. */
+static int read_volume_properties(struct ext_req *r, vlt_err_t *err)
+{
+#define VOLUME_PROPS CINDER_SPEC ".volume_properties"
+	static const char path[] = VOLUME_PROPS;
+	const json_t *props = json_object_get(r->spec, "volume_properties");
+	const json_t *size = json_object_get(props, "size");
+	int rc = 0;
 
-/* The server whose Nova uuid is instance, in any plan. */
-static vlt_svc_unit_t *server_of_instance(const vlt_svc_state_t *st, const char *instance,
-					  vlt_svc_plan_t **plan)
+	if (!json_is_object(props))
+		return bad(err, path, props == NULL ? "missing (expected an object)"
+						    : "expected an object");
+	if (!json_is_integer(size) || json_integer_value(size) < 1)
+		return bad(err, VOLUME_PROPS ".size", "expected a whole number of gigabytes, at least 1");
+	r->size_gb = json_integer_value(size);
+	if ((rc = opt_string(props, "project_id", path, false, &r->project, err)) < 0 ||
+	    (rc = opt_string(props, "availability_zone", path, false, &r->zone, err)) < 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * Only the pools of resource_backend, when the spec names one (a volume
+ * made from a snapshot, another volume or in a group must stay on its
+ * source's backend, and Cinder drops any other pool after this call):
+ * "host@backend#pool" names one pool, "host@backend" every pool of it.
+ */
+static int keep_resource_backend(struct ext_req *r, vlt_err_t *err)
+{
+	const char *rb = NULL;
+	int rc = opt_string(r->spec, "resource_backend", CINDER_SPEC, false, &rb, err);
+	size_t n = rb != NULL ? strlen(rb) : 0;
+	bool whole_pool = rb != NULL && strchr(rb, '#') != NULL;
+
+	for (size_t i = json_array_size(r->hosts); rc == 0 && n > 0 && i-- > 0;) {
+		const char *h = json_string_value(json_array_get(r->hosts, i));
+		bool same = whole_pool ? strcmp(h, rb) == 0
+				       : strncmp(h, rb, n) == 0 && (h[n] == '\0' || h[n] == '#');
+
+		if (!same)
+			json_array_remove(r->hosts, i);
+	}
+	return rc;
+}
+
+/* Cinder's body: {"spec": {request spec}, "context", "hosts": [{"host"}], "weights"}. */
+static int read_cinder_request(const json_t *body, struct ext_req *r, vlt_err_t *err)
+{
+	const json_t *type;
+	int rc = check_weights_context(body, err);
+
+	r->server = false;
+	r->spec_path = CINDER_SPEC;
+	r->spec = json_object_get(body, "spec");
+	if (rc == 0 && !json_is_object(r->spec))
+		rc = bad(err, "$.spec", r->spec == NULL ? "missing (expected Cinder's request spec)"
+							: "expected an object (Cinder's request spec)");
+	if (rc == 0)
+		rc = opt_string(r->spec, "volume_id", CINDER_SPEC, true, &r->instance, err);
+	if (rc == 0 && strlen(r->instance) >= ID_MAX / 2)
+		rc = bad(err, CINDER_SPEC ".volume_id", "longer than a volume id can be");
+	if (rc == 0)
+		rc = read_volume_properties(r, err);
+	type = json_object_get(r->spec, "volume_type");
+	if (rc == 0 && type != NULL && !json_is_null(type) && !json_is_object(type))
+		rc = bad(err, CINDER_SPEC ".volume_type", "expected an object (the volume type)");
+	if (rc == 0 && json_is_object(type))
+		rc = opt_string(type, "name", CINDER_SPEC ".volume_type", false, &r->volume_type,
+				err);
+	if (rc == 0)
+		rc = read_heat_hints(r, err);
+	if (rc == 0)
+		rc = read_hosts(body, false, &r->hosts, err);
+	if (rc == 0)
+		rc = keep_resource_backend(r, err);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the unit's plan */
+
+/* The unit of that kind whose resource id (Nova uuid, Cinder volume id) is id, in any plan. */
+static vlt_svc_unit_t *unit_of_resource(const vlt_svc_state_t *st, const char *id, bool server,
+					vlt_svc_plan_t **plan)
 {
 	for (vlt_svc_plan_t *p = st->first; p != NULL; p = p->next) {
 		for (size_t i = 0; i < p->n_units; i++) {
-			if (p->units[i].server && vlt__svc_same_str(p->units[i].resource_id, instance)) {
+			if (p->units[i].server == server &&
+			    vlt__svc_same_str(p->units[i].resource_id, id)) {
 				*plan = p;
 				return &p->units[i];
 			}
@@ -310,9 +433,18 @@ static vlt_svc_unit_t *server_of_instance(const vlt_svc_state_t *st, const char 
 	return NULL;
 }
 
-/* The server of a plan the request is about, or NULL: by Heat's hints, then by its uuid. */
-static vlt_svc_unit_t *planned_server(const vlt_svc_state_t *st, const struct ext_req *r,
-				      vlt_svc_plan_t **p)
+/* A unit of the request's kind by placement or orchestration id, or NULL. */
+static vlt_svc_unit_t *unit_by_id(const vlt_svc_state_t *st, const struct ext_req *r,
+				  const char *id, vlt_svc_plan_t **p)
+{
+	vlt_svc_unit_t *u = r->server ? vlt__state_server(st, id, p) : vlt__state_unit(st, id, p);
+
+	return u != NULL && u->server == r->server ? u : NULL;
+}
+
+/* The unit of a plan the request is about, or NULL: by Heat's hints, then by its id. */
+static vlt_svc_unit_t *planned_unit(const vlt_svc_state_t *st, const struct ext_req *r,
+				    vlt_svc_plan_t **p)
 {
 	const char *ids[] = { r->heat_uuid, r->heat_orch[0] != '\0' ? r->heat_orch : NULL,
 			      r->instance };
@@ -320,9 +452,9 @@ static vlt_svc_unit_t *planned_server(const vlt_svc_state_t *st, const struct ex
 
 	for (size_t i = 0; u == NULL && i < sizeof(ids) / sizeof(ids[0]); i++) {
 		if (ids[i] != NULL)
-			u = vlt__state_server(st, ids[i], p);
+			u = unit_by_id(st, r, ids[i], p);
 	}
-	return u != NULL ? u : server_of_instance(st, r->instance, p);
+	return u != NULL ? u : unit_of_resource(st, r->instance, r->server, p);
 }
 
 /* ---------------------------------------------------------------- the ad-hoc plan */
@@ -448,7 +580,27 @@ static json_t *adhoc_request(const struct ext_req *r, const json_t *groups, bool
 			 "tenant_id", r->project, "resources", res);
 }
 
-/* The plan_create entry of the ad-hoc plan: its one server reserved where it was placed. */
+/*
+ * The plan request of a volume no plan has: that volume alone (orchestration
+ * id and name its volume id), with its size, type and zone.
+ */
+static json_t *adhoc_volume_request(const struct ext_req *r)
+{
+	json_t *props = json_pack("{s:I}", "size", r->size_gb);
+
+	if (props != NULL && r->volume_type != NULL && r->volume_type[0] != '\0')
+		json_object_set_new(props, "volume_type", json_string(r->volume_type));
+	if (props != NULL && r->zone != NULL && r->zone[0] != '\0')
+		json_object_set_new(props, "availability_zone", json_string(r->zone));
+	if (props == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s?, s:{s:{s:s, s:s, s:o}}}", "plan_name", r->instance,
+			 "stack_id", r->instance, "tenant_id", r->project, "resources",
+			 r->instance, "name", r->instance, "type", "OS::Cinder::Volume",
+			 "properties", props);
+}
+
+/* The plan_create entry of the ad-hoc plan: its one unit reserved where it was placed. */
 static json_t *adhoc_entry(vlt_service_t *s, const struct ext_ctx *c, const json_t *req,
 			   const char *loc)
 {
@@ -456,11 +608,11 @@ static json_t *adhoc_entry(vlt_service_t *s, const struct ext_ctx *c, const json
 	json_t *text = vlt__svc_request_text(req);
 	vlt_svc_unit_t u = { .orch = (char *)c->r.instance,
 			     .name = (char *)c->r.instance,
-			     .type = (char *)"OS::Nova::Server",
+			     .type = (char *)(c->r.server ? "OS::Nova::Server" : "OS::Cinder::Volume"),
 			     .loc = (char *)loc,
 			     .pid = pid,
 			     .resource_id = (char *)c->r.instance,
-			     .server = true,
+			     .server = c->r.server,
 			     .reserved = true,
 			     .t_ms = vlt__svc_now_ms(s) };
 	vlt__svc_uuid(pid);
@@ -475,12 +627,13 @@ static json_t *adhoc_entry(vlt_service_t *s, const struct ext_ctx *c, const json
 			 "tenant", c->r.project, "request", text, "units", uj);
 }
 
-/* Place req, the server allowed only on the known offered hosts. */
+/* Place req, its unit allowed only on the known offered hosts (pools). */
 static int place_adhoc(vlt_service_t *s, struct ext_ctx *c, const json_t *req,
 		       const json_t *known, vlt_place_result_t **result, vlt_err_t *err)
 {
 	vlt_svc_locs_t allowed = { 0 };
-	int rc = vlt__svc_locs_add(s, &allowed, c->r.instance, true, known, "offered hosts", err);
+	int rc = vlt__svc_locs_add(s, &allowed, c->r.instance, c->r.server, known,
+				   c->r.server ? "offered hosts" : "offered pools", err);
 	vlt_place_opts_t o = { .plan_id = c->plan_id,
 			       .tenant_id = c->r.project,
 			       .allowed = allowed.v,
@@ -497,21 +650,26 @@ static int decide_adhoc(vlt_service_t *s, struct ext_ctx *c, const json_t *known
 {
 	int rc = 0;
 	bool soft = false;
-	json_t *groups = hinted_groups(c->r.hints, err, &rc);
+	/* Valet groups are named for servers only: a volume's follow from its attachments */
+	json_t *groups = c->r.server ? hinted_groups(c->r.hints, err, &rc) : json_array();
 	json_t *req = NULL;
 	vlt_place_result_t *result = NULL;
 
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || groups == NULL) {
+		json_decref(groups);
+		return rc < 0 ? rc : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
 	c->adhoc = true;
 	vlt__svc_uuid(c->plan_id);
 	snprintf(c->orch, sizeof(c->orch), "%s", c->r.instance);
 	if (vlt__state_plan_of_orch(&s->st, c->r.instance) != NULL ||
 	    vlt__strmap_get(&s->st.by_stack, c->r.instance) != NULL)
 		rc = vlt_err_set(err, VLT_ECONFLICT,
-				 "%s: instance %s: a plan holds this id already, not as a server",
-				 EXT_WHERE, c->r.instance);
-	if (rc == 0 && (req = adhoc_request(&c->r, groups, true)) == NULL)
+				 "%s: %s %s: a plan holds this id already, not as a %s", EXT_WHERE,
+				 c->r.server ? "instance" : "volume", c->r.instance,
+				 c->r.server ? "server" : "volume");
+	if (rc == 0 && (req = c->r.server ? adhoc_request(&c->r, groups, true)
+					  : adhoc_volume_request(&c->r)) == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = place_adhoc(s, c, req, known, &result, err);
@@ -619,8 +777,8 @@ static int decide_external(vlt_service_t *s, void *arg, json_t **entry, bool *en
 {
 	struct ext_ctx *c = arg;
 	vlt_svc_plan_t *p = NULL;
-	vlt_svc_unit_t *u = planned_server(&s->st, &c->r, &p);
-	json_t *known = vlt__svc_known_hosts(s, c->r.hosts);
+	vlt_svc_unit_t *u = planned_unit(&s->st, &c->r, &p);
+	json_t *known = vlt__svc_known_locations(s, c->r.hosts, c->r.server);
 	int rc = 0;
 
 	c->adhoc = false;
@@ -631,7 +789,7 @@ static int decide_external(vlt_service_t *s, void *arg, json_t **entry, bool *en
 		snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
 		snprintf(c->orch, sizeof(c->orch), "%s", u->orch);
 	}
-	bool resized = u != NULL && c->r.resize && !has_spec_flavor(p, u, &c->r);
+	bool resized = u != NULL && c->r.server && c->r.resize && !has_spec_flavor(p, u, &c->r);
 	if (u != NULL && !resized && vlt__svc_unit_placed(s, u) &&
 	    vlt__svc_in_list(c->r.hosts, u->loc)) {
 		json_decref(known);
@@ -643,8 +801,9 @@ static int decide_external(vlt_service_t *s, void *arg, json_t **entry, bool *en
 	}
 	if (rc == 0 && json_array_size(known) == 0)
 		rc = vlt_err_set(err, VLT_ENOPLACE,
-				 "%s: instance %s: none of the %zu offered hosts is in the inventory",
-				 EXT_WHERE, c->r.instance, json_array_size(c->r.hosts));
+				 "%s: %s %s: none of the %zu offered %s is in the inventory",
+				 EXT_WHERE, c->r.server ? "instance" : "volume", c->r.instance,
+				 json_array_size(c->r.hosts), c->r.server ? "hosts" : "pools");
 	if (rc == 0 && resized)
 		rc = decide_resize(s, c, p, u, known, entry, engine_done, err);
 	else if (rc == 0)
@@ -664,17 +823,18 @@ static void undo_external(vlt_service_t *s, void *arg)
 		vlt__svc_rehold(s, c->plan_id);
 }
 
-/* {"hosts": [its host]}: only ever a host Nova offered. */
+/* {"hosts": [its host]}: only ever a host (pool) the caller offered. */
 static int done_external(vlt_service_t *s, void *arg, vlt_err_t *err)
 {
 	struct ext_ctx *c = arg;
 	vlt_svc_plan_t *p = vlt__state_plan_by_id(&s->st, c->plan_id);
 	const vlt_svc_unit_t *u = p != NULL ? vlt__state_unit_of(p, c->orch) : NULL;
 	bool offered = u != NULL && u->loc != NULL && vlt__svc_in_list(c->r.hosts, u->loc);
+	const char *what = c->r.server ? "instance" : "volume";
 
 	if (!offered)
-		vlt__log(NULL, VLT_LOG_ERR, "%s: instance %s: its placement is on no offered host",
-			 EXT_WHERE, c->r.instance);
+		vlt__log(NULL, VLT_LOG_ERR, "%s: %s %s: its placement is on no offered %s",
+			 EXT_WHERE, what, c->r.instance, c->r.server ? "host" : "pool");
 	if (c->soft_group_dropped)
 		vlt__log(NULL, VLT_LOG_NOTICE,
 			 "%s: instance %s: placed outside its server group's soft policy, "
@@ -684,27 +844,65 @@ static int done_external(vlt_service_t *s, void *arg, vlt_err_t *err)
 	return c->answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }
 
+/* The one decision for a server (Nova) or a volume (Cinder), once the body is read into c. */
+static int unit_external(vlt_service_t *s, struct ext_ctx *c, int rc, json_t **answer,
+			 vlt_err_t *err)
+{
+	if (rc == 0)
+		rc = vlt__svc_write(s, decide_external, undo_external, done_external, c, err);
+	if (rc == VLT_ENOPLACE) {
+		/* Nova and Cinder read an empty list as "no valid host": nothing is built */
+		vlt__log(NULL, VLT_LOG_WARNING, "%s", err->msg);
+		c->answer = json_pack("{s:[]}", "hosts");
+		rc = c->answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	json_decref(c->r.hosts);
+	if (rc == 0)
+		*answer = c->answer;
+	return rc;
+}
+
 int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **answer,
 			       vlt_err_t *err)
 {
 	struct ext_ctx c;
-	int rc;
 
 	memset(&c, 0, sizeof(c));
-
 	if (!json_is_object(body))
 		return bad(err, "$", "expected a JSON object");
-	rc = read_request(body, &c.r, err);
+	return unit_external(s, &c, read_request(body, &c.r, err), answer, err);
+}
+
+int vlt__service_cinder_external(vlt_service_t *s, const json_t *body, json_t **answer,
+				 vlt_err_t *err)
+{
+	struct ext_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	if (!json_is_object(body))
+		return bad(err, "$", "expected a JSON object");
+	return unit_external(s, &c, read_cinder_request(body, &c.r, err), answer, err);
+}
+
+/*
+ * Manila: Valet does not place shares. The offered hosts are answered as
+ * offered, in Manila's order, which the fork takes as its own list
+ * unchanged; a failed call would do the same but log an error for every
+ * share. Nothing is read from the state or written.
+ */
+int vlt__service_manila_external(const json_t *body, json_t **answer, vlt_err_t *err)
+{
+	const json_t *spec = json_object_get(body, "spec");
+	json_t *hosts = NULL;
+	int rc = json_is_object(body) ? check_weights_context(body, err)
+				      : bad(err, "$", "expected a JSON object");
+
+	if (rc == 0 && !json_is_object(spec))
+		rc = bad(err, "$.spec", spec == NULL ? "missing (expected Manila's request spec)"
+						     : "expected an object (Manila's request spec)");
 	if (rc == 0)
-		rc = vlt__svc_write(s, decide_external, undo_external, done_external, &c, err);
-	if (rc == VLT_ENOPLACE) {
-		/* Nova reads an empty list as "no valid host": it builds nowhere */
-		vlt__log(NULL, VLT_LOG_WARNING, "%s", err->msg);
-		c.answer = json_pack("{s:[]}", "hosts");
-		rc = c.answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	}
-	json_decref(c.r.hosts);
-	if (rc == 0)
-		*answer = c.answer;
+		rc = read_hosts(body, false, &hosts, err);
+	if (rc == 0 && (*answer = json_pack("{s:o}", "hosts", hosts)) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	return rc;
 }

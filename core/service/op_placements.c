@@ -222,8 +222,10 @@ int vlt__service_placement_reserve(vlt_service_t *s, const char *id, const json_
 		return vlt_err_set(err, VLT_EINVAL, "Invalid action");
 	c.replan = action != NULL && strcmp(action, "replan") == 0;
 	rc = vlt__svc_write(s, decide_reserve, undo_reserve, done_reserve, &c, err);
-	if (rc == 0)
+	if (rc == 0) {
 		*placement = c.answer;
+		vlt__prom_add(&s->metrics.reservations, 1);
+	}
 	return rc;
 }
 

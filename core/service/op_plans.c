@@ -372,8 +372,10 @@ int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *t
 		rc = validate_create(c.body, s->opts.max_resources, &c.stack_id, err);
 	if (rc == 0)
 		rc = vlt__svc_write(s, decide_create, undo_create, done_create, &c, err);
-	if (rc == 0)
+	if (rc == 0) {
 		*plan = c.answer;
+		vlt__prom_add(&s->metrics.plans_created, 1);
+	}
 	json_decref(lower);
 	json_decref(expanded);
 	return rc;
@@ -675,6 +677,10 @@ static int decide_plan_delete(vlt_service_t *s, void *arg, json_t **entry, bool 
 
 int vlt__service_plan_delete(vlt_service_t *s, const char *id, vlt_err_t *err)
 {
-	return vlt__svc_write(s, decide_plan_delete, NULL, NULL, (void *)id, err);
+	int rc = vlt__svc_write(s, decide_plan_delete, NULL, NULL, (void *)id, err);
+
+	if (rc == 0)
+		vlt__prom_add(&s->metrics.plans_deleted, 1);
+	return rc;
 }
 

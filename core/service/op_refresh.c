@@ -145,14 +145,6 @@ static void release_gone(vlt_service_t *s, char **pids, size_t n)
 	free(pids);
 }
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 {
 	vlt_snapshot_t *snap = NULL;
@@ -163,12 +155,12 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 	pthread_mutex_lock(&s->lock);
 	uint64_t seen = s->journal.applied;
 	pthread_mutex_unlock(&s->lock);
-	double read_start = mono_ms();
+	double read_start = vlt__clock_mono_ms();
 	int rc = vlt__engine_collect(s->engine, &snap, err);
-	double read_ms = mono_ms() - read_start;
+	double read_ms = vlt__clock_mono_ms() - read_start;
 
 	pthread_mutex_lock(&s->lock);
-	double swap_start = mono_ms();
+	double swap_start = vlt__clock_mono_ms();
 	s->sources_tried_ms = vlt__svc_now_ms(s);
 	if (rc < 0) {
 		note_failure(s, err);
@@ -185,6 +177,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			if (own == NULL)
 				vlt__snapshot_free(snap);
 			note_failure(s, err);
+			vlt__svc_health_note_sources(s);
 			pthread_mutex_unlock(&s->lock);
 			pthread_mutex_unlock(&s->refresh_lock);
 			return rc;
@@ -195,7 +188,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 		s->sources_error[0] = '\0';
 		s->n_refreshed++;
 		s->last_read_ms = read_ms;
-		s->last_swap_ms = mono_ms() - swap_start;
+		s->last_swap_ms = vlt__clock_mono_ms() - swap_start;
 		vlt__log(NULL, n_gone + n_disabled > 0 ? VLT_LOG_WARNING : VLT_LOG_INFO,
 			 "sources read: %u hosts, %u pools in %.0f ms, swapped in in %.1f ms; %zu "
 			 "plans held again (%zu units on hosts or pools now gone, %zu on disabled "
@@ -204,6 +197,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			 n_hosts, n_pools, read_ms, s->last_swap_ms, s->st.n_plans, n_gone,
 			 n_disabled, n_credited(s), n_own);
 	}
+	vlt__svc_health_note_sources(s);
 	pthread_mutex_unlock(&s->lock);
 	release_gone(s, lost, n_lost);
 	pthread_mutex_unlock(&s->refresh_lock);
@@ -225,17 +219,21 @@ int vlt__svc_hold_after_replay(vlt_service_t *s, vlt_err_t *err)
 	return rc;
 }
 
-int vlt__svc_check_fresh(vlt_service_t *s, vlt_err_t *err)
+int vlt__svc_stale_error(int64_t age_ms, int64_t max_stale_s, const char *sources_error,
+			 vlt_err_t *err)
 {
-	int64_t age_ms = vlt__svc_now_ms(s) - s->sources_ok_ms;
-
-	if (s->opts.max_stale_s <= 0 || s->sources_error[0] == '\0' ||
-	    age_ms <= s->opts.max_stale_s * 1000)
+	if (max_stale_s <= 0 || sources_error[0] == '\0' || age_ms <= max_stale_s * 1000)
 		return 0;
 	return vlt_err_set(err, VLT_EBACKEND,
 			   "the data center was last read %" PRId64 " s ago, more than "
 			   "service.max_stale_s (%" PRId64 " s), and the sources cannot be read: %s",
-			   age_ms / 1000, s->opts.max_stale_s, s->sources_error);
+			   age_ms / 1000, max_stale_s, sources_error);
+}
+
+int vlt__svc_check_fresh(vlt_service_t *s, vlt_err_t *err)
+{
+	return vlt__svc_stale_error(vlt__svc_now_ms(s) - s->sources_ok_ms, s->opts.max_stale_s,
+				    s->sources_error, err);
 }
 
 static void refresh_now(vlt_service_t *s)

@@ -109,6 +109,8 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->refresh_lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
+	vlt__svc_metrics_init(&s->metrics);
+	vlt__svc_health_init(&s->checks);
 	s->engine = engine;
 	s->store = store;
 	s->opts = *opts;
@@ -127,6 +129,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	}
 	s->sources_ok_ms = s->sources_tried_ms = vlt__svc_now_ms(s); /* the engine read them */
 	s->last_read_ms = s->last_swap_ms = -1;
+	vlt__svc_health_note_sources(s);
 	s->replaying = true;
 	rc = vlt__journal_replay(&s->journal, err);
 	if (rc == 0)
@@ -150,6 +153,7 @@ void vlt__service_free(vlt_service_t *s)
 		return;
 	vlt__svc_tickers_stop(s);
 	vlt__state_free(&s->st);
+	vlt__svc_health_fini(&s->checks);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->refresh_lock);
 	pthread_mutex_destroy(&s->lock);
@@ -208,16 +212,20 @@ static json_t *sources_status(vlt_service_t *s)
 
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err)
 {
+	vlt_service_health_t health;
+
+	vlt__service_health(s, &health); /* before the lock: it may wait on the store */
 	int rc = vlt__svc_read_begin(s, err);
 
 	if (rc < 0)
 		return rc;
-	*status = json_pack("{s:{s:{s:{s:s, s:s}}, s:{s:s, s:s, s:I, s:I, s:I}, s:o}}", "status",
+	*status = json_pack("{s:{s:{s:{s:s, s:s}}, s:{s:s, s:s, s:I, s:I, s:I}, s:o, s:o*}}",
+			    "status",
 			    "ostro", "status", "type", "ok", "message", "success", "store", "type",
 			    "ok", "module", s->store->name, "journal_entries",
 			    (json_int_t)s->journal.applied, "plans", (json_int_t)s->st.n_plans,
 			    "unapplied", (json_int_t)s->journal.n_unapplied, "sources",
-			    sources_status(s));
+			    sources_status(s), "health", vlt__service_health_json(&health));
 	vlt__svc_read_end(s);
 	return *status != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }

@@ -39,6 +39,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "loader.h"
+#include "prom.h"
 
 typedef struct vlt_service vlt_service_t;
 
@@ -185,6 +186,19 @@ int vlt__service_member_check(vlt_service_t *s, const char *id, const char *memb
  */
 int vlt__service_nova_external(vlt_service_t *s, const json_t *body, json_t **answer,
 			       vlt_err_t *err);
+/*
+ * POST /scheduler/cinder/external: the same call of SAP's Cinder fork, for
+ * a volume among the offered pools (host@backend#pool); *answer as above,
+ * {"hosts": [pool]} or []. RET as above.
+ */
+int vlt__service_cinder_external(vlt_service_t *s, const json_t *body, json_t **answer,
+				 vlt_err_t *err);
+/*
+ * POST /scheduler/manila/external: Valet does not place shares; *answer
+ * (new, the caller's) = {"hosts": [the offered hosts, in order]}. Reads no
+ * state. RET 0 or VLT_EINVAL naming the field of a bad body.
+ */
+int vlt__service_manila_external(const json_t *body, json_t **answer, vlt_err_t *err);
 
 /*
  * ---- owners (op_owners.c), for the API's per-project rights. *project
@@ -200,6 +214,33 @@ int vlt__service_plan_owners(vlt_service_t *s, json_t **owners, vlt_err_t *err);
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
+/*
+ * GET /metrics (metrics.c): the service's metric families written into p:
+ * plans, placements, capacity per rack and cluster, placements and time
+ * per solver, refusals per reason, the store's calls, the journal, the
+ * sources. Takes the service's lock for the state; calls no store.
+ */
+void vlt__service_write_metrics(vlt_service_t *s, vlt_prom_t *p);
+
+/* What GET /healthcheck answers (health.c). */
+#define VLT_SERVICE_HEALTH_MAX 3
+typedef struct vlt_service_health {
+	bool healthy;
+	size_t n_reasons; /* 0 when healthy */
+	char reasons[VLT_SERVICE_HEALTH_MAX][700];
+} vlt_service_health_t;
+/*
+ * vlt__service_health - is this valetd fit to serve: its store answers
+ * (pinged at most once a second, off the service's lock; while one check
+ * pings, the others take its last answer), its data center is not older
+ * than max_stale_s while the sources fail, it is not shutting down.
+ */
+void vlt__service_health(vlt_service_t *s, vlt_service_health_t *h);
+/* {"healthy": bool, "reasons": [...]} (new reference) or NULL. */
+json_t *vlt__service_health_json(const vlt_service_health_t *h);
+/* From now on the health check says valetd is shutting down. */
+void vlt__service_stopping(vlt_service_t *s);
+
 /*
  * GET /v1/topology (op_topology.c): {"topology": ...}, the data center in
  * use as clusters, racks and hosts, each host's capacity per resource

@@ -18,6 +18,7 @@
 #include "request.h"
 #include "service.h"
 #include "state.h"
+#include "svc_metrics.h"
 
 #define SVC_WHERE "plan request"
 
@@ -54,6 +55,9 @@ struct vlt_service {
 	/* the last refresh that swapped a data center in: reading the sources (off the lock),
 	 * and swapping it in and holding the plans again (under it), ms; -1 before one */
 	double last_read_ms, last_swap_ms;
+
+	vlt_svc_metrics_t metrics; /* what GET /metrics shows that the state does not (metrics.c) */
+	vlt_svc_checks_t checks;   /* the health check's last answers (health.c) */
 
 	/* the threads that sweep expired holds and read the sources again */
 	vlt_svc_ticker_t sweeper, refresher;
@@ -121,6 +125,9 @@ void vlt__svc_tickers_stop(vlt_service_t *s);
  * not be read (op_refresh.c). Called with the lock held.
  */
 int vlt__svc_check_fresh(vlt_service_t *s, vlt_err_t *err);
+/* The same rule on given facts: a data center age_ms old, the last reading's error ("" if none). */
+int vlt__svc_stale_error(int64_t age_ms, int64_t max_stale_s, const char *sources_error,
+			 vlt_err_t *err);
 
 /*
  * The end of the start's replay (op_refresh.c): the reserved servers'

@@ -300,3 +300,54 @@ char *api_snapshot(const valetd_t *d)
 	}
 	return out;
 }
+
+void api_json_set_at(json_t *body, const char *pointer, const char *value)
+{
+	char buf[256];
+	json_t *at = body;
+	char *last = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", pointer);
+	for (char *save = NULL, *k = strtok_r(buf, "/", &save); k != NULL;
+	     k = strtok_r(NULL, "/", &save)) {
+		if (last != NULL)
+			at = json_object_get(at, last);
+		last = k;
+	}
+	assert_non_null(at);
+	if (value == NULL)
+		json_object_del(at, last);
+	else
+		json_object_set_new(at, last, json_loads(value, JSON_DECODE_ANY, NULL));
+}
+
+bool api_offered(const json_t *body, const char *host)
+{
+	size_t i;
+	json_t *h;
+
+	json_array_foreach(json_object_get(body, "hosts"), i, h) {
+		if (strcmp(json_string_value(json_object_get(h, "host")), host) == 0)
+			return true;
+	}
+	return false;
+}
+
+char *api_placement_location(const valetd_t *d, const char *orch, const char *resource_id)
+{
+	char path[600];
+	api_reply_t rep;
+
+	snprintf(path, sizeof(path), "/v1/placements?orchestration_id=%s", orch);
+	json_t *list = json_object_get(api_expect(d, "GET", path, NULL, 200, &rep), "placements");
+	assert_int_equal(json_array_size(list), 1);
+	json_t *p = json_array_get(list, 0);
+	assert_true(json_is_true(json_object_get(p, "reserved")) == (resource_id != NULL));
+	if (resource_id != NULL)
+		assert_string_equal(json_string_value(json_object_get(p, "resource_id")),
+				    resource_id);
+	assert_non_null(json_string_value(json_object_get(p, "location")));
+	char *loc = strdup(json_string_value(json_object_get(p, "location")));
+	api_reply_free(&rep);
+	return loc;
+}

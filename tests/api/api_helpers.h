@@ -72,4 +72,20 @@ char *api_snapshot(const valetd_t *d);
 
 void api_sleep_ms(long ms);
 
+/*
+ * Set (or, value NULL, delete) the member of body at pointer, a key path
+ * with '/' ("spec/nova_object.data/flavor"); value is JSON text.
+ */
+void api_json_set_at(json_t *body, const char *pointer, const char *value);
+
+/* Does an external-scheduler body offer this host (pool): {"hosts": [{"host": name}]}? */
+bool api_offered(const json_t *body, const char *host);
+/*
+ * The placement of orchestration id orch (GET /v1/placements?orchestration_id=,
+ * since ids of nested stacks' servers hold '/'), checked reserved with
+ * resource_id, or unreserved when resource_id is NULL. RET its location (a
+ * copy, the caller's to free).
+ */
+char *api_placement_location(const valetd_t *d, const char *orch, const char *resource_id);
+
 #endif /* VALET_TESTS_API_HELPERS_H */

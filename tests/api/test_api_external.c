@@ -183,18 +183,6 @@ static void assert_no_hosts(const json_t *doc)
 	assert_int_equal(json_array_size(json_object_get(doc, "hosts")), 0);
 }
 
-static bool offered(const json_t *body, const char *host)
-{
-	size_t i;
-	json_t *h;
-
-	json_array_foreach(json_object_get(body, "hosts"), i, h) {
-		if (strcmp(json_string_value(json_object_get(h, "host")), host) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Ask, expect one offered host; RET a copy of its name. */
 static char *placed(json_t *body)
 {
@@ -202,30 +190,9 @@ static char *placed(json_t *body)
 	const char *h = only_host(ask(body, 200, &rep));
 	char *copy = strdup(h);
 
-	assert_true(offered(body, copy));
+	assert_true(api_offered(body, copy));
 	api_reply_free(&rep);
 	return copy;
-}
-
-/*
- * The placement of orchestration id orch (GET /v1/placements?orchestration_id=,
- * since an id of a nested stack's server holds '/'): its location, with
- * reserved and the resource id checked.
- */
-static char *placement_of(const char *orch, const char *resource_id)
-{
-	char path[600];
-	api_reply_t rep;
-
-	snprintf(path, sizeof(path), "/v1/placements?orchestration_id=%s", orch);
-	json_t *list = json_object_get(api_expect(&d, "GET", path, NULL, 200, &rep), "placements");
-	assert_int_equal(json_array_size(list), 1);
-	json_t *p = json_array_get(list, 0);
-	assert_true(json_is_true(json_object_get(p, "reserved")));
-	assert_string_equal(json_string_value(json_object_get(p, "resource_id")), resource_id);
-	char *loc = strdup(json_string_value(json_object_get(p, "location")));
-	api_reply_free(&rep);
-	return loc;
 }
 
 static const char *instance_of(json_t *body)
@@ -284,7 +251,7 @@ static void test_reserve_on_planned_host(void **state)
 	offer(body, "compute-1,compute-2,compute-3,compute-4");
 	char *got = placed(body);
 	assert_string_equal(got, planned);
-	char *loc = placement_of(orch, instance_of(body));
+	char *loc = api_placement_location(&d, orch, instance_of(body));
 	assert_string_equal(loc, planned);
 
 	/* a retry: the same answer, nothing written */
@@ -311,7 +278,7 @@ static void test_reserve_by_resource_uuid(void **state)
 	offer(body, "compute-1,compute-2,compute-3,compute-4");
 	char *got = placed(body);
 	assert_string_equal(got, planned);
-	free(placement_of(uuid, instance_of(body)));
+	free(api_placement_location(&d, uuid, instance_of(body)));
 	free(got);
 	free(planned);
 	json_decref(body);
@@ -329,7 +296,7 @@ static void test_replan_when_not_offered(void **state)
 	offer_all_but(body, planned);
 	char *got = placed(body);
 	assert_string_not_equal(got, planned);
-	char *loc = placement_of(orch, instance_of(body));
+	char *loc = api_placement_location(&d, orch, instance_of(body));
 	assert_string_equal(loc, got);
 	free(loc);
 	free(got);
@@ -345,7 +312,7 @@ static void test_adhoc_plan(void **state)
 	(void)state;
 
 	char *got = placed(body);
-	char *loc = placement_of(instance_of(body), instance_of(body));
+	char *loc = api_placement_location(&d, instance_of(body), instance_of(body));
 	assert_string_equal(loc, got);
 	json_t *plan = json_object_get(
 		api_expect(&d, "GET", "/v1/plans/11111111-1111-4111-8111-111111111111", NULL, 200,
@@ -507,7 +474,7 @@ static void test_live_migration(void **state)
 	json_object_set_new(hints_of(body), "_nova_check_type", json_pack("[s]", "live_migrate"));
 	char *moved = placed(body);
 	assert_string_not_equal(moved, first);
-	char *loc = placement_of(instance_of(body), instance_of(body));
+	char *loc = api_placement_location(&d, instance_of(body), instance_of(body));
 	assert_string_equal(loc, moved);
 
 	long entries = api_journal_entries(&d);
@@ -534,7 +501,7 @@ static void test_num_instances(void **state)
 		body = adhoc_alone(id);
 		json_object_set_new(spec_data(body), "num_instances", json_integer(2));
 		free(placed(body));
-		free(placement_of(id, id));
+		free(api_placement_location(&d, id, id));
 		json_decref(body);
 	}
 }
@@ -558,7 +525,7 @@ static void test_resize(void **state)
 	json_object_set_new(body, "resize", json_true());
 	json_object_set_new(hints_of(body), "_nova_check_type", json_pack("[s]", "resize"));
 	char *resized = placed(body);
-	char *loc = placement_of(instance_of(body), instance_of(body));
+	char *loc = api_placement_location(&d, instance_of(body), instance_of(body));
 	assert_string_equal(loc, resized);
 
 	long entries = api_journal_entries(&d);
@@ -583,27 +550,6 @@ struct bad_case {
 	const char *value;   /* JSON, or NULL to delete */
 	const char *named;   /* what the error must name */
 };
-
-/* Set (or delete) the member at pointer ("spec/nova_object.data/flavor/...") of body. */
-static void set_at(json_t *body, const char *pointer, const char *value)
-{
-	char buf[256];
-	json_t *at = body;
-	char *last = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", pointer);
-	for (char *save = NULL, *k = strtok_r(buf, "/", &save); k != NULL;
-	     k = strtok_r(NULL, "/", &save)) {
-		if (last != NULL)
-			at = json_object_get(at, last);
-		last = k;
-	}
-	assert_non_null(at);
-	if (value == NULL)
-		json_object_del(at, last);
-	else
-		json_object_set_new(at, last, json_loads(value, JSON_DECODE_ANY, NULL));
-}
 
 /* Bad bodies: 400 naming the field, and nothing changes. */
 static void test_bad_bodies(void **state)
@@ -651,7 +597,7 @@ static void test_bad_bodies(void **state)
 		json_t *body = recorded();
 		api_reply_t rep;
 
-		set_at(body, cases[i].pointer, cases[i].value);
+		api_json_set_at(body, cases[i].pointer, cases[i].value);
 		ask(body, 400, &rep);
 		const char *why = api_check_error(&rep, 400);
 		if (strstr(why, cases[i].named) == NULL)

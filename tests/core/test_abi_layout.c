@@ -70,7 +70,7 @@ OFF(vlt_solver_ops_t, fini, 56);
 OFF(vlt_solver_ops_t, solve, 64);
 
 /* vlt_store_ops_t */
-SIZE(vlt_store_ops_t, 96);
+SIZE(vlt_store_ops_t, 104);
 OFF(vlt_store_ops_t, info, 0);
 OFF(vlt_store_ops_t, init, 48);
 OFF(vlt_store_ops_t, fini, 56);
@@ -78,6 +78,7 @@ OFF(vlt_store_ops_t, get, 64);
 OFF(vlt_store_ops_t, put, 72);
 OFF(vlt_store_ops_t, remove, 80);
 OFF(vlt_store_ops_t, list, 88);
+OFF(vlt_store_ops_t, ping, 96);
 
 /* vlt_core_t */
 SIZE(vlt_core_t, 296);
@@ -366,7 +367,7 @@ static void test_layout_is_checked(void **state)
 	(void)state;
 	assert_int_equal(VLT_ABI_LAYOUT_CHECKED, 1);
 	assert_int_equal(VLT_ABI_MAJOR, 1);
-	assert_int_equal(VLT_ABI_MINOR, 3);
+	assert_int_equal(VLT_ABI_MINOR, 4);
 }
 
 int main(void)

@@ -142,8 +142,9 @@ static void test_shipped_file_uncommented(void **state)
 static void test_shipped_file_documents_everything(void **state)
 {
 	static const char *const keys[] = {
-		"server:", "listen =", "threads =", "max_body_kb =", "dashboard_dir =", "log:",
-		"level =", "syslog =", "data_dir =", "modules:", "path =", "sources =", "policies =",
+		"server:", "listen =", "threads =", "max_body_kb =", "dashboard_dir =",
+		"shutdown_grace_s =", "log:", "level =", "syslog =", "data_dir =", "modules:",
+		"path =", "sources =", "policies =",
 		"solver =", "store =", "weight =", "source:", "policy:", "solver:", "store:",
 	};
 	FILE *in = fopen(VLT_SOURCE_DIR "/conf/valet.conf", "r");
@@ -172,7 +173,8 @@ static const struct bad_case bad_cases[] = {
 	  "setting 'server.port': unknown setting (known here: listen, threads, max_body_kb, "
 	  "dashboard_dir, max_connections, "
 	  "max_client_connections, header_timeout_s, request_timeout_s, idle_timeout_s, "
-	  "max_header_kb, max_url_kb, max_query_args, keep_alive, tls_cert, tls_key, tls_client_ca)" },
+	  "max_header_kb, max_url_kb, max_query_args, keep_alive, "
+	  "shutdown_grace_s, tls_cert, tls_key, tls_client_ca)" },
 	{ "log: {\n  level = \"info\";\n  colour = true;\n};\n", 3,
 	  "setting 'log.colour': unknown setting" },
 	{ "modules: {\n  solvers = [ \"ostro\" ];\n};\n", 2,

@@ -385,9 +385,9 @@ static const struct refusal refusals[] = {
 	{ "solver", "badmagic", VLT_EABI,
 	  "bad magic 0xdeadbeef (expected 0x564c5450): not a valet module" },
 	{ "solver", "badmajor", VLT_EABI,
-	  "built for module ABI 2.3, but this valet speaks 1.3: rebuild the module" },
+	  "built for module ABI 2.4, but this valet speaks 1.4: rebuild the module" },
 	{ "solver", "newminor", VLT_EABI,
-	  "built for module ABI 1.4, newer than this valet's 1.3: upgrade valet or rebuild" },
+	  "built for module ABI 1.5, newer than this valet's 1.4: upgrade valet or rebuild" },
 	{ "solver", "small", VLT_EABI, "its solver operations table is 48 bytes, smaller than" },
 	{ "solver", "badkind", VLT_EABI, "declares an unknown module kind 9" },
 	{ "solver", "wrongkind", VLT_EABI, "is a policy module, expected a solver module" },
@@ -751,7 +751,8 @@ static void test_kind_names_and_sizes(void **state)
 	assert_int_equal(vlt__ops_min_size(VLT_KIND_SOURCE), sizeof(vlt_source_ops_t));
 	assert_int_equal(vlt__ops_min_size(VLT_KIND_POLICY), sizeof(vlt_policy_ops_t));
 	assert_int_equal(vlt__ops_min_size(VLT_KIND_SOLVER), sizeof(vlt_solver_ops_t));
-	assert_int_equal(vlt__ops_min_size(VLT_KIND_STORE), sizeof(vlt_store_ops_t));
+	/* ABI 1.4 appended the store's optional ping */
+	assert_int_equal(vlt__ops_min_size(VLT_KIND_STORE), offsetof(vlt_store_ops_t, ping));
 	assert_int_equal(vlt__ops_min_size((vlt_kind_t)5), 0);
 }
 

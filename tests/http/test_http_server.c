@@ -2,7 +2,8 @@
  * test_http_server.c - the HTTP layer (core/api/http.c) in-process, with a
  * route table of its own: routing and {id} segments, query arguments,
  * JSON bodies, the error-to-status table and upstream's error bodies,
- * OPTIONS, HEAD, 404, 405 and body limits (declared and chunked).
+ * OPTIONS, HEAD, 404, 405 and body limits (declared and chunked), and
+ * what it counts for GET /metrics.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -423,6 +424,78 @@ static void test_http_port_in_use(void **state)
 	vlt__http_stop(NULL);
 }
 
+/* The value of one series in the server's metrics (0 when it is not there). */
+static double metric(const char *series)
+{
+	vlt_prom_t p;
+	double v = 0;
+
+	vlt__prom_init(&p);
+	vlt__http_write_metrics(server, &p);
+	char *text = vlt__prom_take(&p);
+	assert_non_null(text);
+	size_t n = strlen(series);
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		if (strncmp(line, series, n) == 0 && line[n] == ' ')
+			v = strtod(line + n + 1, NULL);
+		line = strchr(line, '\n');
+		line = line != NULL ? line + 1 : NULL;
+	}
+	free(text);
+	return v;
+}
+
+/* Requests are counted by route pattern (never the raw path), method and status. */
+static void test_http_metrics_by_route(void **state)
+{
+	static const char get_ok[] =
+		"valet_http_requests_total{method=\"GET\",route=\"/items/{id}\",code=\"200\"}";
+	static const char put_ok[] = "valet_http_requests_total{method=\"PUT\",route=\"/items/"
+				     "{id}/echo/{sub}\",code=\"201\"}";
+	static const char post_ok[] = "valet_http_requests_total{method=\"POST\",route=\"/items/"
+				      "{id}/echo/{sub}\",code=\"201\"}";
+	static const char failed[] =
+		"valet_http_requests_total{method=\"GET\",route=\"/fail/{code}\",code=\"503\"}";
+	static const char unmatched[] =
+		"valet_http_requests_total{method=\"GET\",route=\"unmatched\",code=\"404\"}";
+	static const char get_count[] =
+		"valet_http_request_duration_seconds_count{method=\"GET\",route=\"/items/{id}\"}";
+	static const char get_inf[] = "valet_http_request_duration_seconds_bucket{method=\"GET\","
+				      "route=\"/items/{id}\",le=\"+Inf\"}";
+	static const char head_count[] =
+		"valet_http_request_duration_seconds_count{method=\"HEAD\",route=\"/items/{id}\"}";
+	double before[] = { metric(get_ok),   metric(put_ok),	 metric(post_ok), metric(failed),
+			    metric(unmatched), metric(get_count), metric(get_inf) };
+	http_reply_t rep;
+
+	(void)state;
+	json_decref(request("GET", "/items/a", NULL, 200, &rep));
+	http_reply_free(&rep);
+	json_decref(request("GET", "/items/b?x=1", NULL, 200, &rep));
+	http_reply_free(&rep);
+	json_decref(request("PUT", "/items/1/echo/2", "{}", 201, &rep));
+	http_reply_free(&rep);
+	json_decref(request("GET", "/fail/5003", NULL, 503, &rep)); /* VLT_EBACKEND */
+	http_reply_free(&rep);
+	json_decref(request("GET", "/nowhere/at/all", NULL, 404, &rep));
+	http_reply_free(&rep);
+
+	assert_true(metric(get_ok) - before[0] == 2);
+	assert_true(metric(put_ok) - before[1] == 1);
+	assert_true(metric(post_ok) - before[2] == 0); /* same route, the other method */
+	assert_true(metric(failed) - before[3] == 1);
+	assert_true(metric(unmatched) - before[4] == 1);
+	assert_true(metric(get_count) - before[5] == 2);
+	assert_true(metric(get_inf) - before[6] == 2);
+	/* declared series exist before any traffic: HEAD falls back on the GET route */
+	vlt_prom_t p;
+	vlt__prom_init(&p);
+	vlt__http_write_metrics(server, &p);
+	assert_non_null(strstr(p.text, head_count));
+	assert_null(strstr(p.text, "/items/a")); /* never the raw path */
+	vlt__prom_free(&p);
+}
+
 static int setup(void **state)
 {
 	vlt_err_t err = { 0 };
@@ -464,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_http_body_limit),
 		cmocka_unit_test(test_http_error_body_shape),
 		cmocka_unit_test(test_http_port_in_use),
+		cmocka_unit_test(test_http_metrics_by_route),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -243,8 +243,10 @@ class KeystoneAuth(unittest.TestCase):
                  ('GET', '/v1/groups/%s/members/x' % gid),
                  ('DELETE', '/v1/groups/%s/members/x' % gid),
                  ('HEAD', '/v1/status'), ('GET', '/v1/status'),
-                 ('GET', '/v1/resources'),
-                 ('POST', '/scheduler/nova/external')]
+                 ('GET', '/v1/resources'), ('GET', '/v1/topology'),
+                 ('POST', '/scheduler/nova/external'),
+                 ('POST', '/scheduler/cinder/external'),
+                 ('POST', '/scheduler/manila/external')]
         for token in (None, '', 'not-a-token', 'gAAAAA' + 'x' * 180):
             for method, path in calls:
                 status, ctype, body = self.valetd.call(

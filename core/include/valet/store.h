@@ -133,6 +133,14 @@ typedef struct vlt_store_ops {
 		    vlt_err_t *err);
 
 	/* ABI 1.1+: append new members below this line only. */
+
+	/*
+	 * Optional (ABI 1.4). A cheap check that the store answers and is
+	 * still the one init opened, for valetd's health check (at most once
+	 * a second). It gives up within a few seconds.
+	 * RET 0, or VLT_EBACKEND with err saying what is wrong.
+	 */
+	int (*ping)(void *state, vlt_err_t *err);
 } vlt_store_ops_t;
 
 #endif /* VALET_STORE_H */

@@ -962,6 +962,19 @@ static int mg_init(const vlt_core_t *core, void **state, vlt_err_t *err)
 	return 0;
 }
 
+/* The health check: the server answers a ping (within serverSelectionTimeoutMS). */
+static int mg_ping(void *state, vlt_err_t *err)
+{
+	struct mg_store *s = state;
+	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
+
+	if (client == NULL)
+		return vlt_err_set(err, VLT_EBACKEND, "mongodb store %s: no client", s->where);
+	int rc = ping(s, client, err);
+	mongoc_client_pool_push(s->pool, client);
+	return rc;
+}
+
 static const vlt_store_ops_t mg_ops = {
 	.info = VLT_PLUGIN_INFO(VLT_KIND_STORE, vlt_store_ops_t, "mongodb", "1.0.0",
 				"documents in a MongoDB database (standalone, replica set "
@@ -972,6 +985,7 @@ static const vlt_store_ops_t mg_ops = {
 	.put = mg_put,
 	.remove = mg_remove,
 	.list = mg_list,
+	.ping = mg_ping,
 };
 
 VLT_PLUGIN_DEFINE(mg_ops);

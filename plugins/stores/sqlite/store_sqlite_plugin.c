@@ -647,6 +647,38 @@ static int sq_init(const vlt_core_t *core, void **state, vlt_err_t *err)
 	return rc;
 }
 
+/*
+ * The health check: the file must still be where it was opened (a file
+ * removed or replaced under a running valetd would take every later write
+ * with it) and answer a read.
+ */
+static int sq_ping(void *state, vlt_err_t *err)
+{
+	struct sq_store *s = state;
+	int moved = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+		rc = sq_fail(s, "checking the file", NULL, NULL, err);
+	else if (moved)
+		rc = vlt_err_set(err, VLT_EBACKEND,
+				 "sqlite store %s: the database file was removed, renamed or "
+				 "replaced since valetd opened it",
+				 s->path);
+	if (rc == 0) {
+		sqlite3_stmt *st = s->stmt[SQ_VERSION];
+
+		bind_key(st, "health", "ping");
+		int step = sqlite3_step(st);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			rc = sq_fail(s, "ping", "health", "ping", err);
+		stmt_reset(st);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 static const vlt_store_ops_t sq_ops = {
 	.info = VLT_PLUGIN_INFO(VLT_KIND_STORE, vlt_store_ops_t, "sqlite", "1.0.0",
 				"documents in one local SQLite file (WAL)"),
@@ -656,6 +688,7 @@ static const vlt_store_ops_t sq_ops = {
 	.put = sq_put,
 	.remove = sq_remove,
 	.list = sq_list,
+	.ping = sq_ping,
 };
 
 VLT_PLUGIN_DEFINE(sq_ops);
