@@ -489,8 +489,16 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 	vlt_err_t err = { 0 };
 	size_t n_routes;
 	const vlt_http_route_t *routes = vlt__api_routes(&n_routes);
-	int rc = open_service(cfg, mods, &engine, &api.service);
+	int rc = 0;
 
+	if (vlt__auth_open(&api.auth, cfg, &err) < 0) {
+		report(cfg, err.msg);
+		return EXIT_CONFIG;
+	}
+	if (vlt__auth_strategy(api.auth) == VLT_AUTH_NOAUTH)
+		vlt__log(NULL, VLT_LOG_NOTICE,
+			 "auth.strategy = noauth: no token is asked for (docs/security.md)");
+	rc = open_service(cfg, mods, &engine, &api.service);
 	if (rc == 0 && vlt__http_start(&http, cfg, routes, n_routes, &api, &err) < 0) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
@@ -513,6 +521,7 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 	vlt__http_stop(http);
 	vlt__service_free(api.service);
 	vlt__engine_free(engine);
+	vlt__auth_close(api.auth);
 	return rc;
 }
 

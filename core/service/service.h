@@ -160,6 +160,9 @@ int vlt__service_groups(vlt_service_t *s, json_t **groups, vlt_err_t *err);
 int vlt__service_group_get(vlt_service_t *s, const char *id, json_t **group, vlt_err_t *err);
 /* POST /v1/groups: the bare new group. */
 int vlt__service_group_create(vlt_service_t *s, const json_t *body, json_t **group, vlt_err_t *err);
+/* The same, recording owner (the creating project; NULL: none) as the group's "owner". */
+int vlt__service_group_create_owned(vlt_service_t *s, const json_t *body, const char *owner,
+				    json_t **group, vlt_err_t *err);
 /* PUT /v1/groups/{id}: description only; the bare group. */
 int vlt__service_group_update(vlt_service_t *s, const char *id, const json_t *body, json_t **group,
 			      vlt_err_t *err);
@@ -222,6 +225,17 @@ int vlt__service_decisions_expire(vlt_service_t *s, int64_t now_ms, size_t *n_ex
  * decisions are written by the request that made them. RET 0 or VLT_ENOMEM.
  */
 int vlt__service_decisions_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
+/*
+ * ---- owners (op_owners.c), for the API's per-project rights. *project
+ * is a new JSON string: the project the plan was made for ("" when none
+ * was known). The plan by plan or stack id (VLT_ENOENT "Plan not found");
+ * a placement's (a server's or a volume's) is its plan's (by placement or orchestration id;
+ * VLT_ENOENT "Placement not found"). *owners = {plan id: project} of every plan.
+ */
+int vlt__service_plan_owner(vlt_service_t *s, const char *id, json_t **project, vlt_err_t *err);
+int vlt__service_placement_owner(vlt_service_t *s, const char *id, json_t **project,
+				 vlt_err_t *err);
+int vlt__service_plan_owners(vlt_service_t *s, json_t **owners, vlt_err_t *err);
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);
