@@ -198,10 +198,15 @@ static int read_rules(vlt_auth_t *a, const vlt_config_t *cfg, vlt_err_t *err)
 static int read_strategy(vlt_auth_t *a, const vlt_config_t *cfg, vlt_err_t *err)
 {
 	vlt_cfg_scope_t *s = &a->scope.cfg;
-	char *strategy = NULL;
+	char *strategy = NULL, *auth_url = NULL;
 	bool remote_ok = false;
-	int rc = vlt__cfg_get_str(s, "strategy", "noauth", &strategy, err);
+	/* keystone is the default once Keystone is configured (an auth_url) */
+	int rc = vlt__cfg_get_str(s, "auth_url", NULL, &auth_url, err);
 
+	if (rc == 0)
+		rc = vlt__cfg_get_str(s, "strategy", auth_url != NULL ? "keystone" : "noauth",
+				      &strategy, err);
+	free(auth_url);
 	if (rc == 0)
 		rc = vlt__cfg_get_bool(s, "allow_noauth_remote", false, &remote_ok, err);
 	if (rc == 0 && strcmp(strategy, "keystone") == 0)

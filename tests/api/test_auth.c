@@ -294,6 +294,13 @@ static void test_settings(void **state)
 				   &err, &s),
 			 0);
 	assert_int_equal(s, VLT_AUTH_KEYSTONE);
+	/* keystone is the default once Keystone is configured */
+	s = VLT_AUTH_NOAUTH;
+	assert_int_equal(open_auth("auth: { auth_url = \"http://127.0.0.1:9/v3\"; username = "
+				   "\"valet\"; password = \"pw\"; project = \"service\"; };\n",
+				   &err, &s),
+			 0);
+	assert_int_equal(s, VLT_AUTH_KEYSTONE);
 	/* noauth elsewhere than loopback, when the operator says so */
 	assert_int_equal(open_auth("server: { listen = \"0.0.0.0:0\"; };\nauth: { "
 				   "allow_noauth_remote = true; };\n",
@@ -373,12 +380,12 @@ static void test_shipped_file(void **state)
 		}
 	}
 	fclose(in);
-	if (strstr(text, "strategy = \"noauth\";") == NULL ||
+	if (strstr(text, "strategy = \"keystone\";") == NULL ||
 	    strstr(text, "cache_ttl_s = 60;") == NULL || strstr(text, "cache_entries = 4096;") == NULL)
 		fail_msg("conf/valet.conf does not show the defaults: %s", text);
 	if (open_auth(text, &err, &s) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(s, VLT_AUTH_NOAUTH);
+	assert_int_equal(s, VLT_AUTH_KEYSTONE); /* its auth_url makes keystone the default */
 }
 
 static int setup(void **state)
