@@ -6,7 +6,8 @@
  *   quality     bandwidth cost of ostro against nova on rack-sized three-tier
  *               stacks (web and db spread over hosts, app kept in a rack), and
  *               against the exact solver on small ones
- * usage: bench_engine [--quick] [--only SCENARIO] [--json FILE]
+ * usage: bench_engine [--quick] [--only SCENARIO] [--json FILE] [--explain]
+ *        (--explain: each placement also explained, as valetd asks for its decision record)
  *        bench_engine replay --jobs FILE [--out FILE]   (replay.c; what bench/run uses)
  * Times are wall-clock on this machine; ratios compare runs of the same process.
  */
@@ -171,12 +172,16 @@ static void open_session(vlt_session_t *s, const char *inv)
 	}
 }
 
+/* --explain: every placement also explained, as valetd asks for its decision record. */
+static bool explain;
+
 /* Place one request; returns its wall time in ms and the result (new reference). */
 static double place(vlt_session_t *s, json_t *req, const char *solver, json_t **res)
 {
 	vlt_err_t err = {0};
+	const vlt_place_opts_t o = {.solver = solver, .explain = explain};
 	double t0 = bench_now_ms();
-	int rc = vlt__engine_place(s->engine, req, "bench", solver, res, &err);
+	int rc = vlt__engine_place_opts(s->engine, req, "bench", &o, res, &err);
 	double t = bench_now_ms() - t0;
 
 	if (*res == NULL) {
@@ -326,13 +331,15 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = true;
+		else if (strcmp(argv[i], "--explain") == 0)
+			explain = true;
 		else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
 			only = argv[++i];
 		else {
 			fprintf(stderr, "usage: bench_engine [--quick] [--only SCENARIO] "
-					"[--json FILE]\n");
+					"[--json FILE] [--explain]\n");
 			return 2;
 		}
 	}

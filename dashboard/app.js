@@ -391,7 +391,7 @@ async function drawDecisions() {
   }
   const list = Array.isArray(doc) ? doc : (doc.decisions || []);
   lastDecisions = list;
-  const recent = list.slice(-20).reverse();
+  const recent = list.slice(0, 20); /* GET /v1/decisions answers newest first */
   clear(box);
   box.className = "";
   box.dataset.available = "true";

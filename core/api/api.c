@@ -7,6 +7,8 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -14,11 +16,13 @@
 
 #include "api.h"
 #include "http.h"
+#include "log.h"
 #include "service.h"
 
 #define API_VERSION_ID "v1.0"
 
-const char *const vlt__api_v1_endpoints[] = { "groups", "placements", "plans", "status", NULL };
+const char *const vlt__api_v1_endpoints[] = { "decisions", "groups",	"placements",
+					       "plans",	    "status", NULL };
 
 /*
  * One entry of the versions document. links is a new reference, taken
@@ -85,17 +89,176 @@ static vlt_service_t *service_of(const vlt_http_req_t *req)
 	return api->service;
 }
 
+/* ---- who calls, and what they may do (auth.h, auth_policy.h, docs/security.md) */
+
+/* The caller of one request. */
+struct caller {
+	vlt_identity_t who;
+	bool keystone;	      /* identity from a validated token */
+	const char *project;  /* the project a plan is made for; NULL: the body's tenant_id */
+	bool all_projects;    /* listings show every project's */
+};
+
+static const vlt_auth_t *auth_of(const vlt_http_req_t *req)
+{
+	const vlt_api_t *api = req->app;
+
+	return api->auth;
+}
+
 /*
- * The caller's project, as keystonemiddleware (or a proxy in front) sets
- * it; valetd does not validate tokens itself (docs/api.md, "Auth").
+ * Under noauth, the project a client names (X-Project-Id, as
+ * keystonemiddleware in front would set it; X-Tenant-Id too), and every
+ * right: what valetd did before it validated tokens.
  */
-static const char *tenant_of(const vlt_http_req_t *req)
+static const char *header_project(const vlt_http_req_t *req)
 {
 	const char *t = vlt__http_req_header(req, "X-Project-Id");
 
 	if (t == NULL || t[0] == '\0')
 		t = vlt__http_req_header(req, "X-Tenant-Id");
 	return t != NULL && t[0] != '\0' ? t : NULL;
+}
+
+static void noauth_caller(const vlt_http_req_t *req, struct caller *c)
+{
+	static const char *const roles[] = { "admin", "member", "reader", "service" };
+
+	c->project = header_project(req);
+	snprintf(c->who.project_id, sizeof(c->who.project_id), "%s",
+		 c->project != NULL ? c->project : "");
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		vlt__identity_add_role(&c->who, roles[i]);
+}
+
+/* upstream's 401: text/plain, no JSON */
+static int refuse_unauthenticated(vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	resp->status = 401;
+	resp->text = strdup("Authentication required");
+	resp->content_type = "text/plain";
+	if (resp->text == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	return 1;
+}
+
+/*
+ * Who calls. RET 0 with c filled; 1 when resp holds the 401; < 0 when
+ * Keystone cannot be asked (503).
+ */
+static int identify(const vlt_http_req_t *req, vlt_http_resp_t *resp, struct caller *c,
+		    vlt_err_t *err)
+{
+	vlt_auth_t *auth = (vlt_auth_t *)auth_of(req);
+
+	memset(c, 0, sizeof(*c));
+	if (vlt__auth_strategy(auth) == VLT_AUTH_NOAUTH) {
+		noauth_caller(req, c);
+	} else {
+		vlt_err_t why = { 0 };
+		int rc = vlt__auth_identify(auth, vlt__http_req_header(req, "X-Auth-Token"),
+					    &c->who, &why);
+
+		if (rc == VLT_EFORBIDDEN) {
+			vlt__log("auth", VLT_LOG_INFO, "%s %s: 401: %s", req->method, req->path,
+				 why.msg);
+			return refuse_unauthenticated(resp, err);
+		}
+		if (rc < 0) {
+			*err = why;
+			return rc;
+		}
+		c->keystone = true;
+		c->project = c->who.project_id; /* never a header's or a body's */
+	}
+	c->all_projects = auth == NULL ||
+			  vlt__policy_allows(vlt__auth_policy(auth), "all_projects", &c->who, NULL);
+	return 0;
+}
+
+/* 403 naming the rule. RET 1 (resp holds it). */
+static int refuse_by_rule(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+			  const struct caller *c, vlt_err_t *err)
+{
+	char msg[VLT_ERR_MSG_MAX];
+
+	snprintf(msg, sizeof(msg),
+		 "rule '%s' does not allow %s %.200s for user '%.64s' of project '%.64s' "
+		 "(docs/security.md)",
+		 rule, req->method, req->path, c->who.user_id[0] ? c->who.user_id : "-",
+		 c->who.project_id[0] ? c->who.project_id : "-");
+	json_t *body = vlt__http_error_body(403, msg);
+	if (body == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	vlt__http_resp_json(resp, 403, body);
+	return 1;
+}
+
+/* Does rule allow the identified caller c on a target of project target? 0, or 1 with the 403. */
+static int check_rule(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+		      const char *target, const struct caller *c, vlt_err_t *err)
+{
+	if (auth_of(req) == NULL)
+		return 0; /* no auth configured at all: as before */
+	if (!vlt__policy_allows(vlt__auth_policy(auth_of(req)), rule, &c->who, target))
+		return refuse_by_rule(req, resp, rule, c, err);
+	return 0;
+}
+
+/*
+ * May the caller apply rule to what it makes or lists (its own project's)?
+ * RET 0: yes, c filled; 1: resp holds the 401 or 403; < 0: an error.
+ */
+static int authorize(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+		     struct caller *c, vlt_err_t *err)
+{
+	const vlt_auth_t *auth = auth_of(req);
+	const char *token = vlt__http_req_header(req, "X-Auth-Token");
+	static const vlt_identity_t anonymous;
+
+	/* a rule an operator opened to everyone ("@") needs no token */
+	if (vlt__auth_strategy(auth) == VLT_AUTH_KEYSTONE && (token == NULL || token[0] == '\0') &&
+	    vlt__policy_allows(vlt__auth_policy(auth), rule, &anonymous, NULL)) {
+		memset(c, 0, sizeof(*c));
+		c->keystone = true;
+		c->project = c->who.project_id;
+		return 0;
+	}
+	int rc = identify(req, resp, c, err);
+
+	return rc != 0 ? rc : check_rule(req, resp, rule, c->who.project_id, c, err);
+}
+
+/* A handler's verdict of authorize: 1 (answered) becomes 0 for the server. */
+#define GUARDED(rc) ((rc) > 0 ? 0 : (rc))
+
+/*
+ * authorize on the plan (or placement) the path names, owned by its
+ * project. An unknown id is 404; so is another project's, unless the
+ * caller sees every project: a caller learns nothing of another project's
+ * data, not even that it exists.
+ */
+static int authorize_owned(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+			   bool placement, struct caller *c, vlt_err_t *err)
+{
+	vlt_service_t *s = ((const vlt_api_t *)req->app)->service;
+	json_t *owner = NULL;
+	int rc = identify(req, resp, c, err);
+
+	if (rc != 0 || auth_of(req) == NULL || s == NULL)
+		return rc;
+	rc = placement ? vlt__service_placement_owner(s, req->params[0], &owner, err)
+		       : vlt__service_plan_owner(s, req->params[0], &owner, err);
+	const char *project = json_string_value(owner);
+	if (rc == VLT_ENOENT && c->all_projects)
+		rc = 0; /* the service answers an unknown id itself, as without auth */
+	if (rc == 0 && !c->all_projects && strcmp(project, c->who.project_id) != 0)
+		rc = vlt_err_set(err, VLT_ENOENT, placement ? "Placement not found"
+							     : "Plan not found");
+	if (rc == 0)
+		rc = check_rule(req, resp, rule, project, c, err);
+	json_decref(owner);
+	return rc;
 }
 
 /* The body a write needs: present, an object, no '$' keys, not too deep. */
@@ -134,36 +297,95 @@ static int answer(vlt_http_resp_t *resp, int rc, int status, json_t *doc)
 	return 0;
 }
 
+/*
+ * Keep the members of doc's array key whose owner (owner_of) is the
+ * caller's project; nothing to do when the caller sees every project.
+ */
+static int keep_own(const vlt_http_req_t *req, const struct caller *c, json_t *doc,
+		    const char *key, const char *(*owner_of)(const json_t *item, const json_t *owners),
+		    vlt_err_t *err)
+{
+	json_t *owners = NULL;
+	json_t *items = json_object_get(doc, key);
+
+	if (c->all_projects || auth_of(req) == NULL || !json_is_array(items))
+		return 0;
+	int rc = vlt__service_plan_owners(service_of(req), &owners, err);
+	for (size_t i = json_array_size(items); rc == 0 && i-- > 0;) {
+		const char *owner = owner_of(json_array_get(items, i), owners);
+
+		if (owner == NULL || strcmp(owner, c->who.project_id) != 0)
+			json_array_remove(items, i);
+	}
+	json_decref(owners);
+	return rc;
+}
+
+static const char *plan_owner(const json_t *plan, const json_t *owners)
+{
+	return json_string_value(
+		json_object_get(owners, json_string_value(json_object_get(plan, "id"))));
+}
+
+static const char *placement_owner(const json_t *placement, const json_t *owners)
+{
+	return json_string_value(
+		json_object_get(owners, json_string_value(json_object_get(placement, "plan_id"))));
+}
+
 static int plans_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize(req, resp, "plans_list", &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_plans(service_of(req), &doc, err);
-
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_plans(service_of(req), &doc, err);
+	if (rc == 0)
+		rc = keep_own(req, &c, doc, "plans", plan_owner, err);
 	return answer(resp, rc, 200, doc);
+}
+
+/*
+ * The project a new plan is for: under keystone the token's, except for a
+ * caller of every project (Heat's service user, an admin), whose body's
+ * tenant_id names the project it acts for (Heat's plugin sends the stack's).
+ */
+static const char *plan_project(const struct caller *c, const json_t *body)
+{
+	const char *named = json_string_value(json_object_get(body, "tenant_id"));
+
+	if (c->keystone && c->all_projects && named != NULL && named[0] != '\0')
+		return named;
+	return c->project;
 }
 
 static int plans_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	int rc = body_of(req, &body, err);
+	struct caller c;
+	int rc = authorize(req, resp, "plans_create", &c, err);
 
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
 	if (rc < 0 || no_service(req, err))
 		return rc < 0 ? rc : err->code;
-	rc = vlt__service_plan_create(service_of(req), body, tenant_of(req), &doc, err);
+	rc = vlt__service_plan_create(service_of(req), body, plan_project(&c, body), &doc, err);
 	return answer(resp, rc, 201, doc);
 }
 
 static int plan_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize_owned(req, resp, "plans_get", false, &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_plan_get(service_of(req), req->params[0], &doc, err);
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_plan_get(service_of(req), req->params[0], &doc, err);
 	return answer(resp, rc, 200, doc);
 }
 
@@ -171,20 +393,28 @@ static int plan_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t 
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	int rc = body_of(req, &body, err);
+	struct caller c;
+	int rc = authorize_owned(req, resp, "plans_update", false, &c, err);
 
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
 	if (rc < 0 || no_service(req, err))
 		return rc < 0 ? rc : err->code;
-	rc = vlt__service_plan_update(service_of(req), req->params[0], body, tenant_of(req), &doc,
-				      err);
+	/* under keystone a plan stays its project's, whoever replans it */
+	rc = vlt__service_plan_update(service_of(req), req->params[0], body,
+				      c.keystone ? NULL : c.project, &doc, err);
 	return answer(resp, rc, 201, doc);
 }
 
 static int plan_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_plan_delete(service_of(req), req->params[0], err);
+	struct caller c;
+	int rc = authorize_owned(req, resp, "plans_delete", false, &c, err);
+
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_plan_delete(service_of(req), req->params[0], err);
 	return answer(resp, rc, 204, NULL);
 }
 
@@ -205,19 +435,32 @@ static bool add_query_arg(void *cls, const char *key, const char *value)
 	return true;
 }
 
+/*
+ * The query's arguments as a filter object (new reference, in q->filter),
+ * once the service is known to run. RET 0 or the error to answer.
+ */
+static int query_of(const vlt_http_req_t *req, struct query *q, vlt_err_t *err)
+{
+	if (no_service(req, err))
+		return err->code;
+	q->filter = json_object();
+	if (q->filter == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	vlt__http_req_query_each(req, add_query_arg, q);
+	return 0;
+}
+
 static int placements_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct query q = { json_object(), false };
+	struct query q = { NULL, false };
+	struct caller c;
 	json_t *doc = NULL;
-	int rc = 0;
+	int rc = authorize(req, resp, "placements_list", &c, err);
 
-	if (no_service(req, err)) {
-		json_decref(q.filter);
-		return err->code;
-	}
-	if (q.filter == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	vlt__http_req_query_each(req, add_query_arg, &q);
+	if (rc != 0)
+		return GUARDED(rc);
+	if ((rc = query_of(req, &q, err)) < 0)
+		return rc;
 	if (q.repeated)
 		doc = json_pack("{s:[]}", "placements");
 	else
@@ -225,16 +468,58 @@ static int placements_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_
 	json_decref(q.filter);
 	if (rc == 0 && doc == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == 0) /* the filter sees every project's; the answer only the caller's */
+		rc = keep_own(req, &c, doc, "placements", placement_owner, err);
+	return answer(resp, rc, 200, doc);
+}
+
+/*
+ * Decisions name hosts, other projects' servers among the runners-up and
+ * what each request asked: the operator's, not a project's (rule
+ * "decisions", admin and service users by default).
+ */
+static int decisions_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	struct query q = { NULL, false };
+	struct caller c;
+	json_t *doc = NULL;
+	int rc = authorize(req, resp, "decisions", &c, err);
+
+	if (rc != 0)
+		return GUARDED(rc);
+	if ((rc = query_of(req, &q, err)) < 0)
+		return rc;
+	/* unlike placements' upstream rule, a filter given twice is an error here */
+	if (q.repeated)
+		rc = vlt_err_set(err, VLT_EINVAL,
+				 "GET /v1/decisions: a filter is given twice (each at most once)");
+	else
+		rc = vlt__service_decisions(service_of(req), q.filter, &doc, err);
+	json_decref(q.filter);
+	return answer(resp, rc, 200, doc);
+}
+
+static int decision_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	struct caller c;
+	json_t *doc = NULL;
+	int rc = authorize(req, resp, "decisions", &c, err);
+
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_decision_get(service_of(req), req->params[0], &doc, err);
 	return answer(resp, rc, 200, doc);
 }
 
 static int placement_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize_owned(req, resp, "placements_get", true, &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_placement_get(service_of(req), req->params[0], &doc, err);
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_placement_get(service_of(req), req->params[0], &doc, err);
 	return answer(resp, rc, 200, doc);
 }
 
@@ -242,8 +527,12 @@ static int placement_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	int rc = body_of(req, &body, err);
+	struct caller c;
+	int rc = authorize_owned(req, resp, "placements_reserve", true, &c, err);
 
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
 	if (rc < 0 || no_service(req, err))
 		return rc < 0 ? rc : err->code;
 	rc = vlt__service_placement_reserve(service_of(req), req->params[0], body, &doc, err);
@@ -252,20 +541,79 @@ static int placement_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_
 
 static int placement_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
+	int rc = authorize_owned(req, resp, "placements_delete", true, &c, err);
+
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_placement_delete(service_of(req), req->params[0], err);
+	return answer(resp, rc, 204, NULL);
+}
+
+/*
+ * May the caller see group g? Its owner's project, its member projects,
+ * and, for an open group (no members: anyone may use it), everyone.
+ */
+static bool group_visible(const struct caller *c, const json_t *g)
+{
+	const char *owner = json_string_value(json_object_get(g, "owner"));
+	const json_t *members = json_object_get(g, "members");
+	size_t i;
+	json_t *m;
+
+	if (c->all_projects || (owner != NULL && strcmp(owner, c->who.project_id) == 0))
+		return true;
+	if (json_array_size(members) == 0)
+		return true;
+	json_array_foreach(members, i, m) {
+		if (json_is_string(m) && strcmp(json_string_value(m), c->who.project_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The group the path names, if the caller may see it (404 otherwise, as
+ * for an unknown group), and rule allows the caller on it (its owner's
+ * project is the target). RET 0 with *g (new, may be NULL when g is
+ * NULL); 1: resp holds the 401 or 403; < 0.
+ */
+static int authorize_group(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+			   struct caller *c, json_t **g, vlt_err_t *err)
+{
+	json_t *group = NULL;
+	int rc = identify(req, resp, c, err);
+
+	if (rc != 0)
+		return rc;
 	if (no_service(req, err))
 		return err->code;
-	int rc = vlt__service_placement_delete(service_of(req), req->params[0], err);
-	return answer(resp, rc, 204, NULL);
+	rc = vlt__service_group_get(service_of(req), req->params[0], &group, err);
+	if (rc == 0 && auth_of(req) != NULL && !group_visible(c, group))
+		rc = vlt_err_set(err, VLT_ENOENT, "Group not found");
+	if (rc == 0)
+		rc = check_rule(req, resp, rule,
+				json_string_value(json_object_get(group, "owner")), c, err);
+	if (rc == 0 && g != NULL)
+		*g = group;
+	else
+		json_decref(group);
+	return rc;
 }
 
 static int groups_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize(req, resp, "groups_list", &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_groups(service_of(req), &doc, err);
-
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_groups(service_of(req), &doc, err);
+	json_t *groups = json_object_get(doc, "groups");
+	for (size_t i = json_array_size(groups); rc == 0 && auth_of(req) != NULL && i-- > 0;)
+		if (!group_visible(&c, json_array_get(groups, i)))
+			json_array_remove(groups, i);
 	return answer(resp, rc, 200, doc);
 }
 
@@ -273,23 +621,30 @@ static int groups_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	int rc = body_of(req, &body, err);
+	struct caller c;
+	int rc = authorize(req, resp, "groups_create", &c, err);
 
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
 	if (rc < 0 || no_service(req, err))
 		return rc < 0 ? rc : err->code;
-	rc = vlt__service_group_create(service_of(req), body, &doc, err);
+	/* under keystone the token's project owns it: it decides who may change it */
+	rc = vlt__service_group_create_owned(service_of(req), body,
+					     c.keystone ? c.who.project_id : NULL, &doc, err);
 	return answer(resp, rc, 201, doc); /* upstream: the bare group */
 }
 
 static int group_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *g = NULL;
+	int rc = authorize_group(req, resp, "groups_get", &c, &g, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_group_get(service_of(req), req->params[0], &g, err);
-	json_t *doc = rc == 0 ? json_pack("{s:o}", "group", g) : NULL;
-	if (rc == 0 && doc == NULL)
+	if (rc != 0)
+		return GUARDED(rc);
+	json_t *doc = json_pack("{s:o}", "group", g);
+	if (doc == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	return answer(resp, rc, 200, doc);
 }
@@ -298,19 +653,26 @@ static int group_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	int rc = body_of(req, &body, err);
+	struct caller c;
+	int rc = authorize_group(req, resp, "groups_update", &c, NULL, err);
 
-	if (rc < 0 || no_service(req, err))
-		return rc < 0 ? rc : err->code;
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
+	if (rc < 0)
+		return rc;
 	rc = vlt__service_group_update(service_of(req), req->params[0], body, &doc, err);
 	return answer(resp, rc, 201, doc);
 }
 
 static int group_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_group_delete(service_of(req), req->params[0], err);
+	struct caller c;
+	int rc = authorize_group(req, resp, "groups_delete", &c, NULL, err);
+
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = vlt__service_group_delete(service_of(req), req->params[0], err);
 	return answer(resp, rc, 204, NULL);
 }
 
@@ -318,35 +680,48 @@ static int members_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	int rc = body_of(req, &body, err);
+	struct caller c;
+	int rc = authorize_group(req, resp, "groups_members", &c, NULL, err);
 
-	if (rc < 0 || no_service(req, err))
-		return rc < 0 ? rc : err->code;
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
+	if (rc < 0)
+		return rc;
 	rc = vlt__service_members_add(service_of(req), req->params[0], body, &doc, err);
 	return answer(resp, rc, 201, doc);
 }
 
 static int members_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_members_remove(service_of(req), req->params[0], NULL, err);
+	struct caller c;
+	int rc = authorize_group(req, resp, "groups_members", &c, NULL, err);
+
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = vlt__service_members_remove(service_of(req), req->params[0], NULL, err);
 	return answer(resp, rc, 204, NULL);
 }
 
 static int member_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_member_check(service_of(req), req->params[0], req->params[1], err);
+	struct caller c;
+	int rc = authorize_group(req, resp, "groups_get", &c, NULL, err);
+
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = vlt__service_member_check(service_of(req), req->params[0], req->params[1], err);
 	return answer(resp, rc, 204, NULL);
 }
 
 static int member_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_members_remove(service_of(req), req->params[0], req->params[1],
+	struct caller c;
+	int rc = authorize_group(req, resp, "groups_members", &c, NULL, err);
+
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = vlt__service_members_remove(service_of(req), req->params[0], req->params[1],
 					     err);
 	return answer(resp, rc, 204, NULL);
 }
@@ -354,44 +729,50 @@ static int member_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_e
 /* HEAD /v1/status: 204 when the store answers (upstream pinged its engine). */
 static int status_head(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize(req, resp, "status", &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_status(service_of(req), &doc, err);
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_status(service_of(req), &doc, err);
 	json_decref(doc);
 	return answer(resp, rc, 204, NULL);
 }
 
 static int status_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize(req, resp, "status", &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_status(service_of(req), &doc, err);
-
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_status(service_of(req), &doc, err);
 	return answer(resp, rc, 200, doc);
 }
 
 static int resources_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize(req, resp, "resources", &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_resources(service_of(req), &doc, err);
-
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_resources(service_of(req), &doc, err);
 	return answer(resp, rc, 200, doc);
 }
 
 static int topology_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
+	struct caller c;
 	json_t *doc = NULL;
+	int rc = authorize(req, resp, "topology", &c, err);
 
-	if (no_service(req, err))
-		return err->code;
-	int rc = vlt__service_topology(service_of(req), &doc, err);
+	if (rc != 0 || no_service(req, err))
+		return rc != 0 ? GUARDED(rc) : err->code;
+	rc = vlt__service_topology(service_of(req), &doc, err);
 
 	return answer(resp, rc, 200, doc);
 }
@@ -400,13 +781,17 @@ typedef int (*external_fn)(vlt_service_t *s, const json_t *body, json_t **answer
 			   vlt_err_t *err);
 
 /* An external-scheduler call of SAP's forks (docs/openstack.md, "External scheduler"). */
-static int external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, external_fn decide,
-			 vlt_err_t *err)
+static int external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+			 external_fn decide, vlt_err_t *err)
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	int rc = body_of(req, &body, err);
+	struct caller c;
+	int rc = authorize(req, resp, rule, &c, err);
 
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
 	if (rc < 0 || no_service(req, err))
 		return rc < 0 ? rc : err->code;
 	rc = decide(service_of(req), body, &doc, err);
@@ -416,14 +801,14 @@ static int external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, exter
 /* POST /scheduler/nova/external: SAP's Nova fork asks which host. */
 static int nova_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	return external_post(req, resp, vlt__service_nova_external, err);
+	return external_post(req, resp, "nova_external", vlt__service_nova_external, err);
 }
 
 /* POST /scheduler/cinder/external: SAP's Cinder fork asks which pool. */
 static int cinder_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp,
 				vlt_err_t *err)
 {
-	return external_post(req, resp, vlt__service_cinder_external, err);
+	return external_post(req, resp, "cinder_external", vlt__service_cinder_external, err);
 }
 
 /* POST /scheduler/manila/external: shares are not Valet's; the offered hosts as they came. */
@@ -432,8 +817,12 @@ static int manila_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	int rc = body_of(req, &body, err);
+	struct caller c;
+	int rc = authorize(req, resp, "manila_external", &c, err);
 
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = body_of(req, &body, err);
 	if (rc == 0)
 		rc = vlt__service_manila_external(body, &doc, err);
 	return answer(resp, rc, 200, doc);
@@ -451,6 +840,8 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/v1/placements/{id*}", placement_get, 0 },
 	{ VLT_HTTP_POST, "/v1/placements/{id*}", placement_post, 0 },
 	{ VLT_HTTP_DELETE, "/v1/placements/{id*}", placement_delete, 0 },
+	{ VLT_HTTP_GET, "/v1/decisions", decisions_get, 0 },
+	{ VLT_HTTP_GET, "/v1/decisions/{id}", decision_get, 0 },
 	{ VLT_HTTP_GET, "/v1/groups", groups_get, 0 },
 	{ VLT_HTTP_POST, "/v1/groups", groups_post, 0 },
 	{ VLT_HTTP_GET, "/v1/groups/{id}", group_get, 0 },

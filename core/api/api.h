@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "auth.h"
 #include "config.h"
 #include "http.h"
 #include "loader.h"
@@ -21,6 +22,7 @@ typedef struct vlt_api {
 	const vlt_config_t *cfg;
 	vlt_modules_t *mods; /* may be NULL */
 	vlt_service_t *service; /* plans, placements, groups; NULL: those answer 503 */
+	vlt_auth_t *auth; /* who calls and their rights; NULL: noauth */
 } vlt_api_t;
 
 /* The API's routes (static storage); *n receives their count. */

@@ -38,6 +38,7 @@
 #include "http.h"
 #include "http_gate.h"
 #include "http_stats.h"
+#include "http_tls.h"
 #include "log.h"
 
 /* Room for the request headers and libmicrohttpd's read buffer. */
@@ -61,6 +62,7 @@ struct vlt_http {
 	vlt_http_stats_t *stats; /* owned */
 	uint16_t port;
 	char bound[HTTP_BOUND_MAX];
+	vlt_http_tls_t tls; /* zeroed: plain HTTP */
 };
 
 /* One request's state between the access handler's calls. */
@@ -352,6 +354,7 @@ static enum MHD_Result call_handler(vlt_http_t *h, struct MHD_Connection *conn,
 		.pattern = m->route->pattern,
 		.conn = conn,
 		.server = h,
+		.tls = vlt__http_tls_on(&h->tls),
 	};
 	memcpy(req.params, m->params, sizeof(req.params));
 
@@ -550,6 +553,10 @@ static enum MHD_Result begin_request(vlt_http_t *h, struct MHD_Connection *conn,
 	*con_cls = st;
 	if (st->method == NULL || st->url == NULL)
 		return MHD_NO;
+	if (!vlt__http_tls_client_ok(&h->tls, conn))
+		return send_error(conn, st, 403,
+				  "a client certificate signed by server.tls_client_ca is required",
+				  NULL);
 	int refused = check_next_request(h, conn, version, msg, sizeof(msg));
 	if (refused != 0) {
 		st->too_big = true; /* its body, if any, is not wanted either */
@@ -758,6 +765,11 @@ static struct MHD_Daemon *start_mhd(vlt_http_t *h, const vlt_config_t *cfg,
 	/* A pool of one is the polling thread alone. */
 	unsigned pool = cfg->threads > 1 ? cfg->threads : 0;
 	unsigned idle = or_default(cfg->idle_timeout_s, VLT_DEFAULT_IDLE_TIMEOUT_S);
+	struct MHD_OptionItem tls_opts[VLT_HTTP_TLS_OPTIONS];
+
+	vlt__http_tls_options(&h->tls, tls_opts);
+	if (vlt__http_tls_on(&h->tls))
+		flags |= MHD_USE_TLS;
 
 	/* The logger first, so that complaints about later options reach it too. */
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
@@ -773,6 +785,7 @@ static struct MHD_Daemon *start_mhd(vlt_http_t *h, const vlt_config_t *cfg,
 				MHD_OPTION_CONNECTION_LIMIT, g->max_connections + HTTP_LIMIT_SLACK,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_ARRAY, tls_opts,
 				MHD_OPTION_END);
 }
 
@@ -783,6 +796,7 @@ static void http_free(vlt_http_t *h)
 		MHD_stop_daemon(h->mhd);
 	vlt__http_gate_free(h->gate);
 	vlt__http_stats_free(h->stats);
+	vlt__http_tls_free(&h->tls);
 	free(h);
 }
 
@@ -814,7 +828,10 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
 
-	int rc = vlt__http_gate_new(&h->gate, &go, err);
+	int rc = vlt__http_tls_load(&h->tls, cfg, err);
+	go.tls = vlt__http_tls_on(&h->tls);
+	if (rc == 0)
+		rc = vlt__http_gate_new(&h->gate, &go, err);
 	if (rc == 0)
 		rc = open_listener(host, cfg->listen_port, &fd, &family, err);
 	if (rc < 0) {
@@ -831,10 +848,14 @@ int vlt__http_start(vlt_http_t **out, const vlt_config_t *cfg, const vlt_http_ro
 	format_bound(&ss, h->bound, sizeof(h->bound), &h->port);
 	h->mhd = start_mhd(h, cfg, &go);
 	if (h->mhd == NULL) {
+		bool tls = vlt__http_tls_on(&h->tls);
 		close(fd);
 		http_free(h);
-		return vlt_err_set(err, VLT_EIO, "cannot start the HTTP server on %s:%u",
-				   host, (unsigned)cfg->listen_port);
+		return vlt_err_set(err, VLT_EIO, "cannot start the HTTP server on %s:%u%s",
+				   host, (unsigned)cfg->listen_port,
+				   tls ? " (is server.tls_cert a PEM certificate and server.tls_key "
+					 "its key?)"
+				       : "");
 	}
 	rc = vlt__http_gate_run(h->gate, fd, h->mhd, err); /* the gate owns fd now */
 	if (rc < 0) {
@@ -932,7 +953,7 @@ const char *vlt__http_req_app_url(const vlt_http_req_t *req, char *buf, size_t s
 
 	if (host == NULL || host[0] == '\0')
 		host = req->bound;
-	snprintf(buf, size, "http://%s", host);
+	snprintf(buf, size, "%s://%s", req->tls ? "https" : "http", host);
 	return buf;
 }
 

@@ -81,6 +81,7 @@ typedef struct vlt_http_req {
 	const char *bound; /* "host:port" the server listens on */
 	struct MHD_Connection *conn;
 	const struct vlt_http *server; /* the server answering */
+	bool tls; /* the listener speaks TLS */
 } vlt_http_req_t;
 
 /* What a handler answers. Starts as 200 with no body. */
@@ -147,7 +148,8 @@ size_t vlt__http_req_query_each(const vlt_http_req_t *req,
 /* The value of the pattern's "{name}" segment or NULL; borrowed. */
 const char *vlt__http_req_param(const vlt_http_req_t *req, const char *name);
 /*
- * "http://<Host header>", falling back to "http://<bound address>".
+ * "http://<Host header>" ("https://" under TLS), falling back to the
+ * bound address.
  * Writes into buf; RET buf.
  */
 const char *vlt__http_req_app_url(const vlt_http_req_t *req, char *buf, size_t size);

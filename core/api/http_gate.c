@@ -243,6 +243,10 @@ static void on_readable(vlt_http_gate_t *g, struct pending *p, bool hup)
 		pending_refuse(g, p, 0, NULL); /* the client went away */
 		return;
 	}
+	if (g->o.tls) { /* a TLS handshake: nothing to read in it */
+		pending_hand_over(g, p);
+		return;
+	}
 	vlt_http_head_info_t info;
 	int v = vlt__http_head_check(g->peek, (size_t)n, &g->o.head, msg, sizeof(msg), &info);
 	if (v == VLT_HTTP_HEAD_OK && info.chunked)

@@ -17,6 +17,7 @@
 #ifndef VALET_CORE_HTTP_GATE_H
 #define VALET_CORE_HTTP_GATE_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include <valet/errors.h>
@@ -30,6 +31,12 @@ typedef struct vlt_http_gate_opts {
 	unsigned max_connections;
 	unsigned max_client_connections;
 	unsigned header_timeout_s;
+	/*
+	 * A TLS listener: the head arrives encrypted, so the connection is
+	 * handed over on its first bytes (libmicrohttpd decrypts and bounds
+	 * the head); the counts and the deadline for those bytes still apply.
+	 */
+	bool tls;
 } vlt_http_gate_opts_t;
 
 typedef struct vlt_http_gate vlt_http_gate_t;

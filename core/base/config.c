@@ -30,6 +30,8 @@
 #define MAX_BODY_KB_MAX (1024 * 1024) /* 1 GiB */
 #define SHUTDOWN_GRACE_MAX 3600
 #define HOLD_TTL_MAX (366LL * 24 * 3600) /* a year */
+#define DECISION_RETENTION_DEFAULT (30LL * 24 * 3600)
+#define DECISION_RETENTION_MAX (10LL * 366 * 24 * 3600) /* ten years */
 #define RETRIES_MAX 1000
 #define REFRESH_MAX (24LL * 3600) /* a day */
 #define CONNECTIONS_MAX 65536
@@ -432,6 +434,7 @@ static int set_defaults(vlt_config_t *cfg)
 	cfg->log_level = VLT_LOG_INFO;
 	cfg->log_syslog = false;
 	cfg->hold_ttl_s = 3600;
+	cfg->decision_retention_s = DECISION_RETENTION_DEFAULT;
 	cfg->max_retries = 8;
 	rc = replace_str(&cfg->listen_host, "127.0.0.1");
 	if (rc == 0)
@@ -531,6 +534,35 @@ static int apply_max_body(vlt_config_t *cfg, const config_setting_t *s, vlt_err_
 	return rc;
 }
 
+/* A TLS file: a path, read when the server starts (so its errors name the file then). */
+static int apply_tls_file(const vlt_config_t *cfg, const config_setting_t *s, char **field,
+			  vlt_err_t *err)
+{
+	const char *text = NULL;
+	int rc = want_string(cfg, s, &text, err);
+
+	if (rc == 0 && text[0] == '\0')
+		rc = setting_error(err, cfg, s, "must name a file");
+	if (rc == 0 && replace_str(field, text) < 0)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	return rc;
+}
+
+static int apply_tls_cert(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return apply_tls_file(cfg, s, &cfg->tls_cert, err);
+}
+
+static int apply_tls_key(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return apply_tls_file(cfg, s, &cfg->tls_key, err);
+}
+
+static int apply_tls_client_ca(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return apply_tls_file(cfg, s, &cfg->tls_client_ca, err);
+}
+
 static int apply_dashboard_dir(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	const char *text = NULL;
@@ -593,6 +625,9 @@ static int apply_server(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t 
 		{ "max_query_args", apply_max_query_args },
 		{ "keep_alive", apply_keep_alive },
 		{ "shutdown_grace_s", apply_shutdown_grace },
+		{ "tls_cert", apply_tls_cert },
+		{ "tls_key", apply_tls_key },
+		{ "tls_client_ca", apply_tls_client_ca },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
@@ -638,6 +673,16 @@ static int apply_max_stale(vlt_config_t *cfg, const config_setting_t *s, vlt_err
 	return rc;
 }
 
+static int apply_decision_retention(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 0, DECISION_RETENTION_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->decision_retention_s = v;
+	return rc;
+}
+
 static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
@@ -647,6 +692,7 @@ static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t
 		{ "max_stale_s", apply_max_stale },
 		{ "max_resources", apply_max_resources },
 		{ "max_members", apply_max_members },
+		{ "decision_retention_s", apply_decision_retention },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
@@ -810,6 +856,7 @@ static int apply_root(vlt_config_t *cfg, vlt_err_t *err)
 		{ "server", apply_server },   { "log", apply_log },
 		{ "data_dir", apply_data_dir }, { "modules", apply_modules },
 		{ "service", apply_service },
+		{ "auth", NULL }, /* read by the API's auth (core/api/auth.c) */
 		{ "source", NULL },           { "policy", NULL },
 		{ "solver", NULL },           { "store", NULL },
 	};
@@ -929,6 +976,9 @@ void vlt__config_free(vlt_config_t *cfg)
 		config_destroy(&cfg->lc);
 	free(cfg->file);
 	free(cfg->listen_host);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	free(cfg->tls_client_ca);
 	free(cfg->data_dir);
 	free(cfg->log_file);
 	free(cfg->dashboard_dir);
@@ -1118,6 +1168,11 @@ static int mark_seen(vlt_cfg_scope_t *s, const char *key, vlt_err_t *err)
 		return vlt_err_set(err, VLT_ENOMEM, "%s.%s: out of memory", s->group, key);
 	s->n_seen++;
 	return 0;
+}
+
+int vlt__cfg_mark_read(vlt_cfg_scope_t *s, const char *key, vlt_err_t *err)
+{
+	return mark_seen(s, key, err);
 }
 
 int vlt__cfg_get_str(vlt_cfg_scope_t *s, const char *key, const char *dflt, char **out,

@@ -69,6 +69,10 @@ typedef struct vlt_config {
 	size_t max_url_bytes;            /* 8 KiB: the request target */
 	unsigned max_query_args;         /* 64 */
 	bool keep_alive; /* false: one request per connection, so the gate sees each */
+	/* TLS on the listener (PEM files); NULL: plain HTTP. A client CA asks clients for a certificate */
+	char *tls_cert;
+	char *tls_key;
+	char *tls_client_ca;
 
 	/* log */
 	int log_level;   /* VLT_LOG_* ; "info" */
@@ -94,6 +98,7 @@ typedef struct vlt_config {
 	int64_t max_stale_s;  /* 0: plan on the last data center however old */
 	unsigned max_resources; /* 5000: resources in one plan request */
 	unsigned max_members;   /* 10000: member tenants of one named group */
+	int64_t decision_retention_s; /* 30 days; 0: decision records are kept forever */
 
 	vlt_override_t *overrides;
 	size_t n_overrides;
@@ -179,6 +184,8 @@ int vlt__cfg_get_bool(vlt_cfg_scope_t *s, const char *key, bool dflt, bool *out,
  */
 int vlt__cfg_error(const vlt_cfg_scope_t *s, const char *key, vlt_err_t *err,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Count key as read (a subgroup the caller reads itself). RET 0 or VLT_ENOMEM. */
+int vlt__cfg_mark_read(vlt_cfg_scope_t *s, const char *key, vlt_err_t *err);
 /* Did the module ask for key? */
 bool vlt__cfg_was_read(const vlt_cfg_scope_t *s, const char *key);
 /* VLT_ECONFIG naming the first key of the group that was never read (offers aside). */

@@ -62,7 +62,19 @@ struct vlt_cycle {
 	json_t *metrics;
 	double solve_ms;
 	bool committed;
+	struct unit_seen *seen; /* per unit when observed (vlt__cycle_observe), else NULL */
 };
+
+/*
+ * What the solver saw of one unit at host (pool) level: each location
+ * counted once, at the first check of it; those that fit, in that order.
+ */
+typedef struct unit_seen {
+	uint8_t *done; /* bitmap over the unit's locations; NULL until the first check */
+	uint32_t *fits;
+	uint32_t n_fit, cap_fit, n_seen;
+	json_t *refused; /* {reason: locations} */
+} unit_seen_t;
 
 /* ---------------------------------------------------------------- set-up */
 
@@ -267,6 +279,12 @@ void vlt__cycle_free(vlt_cycle_t *cy)
 	for (uint32_t u = 0; cy->traits != NULL && u < cy->stack->n_units; u++)
 		free(cy->traits[u].ids);
 	free(cy->traits);
+	for (uint32_t u = 0; cy->seen != NULL && u < cy->stack->n_units; u++) {
+		free(cy->seen[u].done);
+		free(cy->seen[u].fits);
+		json_decref(cy->seen[u].refused);
+	}
+	free(cy->seen);
 	for (uint32_t g = 0; cy->group_occ != NULL && g < cy->stack->n_groups; g++)
 		if (cy->group_owned[g])
 			vlt__occ_free(cy->group_occ[g]);
@@ -673,6 +691,104 @@ static int check_pool(vlt_cycle_t *cy, uint32_t u, uint32_t p, char *why, size_t
 	return VLT_PASS;
 }
 
+/* ---------------------------------------------------------------- observing the solver */
+
+int vlt__cycle_observe(vlt_cycle_t *cy)
+{
+	if (cy->seen == NULL)
+		cy->seen = calloc(cy->stack->n_units + 1, sizeof(*cy->seen));
+	return cy->seen != NULL ? VLT_OK : VLT_ENOMEM;
+}
+
+/* One more location that fit (kept for the runner-up; lost, not failed, out of memory). */
+static void note_fit(unit_seen_t *us, uint32_t loc)
+{
+	if (us->n_fit == us->cap_fit) {
+		uint32_t cap = us->cap_fit ? 2 * us->cap_fit : 16;
+		uint32_t *v = realloc(us->fits, cap * sizeof(*v));
+		if (v == NULL)
+			return;
+		us->fits = v;
+		us->cap_fit = cap;
+	}
+	us->fits[us->n_fit++] = loc;
+}
+
+/* One more location refused for label. */
+static void count_refusal(unit_seen_t *us, const char *label)
+{
+	if (us->refused == NULL && (us->refused = json_object()) == NULL)
+		return;
+	json_t *n = json_object_get(us->refused, label);
+
+	if (n != NULL)
+		json_integer_set(n, json_integer_value(n) + 1);
+	else
+		json_object_set_new(us->refused, label, json_integer(1));
+}
+
+/*
+ * check() while observed: the same verdict; the first check of each
+ * location for the unit is noted, with the reason of a refusal (which
+ * only then is worded), so each location costs one more check at most.
+ */
+static int observed_check(vlt_cycle_t *cy, uint32_t u, uint32_t loc, bool server)
+{
+	unit_seen_t *us = &cy->seen[u];
+	uint32_t total = server ? cy->dc->n_hosts : cy->dc->n_pools;
+
+	if (us->done == NULL && (us->done = calloc(total / 8 + 1, 1)) == NULL)
+		return server ? check_host(cy, u, loc, NULL, 0) : check_pool(cy, u, loc, NULL, 0);
+	if (us->done[loc / 8] & (1u << (loc % 8)))
+		return server ? check_host(cy, u, loc, NULL, 0) : check_pool(cy, u, loc, NULL, 0);
+	char why[REASON_MAX] = "";
+	int v = server ? check_host(cy, u, loc, why, sizeof(why))
+		       : check_pool(cy, u, loc, why, sizeof(why));
+	if (v < 0)
+		return v;
+	us->done[loc / 8] |= (uint8_t)(1u << (loc % 8));
+	us->n_seen++;
+	if (v == VLT_PASS) {
+		note_fit(us, loc);
+	} else {
+		count_refusal(us, why[0] ? why : "refused");
+	}
+	return v;
+}
+
+int vlt__cycle_explain(vlt_cycle_t *cy, uint32_t u, vlt_unit_explain_t *out, json_t *refused)
+{
+	if (cy->seen == NULL || u >= cy->stack->n_units || cy->placement[u] == VLT_NONE)
+		return VLT_EINVAL;
+	const unit_seen_t *us = &cy->seen[u];
+	bool server = cy->stack->units[u].kind == VLT_UNIT_SERVER;
+	uint32_t chosen = cy->placement[u];
+	const char *reason;
+	json_t *n;
+
+	*out = (vlt_unit_explain_t){ .runner_up = VLT_NONE,
+				     .cost = vlt__cycle_cost(cy, u, chosen),
+				     .n_fit = us->n_fit,
+				     .n_seen = us->n_seen,
+				     .n_total = server ? cy->dc->n_hosts : cy->dc->n_pools };
+	/* the cheapest other fit, every unit where the solver put it; the first among equals */
+	for (uint32_t i = 0; i < us->n_fit; i++) {
+		double cost = us->fits[i] == chosen ? 0 : vlt__cycle_cost(cy, u, us->fits[i]);
+		if (us->fits[i] != chosen &&
+		    (out->runner_up == VLT_NONE || cost < out->runner_up_cost)) {
+			out->runner_up = us->fits[i];
+			out->runner_up_cost = cost;
+		}
+	}
+	json_object_foreach(us->refused, reason, n) {
+		json_t *sum = json_object_get(refused, reason);
+		json_int_t k = json_integer_value(n) + (sum != NULL ? json_integer_value(sum) : 0);
+		if (json_object_set_new(refused, reason, json_integer(k)) < 0)
+			return VLT_ENOMEM;
+	}
+	return VLT_OK;
+}
+
 int vlt__cycle_check(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom)
 {
 	const vlt_stack_t *st = cy->stack;
@@ -682,12 +798,14 @@ int vlt__cycle_check(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom)
 	if (st->units[u].kind == VLT_UNIT_VOLUME) {
 		if (lvl != VLT_LEVEL_HOST || dom >= cy->dc->n_pools)
 			return VLT_EINVAL;
-		return check_pool(cy, u, dom, NULL, 0);
+		return cy->seen != NULL ? observed_check(cy, u, dom, false)
+					: check_pool(cy, u, dom, NULL, 0);
 	}
 	if (dom >= vlt_level_size(cy->dc, lvl))
 		return VLT_EINVAL;
 	if (lvl == VLT_LEVEL_HOST)
-		return check_host(cy, u, dom, NULL, 0);
+		return cy->seen != NULL ? observed_check(cy, u, dom, true)
+					: check_host(cy, u, dom, NULL, 0);
 	return check_domain(cy, u, lvl, dom);
 }
 

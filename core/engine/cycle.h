@@ -40,6 +40,34 @@ void vlt__cycle_free(vlt_cycle_t *cy);
 int vlt__cycle_allow(vlt_cycle_t *cy, uint32_t unit, const uint32_t *locs, uint32_t n);
 int vlt__cycle_exclude(vlt_cycle_t *cy, uint32_t unit, const uint32_t *locs, uint32_t n);
 
+/*
+ * Why a solved unit is where it is, as the solver saw it: of the locations
+ * it checked one by one for the unit (each counted at its first check),
+ * those that fit then, the cheapest of them other than the chosen one by
+ * bandwidth cost with every unit where the solver put it (the runner-up),
+ * and the refused ones per reason.
+ */
+typedef struct vlt_unit_explain {
+	uint32_t runner_up;	/* a location index, VLT_NONE when no other one fit */
+	double cost;		/* bandwidth cost at the chosen location, once solved */
+	double runner_up_cost;	/* and at the runner-up, the other units where they are */
+	uint32_t n_fit, n_seen; /* locations checked that fit, and checked at all */
+	uint32_t n_total;	/* hosts (a server) or pools (a volume) */
+} vlt_unit_explain_t;
+
+/*
+ * vlt__cycle_observe - from now on, note what each check() of a unit's
+ * location answers (before the solve). Costs, per location a solver
+ * checks, one more check at most (the first, worded). RET 0 or VLT_ENOMEM.
+ */
+int vlt__cycle_observe(vlt_cycle_t *cy);
+/*
+ * vlt__cycle_explain - after a successful observed solve: unit's
+ * explanation, its refusals added to refused[reason] (an object,
+ * borrowed). RET 0, VLT_EINVAL (not observed, not placed), VLT_ENOMEM.
+ */
+int vlt__cycle_explain(vlt_cycle_t *cy, uint32_t unit, vlt_unit_explain_t *out, json_t *refused);
+
 /* Run a solver on the cycle: 0, VLT_ENOPLACE, VLT_E2BIG, or an error. */
 int vlt__cycle_solve(vlt_cycle_t *cy, vlt_module_t *solver, vlt_err_t *err);
 /* Move every assignment of a solved cycle into the ledger, under plan_id. */

@@ -325,6 +325,7 @@ void vlt__place_result_free(vlt_place_result_t *r)
 		return;
 	free(r->message);
 	json_decref(r->metrics);
+	json_decref(r->refused);
 	free(r->units);
 	vlt__stack_free(r->stack);
 	free(r);
@@ -362,6 +363,50 @@ static vlt_place_result_t *new_result(const vlt_cycle_t *cy, vlt_stack_t *st, co
 		p->location = p->server ? dc->hosts[p->loc].name : dc->pools[p->loc].name;
 	}
 	return r;
+}
+
+static bool is_pinned(const vlt_place_opts_t *o, const vlt_placed_unit_t *p)
+{
+	for (size_t i = 0; i < o->n_pinned; i++)
+		if (strcmp(o->pinned[i].orch, p->orch) == 0 ||
+		    (p->name != NULL && strcmp(o->pinned[i].orch, p->name) == 0))
+			return true;
+	return false;
+}
+
+/*
+ * The explanation of each unit of a placed result, before its cycle is
+ * committed. Pinned units (kept where they were) had no choice: they are
+ * marked, not explained.
+ */
+static int explain_units(vlt_cycle_t *cy, const vlt_dc_t *dc, const vlt_place_opts_t *o,
+			 vlt_place_result_t *r, vlt_err_t *err)
+{
+	r->refused = json_object();
+	if (r->refused == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "explanation: out of memory");
+	for (uint32_t u = 0; u < r->n_units; u++) {
+		vlt_placed_unit_t *p = &r->units[u];
+		vlt_unit_explain_t x;
+
+		p->explained = true;
+		p->pinned = is_pinned(o, p);
+		if (p->pinned)
+			continue;
+		int rc = vlt__cycle_explain(cy, u, &x, r->refused);
+		if (rc < 0)
+			return vlt_err_set(err, rc, "explaining %s: %s", p->orch, vlt_strerror(rc));
+		p->cost = x.cost;
+		p->n_fit = x.n_fit;
+		p->n_seen = x.n_seen;
+		p->n_total = x.n_total;
+		if (x.runner_up != VLT_NONE) {
+			p->runner_up = p->server ? dc->hosts[x.runner_up].name
+						 : dc->pools[x.runner_up].name;
+			p->runner_up_cost = x.runner_up_cost;
+		}
+	}
+	return VLT_OK;
 }
 
 const vlt_placed_unit_t *vlt__place_result_unit(const vlt_place_result_t *r, const char *orch)
@@ -409,6 +454,8 @@ static int place_locked(vlt_engine_t *e, vlt_stack_t *st, vlt_module_t *solver,
 
 	if (rc == VLT_OK)
 		rc = apply_opts(e, cy, st, o, err);
+	if (rc == VLT_OK && o->explain && vlt__cycle_observe(cy) < 0)
+		rc = vlt_err_set(err, VLT_ENOMEM, "explanation: out of memory");
 	if (rc < 0) {
 		vlt__cycle_free(cy);
 		vlt__stack_free(st);
@@ -420,10 +467,18 @@ static int place_locked(vlt_engine_t *e, vlt_stack_t *st, vlt_module_t *solver,
 			snprintf(plan_id, sizeof(plan_id), "%s", o->plan_id);
 		else
 			fresh_plan_id(e->ledger, st->stack_id, plan_id, sizeof(plan_id));
-		rc = vlt__cycle_commit(cy, plan_id, err);
+		vlt_place_result_t *r = new_result(cy, st, e->dc, true, "success");
+		st = NULL;
+		rc = r == NULL ? vlt_err_set(err, VLT_ENOMEM, "result: out of memory") : VLT_OK;
+		if (rc == VLT_OK && o->explain)
+			rc = explain_units(cy, e->dc, o, r, err);
+		if (rc == VLT_OK)
+			rc = vlt__cycle_commit(cy, plan_id, err);
 		if (rc == VLT_OK) {
-			*result = new_result(cy, st, e->dc, true, "success");
-			st = NULL;
+			r->solver = solver->name;
+			*result = r;
+		} else {
+			vlt__place_result_free(r);
 		}
 	} else if (rc == VLT_ENOPLACE || rc == VLT_E2BIG) {
 		const char *why = rc == VLT_E2BIG || vlt__cycle_failure(cy) == NULL
@@ -432,6 +487,8 @@ static int place_locked(vlt_engine_t *e, vlt_stack_t *st, vlt_module_t *solver,
 		vlt_err_set(err, rc, "%s", why);
 		*result = new_result(cy, st, e->dc, false, why);
 		st = NULL;
+		if (*result != NULL)
+			(*result)->solver = solver->name;
 	} else {
 		vlt_err_set(err, rc, "solver %s: %s", solver->name,
 			    serr.msg[0] ? serr.msg : vlt_strerror(rc));

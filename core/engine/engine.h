@@ -134,6 +134,12 @@ typedef struct vlt_place_opts {
 	/* These units may not go to these locations. */
 	const vlt_unit_locs_t *excluded;
 	size_t n_excluded;
+	/*
+	 * Explain each placed unit in the result: what the solver's checks
+	 * of its locations answered (the runner-up, the refusals per reason).
+	 * Costs at most one more check per location the solver checks.
+	 */
+	bool explain;
 } vlt_place_opts_t;
 
 /* One placed unit of a result. */
@@ -144,6 +150,13 @@ typedef struct vlt_placed_unit {
 	bool server;	      /* a server (loc is a host) or a volume (a pool) */
 	uint32_t loc;	      /* index into the data center's hosts or pools */
 	const char *location; /* that host's or pool's name (the data center's) */
+	/* ---- with vlt_place_opts_t.explain (else zero) */
+	bool explained;
+	bool pinned;	       /* kept at its one allowed location */
+	const char *runner_up; /* the best other location that fit (the data center's), or NULL */
+	double cost, runner_up_cost; /* bandwidth cost there and at the runner-up */
+	/* of the locations the solver checked for it: those that fit, all it checked; in all */
+	uint32_t n_fit, n_seen, n_total;
 } vlt_placed_unit_t;
 
 /* A placement's outcome; owned by the caller (vlt__place_result_free). */
@@ -154,6 +167,9 @@ typedef struct vlt_place_result {
 	vlt_placed_unit_t *units; /* every unit when placed, in the stack's order; else none */
 	size_t n_units;
 	vlt_stack_t *stack; /* the parsed request: stack id, plan name, the units' strings */
+	const char *solver; /* the solver's name (the loaded module's) */
+	/* with vlt_place_opts_t.explain when placed: {reason: locations refused}, over the units */
+	json_t *refused;
 } vlt_place_result_t;
 
 void vlt__place_result_free(vlt_place_result_t *r);

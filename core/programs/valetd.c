@@ -599,6 +599,7 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 				  .max_stale_s = cfg->max_stale_s,
 				  .max_resources = cfg->max_resources,
 				  .max_members = cfg->max_members,
+				  .decision_retention_s = cfg->decision_retention_s,
 				  .mods = mods };
 	vlt_err_t err = { 0 };
 
@@ -623,14 +624,23 @@ static int serve(const vlt_config_t *cfg, const opts_t *o, vlt_modules_t *mods,
 	vlt_err_t err = { 0 };
 	size_t n_routes;
 	const vlt_http_route_t *routes = vlt__api_routes(&n_routes);
-	int rc = open_service(cfg, mods, &engine, &api.service);
+	int rc = 0;
 
+	if (vlt__auth_open(&api.auth, cfg, &err) < 0) {
+		report(cfg, err.msg);
+		return EXIT_CONFIG;
+	}
+	if (vlt__auth_strategy(api.auth) == VLT_AUTH_NOAUTH)
+		vlt__log(NULL, VLT_LOG_NOTICE,
+			 "auth.strategy = noauth: no token is asked for (docs/security.md)");
+	rc = open_service(cfg, mods, &engine, &api.service);
 	if (rc == 0 && vlt__http_start(&http, cfg, routes, n_routes, &api, &err) < 0) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}
 	if (rc == 0 && (vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
-			vlt__service_refresher_start(api.service, &err) < 0)) {
+			vlt__service_refresher_start(api.service, &err) < 0 ||
+			vlt__service_decisions_start(api.service, 0, &err) < 0)) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}
@@ -648,6 +658,7 @@ static int serve(const vlt_config_t *cfg, const opts_t *o, vlt_modules_t *mods,
 	vlt__http_stop(http);
 	vlt__service_free(api.service);
 	vlt__engine_free(engine);
+	vlt__auth_close(api.auth);
 	return rc;
 }
 

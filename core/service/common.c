@@ -13,6 +13,7 @@
 #include <valet/core.h>
 
 #include "dc.h"
+#include "decision.h"
 #include "log.h"
 #include "request.h"
 #include "service_int.h"
@@ -103,13 +104,21 @@ struct svc_write {
 	vlt_svc_undo_fn undo;
 	vlt_svc_done_fn done;
 	void *ctx;
+	json_t *entry; /* the last decision's entry (a reference): journaled if the write succeeds */
 };
 
 static int write_decide(void *arg, json_t **entry, bool *decided_here, vlt_err_t *err)
 {
 	struct svc_write *w = arg;
 
-	return w->decide(w->s, w->ctx, entry, decided_here, err);
+	/* a decision retried after a lost race replaces the one before, draft and all */
+	json_decref(w->entry);
+	w->entry = NULL;
+	vlt__svc_decision_forget(w->s);
+	int rc = w->decide(w->s, w->ctx, entry, decided_here, err);
+	if (rc == 0 && *entry != NULL)
+		w->entry = json_incref(*entry);
+	return rc;
 }
 
 static void write_undo(void *arg)
@@ -130,12 +139,19 @@ static int write_done(void *arg, vlt_err_t *err)
 int vlt__svc_write(vlt_service_t *s, vlt_svc_decide_fn decide, vlt_svc_undo_fn undo,
 		   vlt_svc_done_fn done, void *ctx, vlt_err_t *err)
 {
-	struct svc_write w = { s, decide, undo, done, ctx };
+	struct svc_write w = { s, decide, undo, done, ctx, NULL };
 	vlt_journal_write_t jw = { write_decide, write_undo, write_done, &w };
+	json_t *decision = NULL;
 
 	pthread_mutex_lock(&s->lock);
 	int rc = vlt__journal_write(&s->journal, &jw, err);
+	if (rc == 0 && w.entry != NULL) /* journaled at the last number applied */
+		decision = vlt__svc_decision_build(s, w.entry, s->journal.applied);
+	vlt__svc_decision_forget(s);
 	pthread_mutex_unlock(&s->lock);
+	json_decref(w.entry);
+	if (decision != NULL) /* stored off the lock; its failure is logged, never the request's */
+		vlt__svc_decision_write(s, decision);
 	return rc;
 }
 
@@ -340,15 +356,18 @@ int vlt__svc_place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *
 
 	if (rc < 0)
 		return rc;
+	/* the decision record keeps the explanation */
+	vlt_place_opts_t explained = o != NULL ? *o : (vlt_place_opts_t){ 0 };
+	explained.explain = true;
 	double t0 = vlt__clock_mono_ms();
-	rc = vlt__engine_plan(s->engine, req, SVC_WHERE, o, &res, err);
-	vlt__svc_metrics_placement(s, o != NULL ? o->solver : NULL, vlt__clock_mono_ms() - t0, rc,
-				   err->msg);
+	rc = vlt__engine_plan(s->engine, req, SVC_WHERE, &explained, &res, err);
+	vlt__svc_metrics_placement(s, explained.solver, vlt__clock_mono_ms() - t0, rc, err->msg);
 
 	if (rc < 0) {
 		vlt__place_result_free(res);
 		return rc;
 	}
+	vlt__svc_decision_draft(s, res);
 	*result = res;
 	return 0;
 }
@@ -443,7 +462,7 @@ int vlt__svc_ticker_start(vlt_service_t *s, vlt_svc_ticker_t *t, unsigned period
 
 void vlt__svc_tickers_stop(vlt_service_t *s)
 {
-	vlt_svc_ticker_t *all[] = { &s->sweeper, &s->refresher };
+	vlt_svc_ticker_t *all[] = { &s->sweeper, &s->refresher, &s->decision_sweeper };
 
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;

@@ -251,6 +251,7 @@ struct group_ctx {
 	const char *id; /* as the client named it */
 	const json_t *body;
 	const char *member; /* for member removal; NULL: all */
+	const char *owner;  /* for creation: the project that makes it; NULL: none */
 	char gid[64];	    /* the group's id once found */
 	json_t *answer;
 };
@@ -293,6 +294,12 @@ static int decide_group_create(vlt_service_t *s, void *arg, json_t **entry, bool
 			      "description", desc != NULL ? desc : "", "type",
 			      json_string_value(json_object_get(b, "type")), "level",
 			      level != NULL ? level : DEFAULT_LEVEL, "members");
+	/* the project that made it: who may change it (core/api/auth_policy.h) */
+	if (g != NULL && c->owner != NULL &&
+	    json_object_set_new(g, "owner", json_string(c->owner)) < 0) {
+		json_decref(g);
+		g = NULL;
+	}
 	*entry = g != NULL ? put_entry(g) : NULL;
 	return *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }
@@ -310,8 +317,18 @@ static int done_group(vlt_service_t *s, void *arg, vlt_err_t *err)
 
 int vlt__service_group_create(vlt_service_t *s, const json_t *body, json_t **group, vlt_err_t *err)
 {
-	struct group_ctx c = { .body = body };
+	return vlt__service_group_create_owned(s, body, NULL, group, err);
+}
+
+int vlt__service_group_create_owned(vlt_service_t *s, const json_t *body, const char *owner,
+				    json_t **group, vlt_err_t *err)
+{
+	struct group_ctx c = { .body = body, .owner = owner };
 	int rc = validate_new_group(s, body, err);
+
+	if (rc == 0 && owner != NULL && strlen(owner) > NAME_MAX_LEN)
+		rc = vlt_err_set(err, VLT_EINVAL, "%s: the owner project id is longer than %d bytes",
+				 GROUP_WHERE, NAME_MAX_LEN);
 
 	if (rc == 0)
 		rc = vlt__svc_write(s, decide_group_create, NULL, done_group, &c, err);

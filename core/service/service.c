@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "dc.h"
+#include "decision.h"
 #include "log.h"
 #include "ops.h"
 
@@ -108,6 +109,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->refresh_lock, NULL);
+	vlt__svc_decisions_init(s);
 	pthread_cond_init(&s->wake, NULL);
 	vlt__svc_metrics_init(&s->metrics);
 	vlt__svc_health_init(&s->checks);
@@ -152,6 +154,8 @@ void vlt__service_free(vlt_service_t *s)
 	if (s == NULL)
 		return;
 	vlt__svc_tickers_stop(s);
+	vlt__svc_decisions_stop(s);
+	vlt__svc_decision_forget(s);
 	vlt__state_free(&s->st);
 	vlt__svc_health_fini(&s->checks);
 	pthread_cond_destroy(&s->wake);
@@ -226,6 +230,9 @@ int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err)
 			    (json_int_t)s->journal.applied, "plans", (json_int_t)s->st.n_plans,
 			    "unapplied", (json_int_t)s->journal.n_unapplied, "sources",
 			    sources_status(s), "health", vlt__service_health_json(&health));
+	if (*status != NULL) /* the decision record's counts (decision.c) */
+		json_object_set_new(json_object_get(*status, "status"), "decisions",
+				    vlt__svc_decisions_status(s));
 	vlt__svc_read_end(s);
 	return *status != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }

@@ -65,6 +65,8 @@ typedef struct vlt_service_opts {
 	unsigned max_resources;
 	/* Most member tenants of one named group (0: VLT_DEFAULT_MAX_MEMBERS). */
 	unsigned max_members;
+	/* Seconds a decision record is kept (docs/decisions.md); 0: forever. */
+	int64_t decision_retention_s;
 } vlt_service_opts_t;
 
 /*
@@ -158,6 +160,9 @@ int vlt__service_groups(vlt_service_t *s, json_t **groups, vlt_err_t *err);
 int vlt__service_group_get(vlt_service_t *s, const char *id, json_t **group, vlt_err_t *err);
 /* POST /v1/groups: the bare new group. */
 int vlt__service_group_create(vlt_service_t *s, const json_t *body, json_t **group, vlt_err_t *err);
+/* The same, recording owner (the creating project; NULL: none) as the group's "owner". */
+int vlt__service_group_create_owned(vlt_service_t *s, const json_t *body, const char *owner,
+				    json_t **group, vlt_err_t *err);
 /* PUT /v1/groups/{id}: description only; the bare group. */
 int vlt__service_group_update(vlt_service_t *s, const char *id, const json_t *body, json_t **group,
 			      vlt_err_t *err);
@@ -196,6 +201,41 @@ int vlt__service_cinder_external(vlt_service_t *s, const json_t *body, json_t **
  * state. RET 0 or VLT_EINVAL naming the field of a bad body.
  */
 int vlt__service_manila_external(const json_t *body, json_t **answer, vlt_err_t *err);
+
+/*
+ * ---- the decision record (decision.c, docs/decisions.md)
+ * GET /v1/decisions: filter (borrowed, may be NULL) holds strings among
+ * plan, stack, server (orchestration or resource id), host, since, until
+ * (ms since the epoch or ISO 8601 UTC, inclusive), limit (1 to
+ * VLT_DECISIONS_LIMIT_MAX, default 100); *list = {"decisions": [...]},
+ * newest first. RET 0, VLT_EINVAL naming a bad filter, the store's error.
+ */
+int vlt__service_decisions(vlt_service_t *s, const json_t *filter, json_t **list, vlt_err_t *err);
+/* GET /v1/decisions/{id}: {"decision": ...}; VLT_ENOENT. */
+int vlt__service_decision_get(vlt_service_t *s, const char *id, json_t **decision,
+			      vlt_err_t *err);
+/* Remove the decisions recorded before now_ms - decision_retention_s (none when it is 0). */
+int vlt__service_decisions_expire(vlt_service_t *s, int64_t now_ms, size_t *n_expired,
+				  vlt_err_t *err);
+/*
+ * Start the decision record's threads: one writing decisions off the
+ * request path (queries first wait for what it holds, so a client reads
+ * its own decisions), one expiring them every period_ms (0: a tenth of
+ * the retention, 1 s to 1 h; none when the retention is 0). Without them
+ * decisions are written by the request that made them. RET 0 or VLT_ENOMEM.
+ */
+int vlt__service_decisions_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
+/*
+ * ---- owners (op_owners.c), for the API's per-project rights. *project
+ * is a new JSON string: the project the plan was made for ("" when none
+ * was known). The plan by plan or stack id (VLT_ENOENT "Plan not found");
+ * a placement's (a server's or a volume's) is its plan's (by placement or orchestration id;
+ * VLT_ENOENT "Placement not found"). *owners = {plan id: project} of every plan.
+ */
+int vlt__service_plan_owner(vlt_service_t *s, const char *id, json_t **project, vlt_err_t *err);
+int vlt__service_placement_owner(vlt_service_t *s, const char *id, json_t **project,
+				 vlt_err_t *err);
+int vlt__service_plan_owners(vlt_service_t *s, json_t **owners, vlt_err_t *err);
 
 /* GET /v1/status: the engine's and the store's state. */
 int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err);

@@ -9,6 +9,7 @@
 #define VALET_CORE_SERVICE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,8 +60,23 @@ struct vlt_service {
 	vlt_svc_metrics_t metrics; /* what GET /metrics shows that the state does not (metrics.c) */
 	vlt_svc_checks_t checks;   /* the health check's last answers (health.c) */
 
-	/* the threads that sweep expired holds and read the sources again */
-	vlt_svc_ticker_t sweeper, refresher;
+	/* the threads that sweep expired holds, read the sources again, expire decisions */
+	vlt_svc_ticker_t sweeper, refresher, decision_sweeper;
+
+	/* The decision record (decision.c): the last placement's explanation, under lock,
+	 * until its journal entry is stored; what was written, failed, expired. */
+	json_t *decision_draft;
+	atomic_uint_fast64_t n_decisions, n_decisions_failed, n_decisions_expired;
+	/* Decisions waiting for the writer thread (when it runs: else written at once). */
+	struct vlt_svc_decision_queue {
+		pthread_mutex_t lock;
+		pthread_cond_t changed; /* something queued, written, or stop */
+		json_t *docs;		/* array, oldest first */
+		bool writing;		/* the writer holds documents taken off docs */
+		bool running, stop;   /* running: documents go to the queue */
+		bool thread_started; /* to be joined */
+		pthread_t thread;
+	} decision_queue;
 	bool stop;	     /* under lock: every ticker ends */
 	pthread_cond_t wake; /* with lock: signalled on stop */
 };

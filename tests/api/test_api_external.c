@@ -464,6 +464,23 @@ static void test_never_invents_a_host(void **state)
 }
 
 /* A live migration re-places the instance among the offered hosts, its host left. */
+/* The kinds of the decisions about server id, newest first, space-separated (docs/decisions.md). */
+static void expect_decisions(const char *id, const char *want)
+{
+	char path[256], got[256] = "";
+	api_reply_t rep;
+	size_t i, off = 0;
+	json_t *d1;
+
+	snprintf(path, sizeof(path), "/v1/decisions?server=%s", id);
+	json_t *doc = api_expect(&d, "GET", path, NULL, 200, &rep);
+	json_array_foreach(json_object_get(doc, "decisions"), i, d1)
+		off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s", i ? " " : "",
+					json_string_value(json_object_get(d1, "kind")));
+	assert_string_equal(got, want);
+	api_reply_free(&rep);
+}
+
 static void test_live_migration(void **state)
 {
 	json_t *body = adhoc_alone("eeeeeeee-0000-4000-8000-000000000001");
@@ -481,6 +498,8 @@ static void test_live_migration(void **state)
 	char *again = placed(body);
 	assert_string_equal(again, moved);
 	assert_int_equal(api_journal_entries(&d), entries);
+	/* the ad-hoc plan and the migration each left their decision; the answer again none */
+	expect_decisions(instance_of(body), "migrate adhoc");
 	free(again);
 	free(loc);
 	free(moved);

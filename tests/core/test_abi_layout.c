@@ -70,7 +70,7 @@ OFF(vlt_solver_ops_t, fini, 56);
 OFF(vlt_solver_ops_t, solve, 64);
 
 /* vlt_store_ops_t */
-SIZE(vlt_store_ops_t, 104);
+SIZE(vlt_store_ops_t, 112);
 OFF(vlt_store_ops_t, info, 0);
 OFF(vlt_store_ops_t, init, 48);
 OFF(vlt_store_ops_t, fini, 56);
@@ -78,7 +78,9 @@ OFF(vlt_store_ops_t, get, 64);
 OFF(vlt_store_ops_t, put, 72);
 OFF(vlt_store_ops_t, remove, 80);
 OFF(vlt_store_ops_t, list, 88);
+/* ABI 1.4 */
 OFF(vlt_store_ops_t, ping, 96);
+OFF(vlt_store_ops_t, range, 104);
 
 /* vlt_core_t */
 SIZE(vlt_core_t, 296);

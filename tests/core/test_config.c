@@ -175,7 +175,7 @@ static const struct bad_case bad_cases[] = {
 	  "dashboard_dir, max_connections, "
 	  "max_client_connections, header_timeout_s, request_timeout_s, idle_timeout_s, "
 	  "max_header_kb, max_url_kb, max_query_args, keep_alive, "
-	  "shutdown_grace_s)" },
+	  "shutdown_grace_s, tls_cert, tls_key, tls_client_ca)" },
 	{ "log: {\n  level = \"info\";\n  colour = true;\n};\n", 3,
 	  "setting 'log.colour': unknown setting" },
 	{ "modules: {\n  solvers = [ \"ostro\" ];\n};\n", 2,

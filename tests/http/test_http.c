@@ -298,11 +298,12 @@ static void test_valetd_v1_document(void **state)
 		json_t *doc = fetch("GET", paths[i], NULL, 200, &rep);
 		snprintf(want, sizeof(want),
 			 "{\"versions\": [{\"status\": \"CURRENT\", \"id\": \"v1.0\", \"links\": ["
+			 "{\"href\": \"http://127.0.0.1:%u/v1/decisions/\", \"rel\": \"self\"}, "
 			 "{\"href\": \"http://127.0.0.1:%u/v1/groups/\", \"rel\": \"self\"}, "
 			 "{\"href\": \"http://127.0.0.1:%u/v1/placements/\", \"rel\": \"self\"}, "
 			 "{\"href\": \"http://127.0.0.1:%u/v1/plans/\", \"rel\": \"self\"}, "
 			 "{\"href\": \"http://127.0.0.1:%u/v1/status/\", \"rel\": \"self\"}]}]}",
-			 p, p, p, p);
+			 p, p, p, p, p);
 		assert_string_equal(rep.body, want);
 		assert_string_equal(rep.content_type, "application/json");
 		json_decref(doc);

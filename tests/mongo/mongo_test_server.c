@@ -192,3 +192,35 @@ void mongo_test_server_stop(mongo_test_server_t *srv)
 		close(srv->out_fd);
 	srv->out_fd = -1;
 }
+
+/* ---- one server for a whole test program */
+
+static mongo_test_server_t shared;
+static bool shared_up;
+static char shared_why[512];
+
+int mongo_test_shared_start(void **state)
+{
+	(void)state;
+	shared_up = mongo_test_server_start(&shared, shared_why, sizeof(shared_why)) == 0;
+	return 0;
+}
+
+int mongo_test_shared_stop(void **state)
+{
+	(void)state;
+	if (shared_up)
+		mongo_test_server_stop(&shared);
+	shared_up = false;
+	return 0;
+}
+
+const mongo_test_server_t *mongo_test_shared(void)
+{
+	return shared_up ? &shared : NULL;
+}
+
+const char *mongo_test_shared_why(void)
+{
+	return shared_why;
+}

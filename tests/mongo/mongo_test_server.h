@@ -29,4 +29,16 @@ int mongo_test_server_start_mock(mongo_test_server_t *srv, char *why, size_t why
 /* Stop mockmongod (SIGTERM, then SIGKILL after 10 s); nothing for a real server. */
 void mongo_test_server_stop(mongo_test_server_t *srv);
 
+/*
+ * One server shared by a test program's cases, as a cmocka group setup
+ * and teardown: mongo_test_shared_start starts it (always returns 0: the
+ * cases that need it skip when mongo_test_shared() is NULL, saying
+ * mongo_test_shared_why()).
+ */
+int mongo_test_shared_start(void **state);
+int mongo_test_shared_stop(void **state);
+/* The shared server, or NULL when it could not be started. */
+const mongo_test_server_t *mongo_test_shared(void);
+const char *mongo_test_shared_why(void);
+
 #endif /* VALET_TEST_MONGO_SERVER_H */

@@ -52,10 +52,12 @@ void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int
 	svc_fixture_open_with(f, dir, VLT_TEST_DATA "/api/inventory.json", so, now_ms);
 }
 
-void svc_fixture_open_with(svc_fixture_t *f, const char *dir, const char *inventory,
-			   vlt_service_opts_t so, int64_t now_ms)
+static void open_on(svc_fixture_t *f, const char *dir, const char *inventory,
+		    const char *store, const char *const *store_settings, vlt_service_opts_t so,
+		    int64_t now_ms)
 {
 	vlt_err_t err = { 0 };
+	char key[128];
 
 	memset(f, 0, sizeof(*f));
 	f->now_ms = now_ms;
@@ -64,6 +66,15 @@ void svc_fixture_open_with(svc_fixture_t *f, const char *dir, const char *invent
 	assert_int_equal(vlt__config_set_str(&f->cfg.data_dir, dir), 0);
 	assert_int_equal(vlt__config_add_override(&f->cfg, "source.static.inventory", inventory),
 			 0);
+	if (store != NULL)
+		assert_int_equal(vlt__config_set_str(&f->cfg.store, store), 0);
+	for (size_t i = 0; store_settings != NULL && store_settings[i] != NULL; i++) {
+		const char *eq = strchr(store_settings[i], '=');
+		assert_non_null(eq);
+		snprintf(key, sizeof(key), "store.%s.%.*s", f->cfg.store,
+			 (int)(eq - store_settings[i]), store_settings[i]);
+		assert_int_equal(vlt__config_add_override(&f->cfg, key, eq + 1), 0);
+	}
 	if (vlt__modules_load(&f->mods, &f->cfg, NULL, 0, &err) < 0)
 		fail_msg("modules: %s", err.msg);
 	if (vlt__engine_new(&f->engine, &f->mods, &err) < 0)
@@ -72,6 +83,19 @@ void svc_fixture_open_with(svc_fixture_t *f, const char *dir, const char *invent
 	so.clock = (vlt_clock_t){ fixture_now, f };
 	if (vlt__service_open(&f->svc, f->engine, f->mods.store, &so, &err) < 0)
 		fail_msg("service: %s", err.msg);
+}
+
+void svc_fixture_open_with(svc_fixture_t *f, const char *dir, const char *inventory,
+			   vlt_service_opts_t so, int64_t now_ms)
+{
+	open_on(f, dir, inventory, NULL, NULL, so, now_ms);
+}
+
+void svc_fixture_open_store(svc_fixture_t *f, const char *dir, const char *store,
+			    const char *const *store_settings, vlt_service_opts_t so,
+			    int64_t now_ms)
+{
+	open_on(f, dir, VLT_TEST_DATA "/api/inventory.json", store, store_settings, so, now_ms);
 }
 
 void svc_fixture_close(svc_fixture_t *f)

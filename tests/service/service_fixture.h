@@ -37,6 +37,14 @@ void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int
 /* The same on another inventory file, with service options of the test's (clock and mods are set here). */
 void svc_fixture_open_with(svc_fixture_t *f, const char *dir, const char *inventory,
 			   vlt_service_opts_t so, int64_t now_ms);
+/*
+ * The same on the store module store ("sqlite", "mongodb"; NULL: the
+ * configuration's), with settings given as "key=value" overrides of that
+ * store's group (e.g. "uri=mongodb://...", NULL-terminated; may be NULL).
+ */
+void svc_fixture_open_store(svc_fixture_t *f, const char *dir, const char *store,
+			    const char *const *store_settings, vlt_service_opts_t so,
+			    int64_t now_ms);
 void svc_fixture_close(svc_fixture_t *f);
 
 /*

@@ -134,6 +134,7 @@ typedef struct vlt_store_ops {
 
 	/* ABI 1.1+: append new members below this line only. */
 
+	/* ---- ABI 1.4: read only when abi_minor >= 4 and ops_size covers them */
 	/*
 	 * Optional (ABI 1.4). A cheap check that the store answers and is
 	 * still the one init opened, for valetd's health check (at most once
@@ -141,6 +142,17 @@ typedef struct vlt_store_ops {
 	 * RET 0, or VLT_EBACKEND with err saying what is wrong.
 	 */
 	int (*ping)(void *state, vlt_err_t *err);
+	/*
+	 * Optional (NULL: the core walks list() instead). Call fn for the
+	 * documents of coll whose id is >= from and < to (either NULL: no
+	 * bound), in id order, or the reverse with descending, at most limit
+	 * of them (0: no limit). Ids compare byte by byte. A store serves it
+	 * from its (collection, id) index, never by reading the whole
+	 * collection. fn's returns as for list().
+	 */
+	int (*range)(void *state, const char *coll, const char *from, const char *to,
+		     size_t limit, bool descending, vlt_store_each_fn fn, void *arg,
+		     vlt_err_t *err);
 } vlt_store_ops_t;
 
 #endif /* VALET_STORE_H */

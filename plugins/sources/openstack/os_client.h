@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -154,5 +155,8 @@ const char *os_service_endpoint(os_client_t *c, const char *service_type,
  */
 int os_request(os_client_t *c, const char *method, const char *url, const char *body,
 	       const char *const *headers, long *status, char **text, vlt_err_t *err);
+
+/* Keystone's "2026-12-03T07:20:10.000000Z" as seconds since the epoch; 0 when unreadable. */
+time_t os_parse_time(const char *s);
 
 #endif /* VALET_OS_CLIENT_H */

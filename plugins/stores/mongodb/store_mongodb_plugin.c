@@ -599,8 +599,31 @@ static int rows_push(const struct mg_store *s, struct mg_rows *r, const bson_t *
 	return 0;
 }
 
-/* Every document of coll in id order, through the (coll, id) index. */
-static int read_rows(struct mg_store *s, const char *coll, struct mg_rows *r, vlt_err_t *err)
+/* One read of a collection: ids in [from, to) (NULL: unbounded), order, limit (0: none). */
+struct mg_span {
+	const char *from, *to;
+	size_t limit;
+	bool descending;
+};
+
+static void span_filter(bson_t *filter, const char *coll, const struct mg_span *sp)
+{
+	bson_t id;
+
+	BSON_APPEND_UTF8(filter, "coll", coll);
+	if (sp->from == NULL && sp->to == NULL)
+		return;
+	BSON_APPEND_DOCUMENT_BEGIN(filter, "id", &id);
+	if (sp->from != NULL)
+		BSON_APPEND_UTF8(&id, "$gte", sp->from);
+	if (sp->to != NULL)
+		BSON_APPEND_UTF8(&id, "$lt", sp->to);
+	bson_append_document_end(filter, &id);
+}
+
+/* The documents of coll the span selects, in its order, through the (coll, id) index. */
+static int read_rows(struct mg_store *s, const char *coll, const struct mg_span *sp,
+		     struct mg_rows *r, vlt_err_t *err)
 {
 	bson_t filter, opts, proj, sort;
 	const bson_t *b = NULL;
@@ -609,7 +632,7 @@ static int read_rows(struct mg_store *s, const char *coll, struct mg_rows *r, vl
 	int rc = 0;
 
 	bson_init(&filter);
-	BSON_APPEND_UTF8(&filter, "coll", coll);
+	span_filter(&filter, coll, sp);
 	bson_init(&opts);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
 	BSON_APPEND_INT32(&proj, "_id", 0);
@@ -618,8 +641,12 @@ static int read_rows(struct mg_store *s, const char *coll, struct mg_rows *r, vl
 	BSON_APPEND_INT32(&proj, "doc", 1);
 	bson_append_document_end(&opts, &proj);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
-	BSON_APPEND_INT32(&sort, "id", 1);
+	BSON_APPEND_INT32(&sort, "coll", sp->descending ? -1 : 1);
+	BSON_APPEND_INT32(&sort, "id", sp->descending ? -1 : 1);
 	bson_append_document_end(&opts, &sort);
+	if (sp->limit > 0)
+		BSON_APPEND_INT64(&opts, "limit", sp->limit > INT64_MAX ? INT64_MAX
+									: (int64_t)sp->limit);
 	call_begin(s, MG_DOCS, &c);
 	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c.coll, &filter, &opts, s->primary);
 	while (rc == 0 && mongoc_cursor_next(cur, &b))
@@ -639,10 +666,9 @@ static int read_rows(struct mg_store *s, const char *coll, struct mg_rows *r, vl
  * itself. A positive return from fn stops the walk and list returns 0; a
  * negative one is returned as it is, with err left to fn.
  */
-static int mg_list(void *state, const char *coll, vlt_store_each_fn fn, void *arg,
-		   vlt_err_t *err)
+static int read_and_walk(struct mg_store *s, const char *coll, const struct mg_span *sp,
+			 vlt_store_each_fn fn, void *arg, vlt_err_t *err)
 {
-	struct mg_store *s = state;
 	struct mg_rows rows = { 0 };
 	int rc = vlt_store_check_name("collection name", coll, err);
 
@@ -650,7 +676,7 @@ static int mg_list(void *state, const char *coll, vlt_store_each_fn fn, void *ar
 		return rc;
 	if (!fn)
 		return vlt_err_set(err, VLT_EINVAL, "list %s: no callback", coll);
-	rc = read_rows(s, coll, &rows, err);
+	rc = read_rows(s, coll, sp, &rows, err);
 	for (size_t i = 0; rc == 0 && i < rows.n; i++) {
 		json_t *doc = NULL;
 		rc = decode(s, coll, rows.v[i].id, rows.v[i].text, rows.v[i].len, &doc, err);
@@ -665,6 +691,23 @@ static int mg_list(void *state, const char *coll, vlt_store_each_fn fn, void *ar
 	}
 	rows_free(&rows);
 	return rc;
+}
+
+static int mg_list(void *state, const char *coll, vlt_store_each_fn fn, void *arg,
+		   vlt_err_t *err)
+{
+	static const struct mg_span all = { 0 };
+
+	return read_and_walk(state, coll, &all, fn, arg, err);
+}
+
+static int mg_range(void *state, const char *coll, const char *from, const char *to,
+		    size_t limit, bool descending, vlt_store_each_fn fn, void *arg,
+		    vlt_err_t *err)
+{
+	const struct mg_span sp = { from, to, limit, descending };
+
+	return read_and_walk(state, coll, &sp, fn, arg, err);
 }
 
 /* ---- settings */
@@ -986,6 +1029,7 @@ static const vlt_store_ops_t mg_ops = {
 	.remove = mg_remove,
 	.list = mg_list,
 	.ping = mg_ping,
+	.range = mg_range,
 };
 
 VLT_PLUGIN_DEFINE(mg_ops);

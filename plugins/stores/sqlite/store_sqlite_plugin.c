@@ -38,7 +38,8 @@ enum sq_stmt {
 	SQ_INSERT,
 	SQ_UPDATE,
 	SQ_DELETE,
-	SQ_LIST,
+	SQ_RANGE_ASC,
+	SQ_RANGE_DESC,
 	SQ_N_STMT
 };
 
@@ -52,8 +53,15 @@ static const char *const sq_sql[SQ_N_STMT] = {
 	[SQ_INSERT] = "INSERT INTO documents (coll, id, version, doc) VALUES (?1, ?2, 1, ?3)",
 	[SQ_UPDATE] = "UPDATE documents SET doc = ?3, version = ?4 WHERE coll = ?1 AND id = ?2",
 	[SQ_DELETE] = "DELETE FROM documents WHERE coll = ?1 AND id = ?2",
-	[SQ_LIST] = "SELECT id, version, doc FROM documents WHERE coll = ?1 ORDER BY id",
+	/* ?2 and ?3 bound the id ([?2, ?3)), ?4 is the limit (-1: none): the primary key's range */
+	[SQ_RANGE_ASC] = "SELECT id, version, doc FROM documents WHERE coll = ?1 AND id >= ?2 "
+			 "AND id < ?3 ORDER BY id LIMIT ?4",
+	[SQ_RANGE_DESC] = "SELECT id, version, doc FROM documents WHERE coll = ?1 AND id >= ?2 "
+			  "AND id < ?3 ORDER BY id DESC LIMIT ?4",
 };
+
+/* Above every id: 0xff starts no UTF-8 sequence, and ids compare as bytes. */
+static const char sq_id_above_all[] = "\xff";
 
 struct sq_settings {
 	char *path; /* resolved against the data directory */
@@ -344,13 +352,12 @@ static int rows_push(struct sq_rows *r, sqlite3_stmt *st)
 	return 0;
 }
 
-/* One SELECT: a snapshot of the whole collection at one instant. */
-static int read_rows(struct sq_store *s, const char *coll, struct sq_rows *r, vlt_err_t *err)
+/* Step a bound SELECT into r, then reset it: a snapshot of its rows at one instant. */
+static int read_rows_of(struct sq_store *s, sqlite3_stmt *st, const char *coll,
+			struct sq_rows *r, vlt_err_t *err)
 {
-	sqlite3_stmt *st = s->stmt[SQ_LIST];
 	int rc = 0, step;
 
-	bind_key(st, coll, NULL);
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = rows_push(r, st);
 	if (rc)
@@ -361,14 +368,37 @@ static int read_rows(struct sq_store *s, const char *coll, struct sq_rows *r, vl
 	return rc;
 }
 
+/* Hand each row to fn in order, decoded; fn's returns as for list. */
+static int walk_rows(struct sq_store *s, const char *coll, const struct sq_rows *rows,
+		     vlt_store_each_fn fn, void *arg, vlt_err_t *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < rows->n; i++) {
+		json_t *doc = NULL;
+		rc = decode(s, coll, rows->v[i].id, rows->v[i].text, rows->v[i].len, &doc, err);
+		if (rc)
+			break;
+		int stop = fn(arg, rows->v[i].id, doc, rows->v[i].version);
+		json_decref(doc);
+		if (stop != 0) {
+			rc = stop < 0 ? stop : 0;
+			break;
+		}
+	}
+	return rc;
+}
+
 /*
- * The rows are read under the lock and handed to fn after it is released,
- * so fn may call back into the store. A positive return from fn stops the
- * walk and list returns 0; a negative one is returned as it is, with err
- * untouched (fn reports its own errors).
+ * One indexed SELECT of the ids in [from, to), at most limit of them. The
+ * rows are read under the lock and handed to fn after it is released, so
+ * fn may call back into the store. A positive return from fn stops the
+ * walk and the call returns 0; a negative one is returned as it is, with
+ * err untouched (fn reports its own errors).
  */
-static int sq_list(void *state, const char *coll, vlt_store_each_fn fn, void *arg,
-		   vlt_err_t *err)
+static int sq_range(void *state, const char *coll, const char *from, const char *to,
+		    size_t limit, bool descending, vlt_store_each_fn fn, void *arg,
+		    vlt_err_t *err)
 {
 	struct sq_store *s = state;
 	struct sq_rows rows = { 0 };
@@ -378,23 +408,24 @@ static int sq_list(void *state, const char *coll, vlt_store_each_fn fn, void *ar
 		return rc;
 	if (!fn)
 		return vlt_err_set(err, VLT_EINVAL, "list %s: no callback", coll);
+	sqlite3_stmt *st = s->stmt[descending ? SQ_RANGE_DESC : SQ_RANGE_ASC];
 	pthread_mutex_lock(&s->lock);
-	rc = read_rows(s, coll, &rows, err);
+	bind_key(st, coll, from != NULL ? from : "");
+	sqlite3_bind_text(st, 3, to != NULL ? to : sq_id_above_all, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, limit > 0 && limit <= INT64_MAX ? (sqlite3_int64)limit : -1);
+	rc = read_rows_of(s, st, coll, &rows, err);
 	pthread_mutex_unlock(&s->lock);
-	for (size_t i = 0; rc == 0 && i < rows.n; i++) {
-		json_t *doc = NULL;
-		rc = decode(s, coll, rows.v[i].id, rows.v[i].text, rows.v[i].len, &doc, err);
-		if (rc)
-			break;
-		int stop = fn(arg, rows.v[i].id, doc, rows.v[i].version);
-		json_decref(doc);
-		if (stop != 0) {
-			rc = stop < 0 ? stop : 0;
-			break;
-		}
-	}
+	if (rc == 0)
+		rc = walk_rows(s, coll, &rows, fn, arg, err);
 	rows_free(&rows);
 	return rc;
+}
+
+/* Every document of coll: its whole range. */
+static int sq_list(void *state, const char *coll, vlt_store_each_fn fn, void *arg,
+		   vlt_err_t *err)
+{
+	return sq_range(state, coll, NULL, NULL, 0, false, fn, arg, err);
 }
 
 /* ---- settings and opening */
@@ -689,6 +720,7 @@ static const vlt_store_ops_t sq_ops = {
 	.remove = sq_remove,
 	.list = sq_list,
 	.ping = sq_ping,
+	.range = sq_range,
 };
 
 VLT_PLUGIN_DEFINE(sq_ops);
