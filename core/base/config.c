@@ -721,11 +721,23 @@ static int apply_syslog(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t 
 	return want_bool(cfg, s, &cfg->log_syslog, err);
 }
 
+static int apply_log_file(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	const char *text = NULL;
+	int rc = want_string(cfg, s, &text, err);
+
+	if (rc < 0)
+		return rc;
+	/* "" is the default spelled out: stderr */
+	return replace_str(&cfg->log_file, text[0] == '\0' ? NULL : text);
+}
+
 static int apply_log(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
 		{ "level", apply_level },
 		{ "syslog", apply_syslog },
+		{ "file", apply_log_file },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
@@ -968,6 +980,7 @@ void vlt__config_free(vlt_config_t *cfg)
 	free(cfg->tls_key);
 	free(cfg->tls_client_ca);
 	free(cfg->data_dir);
+	free(cfg->log_file);
 	free(cfg->dashboard_dir);
 	free_names(cfg->module_path, cfg->n_module_path);
 	free_names(cfg->sources, cfg->n_sources);

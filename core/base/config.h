@@ -77,6 +77,7 @@ typedef struct vlt_config {
 	/* log */
 	int log_level;   /* VLT_LOG_* ; "info" */
 	bool log_syslog; /* false */
+	char *log_file;  /* NULL: stderr (the journal under systemd) */
 
 	char *data_dir; /* "valet-data" */
 

@@ -1,6 +1,7 @@
 /*
  * valetd - the placement service: loads the configured modules and serves
- * the REST API until SIGTERM or SIGINT (SIGHUP reads the sources again).
+ * the REST API until SIGTERM or SIGINT. SIGHUP reads the configuration's
+ * log settings again, reopens the log file and reads the sources again.
  *
  * Start-up, all on the main thread: configuration (file, then flags),
  * logging, the data directory, the modules (libltdl is not thread-safe, so
@@ -10,6 +11,12 @@
  * blocked in every thread and taken synchronously with sigwait() by the
  * main thread, so no code runs in signal context. Shutdown goes in reverse.
  *
+ * Under systemd (Type=notify) valetd says READY=1 once it listens, STATUS=
+ * lines on the way, RELOADING=1 and READY=1 around a SIGHUP, STOPPING=1 on
+ * the way out, and WATCHDOG=1 from the main loop at half the period systemd
+ * asked for: the loop that takes the signals is the one that must be alive
+ * for valetd to stop or reload when told.
+ *
  * Exit status: 0 stopped cleanly, 1 failed while running (e.g. the port is
  * in use), 2 bad command line, configuration or module.
  */
@@ -17,7 +24,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +45,7 @@
 #include "loader.h"
 #include "log.h"
 #include "service.h"
+#include "valetd_systemd.h"
 
 #ifndef VLT_VERSION
 #define VLT_VERSION "0.0.0"
@@ -56,6 +66,7 @@ typedef struct opts {
 	const char *data_dir;
 	const char *inventory;
 	const char *log_level;
+	const char *log_file;
 	const char **options; /* "KIND.NAME.KEY=VALUE", in order */
 	size_t n_options;
 	bool syslog;
@@ -67,7 +78,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: valetd [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
 	      "              [--inventory FILE] [--option KIND.NAME.KEY=VALUE ...]\n"
-	      "              [--log-level LEVEL] [--syslog]\n"
+	      "              [--log-level LEVEL] [--log-file FILE] [--syslog]\n"
 	      "       valetd --check-config [same options]\n"
 	      "       valetd --list-plugins [--config FILE]\n"
 	      "       valetd --version | --help\n\n"
@@ -79,6 +90,7 @@ static void usage(FILE *out)
 	      "  --inventory FILE    the inventory file, for the sources that read one\n"
 	      "  --option P=V        a module setting, e.g. solver.ostro.max_units=500\n"
 	      "  --log-level LEVEL   err, warning, notice, info or debug\n"
+	      "  --log-file FILE     log to FILE (reopened on SIGHUP) instead of standard error\n"
 	      "  --syslog            log to syslog instead of standard error\n"
 	      "  --check-config      load the configuration and the modules, report, exit\n"
 	      "  --list-plugins      list the modules in the module folders, exit\n\n"
@@ -96,6 +108,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "option", required_argument, NULL, 'o' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "log-file", required_argument, NULL, 'F' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "list-plugins", no_argument, NULL, 'P' },
@@ -129,6 +142,9 @@ static int parse_args(int argc, char **argv, opts_t *o)
 			break;
 		case 'L':
 			o->log_level = optarg;
+			break;
+		case 'F':
+			o->log_file = optarg;
 			break;
 		case 's':
 			o->syslog = true;
@@ -201,6 +217,26 @@ static int apply_option(vlt_config_t *cfg, const char *opt, vlt_err_t *err)
 	return rc < 0 ? vlt_err_set(err, rc, "--option %s: %s", opt, vlt_strerror(rc)) : 0;
 }
 
+/* The log flags on top of the configuration's log settings. */
+static int apply_log_flags(vlt_config_t *cfg, const opts_t *o, vlt_err_t *err)
+{
+	if (o->log_level != NULL) {
+		int level = vlt__log_level_parse(o->log_level);
+
+		if (level < 0)
+			return vlt_err_set(err, VLT_ECONFIG,
+					   "--log-level %s: unknown level (use err, warning, "
+					   "notice, info or debug)",
+					   o->log_level);
+		cfg->log_level = level;
+	}
+	if (o->log_file != NULL && vlt__config_set_str(&cfg->log_file, o->log_file) < 0)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (o->syslog)
+		cfg->log_syslog = true;
+	return 0;
+}
+
 /* The command line on top of the configuration. */
 static int apply_flags(vlt_config_t *cfg, const opts_t *o, vlt_err_t *err)
 {
@@ -227,30 +263,29 @@ static int apply_flags(vlt_config_t *cfg, const opts_t *o, vlt_err_t *err)
 		if (rc < 0)
 			return rc;
 	}
-	if (o->log_level != NULL) {
-		int level = vlt__log_level_parse(o->log_level);
+	return apply_log_flags(cfg, o, err);
+}
 
-		if (level < 0)
-			return vlt_err_set(err, VLT_ECONFIG,
-					   "--log-level %s: unknown level (use err, warning, "
-					   "notice, info or debug)",
-					   o->log_level);
-		cfg->log_level = level;
-	}
-	if (o->syslog)
-		cfg->log_syslog = true;
-	return 0;
+/* The log file (or stderr), then the level and syslog, as cfg says. */
+static int setup_logging(const vlt_config_t *cfg, vlt_err_t *err)
+{
+	int rc = vlt__log_file(cfg->log_syslog ? NULL : cfg->log_file, err);
+
+	vlt__log_setup(cfg->log_level, cfg->log_syslog, "valetd");
+	return rc;
 }
 
 /*
  * A fatal message: on standard error always (an operator starting valetd
- * by hand sees it), and in the log as well when that is syslog.
+ * by hand sees it; the journal, under systemd, at priority err), and in the
+ * log as well when that is syslog or a file.
  */
 static void report(const vlt_config_t *cfg, const char *msg)
 {
-	fprintf(stderr, "valetd: %s\n", msg);
-	if (cfg != NULL && cfg->log_syslog)
+	fprintf(stderr, "%svaletd: %s\n", vlt__log_journal() ? "<3>" : "", msg);
+	if (cfg != NULL && (cfg->log_syslog || cfg->log_file != NULL))
 		vlt__log(NULL, VLT_LOG_ERR, "%s", msg);
+	vlt_valetd_notify("STATUS=failed: %s", msg);
 }
 
 /* Make the data directory (one level) unless it is there. */
@@ -415,20 +450,118 @@ static void block_stop_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Wait for SIGTERM or SIGINT; SIGHUP meanwhile reads the sources again. */
-static int wait_for_stop(const sigset_t *set, vlt_service_t *svc)
+/*
+ * SIGHUP's reading of the sources runs on a thread of its own: on a large
+ * cloud it takes minutes, and the main loop must go on taking signals and
+ * pinging the watchdog meanwhile. One at a time; main thread only.
+ */
+typedef struct hup_refresh {
+	vlt_service_t *svc;
+	pthread_t thread;
+	bool started;        /* a thread to join */
+	atomic_bool running; /* cleared by the thread when it is done */
+} hup_refresh_t;
+
+static void *hup_refresh_main(void *arg)
+{
+	hup_refresh_t *r = arg;
+	vlt_err_t err = { 0 };
+
+	vlt__service_refresh(r->svc, &err); /* logged and shown by GET /v1/status */
+	atomic_store(&r->running, false);
+	return NULL;
+}
+
+static void hup_refresh_join(hup_refresh_t *r)
+{
+	if (r->started)
+		pthread_join(r->thread, NULL);
+	r->started = false;
+}
+
+static void hup_refresh_start(hup_refresh_t *r)
+{
+	if (atomic_load(&r->running)) {
+		vlt__log(NULL, VLT_LOG_NOTICE, "SIGHUP: the sources are being read already");
+		return;
+	}
+	hup_refresh_join(r);
+	atomic_store(&r->running, true);
+	if (pthread_create(&r->thread, NULL, hup_refresh_main, r) != 0) {
+		atomic_store(&r->running, false);
+		vlt__log(NULL, VLT_LOG_ERR, "SIGHUP: cannot start a thread to read the sources");
+		return;
+	}
+	r->started = true;
+	vlt__log(NULL, VLT_LOG_NOTICE, "SIGHUP: reading the sources again");
+}
+
+/*
+ * SIGHUP's reload: the configuration file read again (the flags still win
+ * over it) for its log settings only, log.level, log.file and log.syslog,
+ * and the log file reopened (logrotate moved it away). A file that no
+ * longer reads leaves everything as it was. Every other setting is read at
+ * start only: the listener, the modules and their settings, the store and
+ * the service's timings need a restart.
+ */
+static void reload_logging(const opts_t *o)
+{
+	vlt_config_t fresh = { 0 };
+	vlt_err_t err = { 0 };
+
+	if (vlt__config_load(&fresh, o->config, &err) < 0 ||
+	    apply_log_flags(&fresh, o, &err) < 0) {
+		vlt__log(NULL, VLT_LOG_ERR, "SIGHUP: %s; the log settings stay as they were",
+			 err.msg);
+	} else if (setup_logging(&fresh, &err) < 0) {
+		vlt__log(NULL, VLT_LOG_ERR, "SIGHUP: %s", err.msg);
+	} else {
+		vlt__log(NULL, VLT_LOG_NOTICE, "SIGHUP: logging at %s to %s",
+			 vlt__log_level_name(fresh.log_level),
+			 fresh.log_syslog	      ? "syslog" :
+			 fresh.log_file != NULL ? fresh.log_file :
+						  "standard error");
+	}
+	vlt__config_free(&fresh);
+}
+
+/* sigwait, or sigtimedwait with the watchdog's half period; 0 on a timeout. */
+static int next_signal(const sigset_t *set, uint64_t ping_usec)
 {
 	int sig = 0;
 
+	if (ping_usec == 0)
+		return sigwait(set, &sig) == 0 ? sig : 0;
+	struct timespec ts = { .tv_sec = (time_t)(ping_usec / 1000000),
+			       .tv_nsec = (long)(ping_usec % 1000000) * 1000 };
+	sig = sigtimedwait(set, NULL, &ts);
+	return sig > 0 ? sig : 0;
+}
+
+/* Wait for SIGTERM or SIGINT, pinging the watchdog; SIGHUP meanwhile reloads. */
+static int wait_for_stop(const sigset_t *set, const opts_t *o, vlt_service_t *svc)
+{
+	hup_refresh_t refresh = { .svc = svc };
+	uint64_t ping_usec = vlt_valetd_watchdog_usec() / 2;
+	int sig;
+
 	for (;;) {
-		if (sigwait(set, &sig) != 0)
-			continue;
+		if (ping_usec > 0)
+			vlt_valetd_notify("WATCHDOG=1");
+		sig = next_signal(set, ping_usec);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
 		if (sig != SIGHUP)
-			return sig;
-		vlt_err_t err = { 0 };
-		vlt__log(NULL, VLT_LOG_NOTICE, "SIGHUP: reading the sources again");
-		vlt__service_refresh(svc, &err); /* logged and shown by GET /v1/status */
+			continue;
+		vlt_valetd_notify("RELOADING=1");
+		reload_logging(o);
+		hup_refresh_start(&refresh);
+		vlt_valetd_notify("READY=1");
 	}
+	vlt_valetd_notify("STOPPING=1\nSTATUS=stopping on %s",
+			  sig == SIGINT ? "SIGINT" : "SIGTERM");
+	hup_refresh_join(&refresh);
+	return sig;
 }
 
 /*
@@ -470,6 +603,7 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 				  .mods = mods };
 	vlt_err_t err = { 0 };
 
+	vlt_valetd_notify("STATUS=reading the sources and the journal");
 	if (vlt__engine_new(engine, mods, &err) < 0) {
 		report(cfg, err.msg);
 		return EXIT_CONFIG;
@@ -481,7 +615,8 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 	return 0;
 }
 
-static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *stop)
+static int serve(const vlt_config_t *cfg, const opts_t *o, vlt_modules_t *mods,
+		 const sigset_t *stop)
 {
 	vlt_api_t api = { .cfg = cfg, .mods = mods };
 	vlt_engine_t *engine = NULL;
@@ -511,7 +646,9 @@ static int serve(const vlt_config_t *cfg, vlt_modules_t *mods, const sigset_t *s
 	}
 	if (rc == 0) {
 		vlt__log(NULL, VLT_LOG_NOTICE, "listening on %s", vlt__http_bound(http));
-		int sig = wait_for_stop(stop, api.service);
+		vlt_valetd_notify("READY=1\nSTATUS=listening on %s\nMAINPID=%ld",
+				  vlt__http_bound(http), (long)getpid());
+		int sig = wait_for_stop(stop, o, api.service);
 
 		drain(cfg, stop, api.service);
 		vlt__log(NULL, VLT_LOG_NOTICE, "stopping on %s",
@@ -531,11 +668,16 @@ static int run(const opts_t *o, vlt_config_t *cfg)
 	vlt_err_t err = { 0 };
 	sigset_t stop;
 
+	/* until the configuration says otherwise: stderr, or the journal */
+	vlt__log_setup(VLT_LOG_INFO, false, "valetd");
 	if (vlt__config_load(cfg, o->config, &err) < 0 || apply_flags(cfg, o, &err) < 0) {
 		report(NULL, err.msg);
 		return EXIT_CONFIG;
 	}
-	vlt__log_setup(cfg->log_level, cfg->log_syslog, "valetd");
+	if (setup_logging(cfg, &err) < 0) {
+		report(NULL, err.msg);
+		return EXIT_CONFIG;
+	}
 	if (o->list_plugins)
 		return list_plugins(cfg);
 
@@ -544,6 +686,7 @@ static int run(const opts_t *o, vlt_config_t *cfg)
 		return EXIT_CONFIG;
 	}
 	block_stop_signals(&stop);
+	vlt_valetd_notify("STATUS=loading the modules");
 	if (vlt__modules_load(&mods, cfg, NULL, 0, &err) < 0) {
 		report(cfg, err.msg);
 		return EXIT_CONFIG;
@@ -552,7 +695,7 @@ static int run(const opts_t *o, vlt_config_t *cfg)
 	if (o->check_config)
 		print_modules(cfg, &mods);
 	else
-		rc = serve(cfg, &mods, &stop);
+		rc = serve(cfg, o, &mods, &stop);
 	vlt__modules_unload(&mods);
 	if (rc == 0 && !o->check_config)
 		vlt__log(NULL, VLT_LOG_NOTICE, "stopped");

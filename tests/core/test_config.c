@@ -63,6 +63,7 @@ static void assert_defaults(const vlt_config_t *cfg)
 	assert_int_equal(cfg->max_body_bytes, 1024 * 1024);
 	assert_int_equal(cfg->log_level, VLT_LOG_INFO);
 	assert_false(cfg->log_syslog);
+	assert_null(cfg->log_file);
 	assert_string_equal(cfg->data_dir, "valet-data");
 	assert_int_equal(cfg->n_module_path, 0);
 	assert_int_equal(cfg->n_sources, 1);
@@ -328,7 +329,8 @@ static void test_full_file(void **state)
 	const char *path = write_conf("full.conf",
 				      "server: { listen = \"0.0.0.0:0\"; threads = 16; "
 				      "max_body_kb = 64; };\n"
-				      "log: { level = \"debug\"; syslog = true; };\n"
+				      "log: { level = \"debug\"; syslog = true;\n"
+				      "       file = \"/var/log/valetd.log\"; };\n"
 				      "data_dir = \"/var/lib/valet\";\n"
 				      "modules: {\n"
 				      "  path = [ \"/opt/valet/modules\", \"/usr/lib/valet\" ];\n"
@@ -353,6 +355,7 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.max_body_bytes, 64 * 1024);
 	assert_int_equal(cfg.log_level, VLT_LOG_DEBUG);
 	assert_true(cfg.log_syslog);
+	assert_string_equal(cfg.log_file, "/var/log/valetd.log");
 	assert_string_equal(cfg.data_dir, "/var/lib/valet");
 	assert_int_equal(cfg.n_module_path, 2);
 	assert_string_equal(cfg.module_path[1], "/usr/lib/valet");

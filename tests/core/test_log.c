@@ -1,7 +1,8 @@
 /*
  * test_log.c - the logger: line format with and without a module prefix,
  * the level filter, one line per record, level names, and many threads
- * logging at once without mixing their lines.
+ * logging at once without mixing their lines; the log file and its
+ * reopening, and the journal's "<N>" priorities.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -153,6 +155,85 @@ static void test_threads_do_not_mix_lines(void **state)
 	assert_int_equal(lines, N_THREADS * N_LINES);
 }
 
+static void read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* The file takes the lines; the same path again reopens it once moved away. */
+static void test_log_file_reopens(void **state)
+{
+	char dir[] = "/tmp/valet-log-XXXXXX";
+	char path[64], moved[64], text[4096];
+	vlt_err_t err = { 0 };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/valetd.log", dir);
+	snprintf(moved, sizeof(moved), "%s/valetd.log.1", dir);
+	vlt__log_setup(VLT_LOG_INFO, false, NULL);
+	assert_int_equal(vlt__log_file(path, &err), 0);
+	vlt__log("store/sqlite", VLT_LOG_WARNING, "first");
+	assert_int_equal(rename(path, moved), 0);
+	vlt__log(NULL, VLT_LOG_INFO, "still to the moved file");
+	assert_int_equal(vlt__log_file(path, &err), 0);
+	vlt__log(NULL, VLT_LOG_NOTICE, "second");
+	read_file(moved, text, sizeof(text));
+	assert_string_equal(text, "WARNING [store/sqlite] first\nINFO still to the moved file\n");
+	read_file(path, text, sizeof(text));
+	assert_string_equal(text, "NOTICE second\n");
+
+	/* a file that cannot be opened leaves the lines where they went */
+	assert_int_equal(vlt__log_file("/nonexistent/dir/x.log", &err), VLT_ECONFIG);
+	assert_non_null(strstr(err.msg, "/nonexistent/dir/x.log: cannot open"));
+	vlt__log(NULL, VLT_LOG_NOTICE, "third");
+	read_file(path, text, sizeof(text));
+	assert_string_equal(text, "NOTICE second\nNOTICE third\n");
+
+	assert_int_equal(vlt__log_file(NULL, &err), 0);
+	capture(log_some);
+	assert_non_null(strstr(captured, "INFO listening"));
+	unlink(path);
+	unlink(moved);
+	rmdir(dir);
+}
+
+static void log_as_journal(void)
+{
+	struct stat st;
+	char stream[64];
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(stream, sizeof(stream), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", stream, 1);
+	vlt__log_setup(VLT_LOG_INFO, false, NULL);
+	log_some();
+	unsetenv("JOURNAL_STREAM");
+	vlt__log_setup(VLT_LOG_INFO, false, NULL);
+}
+
+/* stderr is the journal's stream: the priority, not the label, leads. */
+static void test_journal_priorities(void **state)
+{
+	(void)state;
+	capture(log_as_journal);
+	assert_string_equal(captured, "<6>listening on 127.0.0.1:8090\n"
+				      "<4>[solver/ostro] budget 200 ms exceeded\n"
+				      "<3>[source/static] bad inventory\n"
+				      "<5>[policy/affinity] two lines\n"
+				      "<3>clamped to err\n");
+	/* and not once the setup sees another stream */
+	capture(log_some);
+	assert_non_null(strstr(captured, "INFO listening"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +242,8 @@ int main(void)
 		cmocka_unit_test(test_syslog_replaces_stderr),
 		cmocka_unit_test(test_level_names),
 		cmocka_unit_test(test_threads_do_not_mix_lines),
+		cmocka_unit_test(test_log_file_reopens),
+		cmocka_unit_test(test_journal_priorities),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
