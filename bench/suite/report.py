@@ -9,6 +9,7 @@ TITLES = {
     "holistic": "4. Holistic multi-tier stacks (holistic)",
     "trace": "5. Azure-derived trace replay (trace)",
     "http": "6. HTTP load on valetd (http)",
+    "novapeer": "7. Nova's own scheduler on the holistic stacks (novapeer)",
 }
 
 

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-SCENARIOS = ["vbp", "bpp", "throughput", "holistic", "trace", "http"]
+SCENARIOS = ["vbp", "bpp", "throughput", "holistic", "trace", "http", "novapeer"]
 KEYS = {"scenario", "metric", "value", "anchor", "anchor_value", "ratio"}
 
 
