@@ -112,4 +112,5 @@ void vlt__core_table_init(vlt_module_t *m, uint32_t self_id)
 	c->residents = vlt__cycle_residents;
 	c->policy_residents = vlt__cycle_policy_residents;
 	c->group_servers = vlt__cycle_group_servers;
+	c->group_hosts = vlt__cycle_group_hosts;
 }

@@ -351,6 +351,13 @@ uint32_t vlt__cycle_group_servers(vlt_cycle_t *cy, uint32_t group, vlt_level_t l
 	return vlt__occ_servers(cy->group_occ[group], lvl, dom);
 }
 
+uint32_t vlt__cycle_group_hosts(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom)
+{
+	if (group >= cy->stack->n_groups)
+		return 0;
+	return vlt__occ_hosts(cy->group_occ[group], lvl, dom);
+}
+
 uint32_t vlt__cycle_residents(vlt_cycle_t *cy, vlt_level_t lvl, uint32_t dom)
 {
 	if (lvl >= VLT_LEVEL_DC)

@@ -94,6 +94,7 @@ uint32_t vlt__cycle_group_count(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl
 				uint32_t dom);
 uint32_t vlt__cycle_group_servers(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl,
 				  uint32_t dom);
+uint32_t vlt__cycle_group_hosts(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom);
 uint32_t vlt__cycle_residents(vlt_cycle_t *cy, vlt_level_t lvl, uint32_t dom);
 uint32_t vlt__cycle_policy_residents(const vlt_core_t *c, vlt_cycle_t *cy, vlt_level_t lvl,
 				     uint32_t dom);

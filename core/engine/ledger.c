@@ -113,6 +113,7 @@ void vlt__occ_free(vlt_occ_t *o)
 	for (int l = 0; l < VLT_LEVEL_DC; l++) {
 		countmap_free(&o->at[l]);
 		countmap_free(&o->vol_at[l]);
+		countmap_free(&o->hosts_at[l]);
 	}
 	free(o->key);
 	free(o);
@@ -136,10 +137,40 @@ uint32_t vlt__occ_servers(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom)
 	return countmap_get(&o->at[lvl], dom) - countmap_get(&o->vol_at[lvl], dom);
 }
 
+uint32_t vlt__occ_hosts(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom)
+{
+	if (o == NULL || lvl >= VLT_LEVEL_DC)
+		return 0;
+	if (lvl == VLT_LEVEL_HOST)
+		return countmap_get(&o->at[VLT_LEVEL_HOST], dom) > 0;
+	return countmap_get(&o->hosts_at[lvl], dom);
+}
+
+/* Host h's rack and cluster gain (delta +1) or lose (-1) a host holding a member. */
+static int occ_host_turned(vlt_occ_t *o, const vlt_dc_t *dc, uint32_t h, int delta)
+{
+	int rc = countmap_add(&o->hosts_at[VLT_LEVEL_RACK], dc->hosts[h].rack, delta);
+
+	if (rc == VLT_OK)
+		rc = countmap_add(&o->hosts_at[VLT_LEVEL_CLUSTER], dc->hosts[h].cluster, delta);
+	return rc;
+}
+
 /* A volume counts at rack and cluster level through its pool, never at host level. */
 int vlt__occ_add(vlt_occ_t *o, const vlt_dc_t *dc, vlt_unit_kind_t kind, uint32_t loc, int delta)
 {
 	uint32_t dom[VLT_LEVEL_DC];
+
+	if (kind == VLT_UNIT_SERVER) {
+		uint32_t before = countmap_get(&o->at[VLT_LEVEL_HOST], loc);
+		uint32_t after = (uint32_t)((int64_t)before + delta);
+
+		if ((before == 0) != (after == 0)) {
+			int rc = occ_host_turned(o, dc, loc, after > 0 ? 1 : -1);
+			if (rc < 0)
+				return rc;
+		}
+	}
 
 	if (kind == VLT_UNIT_SERVER) {
 		dom[VLT_LEVEL_HOST] = loc;

@@ -35,6 +35,7 @@ typedef struct vlt_occ {
 	uint32_t total;
 	vlt_countmap_t vol_at[VLT_LEVEL_DC]; /* the volumes among them (rack, cluster) */
 	uint32_t vol_total;
+	vlt_countmap_t hosts_at[VLT_LEVEL_DC]; /* hosts holding a server (rack, cluster) */
 } vlt_occ_t;
 
 /* One held unit of a committed plan, enough to give it back. */
@@ -110,6 +111,8 @@ void vlt__occ_free(vlt_occ_t *o);
 uint32_t vlt__occ_count(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom);
 /* The servers among them. */
 uint32_t vlt__occ_servers(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom);
+/* How many hosts of domain dom (a host, rack or cluster) hold a server of them; 0 above. */
+uint32_t vlt__occ_hosts(const vlt_occ_t *o, vlt_level_t lvl, uint32_t dom);
 /* Count a member in (delta +1) or out (-1) at host h, or at pool p for volumes. */
 int vlt__occ_add(vlt_occ_t *o, const vlt_dc_t *dc, vlt_unit_kind_t kind, uint32_t loc, int delta);
 

@@ -18,12 +18,33 @@
 
 #include "policy_common.h"
 
+/* Does every host of rack or cluster dom hold a member of host-level group m->group? */
+static bool no_host_left(const vlt_core_t *c, vlt_cycle_t *cy, const vlt_dc_t *dc,
+			 const vlt_membership_t *m, vlt_level_t level, vlt_level_t lvl,
+			 uint32_t dom)
+{
+	const vlt_domain_t *d;
+
+	if (level != VLT_LEVEL_HOST || m->via != VLT_NONE || c->abi_minor < 4 ||
+	    c->group_hosts == NULL)
+		return false;
+	if (lvl == VLT_LEVEL_RACK && dom < dc->n_racks)
+		d = &dc->racks[dom];
+	else if (lvl == VLT_LEVEL_CLUSTER && dom < dc->n_clusters)
+		d = &dc->clusters[dom];
+	else
+		return false;
+	return d->n_hosts > 0 && c->group_hosts(cy, m->group, lvl, dom) >= d->n_hosts;
+}
+
 /*
  * May the unit, a member of group m->group (level L) directly or through
  * child group m->via, go into domain dom of level lvl? At or below L: not
  * when the L-domain holding dom already holds a member outside the unit's
  * own child group. Above L some L-domain inside may still be free, so the
- * answer there is yes.
+ * answer there is yes, unless L is the host and every host inside already
+ * holds a member (a direct one: a child group's members may share hosts):
+ * descending there could only be refused host by host.
  */
 static bool diversity_allows(const vlt_core_t *c, vlt_cycle_t *cy, const vlt_dc_t *dc,
 			     const vlt_membership_t *m, vlt_level_t level, vlt_level_t lvl,
@@ -31,7 +52,9 @@ static bool diversity_allows(const vlt_core_t *c, vlt_cycle_t *cy, const vlt_dc_
 {
 	uint32_t d;
 
-	if (lvl > level || !pol_domain_up(dc, lvl, dom, level, &d))
+	if (lvl > level)
+		return !no_host_left(c, cy, dc, m, level, lvl, dom);
+	if (!pol_domain_up(dc, lvl, dom, level, &d))
 		return true;
 	uint32_t members = c->group_count(cy, m->group, level, d);
 	uint32_t own = m->via != VLT_NONE ? c->group_count(cy, m->via, level, d) : 0;

@@ -83,7 +83,7 @@ OFF(vlt_store_ops_t, ping, 96);
 OFF(vlt_store_ops_t, range, 104);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 296);
+SIZE(vlt_core_t, 304);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -126,6 +126,8 @@ OFF(vlt_core_t, dc_set_host_limits, 264);
 OFF(vlt_core_t, dc_set_host_traits, 272);
 OFF(vlt_core_t, dc_set_host_uuid, 280);
 OFF(vlt_core_t, dc_set_host_nic, 288);
+/* ABI 1.4 */
+OFF(vlt_core_t, group_hosts, 296);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);

@@ -291,6 +291,25 @@ static uint32_t fake_group_servers(vlt_cycle_t *cy, uint32_t group, vlt_level_t 
 	return n;
 }
 
+/* Distinct hosts inside dom holding a server of the group. */
+static uint32_t fake_group_hosts(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom)
+{
+	bool held[FAKE_HOSTS] = { false };
+	uint32_t n = 0;
+
+	cy->queries++;
+	if (group >= cy->n_groups || lvl >= VLT_LEVEL_DC)
+		return 0;
+	for (size_t i = 0; i < cy->n_servers; i++) {
+		const struct fake_server *s = &cy->servers[i];
+		if ((s->mask & FG(group)) && server_in(cy, s, lvl, dom) && !held[s->host]) {
+			held[s->host] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
 static uint32_t fake_residents(vlt_cycle_t *cy, vlt_level_t lvl, uint32_t dom)
 {
 	uint32_t n = 0;
@@ -337,4 +356,5 @@ void fake_cycle_attach(fake_core_t *fc)
 	t->residents = fake_residents;
 	t->policy_residents = fake_policy_residents;
 	t->group_servers = fake_group_servers;
+	t->group_hosts = fake_group_hosts;
 }

@@ -230,6 +230,15 @@ struct vlt_core {
 	 */
 	int (*dc_set_host_nic)(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
 			       vlt_err_t *err);
+
+	/* ---- ABI 1.4: read only when abi_minor >= 4 */
+	/*
+	 * How many hosts of domain dom (a host, rack or cluster: lvl below
+	 * VLT_LEVEL_DC) hold a server of stack group `group` (earlier plans'
+	 * included when named), enabled or not; 0 for VLT_LEVEL_DC. A policy
+	 * can tell from it that a rack has no host left without a member.
+	 */
+	uint32_t (*group_hosts)(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom);
 };
 
 #define vlt_log_err(c, ...) (c)->log((c), VLT_LOG_ERR, __VA_ARGS__)
