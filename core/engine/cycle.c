@@ -917,32 +917,26 @@ typedef struct reason_count {
 	uint32_t n;
 } reason_count_t;
 
-/* The reasons counted so far; last, the one counted before, is tried first. */
-typedef struct reason_tally {
-	reason_count_t *reasons;
-	uint32_t n, last;
-} reason_tally_t;
-
-/* Count times hosts refused for label (neighbouring hosts mostly share a reason). */
-static int count_reason(reason_tally_t *t, const char *label, uint32_t times)
+/* Neighbouring hosts mostly share a reason: *last, the one counted before, is tried first. */
+static int count_reason(reason_count_t **rc, uint32_t *n, uint32_t *last, const char *label)
 {
-	if (t->last < t->n && strcmp(t->reasons[t->last].label, label) == 0) {
-		t->reasons[t->last].n += times;
+	if (*last < *n && strcmp((*rc)[*last].label, label) == 0) {
+		(*rc)[*last].n++;
 		return VLT_OK;
 	}
-	for (uint32_t i = 0; i < t->n; i++)
-		if (strcmp(t->reasons[i].label, label) == 0) {
-			t->reasons[i].n += times;
-			t->last = i;
+	for (uint32_t i = 0; i < *n; i++)
+		if (strcmp((*rc)[i].label, label) == 0) {
+			(*rc)[i].n++;
+			*last = i;
 			return VLT_OK;
 		}
-	reason_count_t *bigger = realloc(t->reasons, (t->n + 1) * sizeof(*bigger));
+	reason_count_t *bigger = realloc(*rc, (*n + 1) * sizeof(**rc));
 	if (bigger == NULL)
 		return VLT_ENOMEM;
-	t->reasons = bigger;
-	snprintf(bigger[t->n].label, sizeof(bigger[t->n].label), "%s", label);
-	bigger[t->n].n = times;
-	t->last = t->n++;
+	*rc = bigger;
+	snprintf(bigger[*n].label, sizeof(bigger[*n].label), "%s", label);
+	bigger[*n].n = 1;
+	*last = (*n)++;
 	return VLT_OK;
 }
 
@@ -956,82 +950,6 @@ static int by_count_desc(const void *a, const void *b)
 }
 
 /*
- * Whether check_host's verdict on unit u depends on nothing but the host's
- * being enabled, its limits and its free capacity up to the first resource
- * the unit asks for: no allowed or excluded hosts, zone, extra specs or
- * traits, which check_host tries before the capacity.
- */
-static bool unit_unrestricted(const vlt_cycle_t *cy, uint32_t u)
-{
-	return (cy->allowed == NULL || !cy->allowed[u].on) &&
-	       (cy->excluded == NULL || !cy->excluded[u].on) && cy->unit_az[u] == VLT_NONE &&
-	       !cy->has_specs[u] && cy->traits[u].absent == NULL && cy->traits[u].n == 0;
-}
-
-/*
- * Count rack r's hosts in one step when check_host would refuse each of
- * them for the same reason: every enabled one short of first_res (the
- * first resource the unit asks for, which even the rack's roomiest host
- * lacks, so no earlier test of check_host's can differ), every other one
- * disabled. 1 when counted; 0 when the hosts must be checked one by one.
- */
-static int count_rack_at_once(const vlt_cycle_t *cy, uint32_t u, uint32_t r, int first_res,
-			      reason_tally_t *t)
-{
-	const vlt_domain_t *rack = &cy->dc->racks[r];
-	char label[REASON_MAX];
-
-	if (first_res < 0 || vlt__dc_rack_has_limits(cy->dc, r) ||
-	    cy->l->rack_max_free[r][first_res] >= cy->stack->units[u].demand[first_res])
-		return 0;
-	snprintf(label, sizeof(label), "short of %s", res_names[first_res]);
-	if (rack->n_enabled > 0 && count_reason(t, label, rack->n_enabled) < 0)
-		return VLT_ENOMEM;
-	if (rack->n_hosts > rack->n_enabled &&
-	    count_reason(t, "disabled", rack->n_hosts - rack->n_enabled) < 0)
-		return VLT_ENOMEM;
-	return 1;
-}
-
-/* Count every host's or pool's reason for refusing unit u; how many fit. */
-static int tally_refusals(vlt_cycle_t *cy, uint32_t u, reason_tally_t *t, uint32_t *fit)
-{
-	const vlt_unit_t *unit = &cy->stack->units[u];
-	bool server = unit->kind == VLT_UNIT_SERVER;
-	uint32_t total = server ? cy->dc->n_hosts : cy->dc->n_pools;
-	int first_res = -1;
-	char why[REASON_MAX];
-
-	for (int r = 0; r < VLT_RES_COUNT && first_res < 0; r++)
-		if (unit->demand[r] > 0)
-			first_res = r;
-	if (!server || !unit_unrestricted(cy, u))
-		first_res = -1;
-	for (uint32_t i = 0; i < total; i++) {
-		if (first_res >= 0) {
-			uint32_t r = cy->dc->hosts[i].rack;
-			int at_once = cy->dc->racks[r].first_host == i
-					      ? count_rack_at_once(cy, u, r, first_res, t)
-					      : 0;
-			if (at_once < 0)
-				return at_once;
-			if (at_once > 0) {
-				i += cy->dc->racks[r].n_hosts - 1;
-				continue;
-			}
-		}
-		why[0] = '\0';
-		int v = server ? check_host(cy, u, i, why, sizeof(why))
-			       : check_pool(cy, u, i, why, sizeof(why));
-		if (v == VLT_PASS)
-			(*fit)++;
-		else if (count_reason(t, v < 0 ? vlt_strerror(v) : why, 1) < 0)
-			return VLT_ENOMEM;
-	}
-	return VLT_OK;
-}
-
-/*
  * "server web-3: 0 of 5000 hosts fit: 4100 short of ram_mb, 899
  * diversity(host) web-div, 1 disabled". When some hosts fit alone, the
  * stack failed as a whole (groups or capacity together), and it says so.
@@ -1039,8 +957,9 @@ static int tally_refusals(vlt_cycle_t *cy, uint32_t u, reason_tally_t *t, uint32
 void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 {
 	const vlt_unit_t *unit;
-	reason_tally_t t = { 0 };
-	uint32_t fit = 0, total;
+	reason_count_t *reasons = NULL;
+	uint32_t n_reasons = 0, fit = 0, total, last = 0;
+	char why[REASON_MAX];
 	bool server;
 
 	if (u >= cy->stack->n_units)
@@ -1048,27 +967,36 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 	unit = &cy->stack->units[u];
 	server = unit->kind == VLT_UNIT_SERVER;
 	total = server ? cy->dc->n_hosts : cy->dc->n_pools;
-	(void)tally_refusals(cy, u, &t, &fit); /* short of memory: what was counted */
-	if (t.n > 1)
-		qsort(t.reasons, t.n, sizeof(*t.reasons), by_count_desc);
+	for (uint32_t i = 0; i < total; i++) {
+		why[0] = '\0';
+		int v = server ? check_host(cy, u, i, why, sizeof(why))
+			       : check_pool(cy, u, i, why, sizeof(why));
+		if (v == VLT_PASS)
+			fit++;
+		else if (count_reason(&reasons, &n_reasons, &last,
+				      v < 0 ? vlt_strerror(v) : why) < 0)
+			break;
+	}
+	if (n_reasons > 1)
+		qsort(reasons, n_reasons, sizeof(*reasons), by_count_desc);
 
-	size_t cap = 256 + (size_t)t.n * (REASON_MAX + 16);
+	size_t cap = 256 + (size_t)n_reasons * (REASON_MAX + 16);
 	char *msg = malloc(cap);
 	if (msg == NULL) {
-		free(t.reasons);
+		free(reasons);
 		return;
 	}
 	int off = snprintf(msg, cap, "%s %s: %u of %u %s fit", server ? "server" : "volume",
 			   unit->name ? unit->name : unit->orch_id, fit, total,
 			   server ? "hosts" : "pools");
-	for (uint32_t i = 0; i < t.n && off > 0 && (size_t)off < cap; i++)
+	for (uint32_t i = 0; i < n_reasons && off > 0 && (size_t)off < cap; i++)
 		off += snprintf(msg + off, cap - (size_t)off, "%s%u %s", i == 0 ? ": " : ", ",
-				t.reasons[i].n, t.reasons[i].label);
+				reasons[i].n, reasons[i].label);
 	if (fit > 0 && off > 0 && (size_t)off < cap)
 		snprintf(msg + off, cap - (size_t)off,
 			 "%sno placement satisfies the stack's groups and capacity together",
-			 t.n ? "; " : ": ");
-	free(t.reasons);
+			 n_reasons ? "; " : ": ");
+	free(reasons);
 	free(cy->failure);
 	cy->failure = msg;
 }

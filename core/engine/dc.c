@@ -898,7 +898,6 @@ struct dc_full {
 	bool instances_known;
 	int64_t (*source_used)[VLT_RES_COUNT]; /* each host's used as the sources said */
 	vlt_unit_limits_t (*limits)[VLT_RES_COUNT]; /* per host; 0: no limit */
-	bool *rack_limited; /* per rack: some host of it has a limit */
 	const char **uuids;			      /* per host; NULL: none given */
 	struct names trait_names;		      /* trait name -> id */
 	const char **trait_name;		      /* by id */
@@ -932,7 +931,6 @@ void vlt__dc_free(vlt_dc_t *dc)
 	free(f->source_used);
 	free(f->instances);
 	free(f->limits);
-	free(f->rack_limited);
 	free(f->uuids);
 	free(f->trait_name);
 	free(f->host_traits);
@@ -956,11 +954,6 @@ uint32_t vlt__dc_find_host(const vlt_dc_t *dc, const char *name)
 const vlt_unit_limits_t *vlt__dc_host_limits(const vlt_dc_t *dc, uint32_t h)
 {
 	return full_of(dc)->limits[h];
-}
-
-bool vlt__dc_rack_has_limits(const vlt_dc_t *dc, uint32_t rack)
-{
-	return full_of(dc)->rack_limited[rack];
 }
 
 const char *vlt__dc_host_uuid(const vlt_dc_t *dc, uint32_t h)
@@ -1664,26 +1657,6 @@ static int build_host_extras(const vlt_dc_builder_t *b, const struct layout *l,
 	return 0;
 }
 
-static bool has_limits(const vlt_unit_limits_t lim[VLT_RES_COUNT])
-{
-	for (int r = 0; r < VLT_RES_COUNT; r++)
-		if (lim[r].min_unit > 0 || lim[r].max_unit > 0 || lim[r].step_size > 0)
-			return true;
-	return false;
-}
-
-/* Which racks have a host with Placement limits (refusals count the others in bulk). */
-static int mark_limited_racks(struct dc_full *f)
-{
-	f->rack_limited = alloc_array(f->pub.n_racks, sizeof(*f->rack_limited));
-	if (f->rack_limited == NULL)
-		return VLT_ENOMEM;
-	for (uint32_t h = 0; h < f->pub.n_hosts; h++)
-		if (has_limits(f->limits[h]))
-			f->rack_limited[f->pub.hosts[h].rack] = true;
-	return 0;
-}
-
 int vlt__dc_build(vlt_dc_builder_t *b, vlt_dc_t **dc, vlt_err_t *err)
 {
 	*dc = NULL;
@@ -1710,8 +1683,6 @@ int vlt__dc_build(vlt_dc_builder_t *b, vlt_dc_t **dc, vlt_err_t *err)
 		rc = build_catalog(b, &l, f);
 	if (rc == 0)
 		rc = build_host_extras(b, &l, f);
-	if (rc == 0)
-		rc = mark_limited_racks(f);
 	layout_free(&l);
 	if (rc < 0) {
 		if (f != NULL)

@@ -87,10 +87,8 @@ int vlt__dc_set_host_uuid(vlt_dc_builder_t *b, const char *host, const char *uui
  * public model, whose hosts modules index as an array). All borrowed from dc.
  * vlt__dc_host_limits: Placement's limits per resource (0: none), never NULL.
  * vlt__dc_host_uuid: its stable identity, NULL when no source gave one.
- * vlt__dc_rack_has_limits: whether some host of the rack has a limit.
  */
 const vlt_unit_limits_t *vlt__dc_host_limits(const vlt_dc_t *dc, uint32_t h);
-bool vlt__dc_rack_has_limits(const vlt_dc_t *dc, uint32_t rack);
 const char *vlt__dc_host_uuid(const vlt_dc_t *dc, uint32_t h);
 /*
  * Traits: every name some host has gets an id. vlt__dc_trait_id is

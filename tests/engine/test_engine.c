@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -308,64 +307,6 @@ static vlt_unit_locs_t hosts(const char *orch, const char *names, uint32_t *buf)
 	return r;
 }
 
-/*
- * A refusal's message when every host is checked one by one: the same
- * request with every host allowed, which makes the unit restricted.
- */
-static char *refusal_host_by_host(const char *stack, const char *flavor)
-{
-	uint32_t buf[8];
-	vlt_unit_locs_t every = hosts("s0", "h1,h2,h3,h4,h5,h6", buf);
-	vlt_place_opts_t o = {.allowed = &every, .n_allowed = 1};
-	json_t *req = request(stack, 1, flavor, NULL), *res = NULL;
-	vlt_err_t err = {0};
-
-	assert_int_equal(vlt__engine_place_opts(session.engine, req, "t", &o, &res, &err),
-			 VLT_ENOPLACE);
-	json_decref(req);
-	char *msg = strdup(message(res));
-	json_decref(res);
-	return msg;
-}
-
-/* Racks counted at once (the roomiest host short) agree with host by host. */
-static void test_engine_refusal_counts_racks_at_once_exactly(void **state)
-{
-	json_t *res;
-	vlt_err_t err = {0};
-	static const char *const flavors[] = {"full", "half"};
-
-	(void)state;
-	/* h1, h2, h3 and h5 full: every rack is short of vcpus for a full server. */
-	assert_int_equal(place(request("big", 4, "full", NULL), NULL, &res, &err), VLT_OK);
-	json_decref(res);
-	/* h4 (6 vCPU free) takes a half server; one more half fits nowhere. */
-	assert_int_equal(place(request("h", 1, "half", NULL), NULL, &res, &err), VLT_OK);
-	json_decref(res);
-	for (size_t i = 0; i < sizeof(flavors) / sizeof(*flavors); i++) {
-		char *slow = refusal_host_by_host("slow", flavors[i]);
-
-		assert_int_equal(place(request("fast", 1, flavors[i], NULL), NULL, &res, &err),
-				 VLT_ENOPLACE);
-		assert_string_equal(message(res), slow);
-		assert_string_equal(slow, "server s0: 0 of 6 hosts fit: 5 short of vcpus, "
-					  "1 disabled");
-		json_decref(res);
-		free(slow);
-	}
-	/* Capacity freed: the counts follow, some hosts fitting alone. */
-	assert_int_equal(vlt__engine_release(session.engine, "h"), VLT_OK);
-	assert_int_equal(place(request("h2", 1, "full", NULL), NULL, &res, &err),
-			 VLT_ENOPLACE);
-	assert_string_equal(message(res), "server s0: 0 of 6 hosts fit: 5 short of vcpus, "
-					  "1 disabled");
-	json_decref(res);
-	assert_int_equal(vlt__engine_release(session.engine, "big"), VLT_OK);
-	assert_int_equal(place(request("h3", 1, "half", NULL), NULL, &res, &err), VLT_OK);
-	json_decref(res);
-	assert_int_equal(vlt__engine_release(session.engine, "h3"), VLT_OK);
-}
-
 static void test_engine_allowed_and_excluded_locations(void **state)
 {
 	json_t *res;
@@ -492,7 +433,6 @@ int main(void)
 		TEST(test_engine_bad_input_changes_nothing),
 		TEST(test_engine_same_stack_twice_gets_new_plan_id),
 		TEST(test_engine_allowed_and_excluded_locations),
-		TEST(test_engine_refusal_counts_racks_at_once_exactly),
 		TEST(test_engine_replace_keeps_pins_and_restores_on_failure),
 		TEST(test_engine_hold_replays_a_placement),
 	};
