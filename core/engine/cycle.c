@@ -917,27 +917,131 @@ typedef struct reason_count {
 	uint32_t n;
 } reason_count_t;
 
-/* Neighbouring hosts mostly share a reason: *last, the one counted before, is tried first. */
-static int count_reason(reason_count_t **rc, uint32_t *n, uint32_t *last, const char *label)
+/* The reasons counted so far; last is the one counted before (neighbours mostly share it). */
+typedef struct reason_tally {
+	reason_count_t *rc; /* owned; freed by note_failure */
+	uint32_t n, last, fit;
+} reason_tally_t;
+
+/* times more locations refused for label. */
+static int count_reason(reason_tally_t *t, const char *label, uint32_t times)
 {
-	if (*last < *n && strcmp((*rc)[*last].label, label) == 0) {
-		(*rc)[*last].n++;
+	if (t->last < t->n && strcmp(t->rc[t->last].label, label) == 0) {
+		t->rc[t->last].n += times;
 		return VLT_OK;
 	}
-	for (uint32_t i = 0; i < *n; i++)
-		if (strcmp((*rc)[i].label, label) == 0) {
-			(*rc)[i].n++;
-			*last = i;
+	for (uint32_t i = 0; i < t->n; i++)
+		if (strcmp(t->rc[i].label, label) == 0) {
+			t->rc[i].n += times;
+			t->last = i;
 			return VLT_OK;
 		}
-	reason_count_t *bigger = realloc(*rc, (*n + 1) * sizeof(**rc));
+	reason_count_t *bigger = realloc(t->rc, (t->n + 1) * sizeof(*t->rc));
 	if (bigger == NULL)
 		return VLT_ENOMEM;
-	*rc = bigger;
-	snprintf(bigger[*n].label, sizeof(bigger[*n].label), "%s", label);
-	bigger[*n].n = 1;
-	*last = (*n)++;
+	t->rc = bigger;
+	snprintf(bigger[t->n].label, sizeof(bigger[t->n].label), "%s", label);
+	bigger[t->n].n = times;
+	t->last = t->n++;
 	return VLT_OK;
+}
+
+/*
+ * Is the server's verdict on its hosts decided by nothing but whether each
+ * host is enabled and its free capacity? Then a whole domain's refusal can
+ * be read off the ledger's per-domain maxima (uniform_refusal).
+ */
+static bool capacity_decides(const vlt_cycle_t *cy, uint32_t u)
+{
+	const vlt_unit_traits_t *t = &cy->traits[u];
+
+	return (cy->allowed == NULL || !cy->allowed[u].on) &&
+	       (cy->excluded == NULL || !cy->excluded[u].on) && cy->unit_az[u] == VLT_NONE &&
+	       !cy->has_specs[u] && t->n == 0 && t->absent == NULL &&
+	       !vlt__dc_any_host_limits(cy->dc);
+}
+
+/*
+ * The reason every host of domain d refuses server u with, when the
+ * domain's aggregates prove it, else NULL (the hosts must be checked one
+ * by one). check_host's order makes it exact: "disabled" comes first; with
+ * every host enabled and capacity deciding the earlier checks, the first
+ * resource the server asks for is the first checked, so a demand above the
+ * domain's largest free amount of it refuses every host for that resource.
+ */
+static const char *uniform_refusal(const vlt_cycle_t *cy, uint32_t u, bool capacity_only,
+				   const vlt_domain_t *d, const int64_t max_free[VLT_RES_COUNT])
+{
+	const int64_t *demand = cy->stack->units[u].demand;
+
+	if (d->n_hosts == 0)
+		return NULL; /* nothing to count: tally_each counts none */
+	if (d->n_enabled == 0)
+		return "disabled";
+	if (!capacity_only || d->n_enabled != d->n_hosts)
+		return NULL;
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (demand[r] > 0)
+			return max_free[r] < demand[r] ? res_names[r] : NULL;
+	return NULL;
+}
+
+/* Count the verdicts of locations [first, first + n) one by one. */
+static int tally_each(vlt_cycle_t *cy, uint32_t u, bool server, uint32_t first, uint32_t n,
+		      reason_tally_t *t)
+{
+	char why[REASON_MAX];
+
+	for (uint32_t i = first; i < first + n; i++) {
+		why[0] = '\0';
+		int v = server ? check_host(cy, u, i, why, sizeof(why))
+			       : check_pool(cy, u, i, why, sizeof(why));
+		if (v == VLT_PASS)
+			t->fit++;
+		else if (count_reason(t, v < 0 ? vlt_strerror(v) : why, 1) < 0)
+			return VLT_ENOMEM;
+	}
+	return VLT_OK;
+}
+
+/* A whole domain refused for reason (a resource's name, or "disabled"). */
+static int tally_domain(reason_tally_t *t, const char *reason, uint32_t n_hosts)
+{
+	char label[REASON_MAX];
+
+	if (strcmp(reason, "disabled") == 0)
+		return count_reason(t, reason, n_hosts);
+	snprintf(label, sizeof(label), "short of %s", reason);
+	return count_reason(t, label, n_hosts);
+}
+
+/*
+ * Every host's verdict on server u, counted without checking host by host
+ * the clusters and racks whose aggregates decide it (a refusal on a large
+ * data center is then about as cheap as a placement).
+ */
+static int tally_hosts(vlt_cycle_t *cy, uint32_t u, reason_tally_t *t)
+{
+	const vlt_dc_t *dc = cy->dc;
+	bool cap = capacity_decides(cy, u);
+	int rc = VLT_OK;
+
+	for (uint32_t c = 0; c < dc->n_clusters && rc == VLT_OK; c++) {
+		const vlt_domain_t *cl = &dc->clusters[c];
+		const char *why = uniform_refusal(cy, u, cap, cl, cy->l->cluster_max_free[c]);
+		if (why != NULL) {
+			rc = tally_domain(t, why, cl->n_hosts);
+			continue;
+		}
+		for (uint32_t r = cl->first_rack; r < cl->first_rack + cl->n_racks && rc == VLT_OK;
+		     r++) {
+			const vlt_domain_t *rk = &dc->racks[r];
+			why = uniform_refusal(cy, u, cap, rk, cy->l->rack_max_free[r]);
+			rc = why != NULL ? tally_domain(t, why, rk->n_hosts)
+					 : tally_each(cy, u, true, rk->first_host, rk->n_hosts, t);
+		}
+	}
+	return rc;
 }
 
 static int by_count_desc(const void *a, const void *b)
@@ -957,9 +1061,9 @@ static int by_count_desc(const void *a, const void *b)
 void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 {
 	const vlt_unit_t *unit;
-	reason_count_t *reasons = NULL;
-	uint32_t n_reasons = 0, fit = 0, total, last = 0;
-	char why[REASON_MAX];
+	reason_tally_t t = {0};
+	reason_count_t *reasons;
+	uint32_t n_reasons, fit, total;
 	bool server;
 
 	if (u >= cy->stack->n_units)
@@ -967,16 +1071,11 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 	unit = &cy->stack->units[u];
 	server = unit->kind == VLT_UNIT_SERVER;
 	total = server ? cy->dc->n_hosts : cy->dc->n_pools;
-	for (uint32_t i = 0; i < total; i++) {
-		why[0] = '\0';
-		int v = server ? check_host(cy, u, i, why, sizeof(why))
-			       : check_pool(cy, u, i, why, sizeof(why));
-		if (v == VLT_PASS)
-			fit++;
-		else if (count_reason(&reasons, &n_reasons, &last,
-				      v < 0 ? vlt_strerror(v) : why) < 0)
-			break;
-	}
+	/* out of memory, the counts so far are still said */
+	(void)(server ? tally_hosts(cy, u, &t) : tally_each(cy, u, false, 0, total, &t));
+	reasons = t.rc;
+	n_reasons = t.n;
+	fit = t.fit;
 	if (n_reasons > 1)
 		qsort(reasons, n_reasons, sizeof(*reasons), by_count_desc);
 
@@ -1133,10 +1232,17 @@ json_t *vlt__cycle_metrics(const vlt_cycle_t *cy)
 		if (d >= 2)
 			cross_rack += k->mbps;
 	}
-	json_t *m = json_pack("{s:I, s:f, s:f, s:f}", "hosts_used", (json_int_t)hosts_used(cy),
-			      "bandwidth_cost", cost, "cross_rack_mbps", cross_rack, "solve_ms",
-			      round(cy->solve_ms * 1000) / 1000);
-	if (m != NULL)
-		json_object_update(m, cy->metrics);
+	/* by hand, not json_pack: its format parsing cost more than the rest */
+	json_t *m = json_object();
+
+	if (m == NULL ||
+	    json_object_set_new(m, "hosts_used", json_integer((json_int_t)hosts_used(cy))) < 0 ||
+	    json_object_set_new(m, "bandwidth_cost", json_real(cost)) < 0 ||
+	    json_object_set_new(m, "cross_rack_mbps", json_real(cross_rack)) < 0 ||
+	    json_object_set_new(m, "solve_ms", json_real(round(cy->solve_ms * 1000) / 1000)) < 0) {
+		json_decref(m);
+		return NULL;
+	}
+	json_object_update(m, cy->metrics);
 	return m;
 }

@@ -898,6 +898,7 @@ struct dc_full {
 	bool instances_known;
 	int64_t (*source_used)[VLT_RES_COUNT]; /* each host's used as the sources said */
 	vlt_unit_limits_t (*limits)[VLT_RES_COUNT]; /* per host; 0: no limit */
+	bool any_limits;			      /* some host has a nonzero limit */
 	const char **uuids;			      /* per host; NULL: none given */
 	struct names trait_names;		      /* trait name -> id */
 	const char **trait_name;		      /* by id */
@@ -954,6 +955,11 @@ uint32_t vlt__dc_find_host(const vlt_dc_t *dc, const char *name)
 const vlt_unit_limits_t *vlt__dc_host_limits(const vlt_dc_t *dc, uint32_t h)
 {
 	return full_of(dc)->limits[h];
+}
+
+bool vlt__dc_any_host_limits(const vlt_dc_t *dc)
+{
+	return full_of(dc)->any_limits;
 }
 
 const char *vlt__dc_host_uuid(const vlt_dc_t *dc, uint32_t h)
@@ -1623,6 +1629,14 @@ static int build_trait_names(const vlt_dc_builder_t *b, struct dc_full *f, uint3
 	return 0;
 }
 
+static bool limits_given(const vlt_unit_limits_t lim[VLT_RES_COUNT])
+{
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (lim[r].min_unit > 0 || lim[r].max_unit > 0 || lim[r].step_size > 0)
+			return true;
+	return false;
+}
+
 /* Each host's limits, uuid and traits (as sorted ids), in final host order. */
 static int build_host_extras(const vlt_dc_builder_t *b, const struct layout *l,
 			     struct dc_full *f)
@@ -1647,6 +1661,7 @@ static int build_host_extras(const vlt_dc_builder_t *b, const struct layout *l,
 		const struct bhost *bh = &b->hosts[l->host_order[i]];
 
 		memcpy(f->limits[i], bh->limits, sizeof(f->limits[i]));
+		f->any_limits = f->any_limits || limits_given(bh->limits);
 		if (bh->uuid != NULL && dup_into(f, bh->uuid, &f->uuids[i]) < 0)
 			return VLT_ENOMEM;
 		f->trait_first[i] = next;

@@ -89,6 +89,8 @@ int vlt__dc_set_host_uuid(vlt_dc_builder_t *b, const char *host, const char *uui
  * vlt__dc_host_uuid: its stable identity, NULL when no source gave one.
  */
 const vlt_unit_limits_t *vlt__dc_host_limits(const vlt_dc_t *dc, uint32_t h);
+/* vlt__dc_any_host_limits: false when no host has any limit (every demand passes them). */
+bool vlt__dc_any_host_limits(const vlt_dc_t *dc);
 const char *vlt__dc_host_uuid(const vlt_dc_t *dc, uint32_t h);
 /*
  * Traits: every name some host has gets an id. vlt__dc_trait_id is

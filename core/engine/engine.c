@@ -418,26 +418,64 @@ const vlt_placed_unit_t *vlt__place_result_unit(const vlt_place_result_t *r, con
 	return NULL;
 }
 
+/*
+ * Sets o[key] to the string v, or to null when v is NULL and null_ok;
+ * false when out of memory or v is NULL otherwise. Built by hand rather
+ * than with json_pack, whose parsing of the format was a tenth of a
+ * placement's time (docs/performance.md, trace).
+ */
+static bool set_string(json_t *o, const char *key, const char *v, bool null_ok)
+{
+	if (v == NULL && !null_ok)
+		return false;
+	return json_object_set_new(o, key, v != NULL ? json_string(v) : json_null()) == 0;
+}
+
+/* {"name", "type", "location"} of one placed unit, or NULL. */
+static json_t *placed_unit_json(const vlt_placed_unit_t *p)
+{
+	json_t *u = json_object();
+
+	if (u == NULL || !set_string(u, "name", p->name, true) ||
+	    !set_string(u, "type", p->type, false) ||
+	    !set_string(u, "location", p->location, false)) {
+		json_decref(u);
+		return NULL;
+	}
+	return u;
+}
+
+static json_t *status_json(const vlt_place_result_t *r)
+{
+	json_t *st = json_object();
+
+	if (st == NULL || !set_string(st, "type", r->placed ? "ok" : "error", false) ||
+	    !set_string(st, "message", r->message, false)) {
+		json_decref(st);
+		return NULL;
+	}
+	return st;
+}
+
 json_t *vlt__place_result_json(const vlt_place_result_t *r)
 {
-	json_t *placements = json_object();
+	json_t *placements = json_object(), *doc = json_object();
+	bool ok = placements != NULL && doc != NULL;
 
-	for (size_t i = 0; placements != NULL && i < r->n_units; i++) {
-		const vlt_placed_unit_t *p = &r->units[i];
-
-		if (json_object_set_new(placements, p->orch,
-					json_pack("{s:s?, s:s, s:s}", "name", p->name, "type",
-						  p->type, "location", p->location)) < 0) {
-			json_decref(placements);
-			placements = NULL;
-		}
-	}
-	if (placements == NULL)
+	for (size_t i = 0; ok && i < r->n_units; i++)
+		ok = json_object_set_new(placements, r->units[i].orch,
+					 placed_unit_json(&r->units[i])) == 0;
+	ok = ok && set_string(doc, "stack_id", r->stack->stack_id, false) &&
+	     set_string(doc, "plan_name", r->stack->plan_name, true) &&
+	     json_object_set_new(doc, "status", status_json(r)) == 0 &&
+	     json_object_set(doc, "placements", placements) == 0 && r->metrics != NULL &&
+	     json_object_set(doc, "metrics", r->metrics) == 0;
+	json_decref(placements);
+	if (!ok) {
+		json_decref(doc);
 		return NULL;
-	return json_pack("{s:s, s:s?, s:{s:s, s:s}, s:o, s:O}", "stack_id", r->stack->stack_id,
-			 "plan_name", r->stack->plan_name, "status", "type",
-			 r->placed ? "ok" : "error", "message", r->message, "placements",
-			 placements, "metrics", r->metrics);
+	}
+	return doc;
 }
 
 /*

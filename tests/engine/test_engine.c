@@ -418,6 +418,68 @@ static void test_engine_hold_replays_a_placement(void **state)
 	json_decref(req);
 }
 
+/* Hold n servers of flavor, s<i> on host on[i], as a replayed plan. */
+static void hold_on(const char *plan, const char *flavor, const char *const *on, unsigned n)
+{
+	json_t *req = request(plan, n, flavor, NULL), *locs = json_object();
+	vlt_err_t err = {0};
+	char id[32];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "s%u", i);
+		json_object_set_new(locs, id, json_string(on[i]));
+	}
+	assert_int_equal(vlt__engine_hold(session.engine, req, "t", plan, locs, &err), VLT_OK);
+	json_decref(locs);
+	json_decref(req);
+}
+
+/* The place's answer: VLT_OK, or the refusal's message is want. */
+static void expect_refusal(const char *plan, const char *flavor, const char *want)
+{
+	json_t *res;
+	vlt_err_t err = {0};
+	int rc = place(request(plan, 1, flavor, NULL), NULL, &res, &err);
+
+	if (want == NULL) {
+		assert_int_equal(rc, VLT_OK);
+		assert_int_equal(vlt__engine_release(session.engine, plan), VLT_OK);
+	} else {
+		assert_int_equal(rc, VLT_ENOPLACE);
+		assert_string_equal(message(res), want);
+	}
+	json_decref(res);
+}
+
+/*
+ * A refusal counts its reasons from per-rack and per-cluster aggregates
+ * where they decide (r1, r2, cluster c1), host by host where they do not
+ * (r3: h5 enabled, h6 disabled): the counts stay exact as holds,
+ * placements and releases change the capacity under them.
+ */
+static void test_engine_refusal_counts_follow_capacity(void **state)
+{
+	static const char *const four[] = {"h1", "h2", "h3", "h5"};
+	static const char *const h4[] = {"h4"};
+	const char *none_fit = "server s0: 0 of 6 hosts fit: 5 short of vcpus, 1 disabled";
+
+	(void)state;
+	expect_refusal("f0", "full", NULL);
+	hold_on("p1", "half", four, 4); /* 4 vCPU left on h1-h3 and h5, 6 on h4 */
+	expect_refusal("f1", "full", none_fit);
+	expect_refusal("f2", "half", NULL);
+	assert_int_equal(vlt__engine_release(session.engine, "p1"), VLT_OK);
+	expect_refusal("f3", "full", NULL);
+	hold_on("p2", "full", four, 4); /* only h4 is left, with 6 vCPU */
+	expect_refusal("f4", "full", none_fit);
+	hold_on("p3", "half", h4, 1); /* and now 2 */
+	expect_refusal("f5", "half", none_fit);
+	assert_int_equal(vlt__engine_release(session.engine, "p3"), VLT_OK);
+	expect_refusal("f6", "half", NULL);
+	assert_int_equal(vlt__engine_release(session.engine, "p2"), VLT_OK);
+	expect_refusal("f7", "full", NULL);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -435,6 +497,7 @@ int main(void)
 		TEST(test_engine_allowed_and_excluded_locations),
 		TEST(test_engine_replace_keeps_pins_and_restores_on_failure),
 		TEST(test_engine_hold_replays_a_placement),
+		TEST(test_engine_refusal_counts_follow_capacity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -490,7 +490,8 @@ static int descend(ostro_ctx_t *c, const ostro_node_t *n, vlt_level_t lvl, vlt_l
 
 	domain_range(c->dc, lvl, wl, wd, &first, &count);
 	c->work += count;
-	cand_t *cs = ostro_arena_alloc(&c->arena, (size_t)count * sizeof(*cs));
+	/* not zeroed: every candidate read is written whole first; zeroing one per host cost more */
+	cand_t *cs = ostro_arena_alloc_raw(&c->arena, (size_t)count * sizeof(*cs));
 	if (cs == NULL)
 		return ostro_oom(c);
 	for (uint32_t i = 0; i < count; i++) {

@@ -15,7 +15,7 @@
 
 /* ---------------------------------------------------------------- arena */
 
-void *ostro_arena_alloc(ostro_arena_t *a, size_t n)
+void *ostro_arena_alloc_raw(ostro_arena_t *a, size_t n)
 {
 	size_t align = sizeof(max_align_t);
 
@@ -34,7 +34,15 @@ void *ostro_arena_alloc(ostro_arena_t *a, size_t n)
 	}
 	void *p = (char *)a->top->data + a->top->used;
 	a->top->used += n;
-	memset(p, 0, n);
+	return p;
+}
+
+void *ostro_arena_alloc(ostro_arena_t *a, size_t n)
+{
+	void *p = ostro_arena_alloc_raw(a, n);
+
+	if (p != NULL)
+		memset(p, 0, n);
 	return p;
 }
 

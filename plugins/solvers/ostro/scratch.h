@@ -29,6 +29,8 @@ typedef struct ostro_mark {
 
 /* Zeroed memory valid until the arena is released past it; NULL on ENOMEM. */
 void *ostro_arena_alloc(ostro_arena_t *a, size_t n);
+/* The same, not zeroed: for arrays the caller fills before reading (descend's candidates). */
+void *ostro_arena_alloc_raw(ostro_arena_t *a, size_t n);
 ostro_mark_t ostro_arena_mark(const ostro_arena_t *a);
 /* Give back everything allocated since m; {NULL, 0} frees the whole arena. */
 void ostro_arena_release(ostro_arena_t *a, ostro_mark_t m);
