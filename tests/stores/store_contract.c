@@ -904,6 +904,35 @@ static void case_crash_keeps_acknowledged_writes(const store_harness_t *h, void 
 	}
 }
 
+/*
+ * ABI 1.5 insert_batch, when the store has it: every document of a batch
+ * at version 1; one existing id fails the whole batch and writes nothing.
+ */
+static void case_insert_batch_all_or_none(const store_harness_t *h, void **state)
+{
+	const vlt_store_ops_t *ops = h->ops;
+	void *st = *state;
+	vlt_err_t err;
+	const char *ids[] = { "b1", "b2", "b3" }, *clash[] = { "b4", "b2", "b5" };
+	json_t *docs[] = { doc_n(1), doc_n(2), doc_n(3) };
+
+	if (ops->info.abi_minor < 5 || ops->insert_batch == NULL) {
+		print_message("    %s has no insert_batch: skipped\n", h->name);
+		for (size_t i = 0; i < 3; i++)
+			json_decref(docs[i]);
+		return;
+	}
+	EXPECT(0, ops->insert_batch(st, "batch", 3, ids, (const json_t *const *)docs, &err));
+	EXPECT(VLT_ECONFLICT,
+	       ops->insert_batch(st, "batch", 3, clash, (const json_t *const *)docs, &err));
+	for (size_t i = 0; i < 3; i++)
+		CHECK_DOC("batch", ids[i], doc_n((json_int_t)i + 1), 1);
+	CHECK_ABSENT("batch", "b4");
+	CHECK_ABSENT("batch", "b5");
+	for (size_t i = 0; i < 3; i++)
+		json_decref(docs[i]);
+}
+
 /* ---- several processes, one store: compare-and-set across processes */
 
 #define PROCS 4
@@ -1008,6 +1037,7 @@ const store_case_t store_contract_cases[] = {
 	{ "durable_across_reopen", case_durable_across_reopen },
 	{ "crash_keeps_acknowledged_writes", case_crash_keeps_acknowledged_writes },
 	{ "processes_race_cas", case_processes_race_cas },
+	{ "insert_batch_all_or_none", case_insert_batch_all_or_none },
 };
 
 const size_t store_contract_n_cases =
