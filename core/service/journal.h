@@ -92,6 +92,20 @@ typedef struct vlt_journal_write {
 } vlt_journal_write_t;
 
 /*
+ * Group commit's half in the journal. vlt__journal_can_batch: the store
+ * has insert_batch (ABI 1.5), so several entries can share one commit;
+ * without it a batch must be one entry. vlt__journal_append_batch: store
+ * entries[0..n) (borrowed) at first, first+1, ... in one write, all or
+ * none; it changes nothing of j but its statistics (atomic), so the
+ * committer may call it without the owner's lock, provided it alone
+ * appends. RET 0, VLT_ECONFLICT (a number was taken: nothing written) or
+ * VLT_EBACKEND.
+ */
+bool vlt__journal_can_batch(const vlt_journal_t *j);
+int vlt__journal_append_batch(vlt_journal_t *j, uint64_t first, json_t *const *entries,
+			      size_t n, vlt_err_t *err);
+
+/*
  * RET 0 (written or answered), VLT_EBACKEND (the store failed, or every
  * attempt lost the race), or decide's or done's negative code.
  */
