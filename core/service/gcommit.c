@@ -8,14 +8,6 @@
 
 #define DEFAULT_MAX_BATCH 64
 
-struct vlt_gc_waiter {
-	json_t *entry;		   /* borrowed from the submitting thread */
-	struct vlt_gc_waiter *next; /* queue order */
-	bool finished;		   /* its batch has been written (or failed) */
-	int rc;
-	vlt_err_t err;
-};
-
 void vlt__gcommit_init(vlt_gcommit_t *g, vlt_gcommit_fn commit, void *arg, size_t max_batch)
 {
 	memset(g, 0, sizeof(*g));
@@ -33,7 +25,7 @@ void vlt__gcommit_fini(vlt_gcommit_t *g)
 }
 
 /* Take up to max_batch queued waiters, in order, into batch; RET how many. */
-static size_t take_batch(vlt_gcommit_t *g, struct vlt_gc_waiter **batch)
+static size_t take_batch(vlt_gcommit_t *g, vlt_gc_waiter_t **batch)
 {
 	size_t n = 0;
 
@@ -54,16 +46,16 @@ static size_t take_batch(vlt_gcommit_t *g, struct vlt_gc_waiter **batch)
  */
 static void commit_one_batch(vlt_gcommit_t *g)
 {
-	struct vlt_gc_waiter **batch = malloc(g->max_batch * sizeof(*batch));
-	json_t **entries = malloc(g->max_batch * sizeof(*entries));
+	vlt_gc_waiter_t **batch = malloc(g->max_batch * sizeof(*batch));
+	void **items = malloc(g->max_batch * sizeof(*items));
 	vlt_err_t err = { 0 };
 	size_t n = 0;
 	int rc;
 
-	if (batch == NULL || entries == NULL) {
+	if (batch == NULL || items == NULL) {
 		free(batch);
-		free(entries);
-		struct vlt_gc_waiter *one = g->head; /* answer at least the oldest */
+		free(items);
+		vlt_gc_waiter_t *one = g->head; /* answer at least the oldest */
 		g->head = one->next;
 		if (g->head == NULL)
 			g->tail = NULL;
@@ -73,9 +65,9 @@ static void commit_one_batch(vlt_gcommit_t *g)
 	}
 	n = take_batch(g, batch);
 	for (size_t i = 0; i < n; i++)
-		entries[i] = batch[i]->entry;
+		items[i] = batch[i]->item;
 	pthread_mutex_unlock(&g->lock);
-	rc = g->commit(g->arg, entries, n, &err);
+	rc = g->commit(g->arg, items, n, &err);
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < n; i++) {
 		batch[i]->rc = rc;
@@ -88,21 +80,26 @@ static void commit_one_batch(vlt_gcommit_t *g)
 		g->n_entries += n;
 	}
 	free(batch);
-	free(entries);
+	free(items);
 }
 
-int vlt__gcommit_submit(vlt_gcommit_t *g, json_t *entry, vlt_err_t *err)
+void vlt__gcommit_enqueue(vlt_gcommit_t *g, vlt_gc_waiter_t *w, void *item)
 {
-	struct vlt_gc_waiter me = { .entry = entry };
-
+	*w = (vlt_gc_waiter_t){ .item = item };
 	pthread_mutex_lock(&g->lock);
 	if (g->tail != NULL)
-		g->tail->next = &me;
+		g->tail->next = w;
 	else
-		g->head = &me;
-	g->tail = &me;
-	/* Wait for the batch holding me, committing batches (mine or earlier ones) when the seat is free. */
-	while (!me.finished) {
+		g->head = w;
+	g->tail = w;
+	pthread_mutex_unlock(&g->lock);
+}
+
+int vlt__gcommit_wait(vlt_gcommit_t *g, vlt_gc_waiter_t *w, vlt_err_t *err)
+{
+	pthread_mutex_lock(&g->lock);
+	/* Wait for the batch holding w, committing batches (its or earlier ones) when the seat is free. */
+	while (!w->finished) {
 		if (!g->committing) {
 			g->committing = true;
 			commit_one_batch(g);
@@ -113,7 +110,33 @@ int vlt__gcommit_submit(vlt_gcommit_t *g, json_t *entry, vlt_err_t *err)
 		}
 	}
 	pthread_mutex_unlock(&g->lock);
-	if (me.rc < 0 && err != NULL)
-		*err = me.err;
-	return me.rc;
+	if (w->rc < 0 && err != NULL)
+		*err = w->err;
+	return w->rc;
+}
+
+int vlt__gcommit_submit(vlt_gcommit_t *g, void *item, vlt_err_t *err)
+{
+	vlt_gc_waiter_t me;
+
+	vlt__gcommit_enqueue(g, &me, item);
+	return vlt__gcommit_wait(g, &me, err);
+}
+
+size_t vlt__gcommit_fail_queued(vlt_gcommit_t *g, int rc, const char *msg,
+				void (*each)(void *arg, void *item), void *arg)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&g->lock);
+	for (vlt_gc_waiter_t *w = g->head; w != NULL; w = w->next, n++) {
+		if (each != NULL)
+			each(arg, w->item);
+		w->rc = vlt_err_set(&w->err, rc, "%s", msg);
+		w->finished = true;
+	}
+	g->head = g->tail = NULL;
+	pthread_cond_broadcast(&g->woken);
+	pthread_mutex_unlock(&g->lock);
+	return n;
 }

@@ -23,18 +23,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include <valet/errors.h>
 
 /*
- * Write entries[0..n) (borrowed) in one go. Called without the queue's
- * lock, by one thread at a time. RET 0 when every entry is written, or a
- * negative code with err when none is.
+ * Write items[0..n) (borrowed; what an item is, is the caller's: an
+ * entry, or a request's whole context) in one go. Called without the
+ * queue's lock, by one thread at a time. RET 0 when every item is
+ * written, or a negative code with err when none is.
  */
-typedef int (*vlt_gcommit_fn)(void *arg, json_t *const *entries, size_t n, vlt_err_t *err);
+typedef int (*vlt_gcommit_fn)(void *arg, void *const *items, size_t n, vlt_err_t *err);
 
-struct vlt_gc_waiter; /* one per waiting thread, on its own stack */
+/* One per waiting thread, on its own stack; the queue only links it. */
+typedef struct vlt_gc_waiter {
+	void *item;		    /* borrowed from the submitting thread */
+	struct vlt_gc_waiter *next; /* queue order */
+	bool finished;		    /* its batch has been written (or failed) */
+	int rc;
+	vlt_err_t err;
+} vlt_gc_waiter_t;
 
 typedef struct vlt_gcommit {
 	pthread_mutex_t lock; /* guards every member below */
@@ -52,10 +58,26 @@ void vlt__gcommit_init(vlt_gcommit_t *g, vlt_gcommit_fn commit, void *arg, size_
 void vlt__gcommit_fini(vlt_gcommit_t *g);
 
 /*
- * Queue entry (borrowed; it must live until this returns) and wait until
- * the batch that holds it has been committed. RET commit()'s result for
- * that batch, with err copied from it.
+ * Queue item (borrowed; it must live until vlt__gcommit_wait returns) as
+ * w. Split from the wait so that a caller can queue under a lock of its
+ * own, which fixes the order of the items, then wait without it.
  */
-int vlt__gcommit_submit(vlt_gcommit_t *g, json_t *entry, vlt_err_t *err);
+void vlt__gcommit_enqueue(vlt_gcommit_t *g, vlt_gc_waiter_t *w, void *item);
+
+/* Wait until w's batch has been committed. RET commit()'s result for that batch, err copied. */
+int vlt__gcommit_wait(vlt_gcommit_t *g, vlt_gc_waiter_t *w, vlt_err_t *err);
+
+/* Both at once. */
+int vlt__gcommit_submit(vlt_gcommit_t *g, void *item, vlt_err_t *err);
+
+/*
+ * Answer every waiter still queued (not in the batch being committed)
+ * with rc and msg, without committing it, calling each(arg, item) for
+ * each first (may be NULL). For a commit() that failed and whose later
+ * items depended on it: none of them may be written after a failed one.
+ * RET how many were answered.
+ */
+size_t vlt__gcommit_fail_queued(vlt_gcommit_t *g, int rc, const char *msg,
+				void (*each)(void *arg, void *item), void *arg);
 
 #endif /* VALET_CORE_GCOMMIT_H */

@@ -87,6 +87,8 @@ int vlt__journal_catch_up(vlt_journal_t *j, vlt_err_t *err)
 {
 	const vlt_store_ops_t *ops = j->store->ops.store;
 
+	if (j->pending > 0)
+		return 0;
 	for (;;) {
 		char id[SEQ_DIGITS + 1];
 		json_t *doc = NULL;
@@ -153,6 +155,11 @@ static int append(vlt_journal_t *j, const json_t *entry, vlt_err_t *err)
 
 /* Where an ops member ends: a module's ops_size covers it when it is at least this. */
 #define END_OF(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+
+void vlt__journal_apply_appended(vlt_journal_t *j, const json_t *entry, bool decided_here)
+{
+	apply_next(j, entry, decided_here);
+}
 
 bool vlt__journal_can_batch(const vlt_journal_t *j)
 {

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "gcommit.h"
 
 #define WRITERS 16
@@ -31,7 +33,7 @@ struct sink {
 };
 
 /* Slow enough (like an fsync) that writers queue up behind a running commit. */
-static int sink_commit(void *arg, json_t *const *entries, size_t n, vlt_err_t *err)
+static int sink_commit(void *arg, void *const *entries, size_t n, vlt_err_t *err)
 {
 	struct sink *s = arg;
 	struct timespec t = { 0, 200 * 1000 };
