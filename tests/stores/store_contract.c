@@ -962,7 +962,7 @@ struct gc_thread {
 	uint32_t w;
 };
 
-static int gc_commit(void *arg, json_t *const *entries, size_t n, vlt_err_t *err)
+static int gc_commit(void *arg, void *const *entries, size_t n, vlt_err_t *err)
 {
 	struct gc_child *c = arg;
 	char ids[64][24];
