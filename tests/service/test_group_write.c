@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "service_fixture.h"
+#include "service_int.h"
 
 #define T0 946684800000
 #define THREADS 4	/* per service */
@@ -95,6 +96,10 @@ static void test_many_writers_two_services(void **state)
 	}
 	/* "dup" took one place; the rest went to exactly as many plans as fit */
 	assert_int_equal(created + 1, CAPACITY);
+	for (int i = 0; i < 2; i++) /* how much sharing there was: a figure, not a check */
+		print_message("    service %d: %llu entries in %llu commits\n", i,
+			      (unsigned long long)f[i].svc->gc.n_entries,
+			      (unsigned long long)f[i].svc->gc.n_batches);
 	svc_fixture_open(&replay, dir, 0, T0);
 	assert_int_equal(count_plans(&replay), CAPACITY);
 	assert_int_equal(count_plans(&f[0]), CAPACITY);
