@@ -3,7 +3,8 @@
  * test's own: one writer is committed alone; many concurrent writers are
  * all woken, each entry written exactly once, in batches of more than one
  * and never more than max_batch; a failed batch answers every one of its
- * waiters with the error, and nothing of it counts as written.
+ * waiters with the error, and nothing of it counts as written; what was
+ * queued behind a failed batch can be answered without being committed.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -192,12 +193,63 @@ static void test_failure_answers_all(void **state)
 	sink_fini(&s);
 }
 
+/* A commit that fails what is still queued behind it, as the service's does. */
+struct chain {
+	vlt_gcommit_t g;
+	vlt_gc_waiter_t later[3];
+	json_t *e;
+	size_t failed_behind, each_called;
+};
+
+static void count_each(void *arg, void *item)
+{
+	struct chain *c = arg;
+
+	(void)item;
+	c->each_called++;
+}
+
+static int fail_and_queued(void *arg, void *const *items, size_t n, vlt_err_t *err)
+{
+	struct chain *c = arg;
+
+	(void)items;
+	(void)n;
+	/* queued while this batch is being written: they would follow a gap */
+	for (int i = 0; i < 3; i++)
+		vlt__gcommit_enqueue(&c->g, &c->later[i], c->e);
+	c->failed_behind = vlt__gcommit_fail_queued(&c->g, VLT_ECONFLICT, "behind a failed batch",
+						    count_each, c);
+	return vlt_err_set(err, VLT_EBACKEND, "disk full");
+}
+
+static void test_fail_queued_answers_those_behind(void **state)
+{
+	struct chain c = { .e = json_object() };
+	vlt_err_t err = { 0 };
+
+	(void)state;
+	vlt__gcommit_init(&c.g, fail_and_queued, &c, 0);
+	assert_int_equal(vlt__gcommit_submit(&c.g, c.e, &err), VLT_EBACKEND);
+	assert_non_null(strstr(err.msg, "disk full"));
+	assert_int_equal(c.failed_behind, 3);
+	assert_int_equal(c.each_called, 3);
+	for (int i = 0; i < 3; i++) { /* answered without waiting, never committed */
+		assert_int_equal(vlt__gcommit_wait(&c.g, &c.later[i], &err), VLT_ECONFLICT);
+		assert_non_null(strstr(err.msg, "behind a failed batch"));
+	}
+	assert_int_equal(c.g.n_batches, 0);
+	vlt__gcommit_fini(&c.g);
+	json_decref(c.e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alone),
 		cmocka_unit_test(test_many_writers_batched),
 		cmocka_unit_test(test_failure_answers_all),
+		cmocka_unit_test(test_fail_queued_answers_those_behind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
