@@ -97,17 +97,7 @@ int vlt__svc_want_strings(const json_t *obj, const char *key, bool required, con
 
 /* ---------------------------------------------------------------- the journal's brackets */
 
-/* The service's callbacks, seen by the journal as its own. */
-struct svc_write {
-	vlt_service_t *s;
-	vlt_svc_decide_fn decide;
-	vlt_svc_undo_fn undo;
-	vlt_svc_done_fn done;
-	void *ctx;
-	json_t *entry; /* the last decision's entry (a reference): journaled if the write succeeds */
-};
-
-static int write_decide(void *arg, json_t **entry, bool *decided_here, vlt_err_t *err)
+int vlt__svc_w_decide(void *arg, json_t **entry, bool *decided_here, vlt_err_t *err)
 {
 	struct svc_write *w = arg;
 
@@ -121,7 +111,7 @@ static int write_decide(void *arg, json_t **entry, bool *decided_here, vlt_err_t
 	return rc;
 }
 
-static void write_undo(void *arg)
+void vlt__svc_w_undo(void *arg)
 {
 	struct svc_write *w = arg;
 
@@ -129,7 +119,7 @@ static void write_undo(void *arg)
 		w->undo(w->s, w->ctx);
 }
 
-static int write_done(void *arg, vlt_err_t *err)
+int vlt__svc_w_done(void *arg, vlt_err_t *err)
 {
 	struct svc_write *w = arg;
 
@@ -140,13 +130,19 @@ int vlt__svc_write(vlt_service_t *s, vlt_svc_decide_fn decide, vlt_svc_undo_fn u
 		   vlt_svc_done_fn done, void *ctx, vlt_err_t *err)
 {
 	struct svc_write w = { s, decide, undo, done, ctx, NULL };
-	vlt_journal_write_t jw = { write_decide, write_undo, write_done, &w };
+	vlt_journal_write_t jw = { vlt__svc_w_decide, vlt__svc_w_undo, vlt__svc_w_done, &w };
 	json_t *decision = NULL;
 
+	int rc;
+
 	pthread_mutex_lock(&s->lock);
-	int rc = vlt__journal_write(&s->journal, &jw, err);
-	if (rc == 0 && w.entry != NULL) /* journaled at the last number applied */
-		decision = vlt__svc_decision_build(s, w.entry, s->journal.applied);
+	if (vlt__journal_can_batch(&s->journal)) {
+		rc = vlt__svc_write_grouped(s, &w, &decision, err);
+	} else {
+		rc = vlt__journal_write(&s->journal, &jw, err);
+		if (rc == 0 && w.entry != NULL) /* journaled at the last number applied */
+			decision = vlt__svc_decision_build(s, w.entry, s->journal.applied);
+	}
 	vlt__svc_decision_forget(s);
 	pthread_mutex_unlock(&s->lock);
 	json_decref(w.entry);

@@ -302,22 +302,23 @@ json_t *vlt__svc_decision_build(vlt_service_t *s, const json_t *entry, uint64_t 
 
 /* Each (field, value) the decision is found by, to fn; stops at fn's first error. */
 typedef int (*index_fn)(vlt_service_t *s, const char *field, const char *value,
-			const char *decision_id, vlt_err_t *err);
+			const char *decision_id, void *arg, vlt_err_t *err);
 
-static int for_each_key(vlt_service_t *s, const json_t *doc, index_fn fn, vlt_err_t *err)
+static int for_each_key(vlt_service_t *s, const json_t *doc, index_fn fn, void *arg,
+			vlt_err_t *err)
 {
 	const char *id = json_string_value(json_object_get(doc, "id"));
 	const char *plan = json_string_value(json_object_get(doc, "plan_id"));
 	const char *stack = json_string_value(json_object_get(doc, "stack_id"));
-	int rc = plan != NULL ? fn(s, "plan", plan, id, err) : 0;
+	int rc = plan != NULL ? fn(s, "plan", plan, id, arg, err) : 0;
 	size_t i;
 	json_t *u;
 
 	/* a plan is named by its id or its stack's, as GET /v1/plans/{id} takes either */
 	if (rc == 0 && stack != NULL && !vlt__svc_same_str(stack, plan))
-		rc = fn(s, "plan", stack, id, err);
+		rc = fn(s, "plan", stack, id, arg, err);
 	if (rc == 0 && stack != NULL)
-		rc = fn(s, "stack", stack, id, err);
+		rc = fn(s, "stack", stack, id, arg, err);
 	json_array_foreach(json_object_get(doc, "units"), i, u)
 	{
 		const char *orch = json_string_value(json_object_get(u, "id"));
@@ -325,18 +326,19 @@ static int for_each_key(vlt_service_t *s, const json_t *doc, index_fn fn, vlt_er
 		const char *host = json_string_value(json_object_get(u, "host"));
 
 		if (rc == 0 && orch != NULL)
-			rc = fn(s, "server", orch, id, err);
+			rc = fn(s, "server", orch, id, arg, err);
 		if (rc == 0 && rid != NULL && !vlt__svc_same_str(rid, orch))
-			rc = fn(s, "server", rid, id, err);
+			rc = fn(s, "server", rid, id, arg, err);
 		if (rc == 0 && host != NULL)
-			rc = fn(s, "host", host, id, err);
+			rc = fn(s, "host", host, id, arg, err);
 	}
 	return rc;
 }
 
 static int put_key(vlt_service_t *s, const char *field, const char *value, const char *decision_id,
-		   vlt_err_t *err)
+		   void *arg, vlt_err_t *err)
 {
+	(void)arg;
 	char key[VLT_STORE_NAME_MAX + 1];
 	json_t *doc = json_pack("{s:s, s:s}", "decision", decision_id, "value", value);
 
@@ -349,8 +351,9 @@ static int put_key(vlt_service_t *s, const char *field, const char *value, const
 }
 
 static int remove_key(vlt_service_t *s, const char *field, const char *value,
-		      const char *decision_id, vlt_err_t *err)
+		      const char *decision_id, void *arg, vlt_err_t *err)
 {
+	(void)arg;
 	char key[VLT_STORE_NAME_MAX + 1];
 
 	index_key(field, value, decision_id, key);
@@ -388,7 +391,7 @@ static int note_resource_id(vlt_service_t *s, const char *did, const char *orch,
 			rc = s->store->ops.store->put(s->store->state, VLT_DECISIONS, did, doc,
 						      version, err);
 			if (rc == 0)
-				rc = put_key(s, "server", rid, did, err);
+				rc = put_key(s, "server", rid, did, NULL, err);
 		}
 	}
 	json_decref(doc);
@@ -431,6 +434,78 @@ static int link_earlier(vlt_service_t *s, const json_t *doc, vlt_err_t *err)
 	return rc;
 }
 
+/* The index documents of one decision, gathered to be stored in one insert_batch. */
+struct index_batch {
+	json_t *ids;  /* array of the keys, each once */
+	json_t *docs; /* array of their documents, in the same order */
+};
+
+static int gather_key(vlt_service_t *s, const char *field, const char *value,
+		      const char *decision_id, void *arg, vlt_err_t *err)
+{
+	struct index_batch *b = arg;
+	char key[VLT_STORE_NAME_MAX + 1];
+	size_t i;
+	json_t *k;
+
+	(void)s;
+	index_key(field, value, decision_id, key);
+	json_array_foreach(b->ids, i, k) {
+		if (strcmp(json_string_value(k), key) == 0)
+			return 0; /* two units on one host: one key */
+	}
+	if (json_array_append_new(b->ids, json_string(key)) < 0 ||
+	    json_array_append_new(b->docs, json_pack("{s:s, s:s}", "decision", decision_id,
+						     "value", value)) < 0)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Store the gathered keys in one write; RET as insert_batch. */
+static int insert_gathered(vlt_service_t *s, const struct index_batch *b, vlt_err_t *err)
+{
+	size_t n = json_array_size(b->ids);
+	const char **ids = malloc((n + 1) * sizeof(*ids));
+	const json_t **docs = malloc((n + 1) * sizeof(*docs));
+	int rc = ids != NULL && docs != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		ids[i] = json_string_value(json_array_get(b->ids, i));
+		docs[i] = json_array_get(b->docs, i);
+	}
+	if (rc == 0 && n > 0)
+		rc = s->store->ops.store->insert_batch(s->store->state, VLT_DECISION_INDEX, n, ids,
+						       docs, err);
+	free(ids);
+	free(docs);
+	return rc;
+}
+
+/*
+ * A decision's index: one write for all its keys when the store can
+ * batch (one transaction, not one per key: a 10-server plan has 20 and
+ * more), else, or when one is there already (indexed before), key by key.
+ */
+static int write_index(vlt_service_t *s, const json_t *doc, vlt_err_t *err)
+{
+	struct index_batch b = { json_array(), json_array() };
+	int rc = b.ids != NULL && b.docs != NULL ? 0 : VLT_ENOMEM;
+
+	if (rc == 0 && vlt__journal_can_batch(&s->journal))
+		rc = for_each_key(s, doc, gather_key, &b, err);
+	else
+		rc = VLT_ECONFLICT; /* no batch: the key by key path below */
+	if (rc == 0)
+		rc = insert_gathered(s, &b, err);
+	json_decref(b.ids);
+	json_decref(b.docs);
+	if (rc == VLT_ECONFLICT || rc == VLT_ENOMEM) {
+		memset(err, 0, sizeof(*err));
+		rc = for_each_key(s, doc, put_key, NULL, err);
+	}
+	return rc;
+}
+
 /* Store doc and its index now; failures logged and counted. Takes doc. */
 static void write_now(vlt_service_t *s, json_t *doc)
 {
@@ -439,7 +514,7 @@ static void write_now(vlt_service_t *s, json_t *doc)
 	int rc = s->store->ops.store->put(s->store->state, VLT_DECISIONS, id, doc, 0, &err);
 
 	if (rc == 0)
-		rc = for_each_key(s, doc, put_key, &err);
+		rc = write_index(s, doc, &err);
 	if (rc == 0) /* a reserve or a replan may have told Nova's uuid */
 		rc = link_earlier(s, doc, &err);
 	if (rc == 0) {
@@ -841,7 +916,7 @@ static int expire_one(void *arg, const char *id, const json_t *doc, int64_t vers
 	struct expiry *x = arg;
 
 	(void)version; /* removed whatever its version: a reserve may have added to it */
-	int rc = for_each_key(x->s, doc, remove_key, x->err);
+	int rc = for_each_key(x->s, doc, remove_key, NULL, x->err);
 
 	if (rc == 0)
 		rc = x->s->store->ops.store->remove(x->s->store->state, VLT_DECISIONS, id, -1,

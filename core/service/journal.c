@@ -4,7 +4,9 @@
  * and decide again.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <valet/store.h>
@@ -85,6 +87,8 @@ int vlt__journal_catch_up(vlt_journal_t *j, vlt_err_t *err)
 {
 	const vlt_store_ops_t *ops = j->store->ops.store;
 
+	if (j->pending > 0)
+		return 0;
 	for (;;) {
 		char id[SEQ_DIGITS + 1];
 		json_t *doc = NULL;
@@ -146,6 +150,71 @@ static int append(vlt_journal_t *j, const json_t *entry, vlt_err_t *err)
 	vlt__store_stats_note(&j->stats, VLT_STORE_OP_PUT, t0, rc);
 	if (rc == VLT_ECONFLICT)
 		return rc;
+	return rc < 0 ? store_err(j, rc, &e, err, "append") : 0;
+}
+
+/* Where an ops member ends: a module's ops_size covers it when it is at least this. */
+#define END_OF(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+
+void vlt__journal_apply_appended(vlt_journal_t *j, const json_t *entry, bool decided_here)
+{
+	apply_next(j, entry, decided_here);
+}
+
+bool vlt__journal_can_batch(const vlt_journal_t *j)
+{
+	const vlt_store_ops_t *ops = j->store->ops.store;
+
+	return ops->info.abi_minor >= 5 && ops->info.ops_size >= END_OF(vlt_store_ops_t, insert_batch) &&
+	       ops->insert_batch != NULL;
+}
+
+/* The ids of a batch, kept apart from the entries so insert_batch sees plain arrays. */
+static char (*batch_ids(uint64_t first, size_t n, const char **ptrs))[SEQ_DIGITS + 1]
+{
+	char(*ids)[SEQ_DIGITS + 1] = malloc(n * sizeof(*ids));
+
+	for (size_t i = 0; ids != NULL && i < n; i++) {
+		seq_id(first + i, ids[i], sizeof(ids[i]));
+		ptrs[i] = ids[i];
+	}
+	return ids;
+}
+
+int vlt__journal_append_batch(vlt_journal_t *j, uint64_t first, json_t *const *entries,
+			      size_t n, vlt_err_t *err)
+{
+	const vlt_store_ops_t *ops = j->store->ops.store;
+	vlt_err_t e = { 0 };
+	int rc;
+
+	if (n == 1 || !vlt__journal_can_batch(j)) {
+		char id[SEQ_DIGITS + 1];
+
+		if (n != 1)
+			return vlt_err_set(err, VLT_EINVAL, "store %s: cannot write %zu entries at once",
+					   j->coll, n);
+		seq_id(first, id, sizeof(id));
+		double t0 = vlt__clock_mono_ms();
+		rc = ops->put(j->store->state, j->coll, id, entries[0], 0, &e);
+		vlt__store_stats_note(&j->stats, VLT_STORE_OP_PUT, t0, rc);
+	} else {
+		const char **ptrs = malloc(n * sizeof(*ptrs));
+		char(*ids)[SEQ_DIGITS + 1] = ptrs != NULL ? batch_ids(first, n, ptrs) : NULL;
+
+		if (ids == NULL) {
+			free(ptrs);
+			return vlt_err_set(err, VLT_ENOMEM, "store %s: out of memory", j->coll);
+		}
+		double t0 = vlt__clock_mono_ms();
+		rc = ops->insert_batch(j->store->state, j->coll, n, ptrs,
+				       (const json_t *const *)entries, &e);
+		vlt__store_stats_note(&j->stats, VLT_STORE_OP_PUT, t0, rc);
+		free(ids);
+		free(ptrs);
+	}
+	if (rc == VLT_ECONFLICT)
+		return vlt_err_set(err, rc, "store %s: %s", j->coll, e.msg);
 	return rc < 0 ? store_err(j, rc, &e, err, "append") : 0;
 }
 

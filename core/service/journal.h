@@ -51,6 +51,9 @@ typedef struct vlt_journal {
 	unsigned max_retries;
 	uint64_t applied;     /* entries applied: the next one is applied+1 */
 	uint64_t n_unapplied; /* of those, how many failed to apply */
+	/* entries of this process's queued for a group commit, numbered
+	 * applied+1 .. applied+pending, not yet stored and applied */
+	uint64_t pending;
 	vlt_store_stats_t stats; /* every store call the journal makes, timed */
 } vlt_journal_t;
 
@@ -66,7 +69,12 @@ void vlt__journal_init(vlt_journal_t *j, vlt_module_t *store, const char *collec
 /* Apply every entry the store has, from the first: at start. RET 0 or VLT_EBACKEND. */
 int vlt__journal_replay(vlt_journal_t *j, vlt_err_t *err);
 
-/* Apply the entries others appended since (applied+1, +2, ...). RET 0 or VLT_EBACKEND. */
+/*
+ * Apply the entries others appended since (applied+1, +2, ...). RET 0 or
+ * VLT_EBACKEND. Nothing while entries of ours are pending: the next
+ * numbers are theirs, and one another writer took makes their batch fail
+ * (and decide again after catching up).
+ */
 int vlt__journal_catch_up(vlt_journal_t *j, vlt_err_t *err);
 
 /* The journal's time, from its clock. */
@@ -90,6 +98,22 @@ typedef struct vlt_journal_write {
 	int (*done)(void *arg, vlt_err_t *err);
 	void *arg;
 } vlt_journal_write_t;
+
+/*
+ * Group commit's half in the journal. vlt__journal_can_batch: the store
+ * has insert_batch (ABI 1.5), so several entries can share one commit;
+ * without it a batch must be one entry. vlt__journal_append_batch: store
+ * entries[0..n) (borrowed) at first, first+1, ... in one write, all or
+ * none; it changes nothing of j but its statistics (atomic), so the
+ * committer may call it without the owner's lock, provided it alone
+ * appends. RET 0, VLT_ECONFLICT (a number was taken: nothing written) or
+ * VLT_EBACKEND.
+ */
+bool vlt__journal_can_batch(const vlt_journal_t *j);
+/* Apply entry (borrowed), just stored by this process at applied+1. */
+void vlt__journal_apply_appended(vlt_journal_t *j, const json_t *entry, bool decided_here);
+int vlt__journal_append_batch(vlt_journal_t *j, uint64_t first, json_t *const *entries,
+			      size_t n, vlt_err_t *err);
 
 /*
  * RET 0 (written or answered), VLT_EBACKEND (the store failed, or every

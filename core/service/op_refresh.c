@@ -160,6 +160,8 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 	double read_ms = vlt__clock_mono_ms() - read_start;
 
 	pthread_mutex_lock(&s->lock);
+	/* holding every plan again must see the pending creations' plans: wait until they are stored */
+	vlt__svc_wait_drained(s);
 	double swap_start = vlt__clock_mono_ms();
 	s->sources_tried_ms = vlt__svc_now_ms(s);
 	if (rc < 0) {

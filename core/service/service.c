@@ -125,7 +125,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 		s->opts.max_resources = VLT_DEFAULT_MAX_RESOURCES;
 	if (s->opts.max_members == 0)
 		s->opts.max_members = VLT_DEFAULT_MAX_MEMBERS;
-	if (vlt__state_init(&s->st) < 0) {
+	if (vlt__state_init(&s->st) < 0 || vlt__svc_group_init(s) < 0) {
 		vlt__service_free(s);
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
@@ -157,6 +157,7 @@ void vlt__service_free(vlt_service_t *s)
 	vlt__svc_decisions_stop(s);
 	vlt__svc_decision_forget(s);
 	vlt__state_free(&s->st);
+	vlt__svc_group_fini(s);
 	vlt__svc_health_fini(&s->checks);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->refresh_lock);

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "gcommit.h"
 #include "journal.h"
 #include "request.h"
 #include "service.h"
@@ -77,6 +78,15 @@ struct vlt_service {
 		bool thread_started; /* to be joined */
 		pthread_t thread;
 	} decision_queue;
+	/* Group commit (group_write.c), used when the store has insert_batch.
+	 * Under lock: the keys (stack and orchestration ids) of the pending
+	 * plan creations, each to a count, so two creations that would clash
+	 * never share a batch; exclusive: an entry other than a plan creation
+	 * is pending, and nothing else is decided until it is stored. */
+	vlt_gcommit_t gc;
+	json_t *gc_keys;
+	bool gc_exclusive;
+	pthread_cond_t gc_drained; /* with lock: the journal has nothing pending */
 	bool stop;	     /* under lock: every ticker ends */
 	pthread_cond_t wake; /* with lock: signalled on stop */
 };
@@ -101,6 +111,34 @@ typedef void (*vlt_svc_undo_fn)(vlt_service_t *s, void *ctx);
 typedef int (*vlt_svc_done_fn)(vlt_service_t *s, void *ctx, vlt_err_t *err);
 int vlt__svc_write(vlt_service_t *s, vlt_svc_decide_fn decide, vlt_svc_undo_fn undo,
 		   vlt_svc_done_fn done, void *ctx, vlt_err_t *err);
+/*
+ * The same write when the store can batch (vlt__journal_can_batch),
+ * called under the lock and returning with it held: the entry is queued
+ * for a group commit and the lock released while it is written, so the
+ * next request decides meanwhile; the answer is built once the entry is
+ * stored and applied. OUT decision - the decision record to write (new
+ * reference or NULL).
+ */
+struct svc_write {
+	vlt_service_t *s;
+	vlt_svc_decide_fn decide;
+	vlt_svc_undo_fn undo;
+	vlt_svc_done_fn done;
+	void *ctx;
+	json_t *entry; /* the last decision's entry (a reference): journaled if the write succeeds */
+};
+/* The service's callbacks (common.c), seen by the journal as its own; arg is a struct svc_write. */
+int vlt__svc_w_decide(void *arg, json_t **entry, bool *decided_here, vlt_err_t *err);
+void vlt__svc_w_undo(void *arg);
+int vlt__svc_w_done(void *arg, vlt_err_t *err);
+int vlt__svc_write_grouped(vlt_service_t *s, struct svc_write *w, json_t **decision,
+			   vlt_err_t *err);
+/* Group commit's half of opening and freeing the service. */
+int vlt__svc_group_init(vlt_service_t *s);
+void vlt__svc_group_fini(vlt_service_t *s);
+/* With the lock held: wait until no entry is pending (before changing the engine apart from a write). */
+void vlt__svc_wait_drained(vlt_service_t *s);
+
 /* Lock, catch up; on failure unlocked with err set. */
 int vlt__svc_read_begin(vlt_service_t *s, vlt_err_t *err);
 void vlt__svc_read_end(vlt_service_t *s);

@@ -25,7 +25,7 @@ static bool no_host_left(const vlt_core_t *c, vlt_cycle_t *cy, const vlt_dc_t *d
 {
 	const vlt_domain_t *d;
 
-	if (level != VLT_LEVEL_HOST || m->via != VLT_NONE || c->abi_minor < 4 ||
+	if (level != VLT_LEVEL_HOST || m->via != VLT_NONE || c->abi_minor < 5 ||
 	    c->group_hosts == NULL)
 		return false;
 	if (lvl == VLT_LEVEL_RACK && dom < dc->n_racks)

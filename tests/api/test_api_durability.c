@@ -1,6 +1,6 @@
 /*
  * test_api_durability.c - kill -9 in the middle of a burst, with the
- * sqlite store. A client process (four threads) creates one-server plans
+ * sqlite store. A client process (eight threads) creates one-server plans
  * and reserves each, writing down every 201 it gets; valetd is SIGKILLed
  * once a few have been acknowledged, while requests are in flight, and is
  * started again on the same data directory. Then:
@@ -34,7 +34,7 @@
 
 #define N_PLANS 28 /* one m1.small each; the inventory holds 32 */
 #define CAPACITY 32
-#define N_THREADS 4
+#define N_THREADS 8 /* more writers than HTTP threads: entries queue for a shared commit */
 
 static valetd_t d;
 

@@ -70,7 +70,7 @@ OFF(vlt_solver_ops_t, fini, 56);
 OFF(vlt_solver_ops_t, solve, 64);
 
 /* vlt_store_ops_t */
-SIZE(vlt_store_ops_t, 112);
+SIZE(vlt_store_ops_t, 120);
 OFF(vlt_store_ops_t, info, 0);
 OFF(vlt_store_ops_t, init, 48);
 OFF(vlt_store_ops_t, fini, 56);
@@ -81,6 +81,8 @@ OFF(vlt_store_ops_t, list, 88);
 /* ABI 1.4 */
 OFF(vlt_store_ops_t, ping, 96);
 OFF(vlt_store_ops_t, range, 104);
+/* ABI 1.5 */
+OFF(vlt_store_ops_t, insert_batch, 112);
 
 /* vlt_core_t */
 SIZE(vlt_core_t, 304);
@@ -126,7 +128,7 @@ OFF(vlt_core_t, dc_set_host_limits, 264);
 OFF(vlt_core_t, dc_set_host_traits, 272);
 OFF(vlt_core_t, dc_set_host_uuid, 280);
 OFF(vlt_core_t, dc_set_host_nic, 288);
-/* ABI 1.4 */
+/* ABI 1.5 */
 OFF(vlt_core_t, group_hosts, 296);
 
 /* vlt_err_t */
@@ -371,7 +373,7 @@ static void test_layout_is_checked(void **state)
 	(void)state;
 	assert_int_equal(VLT_ABI_LAYOUT_CHECKED, 1);
 	assert_int_equal(VLT_ABI_MAJOR, 1);
-	assert_int_equal(VLT_ABI_MINOR, 4);
+	assert_int_equal(VLT_ABI_MINOR, 5);
 }
 
 int main(void)

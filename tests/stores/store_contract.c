@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "gcommit.h"
 #include "store_contract.h"
 
 /* ---- checking helpers */
@@ -904,6 +905,200 @@ static void case_crash_keeps_acknowledged_writes(const store_harness_t *h, void 
 	}
 }
 
+/*
+ * ABI 1.5 insert_batch, when the store has it: every document of a batch
+ * at version 1; one existing id fails the whole batch and writes nothing.
+ */
+static void case_insert_batch_all_or_none(const store_harness_t *h, void **state)
+{
+	const vlt_store_ops_t *ops = h->ops;
+	void *st = *state;
+	vlt_err_t err;
+	const char *ids[] = { "b1", "b2", "b3" }, *clash[] = { "b4", "b2", "b5" };
+	json_t *docs[] = { doc_n(1), doc_n(2), doc_n(3) };
+
+	if (ops->info.abi_minor < 5 || ops->insert_batch == NULL) {
+		print_message("    %s has no insert_batch: skipped\n", h->name);
+		for (size_t i = 0; i < 3; i++)
+			json_decref(docs[i]);
+		return;
+	}
+	EXPECT(0, ops->insert_batch(st, "batch", 3, ids, (const json_t *const *)docs, &err));
+	EXPECT(VLT_ECONFLICT,
+	       ops->insert_batch(st, "batch", 3, clash, (const json_t *const *)docs, &err));
+	for (size_t i = 0; i < 3; i++)
+		CHECK_DOC("batch", ids[i], doc_n((json_int_t)i + 1), 1);
+	CHECK_ABSENT("batch", "b4");
+	CHECK_ABSENT("batch", "b5");
+	for (size_t i = 0; i < 3; i++)
+		json_decref(docs[i]);
+}
+
+/* ---- group commit: many writers in one process, killed mid-burst */
+
+/*
+ * A child runs GC_WRITERS threads that each append entries through one
+ * group commit queue (gcommit.c, as the journal's committer does): the
+ * committer gives a batch the next consecutive ids and writes it with
+ * insert_batch (one put when the store has none). Each thread reports an
+ * entry on the pipe only once its submit has returned. The parent kills
+ * the child mid-burst and checks that every reported entry is stored, no
+ * entry twice, the ids without a gap, each thread's entries in its order.
+ */
+#define GC_LOG "gc-log"
+#define GC_WRITERS 8
+
+struct gc_child {
+	const store_harness_t *h;
+	void *st;
+	uint64_t next_id; /* the committer's alone: only one commit runs at a time */
+	vlt_gcommit_t g;
+	pthread_mutex_t pipe_lock;
+	int fd;
+};
+
+struct gc_thread {
+	struct gc_child *c;
+	uint32_t w;
+};
+
+static int gc_commit(void *arg, void *const *entries, size_t n, vlt_err_t *err)
+{
+	struct gc_child *c = arg;
+	char ids[64][24];
+	const char *ptrs[64];
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%020llu", (unsigned long long)(c->next_id + i));
+		ptrs[i] = ids[i];
+	}
+	if (n > 1)
+		rc = c->h->ops->insert_batch(c->st, GC_LOG, n, ptrs, (const json_t *const *)entries,
+					     err);
+	else
+		rc = c->h->ops->put(c->st, GC_LOG, ptrs[0], entries[0], 0, err);
+	if (rc == 0)
+		c->next_id += n;
+	return rc;
+}
+
+static void *gc_write(void *arg)
+{
+	struct gc_thread *t = arg;
+
+	for (uint32_t k = 0;; k++) {
+		vlt_err_t err = { 0 };
+		json_t *e = json_pack("{s:I, s:I}", "w", (json_int_t)t->w, "k", (json_int_t)k);
+		uint32_t ack[2] = { t->w, k };
+
+		if (vlt__gcommit_submit(&t->c->g, e, &err) != 0)
+			_exit(21);
+		json_decref(e);
+		pthread_mutex_lock(&t->c->pipe_lock);
+		if (write(t->c->fd, ack, sizeof(ack)) != (ssize_t)sizeof(ack))
+			_exit(22);
+		pthread_mutex_unlock(&t->c->pipe_lock);
+	}
+	return NULL;
+}
+
+static void gc_child_run(const store_harness_t *h, int fd)
+{
+	static struct gc_child c;
+	struct gc_thread t[GC_WRITERS];
+	pthread_t tid[GC_WRITERS];
+	vlt_err_t err = { 0 };
+	bool batch = h->ops->info.abi_minor >= 5 && h->ops->insert_batch != NULL;
+
+	if (h->open(h->ctx, &c.st, &err) != 0)
+		_exit(20);
+	c.h = h;
+	c.fd = fd;
+	c.next_id = 1;
+	pthread_mutex_init(&c.pipe_lock, NULL);
+	vlt__gcommit_init(&c.g, gc_commit, &c, batch ? 64 : 1);
+	for (uint32_t i = 0; i < GC_WRITERS; i++) {
+		t[i] = (struct gc_thread){ &c, i };
+		if (pthread_create(&tid[i], NULL, gc_write, &t[i]) != 0)
+			_exit(23);
+	}
+	pthread_join(tid[0], NULL); /* never returns: the parent kills the process */
+	_exit(0);
+}
+
+/* Read acknowledgements until kill_after of them, kill the child, read the rest. */
+static uint32_t gc_burst(const store_harness_t *h, uint32_t kill_after, uint32_t *acked_k)
+{
+	int fds[2], status = 0;
+	uint32_t ack[2], acked = 0;
+
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		gc_child_run(h, fds[1]);
+	}
+	close(fds[1]);
+	while (read_ack(fds[0], &ack[0]) == 1 && read_ack(fds[0], &ack[1]) == 1) {
+		if (ack[0] >= GC_WRITERS || ack[1] != acked_k[ack[0]])
+			fail_msg("writer %u acknowledged %u out of order", ack[0], ack[1]);
+		acked_k[ack[0]]++;
+		if (++acked == kill_after)
+			kill(pid, SIGKILL);
+	}
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status))
+		fail_msg("writers exited with %d after %u writes", WEXITSTATUS(status),
+			 (unsigned)acked);
+	return acked;
+}
+
+struct gc_walk {
+	uint64_t next_id;
+	uint32_t stored_k[GC_WRITERS]; /* per writer: how many of its entries are stored */
+	int bad;
+};
+
+static int gc_each(void *arg, const char *id, const json_t *doc, int64_t version)
+{
+	struct gc_walk *wk = arg;
+	char want[24];
+	json_int_t w = json_integer_value(json_object_get(doc, "w"));
+	json_int_t k = json_integer_value(json_object_get(doc, "k"));
+
+	snprintf(want, sizeof(want), "%020llu", (unsigned long long)wk->next_id++);
+	/* a gap, a doubled entry or one out of its writer's order are all wrong */
+	if (strcmp(id, want) != 0 || version != 1 || w < 0 || w >= GC_WRITERS ||
+	    k != (json_int_t)wk->stored_k[w])
+		wk->bad++;
+	else
+		wk->stored_k[w]++;
+	return 0;
+}
+
+static void case_group_commit_crash_keeps_acknowledged(const store_harness_t *h, void **state)
+{
+	const vlt_store_ops_t *ops = h->ops;
+	vlt_err_t err;
+	uint32_t acked_k[GC_WRITERS] = { 0 };
+	struct gc_walk walk = { .next_id = 1 };
+
+	ops->fini(*state); /* no open state of ours crosses the fork */
+	*state = NULL;
+	uint32_t acked = gc_burst(h, 400, acked_k);
+	EXPECT(0, h->open(h->ctx, state, &err));
+	EXPECT(0, ops->list(*state, GC_LOG, gc_each, &walk, &err));
+	assert_int_equal(walk.bad, 0);
+	for (uint32_t w = 0; w < GC_WRITERS; w++) /* every acknowledged one is there */
+		assert_true(walk.stored_k[w] >= acked_k[w]);
+	print_message("    %u acknowledged by %d writers, %llu stored\n", (unsigned)acked,
+		      GC_WRITERS, (unsigned long long)walk.next_id - 1);
+}
+
 /* ---- several processes, one store: compare-and-set across processes */
 
 #define PROCS 4
@@ -1008,6 +1203,8 @@ const store_case_t store_contract_cases[] = {
 	{ "durable_across_reopen", case_durable_across_reopen },
 	{ "crash_keeps_acknowledged_writes", case_crash_keeps_acknowledged_writes },
 	{ "processes_race_cas", case_processes_race_cas },
+	{ "insert_batch_all_or_none", case_insert_batch_all_or_none },
+	{ "group_commit_crash_keeps_acknowledged", case_group_commit_crash_keeps_acknowledged },
 };
 
 const size_t store_contract_n_cases =

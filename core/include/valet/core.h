@@ -231,7 +231,7 @@ struct vlt_core {
 	int (*dc_set_host_nic)(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
 			       vlt_err_t *err);
 
-	/* ---- ABI 1.4: read only when abi_minor >= 4 */
+	/* ---- ABI 1.5: read only when abi_minor >= 5 */
 	/*
 	 * How many hosts of domain dom (a host, rack or cluster: lvl below
 	 * VLT_LEVEL_DC) hold a server of stack group `group` (earlier plans'

@@ -153,6 +153,20 @@ typedef struct vlt_store_ops {
 	int (*range)(void *state, const char *coll, const char *from, const char *to,
 		     size_t limit, bool descending, vlt_store_each_fn fn, void *arg,
 		     vlt_err_t *err);
+
+	/* ---- ABI 1.5: read only when abi_minor >= 5 and ops_size covers them */
+	/*
+	 * Optional (NULL: the core puts one document at a time). Create the n
+	 * new documents ids[i] (borrowed) of coll with docs[i] (borrowed), each
+	 * at version 1, in one atomic write that is as durable as put() when
+	 * it returns: all of them or none. It is what lets several journal
+	 * entries share one commit (one fsync) without any of them being
+	 * acknowledged before it is on disk.
+	 * RET 0, VLT_ECONFLICT (one of them exists already: nothing written),
+	 * VLT_EINVAL, VLT_E2BIG or VLT_EBACKEND (nothing written).
+	 */
+	int (*insert_batch)(void *state, const char *coll, size_t n, const char *const *ids,
+			    const struct json_t *const *docs, vlt_err_t *err);
 } vlt_store_ops_t;
 
 #endif /* VALET_STORE_H */

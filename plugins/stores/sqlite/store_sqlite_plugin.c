@@ -278,6 +278,59 @@ static int sq_put(void *state, const char *coll, const char *id, const json_t *d
 	return rc;
 }
 
+/* Insert docs[i] at ids[i] after checking none exists; the caller holds the transaction. */
+static int insert_one(struct sq_store *s, const char *coll, const char *id, const json_t *doc,
+		      vlt_err_t *err)
+{
+	int64_t cur = 0;
+	char *text = json_dumps(doc, JSON_COMPACT);
+	int rc = text ? read_version(s, coll, id, &cur, err)
+		      : vlt_err_set(err, VLT_ENOMEM, "%s/%s: cannot encode the document", coll, id);
+
+	if (rc == 0 && cur != 0)
+		rc = conflict(coll, id, cur, 0, err);
+	if (rc == 0)
+		rc = write_doc(s, coll, id, text, strlen(text), 0, err);
+	free(text);
+	return rc;
+}
+
+static int check_batch(const char *coll, size_t n, const char *const *ids,
+		       const json_t *const *docs, vlt_err_t *err)
+{
+	int rc = vlt_store_check_name("collection name", coll, err);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = vlt_store_check_key(coll, ids[i], err);
+		if (rc == 0 && !json_is_object(docs[i]))
+			rc = vlt_err_set(err, VLT_EINVAL,
+					 "%s/%s: a document must be a JSON object", coll, ids[i]);
+	}
+	return rc;
+}
+
+/*
+ * ABI 1.5: n new documents in one transaction, so one COMMIT (one fsync
+ * with synchronous = full) makes all of them durable; any failure rolls
+ * the whole of it back.
+ */
+static int sq_insert_batch(void *state, const char *coll, size_t n, const char *const *ids,
+			   const json_t *const *docs, vlt_err_t *err)
+{
+	struct sq_store *s = state;
+	int rc = check_batch(coll, n, ids, docs, err);
+
+	if (rc || n == 0)
+		return rc;
+	pthread_mutex_lock(&s->lock);
+	rc = run(s, SQ_BEGIN, "insert", coll, ids[0], err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = insert_one(s, coll, ids[i], docs[i], err);
+	rc = finish(s, rc, "insert", coll, ids[0], err);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 static int remove_locked(struct sq_store *s, const char *coll, const char *id, int64_t expect,
 			 vlt_err_t *err)
 {
@@ -721,6 +774,7 @@ static const vlt_store_ops_t sq_ops = {
 	.list = sq_list,
 	.ping = sq_ping,
 	.range = sq_range,
+	.insert_batch = sq_insert_batch,
 };
 
 VLT_PLUGIN_DEFINE(sq_ops);
