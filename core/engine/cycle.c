@@ -1018,7 +1018,9 @@ static int tally_domain(reason_tally_t *t, const char *reason, uint32_t n_hosts)
 /*
  * Every host's verdict on server u, counted without checking host by host
  * the clusters and racks whose aggregates decide it (a refusal on a large
- * data center is then about as cheap as a placement).
+ * data center is then about as cheap as a placement). The clusters' racks
+ * cover every host: the data center gives a host without a rack, and a
+ * rack without a cluster, an implicit one.
  */
 static int tally_hosts(vlt_cycle_t *cy, uint32_t u, reason_tally_t *t)
 {
