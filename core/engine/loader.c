@@ -39,8 +39,6 @@
 /* Shared objects on the platforms valet runs on. */
 #define MODULE_EXT ".so"
 
-/* Where an ops member ends: the minimum ops_size that includes it. */
-#define END_OF(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
 const char *vlt__kind_name(vlt_kind_t kind)
 {
@@ -71,13 +69,13 @@ size_t vlt__ops_min_size(vlt_kind_t kind)
 {
 	switch (kind) {
 	case VLT_KIND_SOURCE:
-		return END_OF(vlt_source_ops_t, collect);
+		return VLT_OPS_END(vlt_source_ops_t, collect);
 	case VLT_KIND_POLICY:
-		return END_OF(vlt_policy_ops_t, unassign);
+		return VLT_OPS_END(vlt_policy_ops_t, unassign);
 	case VLT_KIND_SOLVER:
-		return END_OF(vlt_solver_ops_t, solve);
+		return VLT_OPS_END(vlt_solver_ops_t, solve);
 	case VLT_KIND_STORE:
-		return END_OF(vlt_store_ops_t, list);
+		return VLT_OPS_END(vlt_store_ops_t, list);
 	default:
 		return 0;
 	}

@@ -84,6 +84,16 @@ void vlt__module_close(void *handle);
 
 /* The minimum ops_size for a kind (members mandatory in ABI 1.0). */
 size_t vlt__ops_min_size(vlt_kind_t kind);
+/* Where an ops member ends: the smallest ops_size that includes it. */
+#define VLT_OPS_END(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+/*
+ * Does a module's ops table (ops, of type) have an optional member that
+ * ABI 1.minor appended, and set it? Built for that minor or later, with an
+ * ops_size that covers the member, and not NULL.
+ */
+#define VLT_OPS_HAS(ops, type, member, minor)                                           \
+	((ops)->info.abi_minor >= (minor) && (ops)->info.ops_size >= VLT_OPS_END(type, member) && \
+	 (ops)->member != NULL)
 const char *vlt__kind_name(vlt_kind_t kind);
 
 /* Fill the parts of a module's vlt_core_t that do not depend on the engine. */

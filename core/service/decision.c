@@ -29,15 +29,9 @@ static const char *const index_fields[] = { "server", "plan", "stack", "host" };
 
 /* ---------------------------------------------------------------- the store, by range */
 
-/* Where an ops member ends: a module's ops_size covers it when it is at least this. */
-#define END_OF(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
-
 static bool store_has_range(const vlt_module_t *m)
 {
-	const vlt_store_ops_t *ops = m->ops.store;
-
-	return ops->info.abi_minor >= 4 && ops->info.ops_size >= END_OF(vlt_store_ops_t, range) &&
-	       ops->range != NULL;
+	return VLT_OPS_HAS(m->ops.store, vlt_store_ops_t, range, 4);
 }
 
 /* A store without range: list() walked, the span kept here (oldest first, then turned). */
@@ -488,17 +482,18 @@ static int insert_gathered(vlt_service_t *s, const struct index_batch *b, vlt_er
  */
 static int write_index(vlt_service_t *s, const json_t *doc, vlt_err_t *err)
 {
-	struct index_batch b = { json_array(), json_array() };
-	int rc = b.ids != NULL && b.docs != NULL ? 0 : VLT_ENOMEM;
+	int rc = VLT_ECONFLICT; /* no batch: key by key, below */
 
-	if (rc == 0 && vlt__journal_can_batch(&s->journal))
-		rc = for_each_key(s, doc, gather_key, &b, err);
-	else
-		rc = VLT_ECONFLICT; /* no batch: the key by key path below */
-	if (rc == 0)
-		rc = insert_gathered(s, &b, err);
-	json_decref(b.ids);
-	json_decref(b.docs);
+	if (vlt__journal_can_batch(&s->journal)) {
+		struct index_batch b = { json_array(), json_array() };
+
+		rc = b.ids != NULL && b.docs != NULL ? for_each_key(s, doc, gather_key, &b, err)
+						     : VLT_ENOMEM;
+		if (rc == 0)
+			rc = insert_gathered(s, &b, err);
+		json_decref(b.ids);
+		json_decref(b.docs);
+	}
 	if (rc == VLT_ECONFLICT || rc == VLT_ENOMEM) {
 		memset(err, 0, sizeof(*err));
 		rc = for_each_key(s, doc, put_key, NULL, err);

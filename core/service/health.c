@@ -57,8 +57,7 @@ static int ping_store(vlt_service_t *s, vlt_err_t *err)
 	double t0 = vlt__clock_mono_ms();
 	int rc;
 
-	if (ops->info.ops_size >= offsetof(vlt_store_ops_t, ping) + sizeof(ops->ping) &&
-	    ops->ping != NULL) {
+	if (VLT_OPS_HAS(ops, vlt_store_ops_t, ping, 4)) {
 		rc = ops->ping(s->store->state, err);
 	} else {
 		rc = ops->get(s->store->state, "health", "ping", NULL, NULL, err);

@@ -153,9 +153,6 @@ static int append(vlt_journal_t *j, const json_t *entry, vlt_err_t *err)
 	return rc < 0 ? store_err(j, rc, &e, err, "append") : 0;
 }
 
-/* Where an ops member ends: a module's ops_size covers it when it is at least this. */
-#define END_OF(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
-
 void vlt__journal_apply_appended(vlt_journal_t *j, const json_t *entry, bool decided_here)
 {
 	apply_next(j, entry, decided_here);
@@ -163,10 +160,7 @@ void vlt__journal_apply_appended(vlt_journal_t *j, const json_t *entry, bool dec
 
 bool vlt__journal_can_batch(const vlt_journal_t *j)
 {
-	const vlt_store_ops_t *ops = j->store->ops.store;
-
-	return ops->info.abi_minor >= 5 && ops->info.ops_size >= END_OF(vlt_store_ops_t, insert_batch) &&
-	       ops->insert_batch != NULL;
+	return VLT_OPS_HAS(j->store->ops.store, vlt_store_ops_t, insert_batch, 5);
 }
 
 /* The ids of a batch, kept apart from the entries so insert_batch sees plain arrays. */

@@ -111,14 +111,7 @@ typedef void (*vlt_svc_undo_fn)(vlt_service_t *s, void *ctx);
 typedef int (*vlt_svc_done_fn)(vlt_service_t *s, void *ctx, vlt_err_t *err);
 int vlt__svc_write(vlt_service_t *s, vlt_svc_decide_fn decide, vlt_svc_undo_fn undo,
 		   vlt_svc_done_fn done, void *ctx, vlt_err_t *err);
-/*
- * The same write when the store can batch (vlt__journal_can_batch),
- * called under the lock and returning with it held: the entry is queued
- * for a group commit and the lock released while it is written, so the
- * next request decides meanwhile; the answer is built once the entry is
- * stored and applied. OUT decision - the decision record to write (new
- * reference or NULL).
- */
+/* One write's callbacks and context, seen by the journal as its own. */
 struct svc_write {
 	vlt_service_t *s;
 	vlt_svc_decide_fn decide;
@@ -131,6 +124,14 @@ struct svc_write {
 int vlt__svc_w_decide(void *arg, json_t **entry, bool *decided_here, vlt_err_t *err);
 void vlt__svc_w_undo(void *arg);
 int vlt__svc_w_done(void *arg, vlt_err_t *err);
+/*
+ * The same write when the store can batch (vlt__journal_can_batch),
+ * called under the lock and returning with it held: the entry is queued
+ * for a group commit and the lock released while it is written, so the
+ * next request decides meanwhile; the answer is built once the entry is
+ * stored and applied. OUT decision - the decision record to write (new
+ * reference or NULL).
+ */
 int vlt__svc_write_grouped(vlt_service_t *s, struct svc_write *w, json_t **decision,
 			   vlt_err_t *err);
 /* Group commit's half of opening and freeing the service. */
