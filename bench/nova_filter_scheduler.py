@@ -28,25 +28,26 @@ What Nova leaves to others is done the way those others do it:
 Events are the bench_engine replay's ({"place": plan} or {"release":
 stack_id}); results are its lines: {"i", "us", "result": {"status",
 "placements", "metrics"}}, metrics with bandwidth_cost and cross_rack_mbps
-computed as the engine does (2 x Mb/s x distance; links across racks).
+computed as the engine does (2 x Mb/s x distance; links across racks). The
+request and the distances are read with tests/engine/checker.py, the
+placement contract's independent reading, as the scenario checks them.
 """
 import json
+import os
 import sys
 import time
 import uuid
 
-import nova.conf
-from nova import objects
-from nova.scheduler import filters, host_manager, manager, weights
-from oslo_utils import timeutils
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "engine"))
+import checker  # noqa: E402
 
-LEVEL = {"host": 0, "rack": 1, "cluster": 2}
-UNITS = {"kbps": 0.001, "mbps": 1.0, "gbps": 1000.0, "tbps": 1e6}
+import nova.conf  # noqa: E402
+from nova import objects  # noqa: E402
+from nova.scheduler import filters, host_manager, manager, weights  # noqa: E402
+from oslo_utils import timeutils  # noqa: E402
+
 MAX_PLACEMENT_RESULTS = 1000
-
-
-def ref(x):
-    return x["get_resource"] if isinstance(x, dict) else x
 
 
 class Cloud:
@@ -56,15 +57,13 @@ class Cloud:
         ratios = {"vcpus": 16.0, "ram_mb": 1.5, "disk_gb": 1.0}
         ratios.update(inv.get("allocation_ratios", {}))
         self.flavors = {f["name"]: f for f in inv.get("flavors", [])}
-        rack_cluster = {r["name"]: r.get("cluster") for r in inv.get("racks", [])}
-        self.hosts, self.rack, self.cluster = [], {}, {}
+        self.topology = checker.Inventory(inv)
+        self.hosts = []
         for h in inv["hosts"]:
             if not h.get("enabled", True):
                 continue
             r = dict(ratios, **h.get("allocation_ratios", {}))
             self.hosts.append(self.host_state(h, r))
-            self.rack[h["name"]] = h.get("rack") or "host:" + h["name"]
-            self.cluster[h["name"]] = rack_cluster.get(h.get("rack"), "implicit")
         self.pools = {p["name"]: p for p in inv.get("storage", [])}
         self.pool_free = {n: p["capacity_gb"] - p.get("used_gb", 0)
                           for n, p in self.pools.items()}
@@ -113,27 +112,7 @@ class Cloud:
 
     def distance(self, a, b):
         """Links' distance as the engine counts it; a location is (kind, name)."""
-        if a == b and a[0] == "server":
-            return 0
-        ra, rb = self.rack_of(a), self.rack_of(b)
-        if ra is not None and ra == rb:
-            return 1
-        ca, cb = self.cluster_of(a), self.cluster_of(b)
-        if ca is not None and ca == cb:
-            return 2
-        return 3
-
-    def rack_of(self, loc):
-        kind, name = loc
-        return self.rack[name] if kind == "server" else self.pools[name].get("rack")
-
-    def cluster_of(self, loc):
-        kind, name = loc
-        if kind == "server":
-            return self.cluster[name]
-        rack = self.pools[name].get("rack")
-        hosts = [h for h, r in self.rack.items() if r == rack]
-        return self.cluster[hosts[0]] if hosts else None
+        return self.topology.distance(a[0], a[1], b[0], b[1])
 
 
 class NovaScheduler:
@@ -161,39 +140,24 @@ class NovaScheduler:
 class Stack:
     """One plan request as Heat would create it: servers, volumes, groups, links."""
 
-    def __init__(self, req, cloud):
-        res = req["resources"]
-        by_name = {v.get("name"): k for k, v in res.items()}
-        self.resolve = lambda r: ref(r) if ref(r) in res else by_name[ref(r)]
+    def __init__(self, req):
+        units, self.links, groups = checker.parse_request(req, {})
         self.id = req.get("stack_id") or req.get("plan_name")
-        self.servers = [k for k, v in res.items() if v["type"] == "OS::Nova::Server"]
-        self.volumes = [k for k, v in res.items() if v["type"] == "OS::Cinder::Volume"]
-        self.props = {k: v.get("properties", {}) for k, v in res.items()}
+        self.servers = [k for k, (kind, _) in units.items() if kind == "server"]
+        self.volumes = [k for k, (kind, _) in units.items() if kind == "volume"]
+        self.props = {k: p for k, (_, p) in units.items()}
         # named from the stack, so that a run is repeatable
         self.uuids = {s: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.id}/{s}"))
                       for s in self.servers}
-        self.links, self.group_of = [], {}
-        for k, v in res.items():
-            if v["type"] in ("ATT::Valet::Pipe", "ATT::CloudQoS::Pipe"):
-                self.add_pipe(v["properties"])
-        for k, v in res.items():
-            if v["type"] in ("ATT::Valet::GroupAssignment", "ATT::CloudQoS::ResourceGroup"):
-                self.add_group(k, v["properties"], res)
+        self.group_of = {}
+        for gid, g in groups.items():
+            self.add_group(gid, g)
 
-    def add_pipe(self, p):
-        bw = p["bandwidth"]
-        mbps = float(bw["min"]) * UNITS[bw.get("units", "Mbps").lower()]
-        ends = [self.resolve(e) for e in p["resources"]]
-        for i in range(len(ends)):
-            for j in range(i + 1, len(ends)):
-                self.links.append((ends[i], ends[j], mbps))
-
-    def add_group(self, gid, p, res):
+    def add_group(self, gid, g):
         """A host-level (anti-)affinity group of servers becomes a Nova server group."""
-        gtype = p.get("group_type") or p.get("relationship")
-        policy = {"diversity": "anti-affinity", "affinity": "affinity"}.get(gtype)
-        members = [self.resolve(x) for x in p["resources"]]
-        if policy is None or p.get("level") != "host":
+        policy = {"diversity": "anti-affinity", "affinity": "affinity"}.get(g["type"])
+        members = g["children"]
+        if policy is None or g["level"] != "host":
             return
         if not all(m in self.uuids for m in members):
             return  # a group of groups: Nova's server groups hold servers only
@@ -230,7 +194,7 @@ class Replay:
         self.held = {}   # stack id -> list of undo records
 
     def place(self, req):
-        stack = Stack(req, self.cloud)
+        stack = Stack(req)
         undo, placements = [], {}
         for s in stack.servers:
             self.cloud.heartbeat()
