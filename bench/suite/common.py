@@ -136,6 +136,11 @@ def row(scenario, metric, value, anchor=None, anchor_value=None, unit="", target
     return r
 
 
+def quantile(ordered, q):
+    """The q-quantile (0..1) of a sorted, non-empty list: the nearest of its ranks."""
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
 def gap_pct(value, ref):
     return None if not ref else 100.0 * (value - ref) / ref
 

@@ -277,7 +277,7 @@ def latency(run, q):
     ms = sorted(p[3] for p in run["plans"])
     if not ms:
         return None
-    return ms[min(len(ms) - 1, int(q * (len(ms) - 1) + 0.5))]
+    return common.quantile(ms, q)
 
 
 def run(ctx):
