@@ -10,8 +10,10 @@
  * pending is safe only when the decision cannot depend on them: a plan
  * creation holds its capacity in the engine as it decides, so later
  * decisions see that capacity taken, and one whose stack or servers a
- * pending creation names waits for it. Any other entry is exclusive: the
- * next decision waits until it is stored. A number another valetd took
+ * pending creation names waits for it; a reservation on the planned host
+ * changes no capacity, and a second one of the same placement waits for
+ * the first. Any other entry is exclusive: the next decision waits until
+ * it is stored. A number another valetd took
  * fails the whole batch (VLT_ECONFLICT) and every entry queued after it,
  * since none may be stored after a gap; each of those requests decides
  * again, up to service.max_retries, as a single append would.
@@ -39,29 +41,49 @@ struct gc_item {
 	json_t *decision; /* the decision record to write (a reference), or NULL */
 };
 
-/* ---------------------------------------------------------------- keys of pending creations */
+/* ---------------------------------------------------------------- keys of pending entries */
 
-static bool is_create(const json_t *entry)
+static bool op_is(const json_t *entry, const char *name)
 {
 	const char *op = json_string_value(json_object_get(entry, "op"));
 
-	return op != NULL && strcmp(op, "plan_create") == 0;
+	return op != NULL && strcmp(op, name) == 0;
 }
 
 /*
- * Call fn on each key a creation claims: its stack id and its servers'
- * orchestration ids. RET whether fn returned true for any.
+ * Whether an entry may be decided while others are pending: a plan
+ * creation holds its capacity in the engine as it decides, and a
+ * reservation on the planned host changes no capacity, only its unit's
+ * record. Any other entry is exclusive.
+ */
+static bool joins_pending(const json_t *entry)
+{
+	return op_is(entry, "plan_create") || op_is(entry, "reserve");
+}
+
+/*
+ * Call fn on each key a pending entry claims: a creation its stack id and
+ * its servers' orchestration ids, a reservation its placement (plan id
+ * and orchestration id). RET whether fn returned true for any.
  */
 static bool each_key(vlt_service_t *s, const json_t *entry,
 		     bool (*fn)(vlt_service_t *, const char *))
 {
-	char key[VLT_STORE_NAME_MAX + 3];
+	char key[2 * VLT_STORE_NAME_MAX + 4];
 	const json_t *plan = json_object_get(entry, "plan");
 	const char *stack = json_string_value(json_object_get(plan, "stack_id"));
 	size_t i;
 	json_t *u;
 	bool any = false;
 
+	if (op_is(entry, "reserve")) {
+		const char *pid = json_string_value(json_object_get(entry, "plan_id"));
+		const char *orch = json_string_value(json_object_get(entry, "orch"));
+
+		snprintf(key, sizeof(key), "r:%s\x1f%s", pid != NULL ? pid : "",
+			 orch != NULL ? orch : "");
+		return fn(s, key);
+	}
 	snprintf(key, sizeof(key), "s:%s", stack != NULL ? stack : "");
 	any |= fn(s, key);
 	json_array_foreach(json_object_get(entry, "units"), i, u) {
@@ -108,7 +130,7 @@ void vlt__svc_wait_drained(vlt_service_t *s)
 /* An item leaves the pending count, stored or not; under the lock. */
 static void unpend(vlt_service_t *s, struct gc_item *it)
 {
-	if (is_create(it->entry))
+	if (joins_pending(it->entry))
 		each_key(s, it->entry, key_drop);
 	s->journal.pending--;
 	if (s->journal.pending == 0) {
@@ -177,7 +199,7 @@ static int queue_and_wait(vlt_service_t *s, struct gc_item *it, vlt_err_t *err)
 
 	it->seq = s->journal.applied + 1 + s->journal.pending;
 	s->journal.pending++;
-	if (is_create(it->entry))
+	if (joins_pending(it->entry))
 		each_key(s, it->entry, key_add);
 	else
 		s->gc_exclusive = true;
@@ -208,10 +230,10 @@ static int decide(vlt_service_t *s, struct gc_item *it, bool *again, vlt_err_t *
 		rc = vlt__svc_w_decide(it->w, &it->entry, &it->decided_here, err);
 	if (rc != 0 || it->entry == NULL || s->journal.pending == 0)
 		return rc;
-	if (is_create(it->entry) && !each_key(s, it->entry, key_held))
-		return 0; /* it joins the pending creations */
-	/* Any other entry, or a creation naming what a pending one does, is
-	 * decided again on the pending entries once they are stored. */
+	if (joins_pending(it->entry) && !each_key(s, it->entry, key_held))
+		return 0; /* it joins the pending entries */
+	/* Any other entry, or one naming what a pending one does, is decided
+	 * again on the pending entries once they are stored. */
 	json_decref(it->entry);
 	it->entry = NULL;
 	if (it->decided_here)
