@@ -486,6 +486,50 @@ static void test_ostro_consolidates(void **state)
 }
 
 /*
+ * Twelve servers whose sizes fill four hosts exactly, three to a host
+ * (found by search: first fit decreasing needs five). The packing phase
+ * empties the fifth; the baseline, one server at a time, cannot.
+ */
+static void test_ostro_packs_beyond_first_fit(void **state)
+{
+	static const int sizes[] = {27, 42, 31, 32, 27, 41, 28, 39, 33, 39, 28, 33};
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	char path[512], id[16];
+	json_t *hosts = json_array(), *flavors = json_array(), *req = fx_request("triplets");
+	vlt_session_t s;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "h%02d", i);
+		json_array_append_new(hosts, json_pack("{s:s, s:i, s:i, s:i}", "name", id, "vcpus", 0,
+						       "ram_mb", 100, "disk_gb", 0));
+		snprintf(id, sizeof(id), "w%02d-%d", i, sizes[i]);
+		json_array_append_new(flavors, json_pack("{s:s, s:i, s:i, s:i}", "name", id, "vcpus",
+							 0, "ram_mb", sizes[i], "disk_gb", 0));
+		char server[16];
+		snprintf(server, sizeof(server), "i%02d", i);
+		fx_server(req, server, id);
+	}
+	json_t *inv = json_pack("{s:s, s:{s:i, s:i, s:i}, s:o, s:o}", "datacenter", "triplets",
+				"allocation_ratios", "vcpus", 1, "ram_mb", 1, "disk_gb", 1, "hosts",
+				hosts, "flavors", flavors);
+	snprintf(path, sizeof(path), "%s", VLT_BINARY_DIR "/tests/solvers/triplets.json");
+	assert_int_equal(json_dump_file(inv, path, JSON_COMPACT), 0);
+	json_decref(inv);
+	fx_open(&s, path, NULL);
+	json_t *res = place_ok(&s, req, "ostro");
+	assert_true(fx_metric(res, "hosts_used") == 4);
+	json_decref(res);
+	vlt__session_close(&s);
+	fx_open(&s, path, NULL);
+	res = place_ok(&s, req, "nova");
+	assert_true(fx_metric(res, "hosts_used") > 4);
+	json_decref(res);
+	vlt__session_close(&s);
+	json_decref(req);
+}
+
+/*
  * A server in two affinity groups of different trees joins them: one node
  * at the higher level. A volume in a rack group goes to that rack's pool.
  */
@@ -652,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_nova_weighers),
 		cmocka_unit_test(test_ostro_consolidates),
+		cmocka_unit_test(test_ostro_packs_beyond_first_fit),
 		cmocka_unit_test(test_overlapping_affinity_and_volumes),
 		cmocka_unit_test(test_restart_with_hard_node_first),
 		cmocka_unit_test(test_ostro_ranks_by_affinity_score),

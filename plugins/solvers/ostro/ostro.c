@@ -760,6 +760,8 @@ int ostro_solve(const vlt_core_t *core, const ostro_settings_t *set, vlt_cycle_t
 		rc = search(&c);
 	if (rc == VLT_OK)
 		rc = ostro_improve(&c);
+	if (rc == VLT_OK)
+		rc = ostro_pack(&c);
 	if (rc == VLT_ENOPLACE && c.exhausted)
 		vlt_log_notice(core,
 			       "stack %s: search stopped after %llu backtracks in %.1f ms "

@@ -170,4 +170,11 @@ int ostro_place_all(ostro_ctx_t *c, uint32_t *failed);
  */
 int ostro_improve(ostro_ctx_t *c);
 
+/*
+ * ostro_pack - once improved: empty the stack's least used hosts where
+ * its servers with no links and no group can go elsewhere (pack.c).
+ * Leaves every unit placed. RET 0 or an error.
+ */
+int ostro_pack(ostro_ctx_t *c);
+
 #endif /* VALET_SOLVER_OSTRO_STATE_H */
