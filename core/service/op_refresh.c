@@ -185,7 +185,10 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			return rc;
 		}
 		hold_all_again(s, "refresh", &n_gone, &n_disabled);
-		lost = gone_instances(s, seen, &n_lost);
+		/* every instance reads the sources (its data center is its own, in memory);
+		 * only the lease's holder releases what they no longer know */
+		if (vlt__service_lease_held(s))
+			lost = gone_instances(s, seen, &n_lost);
 		s->sources_ok_ms = s->sources_tried_ms;
 		s->sources_error[0] = '\0';
 		s->n_refreshed++;
