@@ -63,7 +63,8 @@ class Valetd:
         self.port = None
 
     def start(self):
-        log = open(os.path.join(self.data_dir, "valetd.log"), "ab")
+        # unbuffered: a test may read the log while valetd runs
+        log = open(os.path.join(self.data_dir, "valetd.log"), "ab", buffering=0)
         self.proc = subprocess.Popen([self.binary, "--config", self.config, "--listen",
                                       "127.0.0.1:0", "--data-dir", self.data_dir],
                                      stderr=subprocess.PIPE, stdout=log)
