@@ -130,6 +130,20 @@ class Checks:
             self.failed += 1
             print("FAIL", what)
 
+    def report(self):
+        """Say how it went; the exit status."""
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
+
+
+def stop_all(nodes, mongo):
+    """SIGTERM every valetd, then the test server when this test started it."""
+    for n in nodes:
+        n.kill(signal.SIGTERM)
+    if mongo is not None:
+        mongo.terminate()
+        mongo.wait(timeout=30)
+
 
 def race_for_capacity(check, nodes, rounds):
     """Many single-server plans at once over every instance: exactly CAPACITY fit."""
@@ -242,13 +256,8 @@ def main():
                 check(all(n <= SLOTS_PER_HOST for n in per_host.values()),
                       f"{node.name} after the restart sees {dict(per_host)}")
         finally:
-            for n in nodes:
-                n.kill(signal.SIGTERM)
-            if mongo is not None:
-                mongo.terminate()
-                mongo.wait(timeout=30)
-    print(f"{check.passed} passed, {check.failed} failed")
-    return 1 if check.failed else 0
+            stop_all(nodes, mongo)
+    return check.report()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_test import Checks, Valetd, call, inventory, plan, start_mongo  # noqa: E402
+from cluster_test import (Checks, Valetd, call, inventory, plan, start_mongo,  # noqa: E402
+                          stop_all)
 
 LEASE_S = 3      # renewed every second
 HOLD_TTL_S = 12  # long enough that the plans' holds expire after the takeover
@@ -211,13 +212,8 @@ def main():
             check("lease of the periodic work released" in read_log(second),
                   f"{second.name} did not log its release")
         finally:
-            for n in nodes:
-                n.kill(signal.SIGTERM)
-            if mongo is not None:
-                mongo.terminate()
-                mongo.wait(timeout=30)
-    print(f"{check.passed} passed, {check.failed} failed")
-    return 1 if check.failed else 0
+            stop_all(nodes, mongo)
+    return check.report()
 
 
 if __name__ == "__main__":
