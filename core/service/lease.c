@@ -279,6 +279,33 @@ json_t *vlt__svc_lease_status(vlt_service_t *s)
 	return j;
 }
 
+void vlt__svc_lease_write_metrics(vlt_service_t *s, vlt_prom_t *p)
+{
+	vlt_svc_lease_t *l = &s->lease;
+	bool held = vlt__service_lease_held(s);
+
+	pthread_mutex_lock(&l->lock);
+	int64_t term = l->term;
+	uint64_t acquired = l->n_acquired, lost = l->n_lost;
+	pthread_mutex_unlock(&l->lock);
+	vlt__prom_family(p, "valet_lease_held", "gauge",
+			 "1 while this valetd holds the lease of the periodic work (always 1 "
+			 "without a lease, service.lease_s = 0), else 0.");
+	vlt__prom_sample(p, "valet_lease_held", NULL, 0, held);
+	if (l->lease_ms <= 0)
+		return;
+	vlt__prom_family(p, "valet_lease_term", "gauge",
+			 "The lease's term: this valetd's while it holds it, else the last seen.");
+	vlt__prom_sample_u64(p, "valet_lease_term", NULL, 0, (uint64_t)term);
+	vlt__prom_family(p, "valet_lease_acquired_total", "counter",
+			 "Times this valetd took the lease (at start, or over from another).");
+	vlt__prom_sample_u64(p, "valet_lease_acquired_total", NULL, 0, acquired);
+	vlt__prom_family(p, "valet_lease_lost_total", "counter",
+			 "Times this valetd lost the lease it held (a renewal failed or found "
+			 "another holder).");
+	vlt__prom_sample_u64(p, "valet_lease_lost_total", NULL, 0, lost);
+}
+
 /* ---------------------------------------------------------------- start and stop */
 
 int vlt__service_lease_start(vlt_service_t *s, vlt_err_t *err)

@@ -207,6 +207,8 @@ void vlt__svc_lease_fini(vlt_service_t *s);
 /* {"enabled", "held", "self", "holder", "term", "expires_at_ms", "lease_s", "acquired",
  * "lost"} (new reference) or NULL. */
 json_t *vlt__svc_lease_status(vlt_service_t *s);
+/* valet_lease_held, _term, _acquired_total, _lost_total for GET /metrics; no service lock. */
+void vlt__svc_lease_write_metrics(vlt_service_t *s, vlt_prom_t *p);
 
 /*
  * Planning needs sources that were read recently enough (service.max_stale_s).

@@ -20,6 +20,7 @@ import signal
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_test import (Checks, Valetd, call, inventory, plan, start_mongo,  # noqa: E402
@@ -73,6 +74,14 @@ def sample_one_holder(check, nodes, seconds, what):
         samples += 1
         time.sleep(0.1)
     check(samples > 0, f"{what}: no sample")
+
+
+def metric(node, name):
+    """A sample without labels from GET /metrics (None when absent)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/metrics", timeout=30) as r:
+        text = r.read().decode()
+    m = re.search(rf"^{name} (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
 
 
 def read_log(node):
@@ -181,6 +190,12 @@ def main():
                   f"{second.name} logs no takeover")
             time.sleep(LEASE_S)  # every instance has looked at the document since
             sample_one_holder(check, rest, LEASE_S, "after the takeover")
+            held = {n.name: metric(n, "valet_lease_held") for n in rest}
+            check(sum(held.values()) == 1 and held[second.name] == 1,
+                  f"valet_lease_held after the takeover: {held}")
+            check(metric(second, "valet_lease_term") == term2 and
+                  metric(second, "valet_lease_acquired_total") == 1,
+                  f"{second.name}: valet_lease_term, valet_lease_acquired_total")
             for n in rest:
                 plans_seen(check, n, acked)
 
