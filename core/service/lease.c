@@ -180,6 +180,12 @@ static void renew(vlt_service_t *s, const struct lease_doc *d, int64_t now_ms)
 	int rc = lease_put(s, s->lease.self, d->term, now_ms, expires, d->version, &err);
 
 	if (rc == 0) {
+		pthread_mutex_lock(&s->lease.lock);
+		bool again = !s->lease.held; /* a renewal failed before, and this one got through */
+		pthread_mutex_unlock(&s->lease.lock);
+		if (again)
+			vlt__log(NULL, VLT_LOG_NOTICE,
+				 "lease of the periodic work held again (term %" PRId64 ")", d->term);
 		note_held(s, d->term, now_ms, expires);
 		return;
 	}
