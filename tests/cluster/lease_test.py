@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Several valetd on one store, the periodic work done once: exactly one
-holds the lease at a time; the holder killed with SIGKILL is replaced
+holds the lease at a time; a holder paused (SIGSTOP) past its lease is
+replaced and, resumed, does no periodic work; the holder killed with SIGKILL is replaced
 within lease_s and a margin, at a higher term; the plans acknowledged
 before the kill are all there, none twice; every hold expires exactly once
 (one journal entry a plan, one instance logging it) after the takeover; a
@@ -162,11 +163,28 @@ def main():
             seen = wait_for_one_holder(nodes)
             sample_one_holder(check, nodes, 2 * LEASE_S, "steady")
             seen = wait_for_one_holder(nodes)
-            first = next(n for n in nodes if seen[n.name]["held"])
+            paused = next(n for n in nodes if seen[n.name]["held"])
+            term0 = seen[paused.name]["term"]
+
+            # 2. a holder paused (SIGSTOP: a stopped VM, a partition) past its lease is
+            # replaced; resumed, it finds the other holder and does no periodic work
+            paused.proc.send_signal(signal.SIGSTOP)
+            try:
+                seen = wait_for_one_holder([n for n in nodes if n is not paused], term0 + 1)
+            finally:
+                paused.proc.send_signal(signal.SIGCONT)
+            first = next(n for n in nodes if n.name in holders(seen))
             term1 = seen[first.name]["term"]
+            check(f"taken over (term {term1})" in read_log(first),
+                  f"{first.name} did not log taking the expired lease over")
+            time.sleep(LEASE_S)  # the resumed one has looked at the document since
+            sample_one_holder(check, nodes, LEASE_S, "after the pause")
+            resumed = lease_of(paused)
+            check(not resumed["held"] and resumed["lost"] == 1 and resumed["term"] == term1,
+                  f"{paused.name} resumed: {resumed}")
             print(f"{first.name} holds the lease at term {term1}")
 
-            # 2. plans on every instance (each serves the API), then SIGKILL the holder
+            # 3. plans on every instance (each serves the API), then SIGKILL the holder
             acked = []
             for i in range(N_PLANS):
                 s, b = call(nodes[i % len(nodes)].port, "POST", "/v1/plans", plan(f"lease-{i}"))
@@ -178,7 +196,7 @@ def main():
             first.kill()
             rest = [n for n in nodes if n is not first]
 
-            # 3. another takes it over at a higher term, within lease_s and a margin
+            # 4. another takes it over at a higher term, within lease_s and a margin
             seen = wait_for_one_holder(rest, term1 + 1)
             took = time.time() - killed_at
             second = next(n for n in rest if seen[n.name]["held"])
@@ -186,8 +204,8 @@ def main():
             print(f"{second.name} took the lease over at term {term2} {took:.1f} s after the kill")
             check(term2 > term1, f"term {term2} after {term1}")
             check(took < LEASE_S + WAIT_S, f"takeover after {took:.1f} s")
-            check("taken over" in read_log(second) and first.name not in holders(seen),
-                  f"{second.name} logs no takeover")
+            check(f"taken over (term {term2})" in read_log(second) and
+                  first.name not in holders(seen), f"{second.name} logs no takeover")
             time.sleep(LEASE_S)  # every instance has looked at the document since
             sample_one_holder(check, rest, LEASE_S, "after the takeover")
             held = {n.name: metric(n, "valet_lease_held") for n in rest}
@@ -199,7 +217,7 @@ def main():
             for n in rest:
                 plans_seen(check, n, acked)
 
-            # 4. every hold expires once, after the takeover, written by the holder alone
+            # 5. every hold expires once, after the takeover, written by the holder alone
             check(time.time() - killed_at < HOLD_TTL_S,
                   f"the takeover came after the holds were due ({took:.1f} s): the test "
                   "cannot tell who expired them")
@@ -217,7 +235,7 @@ def main():
             for n in rest:
                 plans_seen(check, n, acked)
 
-            # 5. a clean stop releases it: the last one takes it without the lease expiring
+            # 6. a clean stop releases it: the last one takes it without the lease expiring
             second.kill(signal.SIGTERM)
             third = next(n for n in rest if n is not second)
             seen = wait_for_one_holder([third], term2 + 1)
