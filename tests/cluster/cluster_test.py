@@ -93,7 +93,7 @@ class Valetd:
 def start_mongo(mockmongod, tmp):
     uri = os.environ.get("VALET_TEST_MONGODB_URI")
     if uri:
-        print(f"using the MongoDB server at VALET_TEST_MONGODB_URI")
+        print("using the MongoDB server at VALET_TEST_MONGODB_URI")
         return None, uri
     proc = subprocess.Popen(["/usr/bin/python3", mockmongod, "--port", "0"], stdout=subprocess.PIPE,
                             stderr=open(os.path.join(tmp, "mockmongod.log"), "wb"))
