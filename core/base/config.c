@@ -34,6 +34,8 @@
 #define DECISION_RETENTION_MAX (10LL * 366 * 24 * 3600) /* ten years */
 #define RETRIES_MAX 1000
 #define REFRESH_MAX (24LL * 3600) /* a day */
+#define LEASE_DEFAULT 10
+#define LEASE_MAX 3600 /* an hour: longer, a crashed holder stops the periodic work too long */
 #define CONNECTIONS_MAX 65536
 #define TIMEOUT_MAX 3600
 /* The request head must fit libmicrohttpd's per-connection memory (http.c). */
@@ -435,6 +437,7 @@ static int set_defaults(vlt_config_t *cfg)
 	cfg->log_syslog = false;
 	cfg->hold_ttl_s = 3600;
 	cfg->decision_retention_s = DECISION_RETENTION_DEFAULT;
+	cfg->lease_s = LEASE_DEFAULT;
 	cfg->max_retries = 8;
 	rc = replace_str(&cfg->listen_host, "127.0.0.1");
 	if (rc == 0)
@@ -683,6 +686,16 @@ static int apply_decision_retention(vlt_config_t *cfg, const config_setting_t *s
 	return rc;
 }
 
+static int apply_lease(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 0, LEASE_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->lease_s = v;
+	return rc;
+}
+
 static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
@@ -693,6 +706,7 @@ static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t
 		{ "max_resources", apply_max_resources },
 		{ "max_members", apply_max_members },
 		{ "decision_retention_s", apply_decision_retention },
+		{ "lease_s", apply_lease },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);

@@ -574,6 +574,7 @@ static void drain(const vlt_config_t *cfg, const sigset_t *set, vlt_service_t *s
 	double deadline = vlt__clock_mono_ms() + (double)cfg->shutdown_grace_s * 1e3;
 
 	vlt__service_stopping(svc);
+	vlt__service_lease_release(svc); /* another valetd takes the periodic work at once */
 	if (cfg->shutdown_grace_s > 0)
 		vlt__log(NULL, VLT_LOG_NOTICE,
 			 "serving %lld s more before stopping (server.shutdown_grace_s)",
@@ -600,6 +601,7 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 				  .max_resources = cfg->max_resources,
 				  .max_members = cfg->max_members,
 				  .decision_retention_s = cfg->decision_retention_s,
+				  .lease_s = cfg->lease_s,
 				  .mods = mods };
 	vlt_err_t err = { 0 };
 
@@ -638,7 +640,8 @@ static int serve(const vlt_config_t *cfg, const opts_t *o, vlt_modules_t *mods,
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}
-	if (rc == 0 && (vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
+	if (rc == 0 && (vlt__service_lease_start(api.service, &err) < 0 ||
+			vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
 			vlt__service_refresher_start(api.service, &err) < 0 ||
 			vlt__service_decisions_start(api.service, 0, &err) < 0)) {
 		report(cfg, err.msg);

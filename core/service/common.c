@@ -432,7 +432,8 @@ static void *ticker_main(void *arg)
 		if (s->stop)
 			break;
 		pthread_mutex_unlock(&s->lock);
-		t->tick(s);
+		if (!t->leased || vlt__service_lease_held(s))
+			t->tick(s);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -458,7 +459,7 @@ int vlt__svc_ticker_start(vlt_service_t *s, vlt_svc_ticker_t *t, unsigned period
 
 void vlt__svc_tickers_stop(vlt_service_t *s)
 {
-	vlt_svc_ticker_t *all[] = { &s->sweeper, &s->refresher, &s->decision_sweeper };
+	vlt_svc_ticker_t *all[] = { &s->sweeper, &s->refresher, &s->decision_sweeper, &s->leaser };
 
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;

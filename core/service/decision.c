@@ -968,6 +968,7 @@ int vlt__service_decisions_start(vlt_service_t *s, unsigned period_ms, vlt_err_t
 		period_ms = (unsigned)(r * 100 < 1000	   ? 1000
 				       : r * 100 > 3600000 ? 3600000
 							   : r * 100);
+	s->decision_sweeper.leased = true; /* one instance removes old decisions */
 	return vlt__svc_ticker_start(s, &s->decision_sweeper, period_ms, expire_now,
 				     "decision expiry", err);
 }

@@ -354,4 +354,5 @@ void vlt__service_write_metrics(vlt_service_t *s, vlt_prom_t *p)
 	write_sources(s, p);
 	pthread_mutex_unlock(&s->lock);
 	vlt__store_stats_write(&s->journal.stats, p);
+	vlt__svc_lease_write_metrics(s, p);
 }

@@ -117,5 +117,6 @@ int vlt__service_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *
 		int64_t q = s->opts.hold_ttl_s * 250;
 		period_ms = (unsigned)(q < 100 ? 100 : q > 10000 ? 10000 : q);
 	}
+	s->sweeper.leased = true; /* among several valetd, the lease's holder expires holds */
 	return vlt__svc_ticker_start(s, &s->sweeper, period_ms, sweep_now, "sweeper", err);
 }

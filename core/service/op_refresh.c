@@ -153,6 +153,11 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 
 	pthread_mutex_lock(&s->refresh_lock);
 	pthread_mutex_lock(&s->lock);
+	/* the servers other valetd reserved too: a holder of the lease may serve no request */
+	vlt_err_t behind = { 0 };
+	if (vlt__journal_catch_up(&s->journal, &behind) < 0)
+		vlt__log(NULL, VLT_LOG_WARNING, "refresh: the journal could not be read: %s",
+			 behind.msg);
 	uint64_t seen = s->journal.applied;
 	pthread_mutex_unlock(&s->lock);
 	double read_start = vlt__clock_mono_ms();
@@ -185,7 +190,10 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			return rc;
 		}
 		hold_all_again(s, "refresh", &n_gone, &n_disabled);
-		lost = gone_instances(s, seen, &n_lost);
+		/* every instance reads the sources (its data center is its own, in memory);
+		 * only the lease's holder releases what they no longer know */
+		if (vlt__service_lease_held(s))
+			lost = gone_instances(s, seen, &n_lost);
 		s->sources_ok_ms = s->sources_tried_ms;
 		s->sources_error[0] = '\0';
 		s->n_refreshed++;

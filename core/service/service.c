@@ -125,6 +125,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 		s->opts.max_resources = VLT_DEFAULT_MAX_RESOURCES;
 	if (s->opts.max_members == 0)
 		s->opts.max_members = VLT_DEFAULT_MAX_MEMBERS;
+	vlt__svc_lease_init(s);
 	if (vlt__state_init(&s->st) < 0 || vlt__svc_group_init(s) < 0) {
 		vlt__service_free(s);
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
@@ -154,11 +155,13 @@ void vlt__service_free(vlt_service_t *s)
 	if (s == NULL)
 		return;
 	vlt__svc_tickers_stop(s);
+	vlt__service_lease_release(s);
 	vlt__svc_decisions_stop(s);
 	vlt__svc_decision_forget(s);
 	vlt__state_free(&s->st);
 	vlt__svc_group_fini(s);
 	vlt__svc_health_fini(&s->checks);
+	vlt__svc_lease_fini(s);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->refresh_lock);
 	pthread_mutex_destroy(&s->lock);
@@ -231,9 +234,12 @@ int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err)
 			    (json_int_t)s->journal.applied, "plans", (json_int_t)s->st.n_plans,
 			    "unapplied", (json_int_t)s->journal.n_unapplied, "sources",
 			    sources_status(s), "health", vlt__service_health_json(&health));
-	if (*status != NULL) /* the decision record's counts (decision.c) */
+	if (*status != NULL) { /* the decision record's counts (decision.c), the lease (lease.c) */
 		json_object_set_new(json_object_get(*status, "status"), "decisions",
 				    vlt__svc_decisions_status(s));
+		json_object_set_new(json_object_get(*status, "status"), "lease",
+				    vlt__svc_lease_status(s));
+	}
 	vlt__svc_read_end(s);
 	return *status != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }

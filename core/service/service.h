@@ -67,6 +67,12 @@ typedef struct vlt_service_opts {
 	unsigned max_members;
 	/* Seconds a decision record is kept (docs/decisions.md); 0: forever. */
 	int64_t decision_retention_s;
+	/*
+	 * Seconds the periodic work's lease lasts unrenewed (lease.c,
+	 * vlt__service_lease_start); 0: no lease, this service does the
+	 * periodic work whatever other instances do.
+	 */
+	int64_t lease_s;
 } vlt_service_opts_t;
 
 /*
@@ -118,6 +124,30 @@ int vlt__service_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *
 int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err);
 /* Start a thread that refreshes every refresh_s; nothing when it is 0. RET 0 or VLT_ENOMEM. */
 int vlt__service_refresher_start(vlt_service_t *s, vlt_err_t *err);
+
+/*
+ * ---- the periodic work's lease (lease.c, docs/valetd.md "Several valetd").
+ * Among the instances sharing a store, the one holding the lease in the
+ * store's "leases" collection expires holds, releases the placements of
+ * instances the sources no longer know, expires decisions and consumes
+ * the notifications; every instance serves the API.
+ *
+ * vlt__service_lease_start - look at the lease once (alone on the store,
+ * it is ours at once), then start the thread that renews or takes it
+ * every third of lease_s. Nothing when lease_s is 0. RET 0 or VLT_ENOMEM.
+ */
+int vlt__service_lease_start(vlt_service_t *s, vlt_err_t *err);
+/* One look at the lease: renew it, take it when free or expired, or note who holds it. */
+void vlt__service_lease_tick(vlt_service_t *s);
+/* Does this instance hold the lease now? Always true when lease_s is 0. */
+bool vlt__service_lease_held(vlt_service_t *s);
+/* The lease's term: ours while held, else the last one seen (0: none seen). */
+int64_t vlt__service_lease_term(vlt_service_t *s);
+/*
+ * Give the lease up for good (a clean stop: another instance takes it on
+ * its next look, not after lease_s) and never take it again. Idempotent.
+ */
+void vlt__service_lease_release(vlt_service_t *s);
 
 /*
  * ---- operations. OUT documents are new references owned by the caller.

@@ -28,10 +28,31 @@
 typedef struct vlt_svc_ticker {
 	pthread_t thread;
 	bool running;
+	/* leased: tick only while this instance holds the periodic work's lease (lease.c) */
+	bool leased;
 	unsigned period_ms;
 	void (*tick)(vlt_service_t *s);
 	vlt_service_t *s;
 } vlt_svc_ticker_t;
+
+/*
+ * The periodic work's lease as this instance knows it (lease.c). The
+ * fields are under lock, which is never held across a store call; io
+ * makes the lease thread's look at the document and the release on stop
+ * one at a time.
+ */
+typedef struct vlt_svc_lease {
+	pthread_mutex_t lock, io;
+	int64_t lease_ms;      /* service.lease_s; 0: no lease, the work is always ours */
+	char self[128];        /* "<host>:<pid>:<random>": who we are in the document */
+	bool held;             /* the last look renewed or took it */
+	bool stopping;         /* under io: released on stop, never taken again */
+	int64_t held_until_ms; /* service clock: held only before this, unless renewed */
+	int64_t term;          /* ours when held, else the document's as last seen */
+	char holder[128];      /* the document's holder as last seen ("" released or none) */
+	int64_t expires_at_ms; /* the document's, as last seen or written */
+	uint64_t n_acquired, n_lost;
+} vlt_svc_lease_t;
 
 struct vlt_service {
 	/*
@@ -61,8 +82,10 @@ struct vlt_service {
 	vlt_svc_metrics_t metrics; /* what GET /metrics shows that the state does not (metrics.c) */
 	vlt_svc_checks_t checks;   /* the health check's last answers (health.c) */
 
-	/* the threads that sweep expired holds, read the sources again, expire decisions */
-	vlt_svc_ticker_t sweeper, refresher, decision_sweeper;
+	/* the threads that sweep expired holds, read the sources again, expire decisions,
+	 * and keep the lease of that periodic work (lease.c) */
+	vlt_svc_ticker_t sweeper, refresher, decision_sweeper, leaser;
+	vlt_svc_lease_t lease;
 
 	/* The decision record (decision.c): the last placement's explanation, under lock,
 	 * until its journal entry is stored; what was written, failed, expired. */
@@ -168,11 +191,24 @@ void vlt__svc_rehold(vlt_service_t *s, const char *plan_id);
 int vlt__svc_place(vlt_service_t *s, const json_t *req, const vlt_place_opts_t *o,
 		   vlt_place_result_t **result, vlt_err_t *err);
 
-/* Start t (period_ms > 0) unless it runs. RET 0 or VLT_ENOMEM naming what. */
+/*
+ * Start t (period_ms > 0) unless it runs. A ticker whose t->leased is set
+ * before the start skips its ticks while this instance does not hold the
+ * lease (vlt__service_lease_held). RET 0 or VLT_ENOMEM naming what.
+ */
 int vlt__svc_ticker_start(vlt_service_t *s, vlt_svc_ticker_t *t, unsigned period_ms,
 			  void (*tick)(vlt_service_t *s), const char *what, vlt_err_t *err);
 /* Stop every ticker of s and join them; safe when none runs. */
 void vlt__svc_tickers_stop(vlt_service_t *s);
+
+/* ---- lease.c: the lease's half of opening and freeing the service; the status's part. */
+void vlt__svc_lease_init(vlt_service_t *s);
+void vlt__svc_lease_fini(vlt_service_t *s);
+/* {"enabled", "held", "self", "holder", "term", "expires_at_ms", "lease_s", "acquired",
+ * "lost"} (new reference) or NULL. */
+json_t *vlt__svc_lease_status(vlt_service_t *s);
+/* valet_lease_held, _term, _acquired_total, _lost_total for GET /metrics; no service lock. */
+void vlt__svc_lease_write_metrics(vlt_service_t *s, vlt_prom_t *p);
 
 /*
  * Planning needs sources that were read recently enough (service.max_stale_s).

@@ -43,6 +43,7 @@ static void test_service_defaults(void **state)
 	assert_int_equal(cfg.max_retries, 8);
 	assert_int_equal(cfg.refresh_s, 0);
 	assert_int_equal(cfg.max_stale_s, 0);
+	assert_int_equal(cfg.lease_s, 10);
 	vlt__config_free(&cfg);
 
 	/* the shipped file, all comments, gives the same */
@@ -80,10 +81,12 @@ static void test_service_documented(void **state)
 	api_assert_contains(text, "max_stale_s = 0;");
 	api_assert_contains(text, "max_resources = 5000;");
 	api_assert_contains(text, "max_members = 10000;");
+	api_assert_contains(text, "lease_s = 10;");
 	if (vlt__config_load(&cfg, write_conf(text), &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(cfg.hold_ttl_s, 3600);
 	assert_int_equal(cfg.max_retries, 8);
+	assert_int_equal(cfg.lease_s, 10);
 	vlt__config_free(&cfg);
 }
 
@@ -94,13 +97,14 @@ static void test_service_values(void **state)
 	(void)state;
 
 	const char *path = write_conf("service: {\n  hold_ttl_s = 0;\n  max_retries = 100;\n"
-				      "  refresh_s = 60;\n  max_stale_s = 600;\n};\n");
+				      "  refresh_s = 60;\n  max_stale_s = 600;\n  lease_s = 0;\n};\n");
 	if (vlt__config_load(&cfg, path, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(cfg.hold_ttl_s, 0);
 	assert_int_equal(cfg.max_retries, 100);
 	assert_int_equal(cfg.refresh_s, 60);
 	assert_int_equal(cfg.max_stale_s, 600);
+	assert_int_equal(cfg.lease_s, 0);
 	vlt__config_free(&cfg);
 }
 
@@ -122,9 +126,14 @@ static void test_service_refusals(void **state)
 		  ":2: setting 'service.max_stale_s': must be between 0 and 31622400" },
 		{ "service: {\n  ttl = 5;\n};\n",
 		  ":2: setting 'service.ttl': unknown setting (known here: hold_ttl_s, max_retries, "
-		  "refresh_s, max_stale_s, max_resources, max_members, decision_retention_s)" },
+		  "refresh_s, max_stale_s, max_resources, max_members, decision_retention_s, "
+		  "lease_s)" },
 		{ "service: {\n  decision_retention_s = -1;\n};\n",
 		  ":2: setting 'service.decision_retention_s': must be between 0 and 316224000" },
+		{ "service: {\n  lease_s = 3601;\n};\n",
+		  ":2: setting 'service.lease_s': must be between 0 and 3600" },
+		{ "service: {\n  lease_s = \"10s\";\n};\n",
+		  ":2: setting 'service.lease_s'" },
 	};
 	(void)state;
 

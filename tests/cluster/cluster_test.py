@@ -63,7 +63,8 @@ class Valetd:
         self.port = None
 
     def start(self):
-        log = open(os.path.join(self.data_dir, "valetd.log"), "ab")
+        # unbuffered: a test may read the log while valetd runs
+        log = open(os.path.join(self.data_dir, "valetd.log"), "ab", buffering=0)
         self.proc = subprocess.Popen([self.binary, "--config", self.config, "--listen",
                                       "127.0.0.1:0", "--data-dir", self.data_dir],
                                      stderr=subprocess.PIPE, stdout=log)
@@ -92,7 +93,7 @@ class Valetd:
 def start_mongo(mockmongod, tmp):
     uri = os.environ.get("VALET_TEST_MONGODB_URI")
     if uri:
-        print(f"using the MongoDB server at VALET_TEST_MONGODB_URI")
+        print("using the MongoDB server at VALET_TEST_MONGODB_URI")
         return None, uri
     proc = subprocess.Popen(["/usr/bin/python3", mockmongod, "--port", "0"], stdout=subprocess.PIPE,
                             stderr=open(os.path.join(tmp, "mockmongod.log"), "wb"))
@@ -128,6 +129,20 @@ class Checks:
         else:
             self.failed += 1
             print("FAIL", what)
+
+    def report(self):
+        """Say how it went; the exit status."""
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
+
+
+def stop_all(nodes, mongo):
+    """SIGTERM every valetd, then the test server when this test started it."""
+    for n in nodes:
+        n.kill(signal.SIGTERM)
+    if mongo is not None:
+        mongo.terminate()
+        mongo.wait(timeout=30)
 
 
 def race_for_capacity(check, nodes, rounds):
@@ -241,13 +256,8 @@ def main():
                 check(all(n <= SLOTS_PER_HOST for n in per_host.values()),
                       f"{node.name} after the restart sees {dict(per_host)}")
         finally:
-            for n in nodes:
-                n.kill(signal.SIGTERM)
-            if mongo is not None:
-                mongo.terminate()
-                mongo.wait(timeout=30)
-    print(f"{check.passed} passed, {check.failed} failed")
-    return 1 if check.failed else 0
+            stop_all(nodes, mongo)
+    return check.report()
 
 
 if __name__ == "__main__":

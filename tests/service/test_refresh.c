@@ -454,6 +454,42 @@ static void test_a_server_whose_instance_is_gone_is_released(void **state)
 	json_decref(inv);
 }
 
+/*
+ * Among services sharing a store with the lease on, each reads the
+ * sources into its own data center, but only the lease's holder releases
+ * the servers whose instance is gone.
+ */
+static void test_only_the_lease_holder_releases_gone_instances(void **state)
+{
+	struct world *w = *state;
+	vlt_service_opts_t so = { .lease_s = 10 };
+	svc_fixture_t holder;
+	vlt_err_t err = { 0 };
+	json_t *doc = NULL;
+
+	svc_fixture_open_with(&holder, w->dir, w->inventory, so, T0);
+	svc_fixture_open_with(&w->f, w->dir, w->inventory, so, T0);
+	vlt__service_lease_tick(holder.svc);
+	vlt__service_lease_tick(w->f.svc);
+	assert_false(vlt__service_lease_held(w->f.svc));
+	assert_int_equal(create(&w->f, "a", 1, &err), 0);
+	reserve_as(&w->f, "a-0", "vm-a0");
+	json_t *inv = json_load_file(w->inventory, 0, NULL);
+	json_object_set_new(inv, "instances", json_pack("[s]", "vm-other"));
+	assert_int_equal(json_dump_file(inv, w->inventory, 0), 0);
+	json_decref(inv);
+	/* the other one reads the sources, and leaves the journal alone */
+	refresh_ok(&w->f);
+	assert_int_equal(sources_int(&w->f, "refreshes"), 1);
+	json_decref(svc_fixture_placement(&w->f, "a-0"));
+	assert_int_equal(vlt__service_applied(w->f.svc), 2);
+	/* the holder's reading releases it, and its plan left with no server */
+	refresh_ok(&holder);
+	assert_int_equal(vlt__service_placement_get(w->f.svc, "a-0", &doc, &err), VLT_ENOENT);
+	assert_int_equal(vlt__service_plan_get(w->f.svc, "a", &doc, &err), VLT_ENOENT);
+	svc_fixture_close(&holder);
+}
+
 /* A source that lists no instances says nothing of them: nothing is released. */
 static void test_without_an_instance_list_nothing_is_released(void **state)
 {
@@ -482,6 +518,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_consumers_beyond_used_are_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_server_whose_instance_is_gone_is_released,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_the_lease_holder_releases_gone_instances,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_an_instance_list_nothing_is_released,
 						setup, teardown),
