@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dc.h"
 #include "hash.h"
 #include "ledger.h"
 
@@ -276,6 +277,10 @@ void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 		for (int r = 0; r < VLT_RES_COUNT; r++)
 			delta[r] = -sign * h->demand[r];
 		host_free_add(l, h->loc, delta);
+		for (uint32_t i = 0; i < h->n_classes; i++) {
+			size_t at = (size_t)h->loc * dc->n_classes + h->classes[i].rclass;
+			l->class_free[at] -= sign * h->classes[i].amount;
+		}
 		for (int lv = 0; lv < VLT_LEVEL_DC; lv++) {
 			uint32_t d = vlt_host_domain(dc, h->loc, (vlt_level_t)lv);
 			l->residents[lv][d] += sign;
@@ -366,13 +371,14 @@ static int alloc_arrays(vlt_ledger_t *l)
 	l->rack_uplink_free = calloc(nr, sizeof(*l->rack_uplink_free));
 	l->cluster_uplink_free = calloc(nc, sizeof(*l->cluster_uplink_free));
 	l->pool_free_gb = calloc(np, sizeof(*l->pool_free_gb));
+	l->class_free = calloc(nh * dc->n_classes + 1, sizeof(*l->class_free));
 	l->rack_az_mask = calloc(nr, sizeof(*l->rack_az_mask));
 	l->cluster_az_mask = calloc(nc, sizeof(*l->cluster_az_mask));
 	l->policy_res = calloc((size_t)l->n_policies * VLT_LEVEL_DC + 1, sizeof(*l->policy_res));
 	l->policy_res_total = calloc((size_t)l->n_policies + 1, sizeof(*l->policy_res_total));
 	if (!l->host_free || !l->rack_max_free || !l->cluster_max_free || !l->rack_free ||
 	    !l->cluster_free || !l->host_nic_free || !l->rack_uplink_free ||
-	    !l->cluster_uplink_free || !l->pool_free_gb || !l->rack_az_mask ||
+	    !l->cluster_uplink_free || !l->pool_free_gb || !l->class_free || !l->rack_az_mask ||
 	    !l->cluster_az_mask || !l->policy_res || !l->policy_res_total)
 		return VLT_ENOMEM;
 	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
@@ -402,6 +408,9 @@ static void fill_from_dc(vlt_ledger_t *l)
 		l->host_nic_free[h] = host->nic_mbps;
 		for (int res = 0; res < VLT_RES_COUNT; res++)
 			l->host_free[h][res] = host->capacity[res];
+		for (uint32_t c = 0; c < dc->n_classes; c++)
+			l->class_free[(size_t)h * dc->n_classes + c] =
+				vlt__dc_host_class_capacity(dc, h, c);
 		if (!host->enabled)
 			continue;
 		if (host->az_id < 64) {
@@ -449,6 +458,7 @@ void vlt__plan_hold_free(vlt_plan_hold_t *ph)
 	if (ph == NULL)
 		return;
 	for (uint32_t i = 0; i < ph->n_holds; i++) {
+		free(ph->holds[i].classes);
 		free(ph->holds[i].occs);
 		free(ph->holds[i].policy_levels);
 	}
@@ -489,6 +499,7 @@ void vlt__ledger_free(vlt_ledger_t *l)
 	free(l->rack_uplink_free);
 	free(l->cluster_uplink_free);
 	free(l->pool_free_gb);
+	free(l->class_free);
 	free(l->rack_az_mask);
 	free(l->cluster_az_mask);
 	free(l);

@@ -43,9 +43,12 @@ static const char *const host_keys[] = {
 	"name",     "rack",		 "vcpus",      "ram_mb",  "disk_gb",
 	"nic_mbps", "availability_zone", "aggregates", "enabled", "allocation_ratios",
 	"used",     "consumers",	 "limits",     "traits",  "uuid",
-	NULL,
+	"resources", NULL,
 };
 static const char *const limit_keys[] = { "min_unit", "max_unit", "step_size", NULL };
+static const char *const class_keys[] = {
+	"total", "reserved", "allocation_ratio", "used", "min_unit", "max_unit", "step_size", NULL,
+};
 static const char *const consumer_keys[] = { "id", "vcpus", "ram_mb", "disk_gb", NULL };
 static const char *const pool_keys[] = {
 	"name", "rack", "capacity_gb", "used_gb", "volume_types", NULL,
@@ -665,6 +668,67 @@ static int parse_limits(struct inv *x, const json_t *o, const char *at, const ch
 	return rc;
 }
 
+/* One class's inventory: a number (its total) or an object of Placement's fields. */
+static int parse_class(struct inv *x, const json_t *v, const char *at,
+		       vlt_class_inventory_t *inv)
+{
+	int64_t *count[] = { &inv->total, &inv->reserved, &inv->used, &inv->limits.min_unit,
+			     &inv->limits.max_unit, &inv->limits.step_size };
+	static const char *const count_key[] = { "total",    "reserved", "used",
+						 "min_unit", "max_unit", "step_size" };
+	const json_t *ratio;
+	int rc;
+
+	*inv = (vlt_class_inventory_t){ .ratio = 1.0 };
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		inv->total = (int64_t)json_integer_value(v);
+		return 0;
+	}
+	if (!json_is_object(v))
+		return fail_type(x, at, "a total (a non-negative integer) or an inventory object", v);
+	rc = check_keys(x, v, at, class_keys);
+	for (size_t k = 0; k < sizeof(count) / sizeof(count[0]) && rc == 0; k++)
+		rc = get_count(x, v, at, count_key[k], k == 0, 0, count[k]);
+	if (rc < 0)
+		return rc;
+	if ((ratio = json_object_get(v, "allocation_ratio")) != NULL) {
+		char p[PATH_LEN];
+
+		path_key(p, sizeof(p), at, "allocation_ratio");
+		if (!json_is_number(ratio) || !(json_number_value(ratio) > 0.0))
+			return fail_type(x, p, "a number > 0", ratio);
+		inv->ratio = json_number_value(ratio);
+	}
+	return 0;
+}
+
+/*
+ * "resources": {"CUSTOM_FPGA": 2, "PCPU": {"total": 16, "reserved": 2, ...}}:
+ * the host's resource classes beyond vcpus, ram_mb and disk_gb.
+ */
+static int parse_classes(struct inv *x, const json_t *o, const char *at, const char *host)
+{
+	const json_t *all = json_object_get(o, "resources"), *v;
+	char p[PATH_LEN], q[PATH_LEN];
+	const char *name;
+	vlt_class_inventory_t inv;
+
+	if (all == NULL)
+		return 0;
+	path_key(p, sizeof(p), at, "resources");
+	int rc = check_object(x, all, p);
+
+	json_object_foreach((json_t *)all, name, v) {
+		if (rc < 0)
+			break;
+		path_key(q, sizeof(q), p, name);
+		rc = parse_class(x, v, q, &inv);
+		if (rc == 0 && (rc = x->core->dc_set_host_class(x->b, host, name, &inv, x->err)) < 0)
+			rc = fail_core(x, q, rc);
+	}
+	return rc;
+}
+
 /* "traits": Placement's traits of the host; "uuid": its resource provider's uuid. */
 static int parse_traits_uuid(struct inv *x, const json_t *o, const char *at, const char *host)
 {
@@ -735,6 +799,8 @@ static int parse_host(struct inv *x, const json_t *o, const char *at, size_t i)
 		rc = parse_limits(x, o, at, s.name);
 	if (rc == 0)
 		rc = parse_traits_uuid(x, o, at, s.name);
+	if (rc == 0)
+		rc = parse_classes(x, o, at, s.name);
 	free(aggs);
 	if (rc < 0)
 		return rc;
