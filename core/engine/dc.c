@@ -187,6 +187,14 @@ struct bconsumer {
 	int64_t used[VLT_RES_COUNT];
 };
 
+/* What one consumer uses of one extra class on a host; part of the class's used. */
+struct bconsumer_class {
+	const char *host;
+	const char *id;
+	const char *rclass;
+	int64_t amount;
+};
+
 /* Aggregates and flavors keep their pairs in b->kv; pools their types in b->strs. */
 struct bpairs {
 	const char *name;
@@ -230,6 +238,8 @@ struct vlt_dc_builder {
 	uint32_t n_flavors, cap_flavors;
 	struct bconsumer *consumers;
 	uint32_t n_consumers, cap_consumers;
+	struct bconsumer_class *consumer_classes;
+	uint32_t n_consumer_classes, cap_consumer_classes;
 	const char **instances; /* every instance, when a source knows them (arena strings) */
 	uint32_t n_instances;
 	bool instances_known;
@@ -270,6 +280,7 @@ void vlt__dc_builder_free(vlt_dc_builder_t *b)
 	free(b->pools);
 	free(b->flavors);
 	free(b->consumers);
+	free(b->consumer_classes);
 	free(b->instances);
 	free(b->kv);
 	free(b->idx);
@@ -945,6 +956,31 @@ int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *cons
 	return 0;
 }
 
+int vlt__dc_add_consumer_class(vlt_dc_builder_t *b, const char *host, const char *consumer,
+			       const char *rclass, int64_t amount, vlt_err_t *err)
+{
+	int rc = check_name(host, "consumer's host", err);
+
+	if (rc == 0)
+		rc = check_name(consumer, "consumer", err);
+	if (rc == 0)
+		rc = check_class_name(host, rclass, err);
+	if (rc == 0)
+		rc = check_count(amount, "consumer's usage", err);
+	if (rc < 0)
+		return rc;
+	if (GROW(b->consumer_classes, b->cap_consumer_classes, b->n_consumer_classes) < 0)
+		return oom(err);
+	struct bconsumer_class *c = &b->consumer_classes[b->n_consumer_classes];
+
+	if (copy_str(b, host, &c->host) < 0 || copy_str(b, consumer, &c->id) < 0 ||
+	    copy_str(b, rclass, &c->rclass) < 0)
+		return oom(err);
+	c->amount = amount;
+	b->n_consumer_classes++;
+	return 0;
+}
+
 int vlt__dc_set_host_nic(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
 			 vlt_err_t *err)
 {
@@ -968,6 +1004,14 @@ int vlt__dc_set_host_nic(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps
  * What vlt__dc_build hands out: the public model first, so a vlt_dc_t
  * pointer from vlt__dc_build is also a pointer to this.
  */
+/* What one consumer uses of one extra class on a host (dc_add_consumer_class). */
+struct dc_consumer_class {
+	uint32_t host;
+	const char *id;
+	uint32_t rclass;
+	int64_t amount;
+};
+
 struct dc_full {
 	vlt_dc_t pub;
 	vlt_arena_t arena;
@@ -1000,6 +1044,9 @@ struct dc_full {
 	const char **class_name;	      /* by id: pub.classes */
 	int64_t *class_cap;		      /* [host * n_classes + id]; VLT_CLASS_ABSENT */
 	vlt_unit_limits_t *class_limits;      /* [host * n_classes + id] */
+	int64_t *class_source_cap;	      /* class_cap as the sources said (before credit) */
+	struct dc_consumer_class *consumer_classes;
+	uint32_t n_consumer_classes;
 };
 
 static struct dc_full *full_of(const vlt_dc_t *dc)
@@ -1036,6 +1083,8 @@ void vlt__dc_free(vlt_dc_t *dc)
 	free(f->class_name);
 	free(f->class_cap);
 	free(f->class_limits);
+	free(f->class_source_cap);
+	free(f->consumer_classes);
 	names_free(&f->class_names);
 	names_free(&f->host_names);
 	names_free(&f->pool_names);
@@ -1199,6 +1248,22 @@ static void host_numbers_again(struct dc_full *f, vlt_host_t *h)
 	}
 }
 
+/* The extra classes' capacity again, less what the consumers of ids use of them. */
+static void credit_classes(struct dc_full *f, const struct names *set, const char *const *ids,
+			   size_t n_ids, bool use_set)
+{
+	size_t cells = (size_t)f->pub.n_hosts * f->pub.n_classes;
+
+	if (cells > 0)
+		memcpy(f->class_cap, f->class_source_cap, cells * sizeof(*f->class_cap));
+	for (uint32_t i = 0; i < f->n_consumer_classes; i++) {
+		const struct dc_consumer_class *c = &f->consumer_classes[i];
+
+		if (in_ids(c->id, set, ids, n_ids, use_set))
+			f->class_cap[(size_t)c->host * f->pub.n_classes + c->rclass] += c->amount;
+	}
+}
+
 uint32_t vlt__dc_credit(vlt_dc_t *dc, const char *const *ids, size_t n_ids)
 {
 	struct dc_full *f = full_of(dc);
@@ -1218,6 +1283,7 @@ uint32_t vlt__dc_credit(vlt_dc_t *dc, const char *const *ids, size_t n_ids)
 	}
 	for (uint32_t h = 0; h < dc->n_hosts; h++)
 		host_numbers_again(f, &f->hosts[h]);
+	credit_classes(f, &set, ids, n_ids, use_set);
 	names_free(&set);
 	return n;
 }
@@ -1688,6 +1754,39 @@ bool vlt__dc_has_instance(const vlt_dc_t *dc, const char *id)
 }
 
 /* The consumers on their hosts; their sum on a host may not exceed its used. */
+/* Consumers' extra classes, each on a host that has the class; the capacity they credit. */
+static int build_consumer_classes(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err_t *err)
+{
+	size_t cells = (size_t)f->pub.n_hosts * f->pub.n_classes;
+
+	f->class_source_cap = alloc_array(cells, sizeof(*f->class_source_cap));
+	f->consumer_classes = alloc_array(b->n_consumer_classes, sizeof(*f->consumer_classes));
+	if (f->class_source_cap == NULL || f->consumer_classes == NULL)
+		return oom(err);
+	if (cells > 0)
+		memcpy(f->class_source_cap, f->class_cap, cells * sizeof(*f->class_cap));
+	for (uint32_t i = 0; i < b->n_consumer_classes; i++) {
+		const struct bconsumer_class *bc = &b->consumer_classes[i];
+		struct dc_consumer_class *c = &f->consumer_classes[i];
+
+		c->host = names_get(&f->host_names, bc->host);
+		c->rclass = names_get(&f->class_names, bc->rclass);
+		if (c->host == VLT_NONE)
+			return vlt_err_set(err, VLT_EINVAL, "consumer %s: no host '%s'", bc->id,
+					   bc->host);
+		if (c->rclass == VLT_NONE ||
+		    vlt__dc_host_class_capacity(&f->pub, c->host, c->rclass) == VLT_CLASS_ABSENT)
+			return vlt_err_set(err, VLT_EINVAL,
+					   "consumer %s: host %s has no inventory of %s", bc->id,
+					   bc->host, bc->rclass);
+		if (dup_into(f, bc->id, &c->id) < 0)
+			return oom(err);
+		c->amount = bc->amount;
+	}
+	f->n_consumer_classes = b->n_consumer_classes;
+	return 0;
+}
+
 static int build_consumers(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err_t *err)
 {
 	f->source_used = calloc(f->pub.n_hosts + 1, sizeof(*f->source_used));
@@ -1710,7 +1809,9 @@ static int build_consumers(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err
 	}
 	f->n_consumers = b->n_consumers;
 	qsort(f->consumers, f->n_consumers, sizeof(*f->consumers), cmp_consumer);
-	return check_consumers(f, err);
+	int rc = check_consumers(f, err);
+
+	return rc == 0 ? build_consumer_classes(b, f, err) : rc;
 }
 
 /*

@@ -110,6 +110,8 @@ int vlt__dc_set_host_class(vlt_dc_builder_t *b, const char *host, const char *rc
  * floor((total - reserved) x ratio) - used, VLT_CLASS_ABSENT when it has
  * none; its limits are never NULL (0: no limit).
  */
+int vlt__dc_add_consumer_class(vlt_dc_builder_t *b, const char *host, const char *consumer,
+			       const char *rclass, int64_t amount, vlt_err_t *err);
 #define VLT_CLASS_ABSENT INT64_MIN
 uint32_t vlt__dc_class_id(const vlt_dc_t *dc, const char *name);
 int64_t vlt__dc_host_class_capacity(const vlt_dc_t *dc, uint32_t h, uint32_t c);

@@ -85,7 +85,7 @@ OFF(vlt_store_ops_t, range, 104);
 OFF(vlt_store_ops_t, insert_batch, 112);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 328);
+SIZE(vlt_core_t, 336);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -132,8 +132,9 @@ OFF(vlt_core_t, dc_set_host_nic, 288);
 OFF(vlt_core_t, group_hosts, 296);
 /* ABI 1.6 */
 OFF(vlt_core_t, dc_set_host_class, 304);
-OFF(vlt_core_t, class_free, 312);
-OFF(vlt_core_t, unit_classes, 320);
+OFF(vlt_core_t, dc_add_consumer_class, 312);
+OFF(vlt_core_t, class_free, 320);
+OFF(vlt_core_t, unit_classes, 328);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);

@@ -381,6 +381,7 @@ fake_core_t *fake_core_new(void)
 		.dc_set_host_uuid = vlt__dc_set_host_uuid,
 		.dc_set_host_nic = vlt__dc_set_host_nic,
 		.dc_set_host_class = vlt__dc_set_host_class,
+		.dc_add_consumer_class = vlt__dc_add_consumer_class,
 	};
 	return fc;
 }

@@ -267,6 +267,16 @@ struct vlt_core {
 	int (*dc_set_host_class)(vlt_dc_builder_t *b, const char *host, const char *rclass,
 				 const vlt_class_inventory_t *inv, vlt_err_t *err);
 	/*
+	 * For sources: consumer uses amount of extra class rclass on host, as
+	 * Placement allocates it; the class's used (dc_set_host_class)
+	 * includes it already. As with dc_add_consumer, a consumer that is
+	 * one of Valet's reserved servers is counted once, by its hold. The
+	 * host must have an inventory of the class when the data center is
+	 * built.
+	 */
+	int (*dc_add_consumer_class)(vlt_dc_builder_t *b, const char *host, const char *consumer,
+				     const char *rclass, int64_t amount, vlt_err_t *err);
+	/*
 	 * For solvers: what is free now of class rclass (index in
 	 * vlt_dc_t.classes) on host, this cycle's assignments included; -1
 	 * when the host has none of that class.
