@@ -279,7 +279,10 @@ void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 		host_free_add(l, h->loc, delta);
 		for (uint32_t i = 0; i < h->n_classes; i++) {
 			size_t at = (size_t)h->loc * dc->n_classes + h->classes[i].rclass;
-			l->class_free[at] -= sign * h->classes[i].amount;
+
+			/* a hold kept where the class is gone (a restored plan) takes none */
+			if (l->class_free[at] != VLT_CLASS_ABSENT)
+				l->class_free[at] -= sign * h->classes[i].amount;
 		}
 		for (int lv = 0; lv < VLT_LEVEL_DC; lv++) {
 			uint32_t d = vlt_host_domain(dc, h->loc, (vlt_level_t)lv);

@@ -183,6 +183,27 @@ static void test_rclass_standard_classes_override_the_flavor(void **state)
 	assert_int_equal(vlt__engine_release(session.engine, "p"), VLT_OK);
 }
 
+/* A hold (a plan acknowledged earlier, replayed) is kept on a host without the class. */
+static void test_rclass_a_hold_is_kept_where_the_class_is_not(void **state)
+{
+	json_t *locs = json_pack("{s:s, s:s}", "s0", "p1", "s1", "f1");
+	json_t *req = vlt_fixture_servers("old", 2, "fpga", NULL);
+	vlt_err_t err = { 0 };
+
+	(void)state;
+	if (vlt__engine_hold(session.engine, req, "test", "old", locs, &err) != VLT_OK)
+		fail_msg("hold: %s", err.msg);
+	json_decref(req);
+	json_decref(locs);
+	/* f1's one FPGA is held (p1 has none to hold): three are left, on f2 */
+	expect_spread("p", 3, "fpga", NULL, 0, 3, 0);
+	expect_refused("q", 1, "fpga", "server s0: 0 of 3 hosts fit: 3 short of CUSTOM_FPGA");
+	assert_int_equal(vlt__engine_release(session.engine, "p"), VLT_OK);
+	assert_int_equal(vlt__engine_release(session.engine, "old"), VLT_OK);
+	expect_spread("p", 4, "fpga", NULL, 1, 3, 0);
+	assert_int_equal(vlt__engine_release(session.engine, "p"), VLT_OK);
+}
+
 static void test_rclass_read_specs_follows_nova(void **state)
 {
 	const vlt_kv_t specs[] = {
@@ -225,6 +246,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rclass_pcpu_replaces_the_flavors_vcpus, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rclass_standard_classes_override_the_flavor,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rclass_a_hold_is_kept_where_the_class_is_not,
 						setup, teardown),
 		cmocka_unit_test(test_rclass_read_specs_follows_nova),
 	};
