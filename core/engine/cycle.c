@@ -725,6 +725,25 @@ static int check_host(vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t
 	return ask_policies(cy, u, VLT_LEVEL_HOST, h, why, n);
 }
 
+/*
+ * Has some enabled host of rack or cluster dom every extra class the
+ * server asks? (How much of them is left is checked host by host.)
+ */
+static bool domain_has_classes(const vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom)
+{
+	const vlt_hold_t *hold = &cy->holds[u];
+	const uint8_t *has = lvl == VLT_LEVEL_RACK ? cy->l->rack_has_class
+						   : cy->l->cluster_has_class;
+	size_t nc = cy->dc->n_classes;
+
+	if (cy->class_absent[u] != NULL)
+		return false;
+	for (uint32_t i = 0; i < hold->n_classes; i++)
+		if (!has[dom * nc + hold->classes[i].rclass])
+			return false;
+	return true;
+}
+
 /* Could some host of rack or cluster dom take the server? Optimistic. */
 static int check_domain(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom)
 {
@@ -739,7 +758,7 @@ static int check_domain(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t d
 	uint32_t az = cy->unit_az[u];
 	if (az == AZ_UNKNOWN || (az != VLT_NONE && az < 64 && !(mask[dom] & (1ull << az))))
 		return VLT_REJECT;
-	if (cy->class_absent[u] != NULL) /* extra classes are checked host by host, but this one */
+	if (cy->has_classes[u] && !domain_has_classes(cy, u, lvl, dom))
 		return VLT_REJECT;
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		if (unit->demand[r] > 0 && max_free[r] < unit->demand[r])

@@ -375,13 +375,16 @@ static int alloc_arrays(vlt_ledger_t *l)
 	l->cluster_uplink_free = calloc(nc, sizeof(*l->cluster_uplink_free));
 	l->pool_free_gb = calloc(np, sizeof(*l->pool_free_gb));
 	l->class_free = calloc(nh * dc->n_classes + 1, sizeof(*l->class_free));
+	l->rack_has_class = calloc(nr * dc->n_classes + 1, 1);
+	l->cluster_has_class = calloc(nc * dc->n_classes + 1, 1);
 	l->rack_az_mask = calloc(nr, sizeof(*l->rack_az_mask));
 	l->cluster_az_mask = calloc(nc, sizeof(*l->cluster_az_mask));
 	l->policy_res = calloc((size_t)l->n_policies * VLT_LEVEL_DC + 1, sizeof(*l->policy_res));
 	l->policy_res_total = calloc((size_t)l->n_policies + 1, sizeof(*l->policy_res_total));
 	if (!l->host_free || !l->rack_max_free || !l->cluster_max_free || !l->rack_free ||
 	    !l->cluster_free || !l->host_nic_free || !l->rack_uplink_free ||
-	    !l->cluster_uplink_free || !l->pool_free_gb || !l->class_free || !l->rack_az_mask ||
+	    !l->cluster_uplink_free || !l->pool_free_gb || !l->class_free ||
+	    !l->rack_has_class || !l->cluster_has_class || !l->rack_az_mask ||
 	    !l->cluster_az_mask || !l->policy_res || !l->policy_res_total)
 		return VLT_ENOMEM;
 	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
@@ -393,6 +396,24 @@ static int alloc_arrays(vlt_ledger_t *l)
 				     calloc(sizes[lv], sizeof(uint32_t))) == NULL)
 				return VLT_ENOMEM;
 	return VLT_OK;
+}
+
+/* Host h's extra classes as the inventory gives them; its rack's and cluster's when enabled. */
+static void fill_classes(vlt_ledger_t *l, uint32_t h)
+{
+	const vlt_dc_t *dc = l->dc;
+	const vlt_host_t *host = &dc->hosts[h];
+	size_t nc = dc->n_classes;
+
+	for (uint32_t c = 0; c < nc; c++) {
+		int64_t cap = vlt__dc_host_class_capacity(dc, h, c);
+
+		l->class_free[h * nc + c] = cap;
+		if (cap != VLT_CLASS_ABSENT && host->enabled) {
+			l->rack_has_class[host->rack * nc + c] = 1;
+			l->cluster_has_class[host->cluster * nc + c] = 1;
+		}
+	}
 }
 
 /* Free capacity and bandwidth as the inventory gives them, before any plan. */
@@ -411,9 +432,7 @@ static void fill_from_dc(vlt_ledger_t *l)
 		l->host_nic_free[h] = host->nic_mbps;
 		for (int res = 0; res < VLT_RES_COUNT; res++)
 			l->host_free[h][res] = host->capacity[res];
-		for (uint32_t c = 0; c < dc->n_classes; c++)
-			l->class_free[(size_t)h * dc->n_classes + c] =
-				vlt__dc_host_class_capacity(dc, h, c);
+		fill_classes(l, h);
 		if (!host->enabled)
 			continue;
 		if (host->az_id < 64) {
@@ -503,6 +522,8 @@ void vlt__ledger_free(vlt_ledger_t *l)
 	free(l->cluster_uplink_free);
 	free(l->pool_free_gb);
 	free(l->class_free);
+	free(l->rack_has_class);
+	free(l->cluster_has_class);
 	free(l->rack_az_mask);
 	free(l->cluster_az_mask);
 	free(l);

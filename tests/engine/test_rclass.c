@@ -20,9 +20,13 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cycle.h"
+#include "dc.h"
 #include "engine_fixture.h"
+#include "ledger.h"
 #include "log.h"
 #include "rclass.h"
+#include "stack.h"
 
 #define RCLASS_DC VLT_TEST_DATA "/engine/rclass-dc.json"
 
@@ -204,6 +208,45 @@ static void test_rclass_a_hold_is_kept_where_the_class_is_not(void **state)
 	assert_int_equal(vlt__engine_release(session.engine, "p"), VLT_OK);
 }
 
+/* Above hosts, check() refuses a rack or cluster none of whose hosts has the class. */
+static void test_rclass_domains_without_the_class_refuse(void **state)
+{
+	const vlt_dc_t *dc = vlt__engine_dc(session.engine);
+	json_t *req = vlt_fixture_servers("d", 2, "fpga", NULL);
+	vlt_ledger_t *l = NULL;
+	vlt_stack_t *st = NULL;
+	vlt_cycle_t *cy = NULL;
+	vlt_err_t err = { 0 };
+	uint32_t f1 = vlt__dc_find_host(dc, "f1"), p1 = vlt__dc_find_host(dc, "p1");
+
+	(void)state;
+	assert_int_equal(vlt__ledger_new(&l, dc, (uint32_t)session.mods.n_policies, &err), 0);
+	assert_int_equal(vlt__stack_parse(req, dc, NULL, NULL, NULL, "d", &st, &err), 0);
+	assert_int_equal(vlt__cycle_new(&cy, l, st, &session.mods, &err), 0);
+	/* each host is its own rack, in the one implicit cluster */
+	assert_int_equal(vlt__cycle_check(cy, 0, VLT_LEVEL_RACK, dc->hosts[f1].rack), VLT_PASS);
+	assert_int_equal(vlt__cycle_check(cy, 0, VLT_LEVEL_RACK, dc->hosts[p1].rack),
+			 VLT_REJECT);
+	assert_int_equal(vlt__cycle_check(cy, 0, VLT_LEVEL_CLUSTER, 0), VLT_PASS);
+	/* what the solvers read of them */
+	const vlt_class_demand_t *asks;
+	uint32_t fpga = vlt__dc_class_id(dc, "CUSTOM_FPGA");
+
+	assert_int_equal(vlt__cycle_unit_classes(cy, 0, &asks), 1);
+	assert_int_equal(asks[0].rclass, fpga);
+	assert_int_equal(asks[0].amount, 1);
+	assert_int_equal(vlt__cycle_class_free(cy, f1, fpga), 1);
+	assert_int_equal(vlt__cycle_class_free(cy, p1, fpga), -1);
+	assert_int_equal(vlt__cycle_assign(cy, 0, f1), 0);
+	assert_int_equal(vlt__cycle_class_free(cy, f1, fpga), 0);
+	assert_int_equal(vlt__cycle_check(cy, 1, VLT_LEVEL_HOST, f1), VLT_REJECT);
+	vlt__cycle_free(cy); /* not committed: gives it back */
+	assert_int_equal(l->class_free[(size_t)f1 * dc->n_classes + fpga], 1);
+	vlt__stack_free(st);
+	vlt__ledger_free(l);
+	json_decref(req);
+}
+
 static void test_rclass_read_specs_follows_nova(void **state)
 {
 	const vlt_kv_t specs[] = {
@@ -249,6 +292,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rclass_a_hold_is_kept_where_the_class_is_not,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rclass_domains_without_the_class_refuse, setup,
+						teardown),
 		cmocka_unit_test(test_rclass_read_specs_follows_nova),
 	};
 
