@@ -726,20 +726,21 @@ static int check_host(vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t
 }
 
 /*
- * Has some enabled host of rack or cluster dom every extra class the
- * server asks? (How much of them is left is checked host by host.)
+ * Could an enabled host of rack or cluster dom have room for every extra
+ * class the server asks? Each class's largest free amount there must
+ * cover it (optimistic: they may be on different hosts).
  */
 static bool domain_has_classes(const vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom)
 {
 	const vlt_hold_t *hold = &cy->holds[u];
-	const uint8_t *has = lvl == VLT_LEVEL_RACK ? cy->l->rack_has_class
-						   : cy->l->cluster_has_class;
+	const int64_t *max = lvl == VLT_LEVEL_RACK ? cy->l->rack_class_max
+						   : cy->l->cluster_class_max;
 	size_t nc = cy->dc->n_classes;
 
 	if (cy->class_absent[u] != NULL)
 		return false;
 	for (uint32_t i = 0; i < hold->n_classes; i++)
-		if (!has[dom * nc + hold->classes[i].rclass])
+		if (max[dom * nc + hold->classes[i].rclass] < hold->classes[i].amount)
 			return false;
 	return true;
 }

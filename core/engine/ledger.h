@@ -78,8 +78,10 @@ typedef struct vlt_ledger {
 	int64_t *cluster_uplink_free;
 	int64_t *pool_free_gb;
 	int64_t *class_free; /* [host * dc->n_classes + class]; VLT_CLASS_ABSENT where none */
-	uint8_t *rack_has_class;    /* [rack * dc->n_classes + class]: an enabled host has it */
-	uint8_t *cluster_has_class; /* [cluster * dc->n_classes + class] */
+	/* [rack or cluster * dc->n_classes + class]: the most any enabled host there has
+	 * free of the class; VLT_CLASS_ABSENT when none has the class */
+	int64_t *rack_class_max;
+	int64_t *cluster_class_max;
 	uint32_t *residents[VLT_LEVEL_DC]; /* per level, per domain */
 	uint32_t residents_total;
 	uint32_t **policy_res;             /* [policy * VLT_LEVEL_DC + level][domain] */

@@ -208,7 +208,7 @@ static void test_rclass_a_hold_is_kept_where_the_class_is_not(void **state)
 	assert_int_equal(vlt__engine_release(session.engine, "p"), VLT_OK);
 }
 
-/* Above hosts, check() refuses a rack or cluster none of whose hosts has the class. */
+/* Above hosts, check() refuses a rack or cluster where no host has room for the class. */
 static void test_rclass_domains_without_the_class_refuse(void **state)
 {
 	const vlt_dc_t *dc = vlt__engine_dc(session.engine);
@@ -240,8 +240,16 @@ static void test_rclass_domains_without_the_class_refuse(void **state)
 	assert_int_equal(vlt__cycle_assign(cy, 0, f1), 0);
 	assert_int_equal(vlt__cycle_class_free(cy, f1, fpga), 0);
 	assert_int_equal(vlt__cycle_check(cy, 1, VLT_LEVEL_HOST, f1), VLT_REJECT);
+	/* f1's rack has none left now; the cluster still has f2's three */
+	assert_int_equal(vlt__cycle_check(cy, 1, VLT_LEVEL_RACK, dc->hosts[f1].rack), VLT_REJECT);
+	assert_int_equal(vlt__cycle_check(cy, 1, VLT_LEVEL_CLUSTER, 0), VLT_PASS);
+	vlt__cycle_unassign(cy, 0);
+	assert_int_equal(vlt__cycle_check(cy, 1, VLT_LEVEL_RACK, dc->hosts[f1].rack), VLT_PASS);
+	assert_int_equal(vlt__cycle_assign(cy, 0, f1), 0);
 	vlt__cycle_free(cy); /* not committed: gives it back */
 	assert_int_equal(l->class_free[(size_t)f1 * dc->n_classes + fpga], 1);
+	assert_int_equal(l->rack_class_max[(size_t)dc->hosts[f1].rack * dc->n_classes + fpga], 1);
+	assert_int_equal(l->cluster_class_max[fpga], 3);
 	vlt__stack_free(st);
 	vlt__ledger_free(l);
 	json_decref(req);
