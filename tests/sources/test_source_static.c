@@ -246,6 +246,9 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-class-ratio.json",
 	  "$.hosts[0].resources.PCPU.allocation_ratio: expected a number > 0, got 0" },
 	{ "bad-class-not-object.json", "$.hosts[0].resources: expected an object, got an array" },
+	{ "bad-consumer-class.json",
+	  "$.hosts[0].consumers[0].resources.PCPU: host h1 has no inventory of PCPU (its "
+	  "\"resources\")" },
 	{ "bad-syntax.json", "line 4, column 56: invalid JSON: '}' expected near '\"disk_gb\"'" },
 	{ "bad-duplicate-key.json",
 	  "line 4, column 71: invalid JSON: duplicate object key near '\"vcpus\"'" },
@@ -388,6 +391,16 @@ static void test_static_resource_classes(void **state)
 	assert_int_equal(vlt__dc_host_class_capacity(dc, f2, pcpu), 8);
 	assert_int_equal(vlt__dc_host_class_capacity(dc, p1, pcpu), 12);
 	assert_int_equal(vlt__dc_host_class_capacity(dc, p1, fpga), VLT_CLASS_ABSENT);
+	vlt__dc_free(dc);
+
+	/* consumers' use of a class is part of its used; one Valet holds is credited back */
+	const char *held[] = { "vm-held" };
+
+	dc = load_ok(INV_DIR "classes-consumers.json");
+	fpga = vlt__dc_class_id(dc, "CUSTOM_FPGA");
+	assert_int_equal(vlt__dc_host_class_capacity(dc, 0, fpga), 0);
+	vlt__dc_credit(dc, held, 1);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, 0, fpga), 1);
 	vlt__dc_free(dc);
 }
 
