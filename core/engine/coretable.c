@@ -113,4 +113,8 @@ void vlt__core_table_init(vlt_module_t *m, uint32_t self_id)
 	c->policy_residents = vlt__cycle_policy_residents;
 	c->group_servers = vlt__cycle_group_servers;
 	c->group_hosts = vlt__cycle_group_hosts;
+	c->dc_set_host_class = vlt__dc_set_host_class;
+	c->dc_add_consumer_class = vlt__dc_add_consumer_class;
+	c->class_free = vlt__cycle_class_free;
+	c->unit_classes = vlt__cycle_unit_classes;
 }

@@ -14,6 +14,7 @@
 #include "cycle.h"
 #include "dc.h"
 #include "extra_specs.h"
+#include "rclass.h"
 #include "unit_limits.h"
 
 /* Ranking weight of a volume attachment (no bandwidth reserved) per level crossed. */
@@ -56,6 +57,8 @@ struct vlt_cycle {
 	uint8_t **spec_cache;   /* per unit: NULL, or per host 0 unknown 1 pass 2 fail */
 	uint8_t *has_specs;     /* per unit */
 	vlt_unit_traits_t *traits; /* per unit */
+	uint8_t *has_classes;   /* per unit: asks an extra resource class */
+	const char **class_absent; /* per unit: a class it asks that no host has, or NULL */
 	vlt_locset_t *allowed;  /* per unit, or NULL when no unit is restricted */
 	vlt_locset_t *excluded;
 	char *failure;
@@ -154,6 +157,40 @@ static int prepare_traits(vlt_cycle_t *cy, uint32_t u)
 	return VLT_OK;
 }
 
+/*
+ * The extra resource classes unit u's flavor asks, as class ids in its
+ * hold; the first one no host has is noted instead (nothing fits it).
+ */
+static int prepare_classes(vlt_cycle_t *cy, uint32_t u)
+{
+	const vlt_unit_t *unit = &cy->stack->units[u];
+	vlt_hold_t *h = &cy->holds[u];
+	int64_t standard[VLT_RES_COUNT] = { 0 }; /* the stack's demand has them already */
+	vlt_rclass_ask_t *asks;
+	uint32_t n;
+
+	if (unit->n_extra_specs == 0)
+		return VLT_OK;
+	asks = calloc(unit->n_extra_specs, sizeof(*asks));
+	h->classes = calloc(unit->n_extra_specs, sizeof(*h->classes));
+	if (asks == NULL || h->classes == NULL) {
+		free(asks);
+		return VLT_ENOMEM;
+	}
+	n = vlt__rclass_read_specs(unit->extra_specs, unit->n_extra_specs, standard, asks);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = vlt__dc_class_id(cy->dc, asks[i].name);
+
+		if (id != VLT_NONE)
+			h->classes[h->n_classes++] = (vlt_class_demand_t){ id, asks[i].amount };
+		else if (cy->class_absent[u] == NULL)
+			cy->class_absent[u] = asks[i].name;
+	}
+	cy->has_classes[u] = n > 0;
+	free(asks);
+	return VLT_OK;
+}
+
 static int prepare_units(vlt_cycle_t *cy)
 {
 	const vlt_stack_t *st = cy->stack;
@@ -165,8 +202,10 @@ static int prepare_units(vlt_cycle_t *cy)
 	cy->spec_cache = calloc(n, sizeof(*cy->spec_cache));
 	cy->has_specs = calloc(n, sizeof(*cy->has_specs));
 	cy->traits = calloc(n, sizeof(*cy->traits));
+	cy->has_classes = calloc(n, sizeof(*cy->has_classes));
+	cy->class_absent = calloc(n, sizeof(*cy->class_absent));
 	if (!cy->placement || !cy->holds || !cy->unit_az || !cy->spec_cache || !cy->has_specs ||
-	    !cy->traits)
+	    !cy->traits || !cy->has_classes || !cy->class_absent)
 		return VLT_ENOMEM;
 	for (uint32_t u = 0; u < st->n_units; u++) {
 		const vlt_unit_t *unit = &st->units[u];
@@ -180,7 +219,8 @@ static int prepare_units(vlt_cycle_t *cy)
 		memcpy(h->demand, unit->demand, sizeof(h->demand));
 		h->occs = calloc(unit->n_groups + 1, sizeof(*h->occs));
 		if (h->occs == NULL ||
-		    (unit->kind == VLT_UNIT_SERVER && prepare_traits(cy, u) < 0))
+		    (unit->kind == VLT_UNIT_SERVER &&
+		     (prepare_traits(cy, u) < 0 || prepare_classes(cy, u) < 0)))
 			return VLT_ENOMEM;
 		for (uint32_t i = 0; i < unit->n_groups; i++) {
 			const vlt_group_t *g = &st->groups[unit->groups[i].group];
@@ -271,6 +311,7 @@ void vlt__cycle_free(vlt_cycle_t *cy)
 		for (uint32_t u = cy->stack->n_units; u-- > 0;)
 			vlt__cycle_unassign(cy, u);
 	for (uint32_t u = 0; cy->holds != NULL && u < cy->stack->n_units; u++) {
+		free(cy->holds[u].classes);
 		free(cy->holds[u].occs);
 		free(cy->holds[u].policy_levels);
 	}
@@ -279,6 +320,8 @@ void vlt__cycle_free(vlt_cycle_t *cy)
 	for (uint32_t u = 0; cy->traits != NULL && u < cy->stack->n_units; u++)
 		free(cy->traits[u].ids);
 	free(cy->traits);
+	free(cy->has_classes);
+	free(cy->class_absent);
 	for (uint32_t u = 0; cy->seen != NULL && u < cy->stack->n_units; u++) {
 		free(cy->seen[u].done);
 		free(cy->seen[u].fits);
@@ -375,6 +418,24 @@ uint32_t vlt__cycle_policy_residents(const vlt_core_t *c, vlt_cycle_t *cy, vlt_l
 	if (lvl >= VLT_LEVEL_DC)
 		return cy->l->policy_res_total[p];
 	return cy->l->policy_res[p * VLT_LEVEL_DC + lvl][dom];
+}
+
+int64_t vlt__cycle_class_free(vlt_cycle_t *cy, uint32_t host, uint32_t rclass)
+{
+	if (host >= cy->dc->n_hosts || rclass >= cy->dc->n_classes ||
+	    vlt__dc_host_class_capacity(cy->dc, host, rclass) == VLT_CLASS_ABSENT)
+		return -1;
+	return cy->l->class_free[(size_t)host * cy->dc->n_classes + rclass];
+}
+
+uint32_t vlt__cycle_unit_classes(vlt_cycle_t *cy, uint32_t unit, const vlt_class_demand_t **out)
+{
+	if (unit >= cy->stack->n_units || cy->holds[unit].n_classes == 0) {
+		*out = NULL;
+		return 0;
+	}
+	*out = cy->holds[unit].classes;
+	return cy->holds[unit].n_classes;
 }
 
 void vlt__cycle_metric(vlt_cycle_t *cy, const char *name, double value)
@@ -603,6 +664,35 @@ static int limits_ok(const vlt_cycle_t *cy, const vlt_unit_t *unit, uint32_t h, 
 	return VLT_REJECT;
 }
 
+/*
+ * Has host h the extra classes the server asks, within their limits and
+ * with room? A host without a class is short of it.
+ */
+static int classes_ok(const vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t n)
+{
+	const vlt_hold_t *hold = &cy->holds[u];
+	const vlt_dc_t *dc = cy->dc;
+
+	if (cy->class_absent[u] != NULL)
+		return reject(why, n, "short of ", cy->class_absent[u]);
+	for (uint32_t i = 0; i < hold->n_classes; i++) {
+		uint32_t c = hold->classes[i].rclass;
+		int64_t amount = hold->classes[i].amount;
+		const vlt_unit_limits_t *lim = vlt__dc_host_class_limits(dc, h, c);
+		vlt_limit_fault_t f;
+
+		if (vlt__dc_host_class_capacity(dc, h, c) == VLT_CLASS_ABSENT ||
+		    cy->l->class_free[(size_t)h * dc->n_classes + c] < amount)
+			return reject(why, n, "short of ", dc->classes[c]);
+		if ((f = vlt__limit_fault(lim, amount)) != VLT_LIMIT_OK) {
+			if (why != NULL)
+				vlt__limit_describe(f, dc->classes[c], amount, lim, true, why, n);
+			return VLT_REJECT;
+		}
+	}
+	return VLT_PASS;
+}
+
 /* The exact verdict for a server on host h; why gets a short reason. */
 static int check_host(vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t n)
 {
@@ -627,10 +717,32 @@ static int check_host(vlt_cycle_t *cy, uint32_t u, uint32_t h, char *why, size_t
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		if (unit->demand[r] > 0 && free_[r] < unit->demand[r])
 			return reject(why, n, "short of ", res_names[r]);
+	if (cy->has_classes[u] && (v = classes_ok(cy, u, h, why, n)) != VLT_PASS)
+		return v;
 	v = bandwidth_ok(cy, u, VLT_UNIT_SERVER, h, why, n);
 	if (v != VLT_PASS)
 		return v;
 	return ask_policies(cy, u, VLT_LEVEL_HOST, h, why, n);
+}
+
+/*
+ * Could an enabled host of rack or cluster dom have room for every extra
+ * class the server asks? Each class's largest free amount there must
+ * cover it (optimistic: they may be on different hosts).
+ */
+static bool domain_has_classes(const vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t dom)
+{
+	const vlt_hold_t *hold = &cy->holds[u];
+	const int64_t *max = lvl == VLT_LEVEL_RACK ? cy->l->rack_class_max
+						   : cy->l->cluster_class_max;
+	size_t nc = cy->dc->n_classes;
+
+	if (cy->class_absent[u] != NULL)
+		return false;
+	for (uint32_t i = 0; i < hold->n_classes; i++)
+		if (max[dom * nc + hold->classes[i].rclass] < hold->classes[i].amount)
+			return false;
+	return true;
 }
 
 /* Could some host of rack or cluster dom take the server? Optimistic. */
@@ -646,6 +758,8 @@ static int check_domain(vlt_cycle_t *cy, uint32_t u, vlt_level_t lvl, uint32_t d
 		return VLT_REJECT;
 	uint32_t az = cy->unit_az[u];
 	if (az == AZ_UNKNOWN || (az != VLT_NONE && az < 64 && !(mask[dom] & (1ull << az))))
+		return VLT_REJECT;
+	if (cy->has_classes[u] && !domain_has_classes(cy, u, lvl, dom))
 		return VLT_REJECT;
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		if (unit->demand[r] > 0 && max_free[r] < unit->demand[r])
@@ -1156,8 +1270,12 @@ static vlt_plan_hold_t *plan_hold_from(const vlt_cycle_t *cy, const char *plan_i
 		memcpy(dst->demand, src->demand, sizeof(dst->demand));
 		dst->occs = calloc(src->n_occs + 1, sizeof(*dst->occs));
 		dst->policy_levels = malloc(2 * src->n_policy_levels + 1);
-		if (dst->occs == NULL || dst->policy_levels == NULL)
+		dst->classes = calloc(src->n_classes + 1, sizeof(*dst->classes));
+		if (dst->occs == NULL || dst->policy_levels == NULL || dst->classes == NULL)
 			goto fail;
+		if (src->n_classes > 0)
+			memcpy(dst->classes, src->classes, src->n_classes * sizeof(*dst->classes));
+		dst->n_classes = src->n_classes;
 		/* Only named groups outlive the plan's cycle. */
 		for (uint32_t i = 0; i < st->units[u].n_groups; i++)
 			if (!cy->group_owned[st->units[u].groups[i].group])

@@ -95,6 +95,9 @@ uint32_t vlt__cycle_group_count(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl
 uint32_t vlt__cycle_group_servers(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl,
 				  uint32_t dom);
 uint32_t vlt__cycle_group_hosts(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom);
+/* vlt_core_t.class_free and unit_classes (ABI 1.6). */
+int64_t vlt__cycle_class_free(vlt_cycle_t *cy, uint32_t host, uint32_t rclass);
+uint32_t vlt__cycle_unit_classes(vlt_cycle_t *cy, uint32_t unit, const vlt_class_demand_t **out);
 uint32_t vlt__cycle_residents(vlt_cycle_t *cy, vlt_level_t lvl, uint32_t dom);
 uint32_t vlt__cycle_policy_residents(const vlt_core_t *c, vlt_cycle_t *cy, vlt_level_t lvl,
 				     uint32_t dom);

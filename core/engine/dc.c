@@ -26,6 +26,7 @@
 #include "arena.h"
 #include "dc.h"
 #include "hash.h"
+#include "rclass.h"
 
 /* The contract's defaults (upstream Valet's): vcpus, ram_mb, disk_gb. */
 static const double default_ratio[VLT_RES_COUNT] = { 16.0, 1.5, 1.0 };
@@ -154,6 +155,12 @@ struct brack {
 	int64_t uplink_mbps;
 };
 
+/* A host's inventory of one extra resource class. */
+struct bclass {
+	const char *name; /* arena */
+	vlt_class_inventory_t inv;
+};
+
 struct bhost {
 	const char *name;
 	uint32_t rack; /* builder rack index, VLT_NONE: its own rack */
@@ -169,6 +176,8 @@ struct bhost {
 	const char **traits; /* owned array of arena strings (dc_set_host_traits) */
 	uint32_t n_traits;
 	const char *uuid; /* arena; NULL until dc_set_host_uuid */
+	struct bclass *classes; /* owned (dc_set_host_class) */
+	uint32_t n_classes, cap_classes;
 };
 
 /* What one consumer (an instance) uses on a host; part of the host's used. */
@@ -176,6 +185,14 @@ struct bconsumer {
 	const char *host;
 	const char *id;
 	int64_t used[VLT_RES_COUNT];
+};
+
+/* What one consumer uses of one extra class on a host; part of the class's used. */
+struct bconsumer_class {
+	const char *host;
+	const char *id;
+	const char *rclass;
+	int64_t amount;
 };
 
 /* Aggregates and flavors keep their pairs in b->kv; pools their types in b->strs. */
@@ -221,6 +238,8 @@ struct vlt_dc_builder {
 	uint32_t n_flavors, cap_flavors;
 	struct bconsumer *consumers;
 	uint32_t n_consumers, cap_consumers;
+	struct bconsumer_class *consumer_classes;
+	uint32_t n_consumer_classes, cap_consumer_classes;
 	const char **instances; /* every instance, when a source knows them (arena strings) */
 	uint32_t n_instances;
 	bool instances_known;
@@ -253,12 +272,15 @@ void vlt__dc_builder_free(vlt_dc_builder_t *b)
 	free(b->clusters);
 	free(b->racks);
 	free(b->aggs);
-	for (uint32_t i = 0; i < b->n_hosts; i++)
+	for (uint32_t i = 0; i < b->n_hosts; i++) {
 		free(b->hosts[i].traits);
+		free(b->hosts[i].classes);
+	}
 	free(b->hosts);
 	free(b->pools);
 	free(b->flavors);
 	free(b->consumers);
+	free(b->consumer_classes);
 	free(b->instances);
 	free(b->kv);
 	free(b->idx);
@@ -574,6 +596,86 @@ int vlt__dc_set_host_traits(vlt_dc_builder_t *b, const char *host, const char *c
 	return 0;
 }
 
+/* A class's name as dc_set_host_class accepts it: an extra class of Placement's. */
+static int check_class_name(const char *host, const char *rclass, vlt_err_t *err)
+{
+	if (rclass == NULL || rclass[0] == '\0')
+		return vlt_err_set(err, VLT_EINVAL, "host %s: resource class name is empty", host);
+	int slot = vlt__rclass_slot(rclass);
+
+	if (slot >= 0)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "host %s: %s is the host's %s, not an extra resource class",
+				   host, rclass, res_name[slot]);
+	if (!vlt__rclass_name_ok(rclass))
+		return vlt_err_set(err, VLT_EINVAL,
+				   "host %s: '%s' is not a resource class (one of Placement's "
+				   "standard classes, or CUSTOM_ followed by A-Z, 0-9 and _)",
+				   host, rclass);
+	return 0;
+}
+
+static int check_class_inventory(const char *host, const char *rclass,
+				 const vlt_class_inventory_t *inv, vlt_err_t *err)
+{
+	static const char *const field[3] = { "min_unit", "max_unit", "step_size" };
+	const int64_t count[3] = { inv->total, inv->reserved, inv->used };
+	static const char *const count_name[3] = { "total", "reserved", "used" };
+	const vlt_unit_limits_t *lim = &inv->limits;
+	const int64_t v[3] = { lim->min_unit, lim->max_unit, lim->step_size };
+
+	for (int k = 0; k < 3; k++) {
+		if (count[k] < 0)
+			return vlt_err_set(err, VLT_EINVAL,
+					   "host %s: %s of %s must not be negative, got %lld", host,
+					   count_name[k], rclass, (long long)count[k]);
+		if (v[k] < 0)
+			return vlt_err_set(err, VLT_EINVAL,
+					   "host %s: %s of %s must not be negative, got %lld (0: no "
+					   "limit)",
+					   host, field[k], rclass, (long long)v[k]);
+	}
+	if (inv->reserved > inv->total)
+		return vlt_err_set(err, VLT_EINVAL, "host %s: reserved %lld of %s is above its total %lld",
+				   host, (long long)inv->reserved, rclass, (long long)inv->total);
+	if (!isfinite(inv->ratio) || inv->ratio < 0.0)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "host %s: allocation ratio of %s must be > 0, got %g", host, rclass,
+				   inv->ratio);
+	return 0;
+}
+
+int vlt__dc_set_host_class(vlt_dc_builder_t *b, const char *host, const char *rclass,
+			   const vlt_class_inventory_t *inv, vlt_err_t *err)
+{
+	uint32_t hi;
+	int rc = known_host(b, host, &hi, err);
+
+	if (rc == 0)
+		rc = check_class_name(host, rclass, err);
+	if (rc == 0 && inv == NULL)
+		rc = vlt_err_set(err, VLT_EINVAL, "host %s: no inventory of %s", host, rclass);
+	if (rc == 0)
+		rc = check_class_inventory(host, rclass, inv, err);
+	if (rc < 0)
+		return rc;
+	struct bhost *bh = &b->hosts[hi];
+	uint32_t i = 0;
+
+	while (i < bh->n_classes && strcmp(bh->classes[i].name, rclass) != 0)
+		i++;
+	if (i == bh->n_classes) {
+		if (GROW(bh->classes, bh->cap_classes, bh->n_classes) < 0 ||
+		    copy_str(b, rclass, &bh->classes[i].name) < 0)
+			return oom(err);
+		bh->n_classes++;
+	}
+	bh->classes[i].inv = *inv;
+	if (bh->classes[i].inv.ratio == 0.0)
+		bh->classes[i].inv.ratio = 1.0;
+	return 0;
+}
+
 int vlt__dc_set_host_uuid(vlt_dc_builder_t *b, const char *host, const char *uuid,
 			  vlt_err_t *err)
 {
@@ -854,6 +956,31 @@ int vlt__dc_add_consumer(vlt_dc_builder_t *b, const char *host, const char *cons
 	return 0;
 }
 
+int vlt__dc_add_consumer_class(vlt_dc_builder_t *b, const char *host, const char *consumer,
+			       const char *rclass, int64_t amount, vlt_err_t *err)
+{
+	int rc = check_name(host, "consumer's host", err);
+
+	if (rc == 0)
+		rc = check_name(consumer, "consumer", err);
+	if (rc == 0)
+		rc = check_class_name(host, rclass, err);
+	if (rc == 0)
+		rc = check_count(amount, "consumer's usage", err);
+	if (rc < 0)
+		return rc;
+	if (GROW(b->consumer_classes, b->cap_consumer_classes, b->n_consumer_classes) < 0)
+		return oom(err);
+	struct bconsumer_class *c = &b->consumer_classes[b->n_consumer_classes];
+
+	if (copy_str(b, host, &c->host) < 0 || copy_str(b, consumer, &c->id) < 0 ||
+	    copy_str(b, rclass, &c->rclass) < 0)
+		return oom(err);
+	c->amount = amount;
+	b->n_consumer_classes++;
+	return 0;
+}
+
 int vlt__dc_set_host_nic(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
 			 vlt_err_t *err)
 {
@@ -877,6 +1004,14 @@ int vlt__dc_set_host_nic(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps
  * What vlt__dc_build hands out: the public model first, so a vlt_dc_t
  * pointer from vlt__dc_build is also a pointer to this.
  */
+/* What one consumer uses of one extra class on a host (dc_add_consumer_class). */
+struct dc_consumer_class {
+	uint32_t host;
+	const char *id;
+	uint32_t rclass;
+	int64_t amount;
+};
+
 struct dc_full {
 	vlt_dc_t pub;
 	vlt_arena_t arena;
@@ -905,6 +1040,13 @@ struct dc_full {
 	uint32_t n_traits;
 	uint32_t *host_traits; /* every host's trait ids, each host's sorted */
 	uint32_t *trait_first, *trait_count; /* per host, into host_traits */
+	struct names class_names;	      /* extra class name -> id */
+	const char **class_name;	      /* by id: pub.classes */
+	int64_t *class_cap;		      /* [host * n_classes + id]; VLT_CLASS_ABSENT */
+	vlt_unit_limits_t *class_limits;      /* [host * n_classes + id] */
+	int64_t *class_source_cap;	      /* class_cap as the sources said (before credit) */
+	struct dc_consumer_class *consumer_classes;
+	uint32_t n_consumer_classes;
 };
 
 static struct dc_full *full_of(const vlt_dc_t *dc)
@@ -938,6 +1080,12 @@ void vlt__dc_free(vlt_dc_t *dc)
 	free(f->trait_first);
 	free(f->trait_count);
 	names_free(&f->trait_names);
+	free(f->class_name);
+	free(f->class_cap);
+	free(f->class_limits);
+	free(f->class_source_cap);
+	free(f->consumer_classes);
+	names_free(&f->class_names);
 	names_free(&f->host_names);
 	names_free(&f->pool_names);
 	names_free(&f->flavor_names);
@@ -1002,6 +1150,21 @@ bool vlt__dc_host_has_trait(const vlt_dc_t *dc, uint32_t h, uint32_t trait)
 			z = mid;
 	}
 	return false;
+}
+
+uint32_t vlt__dc_class_id(const vlt_dc_t *dc, const char *name)
+{
+	return name != NULL ? names_get(&full_of(dc)->class_names, name) : VLT_NONE;
+}
+
+int64_t vlt__dc_host_class_capacity(const vlt_dc_t *dc, uint32_t h, uint32_t c)
+{
+	return full_of(dc)->class_cap[(size_t)h * dc->n_classes + c];
+}
+
+const vlt_unit_limits_t *vlt__dc_host_class_limits(const vlt_dc_t *dc, uint32_t h, uint32_t c)
+{
+	return &full_of(dc)->class_limits[(size_t)h * dc->n_classes + c];
 }
 
 const vlt_dc_consumer_t *vlt__dc_consumers(const vlt_dc_t *dc, uint32_t *n)
@@ -1085,6 +1248,22 @@ static void host_numbers_again(struct dc_full *f, vlt_host_t *h)
 	}
 }
 
+/* The extra classes' capacity again, less what the consumers of ids use of them. */
+static void credit_classes(struct dc_full *f, const struct names *set, const char *const *ids,
+			   size_t n_ids, bool use_set)
+{
+	size_t cells = (size_t)f->pub.n_hosts * f->pub.n_classes;
+
+	if (cells > 0)
+		memcpy(f->class_cap, f->class_source_cap, cells * sizeof(*f->class_cap));
+	for (uint32_t i = 0; i < f->n_consumer_classes; i++) {
+		const struct dc_consumer_class *c = &f->consumer_classes[i];
+
+		if (in_ids(c->id, set, ids, n_ids, use_set))
+			f->class_cap[(size_t)c->host * f->pub.n_classes + c->rclass] += c->amount;
+	}
+}
+
 uint32_t vlt__dc_credit(vlt_dc_t *dc, const char *const *ids, size_t n_ids)
 {
 	struct dc_full *f = full_of(dc);
@@ -1104,6 +1283,7 @@ uint32_t vlt__dc_credit(vlt_dc_t *dc, const char *const *ids, size_t n_ids)
 	}
 	for (uint32_t h = 0; h < dc->n_hosts; h++)
 		host_numbers_again(f, &f->hosts[h]);
+	credit_classes(f, &set, ids, n_ids, use_set);
 	names_free(&set);
 	return n;
 }
@@ -1574,6 +1754,39 @@ bool vlt__dc_has_instance(const vlt_dc_t *dc, const char *id)
 }
 
 /* The consumers on their hosts; their sum on a host may not exceed its used. */
+/* Consumers' extra classes, each on a host that has the class; the capacity they credit. */
+static int build_consumer_classes(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err_t *err)
+{
+	size_t cells = (size_t)f->pub.n_hosts * f->pub.n_classes;
+
+	f->class_source_cap = alloc_array(cells, sizeof(*f->class_source_cap));
+	f->consumer_classes = alloc_array(b->n_consumer_classes, sizeof(*f->consumer_classes));
+	if (f->class_source_cap == NULL || f->consumer_classes == NULL)
+		return oom(err);
+	if (cells > 0)
+		memcpy(f->class_source_cap, f->class_cap, cells * sizeof(*f->class_cap));
+	for (uint32_t i = 0; i < b->n_consumer_classes; i++) {
+		const struct bconsumer_class *bc = &b->consumer_classes[i];
+		struct dc_consumer_class *c = &f->consumer_classes[i];
+
+		c->host = names_get(&f->host_names, bc->host);
+		c->rclass = names_get(&f->class_names, bc->rclass);
+		if (c->host == VLT_NONE)
+			return vlt_err_set(err, VLT_EINVAL, "consumer %s: no host '%s'", bc->id,
+					   bc->host);
+		if (c->rclass == VLT_NONE ||
+		    vlt__dc_host_class_capacity(&f->pub, c->host, c->rclass) == VLT_CLASS_ABSENT)
+			return vlt_err_set(err, VLT_EINVAL,
+					   "consumer %s: host %s has no inventory of %s", bc->id,
+					   bc->host, bc->rclass);
+		if (dup_into(f, bc->id, &c->id) < 0)
+			return oom(err);
+		c->amount = bc->amount;
+	}
+	f->n_consumer_classes = b->n_consumer_classes;
+	return 0;
+}
+
 static int build_consumers(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err_t *err)
 {
 	f->source_used = calloc(f->pub.n_hosts + 1, sizeof(*f->source_used));
@@ -1596,7 +1809,9 @@ static int build_consumers(const vlt_dc_builder_t *b, struct dc_full *f, vlt_err
 	}
 	f->n_consumers = b->n_consumers;
 	qsort(f->consumers, f->n_consumers, sizeof(*f->consumers), cmp_consumer);
-	return check_consumers(f, err);
+	int rc = check_consumers(f, err);
+
+	return rc == 0 ? build_consumer_classes(b, f, err) : rc;
 }
 
 /*
@@ -1629,6 +1844,73 @@ static int build_trait_names(const vlt_dc_builder_t *b, struct dc_full *f, uint3
 	return 0;
 }
 
+/* Every host's extra class names, sorted and once each, as the class table. */
+static int build_class_names(const vlt_dc_builder_t *b, struct dc_full *f)
+{
+	uint32_t n_all = 0, n = 0;
+
+	for (uint32_t i = 0; i < b->n_hosts; i++)
+		n_all += b->hosts[i].n_classes;
+	const char **all = alloc_array(n_all, sizeof(*all));
+
+	f->class_name = alloc_array(n_all, sizeof(*f->class_name));
+	if (all == NULL || f->class_name == NULL) {
+		free(all);
+		return VLT_ENOMEM;
+	}
+	for (uint32_t i = 0; i < b->n_hosts; i++)
+		for (uint32_t c = 0; c < b->hosts[i].n_classes; c++)
+			all[n++] = b->hosts[i].classes[c].name;
+	qsort(all, n, sizeof(*all), cmp_str);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = f->pub.n_classes;
+
+		if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
+			continue;
+		if (dup_into(f, all[i], &f->class_name[id]) < 0 ||
+		    names_put(&f->class_names, f->class_name[id], id) < 0) {
+			free(all);
+			return VLT_ENOMEM;
+		}
+		f->pub.n_classes++;
+	}
+	f->pub.classes = f->class_name;
+	free(all);
+	return 0;
+}
+
+/* Each host's capacity and limits of every extra class, in final host order. */
+static int build_host_classes(const vlt_dc_builder_t *b, const struct layout *l,
+			      struct dc_full *f)
+{
+	uint32_t nc;
+	size_t cells;
+
+	if (build_class_names(b, f) < 0)
+		return VLT_ENOMEM;
+	nc = f->pub.n_classes;
+	cells = (size_t)f->pub.n_hosts * nc;
+	f->class_cap = alloc_array(cells, sizeof(*f->class_cap));
+	f->class_limits = alloc_array(cells, sizeof(*f->class_limits));
+	if (f->class_cap == NULL || f->class_limits == NULL)
+		return VLT_ENOMEM;
+	for (size_t i = 0; i < cells; i++)
+		f->class_cap[i] = VLT_CLASS_ABSENT;
+	for (uint32_t h = 0; h < f->pub.n_hosts; h++) {
+		const struct bhost *bh = &b->hosts[l->host_order[h]];
+
+		for (uint32_t c = 0; c < bh->n_classes; c++) {
+			const vlt_class_inventory_t *inv = &bh->classes[c].inv;
+			size_t at = (size_t)h * nc + names_get(&f->class_names, bh->classes[c].name);
+
+			f->class_cap[at] =
+				host_capacity(inv->total - inv->reserved, inv->ratio, 0.0, inv->used);
+			f->class_limits[at] = inv->limits;
+		}
+	}
+	return 0;
+}
+
 static bool limits_given(const vlt_unit_limits_t lim[VLT_RES_COUNT])
 {
 	for (int r = 0; r < VLT_RES_COUNT; r++)
@@ -1653,7 +1935,7 @@ static int build_host_extras(const vlt_dc_builder_t *b, const struct layout *l,
 	f->trait_name = alloc_array(n_all, sizeof(*f->trait_name));
 	if (f->limits == NULL || f->uuids == NULL || f->trait_first == NULL ||
 	    f->trait_count == NULL || f->host_traits == NULL || f->trait_name == NULL ||
-	    build_trait_names(b, f, n_all) < 0)
+	    build_trait_names(b, f, n_all) < 0 || build_host_classes(b, l, f) < 0)
 		return VLT_ENOMEM;
 	uint32_t next = 0;
 

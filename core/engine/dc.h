@@ -102,6 +102,21 @@ const char *vlt__dc_trait_name(const vlt_dc_t *dc, uint32_t trait);
 const uint32_t *vlt__dc_host_traits(const vlt_dc_t *dc, uint32_t h, uint32_t *n);
 bool vlt__dc_host_has_trait(const vlt_dc_t *dc, uint32_t h, uint32_t trait);
 
+int vlt__dc_set_host_class(vlt_dc_builder_t *b, const char *host, const char *rclass,
+			   const vlt_class_inventory_t *inv, vlt_err_t *err);
+/*
+ * Extra resource classes (dc->classes, by id). vlt__dc_class_id is
+ * VLT_NONE for a name no host has; a host's capacity of a class is
+ * floor((total - reserved) x ratio) - used, VLT_CLASS_ABSENT when it has
+ * none; its limits are never NULL (0: no limit).
+ */
+int vlt__dc_add_consumer_class(vlt_dc_builder_t *b, const char *host, const char *consumer,
+			       const char *rclass, int64_t amount, vlt_err_t *err);
+#define VLT_CLASS_ABSENT INT64_MIN
+uint32_t vlt__dc_class_id(const vlt_dc_t *dc, const char *name);
+int64_t vlt__dc_host_class_capacity(const vlt_dc_t *dc, uint32_t h, uint32_t c);
+const vlt_unit_limits_t *vlt__dc_host_class_limits(const vlt_dc_t *dc, uint32_t h, uint32_t c);
+
 int vlt__dc_set_host_nic(vlt_dc_builder_t *b, const char *host, int64_t nic_mbps,
 			 vlt_err_t *err);
 

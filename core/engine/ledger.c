@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dc.h"
 #include "hash.h"
 #include "ledger.h"
 
@@ -265,6 +266,83 @@ static void host_free_add(vlt_ledger_t *l, uint32_t h, const int64_t delta[VLT_R
 	}
 }
 
+/* Raise *max to v (VLT_CLASS_ABSENT is below every amount). */
+static void raise_max(int64_t *max, int64_t v)
+{
+	if (v > *max)
+		*max = v;
+}
+
+/* Host h's extra classes as the inventory gives them, and its rack's and cluster's maxima. */
+static void fill_classes(vlt_ledger_t *l, uint32_t h)
+{
+	const vlt_dc_t *dc = l->dc;
+	const vlt_host_t *host = &dc->hosts[h];
+	size_t nc = dc->n_classes;
+
+	for (uint32_t c = 0; c < nc; c++) {
+		int64_t cap = vlt__dc_host_class_capacity(dc, h, c);
+
+		l->class_free[h * nc + c] = cap;
+		if (host->enabled) {
+			raise_max(&l->rack_class_max[host->rack * nc + c], cap);
+			raise_max(&l->cluster_class_max[host->cluster * nc + c], cap);
+		}
+	}
+}
+
+static void recompute_rack_class_max(vlt_ledger_t *l, uint32_t r, uint32_t c)
+{
+	const vlt_domain_t *rk = &l->dc->racks[r];
+	size_t nc = l->dc->n_classes;
+	int64_t best = VLT_CLASS_ABSENT;
+
+	for (uint32_t h = rk->first_host; h < rk->first_host + rk->n_hosts; h++)
+		if (l->dc->hosts[h].enabled)
+			raise_max(&best, l->class_free[h * nc + c]);
+	l->rack_class_max[r * nc + c] = best;
+}
+
+static void recompute_cluster_class_max(vlt_ledger_t *l, uint32_t k, uint32_t c)
+{
+	const vlt_domain_t *cl = &l->dc->clusters[k];
+	size_t nc = l->dc->n_classes;
+	int64_t best = VLT_CLASS_ABSENT;
+
+	for (uint32_t r = cl->first_rack; r < cl->first_rack + cl->n_racks; r++)
+		raise_max(&best, l->rack_class_max[r * nc + c]);
+	l->cluster_class_max[k * nc + c] = best;
+}
+
+/*
+ * Change what host h has free of class c by delta (a host without the
+ * class, a hold kept where it is gone, takes none) and keep its rack's
+ * and cluster's maxima right, as host_free_add does for the three.
+ */
+static void class_free_add(vlt_ledger_t *l, uint32_t h, uint32_t c, int64_t delta)
+{
+	const vlt_host_t *host = &l->dc->hosts[h];
+	size_t nc = l->dc->n_classes;
+	int64_t *free_ = &l->class_free[h * nc + c];
+	int64_t old = *free_, *rmax = &l->rack_class_max[host->rack * nc + c];
+
+	if (old == VLT_CLASS_ABSENT || delta == 0)
+		return;
+	*free_ += delta;
+	if (!host->enabled)
+		return;
+	if (delta > 0) {
+		raise_max(rmax, *free_);
+		raise_max(&l->cluster_class_max[host->cluster * nc + c], *free_);
+	} else if (old == *rmax) {
+		int64_t was = *rmax;
+
+		recompute_rack_class_max(l, host->rack, c);
+		if (was == l->cluster_class_max[host->cluster * nc + c])
+			recompute_cluster_class_max(l, host->cluster, c);
+	}
+}
+
 void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 {
 	const vlt_dc_t *dc = l->dc;
@@ -276,6 +354,9 @@ void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 		for (int r = 0; r < VLT_RES_COUNT; r++)
 			delta[r] = -sign * h->demand[r];
 		host_free_add(l, h->loc, delta);
+		for (uint32_t i = 0; i < h->n_classes; i++)
+			class_free_add(l, h->loc, h->classes[i].rclass,
+				       -sign * h->classes[i].amount);
 		for (int lv = 0; lv < VLT_LEVEL_DC; lv++) {
 			uint32_t d = vlt_host_domain(dc, h->loc, (vlt_level_t)lv);
 			l->residents[lv][d] += sign;
@@ -366,13 +447,17 @@ static int alloc_arrays(vlt_ledger_t *l)
 	l->rack_uplink_free = calloc(nr, sizeof(*l->rack_uplink_free));
 	l->cluster_uplink_free = calloc(nc, sizeof(*l->cluster_uplink_free));
 	l->pool_free_gb = calloc(np, sizeof(*l->pool_free_gb));
+	l->class_free = calloc(nh * dc->n_classes + 1, sizeof(*l->class_free));
+	l->rack_class_max = calloc(nr * dc->n_classes + 1, sizeof(*l->rack_class_max));
+	l->cluster_class_max = calloc(nc * dc->n_classes + 1, sizeof(*l->cluster_class_max));
 	l->rack_az_mask = calloc(nr, sizeof(*l->rack_az_mask));
 	l->cluster_az_mask = calloc(nc, sizeof(*l->cluster_az_mask));
 	l->policy_res = calloc((size_t)l->n_policies * VLT_LEVEL_DC + 1, sizeof(*l->policy_res));
 	l->policy_res_total = calloc((size_t)l->n_policies + 1, sizeof(*l->policy_res_total));
 	if (!l->host_free || !l->rack_max_free || !l->cluster_max_free || !l->rack_free ||
 	    !l->cluster_free || !l->host_nic_free || !l->rack_uplink_free ||
-	    !l->cluster_uplink_free || !l->pool_free_gb || !l->rack_az_mask ||
+	    !l->cluster_uplink_free || !l->pool_free_gb || !l->class_free ||
+	    !l->rack_class_max || !l->cluster_class_max || !l->rack_az_mask ||
 	    !l->cluster_az_mask || !l->policy_res || !l->policy_res_total)
 		return VLT_ENOMEM;
 	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
@@ -397,11 +482,16 @@ static void fill_from_dc(vlt_ledger_t *l)
 	for (uint32_t c = 0; c < dc->n_clusters; c++)
 		for (int res = 0; res < VLT_RES_COUNT; res++)
 			l->cluster_max_free[c][res] = -1;
+	for (size_t i = 0; i < (size_t)dc->n_racks * dc->n_classes; i++)
+		l->rack_class_max[i] = VLT_CLASS_ABSENT;
+	for (size_t i = 0; i < (size_t)dc->n_clusters * dc->n_classes; i++)
+		l->cluster_class_max[i] = VLT_CLASS_ABSENT;
 	for (uint32_t h = 0; h < dc->n_hosts; h++) {
 		const vlt_host_t *host = &dc->hosts[h];
 		l->host_nic_free[h] = host->nic_mbps;
 		for (int res = 0; res < VLT_RES_COUNT; res++)
 			l->host_free[h][res] = host->capacity[res];
+		fill_classes(l, h);
 		if (!host->enabled)
 			continue;
 		if (host->az_id < 64) {
@@ -449,6 +539,7 @@ void vlt__plan_hold_free(vlt_plan_hold_t *ph)
 	if (ph == NULL)
 		return;
 	for (uint32_t i = 0; i < ph->n_holds; i++) {
+		free(ph->holds[i].classes);
 		free(ph->holds[i].occs);
 		free(ph->holds[i].policy_levels);
 	}
@@ -489,6 +580,9 @@ void vlt__ledger_free(vlt_ledger_t *l)
 	free(l->rack_uplink_free);
 	free(l->cluster_uplink_free);
 	free(l->pool_free_gb);
+	free(l->class_free);
+	free(l->rack_class_max);
+	free(l->cluster_class_max);
 	free(l->rack_az_mask);
 	free(l->cluster_az_mask);
 	free(l);

@@ -43,6 +43,8 @@ typedef struct vlt_hold {
 	vlt_unit_kind_t kind;
 	uint32_t loc;
 	int64_t demand[VLT_RES_COUNT];
+	vlt_class_demand_t *classes; /* owned: the extra classes a server asks */
+	uint32_t n_classes;
 	vlt_occ_t **occs; /* named groups it counts in */
 	uint32_t n_occs;
 	uint8_t *policy_levels; /* pairs (policy, level) it counts in */
@@ -75,6 +77,11 @@ typedef struct vlt_ledger {
 	int64_t *rack_uplink_free;
 	int64_t *cluster_uplink_free;
 	int64_t *pool_free_gb;
+	int64_t *class_free; /* [host * dc->n_classes + class]; VLT_CLASS_ABSENT where none */
+	/* [rack or cluster * dc->n_classes + class]: the most any enabled host there has
+	 * free of the class; VLT_CLASS_ABSENT when none has the class */
+	int64_t *rack_class_max;
+	int64_t *cluster_class_max;
 	uint32_t *residents[VLT_LEVEL_DC]; /* per level, per domain */
 	uint32_t residents_total;
 	uint32_t **policy_res;             /* [policy * VLT_LEVEL_DC + level][domain] */

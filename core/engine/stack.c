@@ -26,6 +26,7 @@
 
 #include "arena.h"
 #include "dc.h"
+#include "rclass.h"
 #include "request.h"
 #include "stack.h"
 
@@ -605,7 +606,11 @@ static int parse_inline_flavor(struct parser *p, const json_t *fl, const char *p
 		return rc;
 	if ((u->flavor = adup(p, name != NULL ? name : "(inline)")) == NULL)
 		return oom(p);
-	return inline_extra_specs(p, fl, path, u);
+	if ((rc = inline_extra_specs(p, fl, path, u)) != 0)
+		return rc;
+	/* resources:VCPU=N and the like replace the flavor's own figures, as in Nova */
+	vlt__rclass_read_specs(u->extra_specs, u->n_extra_specs, u->demand, NULL);
+	return 0;
 }
 
 static int parse_server(struct parser *p, const struct res *r, vlt_unit_t *u)
@@ -635,6 +640,7 @@ static int parse_server(struct parser *p, const struct res *r, vlt_unit_t *u)
 	u->demand[VLT_RES_DISK_GB] = f->disk_gb;
 	if ((rc = copy_extra_specs(p, f, u)) != 0)
 		return rc;
+	vlt__rclass_read_specs(u->extra_specs, u->n_extra_specs, u->demand, NULL);
 	return parse_az(p, r, "server", &u->az);
 }
 

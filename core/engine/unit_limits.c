@@ -11,21 +11,25 @@
 
 static const char *const res_names[VLT_RES_COUNT] = { "vcpus", "ram_mb", "disk_gb" };
 
+vlt_limit_fault_t vlt__limit_fault(const vlt_unit_limits_t *lim, int64_t d)
+{
+	if (d == 0) /* a request for none of a class does not ask for it */
+		return VLT_LIMIT_OK;
+	if (lim->min_unit > 0 && d < lim->min_unit)
+		return VLT_LIMIT_MIN;
+	if (lim->max_unit > 0 && d > lim->max_unit)
+		return VLT_LIMIT_MAX;
+	if (lim->step_size > 0 && d % lim->step_size != 0)
+		return VLT_LIMIT_STEP;
+	return VLT_LIMIT_OK;
+}
+
 vlt_limit_fault_t vlt__limits_fault(const vlt_unit_limits_t lim[VLT_RES_COUNT],
 				    const int64_t demand[VLT_RES_COUNT], int *res)
 {
 	for (int r = 0; r < VLT_RES_COUNT; r++) {
-		int64_t d = demand[r];
-		vlt_limit_fault_t f = VLT_LIMIT_OK;
+		vlt_limit_fault_t f = vlt__limit_fault(&lim[r], demand[r]);
 
-		if (d == 0) /* a request for none of a class does not ask for it */
-			continue;
-		if (lim[r].min_unit > 0 && d < lim[r].min_unit)
-			f = VLT_LIMIT_MIN;
-		else if (lim[r].max_unit > 0 && d > lim[r].max_unit)
-			f = VLT_LIMIT_MAX;
-		else if (lim[r].step_size > 0 && d % lim[r].step_size != 0)
-			f = VLT_LIMIT_STEP;
 		if (f != VLT_LIMIT_OK) {
 			*res = r;
 			return f;
@@ -34,14 +38,13 @@ vlt_limit_fault_t vlt__limits_fault(const vlt_unit_limits_t lim[VLT_RES_COUNT],
 	return VLT_LIMIT_OK;
 }
 
-void vlt__limits_describe(vlt_limit_fault_t fault, int res, const int64_t demand[VLT_RES_COUNT],
-			  const vlt_unit_limits_t lim[VLT_RES_COUNT], bool label, char *buf,
-			  size_t n)
+void vlt__limit_describe(vlt_limit_fault_t fault, const char *name, int64_t amount,
+			 const vlt_unit_limits_t *lim, bool label, char *buf, size_t n)
 {
 	static const char *const field[] = { "", "min_unit", "max_unit", "step_size" };
 	static const char *const relation[] = { "", "is below", "is above",
 						"is not a multiple of" };
-	const int64_t value[] = { 0, lim[res].min_unit, lim[res].max_unit, lim[res].step_size };
+	const int64_t value[] = { 0, lim->min_unit, lim->max_unit, lim->step_size };
 
 	if (fault == VLT_LIMIT_OK) {
 		snprintf(buf, n, "within the limits");
@@ -49,10 +52,17 @@ void vlt__limits_describe(vlt_limit_fault_t fault, int res, const int64_t demand
 	}
 	if (label)
 		snprintf(buf, n, "with %s %lld of %s (asks %lld)", field[fault],
-			 (long long)value[fault], res_names[res], (long long)demand[res]);
+			 (long long)value[fault], name, (long long)amount);
 	else
-		snprintf(buf, n, "%s %lld %s %s %lld", res_names[res], (long long)demand[res],
-			 relation[fault], field[fault], (long long)value[fault]);
+		snprintf(buf, n, "%s %lld %s %s %lld", name, (long long)amount, relation[fault],
+			 field[fault], (long long)value[fault]);
+}
+
+void vlt__limits_describe(vlt_limit_fault_t fault, int res, const int64_t demand[VLT_RES_COUNT],
+			  const vlt_unit_limits_t lim[VLT_RES_COUNT], bool label, char *buf,
+			  size_t n)
+{
+	vlt__limit_describe(fault, res_names[res], demand[res], &lim[res], label, buf, n);
 }
 
 /* Every host refuses the flavor for being above max_unit of one resource: the common case. */

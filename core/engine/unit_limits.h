@@ -21,6 +21,11 @@ typedef enum vlt_limit_fault {
 	VLT_LIMIT_STEP, /* not a multiple of step_size */
 } vlt_limit_fault_t;
 
+/* The limit an amount d of one class breaks (0 breaks none). */
+vlt_limit_fault_t vlt__limit_fault(const vlt_unit_limits_t *lim, int64_t d);
+/* As vlt__limits_describe, for an amount of the class called name. */
+void vlt__limit_describe(vlt_limit_fault_t fault, const char *name, int64_t amount,
+			 const vlt_unit_limits_t *lim, bool label, char *buf, size_t n);
 /* The first limit demand breaks (resources in model order), its resource in *res. */
 vlt_limit_fault_t vlt__limits_fault(const vlt_unit_limits_t lim[VLT_RES_COUNT],
 				    const int64_t demand[VLT_RES_COUNT], int *res);

@@ -1,7 +1,8 @@
 /*
  * valet_inventory.c - `valet inventory`: what the configured sources see,
  * as Valet will plan on it: hosts with rack, cluster, zone, aggregates,
- * capacity and usage per resource, Placement's limits, traits and uuid;
+ * capacity and usage per resource, Placement's limits, traits and uuid,
+ * its further resource classes (free amount, limits);
  * pools; flavors. A table, or one JSON
  * document with --json. Reads the sources once and writes nothing.
  */
@@ -78,6 +79,27 @@ static json_t *traits_json(const vlt_dc_t *dc, const vlt_host_t *h)
 	return out;
 }
 
+/* {"CUSTOM_FPGA": {"free": 3, "max_unit": 2}, ...}: the host's extra classes. */
+static json_t *classes_json(const vlt_dc_t *dc, const vlt_host_t *h)
+{
+	json_t *out = json_object();
+
+	for (uint32_t c = 0; out != NULL && c < dc->n_classes; c++) {
+		int64_t cap = vlt__dc_host_class_capacity(dc, h->id, c), v[3];
+		json_t *o;
+
+		if (cap == VLT_CLASS_ABSENT)
+			continue;
+		o = json_pack("{s:I}", "free", (json_int_t)cap);
+		limit_values(vlt__dc_host_class_limits(dc, h->id, c), v);
+		for (int k = 0; o != NULL && k < 3; k++)
+			if (v[k] > 0)
+				json_object_set_new(o, limit_names[k], json_integer((json_int_t)v[k]));
+		json_object_set_new(out, dc->classes[c], o);
+	}
+	return out;
+}
+
 static json_t *host_json(const vlt_dc_t *dc, const vlt_host_t *h)
 {
 	json_t *aggs = json_array();
@@ -91,11 +113,12 @@ static json_t *host_json(const vlt_dc_t *dc, const vlt_host_t *h)
 	json_t *nic = h->nic_mbps != VLT_UNLIMITED ? json_integer((json_int_t)h->nic_mbps)
 						   : json_null();
 
-	return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "name",
-			 h->name, "uuid", vlt__dc_host_uuid(dc, h->id), "rack",
+	return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "name", h->name, "uuid", vlt__dc_host_uuid(dc, h->id), "rack",
 			 dc->racks[h->rack].name, "cluster", dc->clusters[h->cluster].name, "az",
 			 h->az, "enabled", h->enabled, "nic_mbps", nic, "aggregates", aggs, "traits",
-			 traits_json(dc, h), "resources", res, "consumers", consumers_json(dc, h));
+			 traits_json(dc, h), "resources", res, "classes", classes_json(dc, h),
+			 "consumers", consumers_json(dc, h));
 }
 
 static json_t *dc_json(const vlt_dc_t *dc)
@@ -167,7 +190,20 @@ static void print_host_extras(const vlt_dc_t *dc, const vlt_host_t *h)
 	for (uint32_t i = 0; i < n; i++)
 		printf("%s%s", i > 0 ? " " : any ? "; traits " : "  traits ",
 		       vlt__dc_trait_name(dc, ids[i]));
-	if (any || n > 0)
+	any = any || n > 0;
+	for (uint32_t c = 0; c < dc->n_classes; c++) {
+		int64_t cap = vlt__dc_host_class_capacity(dc, h->id, c), v[3];
+
+		if (cap == VLT_CLASS_ABSENT)
+			continue;
+		printf("%s%s free %lld", any ? "; " : "  ", dc->classes[c], (long long)cap);
+		limit_values(vlt__dc_host_class_limits(dc, h->id, c), v);
+		for (int k = 0; k < 3; k++)
+			if (v[k] > 0)
+				printf(" %s %lld", limit_names[k], (long long)v[k]);
+		any = true;
+	}
+	if (any)
 		putchar('\n');
 }
 

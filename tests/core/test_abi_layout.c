@@ -85,7 +85,7 @@ OFF(vlt_store_ops_t, range, 104);
 OFF(vlt_store_ops_t, insert_batch, 112);
 
 /* vlt_core_t */
-SIZE(vlt_core_t, 304);
+SIZE(vlt_core_t, 336);
 OFF(vlt_core_t, abi_major, 0);
 OFF(vlt_core_t, abi_minor, 2);
 OFF(vlt_core_t, self_id, 4);
@@ -130,6 +130,11 @@ OFF(vlt_core_t, dc_set_host_uuid, 280);
 OFF(vlt_core_t, dc_set_host_nic, 288);
 /* ABI 1.5 */
 OFF(vlt_core_t, group_hosts, 296);
+/* ABI 1.6 */
+OFF(vlt_core_t, dc_set_host_class, 304);
+OFF(vlt_core_t, dc_add_consumer_class, 312);
+OFF(vlt_core_t, class_free, 320);
+OFF(vlt_core_t, unit_classes, 328);
 
 /* vlt_err_t */
 SIZE(vlt_err_t, 516);
@@ -154,6 +159,19 @@ SIZE(vlt_unit_limits_t, 24);
 OFF(vlt_unit_limits_t, min_unit, 0);
 OFF(vlt_unit_limits_t, max_unit, 8);
 OFF(vlt_unit_limits_t, step_size, 16);
+
+/* vlt_class_inventory_t (ABI 1.6) */
+SIZE(vlt_class_inventory_t, 56);
+OFF(vlt_class_inventory_t, total, 0);
+OFF(vlt_class_inventory_t, reserved, 8);
+OFF(vlt_class_inventory_t, ratio, 16);
+OFF(vlt_class_inventory_t, used, 24);
+OFF(vlt_class_inventory_t, limits, 32);
+
+/* vlt_class_demand_t (ABI 1.6) */
+SIZE(vlt_class_demand_t, 16);
+OFF(vlt_class_demand_t, rclass, 0);
+OFF(vlt_class_demand_t, amount, 8);
 
 /* vlt_pool_spec_t */
 SIZE(vlt_pool_spec_t, 48);
@@ -230,7 +248,7 @@ OFF(vlt_flavor_t, extra_specs, 32);
 OFF(vlt_flavor_t, n_extra_specs, 40);
 
 /* vlt_dc_t */
-SIZE(vlt_dc_t, 120);
+SIZE(vlt_dc_t, 136);
 OFF(vlt_dc_t, name, 0);
 OFF(vlt_dc_t, hosts, 8);
 OFF(vlt_dc_t, n_hosts, 16);
@@ -246,6 +264,8 @@ OFF(vlt_dc_t, flavors, 88);
 OFF(vlt_dc_t, n_flavors, 96);
 OFF(vlt_dc_t, azs, 104);
 OFF(vlt_dc_t, n_azs, 112);
+OFF(vlt_dc_t, classes, 120); /* ABI 1.6 */
+OFF(vlt_dc_t, n_classes, 128);
 
 /* vlt_membership_t */
 SIZE(vlt_membership_t, 8);
@@ -373,7 +393,7 @@ static void test_layout_is_checked(void **state)
 	(void)state;
 	assert_int_equal(VLT_ABI_LAYOUT_CHECKED, 1);
 	assert_int_equal(VLT_ABI_MAJOR, 1);
-	assert_int_equal(VLT_ABI_MINOR, 5);
+	assert_int_equal(VLT_ABI_MINOR, 6);
 }
 
 int main(void)

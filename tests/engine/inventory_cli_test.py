@@ -2,7 +2,8 @@
 """`valet inventory` on the static source: what it prints is the file's
 data center with the core's arithmetic (usable = total x ratio x (1 -
 standby) - used), as a table and as JSON, with each host's Placement
-limits, traits and uuid; a broken input exits 2."""
+limits, traits and uuid and its further resource classes; a broken input
+exits 2."""
 import json
 import subprocess
 import sys
@@ -68,6 +69,20 @@ class Inventory(unittest.TestCase):
         self.assertEqual(table.returncode, 0, table.stderr)
         self.assertIn("  uuid 0c1e5a7e-0000-4000-8000-000000000002; vcpus max_unit 4 "
                       "step_size 2; traits CUSTOM_GPU HW_CPU_X86_AVX2\n", table.stdout)
+
+    def test_resource_classes_are_shown_with_their_capacity(self):
+        classes = str(Path(LIMITS).with_name("rclass-dc.json"))
+        out = run("--inventory", classes, "--json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        got = {h["name"]: h["classes"] for h in json.loads(out.stdout)["hosts"]}
+        # floor((total - reserved) x ratio) - used
+        self.assertEqual(got, {"f1": {"CUSTOM_FPGA": {"free": 1}},
+                               "f2": {"CUSTOM_FPGA": {"free": 3, "max_unit": 2},
+                                      "PCPU": {"free": 8}},
+                               "p1": {"PCPU": {"free": 12}}})
+        table = run("--inventory", classes)
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertIn("  CUSTOM_FPGA free 3 max_unit 2; PCPU free 8\n", table.stdout)
 
     def test_broken_inventory_exits_2_naming_the_file(self):
         with tempfile.NamedTemporaryFile("w", suffix=".json") as bad:

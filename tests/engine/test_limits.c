@@ -44,32 +44,13 @@ static int teardown(void **state)
 static int place(const char *stack, unsigned n, const char *flavor, const char *az,
 		 const char *solver, json_t **res, vlt_err_t *err)
 {
-	json_t *resources = json_object();
-	char id[16];
-
-	for (unsigned i = 0; i < n; i++) {
-		json_t *props = json_pack("{s:s}", "flavor", flavor);
-
-		if (az != NULL)
-			json_object_set_new(props, "availability_zone", json_string(az));
-		snprintf(id, sizeof(id), "s%u", i);
-		json_object_set_new(resources, id,
-				    json_pack("{s:s, s:s, s:o}", "name", id, "type",
-					      "OS::Nova::Server", "properties", props));
-	}
-	json_t *req = json_pack("{s:s, s:s, s:o}", "plan_name", stack, "stack_id", stack,
-				"resources", resources);
+	json_t *req = vlt_fixture_servers(stack, n, flavor, az);
 
 	*res = NULL;
 	int rc = vlt__engine_place(session.engine, req, "test", solver, res, err);
 
 	json_decref(req);
 	return rc;
-}
-
-static const char *message(const json_t *res)
-{
-	return json_string_value(json_object_get(json_object_get(res, "status"), "message"));
 }
 
 /* Place one server and expect it on host, with each solver; nothing stays held. */
@@ -99,7 +80,7 @@ static void expect_refused(const char *flavor, const char *az, const char *want)
 		vlt_err_t err = { 0 };
 
 		assert_int_equal(place("p", 1, flavor, az, solvers[i], &res, &err), VLT_ENOPLACE);
-		assert_string_equal(message(res), want);
+		assert_string_equal(vlt_fixture_message(res), want);
 		assert_string_equal(err.msg, want);
 		json_decref(res);
 	}

@@ -36,3 +36,27 @@ const char *vlt_fixture_location(const json_t *result, const char *orch_id)
 
 	return json_string_value(json_object_get(p, "location"));
 }
+
+json_t *vlt_fixture_servers(const char *plan, unsigned n, const char *flavor, const char *az)
+{
+	json_t *resources = json_object();
+	char id[16];
+
+	for (unsigned i = 0; i < n; i++) {
+		json_t *props = json_pack("{s:s}", "flavor", flavor);
+
+		if (az != NULL)
+			json_object_set_new(props, "availability_zone", json_string(az));
+		snprintf(id, sizeof(id), "s%u", i);
+		json_object_set_new(resources, id,
+				    json_pack("{s:s, s:s, s:o}", "name", id, "type",
+					      "OS::Nova::Server", "properties", props));
+	}
+	return json_pack("{s:s, s:s, s:o}", "plan_name", plan, "stack_id", plan, "resources",
+			 resources);
+}
+
+const char *vlt_fixture_message(const json_t *result)
+{
+	return json_string_value(json_object_get(json_object_get(result, "status"), "message"));
+}

@@ -21,6 +21,15 @@ int vlt_fixture_place_file(vlt_engine_t *e, const char *path, const char *solver
  */
 int vlt_fixture_open(vlt_session_t *s, const char *inventory);
 
+/*
+ * A plan request (plan_name and stack_id plan) of n servers s0.. of
+ * flavor, in zone az (NULL: any). RET a new reference.
+ */
+json_t *vlt_fixture_servers(const char *plan, unsigned n, const char *flavor, const char *az);
+
+/* A result's status message, or NULL. Borrowed. */
+const char *vlt_fixture_message(const json_t *result);
+
 /* The location of one resource in a result, or NULL. Borrowed. */
 const char *vlt_fixture_location(const json_t *result, const char *orch_id);
 

@@ -376,10 +376,13 @@ fake_core_t *fake_core_new(void)
 		.dc_add_host = vlt__dc_add_host,
 		.dc_add_pool = vlt__dc_add_pool,
 		.dc_add_flavor = vlt__dc_add_flavor,
+		.dc_add_consumer = vlt__dc_add_consumer,
 		.dc_set_host_limits = vlt__dc_set_host_limits,
 		.dc_set_host_traits = vlt__dc_set_host_traits,
 		.dc_set_host_uuid = vlt__dc_set_host_uuid,
 		.dc_set_host_nic = vlt__dc_set_host_nic,
+		.dc_set_host_class = vlt__dc_set_host_class,
+		.dc_add_consumer_class = vlt__dc_add_consumer_class,
 	};
 	return fc;
 }

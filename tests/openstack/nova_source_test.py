@@ -394,6 +394,28 @@ class ConcurrentReading(unittest.TestCase):
         placed = json.loads(out.stdout.splitlines()[0])['placements']
         self.assertNotIn(name, [p['location'] for p in placed.values()])
 
+    def test_every_class_of_a_provider_is_read(self):
+        """Classes beyond VCPU, MEMORY_MB and DISK_GB, with Placement's
+        arithmetic and the allocations of each consumer."""
+        fpga = 'CUSTOM_VALET_FPGA_' + uuid.uuid4().hex[:6].upper()
+        self.admin.call('PUT', 'placement', '/resource_classes/%s' % fpga)
+        self.addCleanup(self.admin.delete, 'placement',
+                        '/resource_classes/%s' % fpga)
+        name = 'valet-classes-' + uuid.uuid4().hex[:6]
+        rp = self.root_provider(name, {
+            'VCPU': {'total': 8}, 'MEMORY_MB': {'total': 4096},
+            'DISK_GB': {'total': 100},
+            'PCPU': {'total': 8, 'reserved': 2},
+            fpga: {'total': 4, 'max_unit': 2}})
+        self.allocate(rp, {'VCPU': 1, fpga: 1, 'PCPU': 2})
+        h = {h['name']: h for h in self.view()['hosts']}[name]
+        # (total - reserved) x ratio - used; Placement's defaults: min_unit
+        # 1, step_size 1, max_unit the total
+        self.assertEqual(h['classes'], {
+            fpga: {'free': 3, 'min_unit': 1, 'max_unit': 2, 'step_size': 1},
+            'PCPU': {'free': 4, 'min_unit': 1, 'max_unit': 8,
+                     'step_size': 1}})
+
 
 class CinderSource(unittest.TestCase):
     """The cinder source beside the nova one: the pools of Cinder's

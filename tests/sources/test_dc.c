@@ -810,6 +810,92 @@ static void test_dc_limits_rule_and_refusal(void **state)
 
 /* ---------------------------------------------------------------- scale */
 
+/* ---------------------------------------------------------------- resource classes */
+
+static void test_dc_host_class_refusals(void **state)
+{
+	vlt_dc_builder_t *b = builder("dc");
+	vlt_host_spec_t h1 = spec("h1", NULL, 8, 8192, 100);
+	vlt_class_inventory_t inv = { .total = 2 };
+	vlt_err_t err = { 0 };
+
+	(void)state;
+	add_host_ok(b, &h1);
+	expect_refusal(vlt__dc_set_host_class(b, "h9", "CUSTOM_X", &inv, &err), &err,
+		       "no host 'h9' yet");
+	expect_refusal(vlt__dc_set_host_class(b, "h1", "MEMORY_MB", &inv, &err), &err,
+		       "host h1: MEMORY_MB is the host's ram_mb, not an extra resource class");
+	expect_refusal(vlt__dc_set_host_class(b, "h1", "CUSTOM_x", &inv, &err), &err,
+		       "host h1: 'CUSTOM_x' is not a resource class");
+	expect_refusal(vlt__dc_set_host_class(b, "h1", "", &inv, &err), &err,
+		       "host h1: resource class name is empty");
+	inv = (vlt_class_inventory_t){ .total = 2, .reserved = 3 };
+	expect_refusal(vlt__dc_set_host_class(b, "h1", "PCPU", &inv, &err), &err,
+		       "host h1: reserved 3 of PCPU is above its total 2");
+	inv = (vlt_class_inventory_t){ .total = 2, .used = -1 };
+	expect_refusal(vlt__dc_set_host_class(b, "h1", "PCPU", &inv, &err), &err,
+		       "host h1: used of PCPU must not be negative, got -1");
+	inv = (vlt_class_inventory_t){ .total = 2, .limits = { .step_size = -2 } };
+	expect_refusal(vlt__dc_set_host_class(b, "h1", "PCPU", &inv, &err), &err,
+		       "host h1: step_size of PCPU must not be negative, got -2 (0: no limit)");
+	inv = (vlt_class_inventory_t){ .total = 2, .ratio = -1 };
+	expect_refusal(vlt__dc_set_host_class(b, "h1", "PCPU", &inv, &err), &err,
+		       "host h1: allocation ratio of PCPU must be > 0, got -1");
+	expect_refusal(vlt__dc_add_consumer_class(b, "h1", "vm1", "VCPU", 1, &err), &err,
+		       "VCPU is the host's vcpus");
+	expect_refusal(vlt__dc_add_consumer_class(b, "h1", "vm1", "PCPU", -1, &err), &err,
+		       "consumer's usage must not be negative");
+	/* a consumer of a class its host has no inventory of: refused at build */
+	assert_int_equal(vlt__dc_add_consumer_class(b, "h1", "vm1", "PCPU", 1, &err), 0);
+	vlt_dc_t *dc = NULL;
+
+	expect_refusal(vlt__dc_build(b, &dc, &err), &err,
+		       "consumer vm1: host h1 has no inventory of PCPU");
+	assert_null(dc);
+	vlt__dc_builder_free(b);
+}
+
+/*
+ * A class's capacity is floor((total - reserved) x ratio) - used; set again,
+ * it replaces; a consumer Valet holds is credited back, as for vcpus.
+ */
+static void test_dc_host_classes_in_the_model(void **state)
+{
+	vlt_dc_builder_t *b = builder("dc");
+	vlt_host_spec_t h1 = spec("h1", NULL, 8, 8192, 100), h2 = spec("h2", NULL, 8, 8192, 100);
+	vlt_class_inventory_t fpga = { .total = 4, .reserved = 1, .used = 2 };
+	vlt_class_inventory_t pcpu = { .total = 10, .ratio = 1.5, .limits = { .max_unit = 4 } };
+	const char *held[] = { "vm-held" };
+	vlt_err_t err = { 0 };
+
+	(void)state;
+	add_host_ok(b, &h1);
+	add_host_ok(b, &h2);
+	assert_int_equal(vlt__dc_set_host_class(b, "h1", "PCPU", &pcpu, &err), 0);
+	pcpu.total = 12; /* replaces the first */
+	assert_int_equal(vlt__dc_set_host_class(b, "h1", "PCPU", &pcpu, &err), 0);
+	assert_int_equal(vlt__dc_set_host_class(b, "h2", "CUSTOM_FPGA", &fpga, &err), 0);
+	assert_int_equal(vlt__dc_add_consumer_class(b, "h2", "vm-held", "CUSTOM_FPGA", 1, &err), 0);
+	assert_int_equal(vlt__dc_add_consumer_class(b, "h2", "vm-other", "CUSTOM_FPGA", 1, &err),
+			 0);
+	vlt_dc_t *dc = build_ok(b);
+	uint32_t i1 = host(dc, "h1")->id, i2 = host(dc, "h2")->id;
+	uint32_t f = vlt__dc_class_id(dc, "CUSTOM_FPGA"), p = vlt__dc_class_id(dc, "PCPU");
+
+	assert_int_equal(dc->n_classes, 2);
+	assert_string_equal(dc->classes[f], "CUSTOM_FPGA");
+	assert_int_equal(vlt__dc_host_class_capacity(dc, i1, p), 18);
+	assert_int_equal(vlt__dc_host_class_limits(dc, i1, p)->max_unit, 4);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, i1, f), VLT_CLASS_ABSENT);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, i2, f), 1);
+	assert_int_equal(vlt__dc_credit(dc, held, 1), 0); /* no standard consumer */
+	assert_int_equal(vlt__dc_host_class_capacity(dc, i2, f), 2);
+	vlt__dc_credit(dc, NULL, 0);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, i2, f), 1);
+	vlt__dc_free(dc);
+	vlt__dc_builder_free(b);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -901,6 +987,8 @@ int main(void)
 		cmocka_unit_test(test_dc_host_limits_traits_uuid_refusals),
 		cmocka_unit_test(test_dc_host_limits_traits_uuid_in_the_model),
 		cmocka_unit_test(test_dc_limits_rule_and_refusal),
+		cmocka_unit_test(test_dc_host_class_refusals),
+		cmocka_unit_test(test_dc_host_classes_in_the_model),
 		cmocka_unit_test(test_dc_builds_20000_hosts_fast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

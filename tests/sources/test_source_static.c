@@ -188,7 +188,7 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-unknown-key.json",
 	  "$.hosts[1]: unknown key 'ram_gb' (accepted: name, rack, vcpus, ram_mb, disk_gb, "
 	  "nic_mbps, availability_zone, aggregates, enabled, allocation_ratios, used, consumers, "
-	  "limits, traits, uuid)" },
+	  "limits, traits, uuid, resources)" },
 	{ "bad-unknown-top-key.json",
 	  "$: unknown key 'host' (accepted: datacenter, allocation_ratios, standby_percent, "
 	  "clusters, racks, hosts, aggregates, storage, flavors, instances)" },
@@ -226,6 +226,29 @@ static const struct bad_case bad_cases[] = {
 	  "$.hosts[1].uuid: host h2: uuid 5f8e7a3c-0001 is already host h1's" },
 	{ "bad-duplicate-trait.json", "$.hosts[0].traits: host h1: trait 'CUSTOM_X' listed twice" },
 	{ "bad-trait-type.json", "$.hosts[0].traits[1]: expected a non-empty string, got 3" },
+	{ "bad-class-name.json",
+	  "$.hosts[0].resources.FPGA_X: host h1: 'FPGA_X' is not a resource class (one of "
+	  "Placement's standard classes, or CUSTOM_ followed by A-Z, 0-9 and _)" },
+	{ "bad-class-standard.json",
+	  "$.hosts[0].resources.VCPU: host h1: VCPU is the host's vcpus, not an extra resource "
+	  "class" },
+	{ "bad-class-negative.json",
+	  "$.hosts[0].resources.CUSTOM_FPGA: expected a total (a non-negative integer) or an "
+	  "inventory object, got -1" },
+	{ "bad-class-reserved.json",
+	  "$.hosts[0].resources.CUSTOM_FPGA: host h1: reserved 3 of CUSTOM_FPGA is above its "
+	  "total 2" },
+	{ "bad-class-key.json",
+	  "$.hosts[0].resources.CUSTOM_FPGA: unknown key 'ratio' (accepted: total, reserved, "
+	  "allocation_ratio, used, min_unit, max_unit, step_size)" },
+	{ "bad-class-missing-total.json",
+	  "$.hosts[0].resources.CUSTOM_FPGA: missing required key 'total'" },
+	{ "bad-class-ratio.json",
+	  "$.hosts[0].resources.PCPU.allocation_ratio: expected a number > 0, got 0" },
+	{ "bad-class-not-object.json", "$.hosts[0].resources: expected an object, got an array" },
+	{ "bad-consumer-class.json",
+	  "$.hosts[0].consumers[0].resources.PCPU: host h1 has no inventory of PCPU (its "
+	  "\"resources\")" },
 	{ "bad-syntax.json", "line 4, column 56: invalid JSON: '}' expected near '\"disk_gb\"'" },
 	{ "bad-duplicate-key.json",
 	  "line 4, column 71: invalid JSON: duplicate object key near '\"vcpus\"'" },
@@ -345,6 +368,39 @@ static void test_static_limits_traits_uuid(void **state)
 	assert_int_equal(n, 2);
 	assert_true(vlt__dc_host_has_trait(dc, c2, vlt__dc_trait_id(dc, "CUSTOM_GPU")));
 	assert_false(vlt__dc_host_has_trait(dc, c1, vlt__dc_trait_id(dc, "CUSTOM_GPU")));
+	vlt__dc_free(dc);
+}
+
+/* "resources": each host's extra classes, capacity floor((total - reserved) x ratio) - used. */
+static void test_static_resource_classes(void **state)
+{
+	(void)state;
+	vlt_dc_t *dc = load_ok(VLT_TEST_DATA "/engine/rclass-dc.json");
+	uint32_t f1 = host(dc, "f1")->id, f2 = host(dc, "f2")->id, p1 = host(dc, "p1")->id;
+	uint32_t fpga = vlt__dc_class_id(dc, "CUSTOM_FPGA"), pcpu = vlt__dc_class_id(dc, "PCPU");
+
+	assert_int_equal(dc->n_classes, 2); /* sorted: CUSTOM_FPGA, PCPU */
+	assert_string_equal(dc->classes[0], "CUSTOM_FPGA");
+	assert_string_equal(dc->classes[1], "PCPU");
+	assert_int_equal(vlt__dc_class_id(dc, "VGPU"), VLT_NONE);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, f1, fpga), 1);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, f1, pcpu), VLT_CLASS_ABSENT);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, f2, fpga), 3);
+	assert_int_equal(vlt__dc_host_class_limits(dc, f2, fpga)->max_unit, 2);
+	assert_int_equal(vlt__dc_host_class_limits(dc, f1, fpga)->max_unit, 0);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, f2, pcpu), 8);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, p1, pcpu), 12);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, p1, fpga), VLT_CLASS_ABSENT);
+	vlt__dc_free(dc);
+
+	/* consumers' use of a class is part of its used; one Valet holds is credited back */
+	const char *held[] = { "vm-held" };
+
+	dc = load_ok(INV_DIR "classes-consumers.json");
+	fpga = vlt__dc_class_id(dc, "CUSTOM_FPGA");
+	assert_int_equal(vlt__dc_host_class_capacity(dc, 0, fpga), 0);
+	vlt__dc_credit(dc, held, 1);
+	assert_int_equal(vlt__dc_host_class_capacity(dc, 0, fpga), 1);
 	vlt__dc_free(dc);
 }
 
@@ -609,6 +665,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_static_relative_path_resolves_against_cwd),
 		cmocka_unit_test(test_static_missing_file),
 		cmocka_unit_test(test_static_limits_traits_uuid),
+		cmocka_unit_test(test_static_resource_classes),
 		cmocka_unit_test(test_static_bad_files_give_their_message),
 		cmocka_unit_test(test_static_every_bad_file_has_a_case),
 		cmocka_unit_test(test_static_core_refusal_is_located),

@@ -68,6 +68,20 @@ typedef struct vlt_unit_limits {
 	int64_t min_unit, max_unit, step_size;
 } vlt_unit_limits_t;
 
+/*
+ * ABI 1.6: a host's inventory of one resource class beyond the three of
+ * vlt_res_t, as Placement has it. Its capacity is
+ * floor((total - reserved) x ratio) - used (no standby: that is kept for
+ * the three standard classes).
+ */
+typedef struct vlt_class_inventory {
+	int64_t total;
+	int64_t reserved;
+	double ratio;  /* allocation_ratio; 0: 1.0 */
+	int64_t used;  /* in use before Valet */
+	vlt_unit_limits_t limits; /* min_unit, max_unit, step_size; 0: no limit */
+} vlt_class_inventory_t;
+
 typedef struct vlt_pool_spec {
 	const char *name;
 	const char *rack; /* NULL: outside every rack */
@@ -239,6 +253,42 @@ struct vlt_core {
 	 * can tell from it that a rack has no host left without a member.
 	 */
 	uint32_t (*group_hosts)(vlt_cycle_t *cy, uint32_t group, vlt_level_t lvl, uint32_t dom);
+
+	/* ---- ABI 1.6: read only when abi_minor >= 6 */
+	/*
+	 * For sources: the host's inventory of resource class rclass, one
+	 * beyond VCPU, MEMORY_MB and DISK_GB (those are dc_add_host's): a
+	 * standard class of Placement's (PCPU, VGPU, NET_BW_EGR_KILOBIT_PER_SEC,
+	 * ...) or CUSTOM_ followed by A-Z, 0-9 and _. It replaces what was set
+	 * before for that class on that host (added earlier, by this source or
+	 * one before it). Negative numbers, reserved above total and other
+	 * names are refused.
+	 */
+	int (*dc_set_host_class)(vlt_dc_builder_t *b, const char *host, const char *rclass,
+				 const vlt_class_inventory_t *inv, vlt_err_t *err);
+	/*
+	 * For sources: consumer uses amount of extra class rclass on host, as
+	 * Placement allocates it; the class's used (dc_set_host_class)
+	 * includes it already. As with dc_add_consumer, a consumer that is
+	 * one of Valet's reserved servers is counted once, by its hold. The
+	 * host must have an inventory of the class when the data center is
+	 * built.
+	 */
+	int (*dc_add_consumer_class)(vlt_dc_builder_t *b, const char *host, const char *consumer,
+				     const char *rclass, int64_t amount, vlt_err_t *err);
+	/*
+	 * For solvers: what is free now of class rclass (index in
+	 * vlt_dc_t.classes) on host, this cycle's assignments included; -1
+	 * when the host has none of that class.
+	 */
+	int64_t (*class_free)(vlt_cycle_t *cy, uint32_t host, uint32_t rclass);
+	/*
+	 * For solvers: the extra classes unit asks (its flavor's
+	 * resources:CLASS=N extra specs, Nova's way), *out borrowed for the
+	 * cycle. RET how many; a unit asking a class no host has fits nowhere
+	 * (check says so) and lists only the classes some host has.
+	 */
+	uint32_t (*unit_classes)(vlt_cycle_t *cy, uint32_t unit, const vlt_class_demand_t **out);
 };
 
 #define vlt_log_err(c, ...) (c)->log((c), VLT_LOG_ERR, __VA_ARGS__)

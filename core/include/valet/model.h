@@ -122,6 +122,11 @@ typedef struct vlt_dc {
 	uint32_t n_flavors;
 	const char *const *azs;
 	uint32_t n_azs;
+	/* ABI 1.6: the resource classes beyond the three of vlt_res_t that some
+	 * host has (PCPU, VGPU, CUSTOM_*...), sorted; a class's index here is
+	 * its id in vlt_class_demand_t and the class callbacks of vlt_core_t. */
+	const char *const *classes;
+	uint32_t n_classes;
 } vlt_dc_t;
 
 /* The index of the lvl-domain that holds host h (VLT_LEVEL_DC: always 0). */
@@ -172,6 +177,12 @@ static inline uint32_t vlt_level_size(const vlt_dc_t *dc, vlt_level_t lvl)
 }
 
 /* ---------------------------------------------------------------- stack */
+
+/* ABI 1.6: an amount of one extra resource class (index in vlt_dc_t.classes). */
+typedef struct vlt_class_demand {
+	uint32_t rclass;
+	int64_t amount;
+} vlt_class_demand_t;
 
 typedef enum vlt_unit_kind {
 	VLT_UNIT_SERVER = 0, /* placed on a host */

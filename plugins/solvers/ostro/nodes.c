@@ -11,8 +11,65 @@
 
 /* ---------------------------------------------------------------- weights */
 
+/*
+ * The extra classes' share of what the stack asks, summed into *sum; none
+ * asked (or a core before ABI 1.6) leaves n_xc 0. RET 0 or VLT_ENOMEM.
+ */
+static int class_ratios(ostro_ctx_t *c, double *sum)
+{
+	uint32_t nc = c->dc->n_classes;
+	const vlt_class_demand_t *asks;
+	double *demand;
+	bool any = false;
+
+	c->n_xc = 0;
+	if (c->core->abi_minor < 6 || nc == 0)
+		return VLT_OK;
+	demand = ostro_arena_alloc(&c->arena, nc * sizeof(*demand));
+	c->xw = ostro_arena_alloc(&c->arena, nc * sizeof(*c->xw));
+	c->x_inv_free = ostro_arena_alloc(&c->arena, nc * sizeof(*c->x_inv_free));
+	if (demand == NULL || c->xw == NULL || c->x_inv_free == NULL)
+		return ostro_oom(c);
+	for (uint32_t u = 0; u < c->st->n_units; u++) {
+		uint32_t n = ostro_is_server(c, u) ? c->core->unit_classes(c->cy, u, &asks) : 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			demand[asks[i].rclass] += (double)asks[i].amount;
+		any = any || n > 0;
+	}
+	if (!any)
+		return VLT_OK;
+	for (uint32_t k = 0; k < nc; k++) {
+		double free_ = 0;
+
+		for (uint32_t h = 0; demand[k] > 0 && h < c->dc->n_hosts; h++) {
+			int64_t f = c->core->class_free(c->cy, h, k);
+
+			free_ += c->dc->hosts[h].enabled && f > 0 ? (double)f : 0;
+		}
+		c->x_inv_free[k] = free_ > 0 ? 1.0 / free_ : 0.0;
+		c->xw[k] = demand[k] > 0 ? (free_ > 0 ? demand[k] / free_ : 1.0) : 0.0;
+		*sum += c->xw[k];
+	}
+	c->n_xc = nc;
+	return VLT_OK;
+}
+
+/* The extra classes' part of unit u's weighted demand. */
+static double class_weight(const ostro_ctx_t *c, uint32_t u)
+{
+	const vlt_class_demand_t *asks;
+	uint32_t n = c->n_xc > 0 ? c->core->unit_classes(c->cy, u, &asks) : 0;
+	double key = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		key += c->xw[asks[i].rclass] * (double)asks[i].amount *
+		       c->x_inv_free[asks[i].rclass];
+	return key;
+}
+
 /* Ostro's weights: each resource by the share of the free capacity the stack asks for. */
-static void compute_weights(ostro_ctx_t *c)
+static int compute_weights(ostro_ctx_t *c)
 {
 	double ratio[VLT_RES_COUNT], sum = 0;
 	int64_t demand[VLT_RES_COUNT] = {0}, free_[VLT_RES_COUNT] = {0};
@@ -32,8 +89,13 @@ static void compute_weights(ostro_ctx_t *c)
 		c->inv_free[r] = free_[r] > 0 ? 1.0 / (double)free_[r] : 0.0;
 		sum += ratio[r];
 	}
+	if (class_ratios(c, &sum) < 0)
+		return VLT_ENOMEM;
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		c->w[r] = sum > 0 ? ratio[r] / sum : 1.0 / VLT_RES_COUNT;
+	for (uint32_t k = 0; k < c->n_xc; k++)
+		c->xw[k] = sum > 0 ? c->xw[k] / sum : 0.0;
+	return VLT_OK;
 }
 
 static double demand_weight(const ostro_ctx_t *c, const int64_t demand[VLT_RES_COUNT])
@@ -96,8 +158,9 @@ static int finish_node(ostro_ctx_t *c, uint32_t i)
 			n->n_servers = 1;
 			memcpy(n->demand, unit->demand, sizeof(n->demand));
 			memcpy(n->max_demand, unit->demand, sizeof(n->max_demand));
+			n->class_weight = class_weight(c, n->unit);
 		}
-		n->weight = demand_weight(c, n->demand);
+		n->weight = demand_weight(c, n->demand) + n->class_weight;
 		return VLT_OK;
 	}
 	for (uint32_t j = 0; j < n->n_kids; j++) {
@@ -107,13 +170,14 @@ static int finish_node(ostro_ctx_t *c, uint32_t i)
 			return rc;
 		n->n_members += kid->n_members;
 		n->n_servers += kid->n_servers;
+		n->class_weight += kid->class_weight;
 		for (int r = 0; r < VLT_RES_COUNT; r++) {
 			n->demand[r] += kid->demand[r];
 			if (kid->max_demand[r] > n->max_demand[r])
 				n->max_demand[r] = kid->max_demand[r];
 		}
 	}
-	n->weight = demand_weight(c, n->demand);
+	n->weight = demand_weight(c, n->demand) + n->class_weight;
 	rc = sort_heaviest(c, n->kids, n->n_kids);
 	if (rc < 0)
 		return rc;
@@ -547,8 +611,9 @@ int ostro_build(ostro_ctx_t *c)
 	uint32_t nu = c->st->n_units;
 	int rc;
 
-	compute_weights(c);
-	rc = build_nodes(c);
+	rc = compute_weights(c);
+	if (rc == VLT_OK)
+		rc = build_nodes(c);
 	if (rc < 0)
 		return rc;
 	c->top_of = ostro_arena_alloc(&c->arena, nu * sizeof(*c->top_of));

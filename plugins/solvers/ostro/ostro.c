@@ -161,6 +161,12 @@ static double fit_key(const ostro_ctx_t *c, vlt_level_t lvl, uint32_t d)
 
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		key += (1.0 - c->w[r]) * (double)sum[r] * c->inv_free[r];
+	/* a host's extra classes the stack asks (racks and clusters keep no sums of them) */
+	for (uint32_t k = 0; lvl == VLT_LEVEL_HOST && k < c->n_xc; k++) {
+		int64_t f = c->xw[k] > 0 ? c->core->class_free(c->cy, d, k) : 0;
+
+		key += f > 0 ? (1.0 - c->xw[k]) * (double)f * c->x_inv_free[k] : 0;
+	}
 	return key;
 }
 

@@ -33,6 +33,7 @@ typedef struct ostro_node {
 	int64_t demand[VLT_RES_COUNT];     /* summed over its servers */
 	int64_t max_demand[VLT_RES_COUNT]; /* of its largest server, per resource */
 	double weight;                     /* Ostro's weighted demand */
+	double class_weight;               /* the part of it from extra resource classes */
 	bool live;                         /* group slots of empty groups are not */
 } ostro_node_t;
 
@@ -73,6 +74,10 @@ typedef struct ostro_ctx {
 	const int64_t *rest;                 /* the current node's component */
 	double w[VLT_RES_COUNT];             /* Ostro's resource weights */
 	double inv_free[VLT_RES_COUNT]; /* 1 / the data center's free capacity; 0 if none */
+	/* extra resource classes (ABI 1.6), weighed as the three; n_xc 0: the stack asks none */
+	uint32_t n_xc;      /* the data center's classes, when the stack asks some */
+	double *xw;         /* per class: its weight (0: not asked) */
+	double *x_inv_free; /* per class: 1 / the data center's free amount of it */
 	uint32_t *cls; /* per unit: the lowest unit alike (demand, flavor, zone, groups) */
 
 	/* the search (ostro.c) */

@@ -110,6 +110,35 @@ static const char *why_disabled(const json_t *svc, const json_t *hyp)
 	return NULL;
 }
 
+/* The index of class name among h's other classes, or VLT_NONE. */
+static uint32_t class_index(const nova_host_t *h, const char *name)
+{
+	for (uint32_t c = 0; c < h->n_classes; c++)
+		if (strcmp(h->classes[c].name, name) == 0)
+			return c;
+	return VLT_NONE;
+}
+
+/* What consumer k is allocated of h's other classes (res: its "resources"). */
+static int fill_consumer_classes(nova_host_t *h, nova_consumer_t *k, const json_t *res,
+				 vlt_err_t *err)
+{
+	const char *name;
+	json_t *v;
+
+	if ((k->classes = calloc(json_object_size(res) + 1, sizeof(*k->classes))) == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	json_object_foreach((json_t *)res, name, v) {
+		uint32_t c = class_index(h, name);
+
+		if (c == VLT_NONE || !json_is_integer(v))
+			continue;
+		k->classes[k->n_classes++] = (nova_amount_t){ c, json_integer_value(v) };
+		h->classes[c].inv.used += json_integer_value(v);
+	}
+	return 0;
+}
+
 /* h's allocations by consumer, from its provider's GET .../allocations. */
 static int fill_allocations(nova_host_t *h, const json_t *doc, vlt_err_t *err)
 {
@@ -129,30 +158,69 @@ static int fill_allocations(nova_host_t *h, const json_t *doc, vlt_err_t *err)
 			k->used[r] = json_integer_value(json_object_get(res, resource_class[r]));
 			h->inv[r].used += k->used[r];
 		}
+		if (h->n_classes > 0 && fill_consumer_classes(h, k, res, err) < 0)
+			return VLT_ENOMEM;
 	}
 	return 0;
 }
 
-/* h's inventories, from its provider's GET .../inventories. Does it have any we count? */
-static bool fill_inventory(nova_host_t *h, const json_t *doc)
+/* One of Placement's inventories (i: an object, or NULL when absent). */
+static void read_inventory(nova_inventory_t *n, const json_t *i)
 {
-	bool any = false;
+	n->present = json_is_object(i);
+	n->total = json_integer_value(json_object_get(i, "total"));
+	n->reserved = json_integer_value(json_object_get(i, "reserved"));
+	n->min_unit = json_integer_value(json_object_get(i, "min_unit"));
+	n->max_unit = json_integer_value(json_object_get(i, "max_unit"));
+	n->step_size = json_integer_value(json_object_get(i, "step_size"));
+	n->allocation_ratio = json_number_value(json_object_get(i, "allocation_ratio"));
+}
 
-	for (int r = 0; r < VLT_RES_COUNT; r++) {
-		const json_t *i = json_object_get(json_object_get(doc, "inventories"),
-						  resource_class[r]);
-		nova_inventory_t *n = &h->inv[r];
+static bool is_standard(const char *name)
+{
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (strcmp(name, resource_class[r]) == 0)
+			return true;
+	return false;
+}
 
-		n->present = json_is_object(i);
-		n->total = json_integer_value(json_object_get(i, "total"));
-		n->reserved = json_integer_value(json_object_get(i, "reserved"));
-		n->min_unit = json_integer_value(json_object_get(i, "min_unit"));
-		n->max_unit = json_integer_value(json_object_get(i, "max_unit"));
-		n->step_size = json_integer_value(json_object_get(i, "step_size"));
-		n->allocation_ratio = json_number_value(json_object_get(i, "allocation_ratio"));
-		any = any || n->present;
+/* Every class of the provider's inventories but the three of the model. */
+static int fill_classes(nova_host_t *h, const json_t *all)
+{
+	const char *name;
+	json_t *i;
+
+	if ((h->classes = calloc(json_object_size(all) + 1, sizeof(*h->classes))) == NULL)
+		return VLT_ENOMEM;
+	json_object_foreach((json_t *)all, name, i) {
+		nova_class_t *c = &h->classes[h->n_classes];
+
+		if (is_standard(name) || !json_is_object(i))
+			continue;
+		if ((c->name = strdup(name)) == NULL)
+			return VLT_ENOMEM;
+		read_inventory(&c->inv, i);
+		h->n_classes++;
 	}
-	return any;
+	return 0;
+}
+
+/*
+ * h's inventories, from its provider's GET .../inventories. *any: has it
+ * one of the three classes that make a compute host?
+ */
+static int fill_inventory(nova_host_t *h, const json_t *doc, bool *any, vlt_err_t *err)
+{
+	const json_t *all = json_object_get(doc, "inventories");
+
+	*any = false;
+	for (int r = 0; r < VLT_RES_COUNT; r++) {
+		read_inventory(&h->inv[r], json_object_get(all, resource_class[r]));
+		*any = *any || h->inv[r].present;
+	}
+	if (*any && fill_classes(h, all) < 0)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	return 0;
 }
 
 /* The items of list by their member field (a string): a new object; later items win. */
@@ -258,7 +326,11 @@ static int read_providers(os_client_t *c, nova_cloud_t *cloud, bool *keep, vlt_e
 					 "Placement: no resource provider %s for Nova's hypervisor "
 					 "%s (host %s)",
 					 h->rp_uuid, h->hypervisor, h->name);
-		keep[i] = there && (fill_inventory(h, docs[2 * i]) || !h->orphan);
+		bool compute = false;
+
+		if (rc == 0 && there)
+			rc = fill_inventory(h, docs[2 * i], &compute, err);
+		keep[i] = there && (compute || !h->orphan);
 		if (rc == 0 && keep[i])
 			rc = fill_allocations(h, docs[2 * i + 1], err);
 	}
@@ -279,9 +351,14 @@ static void host_free(nova_host_t *h)
 	free(h->why_disabled);
 	free(h->az);
 	free_strs(h->aggregates, h->n_aggregates);
-	for (uint32_t k = 0; h->consumers != NULL && k < h->n_consumers; k++)
+	for (uint32_t k = 0; h->consumers != NULL && k < h->n_consumers; k++) {
 		free(h->consumers[k].id);
+		free(h->consumers[k].classes);
+	}
 	free(h->consumers);
+	for (uint32_t c = 0; h->classes != NULL && c < h->n_classes; c++)
+		free(h->classes[c].name);
+	free(h->classes);
 	free_strs(h->traits, h->n_traits);
 	memset(h, 0, sizeof(*h));
 }

@@ -3,7 +3,7 @@
  * in plain structs: one compute host per resource provider that a Nova
  * hypervisor names, and one, disabled, per root provider with compute
  * inventory that none names; with Placement's inventories and usages of VCPU,
- * MEMORY_MB and DISK_GB; host aggregates with their metadata and zones;
+ * MEMORY_MB and DISK_GB and of every other class of the provider; host aggregates with their metadata and zones;
  * flavors with their extra specs; the traits flavors ask about
  * (trait:NAME=required|forbidden) on the providers that have them.
  *
@@ -34,10 +34,24 @@ typedef struct nova_inventory {
 	int64_t used; /* the provider's usage of it: the sum of its allocations */
 } nova_inventory_t;
 
+/* A provider's inventory of a class beyond VCPU, MEMORY_MB and DISK_GB. */
+typedef struct nova_class {
+	char *name;
+	nova_inventory_t inv;
+} nova_class_t;
+
+/* An amount of one such class: what a consumer is allocated of it. */
+typedef struct nova_amount {
+	uint32_t rclass; /* index in its host's classes */
+	int64_t amount;
+} nova_amount_t;
+
 /* One consumer's allocation on a host's provider (an instance, a migration). */
 typedef struct nova_consumer {
 	char *id;
 	int64_t used[VLT_RES_COUNT];
+	nova_amount_t *classes; /* of its host's classes, those it is allocated */
+	uint32_t n_classes;
 } nova_consumer_t;
 
 typedef struct nova_host {
@@ -46,6 +60,8 @@ typedef struct nova_host {
 	char *hypervisor; /* hypervisor_hostname; NULL for an orphan */
 	bool orphan;	  /* a root provider with compute inventory that no hypervisor names */
 	nova_inventory_t inv[VLT_RES_COUNT];
+	nova_class_t *classes; /* every other class of its provider's inventories */
+	uint32_t n_classes;
 	bool enabled; /* service enabled and up, not forced down; hypervisor enabled and up */
 	char *why_disabled; /* NULL when enabled */
 	char *az;	    /* NULL: the default zone */

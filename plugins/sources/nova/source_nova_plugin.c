@@ -8,7 +8,8 @@
  * inventory that no hypervisor names. Aggregates carry their metadata and
  * zones; flavors their extra specs. Each host also gets its provider's
  * uuid, Placement's per-allocation limits (min_unit, max_unit, step_size,
- * as read) and the traits flavors ask about. Racks come from the network source
+ * as read), the traits flavors ask about, and every other resource class
+ * of its provider's inventories with each consumer's allocation of it. Racks come from the network source
  * (or the static one); alone, each host is its own rack.
  *
  * Settings: the OpenStack ones (os_client.h, docs/sources-openstack.md), and
@@ -93,6 +94,43 @@ static void limits_of(const nova_host_t *h, vlt_unit_limits_t lim[VLT_RES_COUNT]
 	}
 }
 
+/*
+ * The provider's other classes (PCPU, VGPU, CUSTOM_*...) with what each
+ * consumer is allocated of them. A class the core does not take (a
+ * standard class newer than it knows) is left out with a warning, rather
+ * than the host.
+ */
+static int add_host_classes(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host_t *h,
+			    vlt_err_t *err)
+{
+	bool *taken = calloc(h->n_classes + 1, sizeof(*taken));
+	int rc = taken != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	for (uint32_t c = 0; rc == 0 && c < h->n_classes; c++) {
+		const nova_inventory_t *n = &h->classes[c].inv;
+		vlt_class_inventory_t inv = {
+			.total = n->total, .reserved = n->reserved, .ratio = n->allocation_ratio,
+			.used = n->used, .limits = { n->min_unit, n->max_unit, n->step_size },
+		};
+
+		if (core->dc_set_host_class(b, h->name, h->classes[c].name, &inv, err) == 0)
+			taken[c] = true;
+		else
+			vlt_log_warn(core, "host %s: resource class left out: %s", h->name, err->msg);
+	}
+	for (uint32_t i = 0; rc == 0 && i < h->n_consumers; i++) {
+		const nova_consumer_t *k = &h->consumers[i];
+
+		for (uint32_t j = 0; rc == 0 && j < k->n_classes; j++)
+			if (taken[k->classes[j].rclass])
+				rc = core->dc_add_consumer_class(b, h->name, k->id,
+								 h->classes[k->classes[j].rclass].name,
+								 k->classes[j].amount, err);
+	}
+	free(taken);
+	return rc;
+}
+
 /* Beyond the spec: the provider's uuid, Placement's limits, the traits flavors ask about. */
 static int add_host_extras(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host_t *h,
 			   vlt_err_t *err)
@@ -130,6 +168,8 @@ static int add_host(const vlt_core_t *core, vlt_dc_builder_t *b, const nova_host
 					   err);
 	if (rc == 0)
 		rc = add_host_extras(core, b, h, err);
+	if (rc == 0 && core->abi_minor >= 6)
+		rc = add_host_classes(core, b, h, err);
 	if (rc < 0) {
 		char why[VLT_ERR_MSG_MAX];
 

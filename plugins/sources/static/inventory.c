@@ -43,10 +43,14 @@ static const char *const host_keys[] = {
 	"name",     "rack",		 "vcpus",      "ram_mb",  "disk_gb",
 	"nic_mbps", "availability_zone", "aggregates", "enabled", "allocation_ratios",
 	"used",     "consumers",	 "limits",     "traits",  "uuid",
-	NULL,
+	"resources", NULL,
 };
 static const char *const limit_keys[] = { "min_unit", "max_unit", "step_size", NULL };
-static const char *const consumer_keys[] = { "id", "vcpus", "ram_mb", "disk_gb", NULL };
+static const char *const class_keys[] = {
+	"total", "reserved", "allocation_ratio", "used", "min_unit", "max_unit", "step_size", NULL,
+};
+static const char *const consumer_keys[] = { "id", "vcpus", "ram_mb", "disk_gb", "resources",
+					      NULL };
 static const char *const pool_keys[] = {
 	"name", "rack", "capacity_gb", "used_gb", "volume_types", NULL,
 };
@@ -586,9 +590,59 @@ static int parse_host_fields(struct inv *x, const json_t *o, const char *at, vlt
 	return rc;
 }
 
+typedef int (*class_fn)(struct inv *x, const char *name, const json_t *v, const char *at,
+			const void *arg);
+
+/* fn on each entry of obj's "resources" (absent: none), at its JSON path. */
+static int each_class(struct inv *x, const json_t *obj, const char *at, class_fn fn,
+		      const void *arg)
+{
+	const json_t *all = json_object_get(obj, "resources"), *v;
+	char p[PATH_LEN], q[PATH_LEN];
+	const char *name;
+
+	if (all == NULL)
+		return 0;
+	path_key(p, sizeof(p), at, "resources");
+	int rc = check_object(x, all, p);
+
+	json_object_foreach((json_t *)all, name, v) {
+		if (rc < 0)
+			break;
+		path_key(q, sizeof(q), p, name);
+		rc = fn(x, name, v, q, arg);
+	}
+	return rc;
+}
+
+/* The host and consumer a consumer's "resources" belong to. */
+struct consumer_ref {
+	const json_t *host;
+	const char *id;
+};
+
+/* One class a consumer uses of its host's (a class of the host's "resources"). */
+static int consumer_class(struct inv *x, const char *name, const json_t *v, const char *at,
+			  const void *arg)
+{
+	const struct consumer_ref *ref = arg;
+	const char *host = json_string_value(json_object_get(ref->host, "name"));
+	int rc;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return fail_type(x, at, "a non-negative integer", v);
+	if (json_object_get(json_object_get(ref->host, "resources"), name) == NULL)
+		return fail(x, at, "host %s has no inventory of %s (its \"resources\")", host,
+			    name);
+	rc = x->core->dc_add_consumer_class(x->b, host, ref->id, name,
+					    (int64_t)json_integer_value(v), x->err);
+	return rc < 0 ? fail_core(x, at, rc) : 0;
+}
+
 /*
- * "consumers": [{"id", "vcpus", "ram_mb", "disk_gb"}]: what each instance
- * uses on the host, part of its "used" (as Placement's allocations are).
+ * "consumers": [{"id", "vcpus", "ram_mb", "disk_gb", "resources"?}]: what
+ * each instance uses on the host, part of its "used" (as Placement's
+ * allocations are), and of its further classes.
  */
 static int parse_consumers(struct inv *x, const json_t *o, const char *at, const char *host)
 {
@@ -617,6 +671,9 @@ static int parse_consumers(struct inv *x, const json_t *o, const char *at, const
 			rc = get_count(x, c, q, res_key[r], false, 0, &used[r]);
 		if (rc == 0 && (rc = x->core->dc_add_consumer(x->b, host, id, used, x->err)) < 0)
 			rc = fail_core(x, q, rc);
+		if (rc == 0)
+			rc = each_class(x, c, q, consumer_class,
+					&(struct consumer_ref){ .host = o, .id = id });
 		if (rc < 0)
 			return rc;
 	}
@@ -662,6 +719,52 @@ static int parse_limits(struct inv *x, const json_t *o, const char *at, const ch
 	}
 	if (rc == 0 && (rc = x->core->dc_set_host_limits(x->b, host, lim, x->err)) < 0)
 		rc = fail_core(x, p, rc);
+	return rc;
+}
+
+/* One class's inventory: a number (its total) or an object of Placement's fields. */
+static int parse_class(struct inv *x, const json_t *v, const char *at,
+		       vlt_class_inventory_t *inv)
+{
+	int64_t *count[] = { &inv->total, &inv->reserved, &inv->used, &inv->limits.min_unit,
+			     &inv->limits.max_unit, &inv->limits.step_size };
+	static const char *const count_key[] = { "total",    "reserved", "used",
+						 "min_unit", "max_unit", "step_size" };
+	const json_t *ratio;
+	int rc;
+
+	*inv = (vlt_class_inventory_t){ .ratio = 1.0 };
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		inv->total = (int64_t)json_integer_value(v);
+		return 0;
+	}
+	if (!json_is_object(v))
+		return fail_type(x, at, "a total (a non-negative integer) or an inventory object", v);
+	rc = check_keys(x, v, at, class_keys);
+	for (size_t k = 0; k < sizeof(count) / sizeof(count[0]) && rc == 0; k++)
+		rc = get_count(x, v, at, count_key[k], k == 0, 0, count[k]);
+	if (rc < 0)
+		return rc;
+	if ((ratio = json_object_get(v, "allocation_ratio")) != NULL) {
+		char p[PATH_LEN];
+
+		path_key(p, sizeof(p), at, "allocation_ratio");
+		if (!json_is_number(ratio) || !(json_number_value(ratio) > 0.0))
+			return fail_type(x, p, "a number > 0", ratio);
+		inv->ratio = json_number_value(ratio);
+	}
+	return 0;
+}
+
+/* One class of a host's "resources": its inventory. */
+static int host_class(struct inv *x, const char *name, const json_t *v, const char *at,
+		      const void *host)
+{
+	vlt_class_inventory_t inv;
+	int rc = parse_class(x, v, at, &inv);
+
+	if (rc == 0 && (rc = x->core->dc_set_host_class(x->b, host, name, &inv, x->err)) < 0)
+		rc = fail_core(x, at, rc);
 	return rc;
 }
 
@@ -735,6 +838,9 @@ static int parse_host(struct inv *x, const json_t *o, const char *at, size_t i)
 		rc = parse_limits(x, o, at, s.name);
 	if (rc == 0)
 		rc = parse_traits_uuid(x, o, at, s.name);
+	/* "resources": {"CUSTOM_FPGA": 2, "PCPU": {"total": 16, "reserved": 2, ...}} */
+	if (rc == 0)
+		rc = each_class(x, o, at, host_class, s.name);
 	free(aggs);
 	if (rc < 0)
 		return rc;
