@@ -78,7 +78,8 @@ static void place_counting(const char *plan, unsigned n, const char *flavor, con
 	char id[16];
 
 	if (place(plan, n, flavor, solver, &res, &err) != VLT_OK)
-		fail_msg("%u of %s with %s: %s", n, flavor, solver, err.msg);
+		fail_msg("%u of %s with %s: %s", n, flavor,
+			 solver != NULL ? solver : "the default solver", err.msg);
 	memset(on, 0, 3 * sizeof(*on));
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "s%u", i);
@@ -103,7 +104,8 @@ static void expect_spread(const char *plan, unsigned n, const char *flavor, cons
 	place_counting(plan, n, flavor, solver, on);
 	if (on[0] != f1 || on[1] != f2 || on[2] != p1)
 		fail_msg("%u of %s with %s: %u, %u, %u on f1, f2, p1; want %u, %u, %u", n, flavor,
-			 solver, on[0], on[1], on[2], f1, f2, p1);
+			 solver != NULL ? solver : "the default solver", on[0], on[1], on[2], f1, f2,
+			 p1);
 }
 
 /* Placing n of flavor fails, with message, with every solver. */

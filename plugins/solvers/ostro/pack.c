@@ -172,6 +172,38 @@ static int pk_rollback(ostro_ctx_t *c, pack_t *p, uint32_t mark)
 
 /* ---------------------------------------------------------------- trades */
 
+/* What units (n of them) ask of extra class k, summed. */
+static int64_t pk_class_asked(const ostro_ctx_t *c, const uint32_t *units, uint32_t n, uint32_t k)
+{
+	const vlt_class_demand_t *asks;
+	int64_t sum = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t m = c->core->unit_classes(c->cy, units[i], &asks);
+		for (uint32_t j = 0; j < m; j++)
+			sum += asks[j].rclass == k ? asks[j].amount : 0;
+	}
+	return sum;
+}
+
+/* The same check for the extra classes the lifted servers ask (ABI 1.6). */
+static bool pk_fits_classes(const ostro_ctx_t *c, uint32_t host, const pk_trade_t *t)
+{
+	const vlt_class_demand_t *asks;
+
+	for (uint32_t i = 0; i < t->n_take; i++) {
+		uint32_t m = c->core->unit_classes(c->cy, t->take[i], &asks);
+		for (uint32_t j = 0; j < m; j++) {
+			uint32_t k = asks[j].rclass;
+			int64_t need = pk_class_asked(c, t->take, t->n_take, k) -
+				       pk_class_asked(c, t->give, t->n_give, k);
+			if (need > 0 && need > c->core->class_free(c->cy, host, k))
+				return false;
+		}
+	}
+	return true;
+}
+
 /* Does host h take `take` once it gives `give`, by the free capacity alone? */
 static bool pk_fits(const ostro_ctx_t *c, const pack_t *p, uint32_t h, const pk_trade_t *t)
 {
@@ -186,7 +218,7 @@ static bool pk_fits(const ostro_ctx_t *c, const pack_t *p, uint32_t h, const pk_
 		if (room < 0)
 			return false;
 	}
-	return true;
+	return c->n_xc == 0 || pk_fits_classes(c, p->host[h], t);
 }
 
 static double pk_sum(const pack_t *p, const uint32_t *u, uint32_t n)
@@ -430,6 +462,20 @@ static bool pk_is_movable(const ostro_ctx_t *c, uint32_t u)
 	       c->v->placement[u] != VLT_NONE;
 }
 
+/* A server's size: each resource it asks over the data center's free amount of it. */
+static double pk_size(const ostro_ctx_t *c, uint32_t u)
+{
+	const vlt_class_demand_t *asks;
+	double size = 0;
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		size += (double)c->st->units[u].demand[r] * c->inv_free[r];
+	uint32_t m = c->n_xc > 0 ? c->core->unit_classes(c->cy, u, &asks) : 0;
+	for (uint32_t j = 0; j < m; j++)
+		size += (double)asks[j].amount * c->x_inv_free[asks[j].rclass];
+	return size;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -468,8 +514,7 @@ static void pk_hosts(ostro_ctx_t *c, pack_t *p)
 			p->fixed[h] = true;
 			continue;
 		}
-		for (int r = 0; r < VLT_RES_COUNT; r++)
-			p->size[u] += (double)c->st->units[u].demand[r] * c->inv_free[r];
+		p->size[u] = pk_size(c, u);
 		pk_link(p, u, h);
 	}
 }
