@@ -26,11 +26,24 @@ int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char
 /* op_expire.c: "expire" */
 int vlt__apply_expire(void *svc, const json_t *e, bool decided_here, const char *where,
 		      vlt_err_t *err);
+/* op_nova.c: "server_at" (Nova says where a server runs) */
+int vlt__apply_server_at(void *svc, const json_t *e, bool decided_here, const char *where,
+			 vlt_err_t *err);
 /* op_groups.c: "group_put", "group_delete" */
 int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);
 int vlt__apply_group_delete(void *svc, const json_t *e, bool decided_here, const char *where,
 			    vlt_err_t *err);
+
+/* ---- op_placements.c: a server leaves its plan */
+
+/*
+ * A "plan_replace" entry (why says which operation) for plan p without
+ * server u: u leaves the plan's request and units. RET 0 with *entry, or
+ * VLT_ENOMEM with err.
+ */
+int vlt__svc_drop_server_entry(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u, const char *why,
+			       json_t **entry, vlt_err_t *err);
 
 /* ---- op_replace.c: a plan's record replaced, and replacing one server */
 

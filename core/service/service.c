@@ -20,6 +20,7 @@ static const vlt_journal_op_t journal_ops[] = {
 	{ "plan_create", vlt__apply_plan_create },
 	{ "plan_replace", vlt__apply_plan_replace },
 	{ "reserve", vlt__apply_reserve },
+	{ "server_at", vlt__apply_server_at },
 	{ "expire", vlt__apply_expire },
 	{ "plan_delete", vlt__apply_plan_delete },
 	{ "group_put", vlt__apply_group_put },

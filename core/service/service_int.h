@@ -54,6 +54,8 @@ struct vlt_service {
 	int64_t sources_tried_ms;     /* the last reading, good or not */
 	char sources_error[512];      /* why the last reading failed; "" when it did not */
 	uint64_t n_refreshed, n_refresh_failed;
+	/* what refreshes corrected that Nova's notifications should have told (op_nova.c) */
+	atomic_uint_fast64_t n_corrections;
 	/* the last refresh that swapped a data center in: reading the sources (off the lock),
 	 * and swapping it in and holding the plans again (under it), ms; -1 before one */
 	double last_read_ms, last_swap_ms;

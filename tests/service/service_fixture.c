@@ -52,6 +52,23 @@ void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int
 	svc_fixture_open_with(f, dir, VLT_TEST_DATA "/api/inventory.json", so, now_ms);
 }
 
+svc_world_t *svc_world_open(int64_t hold_ttl_s, int64_t now_ms)
+{
+	svc_world_t *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	svc_fixture_dir(w->dir);
+	svc_fixture_open(&w->f, w->dir, hold_ttl_s, now_ms);
+	return w;
+}
+
+void svc_world_close(svc_world_t *w)
+{
+	svc_fixture_close(&w->f);
+	svc_fixture_rmdir(w->dir);
+	free(w);
+}
+
 static void open_on(svc_fixture_t *f, const char *dir, const char *inventory,
 		    const char *store, const char *const *store_settings, vlt_service_opts_t so,
 		    int64_t now_ms)

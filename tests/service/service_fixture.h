@@ -47,6 +47,16 @@ void svc_fixture_open_store(svc_fixture_t *f, const char *dir, const char *store
 			    int64_t now_ms);
 void svc_fixture_close(svc_fixture_t *f);
 
+/* One service on a store of its own: a folder made for it, removed with it. */
+typedef struct svc_world {
+	char dir[64];
+	svc_fixture_t f;
+} svc_world_t;
+/* A new world (svc_fixture_open's arguments); fails the test on error. */
+svc_world_t *svc_world_open(int64_t hold_ttl_s, int64_t now_ms);
+/* Close its service, remove its folder, free it. */
+void svc_world_close(svc_world_t *w);
+
 /*
  * A plan request of n servers of one flavor (new reference), orchestration
  * ids <prefix>0 .. <prefix><n-1> (they must differ between plans).
