@@ -269,6 +269,28 @@ int vlt__service_nova_event(vlt_service_t *s, const vlt_nova_event_t *ev,
 	return rc;
 }
 
+int vlt__service_listener_start(vlt_service_t *s, const vlt_listener_opts_t *o, vlt_err_t *err)
+{
+	if (s->listener != NULL)
+		return 0;
+	return vlt__listener_start(&s->listener, s, o, err);
+}
+
+/* The listener's figures and the refreshes' corrections, for GET /v1/status (new reference). */
+json_t *vlt__svc_notifications_status(vlt_service_t *s)
+{
+	vlt_listener_stats_t st = { 0 };
+
+	if (s->listener != NULL)
+		vlt__listener_stats(s->listener, &st);
+	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "enabled",
+			 s->listener != NULL, "connected", st.connected, "received",
+			 (json_int_t)st.received, "applied", (json_int_t)st.applied, "unchanged",
+			 (json_int_t)st.unchanged, "rejected", (json_int_t)st.rejected, "failed",
+			 (json_int_t)st.failed, "connects", (json_int_t)st.connects, "corrections",
+			 (json_int_t)atomic_load(&s->n_corrections));
+}
+
 uint64_t vlt__service_corrections(vlt_service_t *s)
 {
 	return atomic_load(&s->n_corrections);

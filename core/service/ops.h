@@ -29,6 +29,8 @@ int vlt__apply_expire(void *svc, const json_t *e, bool decided_here, const char 
 /* op_nova.c: "server_at" (Nova says where a server runs) */
 int vlt__apply_server_at(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);
+/* op_nova.c: GET /v1/status's "notifications" (new reference) */
+json_t *vlt__svc_notifications_status(vlt_service_t *s);
 /* op_groups.c: "group_put", "group_delete" */
 int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);

@@ -154,6 +154,8 @@ void vlt__service_free(vlt_service_t *s)
 {
 	if (s == NULL)
 		return;
+	vlt__listener_stop(s->listener); /* it writes through the service: first */
+	s->listener = NULL;
 	vlt__svc_tickers_stop(s);
 	vlt__svc_decisions_stop(s);
 	vlt__svc_decision_forget(s);
@@ -235,6 +237,9 @@ int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err)
 	if (*status != NULL) /* the decision record's counts (decision.c) */
 		json_object_set_new(json_object_get(*status, "status"), "decisions",
 				    vlt__svc_decisions_status(s));
+	if (*status != NULL)
+		json_object_set_new(json_object_get(*status, "status"), "notifications",
+				    vlt__svc_notifications_status(s));
 	vlt__svc_read_end(s);
 	return *status != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 }

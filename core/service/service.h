@@ -334,6 +334,15 @@ int vlt__service_nova_event(vlt_service_t *s, const vlt_nova_event_t *ev,
 			    vlt_nova_outcome_t *outcome, vlt_err_t *err);
 
 /*
+ * vlt__service_listener_start - consume Nova's notifications as o says
+ * (listener.h; o->may_consume pauses it) until the service is freed.
+ * RET 0, or vlt__listener_start's error.
+ */
+struct vlt_listener_opts;
+int vlt__service_listener_start(vlt_service_t *s, const struct vlt_listener_opts *o,
+				vlt_err_t *err);
+
+/*
  * The corrections refreshes made that the notifications should have:
  * reserved servers found gone, or on another host than the state says.
  */

@@ -17,6 +17,7 @@
 
 #include "gcommit.h"
 #include "journal.h"
+#include "listener.h"
 #include "request.h"
 #include "service.h"
 #include "state.h"
@@ -56,6 +57,7 @@ struct vlt_service {
 	uint64_t n_refreshed, n_refresh_failed;
 	/* what refreshes corrected that Nova's notifications should have told (op_nova.c) */
 	atomic_uint_fast64_t n_corrections;
+	vlt_listener_t *listener; /* Nova's notifications (listener.c); NULL when off */
 	/* the last refresh that swapped a data center in: reading the sources (off the lock),
 	 * and swapping it in and holding the plans again (under it), ms; -1 before one */
 	double last_read_ms, last_swap_ms;
