@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dc.h"
 #include "log.h"
 #include "ops.h"
 
@@ -294,6 +295,75 @@ json_t *vlt__svc_notifications_status(vlt_service_t *s)
 uint64_t vlt__service_corrections(vlt_service_t *s)
 {
 	return atomic_load(&s->n_corrections);
+}
+
+/* ---------------------------------------------------------------- what a refresh corrects */
+
+/* A reserved server Placement's allocations put on another host than its placement says. */
+struct vlt_svc_moved {
+	char uuid[64];
+	char host[256];
+};
+
+vlt_svc_moved_t *vlt__svc_moved_servers(const vlt_service_t *s, size_t *n)
+{
+	const vlt_dc_t *dc = vlt__engine_dc(s->engine);
+	uint32_t n_consumers = 0;
+	const vlt_dc_consumer_t *c = vlt__dc_consumers(dc, &n_consumers);
+	vlt_strmap_t by_id = { 0 };
+	size_t cap = 0;
+
+	*n = 0;
+	for (uint32_t i = 0; i < n_consumers; i++) {
+		if (c[i].credited && vlt__strmap_put(&by_id, c[i].id, (void *)&c[i]) < 0)
+			break; /* out of memory: fewer corrections, the next refresh tries again */
+	}
+	for (const vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next)
+		cap += p->n_units;
+	vlt_svc_moved_t *out = calloc(cap + 1, sizeof(*out));
+	for (const vlt_svc_plan_t *p = s->st.first; out != NULL && p != NULL; p = p->next) {
+		for (size_t i = 0; i < p->n_units; i++) {
+			const vlt_svc_unit_t *u = &p->units[i];
+			const vlt_dc_consumer_t *at = u->server && u->reserved && !u->expired
+							      ? vlt__strmap_get(&by_id, u->resource_id)
+							      : NULL;
+			const char *host = at != NULL ? dc->hosts[at->host].name : NULL;
+
+			if (host != NULL && !vlt__svc_same_str(host, u->loc) &&
+			    strlen(u->resource_id) < sizeof(out->uuid) && strlen(host) < sizeof(out->host)) {
+				snprintf(out[*n].uuid, sizeof(out->uuid), "%s", u->resource_id);
+				snprintf(out[*n].host, sizeof(out->host), "%s", host);
+				(*n)++;
+			}
+		}
+	}
+	vlt__strmap_clear(&by_id);
+	return out;
+}
+
+void vlt__svc_correct_moves(vlt_service_t *s, vlt_svc_moved_t *moved, size_t n, int64_t read_us)
+{
+	for (size_t i = 0; i < n; i++) {
+		vlt_nova_event_t ev = { .fact = VLT_NOVA_AT_HOST, .t_us = read_us };
+		vlt_nova_outcome_t out = VLT_NOVA_UNCHANGED;
+		vlt_err_t err = { 0 };
+
+		snprintf(ev.event_type, sizeof(ev.event_type), "refresh");
+		snprintf(ev.uuid, sizeof(ev.uuid), "%s", moved[i].uuid);
+		snprintf(ev.host, sizeof(ev.host), "%s", moved[i].host);
+		/* a notification newer than the reading wins: the entry is not written then */
+		if (vlt__service_nova_event(s, &ev, &out, &err) < 0)
+			vlt__log(NULL, VLT_LOG_WARNING, "instance %s is on %s, not moved there: %s",
+				 ev.uuid, ev.host, err.msg);
+		else if (out == VLT_NOVA_MOVED) {
+			atomic_fetch_add(&s->n_corrections, 1);
+			vlt__log(NULL, VLT_LOG_WARNING,
+				 "refresh: instance %s is on %s, and no notification said so: its "
+				 "placement follows it",
+				 ev.uuid, ev.host);
+		}
+	}
+	free(moved);
 }
 
 /* ---------------------------------------------------------------- applying */

@@ -138,6 +138,7 @@ static void release_gone(vlt_service_t *s, char **pids, size_t n)
 			vlt__log(NULL, VLT_LOG_NOTICE,
 				 "placement %s released: its instance is gone from the cloud",
 				 pids[i]);
+			atomic_fetch_add(&s->n_corrections, 1); /* no notification had told it */
 			drop_if_empty(s, plan_id);
 		}
 		free(pids[i]);
@@ -148,12 +149,14 @@ static void release_gone(vlt_service_t *s, char **pids, size_t n)
 int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 {
 	vlt_snapshot_t *snap = NULL;
-	size_t n_gone = 0, n_disabled = 0, n_lost = 0;
+	size_t n_gone = 0, n_disabled = 0, n_lost = 0, n_moved = 0;
 	char **lost = NULL;
+	vlt_svc_moved_t *moved = NULL;
 
 	pthread_mutex_lock(&s->refresh_lock);
 	pthread_mutex_lock(&s->lock);
 	uint64_t seen = s->journal.applied;
+	int64_t read_us = vlt__svc_now_ms(s) * 1000; /* what the reading says is as of now */
 	pthread_mutex_unlock(&s->lock);
 	double read_start = vlt__clock_mono_ms();
 	int rc = vlt__engine_collect(s->engine, &snap, err);
@@ -186,6 +189,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 		}
 		hold_all_again(s, "refresh", &n_gone, &n_disabled);
 		lost = gone_instances(s, seen, &n_lost);
+		moved = vlt__svc_moved_servers(s, &n_moved);
 		s->sources_ok_ms = s->sources_tried_ms;
 		s->sources_error[0] = '\0';
 		s->n_refreshed++;
@@ -202,6 +206,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 	vlt__svc_health_note_sources(s);
 	pthread_mutex_unlock(&s->lock);
 	release_gone(s, lost, n_lost);
+	vlt__svc_correct_moves(s, moved, n_moved, read_us);
 	pthread_mutex_unlock(&s->refresh_lock);
 	return rc;
 }

@@ -31,6 +31,17 @@ int vlt__apply_server_at(void *svc, const json_t *e, bool decided_here, const ch
 			 vlt_err_t *err);
 /* op_nova.c: GET /v1/status's "notifications" (new reference) */
 json_t *vlt__svc_notifications_status(vlt_service_t *s);
+/*
+ * op_nova.c, for the refresh: the reserved servers whose allocation the
+ * data center just swapped in puts on another host than their placement
+ * (lock held; a new array, *n long), then, with no lock held, each moved
+ * there as a notification of the reading's time would (read_us), unless
+ * a newer notification was applied; each move counted as a correction.
+ * vlt__svc_correct_moves frees moved.
+ */
+typedef struct vlt_svc_moved vlt_svc_moved_t;
+vlt_svc_moved_t *vlt__svc_moved_servers(const vlt_service_t *s, size_t *n);
+void vlt__svc_correct_moves(vlt_service_t *s, vlt_svc_moved_t *moved, size_t n, int64_t read_us);
 /* op_groups.c: "group_put", "group_delete" */
 int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);
