@@ -15,7 +15,6 @@ $VALETD is the valetd binary (CTest sets it). Exits 77 (skipped) without
 rabbitmq-server or oslo.messaging.
 """
 import json
-import os
 import sys
 import time
 import unittest
