@@ -12,7 +12,6 @@ Usage: nova_notifications_test.py VALETD CLOUD_JSON
 """
 import json
 import os
-import signal
 import sys
 import time
 import unittest
@@ -87,13 +86,6 @@ class NovaNotifications(unittest.TestCase):
         osapi.wait_for(what, check, timeout, interval=0.1)
         self.shown = time.monotonic()
 
-    def sighup_and_wait(self):
-        before = self.valetd.sources()['refreshes']
-        self.valetd.proc.send_signal(signal.SIGHUP)
-        osapi.wait_for('valetd reads the sources',
-                       lambda: self.valetd.sources()['refreshes'] > before,
-                       60, interval=0.2)
-
     def test_a_migrated_then_deleted_server_is_followed(self):
         status, doc = self.valetd.call('POST', '/v1/plans', stack('followed'))
         self.assertEqual(status, 201, doc)
@@ -122,7 +114,7 @@ class NovaNotifications(unittest.TestCase):
                             lambda: self.location('followed-0') is None)
 
         # the periodic check finds nothing the notifications missed
-        self.sighup_and_wait()
+        self.valetd.refresh()
         counts = self.notifications()
         self.assertEqual(counts['corrections'], 0, counts)
         self.assertEqual(counts['rejected'], 0, counts)
