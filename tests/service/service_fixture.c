@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -172,4 +173,76 @@ const char *svc_fixture_location(svc_fixture_t *f, const char *orch, char *buf, 
 	snprintf(buf, size, "%s", loc != NULL ? loc : "");
 	json_decref(pl);
 	return buf;
+}
+
+/* oslo.messaging's str(utcnow()) of t_us: no fraction when the microseconds are 0. */
+static void oslo_timestamp(int64_t t_us, char *buf, size_t size)
+{
+	time_t secs = (time_t)(t_us / 1000000);
+	struct tm tm;
+	int us = (int)(t_us % 1000000);
+
+	gmtime_r(&secs, &tm);
+	size_t n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	if (us != 0)
+		snprintf(buf + n, size - n, ".%06d", us);
+}
+
+char *svc_fixture_nova_body(const char *event_type, const char *uuid, const char *host, int64_t t_us)
+{
+	char stamp[64];
+
+	oslo_timestamp(t_us, stamp, sizeof(stamp));
+	json_t *msg = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:{s:s, s:s?, s:s?, s:s}}}",
+		"message_id", "8a1c3f0e-0000-4000-8000-000000000000", "publisher_id",
+		"nova-compute:qos101", "event_type", event_type, "priority", "INFO", "timestamp",
+		stamp, "payload", "nova_object.name", "InstanceActionPayload",
+		"nova_object.namespace", "nova", "nova_object.version", "1.8", "nova_object.data",
+		"uuid", uuid, "host", host, "node", host, "state", "active");
+	char *text = json_dumps(msg, JSON_COMPACT);
+	json_t *env = json_pack("{s:s, s:s}", "oslo.version", "2.0", "oslo.message", text);
+	char *body = json_dumps(env, JSON_COMPACT);
+
+	free(text);
+	json_decref(msg);
+	json_decref(env);
+	return body;
+}
+
+void svc_fixture_create_reserved(svc_fixture_t *f, const char *stack, const char *prefix, unsigned n,
+			    const char *flavor)
+{
+	json_t *req = svc_fixture_request(stack, prefix, n, flavor);
+	json_t *plan = NULL;
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_plan_create(f->svc, req, NULL, &plan, &err) < 0)
+		fail_msg("plan %s: %s", stack, err.msg);
+	json_decref(req);
+	json_decref(plan);
+	for (unsigned i = 0; i < n; i++) {
+		char orch[64], uuid[64], loc[64];
+		json_t *answer = NULL;
+
+		snprintf(orch, sizeof(orch), "%s%u", prefix, i);
+		snprintf(uuid, sizeof(uuid), "%s-uuid-%u", prefix, i);
+		svc_fixture_location(f, orch, loc, sizeof(loc));
+		json_t *body = json_pack("{s:[s], s:s}", "locations", loc, "resource_id", uuid);
+		if (vlt__service_placement_reserve(f->svc, orch, body, &answer, &err) < 0)
+			fail_msg("reserve %s: %s", orch, err.msg);
+		json_decref(body);
+		json_decref(answer);
+	}
+}
+
+bool svc_fixture_placement_exists(svc_fixture_t *f, const char *orch)
+{
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+	int rc = vlt__service_placement_get(f->svc, orch, &doc, &err);
+
+	json_decref(doc);
+	assert_true(rc == 0 || rc == VLT_ENOENT);
+	return rc == 0;
 }

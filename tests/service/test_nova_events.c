@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -39,50 +38,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* oslo.messaging's str(utcnow()) of t_us: no fraction when the microseconds are 0. */
-static void oslo_timestamp(int64_t t_us, char *buf, size_t size)
-{
-	time_t secs = (time_t)(t_us / 1000000);
-	struct tm tm;
-	int us = (int)(t_us % 1000000);
-
-	gmtime_r(&secs, &tm);
-	size_t n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-	if (us != 0)
-		snprintf(buf + n, size - n, ".%06d", us);
-}
-
-/*
- * One AMQP body as Nova's messagingv2 notifier sends it (a new string):
- * the envelope around the message's JSON text, the versioned payload.
- */
-static char *nova_body(const char *event_type, const char *uuid, const char *host, int64_t t_us)
-{
-	char stamp[64];
-
-	oslo_timestamp(t_us, stamp, sizeof(stamp));
-	json_t *msg = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:{s:s, s:s?, s:s?, s:s}}}",
-		"message_id", "8a1c3f0e-0000-4000-8000-000000000000", "publisher_id",
-		"nova-compute:qos101", "event_type", event_type, "priority", "INFO", "timestamp",
-		stamp, "payload", "nova_object.name", "InstanceActionPayload",
-		"nova_object.namespace", "nova", "nova_object.version", "1.8", "nova_object.data",
-		"uuid", uuid, "host", host, "node", host, "state", "active");
-	char *text = json_dumps(msg, JSON_COMPACT);
-	json_t *env = json_pack("{s:s, s:s}", "oslo.version", "2.0", "oslo.message", text);
-	char *body = json_dumps(env, JSON_COMPACT);
-
-	free(text);
-	json_decref(msg);
-	json_decref(env);
-	return body;
-}
-
 /* Parse and apply one event; RET what it did (the test fails on an error). */
 static vlt_nova_outcome_t apply_event(svc_fixture_t *f, const char *type, const char *uuid,
 				      const char *host, int64_t t_us)
 {
-	char *body = nova_body(type, uuid, host, t_us);
+	char *body = svc_fixture_nova_body(type, uuid, host, t_us);
 	vlt_nova_event_t ev;
 	vlt_nova_outcome_t out = VLT_NOVA_UNCHANGED;
 	vlt_err_t err = { 0 };
@@ -93,44 +53,6 @@ static vlt_nova_outcome_t apply_event(svc_fixture_t *f, const char *type, const 
 		fail_msg("apply: %s", err.msg);
 	free(body);
 	return out;
-}
-
-/* A plan of n servers of flavor, orchestration ids <prefix>0.., each reserved as <prefix>-uuid-<i>. */
-static void create_reserved(svc_fixture_t *f, const char *stack, const char *prefix, unsigned n,
-			    const char *flavor)
-{
-	json_t *req = svc_fixture_request(stack, prefix, n, flavor);
-	json_t *plan = NULL;
-	vlt_err_t err = { 0 };
-
-	if (vlt__service_plan_create(f->svc, req, NULL, &plan, &err) < 0)
-		fail_msg("plan %s: %s", stack, err.msg);
-	json_decref(req);
-	json_decref(plan);
-	for (unsigned i = 0; i < n; i++) {
-		char orch[64], uuid[64], loc[64];
-		json_t *answer = NULL;
-
-		snprintf(orch, sizeof(orch), "%s%u", prefix, i);
-		snprintf(uuid, sizeof(uuid), "%s-uuid-%u", prefix, i);
-		svc_fixture_location(f, orch, loc, sizeof(loc));
-		json_t *body = json_pack("{s:[s], s:s}", "locations", loc, "resource_id", uuid);
-		if (vlt__service_placement_reserve(f->svc, orch, body, &answer, &err) < 0)
-			fail_msg("reserve %s: %s", orch, err.msg);
-		json_decref(body);
-		json_decref(answer);
-	}
-}
-
-static bool placement_exists(svc_fixture_t *f, const char *orch)
-{
-	json_t *doc = NULL;
-	vlt_err_t err = { 0 };
-	int rc = vlt__service_placement_get(f->svc, orch, &doc, &err);
-
-	json_decref(doc);
-	assert_true(rc == 0 || rc == VLT_ENOENT);
-	return rc == 0;
 }
 
 /* Create a plan of n large servers; RET its error (0 when placed). */
@@ -151,7 +73,7 @@ static int try_plan(svc_fixture_t *f, const char *stack, const char *prefix, uns
 static void test_the_envelope_oslo_sends_is_read(void **state)
 {
 	(void)state;
-	char *body = nova_body("instance.live_migration_post_dest.end", "abc-123", "qos105",
+	char *body = svc_fixture_nova_body("instance.live_migration_post_dest.end", "abc-123", "qos105",
 			       NOVA_T0 + 250);
 	vlt_nova_event_t ev;
 	vlt_err_t err = { 0 };
@@ -165,7 +87,7 @@ static void test_the_envelope_oslo_sends_is_read(void **state)
 	free(body);
 
 	/* a whole second: str(utcnow()) has no fraction */
-	body = nova_body("instance.delete.end", "abc-123", "qos105", NOVA_T0);
+	body = svc_fixture_nova_body("instance.delete.end", "abc-123", "qos105", NOVA_T0);
 	assert_int_equal(vlt__nova_event_parse(body, strlen(body), &ev, &err), 0);
 	assert_int_equal(ev.fact, VLT_NOVA_GONE);
 	assert_true(ev.t_us == NOVA_T0);
@@ -194,7 +116,7 @@ static void test_other_events_are_read_and_left_alone(void **state)
 	assert_int_equal(ev.fact, VLT_NOVA_OTHER);
 
 	/* a build that failed before a host was chosen: nothing to follow */
-	char *body = nova_body("instance.create.end", "u2", NULL, NOVA_T0);
+	char *body = svc_fixture_nova_body("instance.create.end", "u2", NULL, NOVA_T0);
 	assert_int_equal(vlt__nova_event_parse(body, strlen(body), &ev, &err), 0);
 	assert_int_equal(ev.fact, VLT_NOVA_OTHER);
 	free(body);
@@ -241,19 +163,19 @@ static void test_a_deleted_server_is_released_at_once(void **state)
 	svc_world_t *w = *state;
 	svc_fixture_t *f = &w->f;
 
-	create_reserved(f, "stack-a", "s", 2, "m1.large");
+	svc_fixture_create_reserved(f, "stack-a", "s", 2, "m1.large");
 	assert_int_equal(try_plan(f, "full", "full", 7), VLT_ENOPLACE); /* 6 hosts free */
 	assert_int_equal(apply_event(f, "instance.delete.end", "s-uuid-0", "qos101", NOVA_T0),
 			 VLT_NOVA_RELEASED);
-	assert_false(placement_exists(f, "s0"));
-	assert_true(placement_exists(f, "s1"));
+	assert_false(svc_fixture_placement_exists(f, "s0"));
+	assert_true(svc_fixture_placement_exists(f, "s1"));
 	assert_int_equal(try_plan(f, "fill", "fill", 7), 0); /* its host is free again */
 	/* the same notification again, and one of a server Valet never planned: nothing */
 	assert_int_equal(apply_event(f, "instance.delete.end", "s-uuid-0", "qos101", NOVA_T0),
 			 VLT_NOVA_UNCHANGED);
 	assert_int_equal(apply_event(f, "instance.delete.end", "stranger", "qos101", NOVA_T0),
 			 VLT_NOVA_UNCHANGED);
-	assert_true(placement_exists(f, "s1"));
+	assert_true(svc_fixture_placement_exists(f, "s1"));
 }
 
 static void test_a_moved_server_takes_its_hold_along(void **state)
@@ -262,7 +184,7 @@ static void test_a_moved_server_takes_its_hold_along(void **state)
 	svc_fixture_t *f = &w->f;
 	char from[64], other[64], to[64] = "";
 
-	create_reserved(f, "stack-a", "s", 2, "m1.large");
+	svc_fixture_create_reserved(f, "stack-a", "s", 2, "m1.large");
 	svc_fixture_location(f, "s0", from, sizeof(from));
 	svc_fixture_location(f, "s1", other, sizeof(other));
 	/* a host neither server holds */
@@ -303,7 +225,7 @@ static void test_duplicates_and_older_events_change_nothing(void **state)
 	svc_fixture_t *f = &w->f;
 	char loc[64];
 
-	create_reserved(f, "stack-a", "s", 1, "m1.small");
+	svc_fixture_create_reserved(f, "stack-a", "s", 1, "m1.small");
 	assert_int_equal(apply_event(f, "instance.live_migration_post_dest.end", "s-uuid-0",
 				     "qos107", NOVA_T0 + 200),
 			 VLT_NOVA_MOVED);
@@ -331,7 +253,7 @@ static void test_duplicates_and_older_events_change_nothing(void **state)
 	assert_int_equal(apply_event(f, "instance.live_migration_post_dest.end", "s-uuid-0",
 				     "qos102", NOVA_T0 + 400),
 			 VLT_NOVA_UNCHANGED);
-	assert_false(placement_exists(f, "s0"));
+	assert_false(svc_fixture_placement_exists(f, "s0"));
 }
 
 /* ---- a burst, in order and replayed twice out of order */
@@ -395,7 +317,7 @@ static void burst_state(svc_fixture_t *f, char *buf, size_t size)
 		char orch[16], loc[64] = "released";
 
 		snprintf(orch, sizeof(orch), "b%d", i);
-		if (placement_exists(f, orch))
+		if (svc_fixture_placement_exists(f, orch))
 			svc_fixture_location(f, orch, loc, sizeof(loc));
 		len += (size_t)snprintf(buf + len, size - len, "%s=%s\n", orch, loc);
 	}
@@ -419,14 +341,14 @@ static void test_a_burst_replayed_twice_out_of_order_ends_the_same(void **state)
 					strcmp(last->type, "instance.delete.end") == 0 ? "released"
 										       : last->host);
 	}
-	create_reserved(&w->f, "burst", "b", BURST_SERVERS, "m1.small");
+	svc_fixture_create_reserved(&w->f, "burst", "b", BURST_SERVERS, "m1.small");
 	apply_burst(&w->f, ev, BURST);
 	burst_state(&w->f, in_order, sizeof(in_order));
 	assert_string_equal(in_order, expected);
 
 	/* a second valetd of its own store: the same burst, shuffled, twice */
 	svc_world_t *other = svc_world_open(0, T0);
-	create_reserved(&other->f, "burst", "b", BURST_SERVERS, "m1.small");
+	svc_fixture_create_reserved(&other->f, "burst", "b", BURST_SERVERS, "m1.small");
 	shuffle(ev, BURST, 7);
 	apply_burst(&other->f, ev, BURST);
 	shuffle(ev, BURST, 99);
