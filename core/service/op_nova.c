@@ -3,7 +3,8 @@
  * an AMQP message body read (oslo.messaging's envelope, the versioned
  * payload), the fact turned into a journal entry by identity (the
  * instance's uuid is a placement's resource_id), and the "server_at"
- * entry applied. The AMQP consumer that feeds it is listener.c.
+ * entry applied; an instance no placement names is op_outside.c's. The
+ * AMQP consumer that feeds it is listener.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -158,8 +159,14 @@ static int read_payload(const json_t *msg, const char *path, vlt_nova_event_t *e
 				   "(is Nova's notification_format versioned?)",
 				   path);
 	snprintf(where, sizeof(where), "%s.payload['nova_object.data']", path);
+	/* the flavor, for a server Valet never planned (InstancePayload's FlavorPayload) */
+	const json_t *flavor = json_object_get(json_object_get(data, "flavor"), "nova_object.data");
+	char flavor_where[160];
+	snprintf(flavor_where, sizeof(flavor_where), "%s.flavor['nova_object.data']", where);
 	if ((rc = want_text(data, "uuid", true, where, ev->uuid, sizeof(ev->uuid), err)) < 0 ||
-	    (rc = want_text(data, "host", false, where, ev->host, sizeof(ev->host), err)) < 0)
+	    (rc = want_text(data, "host", false, where, ev->host, sizeof(ev->host), err)) < 0 ||
+	    (rc = want_text(flavor, "name", false, flavor_where, ev->flavor, sizeof(ev->flavor),
+			    err)) < 0)
 		return rc;
 	if (ev->uuid[0] == '\0')
 		return vlt_err_set(err, VLT_EINVAL, WHERE ": %s.uuid: empty", where);
@@ -237,8 +244,10 @@ static int decide_nova(vlt_service_t *s, void *arg, json_t **entry, bool *engine
 	(void)engine_done;
 
 	c->outcome = VLT_NOVA_UNCHANGED;
-	if (u == NULL || ev->fact == VLT_NOVA_OTHER)
-		return 1; /* not Valet's, or released already (a duplicate) */
+	if (ev->fact == VLT_NOVA_OTHER)
+		return 1;
+	if (u == NULL) /* one Valet never planned, or released already (a duplicate) */
+		return vlt__svc_decide_outside(s, ev, entry, &c->outcome, err);
 	if (ev->fact == VLT_NOVA_GONE) {
 		c->outcome = VLT_NOVA_RELEASED;
 		return vlt__svc_drop_server_entry(p, u, "nova_delete", entry, err);
@@ -265,6 +274,7 @@ int vlt__service_nova_event(vlt_service_t *s, const vlt_nova_event_t *ev,
 			 ev->uuid,
 			 c.outcome == VLT_NOVA_RELEASED ? "is released"
 			 : c.outcome == VLT_NOVA_MOVED	? "moves to "
+			 : c.outcome == VLT_NOVA_TAKEN	? "(none: Valet did not plan it) is taken on "
 							: "stays on ",
 			 c.outcome == VLT_NOVA_RELEASED ? "" : ev->host);
 	return rc;

@@ -188,6 +188,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			return rc;
 		}
 		hold_all_again(s, "refresh", &n_gone, &n_disabled);
+		vlt__svc_outside_after_reading(s, read_us);
 		lost = gone_instances(s, seen, &n_lost);
 		moved = vlt__svc_moved_servers(s, &n_moved);
 		s->sources_ok_ms = s->sources_tried_ms;
@@ -222,6 +223,8 @@ int vlt__svc_hold_after_replay(vlt_service_t *s, vlt_err_t *err)
 		rc = vlt__engine_rebase(s->engine, own, n_own, err);
 	if (rc == 0)
 		hold_all_again(s, "journal replay", &n_gone, &n_disabled);
+	if (rc == 0) /* the data center was read at start: newer than any entry */
+		vlt__svc_outside_after_reading(s, vlt__svc_now_ms(s) * 1000);
 	free(own);
 	return rc;
 }

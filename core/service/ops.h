@@ -42,6 +42,22 @@ json_t *vlt__svc_notifications_status(vlt_service_t *s);
 typedef struct vlt_svc_moved vlt_svc_moved_t;
 vlt_svc_moved_t *vlt__svc_moved_servers(const vlt_service_t *s, size_t *n);
 void vlt__svc_correct_moves(vlt_service_t *s, vlt_svc_moved_t *moved, size_t n, int64_t read_us);
+/* op_outside.c: "server_outside" (a server Valet never planned, as Nova tells of it) */
+int vlt__apply_server_outside(void *svc, const json_t *e, bool decided_here, const char *where,
+			      vlt_err_t *err);
+/*
+ * op_outside.c: the decision for an event of an instance no placement
+ * names: RET 1 (nothing to write) or 0 with *entry and *outcome.
+ */
+int vlt__svc_decide_outside(vlt_service_t *s, const vlt_nova_event_t *ev, json_t **entry,
+			    vlt_nova_outcome_t *outcome, vlt_err_t *err);
+/*
+ * After a reading of the sources that began at read_us (lock held): those
+ * servers it counts (or that were told of before it began) are left to
+ * it; the others are held again on the new data center.
+ */
+void vlt__svc_outside_after_reading(vlt_service_t *s, int64_t read_us);
+void vlt__svc_outside_free(vlt_service_t *s);
 /* op_groups.c: "group_put", "group_delete" */
 int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);

@@ -21,6 +21,7 @@ static const vlt_journal_op_t journal_ops[] = {
 	{ "plan_replace", vlt__apply_plan_replace },
 	{ "reserve", vlt__apply_reserve },
 	{ "server_at", vlt__apply_server_at },
+	{ "server_outside", vlt__apply_server_outside },
 	{ "expire", vlt__apply_expire },
 	{ "plan_delete", vlt__apply_plan_delete },
 	{ "group_put", vlt__apply_group_put },
@@ -159,6 +160,7 @@ void vlt__service_free(vlt_service_t *s)
 	vlt__svc_tickers_stop(s);
 	vlt__svc_decisions_stop(s);
 	vlt__svc_decision_forget(s);
+	vlt__svc_outside_free(s);
 	vlt__state_free(&s->st);
 	vlt__svc_group_fini(s);
 	vlt__svc_health_fini(&s->checks);

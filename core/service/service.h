@@ -298,6 +298,7 @@ typedef struct vlt_nova_event {
 	char event_type[96];
 	char uuid[64];	   /* the instance: a placement's resource_id */
 	char host[256];	   /* VLT_NOVA_AT_HOST: where it runs */
+	char flavor[128];  /* its flavor's name, "" when the payload has none */
 	int64_t t_us;	   /* the notification's timestamp, microseconds since the epoch (UTC) */
 	vlt_nova_fact_t fact;
 } vlt_nova_event_t;
@@ -317,7 +318,8 @@ typedef enum vlt_nova_outcome {
 				   server Valet does not hold */
 	VLT_NOVA_RELEASED,	/* the server's placement was released */
 	VLT_NOVA_MOVED,		/* its placement now follows it to the event's host */
-	VLT_NOVA_NOTED		/* where it already was: the event's time kept for ordering */
+	VLT_NOVA_NOTED,		/* where it already was: the event's time kept for ordering */
+	VLT_NOVA_TAKEN		/* a server Valet never planned: its capacity taken on its host */
 } vlt_nova_outcome_t;
 
 /*

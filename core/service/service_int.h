@@ -58,6 +58,8 @@ struct vlt_service {
 	/* what refreshes corrected that Nova's notifications should have told (op_nova.c) */
 	atomic_uint_fast64_t n_corrections;
 	vlt_listener_t *listener; /* Nova's notifications (listener.c); NULL when off */
+	/* servers Valet never planned that notifications told of: uuid -> (op_outside.c) */
+	vlt_strmap_t outside;
 	/* the last refresh that swapped a data center in: reading the sources (off the lock),
 	 * and swapping it in and holding the plans again (under it), ms; -1 before one */
 	double last_read_ms, last_swap_ms;

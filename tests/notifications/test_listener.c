@@ -103,6 +103,14 @@ static bool disconnected(void *l)
 	return !stats_of(l).connected;
 }
 
+/* Counted once the message is acknowledged, a moment after the state changed. */
+static bool acknowledged_one(void *l)
+{
+	vlt_listener_stats_t st = stats_of(l);
+
+	return st.applied + st.unchanged + st.rejected + st.failed >= 1;
+}
+
 static bool s0_released(void *f)
 {
 	return !svc_fixture_placement_exists(f, "s0");
@@ -137,6 +145,7 @@ static void test_a_paused_listener_leaves_the_queue_and_resumes(void **state)
 
 	atomic_store(&may, true);
 	assert_true(wait_for(s0_released, &w->f, 5000));
+	assert_true(wait_for(acknowledged_one, l, 5000));
 	assert_true(svc_fixture_placement_exists(&w->f, "s1"));
 	vlt_listener_stats_t st = stats_of(l);
 	assert_int_equal(st.received, 1);

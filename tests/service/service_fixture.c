@@ -188,18 +188,24 @@ static void oslo_timestamp(int64_t t_us, char *buf, size_t size)
 		snprintf(buf + n, size - n, ".%06d", us);
 }
 
-char *svc_fixture_nova_body(const char *event_type, const char *uuid, const char *host, int64_t t_us)
+char *svc_fixture_nova_body_flavor(const char *event_type, const char *uuid, const char *host,
+				   const char *flavor, int64_t t_us)
 {
 	char stamp[64];
 
 	oslo_timestamp(t_us, stamp, sizeof(stamp));
-	json_t *msg = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:{s:s, s:s?, s:s?, s:s}}}",
-		"message_id", "8a1c3f0e-0000-4000-8000-000000000000", "publisher_id",
-		"nova-compute:qos101", "event_type", event_type, "priority", "INFO", "timestamp",
-		stamp, "payload", "nova_object.name", "InstanceActionPayload",
-		"nova_object.namespace", "nova", "nova_object.version", "1.8", "nova_object.data",
-		"uuid", uuid, "host", host, "node", host, "state", "active");
+	json_t *data = json_pack("{s:s, s:s?, s:s?, s:s}", "uuid", uuid, "host", host, "node", host,
+				 "state", "active");
+	if (flavor != NULL)
+		json_object_set_new(data, "flavor",
+				    json_pack("{s:s, s:{s:s}}", "nova_object.name", "FlavorPayload",
+					      "nova_object.data", "name", flavor));
+	json_t *msg = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:o}}", "message_id",
+				"8a1c3f0e-0000-4000-8000-000000000000", "publisher_id",
+				"nova-compute:qos101", "event_type", event_type, "priority", "INFO",
+				"timestamp", stamp, "payload", "nova_object.name",
+				"InstanceActionPayload", "nova_object.namespace", "nova",
+				"nova_object.version", "1.8", "nova_object.data", data);
 	char *text = json_dumps(msg, JSON_COMPACT);
 	json_t *env = json_pack("{s:s, s:s}", "oslo.version", "2.0", "oslo.message", text);
 	char *body = json_dumps(env, JSON_COMPACT);
@@ -208,6 +214,12 @@ char *svc_fixture_nova_body(const char *event_type, const char *uuid, const char
 	json_decref(msg);
 	json_decref(env);
 	return body;
+}
+
+char *svc_fixture_nova_body(const char *event_type, const char *uuid, const char *host,
+			    int64_t t_us)
+{
+	return svc_fixture_nova_body_flavor(event_type, uuid, host, NULL, t_us);
 }
 
 void svc_fixture_create_reserved(svc_fixture_t *f, const char *stack, const char *prefix, unsigned n,

@@ -86,6 +86,9 @@ const char *svc_fixture_location(svc_fixture_t *f, const char *orch, char *buf, 
  */
 char *svc_fixture_nova_body(const char *event_type, const char *uuid, const char *host,
 			    int64_t t_us);
+/* The same with the instance's flavor (its FlavorPayload's name). */
+char *svc_fixture_nova_body_flavor(const char *event_type, const char *uuid, const char *host,
+				   const char *flavor, int64_t t_us);
 /* A plan of n servers of flavor, orchestration ids <prefix>0.., each reserved as <prefix>-uuid-<i>. */
 void svc_fixture_create_reserved(svc_fixture_t *f, const char *stack, const char *prefix,
 				 unsigned n, const char *flavor);

@@ -39,10 +39,11 @@ static int teardown(void **state)
 }
 
 /* Parse and apply one event; RET what it did (the test fails on an error). */
-static vlt_nova_outcome_t apply_event(svc_fixture_t *f, const char *type, const char *uuid,
-				      const char *host, int64_t t_us)
+/* The same for an instance of flavor (NULL: the payload names none). */
+static vlt_nova_outcome_t apply_flavor_event(svc_fixture_t *f, const char *type, const char *uuid,
+					     const char *host, const char *flavor, int64_t t_us)
 {
-	char *body = svc_fixture_nova_body(type, uuid, host, t_us);
+	char *body = svc_fixture_nova_body_flavor(type, uuid, host, flavor, t_us);
 	vlt_nova_event_t ev;
 	vlt_nova_outcome_t out = VLT_NOVA_UNCHANGED;
 	vlt_err_t err = { 0 };
@@ -53,6 +54,12 @@ static vlt_nova_outcome_t apply_event(svc_fixture_t *f, const char *type, const 
 		fail_msg("apply: %s", err.msg);
 	free(body);
 	return out;
+}
+
+static vlt_nova_outcome_t apply_event(svc_fixture_t *f, const char *type, const char *uuid,
+				      const char *host, int64_t t_us)
+{
+	return apply_flavor_event(f, type, uuid, host, NULL, t_us);
 }
 
 /* Create a plan of n large servers; RET its error (0 when placed). */
@@ -256,6 +263,53 @@ static void test_duplicates_and_older_events_change_nothing(void **state)
 	assert_false(svc_fixture_placement_exists(f, "s0"));
 }
 
+/* Does a plan of n large servers fit? (Taken back when it does.) */
+static bool large_fit(svc_fixture_t *f, unsigned n)
+{
+	vlt_err_t err = { 0 };
+	int rc = try_plan(f, "probe", "probe", n);
+
+	assert_true(rc == 0 || rc == VLT_ENOPLACE);
+	if (rc == 0)
+		assert_int_equal(vlt__service_plan_delete(f->svc, "probe", &err), 0);
+	return rc == 0;
+}
+
+static void test_a_server_valet_never_planned_takes_capacity(void **state)
+{
+	svc_world_t *w = *state;
+	svc_fixture_t *f = &w->f;
+
+	assert_true(large_fit(f, 8));
+	assert_int_equal(apply_flavor_event(f, "instance.create.end", "outside-1", "qos101",
+					    "m1.large", NOVA_T0 + 10),
+			 VLT_NOVA_TAKEN);
+	assert_false(large_fit(f, 8)); /* qos101 is taken */
+	assert_true(large_fit(f, 7));
+	/* the same again, or without a flavor to hold it by: nothing more */
+	assert_int_equal(apply_flavor_event(f, "instance.create.end", "outside-1", "qos101",
+					    "m1.large", NOVA_T0 + 10),
+			 VLT_NOVA_UNCHANGED);
+	assert_int_equal(apply_event(f, "instance.create.end", "outside-2", "qos102", NOVA_T0),
+			 VLT_NOVA_UNCHANGED);
+	assert_true(large_fit(f, 7));
+
+	/* journaled: taken after a restart too (no reading of the sources since) */
+	svc_fixture_close(f);
+	svc_fixture_open(f, w->dir, 0, T0);
+	assert_false(large_fit(f, 8));
+
+	/* deleted: free again; a late, older create of it changes nothing */
+	assert_int_equal(apply_event(f, "instance.delete.end", "outside-1", "qos101",
+				     NOVA_T0 + 20),
+			 VLT_NOVA_RELEASED);
+	assert_true(large_fit(f, 8));
+	assert_int_equal(apply_flavor_event(f, "instance.create.end", "outside-1", "qos101",
+					    "m1.large", NOVA_T0 + 15),
+			 VLT_NOVA_UNCHANGED);
+	assert_true(large_fit(f, 8));
+}
+
 /* ---- a burst, in order and replayed twice out of order */
 
 #define BURST 1000
@@ -370,6 +424,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_moved_server_takes_its_hold_along, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_older_events_change_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_server_valet_never_planned_takes_capacity,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_burst_replayed_twice_out_of_order_ends_the_same, setup, teardown),

@@ -421,6 +421,61 @@ static void test_a_move_no_notification_told_is_corrected_once(void **state)
 	assert_int_equal(create(&w->f, "b", 3, &err), 0);
 }
 
+/*
+ * A server Valet never planned, told of by Nova's notification, is
+ * capacity taken at once; once a reading of the sources counts it
+ * (Placement's consumer) it is counted there, once; a reading newer than
+ * the notification that does not list it finds it gone.
+ */
+static void test_a_server_told_of_counts_once_then_the_sources_count_it(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+	const int64_t told_us = (T0 + 1000) * 1000; /* a second after the service's clock */
+	char *body = svc_fixture_nova_body_flavor("instance.create.end", "vm-outside", "h1",
+						  "m1.large", told_us);
+	vlt_nova_event_t ev;
+	vlt_nova_outcome_t out = VLT_NOVA_UNCHANGED;
+
+	write_two_big_hosts(w, "h1", NULL, NULL);
+	open_world(w, 0);
+	assert_int_equal(vlt__nova_event_parse(body, strlen(body), &ev, &err), 0);
+	free(body);
+	assert_int_equal(vlt__service_nova_event(w->f.svc, &ev, &out, &err), 0);
+	assert_int_equal(out, VLT_NOVA_TAKEN);
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE); /* 2 hosts of 8 vCPU */
+	assert_int_equal(create(&w->f, "b", 3, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* Placement counts it now: still three, not two */
+	static const char *const outside[] = { "vm-outside", NULL };
+	static const int four[] = { 4 };
+	write_two_big_hosts(w, "h1", outside, four);
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 3, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* gone from Placement: the reading is the authority now, nothing is held */
+	write_two_big_hosts(w, "h1", NULL, NULL);
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 4, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* another told of: a reading older than the notification keeps it taken, a newer
+	 * one that does not list it finds it gone */
+	body = svc_fixture_nova_body_flavor("instance.create.end", "vm-later", "h2", "m1.large",
+					    told_us);
+	assert_int_equal(vlt__nova_event_parse(body, strlen(body), &ev, &err), 0);
+	free(body);
+	assert_int_equal(vlt__service_nova_event(w->f.svc, &ev, &out, &err), 0);
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE);
+	w->f.now_ms = T0 + 5000;
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 4, &err), 0);
+}
+
 static void test_consumers_beyond_used_are_refused(void **state)
 {
 	struct world *w = *state;
@@ -523,6 +578,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_claimed_server_counts_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_move_no_notification_told_is_corrected_once,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_server_told_of_counts_once_then_the_sources_count_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consumers_beyond_used_are_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_server_whose_instance_is_gone_is_released,
