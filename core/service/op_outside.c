@@ -138,6 +138,19 @@ int vlt__apply_server_outside(void *svc, const json_t *e, bool decided_here, con
 	return 0;
 }
 
+void vlt__svc_outside_forget(vlt_service_t *s, const char *uuid)
+{
+	struct vlt_svc_outside *o = uuid != NULL ? vlt__strmap_get(&s->outside, uuid) : NULL;
+	char plan_id[128];
+
+	if (o == NULL)
+		return;
+	snprintf(plan_id, sizeof(plan_id), PLAN_PREFIX "%s", uuid);
+	vlt__engine_release(s->engine, plan_id);
+	outside_free(o);
+	vlt__strmap_del(&s->outside, uuid);
+}
+
 void vlt__svc_outside_after_reading(vlt_service_t *s, int64_t read_us)
 {
 	size_t n = 0;

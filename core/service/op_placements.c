@@ -30,6 +30,7 @@ int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char
 	u->resource_id = copy;
 	u->reserved = true;
 	u->reserved_seq = s->journal.applied + 1; /* the entry being applied */
+	vlt__svc_outside_forget(s, rid);
 	return 0;
 }
 

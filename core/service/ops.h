@@ -58,6 +58,8 @@ int vlt__svc_decide_outside(vlt_service_t *s, const vlt_nova_event_t *ev, json_t
  */
 void vlt__svc_outside_after_reading(vlt_service_t *s, int64_t read_us);
 void vlt__svc_outside_free(vlt_service_t *s);
+/* A placement is reserved by uuid now: its hold counts it, no longer as a server outside. */
+void vlt__svc_outside_forget(vlt_service_t *s, const char *uuid);
 /* op_groups.c: "group_put", "group_delete" */
 int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);

@@ -310,6 +310,29 @@ static void test_a_server_valet_never_planned_takes_capacity(void **state)
 	assert_true(large_fit(f, 8));
 }
 
+/* Nova told of the server before its reservation came (no filter in between): counted once after. */
+static void test_a_reservation_after_its_notification_counts_once(void **state)
+{
+	svc_world_t *w = *state;
+	svc_fixture_t *f = &w->f;
+	char loc[64];
+	json_t *answer = NULL;
+	vlt_err_t err = { 0 };
+
+	assert_int_equal(try_plan(f, "late", "late", 1), 0);
+	svc_fixture_location(f, "late0", loc, sizeof(loc));
+	assert_int_equal(apply_flavor_event(f, "instance.create.end", "late-uuid", loc, "m1.large",
+					    NOVA_T0),
+			 VLT_NOVA_TAKEN);
+	assert_false(large_fit(f, 7)); /* the plan's hold and the notification's: twice */
+	json_t *body = json_pack("{s:[s], s:s}", "locations", loc, "resource_id", "late-uuid");
+	assert_int_equal(vlt__service_placement_reserve(f->svc, "late0", body, &answer, &err), 0);
+	json_decref(body);
+	json_decref(answer);
+	assert_true(large_fit(f, 7)); /* its hold alone */
+	assert_false(large_fit(f, 8));
+}
+
 /* ---- a burst, in order and replayed twice out of order */
 
 #define BURST 1000
@@ -426,6 +449,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates_and_older_events_change_nothing,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_server_valet_never_planned_takes_capacity,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_reservation_after_its_notification_counts_once,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_burst_replayed_twice_out_of_order_ends_the_same, setup, teardown),
