@@ -447,6 +447,14 @@ static int set_defaults(vlt_config_t *cfg)
 	if (rc == 0)
 		rc = replace_str(&cfg->store, "sqlite");
 	if (rc == 0)
+		rc = replace_str(&cfg->notify_url, "amqp://guest:guest@127.0.0.1:5672/");
+	if (rc == 0)
+		rc = replace_str(&cfg->notify_exchange, "nova");
+	if (rc == 0)
+		rc = replace_str(&cfg->notify_topic, "versioned_notifications");
+	if (rc == 0)
+		rc = replace_str(&cfg->notify_queue, "valet.versioned_notifications");
+	if (rc == 0)
 		rc = copy_names(sources, 1, &cfg->sources);
 	if (rc == 0) {
 		cfg->n_sources = 1;
@@ -712,6 +720,66 @@ static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
 }
 
+static int apply_notify_enabled(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return want_bool(cfg, s, &cfg->notify_enabled, err);
+}
+
+static int apply_notify_durable(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return want_bool(cfg, s, &cfg->notify_exchange_durable, err);
+}
+
+/* A notifications string that may not be empty. */
+static int apply_notify_str(vlt_config_t *cfg, const config_setting_t *s, char **field,
+			    vlt_err_t *err)
+{
+	const char *text = NULL;
+	int rc = want_string(cfg, s, &text, err);
+
+	if (rc < 0)
+		return rc;
+	if (text[0] == '\0')
+		return setting_error(err, cfg, s, "must not be empty");
+	return replace_str(field, text);
+}
+
+static int apply_notify_url(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	const char *text = config_setting_get_string(s);
+
+	/* TLS to the broker (amqps://) is not supported yet: refused rather than sent in clear */
+	if (text != NULL && strncmp(text, "amqp://", 7) != 0)
+		return setting_error(err, cfg, s, "'%s' is not an amqp:// URL", text);
+	return apply_notify_str(cfg, s, &cfg->notify_url, err);
+}
+
+static int apply_notify_exchange(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return apply_notify_str(cfg, s, &cfg->notify_exchange, err);
+}
+
+static int apply_notify_topic(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return apply_notify_str(cfg, s, &cfg->notify_topic, err);
+}
+
+static int apply_notify_queue(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	return apply_notify_str(cfg, s, &cfg->notify_queue, err);
+}
+
+static int apply_notifications(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	static const struct key keys[] = {
+		{ "enabled", apply_notify_enabled },	{ "url", apply_notify_url },
+		{ "exchange", apply_notify_exchange },	{ "topic", apply_notify_topic },
+		{ "queue", apply_notify_queue },	{ "exchange_durable", apply_notify_durable },
+	};
+
+	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);
+}
+
 static int apply_level(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	const char *text = NULL;
@@ -870,6 +938,7 @@ static int apply_root(vlt_config_t *cfg, vlt_err_t *err)
 		{ "server", apply_server },   { "log", apply_log },
 		{ "data_dir", apply_data_dir }, { "modules", apply_modules },
 		{ "service", apply_service },
+		{ "notifications", apply_notifications },
 		{ "auth", NULL }, /* read by the API's auth (core/api/auth.c) */
 		{ "source", NULL },           { "policy", NULL },
 		{ "solver", NULL },           { "store", NULL },
@@ -1001,6 +1070,10 @@ void vlt__config_free(vlt_config_t *cfg)
 	free_names(cfg->policies, cfg->n_policies);
 	free(cfg->solver);
 	free(cfg->store);
+	free(cfg->notify_url);
+	free(cfg->notify_exchange);
+	free(cfg->notify_topic);
+	free(cfg->notify_queue);
 	for (size_t i = 0; i < cfg->n_overrides; i++) {
 		free(cfg->overrides[i].path);
 		free(cfg->overrides[i].value);

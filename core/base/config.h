@@ -101,6 +101,14 @@ typedef struct vlt_config {
 	int64_t decision_retention_s; /* 30 days; 0: decision records are kept forever */
 	int64_t lease_s; /* 10: the periodic work's lease among several valetd; 0: none */
 
+	/* notifications: Nova's versioned notifications over AMQP (docs/notifications.md) */
+	bool notify_enabled;	      /* false: valetd listens to nothing */
+	char *notify_url;	      /* "amqp://guest:guest@127.0.0.1:5672/" */
+	char *notify_exchange;	      /* "nova": oslo.messaging's control_exchange of Nova */
+	char *notify_topic;	      /* "versioned_notifications": bound as <topic>.info */
+	char *notify_queue;	      /* "valet.versioned_notifications": durable, Valet's own */
+	bool notify_exchange_durable; /* false: as oslo.messaging's amqp_durable_queues */
+
 	vlt_override_t *overrides;
 	size_t n_overrides;
 } vlt_config_t;

@@ -42,6 +42,7 @@
 #include "config.h"
 #include "engine.h"
 #include "http.h"
+#include "listener.h"
 #include "loader.h"
 #include "log.h"
 #include "service.h"
@@ -617,6 +618,26 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 	return 0;
 }
 
+/* Nova's notifications, when notifications.enabled says so (docs/notifications.md). */
+/* Among several valetd, the holder of the periodic work's lease consumes the queue. */
+static bool holds_lease(void *svc)
+{
+	return vlt__service_lease_held(svc);
+}
+
+static int start_listener(const vlt_config_t *cfg, vlt_service_t *svc, vlt_err_t *err)
+{
+	vlt_listener_opts_t lo = { .url = cfg->notify_url,
+				   .exchange = cfg->notify_exchange,
+				   .topic = cfg->notify_topic,
+				   .queue = cfg->notify_queue,
+				   .exchange_durable = cfg->notify_exchange_durable,
+				   .may_consume = holds_lease,
+				   .may_consume_arg = svc };
+
+	return cfg->notify_enabled ? vlt__service_listener_start(svc, &lo, err) : 0;
+}
+
 static int serve(const vlt_config_t *cfg, const opts_t *o, vlt_modules_t *mods,
 		 const sigset_t *stop)
 {
@@ -646,6 +667,10 @@ static int serve(const vlt_config_t *cfg, const opts_t *o, vlt_modules_t *mods,
 			vlt__service_decisions_start(api.service, 0, &err) < 0)) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
+	}
+	if (rc == 0 && start_listener(cfg, api.service, &err) < 0) {
+		report(cfg, err.msg);
+		rc = EXIT_CONFIG;
 	}
 	if (rc == 0) {
 		vlt__log(NULL, VLT_LOG_NOTICE, "listening on %s", vlt__http_bound(http));

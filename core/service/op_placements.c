@@ -30,6 +30,7 @@ int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char
 	u->resource_id = copy;
 	u->reserved = true;
 	u->reserved_seq = s->journal.applied + 1; /* the entry being applied */
+	vlt__svc_outside_forget(s, rid);
 	return 0;
 }
 
@@ -229,19 +230,12 @@ int vlt__service_placement_reserve(vlt_service_t *s, const char *id, const json_
 	return rc;
 }
 
-/* DELETE /v1/placements/{id}: the server leaves the plan and its request. */
-static int decide_placement_delete(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
-				   vlt_err_t *err)
+int vlt__svc_drop_server_entry(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u, const char *why,
+			       json_t **entry, vlt_err_t *err)
 {
-	vlt_svc_plan_t *p = NULL;
-	vlt_svc_unit_t *u = vlt__state_server(&s->st, arg, &p);
-	json_t *drop, *req;
-	(void)engine_done;
+	json_t *drop = json_pack("{s:b}", u->orch, 1);
+	json_t *req = drop != NULL ? vlt__request_prune(p->request, drop) : NULL;
 
-	if (u == NULL)
-		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
-	drop = json_pack("{s:b}", u->orch, 1);
-	req = drop != NULL ? vlt__request_prune(p->request, drop) : NULL;
 	json_decref(drop);
 	if (req == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
@@ -255,10 +249,23 @@ static int decide_placement_delete(vlt_service_t *s, void *arg, json_t **entry, 
 			rc = vlt__unit_copy(&rest[n++], &p->units[i]);
 	}
 	if (rc == 0)
-		*entry = vlt__svc_replace_entry(p, "placement_delete", NULL, req, rest, n);
+		*entry = vlt__svc_replace_entry(p, why, NULL, req, rest, n);
 	vlt__units_free(rest, n);
 	json_decref(req);
 	return rc == 0 && *entry != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+}
+
+/* DELETE /v1/placements/{id}: the server leaves the plan and its request. */
+static int decide_placement_delete(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+				   vlt_err_t *err)
+{
+	vlt_svc_plan_t *p = NULL;
+	vlt_svc_unit_t *u = vlt__state_server(&s->st, arg, &p);
+	(void)engine_done;
+
+	if (u == NULL)
+		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
+	return vlt__svc_drop_server_entry(p, u, "placement_delete", entry, err);
 }
 
 int vlt__service_placement_delete(vlt_service_t *s, const char *id, vlt_err_t *err)

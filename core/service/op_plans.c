@@ -122,9 +122,12 @@ int vlt__apply_plan_create(void *svc, const json_t *e, bool decided_here, const 
 	if (rc < 0)
 		return vlt_err_set(err, rc, "out of memory");
 	p->held = decided_here;
-	for (size_t i = 0; i < p->n_units; i++) /* an ad-hoc plan's server is born reserved */
-		if (p->units[i].reserved)
+	for (size_t i = 0; i < p->n_units; i++) { /* an ad-hoc plan's server is born reserved */
+		if (p->units[i].reserved) {
 			p->units[i].reserved_seq = s->journal.applied + 1; /* the entry being applied */
+			vlt__svc_outside_forget(s, p->units[i].resource_id);
+		}
+	}
 	if (!decided_here)
 		vlt__svc_plan_hold(s, p, false, where, err);
 	return 0;

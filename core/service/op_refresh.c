@@ -138,6 +138,7 @@ static void release_gone(vlt_service_t *s, char **pids, size_t n)
 			vlt__log(NULL, VLT_LOG_NOTICE,
 				 "placement %s released: its instance is gone from the cloud",
 				 pids[i]);
+			atomic_fetch_add(&s->n_corrections, 1); /* no notification had told it */
 			drop_if_empty(s, plan_id);
 		}
 		free(pids[i]);
@@ -148,8 +149,9 @@ static void release_gone(vlt_service_t *s, char **pids, size_t n)
 int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 {
 	vlt_snapshot_t *snap = NULL;
-	size_t n_gone = 0, n_disabled = 0, n_lost = 0;
+	size_t n_gone = 0, n_disabled = 0, n_lost = 0, n_moved = 0;
 	char **lost = NULL;
+	vlt_svc_moved_t *moved = NULL;
 
 	pthread_mutex_lock(&s->refresh_lock);
 	pthread_mutex_lock(&s->lock);
@@ -159,6 +161,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 		vlt__log(NULL, VLT_LOG_WARNING, "refresh: the journal could not be read: %s",
 			 behind.msg);
 	uint64_t seen = s->journal.applied;
+	int64_t read_us = vlt__svc_now_ms(s) * 1000; /* what the reading says is as of now */
 	pthread_mutex_unlock(&s->lock);
 	double read_start = vlt__clock_mono_ms();
 	int rc = vlt__engine_collect(s->engine, &snap, err);
@@ -190,10 +193,14 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 			return rc;
 		}
 		hold_all_again(s, "refresh", &n_gone, &n_disabled);
+		vlt__svc_outside_after_reading(s, read_us);
 		/* every instance reads the sources (its data center is its own, in memory);
-		 * only the lease's holder releases what they no longer know */
-		if (vlt__service_lease_held(s))
+		 * only the lease's holder releases what they no longer know and follows
+		 * the servers they found moved (both are journal entries) */
+		if (vlt__service_lease_held(s)) {
 			lost = gone_instances(s, seen, &n_lost);
+			moved = vlt__svc_moved_servers(s, &n_moved);
+		}
 		s->sources_ok_ms = s->sources_tried_ms;
 		s->sources_error[0] = '\0';
 		s->n_refreshed++;
@@ -210,6 +217,7 @@ int vlt__service_refresh(vlt_service_t *s, vlt_err_t *err)
 	vlt__svc_health_note_sources(s);
 	pthread_mutex_unlock(&s->lock);
 	release_gone(s, lost, n_lost);
+	vlt__svc_correct_moves(s, moved, n_moved, read_us);
 	pthread_mutex_unlock(&s->refresh_lock);
 	return rc;
 }
@@ -225,6 +233,8 @@ int vlt__svc_hold_after_replay(vlt_service_t *s, vlt_err_t *err)
 		rc = vlt__engine_rebase(s->engine, own, n_own, err);
 	if (rc == 0)
 		hold_all_again(s, "journal replay", &n_gone, &n_disabled);
+	if (rc == 0) /* the data center was read at start: newer than any entry */
+		vlt__svc_outside_after_reading(s, vlt__svc_now_ms(s) * 1000);
 	free(own);
 	return rc;
 }

@@ -48,8 +48,11 @@ int vlt__apply_plan_replace(void *svc, const json_t *e, bool decided_here, const
 			p->name = copy;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		units[i].reserved_seq = s->journal.applied + 1; /* the entry being applied */
+		if (units[i].reserved)
+			vlt__svc_outside_forget(s, units[i].resource_id);
+	}
 	vlt__state_set_units(&s->st, p, units, n);
 	json_decref(p->request);
 	p->request = req;

@@ -26,11 +26,55 @@ int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char
 /* op_expire.c: "expire" */
 int vlt__apply_expire(void *svc, const json_t *e, bool decided_here, const char *where,
 		      vlt_err_t *err);
+/* op_nova.c: "server_at" (Nova says where a server runs) */
+int vlt__apply_server_at(void *svc, const json_t *e, bool decided_here, const char *where,
+			 vlt_err_t *err);
+/* op_nova.c: GET /v1/status's "notifications" (new reference) */
+json_t *vlt__svc_notifications_status(vlt_service_t *s);
+/*
+ * op_nova.c, for the refresh: the reserved servers whose allocation the
+ * data center just swapped in puts on another host than their placement
+ * (lock held; a new array, *n long), then, with no lock held, each moved
+ * there as a notification of the reading's time would (read_us), unless
+ * a newer notification was applied; each move counted as a correction.
+ * vlt__svc_correct_moves frees moved.
+ */
+typedef struct vlt_svc_moved vlt_svc_moved_t;
+vlt_svc_moved_t *vlt__svc_moved_servers(const vlt_service_t *s, size_t *n);
+void vlt__svc_correct_moves(vlt_service_t *s, vlt_svc_moved_t *moved, size_t n, int64_t read_us);
+/* op_outside.c: "server_outside" (a server Valet never planned, as Nova tells of it) */
+int vlt__apply_server_outside(void *svc, const json_t *e, bool decided_here, const char *where,
+			      vlt_err_t *err);
+/*
+ * op_outside.c: the decision for an event of an instance no placement
+ * names: RET 1 (nothing to write) or 0 with *entry and *outcome.
+ */
+int vlt__svc_decide_outside(vlt_service_t *s, const vlt_nova_event_t *ev, json_t **entry,
+			    vlt_nova_outcome_t *outcome, vlt_err_t *err);
+/*
+ * After a reading of the sources that began at read_us (lock held): those
+ * servers it counts (or that were told of before it began) are left to
+ * it; the others are held again on the new data center.
+ */
+void vlt__svc_outside_after_reading(vlt_service_t *s, int64_t read_us);
+void vlt__svc_outside_free(vlt_service_t *s);
+/* A placement is reserved by uuid now: its hold counts it, no longer as a server outside. */
+void vlt__svc_outside_forget(vlt_service_t *s, const char *uuid);
 /* op_groups.c: "group_put", "group_delete" */
 int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);
 int vlt__apply_group_delete(void *svc, const json_t *e, bool decided_here, const char *where,
 			    vlt_err_t *err);
+
+/* ---- op_placements.c: a server leaves its plan */
+
+/*
+ * A "plan_replace" entry (why says which operation) for plan p without
+ * server u: u leaves the plan's request and units. RET 0 with *entry, or
+ * VLT_ENOMEM with err.
+ */
+int vlt__svc_drop_server_entry(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u, const char *why,
+			       json_t **entry, vlt_err_t *err);
 
 /* ---- op_replace.c: a plan's record replaced, and replacing one server */
 

@@ -20,6 +20,8 @@ static const vlt_journal_op_t journal_ops[] = {
 	{ "plan_create", vlt__apply_plan_create },
 	{ "plan_replace", vlt__apply_plan_replace },
 	{ "reserve", vlt__apply_reserve },
+	{ "server_at", vlt__apply_server_at },
+	{ "server_outside", vlt__apply_server_outside },
 	{ "expire", vlt__apply_expire },
 	{ "plan_delete", vlt__apply_plan_delete },
 	{ "group_put", vlt__apply_group_put },
@@ -154,10 +156,13 @@ void vlt__service_free(vlt_service_t *s)
 {
 	if (s == NULL)
 		return;
+	vlt__listener_stop(s->listener); /* it writes through the service: first */
+	s->listener = NULL;
 	vlt__svc_tickers_stop(s);
 	vlt__service_lease_release(s);
 	vlt__svc_decisions_stop(s);
 	vlt__svc_decision_forget(s);
+	vlt__svc_outside_free(s);
 	vlt__state_free(&s->st);
 	vlt__svc_group_fini(s);
 	vlt__svc_health_fini(&s->checks);
@@ -234,11 +239,14 @@ int vlt__service_status(vlt_service_t *s, json_t **status, vlt_err_t *err)
 			    (json_int_t)s->journal.applied, "plans", (json_int_t)s->st.n_plans,
 			    "unapplied", (json_int_t)s->journal.n_unapplied, "sources",
 			    sources_status(s), "health", vlt__service_health_json(&health));
-	if (*status != NULL) { /* the decision record's counts (decision.c), the lease (lease.c) */
+	if (*status != NULL) { /* the decision record's counts (decision.c), the lease (lease.c), the
+				* listener (op_nova.c) */
 		json_object_set_new(json_object_get(*status, "status"), "decisions",
 				    vlt__svc_decisions_status(s));
 		json_object_set_new(json_object_get(*status, "status"), "lease",
 				    vlt__svc_lease_status(s));
+		json_object_set_new(json_object_get(*status, "status"), "notifications",
+				    vlt__svc_notifications_status(s));
 	}
 	vlt__svc_read_end(s);
 	return *status != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");

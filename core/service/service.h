@@ -315,4 +315,69 @@ int vlt__service_resources(vlt_service_t *s, json_t **resources, vlt_err_t *err)
 #define VLT_SERVICE_MAX_DEPTH 64
 int vlt__service_check_body(const json_t *body, vlt_err_t *err);
 
+/* ---- Nova's notifications (op_nova.c; docs/notifications.md) */
+
+/* What one of Nova's versioned notifications says of a server. */
+typedef enum vlt_nova_fact {
+	VLT_NOVA_OTHER = 0, /* nothing Valet acts on (another event type, no host) */
+	VLT_NOVA_GONE,	    /* the instance left its host: deleted or shelved offload */
+	VLT_NOVA_AT_HOST    /* the instance runs on host (created, moved, rebuilt) */
+} vlt_nova_fact_t;
+
+typedef struct vlt_nova_event {
+	char event_type[96];
+	char uuid[64];	   /* the instance: a placement's resource_id */
+	char host[256];	   /* VLT_NOVA_AT_HOST: where it runs */
+	char flavor[128];  /* its flavor's name, "" when the payload has none */
+	int64_t t_us;	   /* the notification's timestamp, microseconds since the epoch (UTC) */
+	vlt_nova_fact_t fact;
+} vlt_nova_event_t;
+
+/*
+ * vlt__nova_event_parse - one AMQP message body as oslo.messaging sends
+ * it: the envelope {"oslo.version": "2.0", "oslo.message": "<JSON text>"}
+ * (or the message itself, unwrapped), the message's event_type and
+ * timestamp, and the versioned payload's nova_object.data (uuid, host).
+ * RET 0 with *ev, or VLT_EINVAL naming the field that is wrong.
+ */
+int vlt__nova_event_parse(const char *body, size_t len, vlt_nova_event_t *ev, vlt_err_t *err);
+
+/* What an event did to the state. */
+typedef enum vlt_nova_outcome {
+	VLT_NOVA_UNCHANGED = 0, /* nothing to do: another event, a duplicate, an older fact, a
+				   server Valet does not hold */
+	VLT_NOVA_RELEASED,	/* the server's placement was released */
+	VLT_NOVA_MOVED,		/* its placement now follows it to the event's host */
+	VLT_NOVA_NOTED,		/* where it already was: the event's time kept for ordering */
+	VLT_NOVA_TAKEN		/* a server Valet never planned: its capacity taken on its host */
+} vlt_nova_outcome_t;
+
+/*
+ * vlt__service_nova_event - apply what ev says to the placement whose
+ * resource_id is ev->uuid, by identity: a gone server's placement is
+ * released (a "plan_replace" entry, why "nova_delete"); a server on a
+ * host gets a "server_at" entry (its host and the event's time) unless an
+ * event as new or newer was applied to it already, so duplicates and
+ * reordered events change nothing. A move is a fact: it is held even when
+ * it breaks a group. Journaled before it returns.
+ * RET 0 with *outcome (may be NULL), or the write's error (store, race).
+ */
+int vlt__service_nova_event(vlt_service_t *s, const vlt_nova_event_t *ev,
+			    vlt_nova_outcome_t *outcome, vlt_err_t *err);
+
+/*
+ * vlt__service_listener_start - consume Nova's notifications as o says
+ * (listener.h; o->may_consume pauses it) until the service is freed.
+ * RET 0, or vlt__listener_start's error.
+ */
+struct vlt_listener_opts;
+int vlt__service_listener_start(vlt_service_t *s, const struct vlt_listener_opts *o,
+				vlt_err_t *err);
+
+/*
+ * The corrections refreshes made that the notifications should have:
+ * reserved servers found gone, or on another host than the state says.
+ */
+uint64_t vlt__service_corrections(vlt_service_t *s);
+
 #endif /* VALET_CORE_SERVICE_H */

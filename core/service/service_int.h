@@ -17,6 +17,7 @@
 
 #include "gcommit.h"
 #include "journal.h"
+#include "listener.h"
 #include "request.h"
 #include "service.h"
 #include "state.h"
@@ -75,6 +76,11 @@ struct vlt_service {
 	int64_t sources_tried_ms;     /* the last reading, good or not */
 	char sources_error[512];      /* why the last reading failed; "" when it did not */
 	uint64_t n_refreshed, n_refresh_failed;
+	/* what refreshes corrected that Nova's notifications should have told (op_nova.c) */
+	atomic_uint_fast64_t n_corrections;
+	vlt_listener_t *listener; /* Nova's notifications (listener.c); NULL when off */
+	/* servers Valet never planned that notifications told of: uuid -> (op_outside.c) */
+	vlt_strmap_t outside;
 	/* the last refresh that swapped a data center in: reading the sources (off the lock),
 	 * and swapping it in and holding the plans again (under it), ms; -1 before one */
 	double last_read_ms, last_swap_ms;

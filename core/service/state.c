@@ -69,6 +69,8 @@ json_t *vlt__units_json(const vlt_svc_unit_t *units, size_t n)
 				  "placement_id", u->pid, "resource_id", u->resource_id, "reserved",
 				  u->reserved, "expired", u->expired, "t", (json_int_t)u->t_ms);
 
+		if (o != NULL && u->nova_us != 0)
+			json_object_set_new(o, "nova_t", json_integer((json_int_t)u->nova_us));
 		if (o == NULL || json_array_append_new(arr, o) < 0) {
 			json_decref(arr);
 			return NULL;
@@ -105,6 +107,7 @@ int vlt__units_from_json(const json_t *arr, vlt_svc_unit_t **units, size_t *n)
 		u->reserved = json_is_true(json_object_get(o, "reserved"));
 		u->expired = json_is_true(json_object_get(o, "expired"));
 		u->t_ms = json_integer_value(json_object_get(o, "t"));
+		u->nova_us = json_integer_value(json_object_get(o, "nova_t"));
 		u->server = vlt__request_is_server_type(u->type);
 		if (u->orch == NULL || u->name == NULL || u->type == NULL) {
 			vlt__units_free(us, i + 1);

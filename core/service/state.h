@@ -38,6 +38,7 @@ typedef struct vlt_svc_unit {
 	bool reserved;
 	bool expired;
 	int64_t t_ms; /* when its hold started (journal time): the expiry clock */
+	int64_t nova_us; /* the newest Nova notification applied to it (its timestamp); 0: none */
 	vlt_svc_health_t health;
 	uint64_t reserved_seq; /* the journal entry that reserved it (not journalled) */
 } vlt_svc_unit_t;

@@ -75,6 +75,12 @@ static void assert_defaults(const vlt_config_t *cfg)
 	assert_string_equal(cfg->solver, "ostro");
 	assert_string_equal(cfg->store, "sqlite");
 	assert_int_equal(cfg->n_overrides, 0);
+	assert_false(cfg->notify_enabled);
+	assert_string_equal(cfg->notify_url, "amqp://guest:guest@127.0.0.1:5672/");
+	assert_string_equal(cfg->notify_exchange, "nova");
+	assert_string_equal(cfg->notify_topic, "versioned_notifications");
+	assert_string_equal(cfg->notify_queue, "valet.versioned_notifications");
+	assert_false(cfg->notify_exchange_durable);
 }
 
 static void test_defaults(void **state)
@@ -220,6 +226,15 @@ static const struct bad_case bad_cases[] = {
 	{ "log: {\n  syslog = \"yes\";\n};\n", 2,
 	  "setting 'log.syslog': must be true or false, not a string" },
 	{ "data_dir = \"\";\n", 1, "setting 'data_dir': must not be empty" },
+	{ "notifications: {\n  url = \"amqps://broker/\";\n};\n", 2,
+	  "setting 'notifications.url': 'amqps://broker/' is not an amqp:// URL" },
+	{ "notifications: {\n  queue = \"\";\n};\n", 2,
+	  "setting 'notifications.queue': must not be empty" },
+	{ "notifications: {\n  enabled = 1;\n};\n", 2,
+	  "setting 'notifications.enabled': must be true or false, not an integer" },
+	{ "notifications: {\n  routing_key = \"x\";\n};\n", 2,
+	  "setting 'notifications.routing_key': unknown setting (known here: enabled, url, "
+	  "exchange, topic, queue, exchange_durable)" },
 	{ "data_dir = 3;\n", 1, "setting 'data_dir': must be a string, not an integer" },
 	{ "modules: {\n  sources = [ \"static\", \"\" ];\n};\n", 2,
 	  "setting 'modules.sources[1]': a module name must not be empty" },

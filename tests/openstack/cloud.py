@@ -57,13 +57,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'helpers'))
 
 import osapi  # noqa: E402
+import rabbitmq  # noqa: E402  (shared with tests/notifications)
 
 PYTHON = '/usr/bin/python3'
 LAUNCH = os.path.join(HERE, 'launch.py')
 PG_BIN = '/usr/lib/postgresql/15/bin'
-RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
 REGION = 'RegionOne'
 SERVICE_PASSWORD = 'servicepw'
 SERVICE_USERS = ('nova', 'placement', 'glance', 'cinder', 'neutron')
@@ -113,18 +114,7 @@ def tail(path, lines=LOG_TAIL):
     return ''.join('    ' + line for line in text).rstrip()
 
 
-def free_ports(count):
-    """count distinct free TCP ports on 127.0.0.1."""
-    socks = []
-    try:
-        for _ in range(count):
-            s = socket.socket()
-            s.bind(('127.0.0.1', 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+free_ports = rabbitmq.free_ports
 
 
 def write_ini(path, sections):
@@ -420,7 +410,12 @@ class Cloud:
                           'max_attempts': 3},
             'oslo_concurrency': lock,
             'oslo_messaging_rabbit': {'heartbeat_timeout_threshold': 0},
-            'oslo_messaging_notifications': noop,
+            # what valetd's notifications listener consumes
+            # (tests/openstack/nova_notifications_test.py): versioned
+            # notifications on exchange nova, topic versioned_notifications
+            'oslo_messaging_notifications': {
+                'driver': 'messagingv2', 'topics': 'versioned_notifications'},
+            'notifications': {'notification_format': 'versioned'},
             # Cinder refuses attachment deletes without a Nova service
             # token (ConflictNovaUsingAttachment, HTTP 409)
             'service_user': dict(nova_auth, send_service_user_token='true'),
@@ -470,35 +465,9 @@ class Cloud:
         })
 
         rabbit = os.path.join(var, 'rabbitmq')
-        with open(os.path.join(etc, 'rabbitmq.conf'), 'w') as f:
-            f.write('listeners.tcp.default = 127.0.0.1:%d\n'
-                    'loopback_users = none\n'
-                    'default_user = guest\n'
-                    'default_pass = guest\n'
-                    'vm_memory_high_watermark.absolute = 512MiB\n'
-                    'disk_free_limit.absolute = 50MB\n' % self.port['amqp'])
-        with open(os.path.join(etc, 'rabbitmq-plugins'), 'w') as f:
-            f.write('[].\n')
-        with open(os.path.join(etc, 'rabbitmq-env.conf'), 'w') as f:
-            f.write('# empty: the harness sets RABBITMQ_* itself\n')
-        self.rabbit_env = dict(
-            self.env,
-            HOME=rabbit,  # its Erlang cookie, not the user's
-            RABBITMQ_NODENAME='valet%d@localhost' % self.port['amqp'],
-            RABBITMQ_NODE_IP_ADDRESS='127.0.0.1',
-            RABBITMQ_NODE_PORT=str(self.port['amqp']),
-            RABBITMQ_DIST_PORT=str(self.port['dist']),
-            ERL_EPMD_ADDRESS='127.0.0.1',
-            ERL_EPMD_PORT=str(self.port['epmd']),
-            RABBITMQ_MNESIA_BASE=os.path.join(rabbit, 'mnesia'),
-            RABBITMQ_LOG_BASE=os.path.join(logs, 'rabbitmq'),
-            RABBITMQ_PID_FILE=os.path.join(rabbit, 'rabbit.pid'),
-            RABBITMQ_CONFIG_FILE=os.path.join(etc, 'rabbitmq.conf'),
-            RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(etc,
-                                                       'rabbitmq-plugins'),
-            RABBITMQ_CONF_ENV_FILE=os.path.join(etc, 'rabbitmq-env.conf'),
-            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=(
-                '-kernel inet_dist_use_interface {127,0,0,1}'))
+        rabbitmq.write_config(etc, self.port['amqp'])
+        self.rabbit_env = rabbitmq.broker_env(
+            self.env, rabbit, etc, os.path.join(logs, 'rabbitmq'), self.port)
 
     # ------------------------------------------------------------ services
 
@@ -554,7 +523,7 @@ class Cloud:
         self.start('epmd', ['/usr/bin/epmd', '-port', str(self.port['epmd']),
                             '-address', '127.0.0.1'], env=self.rabbit_env)
         self.wait_port('epmd', self.port['epmd'])
-        self.start('rabbitmq', [RABBITMQ_SERVER], env=self.rabbit_env,
+        self.start('rabbitmq', [rabbitmq.RABBITMQ_SERVER], env=self.rabbit_env,
                    logs=[os.path.join(self.logs, 'rabbitmq',
                                       self.rabbit_env['RABBITMQ_NODENAME']
                                       + '.log')])
@@ -577,10 +546,7 @@ class Cloud:
         service = self.services['rabbitmq']
 
         def handshake():
-            with socket.create_connection(('127.0.0.1', self.port['amqp']),
-                                          timeout=5) as s:
-                s.sendall(b'AMQP\x00\x00\x09\x01')
-                return s.recv(7)[:1] == b'\x01'
+            return rabbitmq.handshake(self.port['amqp'])
 
         try:
             osapi.wait_for('rabbitmq on port %d' % self.port['amqp'],
@@ -840,6 +806,7 @@ class Cloud:
             'image': {'name': IMAGE_NAME,
                       'id': getattr(self, 'image_id', None)},
             'ports': self.port,
+            'amqp_url': 'amqp://guest:guest@127.0.0.1:%d/' % self.port['amqp'],
             'dir': self.dir,
             'logs': self.logs,
         }

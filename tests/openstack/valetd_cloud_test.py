@@ -81,6 +81,14 @@ class Valetd:
         assert status == 200, doc
         return doc['status']['sources']
 
+    def refresh(self):
+        """SIGHUP, and wait until valetd has read the sources again."""
+        before = self.sources()['refreshes']
+        self.proc.send_signal(signal.SIGHUP)
+        osapi.wait_for('valetd reads the sources',
+                       lambda: self.sources()['refreshes'] > before,
+                       60, interval=0.2)
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
@@ -221,11 +229,7 @@ class ValetdOnTheCloud(unittest.TestCase):
         return sid
 
     def sighup_and_wait(self):
-        before = self.valetd.sources()['refreshes']
-        self.valetd.proc.send_signal(signal.SIGHUP)
-        osapi.wait_for('valetd reads the sources',
-                       lambda: self.valetd.sources()['refreshes'] > before,
-                       60, interval=0.2)
+        self.valetd.refresh()
 
     def test_status_gives_the_last_refresh_timings(self):
         self.sighup_and_wait()

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -50,6 +51,23 @@ void svc_fixture_open(svc_fixture_t *f, const char *dir, int64_t hold_ttl_s, int
 	vlt_service_opts_t so = { .hold_ttl_s = hold_ttl_s };
 
 	svc_fixture_open_with(f, dir, VLT_TEST_DATA "/api/inventory.json", so, now_ms);
+}
+
+svc_world_t *svc_world_open(int64_t hold_ttl_s, int64_t now_ms)
+{
+	svc_world_t *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	svc_fixture_dir(w->dir);
+	svc_fixture_open(&w->f, w->dir, hold_ttl_s, now_ms);
+	return w;
+}
+
+void svc_world_close(svc_world_t *w)
+{
+	svc_fixture_close(&w->f);
+	svc_fixture_rmdir(w->dir);
+	free(w);
 }
 
 static void open_on(svc_fixture_t *f, const char *dir, const char *inventory,
@@ -155,4 +173,88 @@ const char *svc_fixture_location(svc_fixture_t *f, const char *orch, char *buf, 
 	snprintf(buf, size, "%s", loc != NULL ? loc : "");
 	json_decref(pl);
 	return buf;
+}
+
+/* oslo.messaging's str(utcnow()) of t_us: no fraction when the microseconds are 0. */
+static void oslo_timestamp(int64_t t_us, char *buf, size_t size)
+{
+	time_t secs = (time_t)(t_us / 1000000);
+	struct tm tm;
+	int us = (int)(t_us % 1000000);
+
+	gmtime_r(&secs, &tm);
+	size_t n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	if (us != 0)
+		snprintf(buf + n, size - n, ".%06d", us);
+}
+
+char *svc_fixture_nova_body_flavor(const char *event_type, const char *uuid, const char *host,
+				   const char *flavor, int64_t t_us)
+{
+	char stamp[64];
+
+	oslo_timestamp(t_us, stamp, sizeof(stamp));
+	json_t *data = json_pack("{s:s, s:s?, s:s?, s:s}", "uuid", uuid, "host", host, "node", host,
+				 "state", "active");
+	if (flavor != NULL)
+		json_object_set_new(data, "flavor",
+				    json_pack("{s:s, s:{s:s}}", "nova_object.name", "FlavorPayload",
+					      "nova_object.data", "name", flavor));
+	json_t *msg = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:o}}", "message_id",
+				"8a1c3f0e-0000-4000-8000-000000000000", "publisher_id",
+				"nova-compute:qos101", "event_type", event_type, "priority", "INFO",
+				"timestamp", stamp, "payload", "nova_object.name",
+				"InstanceActionPayload", "nova_object.namespace", "nova",
+				"nova_object.version", "1.8", "nova_object.data", data);
+	char *text = json_dumps(msg, JSON_COMPACT);
+	json_t *env = json_pack("{s:s, s:s}", "oslo.version", "2.0", "oslo.message", text);
+	char *body = json_dumps(env, JSON_COMPACT);
+
+	free(text);
+	json_decref(msg);
+	json_decref(env);
+	return body;
+}
+
+char *svc_fixture_nova_body(const char *event_type, const char *uuid, const char *host,
+			    int64_t t_us)
+{
+	return svc_fixture_nova_body_flavor(event_type, uuid, host, NULL, t_us);
+}
+
+void svc_fixture_create_reserved(svc_fixture_t *f, const char *stack, const char *prefix, unsigned n,
+			    const char *flavor)
+{
+	json_t *req = svc_fixture_request(stack, prefix, n, flavor);
+	json_t *plan = NULL;
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_plan_create(f->svc, req, NULL, &plan, &err) < 0)
+		fail_msg("plan %s: %s", stack, err.msg);
+	json_decref(req);
+	json_decref(plan);
+	for (unsigned i = 0; i < n; i++) {
+		char orch[64], uuid[64], loc[64];
+		json_t *answer = NULL;
+
+		snprintf(orch, sizeof(orch), "%s%u", prefix, i);
+		snprintf(uuid, sizeof(uuid), "%s-uuid-%u", prefix, i);
+		svc_fixture_location(f, orch, loc, sizeof(loc));
+		json_t *body = json_pack("{s:[s], s:s}", "locations", loc, "resource_id", uuid);
+		if (vlt__service_placement_reserve(f->svc, orch, body, &answer, &err) < 0)
+			fail_msg("reserve %s: %s", orch, err.msg);
+		json_decref(body);
+		json_decref(answer);
+	}
+}
+
+bool svc_fixture_placement_exists(svc_fixture_t *f, const char *orch)
+{
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+	int rc = vlt__service_placement_get(f->svc, orch, &doc, &err);
+
+	json_decref(doc);
+	assert_true(rc == 0 || rc == VLT_ENOENT);
+	return rc == 0;
 }

@@ -7,6 +7,7 @@
 #ifndef VALET_TEST_SERVICE_FIXTURE_H
 #define VALET_TEST_SERVICE_FIXTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -47,6 +48,16 @@ void svc_fixture_open_store(svc_fixture_t *f, const char *dir, const char *store
 			    int64_t now_ms);
 void svc_fixture_close(svc_fixture_t *f);
 
+/* One service on a store of its own: a folder made for it, removed with it. */
+typedef struct svc_world {
+	char dir[64];
+	svc_fixture_t f;
+} svc_world_t;
+/* A new world (svc_fixture_open's arguments); fails the test on error. */
+svc_world_t *svc_world_open(int64_t hold_ttl_s, int64_t now_ms);
+/* Close its service, remove its folder, free it. */
+void svc_world_close(svc_world_t *w);
+
 /*
  * A plan request of n servers of one flavor (new reference), orchestration
  * ids <prefix>0 .. <prefix><n-1> (they must differ between plans).
@@ -65,5 +76,23 @@ int svc_fixture_create(svc_fixture_t *f, const char *stack_id, const char *prefi
 json_t *svc_fixture_placement(svc_fixture_t *f, const char *orch);
 /* Its location, copied into buf ("" when it has none); buf. */
 const char *svc_fixture_location(svc_fixture_t *f, const char *orch, char *buf, size_t size);
+
+/* ---- Nova's notifications */
+
+/*
+ * One AMQP body as Nova's messagingv2 notifier sends it (a new string,
+ * free()): the envelope around the message's JSON text, the versioned
+ * payload of instance uuid on host (NULL: none) at t_us (µs since the epoch).
+ */
+char *svc_fixture_nova_body(const char *event_type, const char *uuid, const char *host,
+			    int64_t t_us);
+/* The same with the instance's flavor (its FlavorPayload's name). */
+char *svc_fixture_nova_body_flavor(const char *event_type, const char *uuid, const char *host,
+				   const char *flavor, int64_t t_us);
+/* A plan of n servers of flavor, orchestration ids <prefix>0.., each reserved as <prefix>-uuid-<i>. */
+void svc_fixture_create_reserved(svc_fixture_t *f, const char *stack, const char *prefix,
+				 unsigned n, const char *flavor);
+/* Does the service know a placement (server or volume) by this id? */
+bool svc_fixture_placement_exists(svc_fixture_t *f, const char *orch);
 
 #endif /* VALET_TEST_SERVICE_FIXTURE_H */

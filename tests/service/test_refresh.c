@@ -331,6 +331,23 @@ static void test_unreadable_sources_keep_the_last_then_go_stale(void **state)
 	json_decref(src);
 }
 
+/* On two empty big hosts, plan a (one large server a-0) reserved by vm-a0; its host into host. */
+static void reserve_a0(struct world *w, char *host, size_t size)
+{
+	vlt_err_t err = { 0 };
+
+	write_two_big_hosts(w, "h1", NULL, NULL);
+	open_world(w, 0);
+	assert_int_equal(create(&w->f, "a", 1, &err), 0);
+	json_t *body = json_pack("{s:[s, s], s:s}", "locations", "h1", "h2", "resource_id",
+				 "vm-a0");
+	json_t *answer = NULL;
+	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-0", body, &answer, &err), 0);
+	json_decref(body);
+	json_decref(answer);
+	svc_fixture_location(&w->f, "a-0", host, size);
+}
+
 /*
  * A reserved server Nova has claimed shows in Placement as its consumer:
  * it is counted once (by its hold), before and after the claim, across a
@@ -342,16 +359,7 @@ static void test_a_claimed_server_counts_once(void **state)
 	vlt_err_t err = { 0 };
 	char host[16];
 
-	write_two_big_hosts(w, "h1", NULL, NULL);
-	open_world(w, 0);
-	assert_int_equal(create(&w->f, "a", 1, &err), 0);
-	json_t *body = json_pack("{s:[s, s], s:s}", "locations", "h1", "h2", "resource_id",
-				 "vm-a0");
-	json_t *answer = NULL;
-	assert_int_equal(vlt__service_placement_reserve(w->f.svc, "a-0", body, &answer, &err), 0);
-	json_decref(body);
-	json_decref(answer);
-	svc_fixture_location(&w->f, "a-0", host, sizeof(host));
+	reserve_a0(w, host, sizeof(host));
 
 	/* Nova claimed vm-a0 there: Placement's usage is 4 vCPU, one consumer */
 	static const char *const claimed[] = { "vm-a0", NULL };
@@ -377,6 +385,95 @@ static void test_a_claimed_server_counts_once(void **state)
 	refresh_ok(&w->f);
 	assert_int_equal(create(&w->f, "b", 3, &err), VLT_ENOPLACE);
 	assert_int_equal(create(&w->f, "b", 2, &err), 0);
+}
+
+/*
+ * A reserved server Placement puts on another host than its placement
+ * (a move no notification told): the refresh moves the placement there,
+ * counts one correction, and finds nothing to correct the next time.
+ */
+static void test_a_move_no_notification_told_is_corrected_once(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+	char host[16], now[16];
+
+	reserve_a0(w, host, sizeof(host));
+	const char *other = strcmp(host, "h1") == 0 ? "h2" : "h1";
+
+	static const char *const claimed[] = { "vm-a0", NULL };
+	static const int four[] = { 4 };
+	write_two_big_hosts(w, other, claimed, four);
+	assert_int_equal(vlt__service_corrections(w->f.svc), 0);
+	refresh_ok(&w->f);
+	assert_string_equal(svc_fixture_location(&w->f, "a-0", now, sizeof(now)), other);
+	assert_int_equal(vlt__service_corrections(w->f.svc), 1);
+	/* counted once: its host is now the one Placement says, also after a restart */
+	refresh_ok(&w->f);
+	assert_int_equal(vlt__service_corrections(w->f.svc), 1);
+	svc_fixture_close(&w->f);
+	open_world(w, 0);
+	assert_string_equal(svc_fixture_location(&w->f, "a-0", now, sizeof(now)), other);
+	refresh_ok(&w->f);
+	assert_int_equal(vlt__service_corrections(w->f.svc), 0);
+	/* its capacity is held on the new host: h1 and h2 of 8 vCPU, three more fit, not four */
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 3, &err), 0);
+}
+
+/*
+ * A server Valet never planned, told of by Nova's notification, is
+ * capacity taken at once; once a reading of the sources counts it
+ * (Placement's consumer) it is counted there, once; a reading newer than
+ * the notification that does not list it finds it gone.
+ */
+static void test_a_server_told_of_counts_once_then_the_sources_count_it(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+	const int64_t told_us = (T0 + 1000) * 1000; /* a second after the service's clock */
+	char *body = svc_fixture_nova_body_flavor("instance.create.end", "vm-outside", "h1",
+						  "m1.large", told_us);
+	vlt_nova_event_t ev;
+	vlt_nova_outcome_t out = VLT_NOVA_UNCHANGED;
+
+	write_two_big_hosts(w, "h1", NULL, NULL);
+	open_world(w, 0);
+	assert_int_equal(vlt__nova_event_parse(body, strlen(body), &ev, &err), 0);
+	free(body);
+	assert_int_equal(vlt__service_nova_event(w->f.svc, &ev, &out, &err), 0);
+	assert_int_equal(out, VLT_NOVA_TAKEN);
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE); /* 2 hosts of 8 vCPU */
+	assert_int_equal(create(&w->f, "b", 3, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* Placement counts it now: still three, not two */
+	static const char *const outside[] = { "vm-outside", NULL };
+	static const int four[] = { 4 };
+	write_two_big_hosts(w, "h1", outside, four);
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE);
+	assert_int_equal(create(&w->f, "b", 3, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* gone from Placement: the reading is the authority now, nothing is held */
+	write_two_big_hosts(w, "h1", NULL, NULL);
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 4, &err), 0);
+	assert_int_equal(vlt__service_plan_delete(w->f.svc, "b", &err), 0);
+
+	/* another told of: a reading older than the notification keeps it taken, a newer
+	 * one that does not list it finds it gone */
+	body = svc_fixture_nova_body_flavor("instance.create.end", "vm-later", "h2", "m1.large",
+					    told_us);
+	assert_int_equal(vlt__nova_event_parse(body, strlen(body), &ev, &err), 0);
+	free(body);
+	assert_int_equal(vlt__service_nova_event(w->f.svc, &ev, &out, &err), 0);
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 4, &err), VLT_ENOPLACE);
+	w->f.now_ms = T0 + 5000;
+	refresh_ok(&w->f);
+	assert_int_equal(create(&w->f, "b", 4, &err), 0);
 }
 
 static void test_consumers_beyond_used_are_refused(void **state)
@@ -515,6 +612,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable_sources_keep_the_last_then_go_stale,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_claimed_server_counts_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_move_no_notification_told_is_corrected_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_server_told_of_counts_once_then_the_sources_count_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consumers_beyond_used_are_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_server_whose_instance_is_gone_is_released,

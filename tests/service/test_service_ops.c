@@ -24,28 +24,15 @@
 #define T0 946684800000
 #define TTL_S 60
 
-struct world {
-	char dir[64];
-	svc_fixture_t f;
-};
-
 static int setup(void **state)
 {
-	struct world *w = calloc(1, sizeof(*w));
-
-	svc_fixture_dir(w->dir);
-	svc_fixture_open(&w->f, w->dir, TTL_S, T0);
-	*state = w;
+	*state = svc_world_open(TTL_S, T0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct world *w = *state;
-
-	svc_fixture_close(&w->f);
-	svc_fixture_rmdir(w->dir);
-	free(w);
+	svc_world_close(*state);
 	return 0;
 }
 
@@ -99,7 +86,7 @@ static size_t sweep_at(svc_fixture_t *f, int64_t t)
 
 static void test_holds_expire_at_their_deadline(void **state)
 {
-	struct world *w = *state;
+	svc_world_t *w = *state;
 	vlt_err_t err = { 0 };
 	char here[64], buf[64];
 
@@ -125,7 +112,7 @@ static void test_holds_expire_at_their_deadline(void **state)
 
 static void test_expiry_survives_a_restart(void **state)
 {
-	struct world *w = *state;
+	svc_world_t *w = *state;
 	vlt_err_t err = { 0 };
 	char buf[64];
 
@@ -142,7 +129,7 @@ static void test_expiry_survives_a_restart(void **state)
 
 static void test_migrate_moves_one_server_and_restarts_its_clock(void **state)
 {
-	struct world *w = *state;
+	svc_world_t *w = *state;
 	vlt_err_t err = { 0 };
 	char s0_was[64], s1_was[64], buf[64], list[96];
 
@@ -182,7 +169,7 @@ static void test_migrate_moves_one_server_and_restarts_its_clock(void **state)
 
 static void test_replan_moves_one_server_among_the_candidates(void **state)
 {
-	struct world *w = *state;
+	svc_world_t *w = *state;
 	vlt_err_t err = { 0 };
 	char s0_was[64], s1_was[64], buf[64], list[128];
 	const char *cands[2];
@@ -214,7 +201,7 @@ static void test_replan_moves_one_server_among_the_candidates(void **state)
 
 static void test_replan_to_unknown_hosts_changes_nothing(void **state)
 {
-	struct world *w = *state;
+	svc_world_t *w = *state;
 	vlt_err_t err = { 0 };
 	char before[64], buf[64];
 
@@ -232,7 +219,7 @@ static void test_replan_to_unknown_hosts_changes_nothing(void **state)
 
 static void test_two_services_share_the_journal(void **state)
 {
-	struct world *w = *state;
+	svc_world_t *w = *state;
 	svc_fixture_t other;
 	vlt_err_t err = { 0 };
 	json_t *plan = NULL;
