@@ -99,6 +99,7 @@ typedef struct vlt_config {
 	unsigned max_resources; /* 5000: resources in one plan request */
 	unsigned max_members;   /* 10000: member tenants of one named group */
 	int64_t decision_retention_s; /* 30 days; 0: decision records are kept forever */
+	uint64_t snapshot_every;      /* 10000: journal entries between snapshots; 0: none */
 
 	vlt_override_t *overrides;
 	size_t n_overrides;

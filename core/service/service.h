@@ -67,6 +67,13 @@ typedef struct vlt_service_opts {
 	unsigned max_members;
 	/* Seconds a decision record is kept (docs/decisions.md); 0: forever. */
 	int64_t decision_retention_s;
+	/* Journal entries between two snapshots (vlt__service_snapshotter_start); 0: none. */
+	uint64_t snapshot_every;
+	/* A snapshot chunk's most JSON text (0: 4 MiB); tests make it small. */
+	size_t snapshot_chunk_bytes;
+	/* Called between a snapshot's writes with the step's name (NULL: nothing);
+	 * tests end the process there to see that a crash loses nothing. */
+	void (*snapshot_step)(const char *step);
 } vlt_service_opts_t;
 
 /*
@@ -103,6 +110,23 @@ int vlt__service_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_expired, vlt_
  * hold_ttl_s). Does nothing when hold_ttl_s is 0. RET 0 or VLT_ENOMEM.
  */
 int vlt__service_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
+
+/*
+ * vlt__service_snapshot - write the state at the last entry applied to the
+ * store as a snapshot (unless one is there for it already), then compact:
+ * the older snapshots and the journal entries below the previous
+ * snapshot's go (docs/api.md, "The journal"). The state is copied under
+ * the lock; the writes are made without it. RET 0, VLT_ECONFIG (a store
+ * without range()), VLT_EBACKEND, VLT_ENOMEM; a failed compaction is
+ * logged and left to the next snapshot.
+ */
+int vlt__service_snapshot(vlt_service_t *s, vlt_err_t *err);
+/*
+ * Start a thread that takes a snapshot every snapshot_every entries
+ * (applied by this valetd or read from others); nothing when it is 0.
+ * RET 0, VLT_ECONFIG (a store without range()), VLT_ENOMEM.
+ */
+int vlt__service_snapshotter_start(vlt_service_t *s, vlt_err_t *err);
 
 /*
  * vlt__service_refresh - read the sources again, off the request path,
