@@ -83,6 +83,8 @@ static void apply_next(vlt_journal_t *j, const json_t *e, bool decided_here)
 		j->n_unapplied++;
 		vlt__log(NULL, VLT_LOG_ERR, "%s not applied: %s", where, err.msg);
 	}
+	if (j->after_apply != NULL)
+		j->after_apply(j->state, j->applied);
 }
 
 /* Without range() (a store older than ABI 1.4): one get per entry. */

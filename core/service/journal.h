@@ -63,6 +63,8 @@ typedef struct vlt_journal {
 	uint64_t pending;
 	vlt_store_stats_t stats; /* every store call the journal makes, timed */
 	vlt_journal_reload_fn reload; /* NULL: a gap is an error (vlt__journal_on_gap) */
+	/* called after each entry is applied, with applied (NULL: nothing) */
+	void (*after_apply)(void *state, uint64_t applied);
 } vlt_journal_t;
 
 /*

@@ -110,6 +110,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->refresh_lock, NULL);
 	pthread_mutex_init(&s->snap_lock, NULL);
+	pthread_cond_init(&s->snap_due, NULL);
 	vlt__svc_decisions_init(s);
 	pthread_cond_init(&s->wake, NULL);
 	vlt__svc_metrics_init(&s->metrics);
@@ -121,6 +122,7 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 			  sizeof(journal_ops) / sizeof(journal_ops[0]), s, &s->opts.clock,
 			  s->opts.max_retries);
 	vlt__journal_on_gap(&s->journal, vlt__svc_reload_past_gap);
+	s->journal.after_apply = vlt__svc_snapshot_note;
 	s->opts.collection = s->journal.coll;
 	s->opts.max_retries = s->journal.max_retries;
 	if (s->opts.max_resources == 0)
@@ -170,6 +172,7 @@ void vlt__service_free(vlt_service_t *s)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->refresh_lock);
 	pthread_mutex_destroy(&s->snap_lock);
+	pthread_cond_destroy(&s->snap_due);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

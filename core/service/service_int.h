@@ -31,6 +31,7 @@ typedef struct vlt_svc_ticker {
 	unsigned period_ms;
 	void (*tick)(vlt_service_t *s);
 	vlt_service_t *s;
+	pthread_cond_t *wake; /* with the service's lock: tick now; NULL: only s->wake (stop) */
 } vlt_svc_ticker_t;
 
 struct vlt_service {
@@ -69,6 +70,7 @@ struct vlt_service {
 	 * the entry of the newest snapshot known, how many were taken or failed, how long
 	 * the last one took in all and how long it held the lock to copy the state (ms). */
 	pthread_mutex_t snap_lock;
+	pthread_cond_t snap_due; /* with lock: snapshot_every entries were applied since */
 	uint64_t snap_seq, n_snapshots, n_snapshot_failed;
 	double snap_last_ms, snap_copy_ms;
 
@@ -203,8 +205,12 @@ int vlt__svc_hold_after_replay(vlt_service_t *s, vlt_err_t *err);
 
 /* A snapshot chunk's most JSON text, unless service opts say otherwise. */
 #define VLT_SNAPSHOT_CHUNK_BYTES (4u << 20)
-/* How often the snapshot thread looks whether snapshot_every entries went by. */
-#define VLT_SNAPSHOT_POLL_MS 200
+/*
+ * How often the snapshot thread looks whether snapshot_every entries went
+ * by without being told (entries of other valetd, read when catching up);
+ * this valetd's own writes wake it at once (vlt__svc_snapshot_note).
+ */
+#define VLT_SNAPSHOT_POLL_MS 1000
 /*
  * Read the newest complete snapshot whose entry is above `above` into the
  * state, emptied first (replaying must be set: plans are held after), and
@@ -213,6 +219,8 @@ int vlt__svc_hold_after_replay(vlt_service_t *s, vlt_err_t *err);
  * RET 0, VLT_EBACKEND (the store), VLT_ENOMEM.
  */
 int vlt__svc_snapshot_load(vlt_service_t *s, uint64_t above, bool *loaded, vlt_err_t *err);
+/* The journal's after_apply: wake the snapshot thread when one is due (under lock). */
+void vlt__svc_snapshot_note(void *svc, uint64_t applied);
 /* The journal's on_gap (vlt_journal_reload_fn): the state read again from a snapshot. */
 int vlt__svc_reload_past_gap(void *svc, uint64_t missing, vlt_err_t *err);
 

@@ -495,8 +495,18 @@ int vlt__service_snapshotter_start(vlt_service_t *s, vlt_err_t *err)
 				   "service.snapshot_every: store %s cannot keep snapshots: it has "
 				   "no range() (ABI 1.4); set it to 0",
 				   s->store->name);
+	s->snapshotter.wake = &s->snap_due;
 	return vlt__svc_ticker_start(s, &s->snapshotter, VLT_SNAPSHOT_POLL_MS, snapshot_if_due,
 				     "snapshot", err);
+}
+
+void vlt__svc_snapshot_note(void *svc, uint64_t applied)
+{
+	vlt_service_t *s = svc;
+	uint64_t due = s->opts.snapshot_every;
+
+	if (due > 0 && applied - s->snap_seq >= due) /* no thread waiting: nothing happens */
+		pthread_cond_signal(&s->snap_due);
 }
 
 /* ---------------------------------------------------------------- loading one */
