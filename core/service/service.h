@@ -9,6 +9,10 @@
  * put(journal, N, entry, expect 0), so exactly one writer wins each N,
  * even between processes sharing the store.
  *
+ * Every service.snapshot_every entries the state at the last one is written
+ * to the store too (snapshot.c) and the history it makes redundant is
+ * removed; a start reads the newest snapshot and the entries after it.
+ *
  * A service keeps in memory the journal applied in order up to `applied`,
  * and the engine's ledger holds exactly what those entries hold. Every
  * operation first catches up (applies applied+1, applied+2, ... until the
@@ -77,8 +81,9 @@ typedef struct vlt_service_opts {
 } vlt_service_opts_t;
 
 /*
- * vlt__service_open - read the whole journal from store and apply it to a
- * fresh engine (its ledger must hold nothing yet).
+ * vlt__service_open - read the journal from store (its newest snapshot,
+ * then the entries after it) and apply it to a fresh engine (its ledger
+ * must hold nothing yet).
  * IN  engine, store - borrowed for the service's life (store: a loaded
  *                     store module)
  * IN  opts - copied; opts->mods is required

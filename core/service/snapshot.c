@@ -432,7 +432,9 @@ static int take(vlt_service_t *s, bool force, vlt_err_t *err)
 	int rc = read_manifests(s, &all, err);
 	json_t *items = rc == 0 ? copy_if_due(s, all.n > 0 ? all.v[0].seq : 0, force, &m) : NULL;
 
-	if (items == NULL) {
+	if (items == NULL) { /* not due, or the manifests could not be read */
+		if (rc < 0)
+			count(s, rc, 0, t0);
 		free(all.v);
 		return rc;
 	}
@@ -480,6 +482,11 @@ static void snapshot_if_due(vlt_service_t *s)
 {
 	vlt_err_t err = { 0 };
 
+	pthread_mutex_lock(&s->lock);
+	bool due = s->journal.applied - s->snap_seq >= s->opts.snapshot_every;
+	pthread_mutex_unlock(&s->lock);
+	if (!due) /* nothing to read from the store yet */
+		return;
 	pthread_mutex_lock(&s->snap_lock);
 	if (take(s, false, &err) < 0)
 		vlt__log(NULL, VLT_LOG_ERR, "snapshot not taken: %s", err.msg);
