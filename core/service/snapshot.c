@@ -296,6 +296,38 @@ static int collect_id(void *arg, const char *id, const json_t *doc, int64_t vers
 	return 0;
 }
 
+static void free_ids(struct ids *ids)
+{
+	for (size_t i = 0; i < ids->n; i++)
+		free(ids->v[i]);
+	free(ids->v);
+}
+
+/* Remove ids: in one call with remove_batch (ABI 1.6), else one by one. */
+static int remove_ids(vlt_service_t *s, const char *coll, const struct ids *ids, size_t *removed,
+		      vlt_err_t *err)
+{
+	const vlt_store_ops_t *ops = store_ops(s);
+
+	if (!VLT_OPS_HAS(ops, vlt_store_ops_t, remove_batch, 6)) {
+		int rc = 0;
+
+		for (size_t i = 0; rc == 0 && i < ids->n; i++)
+			if ((rc = remove_doc(s, coll, ids->v[i], err)) == 0)
+				(*removed)++;
+		return rc;
+	}
+	vlt_err_t e = { 0 };
+	size_t n = 0;
+	double t0 = vlt__clock_mono_ms();
+	int rc = ops->remove_batch(s->store->state, coll, ids->n, (const char *const *)ids->v, &n,
+				   &e);
+
+	vlt__store_stats_note(&s->journal.stats, VLT_STORE_OP_REMOVE, t0, rc);
+	*removed += n;
+	return rc < 0 ? vlt_err_set(err, VLT_EBACKEND, "store %s: remove: %s", coll, e.msg) : 0;
+}
+
 /* Remove the documents of coll with from <= id < to, REMOVE_BATCH at a time. */
 static int remove_range(vlt_service_t *s, const char *coll, const char *from, const char *to,
 			size_t *removed, vlt_err_t *err)
@@ -312,13 +344,12 @@ static int remove_range(vlt_service_t *s, const char *coll, const char *from, co
 			rc = rc == VLT_ENOMEM ? vlt_err_set(err, rc, "out of memory")
 					      : vlt_err_set(err, VLT_EBACKEND,
 							    "store %s: read: %s", coll, e.msg);
-		for (size_t i = 0; i < ids.n; i++) {
-			if (rc == 0 && (rc = remove_doc(s, coll, ids.v[i], err)) == 0)
-				(*removed)++;
-			free(ids.v[i]);
-		}
-		free(ids.v);
-		if (rc < 0 || ids.n < REMOVE_BATCH)
+		if (rc == 0)
+			rc = remove_ids(s, coll, &ids, removed, err);
+		size_t n = ids.n;
+
+		free_ids(&ids);
+		if (rc < 0 || n < REMOVE_BATCH)
 			return rc;
 	}
 }

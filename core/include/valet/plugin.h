@@ -19,7 +19,7 @@
 
 #define VLT_PLUGIN_MAGIC 0x564c5450u /* "VLTP" */
 #define VLT_ABI_MAJOR 1
-#define VLT_ABI_MINOR 5
+#define VLT_ABI_MINOR 6
 
 #if defined(__GNUC__)
 #define VLT_EXPORT __attribute__((visibility("default")))
