@@ -7,6 +7,18 @@
 
 #include <stddef.h>
 
+#include "config.h"
+#include "engine.h"
+#include "loader.h"
+
+/*
+ * The configuration at path (NULL: the built-in one) with data_dir dir,
+ * its modules loaded and an engine on them, for an in-process benchmark;
+ * on error prints prog's message and exits 1.
+ */
+void bench_open_engine(const char *prog, const char *path, const char *dir, vlt_config_t *cfg,
+		       vlt_modules_t *mods, vlt_engine_t **engine);
+
 /* Milliseconds on the monotonic clock. */
 double bench_now_ms(void);
 

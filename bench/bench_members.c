@@ -46,13 +46,7 @@ static void open_world(struct world *w, char *dir)
 		perror("mkdtemp");
 		exit(1);
 	}
-	if (vlt__config_load(&w->cfg, NULL, &err) != 0 ||
-	    vlt__config_set_str(&w->cfg.data_dir, dir) != 0)
-		die("configuration", &err);
-	if (vlt__modules_load(&w->mods, &w->cfg, NULL, 0, &err) < 0)
-		die("modules", &err);
-	if (vlt__engine_new(&w->engine, &w->mods, &err) < 0)
-		die("engine", &err);
+	bench_open_engine("bench_members", NULL, dir, &w->cfg, &w->mods, &w->engine);
 	so.mods = &w->mods;
 	if (vlt__service_open(&w->svc, w->engine, w->mods.store, &so, &err) < 0)
 		die("service", &err);

@@ -32,6 +32,8 @@
 #define HOLD_TTL_MAX (366LL * 24 * 3600) /* a year */
 #define DECISION_RETENTION_DEFAULT (30LL * 24 * 3600)
 #define DECISION_RETENTION_MAX (10LL * 366 * 24 * 3600) /* ten years */
+#define SNAPSHOT_EVERY_DEFAULT 10000
+#define SNAPSHOT_EVERY_MAX 100000000LL
 #define RETRIES_MAX 1000
 #define REFRESH_MAX (24LL * 3600) /* a day */
 #define LEASE_DEFAULT 10
@@ -438,6 +440,7 @@ static int set_defaults(vlt_config_t *cfg)
 	cfg->hold_ttl_s = 3600;
 	cfg->decision_retention_s = DECISION_RETENTION_DEFAULT;
 	cfg->lease_s = LEASE_DEFAULT;
+	cfg->snapshot_every = SNAPSHOT_EVERY_DEFAULT;
 	cfg->max_retries = 8;
 	rc = replace_str(&cfg->listen_host, "127.0.0.1");
 	if (rc == 0)
@@ -704,6 +707,16 @@ static int apply_lease(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *
 	return rc;
 }
 
+static int apply_snapshot_every(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
+{
+	long long v = 0;
+	int rc = want_int(cfg, s, 0, SNAPSHOT_EVERY_MAX, &v, err);
+
+	if (rc == 0)
+		cfg->snapshot_every = (uint64_t)v;
+	return rc;
+}
+
 static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t *err)
 {
 	static const struct key keys[] = {
@@ -715,6 +728,7 @@ static int apply_service(vlt_config_t *cfg, const config_setting_t *s, vlt_err_t
 		{ "max_members", apply_max_members },
 		{ "decision_retention_s", apply_decision_retention },
 		{ "lease_s", apply_lease },
+		{ "snapshot_every", apply_snapshot_every },
 	};
 
 	return apply_group(cfg, s, keys, sizeof(keys) / sizeof(keys[0]), err);

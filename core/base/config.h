@@ -108,6 +108,7 @@ typedef struct vlt_config {
 	char *notify_topic;	      /* "versioned_notifications": bound as <topic>.info */
 	char *notify_queue;	      /* "valet.versioned_notifications": durable, Valet's own */
 	bool notify_exchange_durable; /* false: as oslo.messaging's amqp_durable_queues */
+	uint64_t snapshot_every;      /* 10000: journal entries between snapshots; 0: none */
 
 	vlt_override_t *overrides;
 	size_t n_overrides;

@@ -603,6 +603,7 @@ static int open_service(const vlt_config_t *cfg, vlt_modules_t *mods, vlt_engine
 				  .max_members = cfg->max_members,
 				  .decision_retention_s = cfg->decision_retention_s,
 				  .lease_s = cfg->lease_s,
+				  .snapshot_every = cfg->snapshot_every,
 				  .mods = mods };
 	vlt_err_t err = { 0 };
 
@@ -664,7 +665,8 @@ static int serve(const vlt_config_t *cfg, const opts_t *o, vlt_modules_t *mods,
 	if (rc == 0 && (vlt__service_lease_start(api.service, &err) < 0 ||
 			vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
 			vlt__service_refresher_start(api.service, &err) < 0 ||
-			vlt__service_decisions_start(api.service, 0, &err) < 0)) {
+			vlt__service_decisions_start(api.service, 0, &err) < 0 ||
+			vlt__service_snapshotter_start(api.service, &err) < 0)) {
 		report(cfg, err.msg);
 		rc = EXIT_RUNTIME;
 	}

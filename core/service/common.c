@@ -428,7 +428,7 @@ static void *ticker_main(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+		pthread_cond_timedwait(t->wake != NULL ? t->wake : &s->wake, &s->lock, &ts);
 		if (s->stop)
 			break;
 		pthread_mutex_unlock(&s->lock);
@@ -459,11 +459,16 @@ int vlt__svc_ticker_start(vlt_service_t *s, vlt_svc_ticker_t *t, unsigned period
 
 void vlt__svc_tickers_stop(vlt_service_t *s)
 {
-	vlt_svc_ticker_t *all[] = { &s->sweeper, &s->refresher, &s->decision_sweeper, &s->leaser };
+	vlt_svc_ticker_t *all[] = { &s->sweeper, &s->refresher, &s->decision_sweeper, &s->leaser,
+				    &s->snapshotter };
 
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
 	pthread_cond_broadcast(&s->wake);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (all[i]->wake != NULL)
+			pthread_cond_broadcast(all[i]->wake);
+	}
 	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (all[i]->running)

@@ -16,6 +16,8 @@
 
 #define SEQ_DIGITS 20
 #define DEFAULT_RETRIES 8
+/* entries read by one call while catching up */
+#define CATCH_UP_BATCH 256
 
 void vlt__journal_init(vlt_journal_t *j, vlt_module_t *store, const char *collection,
 		       const vlt_journal_op_t *ops, size_t n_ops, void *state,
@@ -81,14 +83,15 @@ static void apply_next(vlt_journal_t *j, const json_t *e, bool decided_here)
 		j->n_unapplied++;
 		vlt__log(NULL, VLT_LOG_ERR, "%s not applied: %s", where, err.msg);
 	}
+	if (j->after_apply != NULL)
+		j->after_apply(j->state, j->applied);
 }
 
-int vlt__journal_catch_up(vlt_journal_t *j, vlt_err_t *err)
+/* Without range() (a store older than ABI 1.4): one get per entry. */
+static int catch_up_by_get(vlt_journal_t *j, vlt_err_t *err)
 {
 	const vlt_store_ops_t *ops = j->store->ops.store;
 
-	if (j->pending > 0)
-		return 0;
 	for (;;) {
 		char id[SEQ_DIGITS + 1];
 		json_t *doc = NULL;
@@ -109,32 +112,117 @@ int vlt__journal_catch_up(vlt_journal_t *j, vlt_err_t *err)
 	}
 }
 
-/* list() hands the entries in id order; apply the contiguous run from applied+1. */
-static int replay_one(void *arg, const char *id, const json_t *doc, int64_t version)
+/* One read of the entries from applied+1: how many were applied, and whether a gap ended it. */
+struct run {
+	vlt_journal_t *j;
+	size_t n;
+	bool gap;
+};
+
+/* Entries come in id order; apply the contiguous run from applied+1, stop at a gap. */
+static int apply_run(void *arg, const char *id, const json_t *doc, int64_t version)
 {
-	vlt_journal_t *j = arg;
+	struct run *r = arg;
 	char want[SEQ_DIGITS + 1];
 	(void)version;
 
-	seq_id(j->applied + 1, want, sizeof(want));
-	if (strcmp(id, want) != 0)
-		return strcmp(id, want) < 0 ? 0 : 1;
-	apply_next(j, doc, false);
+	seq_id(r->j->applied + 1, want, sizeof(want));
+	int cmp = strcmp(id, want);
+
+	if (cmp < 0) /* applied already (list() walks from the first) */
+		return 0;
+	if (cmp > 0) {
+		r->gap = true;
+		return 1;
+	}
+	apply_next(r->j, doc, false);
+	r->n++;
 	return 0;
+}
+
+static bool can_range(const vlt_journal_t *j)
+{
+	return VLT_OPS_HAS(j->store->ops.store, vlt_store_ops_t, range, 4);
+}
+
+/* Read and apply the entries from applied+1, at most limit (0: all). */
+static int read_run(vlt_journal_t *j, size_t limit, struct run *r, vlt_err_t *err)
+{
+	const vlt_store_ops_t *ops = j->store->ops.store;
+	char from[SEQ_DIGITS + 1];
+	vlt_err_t e = { 0 };
+
+	seq_id(j->applied + 1, from, sizeof(from));
+	double t0 = vlt__clock_mono_ms();
+	int rc = can_range(j) ? ops->range(j->store->state, j->coll, from, NULL, limit, false,
+					   apply_run, r, &e)
+			      : ops->list(j->store->state, j->coll, apply_run, r, &e);
+
+	vlt__store_stats_note(&j->stats, VLT_STORE_OP_LIST, t0, rc);
+	return rc < 0 ? store_err(j, rc, &e, err, "read") : 0;
+}
+
+/*
+ * Entry applied+1 is gone while later ones are there: compacted after a
+ * snapshot that covers it. The owner rebuilds its state from that
+ * snapshot, which moves applied past the gap.
+ */
+static int reload_past_gap(vlt_journal_t *j, vlt_err_t *err)
+{
+	uint64_t missing = j->applied + 1;
+	int rc = j->reload != NULL
+			 ? j->reload(j->state, missing, err)
+			 : vlt_err_set(err, VLT_EBACKEND,
+				       "store %s: entry %" PRIu64 " is missing while later ones "
+				       "are there, and no snapshot can stand for it",
+				       j->coll, missing);
+
+	if (rc == 0 && j->applied < missing)
+		rc = vlt_err_set(err, VLT_EBACKEND,
+				 "store %s: entry %" PRIu64 " is missing while later ones are "
+				 "there, and no snapshot covers it",
+				 j->coll, missing);
+	return rc;
+}
+
+/* Apply everything from applied+1, reading batch entries a call (0: all at once). */
+static int catch_up_in_runs(vlt_journal_t *j, size_t batch, vlt_err_t *err)
+{
+	for (;;) {
+		struct run r = { .j = j };
+		int rc = read_run(j, batch, &r, err);
+
+		if (rc < 0)
+			return rc;
+		if (r.gap && r.n == 0) {
+			rc = reload_past_gap(j, err);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (!r.gap && (batch == 0 || r.n < batch))
+			return 0;
+	}
+}
+
+int vlt__journal_catch_up(vlt_journal_t *j, vlt_err_t *err)
+{
+	if (j->pending > 0)
+		return 0;
+	return can_range(j) ? catch_up_in_runs(j, CATCH_UP_BATCH, err) : catch_up_by_get(j, err);
 }
 
 int vlt__journal_replay(vlt_journal_t *j, vlt_err_t *err)
 {
-	vlt_err_t e = { 0 };
-	double t0 = vlt__clock_mono_ms();
-	int rc = j->store->ops.store->list(j->store->state, j->coll, replay_one, j, &e);
+	int rc = catch_up_in_runs(j, 0, err);
 
-	vlt__store_stats_note(&j->stats, VLT_STORE_OP_LIST, t0, rc);
+	/* entries appended while reading */
+	return rc == 0 ? vlt__journal_catch_up(j, err) : rc;
+}
 
-	if (rc < 0)
-		return store_err(j, rc, &e, err, "replay");
-	/* entries appended while listing, or after a gap list() stopped at */
-	return vlt__journal_catch_up(j, err);
+void vlt__journal_on_gap(vlt_journal_t *j, vlt_journal_reload_fn reload)
+{
+	j->reload = reload;
 }
 
 /* Append entry at applied+1. RET 0, VLT_ECONFLICT (taken), or VLT_EBACKEND. */

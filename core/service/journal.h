@@ -41,6 +41,13 @@ typedef struct vlt_journal_op {
 	vlt_journal_apply_fn apply;
 } vlt_journal_op_t;
 
+/*
+ * Rebuild state from a snapshot covering entry missing, which compaction
+ * removed while later entries remain, and set the journal's applied to
+ * the snapshot's entry (> missing - 1). RET 0 or a negative code with err.
+ */
+typedef int (*vlt_journal_reload_fn)(void *state, uint64_t missing, vlt_err_t *err);
+
 typedef struct vlt_journal {
 	vlt_module_t *store;	      /* a loaded store module (borrowed) */
 	char coll[64];		      /* the collection */
@@ -55,6 +62,9 @@ typedef struct vlt_journal {
 	 * applied+1 .. applied+pending, not yet stored and applied */
 	uint64_t pending;
 	vlt_store_stats_t stats; /* every store call the journal makes, timed */
+	vlt_journal_reload_fn reload; /* NULL: a gap is an error (vlt__journal_on_gap) */
+	/* called after each entry is applied, with applied (NULL: nothing) */
+	void (*after_apply)(void *state, uint64_t applied);
 } vlt_journal_t;
 
 /*
@@ -66,12 +76,24 @@ void vlt__journal_init(vlt_journal_t *j, vlt_module_t *store, const char *collec
 		       const vlt_journal_op_t *ops, size_t n_ops, void *state,
 		       const vlt_clock_t *clock, unsigned max_retries);
 
-/* Apply every entry the store has, from the first: at start. RET 0 or VLT_EBACKEND. */
+/*
+ * Apply every entry the store has from applied+1 (the first, or the one
+ * after the snapshot the owner loaded): at start. RET 0 or VLT_EBACKEND.
+ */
 int vlt__journal_replay(vlt_journal_t *j, vlt_err_t *err);
 
 /*
- * Apply the entries others appended since (applied+1, +2, ...). RET 0 or
- * VLT_EBACKEND. Nothing while entries of ours are pending: the next
+ * What to do when entry applied+1 is gone while later ones are there
+ * (snapshots and compaction, docs/api.md "The journal"): reload calls the
+ * owner to rebuild its state from a snapshot. Without it such a gap is
+ * VLT_EBACKEND. Gaps are seen only with a store that has range() (ABI 1.4).
+ */
+void vlt__journal_on_gap(vlt_journal_t *j, vlt_journal_reload_fn reload);
+
+/*
+ * Apply the entries others appended since (applied+1, +2, ...), in runs
+ * read with the store's range(); past a gap, from a snapshot (on_gap).
+ * RET 0 or VLT_EBACKEND. Nothing while entries of ours are pending: the next
  * numbers are theirs, and one another writer took makes their batch fail
  * (and decide again after catching up).
  */

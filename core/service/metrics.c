@@ -326,6 +326,29 @@ static void write_sources(vlt_service_t *s, vlt_prom_t *p)
 			 s->last_swap_ms / 1e3);
 }
 
+/* Snapshots of the journal (snapshot.c), under the lock. */
+static void write_snapshots(vlt_service_t *s, vlt_prom_t *p)
+{
+	vlt__prom_family(p, "valet_snapshots_total", "counter",
+			 "Snapshots of the state this valetd wrote to the store.");
+	vlt__prom_sample_u64(p, "valet_snapshots_total", NULL, 0, s->n_snapshots);
+	vlt__prom_family(p, "valet_snapshot_errors_total", "counter",
+			 "Snapshots this valetd could not write.");
+	vlt__prom_sample_u64(p, "valet_snapshot_errors_total", NULL, 0, s->n_snapshot_failed);
+	vlt__prom_family(p, "valet_snapshot_entry", "gauge",
+			 "The journal entry of the newest snapshot this valetd knows of (0: none).");
+	vlt__prom_sample_u64(p, "valet_snapshot_entry", NULL, 0, s->snap_seq);
+	if (s->n_snapshots == 0)
+		return; /* no duration to show */
+	vlt__prom_family(p, "valet_snapshot_duration_seconds", "gauge",
+			 "How long the last snapshot took: copying, writing and compacting.");
+	vlt__prom_sample(p, "valet_snapshot_duration_seconds", NULL, 0, s->snap_last_ms / 1e3);
+	vlt__prom_family(p, "valet_snapshot_copy_duration_seconds", "gauge",
+			 "How long the last snapshot held the service's lock to copy the state.");
+	vlt__prom_sample(p, "valet_snapshot_copy_duration_seconds", NULL, 0,
+			 s->snap_copy_ms / 1e3);
+}
+
 static void write_counters(const vlt_svc_metrics_t *m, vlt_prom_t *p)
 {
 	vlt__prom_family(p, "valet_plans_created_total", "counter",
@@ -352,6 +375,7 @@ void vlt__service_write_metrics(vlt_service_t *s, vlt_prom_t *p)
 	write_solvers(&s->metrics, p);
 	write_reasons(&s->metrics, p);
 	write_sources(s, p);
+	write_snapshots(s, p);
 	pthread_mutex_unlock(&s->lock);
 	vlt__store_stats_write(&s->journal.stats, p);
 	vlt__svc_lease_write_metrics(s, p);

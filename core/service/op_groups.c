@@ -69,12 +69,9 @@ static void forget_retired(vlt_service_t *s)
 	}
 }
 
-static int push_groups(vlt_service_t *s, const char *where, vlt_err_t *err)
+int vlt__svc_groups_to_engine(vlt_service_t *s, const char *where, vlt_err_t *err)
 {
-	json_t *doc;
-
-	forget_retired(s);
-	doc = groups_doc(s);
+	json_t *doc = groups_doc(s);
 	int rc = doc != NULL ? vlt__engine_set_groups(s->engine, doc, where, err)
 			     : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 
@@ -82,6 +79,12 @@ static int push_groups(vlt_service_t *s, const char *where, vlt_err_t *err)
 	if (rc < 0)
 		vlt__log(NULL, VLT_LOG_ERR, "named groups not given to the engine: %s", err->msg);
 	return rc;
+}
+
+static int push_groups(vlt_service_t *s, const char *where, vlt_err_t *err)
+{
+	forget_retired(s);
+	return vlt__svc_groups_to_engine(s, where, err);
 }
 
 int vlt__apply_group_put(void *svc, const json_t *e, bool decided_here, const char *where,

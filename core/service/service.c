@@ -111,6 +111,8 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->refresh_lock, NULL);
+	pthread_mutex_init(&s->snap_lock, NULL);
+	pthread_cond_init(&s->snap_due, NULL);
 	vlt__svc_decisions_init(s);
 	pthread_cond_init(&s->wake, NULL);
 	vlt__svc_metrics_init(&s->metrics);
@@ -121,6 +123,8 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	vlt__journal_init(&s->journal, store, s->opts.collection, journal_ops,
 			  sizeof(journal_ops) / sizeof(journal_ops[0]), s, &s->opts.clock,
 			  s->opts.max_retries);
+	vlt__journal_on_gap(&s->journal, vlt__svc_reload_past_gap);
+	s->journal.after_apply = vlt__svc_snapshot_note;
 	s->opts.collection = s->journal.coll;
 	s->opts.max_retries = s->journal.max_retries;
 	if (s->opts.max_resources == 0)
@@ -136,7 +140,11 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 	s->last_read_ms = s->last_swap_ms = -1;
 	vlt__svc_health_note_sources(s);
 	s->replaying = true;
-	rc = vlt__journal_replay(&s->journal, err);
+	bool from_snapshot = false;
+	rc = vlt__svc_snapshot_load(s, 0, &from_snapshot, err);
+	uint64_t snapshot_seq = s->journal.applied;
+	if (rc == 0)
+		rc = vlt__journal_replay(&s->journal, err);
 	if (rc == 0)
 		rc = vlt__svc_hold_after_replay(s, err);
 	if (rc < 0) {
@@ -144,8 +152,10 @@ int vlt__service_open(vlt_service_t **out, vlt_engine_t *engine, vlt_module_t *s
 		return rc;
 	}
 	vlt__log(NULL, VLT_LOG_NOTICE,
-		 "journal replayed: %" PRIu64 " entries, %zu plans, %zu groups%s",
-		 s->journal.applied, s->st.n_plans, json_array_size(s->st.groups),
+		 "journal replayed: %" PRIu64 " entries (%" PRIu64 " of them from a snapshot), "
+		 "%zu plans, %zu groups%s",
+		 s->journal.applied, from_snapshot ? snapshot_seq : 0, s->st.n_plans,
+		 json_array_size(s->st.groups),
 		 s->journal.n_unapplied > 0 ? " (some entries could not be applied: see above)"
 					    : "");
 	*out = s;
@@ -169,6 +179,8 @@ void vlt__service_free(vlt_service_t *s)
 	vlt__svc_lease_fini(s);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->refresh_lock);
+	pthread_mutex_destroy(&s->snap_lock);
+	pthread_cond_destroy(&s->snap_due);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

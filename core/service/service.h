@@ -9,6 +9,10 @@
  * put(journal, N, entry, expect 0), so exactly one writer wins each N,
  * even between processes sharing the store.
  *
+ * Every service.snapshot_every entries the state at the last one is written
+ * to the store too (snapshot.c) and the history it makes redundant is
+ * removed; a start reads the newest snapshot and the entries after it.
+ *
  * A service keeps in memory the journal applied in order up to `applied`,
  * and the engine's ledger holds exactly what those entries hold. Every
  * operation first catches up (applies applied+1, applied+2, ... until the
@@ -73,11 +77,19 @@ typedef struct vlt_service_opts {
 	 * periodic work whatever other instances do.
 	 */
 	int64_t lease_s;
+	/* Journal entries between two snapshots (vlt__service_snapshotter_start); 0: none. */
+	uint64_t snapshot_every;
+	/* A snapshot chunk's most JSON text (0: 4 MiB); tests make it small. */
+	size_t snapshot_chunk_bytes;
+	/* Called between a snapshot's writes with the step's name (NULL: nothing);
+	 * tests end the process there to see that a crash loses nothing. */
+	void (*snapshot_step)(const char *step);
 } vlt_service_opts_t;
 
 /*
- * vlt__service_open - read the whole journal from store and apply it to a
- * fresh engine (its ledger must hold nothing yet).
+ * vlt__service_open - read the journal from store (its newest snapshot,
+ * then the entries after it) and apply it to a fresh engine (its ledger
+ * must hold nothing yet).
  * IN  engine, store - borrowed for the service's life (store: a loaded
  *                     store module)
  * IN  opts - copied; opts->mods is required
@@ -109,6 +121,23 @@ int vlt__service_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_expired, vlt_
  * hold_ttl_s). Does nothing when hold_ttl_s is 0. RET 0 or VLT_ENOMEM.
  */
 int vlt__service_sweeper_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
+
+/*
+ * vlt__service_snapshot - write the state at the last entry applied to the
+ * store as a snapshot (unless one is there for it already), then compact:
+ * the older snapshots and the journal entries below the previous
+ * snapshot's go (docs/api.md, "The journal"). The state is copied under
+ * the lock; the writes are made without it. RET 0, VLT_ECONFIG (a store
+ * without range()), VLT_EBACKEND, VLT_ENOMEM; a failed compaction is
+ * logged and left to the next snapshot.
+ */
+int vlt__service_snapshot(vlt_service_t *s, vlt_err_t *err);
+/*
+ * Start a thread that takes a snapshot every snapshot_every entries
+ * (applied by this valetd or read from others); nothing when it is 0.
+ * RET 0, VLT_ECONFIG (a store without range()), VLT_ENOMEM.
+ */
+int vlt__service_snapshotter_start(vlt_service_t *s, vlt_err_t *err);
 
 /*
  * vlt__service_refresh - read the sources again, off the request path,

@@ -34,6 +34,7 @@ typedef struct vlt_svc_ticker {
 	unsigned period_ms;
 	void (*tick)(vlt_service_t *s);
 	vlt_service_t *s;
+	pthread_cond_t *wake; /* with the service's lock: tick now; NULL: only s->wake (stop) */
 } vlt_svc_ticker_t;
 
 /*
@@ -89,9 +90,17 @@ struct vlt_service {
 	vlt_svc_checks_t checks;   /* the health check's last answers (health.c) */
 
 	/* the threads that sweep expired holds, read the sources again, expire decisions,
-	 * and keep the lease of that periodic work (lease.c) */
-	vlt_svc_ticker_t sweeper, refresher, decision_sweeper, leaser;
+	 * keep the lease of that periodic work (lease.c) and take snapshots */
+	vlt_svc_ticker_t sweeper, refresher, decision_sweeper, leaser, snapshotter;
 	vlt_svc_lease_t lease;
+
+	/* Snapshots (snapshot.c). snap_lock: one snapshot at a time; the rest under lock:
+	 * the entry of the newest snapshot known, how many were taken or failed, how long
+	 * the last one took in all and how long it held the lock to copy the state (ms). */
+	pthread_mutex_t snap_lock;
+	pthread_cond_t snap_due; /* with lock: snapshot_every entries were applied since */
+	uint64_t snap_seq, n_snapshots, n_snapshot_failed;
+	double snap_last_ms, snap_copy_ms;
 
 	/* The decision record (decision.c): the last placement's explanation, under lock,
 	 * until its journal entry is stored; what was written, failed, expired. */
@@ -232,6 +241,32 @@ int vlt__svc_stale_error(int64_t age_ms, int64_t max_stale_s, const char *source
  * whole journal is read), then every plan held, once. RET 0 or VLT_ENOMEM.
  */
 int vlt__svc_hold_after_replay(vlt_service_t *s, vlt_err_t *err);
+
+/* ---- snapshot.c */
+
+/* A snapshot chunk's most JSON text, unless service opts say otherwise. */
+#define VLT_SNAPSHOT_CHUNK_BYTES (4u << 20)
+/*
+ * How often the snapshot thread looks whether snapshot_every entries went
+ * by without being told (entries of other valetd, read when catching up);
+ * this valetd's own writes wake it at once (vlt__svc_snapshot_note).
+ */
+#define VLT_SNAPSHOT_POLL_MS 1000
+/*
+ * Read the newest complete snapshot whose entry is above `above` into the
+ * state, emptied first (replaying must be set: plans are held after), and
+ * set the journal's applied to its entry. *loaded: one was read; else the
+ * state is untouched, or empty when every snapshot failed to read.
+ * RET 0, VLT_EBACKEND (the store), VLT_ENOMEM.
+ */
+int vlt__svc_snapshot_load(vlt_service_t *s, uint64_t above, bool *loaded, vlt_err_t *err);
+/* The journal's after_apply: wake the snapshot thread when one is due (under lock). */
+void vlt__svc_snapshot_note(void *svc, uint64_t applied);
+/* The journal's on_gap (vlt_journal_reload_fn): the state read again from a snapshot. */
+int vlt__svc_reload_past_gap(void *svc, uint64_t missing, vlt_err_t *err);
+
+/* op_groups.c: give the engine the named and retired groups of the state. RET 0 or < 0. */
+int vlt__svc_groups_to_engine(vlt_service_t *s, const char *where, vlt_err_t *err);
 
 /* Does u hold a location the data center in use has (not expired, not gone)? */
 bool vlt__svc_unit_placed(vlt_service_t *s, const vlt_svc_unit_t *u);

@@ -6,7 +6,8 @@
 #include "clock.h"
 #include "store_stats.h"
 
-static const char *const op_names[VLT_STORE_OP_COUNT] = { "get", "put", "list", "ping" };
+static const char *const op_names[VLT_STORE_OP_COUNT] = { "get", "put", "list", "ping",
+								  "remove" };
 
 void vlt__store_stats_init(vlt_store_stats_t *st)
 {

@@ -13,6 +13,7 @@ typedef enum vlt_store_op {
 	VLT_STORE_OP_PUT,
 	VLT_STORE_OP_LIST,
 	VLT_STORE_OP_PING,
+	VLT_STORE_OP_REMOVE,
 	VLT_STORE_OP_COUNT,
 } vlt_store_op_t;
 

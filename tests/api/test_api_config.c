@@ -127,7 +127,7 @@ static void test_service_refusals(void **state)
 		{ "service: {\n  ttl = 5;\n};\n",
 		  ":2: setting 'service.ttl': unknown setting (known here: hold_ttl_s, max_retries, "
 		  "refresh_s, max_stale_s, max_resources, max_members, decision_retention_s, "
-		  "lease_s)" },
+		  "lease_s, snapshot_every)" },
 		{ "service: {\n  decision_retention_s = -1;\n};\n",
 		  ":2: setting 'service.decision_retention_s': must be between 0 and 316224000" },
 		{ "service: {\n  lease_s = 3601;\n};\n",

@@ -10,7 +10,12 @@
  *    requests in flight went further than their answers said;
  *  - the capacity held is exactly what the plans there hold: a plan of
  *    all the free servers fits, one more server does not.
- * Three rounds, killed after 3, 9 and 17 acknowledgements.
+ * Three rounds, killed after 3, 9 and 17 acknowledgements; then the same
+ * with a snapshot every two entries (service.snapshot_every), one taken
+ * before the burst, so that the kill may fall in the middle of one and the
+ * restart reads one and the entries after it, on the
+ * sqlite store and on the mongodb store (VALET_TEST_MONGODB_URI, else the
+ * project's test server, tests/mongo/mockmongod.py).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +36,7 @@
 #include <jansson.h>
 
 #include "api_helpers.h"
+#include "mongo_test_server.h"
 
 #define N_PLANS 28 /* one m1.small each; the inventory holds 32 */
 #define CAPACITY 32
@@ -208,13 +214,51 @@ static void check_after_restart(const char *ack_path)
 	       count_lines(ack_path, 'R'), held);
 }
 
-static void kill_mid_burst(int after_acks)
+/* The journal entry of the snapshot valetd read or wrote last (GET /metrics), 0: none. */
+static long snapshot_entry(void)
+{
+	api_reply_t rep;
+	long entry = -1;
+
+	assert_int_equal(api_call(&d, "GET", "/metrics", NULL, NULL, &rep), 200);
+	const char *line = rep.body != NULL ? strstr(rep.body, "\nvalet_snapshot_entry ") : NULL;
+	if (line != NULL)
+		entry = strtol(line + strlen("\nvalet_snapshot_entry "), NULL, 10);
+	api_reply_free(&rep);
+	assert_true(entry >= 0);
+	return entry;
+}
+
+/*
+ * Two entries that leave no plan (a group created and deleted), then wait
+ * until valetd has a snapshot of them: a restart then always has one to
+ * read, whether or not a later one was cut short by the kill.
+ */
+static void snapshot_first(void)
+{
+	api_reply_t rep;
+	char path[128];
+
+	json_t *g = api_expect(&d, "POST", "/v1/groups",
+			       "{\"name\": \"warm-up\", \"type\": \"diversity\"}", 201, &rep);
+	snprintf(path, sizeof(path), "/v1/groups/%s", json_string_value(json_object_get(g, "id")));
+	api_reply_free(&rep);
+	assert_int_equal(api_call(&d, "DELETE", path, NULL, NULL, NULL), 204);
+	for (int i = 0; i < 3000 && snapshot_entry() < 2; i++)
+		api_sleep_ms(10);
+	assert_true(snapshot_entry() >= 2);
+}
+
+/* One round on a new store (conf: valetd's configuration, NULL: none); RET snapshot_entry() after the restart. */
+static long kill_mid_burst(int after_acks, const char *conf)
 {
 	char dir[256], ack_path[300];
 
 	api_tmpdir(dir, sizeof(dir), "durability");
 	snprintf(ack_path, sizeof(ack_path), "%s/acks", dir);
-	assert_int_equal(valetd_start(&d, dir, NULL), 0);
+	assert_int_equal(valetd_start(&d, dir, conf), 0);
+	if (conf != NULL)
+		snapshot_first();
 
 	pid_t client = start_client(ack_path);
 	for (int i = 0;
@@ -227,7 +271,8 @@ static void kill_mid_burst(int after_acks)
 	/* the kill came before the burst ended */
 	assert_true(count_lines(ack_path, 'R') < N_PLANS);
 
-	assert_int_equal(valetd_start(&d, dir, NULL), 0);
+	assert_int_equal(valetd_start(&d, dir, conf), 0);
+	long entry = conf != NULL ? snapshot_entry() : 0; /* before anything new is written */
 	check_after_restart(ack_path);
 	valetd_stop(&d, SIGTERM);
 
@@ -237,25 +282,80 @@ static void kill_mid_burst(int after_acks)
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", dir);
 	}
+	return entry;
 }
+
+static const int rounds[] = { 3, 9, 17 };
+#define N_ROUNDS (sizeof(rounds) / sizeof(rounds[0]))
 
 static void test_kill_9_mid_burst(void **state)
 {
-	static const int rounds[] = { 3, 9, 17 };
 	(void)state;
 
-	for (size_t i = 0; i < sizeof(rounds) / sizeof(rounds[0]); i++)
-		kill_mid_burst(rounds[i]);
+	for (size_t i = 0; i < N_ROUNDS; i++)
+		kill_mid_burst(rounds[i], NULL);
+}
+
+#define SNAPSHOTS "service: { snapshot_every = 2; };\n"
+
+/* valetd's configuration for a round on a new store of its own. */
+typedef void (*round_conf_fn)(char *buf, size_t size);
+
+/* The rounds, each with a new store; every restart reads a snapshot, then the entries after it. */
+static void rounds_with_snapshots(round_conf_fn conf_of)
+{
+	for (size_t i = 0; i < N_ROUNDS; i++) {
+		char conf[1600];
+
+		conf_of(conf, sizeof(conf));
+		long entry = kill_mid_burst(rounds[i], conf);
+
+		printf("  restarted from the snapshot at entry %ld\n", entry);
+		assert_true(entry >= 2);
+	}
+}
+
+static void sqlite_conf(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", SNAPSHOTS); /* the data folder is new each round */
+}
+
+static void mongodb_conf(char *buf, size_t size)
+{
+	static unsigned n_db;
+
+	snprintf(buf, size,
+		 SNAPSHOTS "modules: { store = \"mongodb\"; };\n"
+			   "store: { mongodb: { uri = \"%s\"; database = \"valet_dur_%d_%u\"; }; };\n",
+		 mongo_test_shared()->uri, (int)getpid(), n_db++);
+}
+
+static void test_kill_9_mid_burst_snapshots(void **state)
+{
+	(void)state;
+	rounds_with_snapshots(sqlite_conf);
+}
+
+static void test_kill_9_mid_burst_mongodb_snapshots(void **state)
+{
+	(void)state;
+	if (mongo_test_shared() == NULL) {
+		print_message("SKIP: no MongoDB test server: %s\n", mongo_test_shared_why());
+		skip();
+	}
+	rounds_with_snapshots(mongodb_conf);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill_9_mid_burst),
+		cmocka_unit_test(test_kill_9_mid_burst_snapshots),
+		cmocka_unit_test(test_kill_9_mid_burst_mongodb_snapshots),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, mongo_test_shared_start, mongo_test_shared_stop);
 	curl_global_cleanup();
 	return rc;
 }

@@ -2,6 +2,9 @@
 """Several valetd on one MongoDB: they share plans and capacity and never
 over-commit a host between them; a retry on another instance makes no
 duplicate; an instance killed with SIGKILL and restarted loses nothing.
+They snapshot the journal every few entries and compact it all along, so
+that an instance may find entries it had not read compacted away and read
+the state again from a snapshot (docs/api.md, "The journal").
 
 usage: cluster_test.py VALETD MOCKMONGOD [--instances N]
 Uses VALET_TEST_MONGODB_URI when set (a real server), otherwise starts the
@@ -25,6 +28,7 @@ import urllib.request
 HOSTS = 4          # 8 vCPU each, ratio 1
 SLOTS_PER_HOST = 2  # a "half" server takes 4 vCPU
 CAPACITY = HOSTS * SLOTS_PER_HOST
+SNAPSHOT_EVERY = 5  # small: the instances snapshot and compact all along
 
 
 def inventory():
@@ -104,6 +108,14 @@ def start_mongo(mockmongod, tmp):
         raise RuntimeError(f"the MongoDB wire-protocol test server did not start: {line!r}")
     print("using the project's MongoDB wire-protocol test server (tests/mongo/mockmongod.py)")
     return proc, m.group(1) + "/?serverSelectionTimeoutMS=5000"
+
+
+def snapshot_entry(port):
+    """The journal entry of the newest snapshot an instance knows (GET /metrics)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        m = re.search(r"^valet_snapshot_entry (\d+)$", r.read().decode(), re.M)
+    return int(m.group(1)) if m else -1
 
 
 def placed_per_host(port):
@@ -193,6 +205,7 @@ def main():
             config = os.path.join(tmp, "valet.conf")
             with open(config, "w") as f:
                 f.write(f'modules: {{ store = "mongodb"; }};\n'
+                        f'service: {{ snapshot_every = {SNAPSHOT_EVERY}; }};\n'
                         f'source: {{ static: {{ inventory = "{inv}"; }}; }};\n'
                         f'store: {{ mongodb: {{ uri = "{uri}"; database = "{db}"; }}; }};\n')
             for i in range(a.instances):
@@ -255,6 +268,13 @@ def main():
                 per_host, stacks = placed_per_host(node.port)
                 check(all(n <= SLOTS_PER_HOST for n in per_host.values()),
                       f"{node.name} after the restart sees {dict(per_host)}")
+
+            # 5. the journal was snapshotted along the way (by the lease's holder
+            # alone), and the instance restarted after the kill started from one
+            entries = [snapshot_entry(n.port) for n in nodes]
+            print(f"newest snapshot each instance knows: entries {entries}")
+            check(max(entries) > 0, f"no instance knows a snapshot: {entries}")
+            check(entries[1] > 0, f"the restarted instance read no snapshot: {entries}")
         finally:
             stop_all(nodes, mongo)
     return check.report()

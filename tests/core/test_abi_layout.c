@@ -70,7 +70,7 @@ OFF(vlt_solver_ops_t, fini, 56);
 OFF(vlt_solver_ops_t, solve, 64);
 
 /* vlt_store_ops_t */
-SIZE(vlt_store_ops_t, 120);
+SIZE(vlt_store_ops_t, 128);
 OFF(vlt_store_ops_t, info, 0);
 OFF(vlt_store_ops_t, init, 48);
 OFF(vlt_store_ops_t, fini, 56);
@@ -83,6 +83,8 @@ OFF(vlt_store_ops_t, ping, 96);
 OFF(vlt_store_ops_t, range, 104);
 /* ABI 1.5 */
 OFF(vlt_store_ops_t, insert_batch, 112);
+/* ABI 1.6 */
+OFF(vlt_store_ops_t, remove_batch, 120);
 
 /* vlt_core_t */
 SIZE(vlt_core_t, 336);

@@ -21,18 +21,15 @@
 #include <valet/store.h>
 
 #include "decision.h"
-#include "mongo_test_server.h"
 #include "service_fixture.h"
+#include "store_world.h"
 
 /* 2030-01-01: far from the machine's time, so a service reading the real clock fails the tests. */
 #define T0	    1893456000000
 #define RETENTION_S 3600
 
 struct world {
-	const char *store; /* "sqlite" or "mongodb" */
-	char dir[64];
-	char uri_setting[1100], db_setting[64];
-	const char *settings[3];
+	store_world_t sw;
 	svc_fixture_t f;
 };
 
@@ -40,23 +37,17 @@ static void open_service(struct world *w, int64_t now_ms)
 {
 	vlt_service_opts_t so = { .hold_ttl_s = 0, .decision_retention_s = RETENTION_S };
 
-	svc_fixture_open_store(&w->f, w->dir, w->store, w->settings, so, now_ms);
+	svc_fixture_open_store(&w->f, w->sw.dir, w->sw.store, w->sw.settings, so, now_ms);
 }
 
 static int setup_on(void **state, const char *store)
 {
-	static unsigned n_worlds;
 	struct world *w = calloc(1, sizeof(*w));
 
-	w->store = store;
-	svc_fixture_dir(w->dir);
-	if (strcmp(store, "mongodb") == 0) {
-		snprintf(w->uri_setting, sizeof(w->uri_setting), "uri=%s",
-			 mongo_test_shared()->uri);
-		snprintf(w->db_setting, sizeof(w->db_setting), "database=valet_dec_%d_%u",
-			 (int)getpid(), n_worlds++);
-		w->settings[0] = w->uri_setting;
-		w->settings[1] = w->db_setting;
+	if (store_world_init(&w->sw, store, "dec") < 0) {
+		free(w);
+		*state = NULL;
+		return 0;
 	}
 	open_service(w, T0);
 	*state = w;
@@ -70,10 +61,6 @@ static int setup_sqlite(void **state)
 
 static int setup_mongodb(void **state)
 {
-	if (mongo_test_shared() == NULL) {
-		*state = NULL;
-		return 0;
-	}
 	return setup_on(state, "mongodb");
 }
 
@@ -84,20 +71,12 @@ static int teardown(void **state)
 	if (w == NULL)
 		return 0;
 	svc_fixture_close(&w->f);
-	svc_fixture_rmdir(w->dir);
+	store_world_fini(&w->sw);
 	free(w);
 	return 0;
 }
 
-/* The mongodb cases skip, saying why, when no server could be started. */
-#define NEED_WORLD(w)                                                                              \
-	do {                                                                                       \
-		if ((w) == NULL) {                                                                 \
-			print_message("SKIP: no MongoDB test server: %s\n",                        \
-				      mongo_test_shared_why());                                    \
-			skip();                                                                    \
-		}                                                                                  \
-	} while (0)
+#define NEED_WORLD(w) STORE_WORLD_NEED(w)
 
 /* ---- helpers */
 

@@ -3,7 +3,7 @@
  * table of the test's own: entries applied in order and stamped by the
  * injected clock, catching up with another writer, a lost race undone and
  * decided again, giving up after max_retries, a refusal that is not a
- * race, an entry no op knows, and replay from the store.
+ * race, an entry no op knows, replay from the store, and a gap in it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -311,6 +311,28 @@ static void test_replay_applies_everything_in_order(void **state)
 	json_decref(fresh.values);
 }
 
+/* A missing entry with later ones after it is never skipped: without a snapshot, an error naming it. */
+static void test_gap_is_an_error(void **state)
+{
+	struct world *w = *state;
+	const vlt_store_ops_t *ops = w->f.mods.store->ops.store;
+	vlt_err_t err = { 0 };
+
+	for (int v = 1; v <= 3; v++) {
+		struct decision d = { .v = v };
+		assert_int_equal(write_j1(w, &d, &err), 0);
+	}
+	assert_int_equal(ops->remove(w->f.mods.store->state, COLL, "00000000000000000002", -1, &err),
+			 0);
+	struct seen fresh = { 0 };
+	vlt_journal_t j3;
+	journal_on(w, &j3, &fresh, 0);
+	assert_int_equal(vlt__journal_replay(&j3, &err), VLT_EBACKEND);
+	assert_non_null(strstr(err.msg, "entry 2 is missing while later ones are there"));
+	assert_values(&fresh, "[1]");
+	json_decref(fresh.values);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +349,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_applies_everything_in_order, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_gap_is_an_error, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

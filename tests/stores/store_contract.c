@@ -906,6 +906,46 @@ static void case_crash_keeps_acknowledged_writes(const store_harness_t *h, void 
 }
 
 /*
+ * ABI 1.6 remove_batch, when the store has it: the documents named go
+ * whatever their version, those not there are skipped and counted out,
+ * the others stay.
+ */
+static void case_remove_batch(const store_harness_t *h, void **state)
+{
+	const vlt_store_ops_t *ops = h->ops;
+	void *st = *state;
+	vlt_err_t err;
+	const char *all[] = { "r1", "r2", "r3", "r4" }, *gone[] = { "r1", "r3", "r9" };
+	size_t removed = 0;
+
+	if (ops->info.abi_minor < 6 || ops->remove_batch == NULL) {
+		print_message("    %s has no remove_batch: skipped\n", h->name);
+		return;
+	}
+	for (size_t i = 0; i < 4; i++) {
+		json_t *doc = doc_n((json_int_t)i);
+
+		EXPECT(0, ops->put(st, "rbatch", all[i], doc, 0, &err));
+		json_decref(doc);
+	}
+	json_t *newer = doc_n(30);
+
+	EXPECT(0, ops->put(st, "rbatch", "r3", newer, 1, &err)); /* any version goes */
+	json_decref(newer);
+	EXPECT(0, ops->remove_batch(st, "rbatch", 3, gone, &removed, &err));
+	assert_int_equal(removed, 2);
+	CHECK_ABSENT("rbatch", "r1");
+	CHECK_ABSENT("rbatch", "r3");
+	CHECK_DOC("rbatch", "r2", doc_n(1), 1);
+	CHECK_DOC("rbatch", "r4", doc_n(3), 1);
+	EXPECT(0, ops->remove_batch(st, "rbatch", 0, gone, &removed, &err));
+	assert_int_equal(removed, 0);
+	const char *bad[] = { "r2", "" };
+	EXPECT(VLT_EINVAL, ops->remove_batch(st, "rbatch", 2, bad, &removed, &err));
+	CHECK_DOC("rbatch", "r2", doc_n(1), 1);
+}
+
+/*
  * ABI 1.5 insert_batch, when the store has it: every document of a batch
  * at version 1; one existing id fails the whole batch and writes nothing.
  */
@@ -1204,6 +1244,7 @@ const store_case_t store_contract_cases[] = {
 	{ "crash_keeps_acknowledged_writes", case_crash_keeps_acknowledged_writes },
 	{ "processes_race_cas", case_processes_race_cas },
 	{ "insert_batch_all_or_none", case_insert_batch_all_or_none },
+	{ "remove_batch", case_remove_batch },
 	{ "group_commit_crash_keeps_acknowledged", case_group_commit_crash_keeps_acknowledged },
 };
 

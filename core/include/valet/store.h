@@ -167,6 +167,21 @@ typedef struct vlt_store_ops {
 	 */
 	int (*insert_batch)(void *state, const char *coll, size_t n, const char *const *ids,
 			    const struct json_t *const *docs, vlt_err_t *err);
+
+	/* ---- ABI 1.6: read only when abi_minor >= 6 and ops_size covers them */
+	/*
+	 * Optional (NULL: the core removes one document at a time). Remove
+	 * the documents ids[0..n) (borrowed) of coll whatever their version,
+	 * those not there skipped, in as few writes as the store can (one
+	 * transaction, one delete command): what lets the journal's
+	 * compaction remove thousands of entries without a commit each. Not
+	 * all or none: after an error some may be gone, which a caller
+	 * removing what is redundant anyway can bear.
+	 * OUT removed - how many were there and are gone.
+	 * RET 0, VLT_EINVAL (a bad name) or VLT_EBACKEND.
+	 */
+	int (*remove_batch)(void *state, const char *coll, size_t n, const char *const *ids,
+			    size_t *removed, vlt_err_t *err);
 } vlt_store_ops_t;
 
 #endif /* VALET_STORE_H */

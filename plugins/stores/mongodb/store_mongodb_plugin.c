@@ -546,6 +546,49 @@ static int mg_remove(void *state, const char *coll, const char *id, int64_t expe
 	return rc;
 }
 
+/*
+ * ABI 1.6: the documents ids of coll, whatever their version, with one
+ * deleteMany on their keys ({_id: {$in: [...]}}). Not atomic on a
+ * standalone server: after an error some may be gone.
+ */
+static int mg_remove_batch(void *state, const char *coll, size_t n, const char *const *ids,
+			   size_t *removed, vlt_err_t *err)
+{
+	struct mg_store *s = state;
+	char key[MG_KEY_MAX], index[24];
+	int rc = vlt_store_check_name("collection name", coll, err);
+	bson_t filter, in, keys, reply;
+	bson_error_t e;
+	struct mg_call c;
+
+	*removed = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = vlt_store_check_key(coll, ids[i], err);
+	if (rc || n == 0)
+		return rc;
+	bson_init(&filter);
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
+	BSON_APPEND_ARRAY_BEGIN(&in, "$in", &keys);
+	for (size_t i = 0; i < n; i++) {
+		const char *k;
+
+		bson_uint32_to_string((uint32_t)i, &k, index, sizeof(index));
+		make_key(coll, ids[i], key);
+		bson_append_utf8(&keys, k, -1, key, -1);
+	}
+	bson_append_array_end(&in, &keys);
+	bson_append_document_end(&filter, &in);
+	call_begin(s, MG_DOCS, &c);
+	if (mongoc_collection_delete_many(c.coll, &filter, NULL, &reply, &e))
+		*removed = (size_t)reply_count(&reply, "deletedCount");
+	else
+		rc = mg_fail(s, "remove", coll, ids[0], &e, err);
+	call_end(s, &c);
+	bson_destroy(&reply);
+	bson_destroy(&filter);
+	return rc;
+}
+
 static void rows_free(struct mg_rows *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -1030,6 +1073,7 @@ static const vlt_store_ops_t mg_ops = {
 	.list = mg_list,
 	.ping = mg_ping,
 	.range = mg_range,
+	.remove_batch = mg_remove_batch,
 };
 
 VLT_PLUGIN_DEFINE(mg_ops);

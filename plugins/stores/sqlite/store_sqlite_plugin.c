@@ -367,6 +367,36 @@ static int sq_remove(void *state, const char *coll, const char *id, int64_t expe
 	return rc;
 }
 
+/*
+ * ABI 1.6: the documents ids of coll, whatever their version, in one
+ * transaction: one COMMIT for them all, however many.
+ */
+static int sq_remove_batch(void *state, const char *coll, size_t n, const char *const *ids,
+			   size_t *removed, vlt_err_t *err)
+{
+	struct sq_store *s = state;
+	int rc = vlt_store_check_name("collection name", coll, err);
+
+	*removed = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = vlt_store_check_key(coll, ids[i], err);
+	if (rc || n == 0)
+		return rc;
+	pthread_mutex_lock(&s->lock);
+	rc = run(s, SQ_BEGIN, "remove", coll, ids[0], err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		bind_key(s->stmt[SQ_DELETE], coll, ids[i]);
+		rc = run(s, SQ_DELETE, "remove", coll, ids[i], err);
+		if (rc == 0)
+			*removed += (size_t)sqlite3_changes(s->db);
+	}
+	rc = finish(s, rc, "remove", coll, ids[0], err);
+	if (rc != 0)
+		*removed = 0; /* rolled back */
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 static void rows_free(struct sq_rows *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -775,6 +805,7 @@ static const vlt_store_ops_t sq_ops = {
 	.ping = sq_ping,
 	.range = sq_range,
 	.insert_batch = sq_insert_batch,
+	.remove_batch = sq_remove_batch,
 };
 
 VLT_PLUGIN_DEFINE(sq_ops);
