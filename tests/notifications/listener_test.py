@@ -8,14 +8,19 @@ what valetd shows. A deleted server's placement is released and a live
 migration moves it, each within a second; a notification sent while
 valetd is down waits in its durable queue and is applied once it is back;
 valetd connects again after the broker restarts; a message that is not a
-notification is rejected, counted and changes nothing.
+notification is rejected, counted and changes nothing. Two valetd on one
+store: only the holder of the periodic work's lease consumes the queue,
+and when it stops the other takes the lease and the queue over.
 
 Arguments: the test inventory (eight hosts qos101 to qos108 of 4 vCPUs);
 $VALETD is the valetd binary (CTest sets it). Exits 77 (skipped) without
 rabbitmq-server or oslo.messaging.
 """
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 import unittest
 import urllib.error
@@ -226,6 +231,68 @@ class Listener(unittest.TestCase):
         self.nova.send("instance.delete.end", instance, host)
         wait_until("released after the reconnect",
                    lambda: not self.exists(orch), APPLIED_WITHIN_S)
+
+
+class TwoValetd(unittest.TestCase):
+    """Two valetd sharing one sqlite store and one queue: the lease's holder
+    consumes; once it stops (releasing the lease), the other does."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="valet-two-")
+        text = ("service: { refresh_s = 0; hold_ttl_s = 0; lease_s = 3; };\n"
+                "store: { sqlite: { file = \"%s\"; }; };\n"
+                "notifications: { enabled = true; url = \"%s\"; queue = \"%s\"; };\n"
+                % (os.path.join(self.dir, "shared.db"), BROKER.url, "valet.two"))
+        self.daemons = [Valetd(inventory=INVENTORY, conf_text=text) for _ in range(2)]
+        self.nova = NovaNotifier(BROKER)
+
+    def tearDown(self):
+        self.nova.close()
+        for d in self.daemons:
+            d.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def consuming(self):
+        return [notifications(d)["connected"] for d in self.daemons]
+
+    def reserved_server(self, daemon):
+        """A one-server plan reserved by a new Nova uuid: (orch, uuid, host)."""
+        orch, instance = str(uuid.uuid4()), str(uuid.uuid4())
+        body = {"plan_name": "two", "stack_id": str(uuid.uuid4()),
+                "resources": {orch: {"name": "vm", "type": "OS::Nova::Server",
+                                     "properties": {"flavor": "m1.small"}}}}
+        status, doc = api(daemon, "POST", "/v1/plans", body)
+        self.assertEqual(status, 201, doc)
+        host = api(daemon, "GET", "/v1/placements/" + orch)[1]["placement"]["location"]
+        status, doc = api(daemon, "POST", "/v1/placements/" + orch,
+                          {"locations": [host], "resource_id": instance})
+        self.assertEqual(status, 201, doc)
+        return orch, instance, host
+
+    def released_everywhere(self, orch):
+        return all(api(d, "GET", "/v1/placements/" + orch)[0] == 404
+                   for d in self.daemons if d.proc.poll() is None)
+
+    def test_only_the_lease_holder_consumes_and_the_other_takes_over(self):
+        wait_until("one of the two consuming", lambda: any(self.consuming()), 30)
+        time.sleep(1.5)  # half a lease: the other must still not consume
+        consuming = self.consuming()
+        self.assertEqual(consuming.count(True), 1, consuming)
+        holder = self.daemons[consuming.index(True)]
+        other = self.daemons[consuming.index(False)]
+        orch, instance, host = self.reserved_server(other)
+        self.nova.send("instance.delete.end", instance, host)
+        wait_until("released, seen by both", lambda: self.released_everywhere(orch), 5)
+        self.assertEqual(notifications(holder)["applied"], 1)
+        self.assertEqual(notifications(other)["received"], 0)
+        # the holder stops (and releases the lease): the other takes the queue over
+        holder.stop()
+        wait_until("the other consuming", lambda: notifications(other)["connected"], 30)
+        orch, instance, host = self.reserved_server(other)
+        self.nova.send("instance.delete.end", instance, host)
+        wait_until("released by the new holder", lambda: self.released_everywhere(orch),
+                   5)
+        self.assertEqual(notifications(other)["applied"], 1)
 
 
 def main():
