@@ -10,6 +10,7 @@ TITLES = {
     "trace": "5. Azure-derived trace replay (trace)",
     "http": "6. HTTP load on valetd (http)",
     "novapeer": "7. Nova's own scheduler on the holistic stacks (novapeer)",
+    "placement": "8. What each Nova boot pays first: Placement's allocation candidates (placement)",
 }
 
 
