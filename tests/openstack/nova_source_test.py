@@ -410,10 +410,11 @@ class ConcurrentReading(unittest.TestCase):
         self.allocate(rp, {'VCPU': 1, fpga: 1, 'PCPU': 2})
         h = {h['name']: h for h in self.view()['hosts']}[name]
         # (total - reserved) x ratio - used; Placement's defaults: min_unit
-        # 1, step_size 1, max_unit the total
+        # 1, step_size 1, max_unit its largest integer (2**31 - 1, the
+        # DEFAULTS of placement/handlers/inventory.py), not the total
         self.assertEqual(h['classes'], {
             fpga: {'free': 3, 'min_unit': 1, 'max_unit': 2, 'step_size': 1},
-            'PCPU': {'free': 4, 'min_unit': 1, 'max_unit': 8,
+            'PCPU': {'free': 4, 'min_unit': 1, 'max_unit': 2**31 - 1,
                      'step_size': 1}})
 
 
