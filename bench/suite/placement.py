@@ -60,7 +60,7 @@ def report(res):
          ["valetd POST /v1/plans, a one-server stack, same cloud", plan["n"],
           common.fmt(plan["p50_ms"]), common.fmt(plan["p99_ms"]), common.fmt(plan["max_ms"])]])
     ratio = cand["p50_ms"] / plan["p50_ms"] if plan["p50_ms"] else None
-    placement = res.get("packages", {}).get("placement-api", "(Debian's)")
+    placement = res.get("packages", {}).get("python3-placement", "(Debian's)")
     return "\n".join([
         f"{res['providers']:,} resource providers generated through Placement's API "
         f"({res['generation']['generate_s']} s), Placement {placement} as the test cloud "
