@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-SCENARIOS = ["vbp", "bpp", "throughput", "holistic", "trace", "http", "novapeer"]
+SCENARIOS = ["vbp", "bpp", "throughput", "holistic", "trace", "http", "novapeer", "placement"]
 KEYS = {"scenario", "metric", "value", "anchor", "anchor_value", "ratio"}
 
 
