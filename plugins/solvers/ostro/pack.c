@@ -2,15 +2,17 @@
  * pack.c - ostro's packing phase (docs/solvers.md, "Packing").
  *
  * Once the stack is placed and improved, the phase tries to empty the
- * hosts the stack uses least, one at a time. The servers of the host being
- * emptied are lifted; every other host of the stack may then trade with
- * them: up to two of its own servers for up to two lifted ones of greater
- * size, so that each trade leaves that host fuller and the lifted servers
- * smaller (the dominance rule of the grouping local searches for bin
- * packing). What is still lifted is then put back, largest first, on the
- * fullest host that takes it. If everything found a place, the host is
- * empty and stays so; otherwise every move of the round is taken back and
- * the next host is tried.
+ * hosts the stack uses least: one at a time, then two, three and four
+ * together. The servers of the hosts being emptied are lifted; every other
+ * host of the stack may then trade with them: up to two of its own servers
+ * for up to two lifted ones of greater size, so that each trade leaves
+ * that host fuller and the lifted servers smaller (the dominance rule of
+ * the grouping local searches for bin packing). What is still lifted is
+ * then put back, largest first, on the fullest other host that takes it,
+ * else first fit on the lifted hosts. The round is kept when fewer of
+ * those hosts hold servers after it, or as many but the stack's hosts are
+ * tighter (the sum of the squared loads grew, so rounds never cycle);
+ * otherwise every move of it is taken back and the next hosts are tried.
  *
  * Only servers with no links and in no group move: the bandwidth cost
  * never changes, and grouped servers stay where the holistic search put
