@@ -27,9 +27,9 @@ static const struct {
 	{ "instance.delete.end", VLT_NOVA_GONE },
 	{ "instance.shelve_offload.end", VLT_NOVA_GONE },
 	{ "instance.create.end", VLT_NOVA_AT_HOST },
-	/* sent by the source: its payload may still name the source (then nothing changes) */
-	{ "instance.live_migration_post.end", VLT_NOVA_AT_HOST },
-	/* sent by the destination once the instance's host is set to it */
+	/* sent by the destination once the instance's host is set to it. Not
+	   instance.live_migration_post.end: the source sends it after this one,
+	   newer, with its own stale copy of the instance naming the source. */
 	{ "instance.live_migration_post_dest.end", VLT_NOVA_AT_HOST },
 	{ "instance.resize_confirm.end", VLT_NOVA_AT_HOST },
 	{ "instance.evacuate", VLT_NOVA_AT_HOST },

@@ -5,8 +5,10 @@ versioned_notifications, cloud.py) to its RabbitMQ, and valetd, with the
 nova source and polling off (service.refresh_s = 0), consumes them. A
 server Valet planned and Nova built is live-migrated, then deleted,
 through Nova's API: each time valetd's placement follows within a second
-of Nova showing it, and a reading of the sources afterwards (SIGHUP)
-finds nothing to correct (notifications.corrections stays 0).
+of Nova showing it (and stays there once the migration is complete: the
+source's own notification, which names the source, moves nothing), and a
+reading of the sources afterwards (SIGHUP) finds nothing to correct
+(notifications.corrections stays 0).
 
 Usage: nova_notifications_test.py VALETD CLOUD_JSON
 """
@@ -86,6 +88,21 @@ class NovaNotifications(unittest.TestCase):
         osapi.wait_for(what, check, timeout, interval=0.1)
         self.shown = time.monotonic()
 
+    def stays_after_the_migration_ends(self, sid, host):
+        """The source's own end of the migration (sent after the
+        destination's, naming the source) must not move it back."""
+        def completed():
+            migrations = self.admin.get('compute', '/os-migrations')
+            return any(m['instance_uuid'] == sid and
+                       m['status'] == 'completed'
+                       for m in migrations['migrations'])
+        osapi.wait_for('Nova completes the migration', completed,
+                       MIGRATE_TIMEOUT, interval=0.1)
+        until = time.monotonic() + WITHIN_S
+        while time.monotonic() < until:
+            self.assertEqual(self.location('followed-0'), host)
+            time.sleep(0.05)
+
     def test_a_migrated_then_deleted_server_is_followed(self):
         status, doc = self.valetd.call('POST', '/v1/plans', stack('followed'))
         self.assertEqual(status, 201, doc)
@@ -106,6 +123,7 @@ class NovaNotifications(unittest.TestCase):
                         lambda: self.nova_host(sid) == other, MIGRATE_TIMEOUT)
         self.follows_within('the placement follows to %s' % other,
                             lambda: self.location('followed-0') == other)
+        self.stays_after_the_migration_ends(sid, other)
 
         osapi.delete_server(self.admin, sid)
         self.nova_shows('Nova shows the server gone',

@@ -207,6 +207,11 @@ static void test_a_moved_server_takes_its_hold_along(void **state)
 			 VLT_NOVA_MOVED);
 	char now[64];
 	assert_string_equal(svc_fixture_location(f, "s0", now, sizeof(now)), to);
+	/* then the source's end of the migration, newer, naming the source: it stays */
+	assert_int_equal(apply_event(f, "instance.live_migration_post.end", "s-uuid-0", from,
+				     NOVA_T0 + 20),
+			 VLT_NOVA_UNCHANGED);
+	assert_string_equal(svc_fixture_location(f, "s0", now, sizeof(now)), to);
 
 	/* six hosts free, the old one among them: six large servers fit, none on the new one */
 	svc_fixture_close(f);
