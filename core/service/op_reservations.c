@@ -372,3 +372,88 @@ int vlt__service_reservation_delete(vlt_service_t *s, const char *id, vlt_err_t 
 		vlt__prom_add(&s->metrics.plans_deleted, 1);
 	return rc;
 }
+
+/* ---------------------------------------------------------------- the end */
+
+int vlt__apply_reservation_end(void *svc, const json_t *e, bool decided_here, const char *where,
+			       vlt_err_t *err)
+{
+	vlt_service_t *s = svc;
+	vlt_svc_plan_t *p = vlt__svc_entry_plan(s, e, where, err);
+	(void)decided_here;
+
+	if (p == NULL)
+		return err->code;
+	if (p->ended_ms != 0)
+		return 0; /* ended already: nothing more to release */
+	p->ended_ms = json_integer_value(json_object_get(e, "at"));
+	if (p->ended_ms == 0)
+		p->ended_ms = 1; /* ended all the same: the time is only reported */
+	/* its units stay, expired, where they were: what ran there is reported */
+	for (size_t i = 0; i < p->n_units; i++)
+		p->units[i].expired = true;
+	vlt__engine_release(s->engine, p->id);
+	p->held = false;
+	return 0;
+}
+
+struct resv_sweep {
+	int64_t now_ms;
+	size_t n;
+};
+
+static int decide_end(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+		      vlt_err_t *err)
+{
+	struct resv_sweep *c = arg;
+	(void)engine_done;
+
+	for (vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
+		if (!p->timed || p->ended_ms != 0 || c->now_ms < p->end_ms)
+			continue;
+		/* the journal stamps it with "at": the time it ended */
+		*entry = json_pack("{s:s, s:s}", "op", "reservation_end", "plan_id", p->id);
+		if (*entry == NULL)
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		vlt__log(NULL, VLT_LOG_INFO, "reservation %s (stack %s) ended: its holds released",
+			 p->id, p->stack_id);
+		c->n++;
+		return 0;
+	}
+	return 1;
+}
+
+int vlt__service_reservations_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_ended,
+				    vlt_err_t *err)
+{
+	struct resv_sweep c = { now_ms, 0 };
+	int rc;
+
+	/* one entry per reservation, each decided on the latest journal */
+	for (;;) {
+		size_t before = c.n;
+
+		rc = vlt__svc_write(s, decide_end, NULL, NULL, &c, err);
+		if (rc < 0 || c.n == before)
+			break;
+	}
+	if (n_ended != NULL)
+		*n_ended = c.n;
+	return rc;
+}
+
+static void sweep_now(vlt_service_t *s)
+{
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_reservations_sweep(s, vlt__svc_now_ms(s), NULL, &err) < 0)
+		vlt__log(NULL, VLT_LOG_WARNING, "ending reservations: %s", err.msg);
+}
+
+int vlt__service_reservations_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err)
+{
+	s->resv_sweeper.leased = true; /* among several valetd, the lease's holder ends them */
+	return vlt__svc_ticker_start(s, &s->resv_sweeper,
+				     period_ms != 0 ? period_ms : VLT_RESV_SWEEP_MS, sweep_now,
+				     "reservations' sweeper", err);
+}

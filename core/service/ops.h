@@ -45,6 +45,9 @@ int vlt__svc_reservable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *er
  */
 int vlt__svc_plan_create_as(vlt_service_t *s, const json_t *body, const char *tenant,
 			    vlt_svc_answer_fn answer, json_t **doc, vlt_err_t *err);
+/* op_reservations.c: "reservation_end" (a reservation's end: its holds released) */
+int vlt__apply_reservation_end(void *svc, const json_t *e, bool decided_here, const char *where,
+			       vlt_err_t *err);
 /* op_nova.c: "server_at" (Nova says where a server runs) */
 int vlt__apply_server_at(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);

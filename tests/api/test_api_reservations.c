@@ -1,7 +1,8 @@
 /*
  * test_api_reservations.c - /v1/reservations through real HTTP against a
  * real valetd (docs/api.md, "Reservations"): create with "now" and with a
- * future start, idempotent by stack, read, list with filters, delete, and
+ * future start, idempotent by stack, read, list with filters, reserving a
+ * server only once active, delete, and
  * the error bodies of bad times, no room and unknown ids. valetd runs on
  * the real clock, so the windows here are years away or start now.
  *
@@ -122,6 +123,24 @@ static void test_endpoints(void **state)
 	assert_int_equal(listed("?status=pending"), 1);
 	assert_int_equal(listed("?status=active"), 1);
 	assert_int_equal(listed("?from=2089-01-01T00:00:00Z&to=2089-06-01T00:00:00Z"), 1);
+
+	/* Nova's filter reserves a server only once the reservation is active */
+	doc = api_expect(&d, "GET", "/v1/placements/r-future-s0", NULL, 200, &rep);
+	char body_text[256];
+	snprintf(body_text, sizeof(body_text),
+		 "{\"locations\": [\"%s\"], \"resource_id\": \"u0\"}",
+		 str(json_object_get(doc, "placement"), "location"));
+	api_reply_free(&rep);
+	api_call(&d, "POST", "/v1/placements/r-future-s0", body_text, NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 409), "is pending");
+	api_reply_free(&rep);
+	doc = api_expect(&d, "GET", "/v1/placements/r-now-s0", NULL, 200, &rep);
+	snprintf(body_text, sizeof(body_text),
+		 "{\"locations\": [\"%s\"], \"resource_id\": \"u1\"}",
+		 str(json_object_get(doc, "placement"), "location"));
+	api_reply_free(&rep);
+	api_expect(&d, "POST", "/v1/placements/r-now-s0", body_text, 201, &rep);
+	api_reply_free(&rep);
 
 	/* a reservation is a plan: /v1/plans shows it too */
 	snprintf(path, sizeof(path), "/v1/plans/%s", id);

@@ -3,7 +3,10 @@
  * the real engine and sqlite store, with the service's clock set by the
  * test: "now" resolved to the service's time, statuses following the
  * clock, idempotent creates, the refusals (bad times, no room, an
- * ordinary plan's stack) changing nothing, the list's filters, delete.
+ * ordinary plan's stack) changing nothing, the list's filters, delete;
+ * reserving only while active; the sweep's end entry, once, releasing the
+ * holds and keeping the record with the servers still running, through a
+ * restart and a snapshot.
  *
  * tests/data/api/inventory.json: 8 hosts of 4 vCPU; m1.large takes a
  * whole host, so n large servers take n hosts.
@@ -292,6 +295,134 @@ static void test_delete_releases_its_hosts(void **state)
 	json_decref(r);
 }
 
+/* Sweep at t on f's clock; RET how many reservations ended. */
+static size_t sweep_at(svc_fixture_t *f, int64_t t)
+{
+	vlt_err_t err = { 0 };
+	size_t n = 0;
+
+	f->now_ms = t;
+	if (vlt__service_reservations_sweep(f->svc, t, &n, &err) < 0)
+		fail_msg("sweep: %s", err.msg);
+	return n;
+}
+
+/* POST /v1/placements/{orch} on its planned host (whatever it is) as Nova's filter does. */
+static int reserve(svc_fixture_t *f, const char *orch, const char *uuid, vlt_err_t *err)
+{
+	char host[64];
+	json_t *answer = NULL;
+
+	svc_fixture_location(f, orch, host, sizeof(host));
+	json_t *body = json_pack("{s:[s], s:s}", "locations", host, "resource_id", uuid);
+	int rc = vlt__service_placement_reserve(f->svc, orch, body, &answer, err);
+	json_decref(body);
+	json_decref(answer);
+	return rc;
+}
+
+static json_t *reservation(svc_fixture_t *f, const char *id)
+{
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_reservation_get(f->svc, id, &doc, &err) < 0)
+		fail_msg("reservation %s: %s", id, err.msg);
+	json_t *r = json_incref(json_object_get(doc, "reservation"));
+	json_decref(doc);
+	return r;
+}
+
+static void test_reservable_only_while_active(void **state)
+{
+	svc_world_t *w = *state;
+	vlt_err_t err = { 0 };
+
+	create_ok(&w->f, "r-use", 2, T1_TEXT, T2_TEXT, NULL);
+	assert_int_equal(reserve(&w->f, "r-use-0", "uuid-0", &err), VLT_ECONFLICT);
+	assert_non_null(strstr(err.msg, "is pending: its placements are reservable from its "
+				       "start, " T1_TEXT));
+	w->f.now_ms = T0 + HOUR;
+	assert_int_equal(reserve(&w->f, "r-use-0", "uuid-0", &err), 0);
+	/* the end passed: refused even before the sweeper's entry */
+	w->f.now_ms = T0 + 2 * HOUR;
+	assert_int_equal(reserve(&w->f, "r-use-1", "uuid-1", &err), VLT_ECONFLICT);
+	assert_non_null(strstr(err.msg, "ended at " T2_TEXT));
+	/* an ordinary plan's placements are reservable at any time */
+	assert_int_equal(svc_fixture_create(&w->f, "plain", "p-", 1, &err), 0);
+	assert_int_equal(reserve(&w->f, "p-0", "uuid-p", &err), 0);
+}
+
+static void test_end_releases_once_and_reports_servers(void **state)
+{
+	svc_world_t *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *r = NULL;
+
+	create_ok(&w->f, "r-end", 8, "now", T1_TEXT, &r);
+	char id[64];
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r, "id")));
+	json_decref(r);
+	assert_int_equal(reserve(&w->f, "r-end-3", "uuid-3", &err), 0);
+	assert_int_equal(svc_fixture_create(&w->f, "plain", "p-", 1, &err), VLT_ENOPLACE);
+	uint64_t before = vlt__service_applied(w->f.svc);
+
+	assert_int_equal(sweep_at(&w->f, T0 + HOUR - 1), 0);
+	assert_int_equal(sweep_at(&w->f, T0 + HOUR), 1);
+	assert_int_equal(vlt__service_applied(w->f.svc), before + 1);
+	assert_int_equal(sweep_at(&w->f, T0 + 2 * HOUR), 0); /* never twice */
+	assert_int_equal(vlt__service_applied(w->f.svc), before + 1);
+
+	r = reservation(&w->f, id);
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "ended");
+	assert_true(json_is_true(json_object_get(r, "released")));
+	assert_string_equal(json_string_value(json_object_get(r, "ended_at")), T1_TEXT);
+	json_t *running = json_object_get(r, "servers_running");
+	assert_int_equal(json_array_size(running), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(running, 0),
+							      "resource_id")),
+			    "uuid-3");
+	/* its placements still say where they were */
+	assert_non_null(json_string_value(json_object_get(
+		json_object_get(json_object_get(r, "placements"), "r-end-0"), "location")));
+	json_decref(r);
+	/* its eight hosts are free again */
+	assert_int_equal(svc_fixture_create(&w->f, "plain", "p-", 8, &err), 0);
+}
+
+static void test_an_end_survives_restart_and_snapshot(void **state)
+{
+	svc_world_t *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *r = NULL;
+
+	create_ok(&w->f, "r-old", 4, "now", T1_TEXT, NULL);
+	create_ok(&w->f, "r-new", 4, T1_TEXT, T2_TEXT, &r);
+	char id[64];
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r, "id")));
+	json_decref(r);
+	assert_int_equal(sweep_at(&w->f, T0 + HOUR), 1);
+	for (int round = 0; round < 2; round++) {
+		/* round 0: the journal replayed; round 1: read from a snapshot */
+		if (round == 1)
+			assert_int_equal(vlt__service_snapshot(w->f.svc, &err), 0);
+		svc_fixture_close(&w->f);
+		svc_fixture_open(&w->f, w->dir, 0, T0 + HOUR);
+		r = reservation(&w->f, "r-old");
+		assert_string_equal(json_string_value(json_object_get(r, "status")), "ended");
+		assert_true(json_is_true(json_object_get(r, "released")));
+		json_decref(r);
+		r = reservation(&w->f, id);
+		assert_string_equal(json_string_value(json_object_get(r, "status")), "active");
+		json_decref(r);
+		assert_int_equal(sweep_at(&w->f, T0 + HOUR), 0);
+		assert_int_equal(count(&w->f, NULL, &err), 2);
+	}
+	/* held: r-new's four hosts; free: r-old's four, and no more */
+	assert_int_equal(svc_fixture_create(&w->f, "plain", "p-", 5, &err), VLT_ENOPLACE);
+	assert_int_equal(svc_fixture_create(&w->f, "plain", "p-", 4, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +439,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_releases_its_hosts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reservable_only_while_active, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_end_releases_once_and_reports_servers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_an_end_survives_restart_and_snapshot, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
