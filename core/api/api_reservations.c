@@ -2,7 +2,8 @@
  * api_reservations.c - /v1/reservations (docs/api.md, "Reservations"):
  * plans with an interval. A reservation is a plan, so the plans' rules
  * decide who may do what (plans_list, plans_create, plans_get,
- * plans_delete; docs/security.md), and its owner is the plan's.
+ * plans_update, plans_delete; docs/security.md), and its owner is the
+ * plan's.
  */
 #include <jansson.h>
 
@@ -60,6 +61,24 @@ int vlt__api_reservation_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, v
 	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
 	rc = vlt__service_reservation_get(vlt__api_service(req), req->params[0], &doc, err);
+	return vlt__api_answer(resp, rc, 200, doc);
+}
+
+int vlt__api_reservation_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	const json_t *body = NULL;
+	json_t *doc = NULL;
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize_owned(req, resp, "plans_update", false, &c, err);
+
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = vlt__api_body_of(req, &body, err);
+	if (rc < 0 || vlt__api_no_service(req, err))
+		return rc < 0 ? rc : err->code;
+	/* under keystone a reservation stays its project's, whoever changes it */
+	rc = vlt__service_reservation_update(vlt__api_service(req), req->params[0], body,
+					     c.keystone ? NULL : c.project, &doc, err);
 	return vlt__api_answer(resp, rc, 200, doc);
 }
 

@@ -72,6 +72,18 @@ int vlt__svc_reservable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *er
 	}
 }
 
+int vlt__svc_reservation_changeable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *err)
+{
+	char at[RESV_TIME_LEN];
+
+	if (status_of(p, vlt__svc_now_ms(s)) != RESV_ENDED)
+		return 0;
+	vlt__time_format_rfc3339(p->end_ms, at, sizeof(at));
+	return vlt_err_set(err, VLT_ECONFLICT,
+			   "reservation %s (stack %s) ended at %s: it can no longer change", p->id,
+			   p->stack_id, at);
+}
+
 /* ---------------------------------------------------------------- documents */
 
 static json_t *time_or_null(int64_t ms, bool present)
@@ -237,6 +249,60 @@ int vlt__service_reservation_create(vlt_service_t *s, const json_t *body, const 
 
 	if (rc == 0)
 		rc = vlt__svc_plan_create_as(s, resolved, tenant, answer_created, doc, err);
+	json_decref(resolved);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- update */
+
+/*
+ * An update's body (new reference in *out): a start of "now" resolved, a
+ * new end after now; the rest is checked against the reservation, under
+ * the lock (op_plans.c).
+ */
+static int resolve_update(vlt_service_t *s, const json_t *body, json_t **out, vlt_err_t *err)
+{
+	int64_t now_ms = vlt__svc_now_ms(s), end_ms = 0;
+	char now[RESV_TIME_LEN];
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", RESV_WHERE);
+	json_t *copy = json_copy((json_t *)body);
+	vlt__time_format_rfc3339(now_ms, now, sizeof(now));
+	const char *start = json_string_value(json_object_get(body, "start"));
+	const json_t *end = json_object_get(body, "end");
+	int rc = 0;
+	if (copy == NULL || (start != NULL && strcmp(start, "now") == 0 &&
+			     json_object_set_new(copy, "start", json_string(now)) < 0))
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	/* each bound as the engine reads it; the pair once merged with the reservation's */
+	json_t *bounds[2] = { json_pack("{s:O*}", "start", json_object_get(copy, "start")),
+			      json_pack("{s:O*}", "end", end) };
+	vlt_interval_t iv;
+	for (size_t i = 0; rc == 0 && i < 2; i++)
+		rc = vlt__interval_parse(bounds[i], RESV_WHERE, &iv, err);
+	if (rc == 0 && end != NULL && vlt__time_parse_rfc3339(json_string_value(end), &end_ms) &&
+	    end_ms <= now_ms)
+		rc = vlt_err_set(err, VLT_EINVAL, "%s: $.end: not in the future (now is %s)",
+				 RESV_WHERE, now);
+	json_decref(bounds[0]);
+	json_decref(bounds[1]);
+	if (rc < 0)
+		json_decref(copy);
+	else
+		*out = copy;
+	return rc;
+}
+
+int vlt__service_reservation_update(vlt_service_t *s, const char *id, const json_t *body,
+				    const char *tenant, json_t **doc, vlt_err_t *err)
+{
+	json_t *resolved = NULL;
+	int rc = resolve_update(s, body, &resolved, err);
+
+	if (rc == 0)
+		rc = vlt__svc_reservation_update_as(s, id, resolved, tenant, answer_reservation, doc,
+						    err);
 	json_decref(resolved);
 	return rc;
 }

@@ -220,6 +220,16 @@ int vlt__service_reservations(vlt_service_t *s, const json_t *query, json_t **do
 			      vlt_err_t *err);
 /* GET /v1/reservations/{id}: {"reservation": ...}; VLT_ENOENT "Reservation not found". */
 int vlt__service_reservation_get(vlt_service_t *s, const char *id, json_t **doc, vlt_err_t *err);
+/*
+ * PUT /v1/reservations/{id}: body holds what changes: "start" (or "now"),
+ * "end" (after now), "resources" (the stack), "plan_name"; the rest is the
+ * reservation's. Placed again in its stead, what did not change kept
+ * where it is (when that cannot be, only the servers Nova reserved);
+ * *doc = {"reservation": ...}. RET 0, VLT_ENOENT, VLT_EINVAL naming the
+ * field, VLT_ENOPLACE (refused, unchanged), VLT_ECONFLICT (it ended).
+ */
+int vlt__service_reservation_update(vlt_service_t *s, const char *id, const json_t *body,
+				    const char *tenant, json_t **doc, vlt_err_t *err);
 /* DELETE /v1/reservations/{id}: its holds released, its record gone; VLT_ENOENT. */
 int vlt__service_reservation_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
 /*

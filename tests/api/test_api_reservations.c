@@ -142,6 +142,19 @@ static void test_endpoints(void **state)
 	api_expect(&d, "POST", "/v1/placements/r-now-s0", body_text, 201, &rep);
 	api_reply_free(&rep);
 
+	/* PUT: extended, the same placements; a bad end is 400 and changes nothing */
+	snprintf(path, sizeof(path), "/v1/reservations/%s", id);
+	doc = api_expect(&d, "PUT", path, "{\"end\": \"2090-01-03T00:00:00Z\"}", 200, &rep);
+	assert_string_equal(str(json_object_get(doc, "reservation"), "end"),
+			    "2090-01-03T00:00:00Z");
+	api_reply_free(&rep);
+	api_call(&d, "PUT", path, "{\"end\": \"2089-12-31T00:00:00Z\"}", NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 400), "$.end: not after $.start");
+	api_reply_free(&rep);
+	api_call(&d, "PUT", "/v1/reservations/nope", "{}", NULL, &rep);
+	assert_string_equal(api_check_error(&rep, 404), "Reservation not found");
+	api_reply_free(&rep);
+
 	/* a reservation is a plan: /v1/plans shows it too */
 	snprintf(path, sizeof(path), "/v1/plans/%s", id);
 	api_expect(&d, "GET", path, NULL, 200, &rep);

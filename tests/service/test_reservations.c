@@ -6,7 +6,8 @@
  * ordinary plan's stack) changing nothing, the list's filters, delete;
  * reserving only while active; the sweep's end entry, once, releasing the
  * holds and keeping the record with the servers still running, through a
- * restart and a snapshot.
+ * restart and a snapshot; updates (extend, move, change the stack,
+ * shrink) keeping what did not change, refused ones changing nothing.
  *
  * tests/data/api/inventory.json: 8 hosts of 4 vCPU; m1.large takes a
  * whole host, so n large servers take n hosts.
@@ -423,6 +424,135 @@ static void test_an_end_survives_restart_and_snapshot(void **state)
 	assert_int_equal(svc_fixture_create(&w->f, "plain", "p-", 4, &err), 0);
 }
 
+/* PUT /v1/reservations/{id} with body (JSON text); *doc gets the bare reservation (may be NULL). */
+static int update(svc_fixture_t *f, const char *id, const char *body, json_t **doc,
+		  vlt_err_t *err)
+{
+	json_t *b = json_loads(body, 0, NULL);
+	json_t *answer = NULL;
+
+	assert_non_null(b);
+	int rc = vlt__service_reservation_update(f->svc, id, b, NULL, &answer, err);
+	if (rc == 0 && doc != NULL)
+		*doc = json_incref(json_object_get(answer, "reservation"));
+	json_decref(answer);
+	json_decref(b);
+	return rc;
+}
+
+/* The same with the stack of n large servers <stack>-0.. as the only change. */
+static int update_stack(svc_fixture_t *f, const char *stack, unsigned n, json_t **doc,
+			vlt_err_t *err)
+{
+	json_t *req = request(stack, n, NULL, NULL);
+	char *text = json_dumps(json_object_get(req, "resources"), 0);
+	char body[4096];
+
+	snprintf(body, sizeof(body), "{\"resources\": %s}", text);
+	free(text);
+	json_decref(req);
+	return update(f, stack, body, doc, err);
+}
+
+static const char *where_is(const json_t *r, const char *orch)
+{
+	const char *loc = json_string_value(
+		json_object_get(json_object_get(json_object_get(r, "placements"), orch), "location"));
+
+	return loc != NULL ? loc : "";
+}
+
+static void test_update_moves_and_extends_keeping_placements(void **state)
+{
+	svc_world_t *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *r = NULL, *u = NULL;
+
+	create_ok(&w->f, "r-put", 2, T1_TEXT, T2_TEXT, &r);
+	/* extend: the stack stays where it is */
+	assert_int_equal(update(&w->f, "r-put", "{\"end\": \"" T3_TEXT "\"}", &u, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(u, "start")), T1_TEXT);
+	assert_string_equal(json_string_value(json_object_get(u, "end")), T3_TEXT);
+	assert_string_equal(where_is(u, "r-put-0"), where_is(r, "r-put-0"));
+	assert_string_equal(where_is(u, "r-put-1"), where_is(r, "r-put-1"));
+	assert_true(json_equal(json_object_get(u, "id"), json_object_get(r, "id")));
+	json_decref(u);
+	/* move it to start now: active at once */
+	assert_int_equal(update(&w->f, "r-put", "{\"start\": \"now\"}", &u, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(u, "start")), T0_TEXT);
+	assert_string_equal(json_string_value(json_object_get(u, "status")), "active");
+	json_decref(u);
+	/* change the stack: a third server joins, the two stay */
+	assert_int_equal(update_stack(&w->f, "r-put", 3, &u, &err), 0);
+	assert_int_equal(json_object_size(json_object_get(u, "placements")), 3);
+	assert_string_equal(where_is(u, "r-put-0"), where_is(r, "r-put-0"));
+	assert_string_equal(where_is(u, "r-put-1"), where_is(r, "r-put-1"));
+	assert_string_equal(json_string_value(json_object_get(u, "end")), T3_TEXT);
+	json_decref(u);
+	/* shrink: two servers leave, and their hosts with them (seven plain ones fit then) */
+	assert_int_equal(update_stack(&w->f, "r-put", 1, &u, &err), 0);
+	assert_int_equal(json_object_size(json_object_get(u, "placements")), 1);
+	assert_string_equal(where_is(u, "r-put-0"), where_is(r, "r-put-0"));
+	json_decref(u);
+	assert_int_equal(svc_fixture_create(&w->f, "plain", "p-", 7, &err), 0);
+	json_decref(r);
+}
+
+static void test_update_refused_changes_nothing(void **state)
+{
+	svc_world_t *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *before = NULL;
+
+	create_ok(&w->f, "r-keep", 2, T1_TEXT, T2_TEXT, NULL);
+	assert_int_equal(svc_fixture_create(&w->f, "plain", "p-", 6, &err), 0);
+	before = reservation(&w->f, "r-keep");
+	uint64_t applied = vlt__service_applied(w->f.svc);
+
+	assert_int_equal(update_stack(&w->f, "r-keep", 3, NULL, &err), VLT_ENOPLACE);
+	assert_non_null(strstr(err.msg, "short of"));
+	assert_int_equal(update(&w->f, "r-keep", "{\"end\": \"" T0_TEXT "\"}", NULL, &err),
+			 VLT_EINVAL);
+	assert_non_null(strstr(err.msg, "$.end: not in the future"));
+	assert_int_equal(update(&w->f, "r-keep", "{\"start\": \"" T3_TEXT "\"}", NULL, &err),
+			 VLT_EINVAL);
+	assert_non_null(strstr(err.msg, "$.end: not after $.start"));
+	assert_int_equal(update(&w->f, "r-keep", "{\"end\": 12}", NULL, &err), VLT_EINVAL);
+	assert_non_null(strstr(err.msg, "$.end: expected an RFC 3339 UTC time"));
+	assert_int_equal(update(&w->f, "plain", "{\"end\": \"" T3_TEXT "\"}", NULL, &err),
+			 VLT_ENOENT);
+	assert_int_equal(update(&w->f, "nope", "{}", NULL, &err), VLT_ENOENT);
+	assert_int_equal(vlt__service_applied(w->f.svc), applied);
+	json_t *after = reservation(&w->f, "r-keep");
+	assert_true(json_equal(before, after));
+	json_decref(after);
+	/* ended: it can no longer change */
+	w->f.now_ms = T0 + 2 * HOUR;
+	assert_int_equal(update(&w->f, "r-keep", "{\"end\": \"" T3_TEXT "\"}", NULL, &err),
+			 VLT_ECONFLICT);
+	assert_non_null(strstr(err.msg, "it can no longer change"));
+	json_decref(before);
+}
+
+static void test_a_plan_update_keeps_the_interval(void **state)
+{
+	svc_world_t *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *doc = NULL;
+
+	create_ok(&w->f, "r-plan", 2, T1_TEXT, T2_TEXT, NULL);
+	json_t *body = request("r-plan", 1, NULL, NULL);
+	json_object_set_new(body, "action", json_string("update"));
+	assert_int_equal(vlt__service_plan_update(w->f.svc, "r-plan", body, NULL, &doc, &err), 0);
+	json_decref(doc);
+	json_decref(body);
+	json_t *r = reservation(&w->f, "r-plan");
+	assert_string_equal(json_string_value(json_object_get(r, "start")), T1_TEXT);
+	assert_string_equal(json_string_value(json_object_get(r, "end")), T2_TEXT);
+	assert_int_equal(json_object_size(json_object_get(r, "placements")), 1);
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +573,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_end_releases_once_and_reports_servers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_an_end_survives_restart_and_snapshot, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_update_moves_and_extends_keeping_placements,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_refused_changes_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_plan_update_keeps_the_interval, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
