@@ -42,27 +42,11 @@ static int stop(void **state)
 	return 0;
 }
 
-/* A reservation body of n large servers over [start, end) (NULL: left out), a new string. */
-static char *body(const char *stack, int n, const char *start_at, const char *end_at)
-{
-	char *text = api_stack(stack, n, "m1.large", NULL);
-	json_t *req = json_loads(text, 0, NULL);
-
-	free(text);
-	if (start_at != NULL)
-		json_object_set_new(req, "start", json_string(start_at));
-	if (end_at != NULL)
-		json_object_set_new(req, "end", json_string(end_at));
-	text = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	return text;
-}
-
 /* POST /v1/reservations; RET the status, rep filled. */
 static long post(const char *stack, int n, const char *start_at, const char *end_at,
 		 api_reply_t *rep)
 {
-	char *b = body(stack, n, start_at, end_at);
+	char *b = api_reservation(stack, n, "m1.large", start_at, end_at);
 	long st = api_call(&d, "POST", "/v1/reservations", b, NULL, rep);
 
 	free(b);
