@@ -553,6 +553,35 @@ static void test_a_plan_update_keeps_the_interval(void **state)
 	json_decref(r);
 }
 
+static void test_holds_do_not_expire_before_the_end(void **state)
+{
+	svc_world_t *w = svc_world_open(60, T0); /* unreserved holds last a minute */
+	vlt_err_t err = { 0 };
+	size_t n = 9;
+	(void)state;
+
+	create_ok(&w->f, "r-ttl", 2, T1_TEXT, T2_TEXT, NULL);
+	/* a plan with a start only: its hold is unused from its start on */
+	json_t *later = request("later", 1, T1_TEXT, NULL);
+	json_t *doc = NULL;
+	assert_int_equal(vlt__service_plan_create(w->f.svc, later, NULL, &doc, &err), 0);
+	json_decref(doc);
+	json_decref(later);
+	assert_int_equal(vlt__service_sweep(w->f.svc, T0 + HOUR + 60000 - 1, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(vlt__service_sweep(w->f.svc, T0 + HOUR + 60000, &n, &err), 0);
+	assert_int_equal(n, 1); /* later-0, not the reservation's */
+	assert_int_equal(vlt__service_sweep(w->f.svc, T0 + 2 * HOUR - 1, &n, &err), 0);
+	assert_int_equal(n, 0);
+	w->f.now_ms = T0 + 2 * HOUR - 1;
+	json_t *r = reservation(&w->f, "r-ttl");
+	assert_string_not_equal(where_is(r, "r-ttl-0"), "");
+	assert_string_not_equal(where_is(r, "r-ttl-1"), "");
+	assert_false(json_is_true(json_object_get(r, "released")));
+	json_decref(r);
+	svc_world_close(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +609,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_plan_update_keeps_the_interval, setup,
 						teardown),
+		cmocka_unit_test(test_holds_do_not_expire_before_the_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
