@@ -129,7 +129,7 @@ static void test_interval_parse(void **state)
 	assert_int_equal(vlt__interval_parse(req, NULL, &iv, &err), 0);
 	assert_true(iv.start_ms == VLT_TIME_BEGIN && vlt__interval_timed(&iv));
 	vlt__interval_format(&iv, buf, sizeof(buf));
-	assert_string_equal(buf, "until 2026-12-09T10:00:00Z");
+	assert_string_equal(buf, "now to 2026-12-09T10:00:00Z");
 	json_object_del(req, "end");
 	assert_int_equal(vlt__interval_parse(req, NULL, &iv, &err), 0);
 	assert_false(vlt__interval_timed(&iv));
@@ -147,6 +147,111 @@ static void test_interval_parse(void **state)
 	expect_interval_error("[{\"start\": \"2026-12-09T10:00:00Z\", \"end\": "
 			      "\"2026-12-08T10:00:00Z\"}]",
 			      "plan.json: $[0].end: not after $[0].start");
+}
+
+/* ---------------------------------------------------------------- the tree */
+
+struct brute_hold {
+	vlt_interval_t iv;
+	int64_t demand[VLT_RES_COUNT];
+	bool live;
+};
+
+static uint64_t rng_state = 12345;
+
+static uint64_t rnd(uint64_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state % n;
+}
+
+/* A time among few, so that holds share bounds; sometimes absent. */
+static int64_t random_time(int64_t absent)
+{
+	return rnd(12) == 0 ? absent : (int64_t)rnd(40) * 1000 - 5000;
+}
+
+static vlt_interval_t random_interval(void)
+{
+	vlt_interval_t iv;
+
+	do {
+		iv.start_ms = random_time(VLT_TIME_BEGIN);
+		iv.end_ms = random_time(VLT_TIME_END);
+	} while (iv.end_ms <= iv.start_ms);
+	return iv;
+}
+
+/* The peak as a definition: the usage at the interval's start and at every start within it. */
+static void brute_peak(const struct brute_hold *h, size_t n, const vlt_interval_t *iv,
+		       int64_t peak[VLT_RES_COUNT], bool *busy)
+{
+	memset(peak, 0, sizeof(int64_t) * VLT_RES_COUNT);
+	*busy = false;
+	for (size_t c = 0; c <= n; c++) {
+		int64_t t = c == n ? iv->start_ms : h[c].iv.start_ms;
+		int64_t use[VLT_RES_COUNT] = {0};
+		bool any = false;
+
+		if (c < n && (!h[c].live || t < iv->start_ms || t >= iv->end_ms))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (!h[i].live || h[i].iv.start_ms > t || h[i].iv.end_ms <= t)
+				continue;
+			any = true;
+			for (int r = 0; r < VLT_RES_COUNT; r++)
+				use[r] += h[i].demand[r];
+		}
+		*busy = *busy || any;
+		for (int r = 0; r < VLT_RES_COUNT; r++)
+			peak[r] = use[r] > peak[r] ? use[r] : peak[r];
+	}
+}
+
+static void test_tree_peak_matches_brute_force(void **state)
+{
+	enum { N = 300 };
+	static struct brute_hold h[N];
+	vlt_timeline_t *t = vlt__timeline_new();
+	uint32_t live = 0;
+
+	(void)state;
+	assert_non_null(t);
+	for (int step = 0; step < 4000; step++) {
+		size_t i = rnd(N);
+		if (h[i].live) {
+			vlt__timeline_add(t, &h[i].iv, h[i].demand, -1);
+			h[i].live = false;
+			live--;
+		} else {
+			h[i].iv = random_interval();
+			for (int r = 0; r < VLT_RES_COUNT; r++)
+				h[i].demand[r] = (int64_t)rnd(5); /* zero demands too */
+			assert_int_equal(vlt__timeline_add(t, &h[i].iv, h[i].demand, +1), 0);
+			h[i].live = true;
+			live++;
+		}
+		assert_int_equal(vlt__timeline_holds(t), live);
+		for (int q = 0; q < 3; q++) {
+			vlt_interval_t iv = q == 0 ? vlt__interval_always : random_interval();
+			int64_t got[VLT_RES_COUNT], want[VLT_RES_COUNT];
+			bool busy;
+
+			vlt__timeline_peak(t, &iv, got);
+			brute_peak(h, N, &iv, want, &busy);
+			assert_memory_equal(got, want, sizeof(got));
+			assert_int_equal(vlt__timeline_busy(t, &iv), busy);
+		}
+	}
+	/* everything given back: nothing left at any time */
+	for (size_t i = 0; i < N; i++)
+		if (h[i].live)
+			vlt__timeline_add(t, &h[i].iv, h[i].demand, -1);
+	assert_int_equal(vlt__timeline_holds(t), 0);
+	assert_false(vlt__timeline_busy(t, &vlt__interval_always));
+	vlt__timeline_free(t);
 }
 
 /* ---------------------------------------------------------------- engine */
@@ -172,6 +277,169 @@ static void test_timed_request_is_placed_and_bad_times_refused(void **state)
 	assert_int_equal(vlt__engine_release(session.engine, "bad"), VLT_ENOENT);
 }
 
+#define D8 "2026-12-08T10:00:00Z"
+#define D9 "2026-12-09T10:00:00Z"
+#define D10 "2026-12-10T10:00:00Z"
+#define NONE_FIT "0 of 6 hosts fit: 5 short of vcpus, 1 disabled"
+
+/* place answers VLT_OK, or VLT_ENOPLACE with the message want. */
+static void expect(json_t *req, const char *want)
+{
+	json_t *res = NULL;
+	vlt_err_t err = {0};
+	int rc = place(req, &res, &err);
+
+	if (want == NULL) {
+		if (rc != VLT_OK)
+			fail_msg("not placed: %s", res ? vlt_fixture_message(res) : err.msg);
+	} else {
+		if (rc == VLT_OK)
+			fail_msg("placed, on %s", vlt_fixture_location(res, "s0"));
+		assert_int_equal(rc, VLT_ENOPLACE);
+		assert_string_equal(vlt_fixture_message(res), want);
+	}
+	json_decref(res);
+}
+
+static void release(const char *plan)
+{
+	assert_int_equal(vlt__engine_release(session.engine, plan), VLT_OK);
+}
+
+/*
+ * Four full servers fit on h1-h3 and h5 (h4 runs 2 vCPU): reserved for
+ * Dec 8 to 9, they keep every open-ended plan out, but not a plan that
+ * ends by the reservation's start.
+ */
+static void test_future_reservation_keeps_open_ended_plans_out(void **state)
+{
+	(void)state;
+	expect(timed("r", 4, "full", D8, D9), NULL);
+	expect(timed("open", 1, "full", NULL, NULL), "server s0: " NONE_FIT);
+	expect(timed("later", 1, "full", D9, NULL), NULL); /* starts as r ends */
+	release("later");
+	expect(timed("starts", 1, "full", "2026-12-08T09:00:00Z", NULL),
+	       "server s0 over 2026-12-08T09:00:00Z to no end: " NONE_FIT);
+	expect(timed("before", 4, "full", NULL, D8), NULL); /* ends as r starts */
+	expect(timed("late", 1, "full", NULL, "2026-12-08T10:00:00.001Z"),
+	       "server s0 over now to 2026-12-08T10:00:00.001Z: " NONE_FIT);
+	release("before");
+	/* what is left beside r: h4's 6 vCPU, at every time */
+	expect(timed("small", 1, "half", NULL, NULL), NULL);
+	release("small");
+	release("r");
+	expect(timed("open", 4, "full", NULL, NULL), NULL);
+	release("open");
+}
+
+static void test_disjoint_windows_share_hosts_overlapping_do_not(void **state)
+{
+	(void)state;
+	expect(timed("r1", 4, "full", D8, D9), NULL);
+	expect(timed("r2", 4, "full", D9, D10), NULL);
+	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"),
+	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: " NONE_FIT);
+	/* released, r1's window is free again; r2's is not */
+	release("r1");
+	expect(timed("r4", 4, "full", "2026-12-08T12:00:00Z", "2026-12-08T13:00:00Z"), NULL);
+	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"),
+	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: " NONE_FIT);
+	release("r2");
+	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"), NULL);
+	release("r3");
+	release("r4");
+	/* nothing timed is left: the open-ended view is the whole inventory again */
+	expect(timed("open", 4, "full", NULL, NULL), NULL);
+	expect(timed("more", 1, "full", NULL, NULL), "server s0: " NONE_FIT);
+}
+
+/* Where s<i> of a placed request went, copied into hosts[i]. */
+static void place_at(json_t *req, unsigned n, char hosts[][8])
+{
+	json_t *res = NULL;
+	vlt_err_t err = {0};
+	char id[8];
+
+	if (place(req, &res, &err) != VLT_OK)
+		fail_msg("not placed: %s", res ? vlt_fixture_message(res) : err.msg);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "s%u", i);
+		snprintf(hosts[i], 8, "%s", vlt_fixture_location(res, id));
+	}
+	json_decref(res);
+}
+
+/* A group assignment of s0..s<n-1> as resource "g" of req. */
+static json_t *grouped(json_t *req, const char *type, const char *name, unsigned n)
+{
+	json_t *members = json_array();
+	char id[8];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "s%u", i);
+		json_array_append_new(members, json_string(id));
+	}
+	json_object_set_new(json_object_get(req, "resources"), "g",
+			    json_pack("{s:s, s:{s:s, s:s?, s:s, s:o}}", "type",
+				      "ATT::Valet::GroupAssignment", "properties", "group_type",
+				      type, "group_name", name, "level", "host", "resources",
+				      members));
+	return req;
+}
+
+static void test_groups_hold_for_timed_stacks(void **state)
+{
+	char at[4][8], later[1][8];
+
+	(void)state;
+	/* diversity: four hosts, affinity: one */
+	place_at(grouped(timed("div", 4, "half", D8, D9), "diversity", "spread", 4), 4, at);
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(at[i], at[j]);
+	place_at(grouped(timed("aff", 2, "half", D8, D9), "affinity", "pair", 2), 2, at);
+	assert_string_equal(at[0], at[1]);
+	/* a later member of the named affinity group joins its host, capacity allowing */
+	place_at(grouped(timed("aff2", 1, "half", D9, D10), "affinity", "pair", 1), 1, later);
+	assert_string_equal(later[0], at[0]);
+	expect(grouped(timed("aff3", 1, "half", D8, D9), "affinity", "pair", 1),
+	       "server s0 over " D8 " to " D9 ": 0 of 6 hosts fit: 3 affinity(host) pair, "
+	       "2 short of vcpus, 1 disabled");
+	release("div");
+	release("aff");
+	release("aff2");
+
+	/* exclusivity: while the reservation is held, its host is its group's only */
+	place_at(grouped(timed("ex", 1, "half", D8, D9), "exclusivity", "mine", 1), 1, at);
+	for (int i = 0; i < 4; i++) {
+		char name[8], o[1][8];
+		snprintf(name, sizeof(name), "o%d", i);
+		place_at(timed(name, 1, "half", D9, D10), 1, o);
+		assert_string_not_equal(o[0], at[0]);
+	}
+}
+
+/* A replayed timed plan holds over its interval, as the placed one did. */
+static void test_hold_replays_a_timed_plan(void **state)
+{
+	json_t *req = timed("h", 2, "full", D8, D9);
+	json_t *locs = json_pack("{s:s, s:s}", "s0", "h1", "s1", "h2");
+	vlt_err_t err = {0};
+
+	(void)state;
+	assert_int_equal(vlt__engine_hold(session.engine, req, "t", "h", locs, &err), VLT_OK);
+	expect(timed("open", 1, "full", NULL, NULL), NULL);
+	expect(timed("open2", 1, "full", NULL, NULL), NULL);
+	expect(timed("open3", 1, "full", NULL, NULL), "server s0: " NONE_FIT);
+	expect(timed("before", 2, "full", NULL, D8), NULL);
+	expect(timed("during", 1, "full", D8, D9),
+	       "server s0 over " D8 " to " D9 ": " NONE_FIT);
+	release("h");
+	expect(timed("during", 2, "full", D8, D9), NULL);
+	json_decref(locs);
+	json_decref(req);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -179,7 +447,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_times_parse_and_format),
 		cmocka_unit_test(test_interval_parse),
+		cmocka_unit_test(test_tree_peak_matches_brute_force),
 		TEST(test_timed_request_is_placed_and_bad_times_refused),
+		TEST(test_future_reservation_keeps_open_ended_plans_out),
+		TEST(test_disjoint_windows_share_hosts_overlapping_do_not),
+		TEST(test_groups_hold_for_timed_stacks),
+		TEST(test_hold_replays_a_timed_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
