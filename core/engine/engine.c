@@ -749,6 +749,26 @@ json_t *vlt__engine_groups(vlt_engine_t *e)
 	return json_pack("{s:o}", "groups", list ? list : json_array());
 }
 
+int vlt__engine_hosts_over(vlt_engine_t *e, const vlt_interval_t *iv, vlt_host_window_t **out,
+			   vlt_err_t *err)
+{
+	if (iv->end_ms <= iv->start_ms)
+		return vlt_err_set(err, VLT_EINVAL, "hosts over a window: its end is not after its "
+				   "start");
+	pthread_mutex_lock(&e->lock);
+	const vlt_dc_t *dc = e->dc;
+	vlt_host_window_t *w = calloc(dc->n_hosts + 1, sizeof(*w));
+	for (uint32_t h = 0; w != NULL && h < dc->n_hosts; h++) {
+		w[h].held = vlt__ledger_free_over(e->ledger, h, iv, w[h].free);
+		w[h].vacant = dc->hosts[h].enabled && !dc->hosts[h].preloaded && !w[h].held;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (w == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "hosts over a window: out of memory");
+	*out = w;
+	return VLT_OK;
+}
+
 int vlt__engine_release(vlt_engine_t *e, const char *plan_id)
 {
 	pthread_mutex_lock(&e->lock);

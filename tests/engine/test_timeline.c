@@ -8,12 +8,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "clock.h"
+#include "dc.h"
 #include "engine_fixture.h"
 #include "timeline.h"
 
@@ -440,6 +442,100 @@ static void test_hold_replays_a_timed_plan(void **state)
 	json_decref(req);
 }
 
+/* hosts_over(iv) into w (freed by the caller). */
+static vlt_host_window_t *window(const char *start, const char *end)
+{
+	vlt_interval_t iv = {at(start), at(end)};
+	vlt_host_window_t *w = NULL;
+	vlt_err_t err = {0};
+
+	assert_int_equal(vlt__engine_hosts_over(session.engine, &iv, &w, &err), VLT_OK);
+	return w;
+}
+
+/* A whole host held over [start, end): one server of an inline flavor of all it has, pinned. */
+static int take_host(const char *plan, const char *host, const char *start, const char *end,
+		     const int64_t free_[VLT_RES_COUNT], char *why, size_t n)
+{
+	json_t *req = timed(plan, 1, "full", start, end);
+	json_t *props = json_object_get(json_object_get(json_object_get(req, "resources"), "s0"),
+					"properties");
+	const vlt_dc_t *dc = vlt__engine_dc(session.engine);
+	uint32_t h = vlt__dc_find_host(dc, host);
+	vlt_unit_locs_t pin = {.orch = "s0", .locs = &h, .n_locs = 1};
+	vlt_place_opts_t o = {.pinned = &pin, .n_pinned = 1};
+	json_t *res = NULL;
+	vlt_err_t err = {0};
+
+	json_object_set_new(props, "flavor",
+			    json_pack("{s:I, s:I, s:I}", "vcpus", (json_int_t)free_[VLT_RES_VCPUS],
+				      "ram_mb", (json_int_t)free_[VLT_RES_RAM_MB], "disk_gb",
+				      (json_int_t)free_[VLT_RES_DISK_GB]));
+	int rc = vlt__engine_place_opts(session.engine, req, "test", &o, &res, &err);
+	snprintf(why, n, "%s", res ? vlt_fixture_message(res) : err.msg);
+	json_decref(res);
+	json_decref(req);
+	return rc;
+}
+
+static void test_hosts_over_a_window(void **state)
+{
+	static const int64_t whole[VLT_RES_COUNT] = {8, 8192, 100};
+	char why[VLT_ERR_MSG_MAX];
+
+	(void)state;
+	/* a half server on h1 over Dec 8 to 9, one open-ended on h2 */
+	json_t *req = timed("r", 1, "half", D8, D9), *locs = json_pack("{s:s}", "s0", "h1");
+	vlt_err_t err = {0};
+	assert_int_equal(vlt__engine_hold(session.engine, req, "t", "r", locs, &err), VLT_OK);
+	json_decref(req);
+	json_decref(locs);
+	req = timed("o", 1, "half", NULL, NULL);
+	locs = json_pack("{s:s}", "s0", "h2");
+	assert_int_equal(vlt__engine_hold(session.engine, req, "t", "o", locs, &err), VLT_OK);
+	json_decref(req);
+	json_decref(locs);
+
+	vlt_host_window_t *w = window(D9, D10); /* after r */
+	bool vacant[6] = {true, false, true, false, true, false}; /* h4 preloaded, h6 disabled */
+	int64_t vcpus[6] = {8, 4, 8, 6, 8, 8};
+	for (int h = 0; h < 6; h++) {
+		assert_int_equal(w[h].vacant, vacant[h]);
+		assert_int_equal(w[h].held, h == 1);
+		assert_int_equal(w[h].free[VLT_RES_VCPUS], vcpus[h]);
+	}
+	free(w);
+	w = window("2026-12-09T09:59:59.999Z", D10); /* r's last millisecond */
+	assert_true(w[0].held && !w[0].vacant);
+	assert_int_equal(w[0].free[VLT_RES_VCPUS], 4);
+	assert_int_equal(w[0].free[VLT_RES_RAM_MB], 4096);
+	free(w);
+	w = window("2026-12-08T09:00:00Z", D8); /* the hour before r */
+	assert_true(w[0].vacant);
+	free(w);
+
+	/* h1 taken whole after r: no longer vacant then, still before */
+	assert_int_equal(take_host("whole", "h1", D9, D10, whole, why, sizeof(why)), VLT_OK);
+	w = window(D9, D10);
+	assert_true(w[0].held && !w[0].vacant);
+	assert_int_equal(w[0].free[VLT_RES_VCPUS], 0);
+	free(w);
+	w = window("2026-12-08T09:00:00Z", D8);
+	assert_true(w[0].vacant);
+	free(w);
+	/* and not twice, nor over r's window */
+	assert_int_equal(take_host("again", "h1", "2026-12-09T12:00:00Z", D10, whole, why,
+				   sizeof(why)), VLT_ENOPLACE);
+	assert_non_null(strstr(why, "over 2026-12-09T12:00:00Z to " D10));
+	assert_int_equal(take_host("during", "h1", D8, D9, whole, why, sizeof(why)),
+			 VLT_ENOPLACE);
+	release("whole");
+	assert_int_equal(take_host("again", "h1", D9, D10, whole, why, sizeof(why)), VLT_OK);
+
+	vlt_interval_t empty = {at(D9), at(D9)};
+	assert_int_equal(vlt__engine_hosts_over(session.engine, &empty, &w, &err), VLT_EINVAL);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -453,6 +549,7 @@ int main(void)
 		TEST(test_disjoint_windows_share_hosts_overlapping_do_not),
 		TEST(test_groups_hold_for_timed_stacks),
 		TEST(test_hold_replays_a_timed_plan),
+		TEST(test_hosts_over_a_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
