@@ -7,7 +7,9 @@
  * reserving only while active; the sweep's end entry, once, releasing the
  * holds and keeping the record with the servers still running, through a
  * restart and a snapshot; updates (extend, move, change the stack,
- * shrink) keeping what did not change, refused ones changing nothing.
+ * shrink) keeping what did not change, moving what no longer fits,
+ * refused ones changing nothing; capacity before a start used only by
+ * plans that end by then.
  *
  * tests/data/api/inventory.json: 8 hosts of 4 vCPU; m1.large takes a
  * whole host, so n large servers take n hosts.
@@ -582,6 +584,75 @@ static void test_holds_do_not_expire_before_the_end(void **state)
 	svc_world_close(w);
 }
 
+static bool in_placements(const json_t *r, const char *host)
+{
+	const char *k;
+	json_t *pl;
+
+	json_object_foreach(json_object_get((json_t *)r, "placements"), k, pl) {
+		if (strcmp(json_string_value(json_object_get(pl, "location")), host) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void test_a_move_replaces_what_no_longer_fits(void **state)
+{
+	svc_world_t *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *a = NULL, *b = NULL, *moved = NULL;
+
+	create_ok(&w->f, "r-a", 1, T1_TEXT, T2_TEXT, &a);
+	/* seven of the eight hosts taken over [T2, T3): the one left is where A must go */
+	create_ok(&w->f, "r-b", 7, T2_TEXT, T3_TEXT, &b);
+	char was[64];
+	snprintf(was, sizeof(was), "%s", where_is(a, "r-a-0"));
+	assert_int_equal(update(&w->f, "r-a",
+				"{\"start\": \"" T2_TEXT "\", \"end\": \"" T3_TEXT "\"}",
+				&moved, &err),
+			 0);
+	assert_false(in_placements(b, where_is(moved, "r-a-0")));
+	/* the host it had is B's over the new window: it had to move */
+	assert_true(in_placements(b, was));
+	assert_string_not_equal(where_is(moved, "r-a-0"), was);
+	/* extended past B's end, it stays where it went */
+	json_t *longer = NULL;
+	assert_int_equal(update(&w->f, "r-a", "{\"end\": \"2000-01-01T04:00:00Z\"}", &longer,
+				&err),
+			 0);
+	assert_string_equal(where_is(longer, "r-a-0"), where_is(moved, "r-a-0"));
+	json_decref(longer);
+	json_decref(a);
+	json_decref(b);
+	json_decref(moved);
+}
+
+static void test_capacity_before_the_start_is_for_plans_that_end_in_time(void **state)
+{
+	svc_world_t *w = *state;
+	vlt_err_t err = { 0 };
+	json_t *doc = NULL;
+
+	create_ok(&w->f, "r-all", 8, T2_TEXT, T3_TEXT, NULL); /* every host over [T2, T3) */
+	/* a plan that never ends may not use it */
+	assert_int_equal(svc_fixture_create(&w->f, "forever", "f-", 1, &err), VLT_ENOPLACE);
+	/* one ending a millisecond late neither */
+	json_t *late = request("late", 1, NULL, "2000-01-01T02:00:00.001Z");
+	assert_int_equal(vlt__service_plan_create(w->f.svc, late, NULL, &doc, &err), VLT_ENOPLACE);
+	json_decref(late);
+	/* eight that end at its start may */
+	json_t *early = request("early", 8, NULL, T2_TEXT);
+	assert_int_equal(vlt__service_plan_create(w->f.svc, early, NULL, &doc, &err), 0);
+	json_decref(doc);
+	json_decref(early);
+	/* at T2 the early plan ends and the reservation begins */
+	assert_int_equal(sweep_at(&w->f, T0 + 2 * HOUR), 1);
+	char buf[32];
+	assert_string_equal(status(&w->f, "early", buf, sizeof(buf)), "ended");
+	assert_string_equal(status(&w->f, "r-all", buf, sizeof(buf)), "active");
+	assert_int_equal(reserve(&w->f, "r-all-0", "uuid-all-0", &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +681,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_plan_update_keeps_the_interval, setup,
 						teardown),
 		cmocka_unit_test(test_holds_do_not_expire_before_the_end),
+		cmocka_unit_test_setup_teardown(test_a_move_replaces_what_no_longer_fits, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_capacity_before_the_start_is_for_plans_that_end_in_time, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
