@@ -13,6 +13,15 @@
 #include "api_int.h"
 #include "service.h"
 
+/* vlt__api_authorize_owned on the reservation the path names: 404 says "Reservation not found". */
+static int authorize_reservation(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+				 struct vlt_api_caller *c, vlt_err_t *err)
+{
+	int rc = vlt__api_authorize_owned(req, resp, rule, false, c, err);
+
+	return rc == VLT_ENOENT ? vlt_err_set(err, rc, "Reservation not found") : rc;
+}
+
 int vlt__api_reservations_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	struct vlt_api_query q = { NULL, false };
@@ -56,7 +65,7 @@ int vlt__api_reservation_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, v
 {
 	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = vlt__api_authorize_owned(req, resp, "plans_get", false, &c, err);
+	int rc = authorize_reservation(req, resp, "plans_get", &c, err);
 
 	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
@@ -69,7 +78,7 @@ int vlt__api_reservation_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, v
 	const json_t *body = NULL;
 	json_t *doc = NULL;
 	struct vlt_api_caller c;
-	int rc = vlt__api_authorize_owned(req, resp, "plans_update", false, &c, err);
+	int rc = authorize_reservation(req, resp, "plans_update", &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
@@ -85,7 +94,7 @@ int vlt__api_reservation_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, v
 int vlt__api_reservation_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	struct vlt_api_caller c;
-	int rc = vlt__api_authorize_owned(req, resp, "plans_delete", false, &c, err);
+	int rc = authorize_reservation(req, resp, "plans_delete", &c, err);
 
 	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
