@@ -141,8 +141,8 @@ static json_t *reservation_json(const vlt_svc_plan_t *p, int64_t now_ms)
 {
 	json_t *r = json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s, s:b, s:o*}", "id", p->id,
 			      "stack_id", p->stack_id, "name", p->name, "project", p->tenant,
-			      "start", time_or_null(p->start_ms, p->start_ms != INT64_MIN), "end",
-			      time_or_null(p->end_ms, p->end_ms != INT64_MAX), "status",
+			      "start", time_or_null(p->start_ms, p->start_ms != VLT_TIME_BEGIN), "end",
+			      time_or_null(p->end_ms, p->end_ms != VLT_TIME_END), "status",
 			      status_names[status_of(p, now_ms)], "released", p->ended_ms != 0,
 			      "placements", placements_json(p));
 
