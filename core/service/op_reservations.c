@@ -436,7 +436,6 @@ int vlt__apply_reservation_end(void *svc, const json_t *e, bool decided_here, co
 {
 	vlt_service_t *s = svc;
 	vlt_svc_plan_t *p = vlt__svc_entry_plan(s, e, where, err);
-	(void)decided_here;
 
 	if (p == NULL)
 		return err->code;
@@ -450,6 +449,15 @@ int vlt__apply_reservation_end(void *svc, const json_t *e, bool decided_here, co
 		p->units[i].expired = true;
 	vlt__engine_release(s->engine, p->id);
 	p->held = false;
+	if (decided_here) { /* told once, by the valetd that ended it */
+		json_t *running = servers_running(p);
+
+		vlt__log(NULL, VLT_LOG_INFO,
+			 "reservation %s (stack %s) ended: its holds released; %zu of its servers "
+			 "still run",
+			 p->id, p->stack_id, json_array_size(running));
+		json_decref(running);
+	}
 	return 0;
 }
 
@@ -471,8 +479,6 @@ static int decide_end(vlt_service_t *s, void *arg, json_t **entry, bool *engine_
 		*entry = json_pack("{s:s, s:s}", "op", "reservation_end", "plan_id", p->id);
 		if (*entry == NULL)
 			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-		vlt__log(NULL, VLT_LOG_INFO, "reservation %s (stack %s) ended: its holds released",
-			 p->id, p->stack_id);
 		c->n++;
 		return 0;
 	}
