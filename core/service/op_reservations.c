@@ -436,6 +436,7 @@ int vlt__apply_reservation_end(void *svc, const json_t *e, bool decided_here, co
 {
 	vlt_service_t *s = svc;
 	vlt_svc_plan_t *p = vlt__svc_entry_plan(s, e, where, err);
+	(void)decided_here;
 
 	if (p == NULL)
 		return err->code;
@@ -449,21 +450,13 @@ int vlt__apply_reservation_end(void *svc, const json_t *e, bool decided_here, co
 		p->units[i].expired = true;
 	vlt__engine_release(s->engine, p->id);
 	p->held = false;
-	if (decided_here) { /* told once, by the valetd that ended it */
-		json_t *running = servers_running(p);
-
-		vlt__log(NULL, VLT_LOG_INFO,
-			 "reservation %s (stack %s) ended: its holds released; %zu of its servers "
-			 "still run",
-			 p->id, p->stack_id, json_array_size(running));
-		json_decref(running);
-	}
 	return 0;
 }
 
 struct resv_sweep {
 	int64_t now_ms;
 	size_t n;
+	char plan_id[256]; /* the reservation the last decision ends */
 };
 
 static int decide_end(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
@@ -479,23 +472,42 @@ static int decide_end(vlt_service_t *s, void *arg, json_t **entry, bool *engine_
 		*entry = json_pack("{s:s, s:s}", "op", "reservation_end", "plan_id", p->id);
 		if (*entry == NULL)
 			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-		c->n++;
+		snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
 		return 0;
 	}
+	c->plan_id[0] = '\0';
 	return 1;
+}
+
+/* Once its entry is stored and applied: told by the valetd that ended it, once. */
+static int done_end(vlt_service_t *s, void *arg, vlt_err_t *err)
+{
+	struct resv_sweep *c = arg;
+	const vlt_svc_plan_t *p = vlt__state_plan_by_id(&s->st, c->plan_id);
+	(void)err;
+
+	if (c->plan_id[0] == '\0' || p == NULL || p->ended_ms == 0)
+		return 0;
+	c->n++; /* counted once stored: a decision taken back and made again is one */
+	json_t *running = servers_running(p);
+	vlt__log(NULL, VLT_LOG_INFO,
+		 "reservation %s (stack %s) ended: its holds released; %zu of its servers still run",
+		 p->id, p->stack_id, json_array_size(running));
+	json_decref(running);
+	return 0;
 }
 
 int vlt__service_reservations_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_ended,
 				    vlt_err_t *err)
 {
-	struct resv_sweep c = { now_ms, 0 };
+	struct resv_sweep c = { .now_ms = now_ms };
 	int rc;
 
 	/* one entry per reservation, each decided on the latest journal */
 	for (;;) {
 		size_t before = c.n;
 
-		rc = vlt__svc_write(s, decide_end, NULL, NULL, &c, err);
+		rc = vlt__svc_write(s, decide_end, NULL, done_end, &c, err);
 		if (rc < 0 || c.n == before)
 			break;
 	}
