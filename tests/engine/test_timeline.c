@@ -442,6 +442,38 @@ static void test_hold_replays_a_timed_plan(void **state)
 	json_decref(req);
 }
 
+/* A timed plan's update (moved to another window) keeps it whole, or changes nothing. */
+static void test_replace_moves_a_reservation_or_changes_nothing(void **state)
+{
+	vlt_place_opts_t o = {.replaces = "r", .plan_id = "r"};
+	json_t *res = NULL;
+	vlt_err_t err = {0};
+
+	(void)state;
+	expect(timed("r", 4, "full", D8, D9), NULL);
+	expect(timed("other", 4, "full", D9, D10), NULL);
+	/* onto other's window: refused, r still holds Dec 8 to 9 */
+	json_t *req = timed("r", 4, "full", "2026-12-09T09:00:00Z", D10);
+	assert_int_equal(vlt__engine_place_opts(session.engine, req, "test", &o, &res, &err),
+			 VLT_ENOPLACE);
+	json_decref(req);
+	json_decref(res);
+	expect(timed("probe", 1, "full", D8, D9), "server s0 over " D8 " to " D9 ": " NONE_FIT);
+	/* to the day before: placed, and Dec 8 to 9 is free */
+	req = timed("r", 4, "full", "2026-12-07T10:00:00Z", D8);
+	assert_int_equal(vlt__engine_place_opts(session.engine, req, "test", &o, &res, &err),
+			 VLT_OK);
+	json_decref(req);
+	json_decref(res);
+	expect(timed("probe", 4, "full", D8, D9), NULL);
+	expect(timed("probe2", 1, "full", "2026-12-07T12:00:00Z", "2026-12-07T13:00:00Z"),
+	       "server s0 over 2026-12-07T12:00:00Z to 2026-12-07T13:00:00Z: " NONE_FIT);
+	release("r");
+	release("other");
+	release("probe");
+	expect(timed("open", 4, "full", NULL, NULL), NULL);
+}
+
 /* hosts_over(iv) into w (freed by the caller). */
 static vlt_host_window_t *window(const char *start, const char *end)
 {
@@ -549,6 +581,7 @@ int main(void)
 		TEST(test_disjoint_windows_share_hosts_overlapping_do_not),
 		TEST(test_groups_hold_for_timed_stacks),
 		TEST(test_hold_replays_a_timed_plan),
+		TEST(test_replace_moves_a_reservation_or_changes_nothing),
 		TEST(test_hosts_over_a_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
