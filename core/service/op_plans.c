@@ -108,6 +108,8 @@ int vlt__apply_plan_create(void *svc, const json_t *e, bool decided_here, const 
 	p->name = str_member(pj, "name");
 	p->tenant = str_member(pj, "tenant");
 	p->request = vlt__svc_entry_request(e);
+	p->ended_ms = json_integer_value(json_object_get(pj, "ended")); /* a snapshot's */
+	vlt__svc_plan_interval(p);
 	if (p->id == NULL || p->stack_id == NULL || p->name == NULL || p->request == NULL ||
 	    vlt__units_from_json(json_object_get(e, "units"), &p->units, &p->n_units) < 0) {
 		vlt__state_plan_free(p);
@@ -155,6 +157,8 @@ struct create_ctx {
 	char plan_id[40];
 	const char *stack_id;
 	bool empty; /* no server: answered {"plan": {}} */
+	vlt_svc_answer_fn answer_fn; /* the document of the plan by stack id */
+	bool need_server;	     /* nothing to place is a bad request (a reservation's) */
 	json_t *answer;
 };
 
@@ -338,11 +342,14 @@ static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
 {
 	struct create_ctx *c = arg;
 
+	if (c->empty && c->need_server)
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.resources: no server to place",
+				   SVC_WHERE);
 	if (c->empty) {
 		c->answer = json_pack("{s:{}}", "plan");
 		return c->answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
-	return answer_plan(s, c->stack_id, &c->answer, err);
+	return c->answer_fn(s, c->stack_id, &c->answer, err);
 }
 
 /*
@@ -353,14 +360,30 @@ static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
  */
 static int expand_template(const json_t *body, json_t **expanded, vlt_err_t *err)
 {
+	static const char *const interval[] = { "start", "end" };
+
 	*expanded = NULL;
 	if (!json_is_object(body) || json_object_get(body, "template") == NULL)
 		return 0;
-	return vlt__hot_request(body, SVC_WHERE, expanded, err);
+	int rc = vlt__hot_request(body, SVC_WHERE, expanded, err);
+	/* a reservation's interval is the request's, whatever form it came in */
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		json_t *v = json_object_get(body, interval[i]);
+
+		if (v != NULL && json_object_get(*expanded, interval[i]) == NULL)
+			json_object_set(*expanded, interval[i], v);
+	}
+	return rc;
 }
 
 int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *tenant,
 			     json_t **plan, vlt_err_t *err)
+{
+	return vlt__svc_plan_create_as(s, body, tenant, NULL, plan, err);
+}
+
+int vlt__svc_plan_create_as(vlt_service_t *s, const json_t *body, const char *tenant,
+			    vlt_svc_answer_fn answer, json_t **plan, vlt_err_t *err)
 {
 	json_t *lower = NULL, *expanded = NULL;
 	int rc = expand_template(body, &expanded, err);
@@ -369,7 +392,10 @@ int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *t
 		body = expanded;
 	if (rc == 0)
 		rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err);
-	struct create_ctx c = { .body = lower != NULL ? lower : body, .tenant = tenant };
+	struct create_ctx c = { .body = lower != NULL ? lower : body,
+				.tenant = tenant,
+				.answer_fn = answer != NULL ? answer : answer_plan,
+				.need_server = answer != NULL };
 
 	if (rc == 0)
 		rc = validate_create(c.body, s->opts.max_resources, &c.stack_id, err);
@@ -419,6 +445,10 @@ struct update_ctx {
 	const char *tenant;
 	const char *action;
 	const char *template_stack; /* the template form's stack_id, NULL otherwise */
+	/* PUT /v1/reservations: a reservation's only; what the body omits (its stack, a
+	   bound) is the reservation's; what no longer fits where it is may move */
+	bool reservation;
+	vlt_svc_answer_fn answer_fn; /* the document of the plan by id */
 	char plan_id[256];
 	json_t *answer;
 };
@@ -440,10 +470,24 @@ static bool unchanged(const vlt_svc_unit_t *u, const json_t *old_r, const json_t
 
 static json_t *update_request(const vlt_svc_plan_t *p, const json_t *body)
 {
+	static const char *const interval[] = { "start", "end" };
 	const char *name = json_string_value(json_object_get(body, "plan_name"));
+	json_t *req = json_pack("{s:s, s:s, s:O}", "plan_name", name != NULL ? name : p->name,
+				"stack_id", p->stack_id, "resources",
+				json_object_get(body, "resources"));
 
-	return json_pack("{s:s, s:s, s:O}", "plan_name", name != NULL ? name : p->name, "stack_id",
-			 p->stack_id, "resources", json_object_get(body, "resources"));
+	/* a reservation's interval: the body's bound, else the plan's (an update keeps it) */
+	for (size_t i = 0; req != NULL && i < 2; i++) {
+		json_t *v = json_object_get(body, interval[i]);
+
+		if (v == NULL)
+			v = json_object_get(p->request, interval[i]);
+		if (v != NULL && json_object_set(req, interval[i], v) < 0) {
+			json_decref(req);
+			req = NULL;
+		}
+	}
+	return req;
 }
 
 static int validate_update(const json_t *body, unsigned max, vlt_err_t *err)
@@ -454,12 +498,58 @@ static int validate_update(const json_t *body, unsigned max, vlt_err_t *err)
 	return rc < 0 ? rc : validate_resources(body, max, err);
 }
 
+/*
+ * {orch: location} of p's units that stay where they are: placed, and the
+ * same unit in the new resources; with reserved_only, only those Nova
+ * reserved too.
+ */
+static void pin_unchanged(vlt_service_t *s, const vlt_svc_plan_t *p, const json_t *new_res,
+			  bool reserved_only, json_t *pinned)
+{
+	const json_t *old_res = json_object_get(p->request, "resources");
+
+	json_object_clear(pinned);
+	for (size_t i = 0; i < p->n_units; i++) {
+		const vlt_svc_unit_t *u = &p->units[i];
+		const json_t *nr = json_object_get(new_res, u->orch);
+
+		if (vlt__svc_unit_placed(s, u) && nr != NULL && (u->reserved || !reserved_only) &&
+		    unchanged(u, json_object_get(old_res, u->orch), nr))
+			json_object_set_new(pinned, u->orch, json_string(u->loc));
+	}
+}
+
+/* Place req in p's stead with the pinned units ({orch: location}) kept. */
+static int place_pinned(vlt_service_t *s, vlt_svc_plan_t *p, const struct update_ctx *c,
+			const json_t *req, const json_t *pinned, vlt_place_result_t **result,
+			vlt_err_t *err)
+{
+	vlt_svc_locs_t locs = { 0 };
+	const char *orch;
+	json_t *loc;
+	int rc = 0;
+
+	json_object_foreach((json_t *)pinned, orch, loc) {
+		if (rc == 0)
+			rc = vlt__svc_locs_add(s, &locs, orch, vlt__state_unit_of(p, orch)->server,
+					       loc, "pinned location", err);
+	}
+	vlt_place_opts_t o = { .plan_id = p->id,
+			       .replaces = p->held ? p->id : NULL,
+			       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
+			       .pinned = locs.v,
+			       .n_pinned = locs.n };
+	if (rc == 0)
+		rc = vlt__svc_place(s, req, &o, result, err);
+	vlt__svc_locs_free(&locs);
+	return rc;
+}
+
 /* Update: keep what did not change where it is, place the rest. */
 static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx *c, json_t **entry,
 			 bool *engine_done, vlt_err_t *err)
 {
 	const json_t *new_res = json_object_get(c->body, "resources");
-	const json_t *old_res = json_object_get(p->request, "resources");
 	json_t *req = update_request(p, c->body);
 	json_t *pinned = json_object();
 	vlt_place_result_t *result = NULL;
@@ -469,35 +559,18 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 
 	if (req == NULL || pinned == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
-		const vlt_svc_unit_t *u = &p->units[i];
-		const json_t *nr = json_object_get(new_res, u->orch);
-
-		if (vlt__svc_unit_placed(s, u) && nr != NULL &&
-		    unchanged(u, json_object_get(old_res, u->orch), nr))
-			json_object_set_new(pinned, u->orch, json_string(u->loc));
-	}
+	if (rc == 0)
+		pin_unchanged(s, p, new_res, false, pinned);
 	if (rc == 0 && !vlt__request_has_server(new_res))
 		rc = vlt__engine_check(s->engine, req, SVC_WHERE, err); /* nothing to place */
 	if (rc == 0 && vlt__request_has_server(new_res)) {
-		vlt_svc_locs_t locs = { 0 };
-		const char *orch;
-		json_t *loc;
-
-		json_object_foreach(pinned, orch, loc) {
-			if (rc == 0)
-				rc = vlt__svc_locs_add(s, &locs, orch,
-						       vlt__state_unit_of(p, orch)->server, loc,
-						       "pinned location", err);
+		rc = place_pinned(s, p, c, req, pinned, &result, err);
+		/* a reservation moved or grown: what no longer fits where it was moves too,
+		   only the servers Nova reserved stay */
+		if (rc == VLT_ENOPLACE && c->reservation) {
+			pin_unchanged(s, p, new_res, true, pinned);
+			rc = place_pinned(s, p, c, req, pinned, &result, err);
 		}
-		vlt_place_opts_t o = { .plan_id = p->id,
-				       .replaces = p->held ? p->id : NULL,
-				       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
-				       .pinned = locs.v,
-				       .n_pinned = locs.n };
-		if (rc == 0)
-			rc = vlt__svc_place(s, req, &o, &result, err);
-		vlt__svc_locs_free(&locs);
 		if (rc == 0) {
 			*engine_done = true;
 			rc = units_from_result(result, req, p, vlt__svc_now_ms(s), &units, &n);
@@ -593,15 +666,44 @@ static int decide_migrate(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx
 	return rc;
 }
 
+/*
+ * PUT /v1/reservations/{id}: the body's resources, else the reservation's
+ * stack, over the body's bounds, else its own; refused once it ended.
+ */
+static int decide_reservation_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx *c,
+				     json_t **entry, bool *engine_done, vlt_err_t *err)
+{
+	const json_t *body = c->body;
+	int rc = vlt__svc_reservation_changeable(s, p, err);
+
+	if (rc < 0)
+		return rc;
+	json_t *merged = json_copy((json_t *)body);
+	if (merged == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (json_object_get(body, "resources") == NULL)
+		json_object_set(merged, "resources", json_object_get(p->request, "resources"));
+	rc = validate_update(merged, s->opts.max_resources, err);
+	c->body = merged;
+	if (rc == 0)
+		rc = decide_update(s, p, c, entry, engine_done, err);
+	c->body = body;
+	json_decref(merged);
+	return rc;
+}
+
 static int decide_plan_update(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
 			      vlt_err_t *err)
 {
 	struct update_ctx *c = arg;
 	vlt_svc_plan_t *p = vlt__state_plan(&s->st, c->id);
 
-	if (p == NULL)
-		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
+	if (p == NULL || (c->reservation && !p->timed))
+		return vlt_err_set(err, VLT_ENOENT,
+				   c->reservation ? "Reservation not found" : "Plan not found");
 	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
+	if (c->reservation)
+		return decide_reservation_update(s, p, c, entry, engine_done, err);
 	/* a template's ids start with its stack id: another one would replace every unit */
 	if (c->template_stack != NULL && strcmp(c->template_stack, p->stack_id) != 0)
 		return vlt_err_set(err, VLT_EINVAL,
@@ -623,8 +725,27 @@ static void undo_plan_update(vlt_service_t *s, void *arg)
 static int done_plan_update(vlt_service_t *s, void *arg, vlt_err_t *err)
 {
 	struct update_ctx *c = arg;
+	vlt_svc_answer_fn answer = c->answer_fn != NULL ? c->answer_fn : answer_plan;
 
-	return answer_plan(s, c->plan_id[0] != '\0' ? c->plan_id : c->id, &c->answer, err);
+	return answer(s, c->plan_id[0] != '\0' ? c->plan_id : c->id, &c->answer, err);
+}
+
+int vlt__svc_reservation_update_as(vlt_service_t *s, const char *id, const json_t *body,
+				   const char *tenant, vlt_svc_answer_fn answer, json_t **doc,
+				   vlt_err_t *err)
+{
+	struct update_ctx c = { .id = id,
+				.body = body,
+				.tenant = tenant,
+				.action = "update",
+				.reservation = true,
+				.answer_fn = answer };
+	int rc = vlt__svc_write(s, decide_plan_update, undo_plan_update, done_plan_update, &c,
+				err);
+
+	if (rc == 0)
+		*doc = c.answer;
+	return rc;
 }
 
 int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *body,

@@ -197,6 +197,58 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 int vlt__service_plan_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
 
 /*
+ * ---- reservations (op_reservations.c, docs/reservations.md): plans with
+ * an interval. Ids are plan ids (a stack id finds one too).
+ *
+ * POST /v1/reservations: body is a plan request with "start" (an RFC 3339
+ * UTC time, or "now": the service's time, resolved before it is
+ * journaled) and "end" (after start and after now); idempotent by
+ * stack_id. *doc = {"reservation": {id, stack_id, name, project, start,
+ * end, status, released, placements}}. RET 0, VLT_EINVAL naming the
+ * field, VLT_ENOPLACE (the engine's explanation), VLT_ECONFLICT (the
+ * stack has an ordinary plan), the store's errors.
+ */
+int vlt__service_reservation_create(vlt_service_t *s, const json_t *body, const char *tenant,
+				    json_t **doc, vlt_err_t *err);
+/*
+ * GET /v1/reservations: query (borrowed, may be NULL) holds strings among
+ * project, status (pending, active, ended), from and to (RFC 3339 UTC:
+ * those overlapping [from, to)); *doc = {"reservations": [...]} in
+ * creation order. RET 0 or VLT_EINVAL naming a bad filter.
+ */
+int vlt__service_reservations(vlt_service_t *s, const json_t *query, json_t **doc,
+			      vlt_err_t *err);
+/* GET /v1/reservations/{id}: {"reservation": ...}; VLT_ENOENT "Reservation not found". */
+int vlt__service_reservation_get(vlt_service_t *s, const char *id, json_t **doc, vlt_err_t *err);
+/*
+ * PUT /v1/reservations/{id}: body holds what changes: "start" (or "now"),
+ * "end" (after now), "resources" (the stack), "plan_name"; the rest is the
+ * reservation's. Placed again in its stead, what did not change kept
+ * where it is (when that cannot be, only the servers Nova reserved);
+ * *doc = {"reservation": ...}. RET 0, VLT_ENOENT, VLT_EINVAL naming the
+ * field, VLT_ENOPLACE (refused, unchanged), VLT_ECONFLICT (it ended).
+ */
+int vlt__service_reservation_update(vlt_service_t *s, const char *id, const json_t *body,
+				    const char *tenant, json_t **doc, vlt_err_t *err);
+/* DELETE /v1/reservations/{id}: its holds released, its record gone; VLT_ENOENT. */
+int vlt__service_reservation_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
+/*
+ * vlt__service_reservations_sweep - end the reservations whose end is at
+ * or before now_ms: one "reservation_end" entry each, which releases its
+ * holds and keeps its record (ended, with the servers still running).
+ * OUT n_ended - how many were ended (may be NULL). RET 0 or the store's error.
+ */
+int vlt__service_reservations_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_ended,
+				    vlt_err_t *err);
+/*
+ * Start the thread that sweeps reservations every period_ms (0:
+ * VLT_RESV_SWEEP_MS), on the service's clock, only while this instance
+ * holds the periodic work's lease. RET 0 or VLT_ENOMEM.
+ */
+#define VLT_RESV_SWEEP_MS 1000
+int vlt__service_reservations_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
+
+/*
  * GET /v1/placements: {"placements": [...]} of those matching every
  * member of filter (NULL: all). A key among id, orchestration_id, plan_id,
  * resource_id, location, name, reserved compares with the placement's own

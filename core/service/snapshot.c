@@ -9,7 +9,8 @@
  *    to 20 digits, token a uuid, k from 0), each {"items": [...]} of at
  *    most VLT_SNAPSHOT_CHUNK_BYTES of JSON text (MongoDB's documents stop
  *    at 16 MB): one item per plan ({"plan", "request", "units", "rseq"}:
- *    the form of a plan_create entry, applied by the same function), per
+ *    the form of a plan_create entry, applied by the same function; an
+ *    ended reservation's "plan" has "ended", when it ended), per
  *    named group ({"group"}) and per retired group ({"retired", "group"});
  *  - written last, with put(..., expect 0), its manifest in
  *    J_snapshots, id "<N>": {"seq", "token", "chunks", "items",
@@ -148,10 +149,18 @@ static json_t *plan_item(const vlt_svc_plan_t *p)
 
 	for (size_t i = 0; rseq != NULL && i < p->n_units; i++)
 		json_array_append_new(rseq, json_integer((json_int_t)p->units[i].reserved_seq));
-	return json_pack("{s:{s:s, s:s, s:s, s:s*}, s:o*, s:o*, s:o*}", "plan", "id", p->id,
-			 "stack_id", p->stack_id, "name", p->name, "tenant", p->tenant, "request",
-			 vlt__svc_request_text(p->request), "units",
-			 vlt__units_json(p->units, p->n_units), "rseq", rseq);
+	json_t *item = json_pack("{s:{s:s, s:s, s:s, s:s*}, s:o*, s:o*, s:o*}", "plan", "id",
+				 p->id, "stack_id", p->stack_id, "name", p->name, "tenant", p->tenant,
+				 "request", vlt__svc_request_text(p->request), "units",
+				 vlt__units_json(p->units, p->n_units), "rseq", rseq);
+	/* an ended reservation: when it ended (its units are expired) */
+	if (item != NULL && p->ended_ms != 0 &&
+	    json_object_set_new(json_object_get(item, "plan"), "ended",
+				json_integer((json_int_t)p->ended_ms)) < 0) {
+		json_decref(item);
+		return NULL;
+	}
+	return item;
 }
 
 /* The state as items (new reference, NULL on out of memory); under the lock. */

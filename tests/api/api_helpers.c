@@ -169,6 +169,18 @@ void valetd_stop(valetd_t *d, int sig)
 	}
 }
 
+void valetd_stop_and_remove(valetd_t *d, int sig)
+{
+	char cmd[400];
+
+	valetd_stop(d, sig);
+	if (getenv("VALET_TEST_KEEP") != NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", d->dir);
+}
+
 long api_call(const valetd_t *d, const char *method, const char *path, const char *body,
 	      const char *const *headers, api_reply_t *rep)
 {
@@ -263,6 +275,22 @@ char *api_stack(const char *stack_id, int n_servers, const char *flavor, const c
 	json_t *req = json_pack("{s:s, s:s, s:o}", "plan_name", stack_id, "stack_id", stack_id,
 				"resources", res);
 	char *text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	return text;
+}
+
+char *api_reservation(const char *stack_id, int n_servers, const char *flavor, const char *start,
+		      const char *end)
+{
+	char *text = api_stack(stack_id, n_servers, flavor, NULL);
+	json_t *req = json_loads(text, 0, NULL);
+
+	free(text);
+	if (start != NULL)
+		json_object_set_new(req, "start", json_string(start));
+	if (end != NULL)
+		json_object_set_new(req, "end", json_string(end));
+	text = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	return text;
 }

@@ -37,6 +37,8 @@ int valetd_start_on(valetd_t *d, const char *dir, const char *conf, const char *
  * (under ASan that also means no leak).
  */
 void valetd_stop(valetd_t *d, int sig);
+/* valetd_stop, then its folder removed (kept when VALET_TEST_KEEP is set). */
+void valetd_stop_and_remove(valetd_t *d, int sig);
 
 /* The reply of one request: status, parsed body (NULL when empty), raw body. */
 typedef struct api_reply {
@@ -64,6 +66,13 @@ void api_assert_contains(const char *hay, const char *needle);
 
 /* A one-server (or n-server) stack in the plan request form, as a new string. */
 char *api_stack(const char *stack_id, int n_servers, const char *flavor, const char *group);
+
+/*
+ * The same as a reservation's body (POST /v1/reservations): start and end
+ * (RFC 3339 UTC, or "now" for start; NULL: left out). A new string.
+ */
+char *api_reservation(const char *stack_id, int n_servers, const char *flavor, const char *start,
+		      const char *end);
 
 /* The journal entries the daemon has applied (from GET /v1/status). */
 long api_journal_entries(const valetd_t *d);
