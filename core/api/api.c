@@ -828,6 +828,7 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/v1/reservations/{id}", vlt__api_reservation_get, 0 },
 	{ VLT_HTTP_PUT, "/v1/reservations/{id}", vlt__api_reservation_put, 0 },
 	{ VLT_HTTP_DELETE, "/v1/reservations/{id}", vlt__api_reservation_delete, 0 },
+	{ VLT_HTTP_POST, "/v1/reservations/{id}/servers", vlt__api_reservation_servers_post, 0 },
 	{ VLT_HTTP_GET, "/v1/placements", placements_get, 0 },
 	{ VLT_HTTP_GET, "/v1/placements/{id*}", placement_get, 0 },
 	{ VLT_HTTP_POST, "/v1/placements/{id*}", placement_post, 0 },

@@ -72,5 +72,7 @@ int vlt__api_reservations_post(const vlt_http_req_t *req, vlt_http_resp_t *resp,
 int vlt__api_reservation_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_reservation_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_reservation_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_reservation_servers_post(const vlt_http_req_t *req, vlt_http_resp_t *resp,
+				      vlt_err_t *err);
 
 #endif /* VALET_CORE_API_INT_H */

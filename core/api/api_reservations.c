@@ -101,3 +101,20 @@ int vlt__api_reservation_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp
 	rc = vlt__service_reservation_delete(vlt__api_service(req), req->params[0], err);
 	return vlt__api_answer(resp, rc, 204, NULL);
 }
+
+int vlt__api_reservation_servers_post(const vlt_http_req_t *req, vlt_http_resp_t *resp,
+				      vlt_err_t *err)
+{
+	const json_t *body = NULL;
+	json_t *doc = NULL;
+	struct vlt_api_caller c;
+	int rc = authorize_reservation(req, resp, "placements_reserve", &c, err);
+
+	if (rc != 0)
+		return GUARDED(rc);
+	rc = vlt__api_body_of(req, &body, err);
+	if (rc < 0 || vlt__api_no_service(req, err))
+		return rc < 0 ? rc : err->code;
+	rc = vlt__service_reservation_claim(vlt__api_service(req), req->params[0], body, &doc, err);
+	return vlt__api_answer(resp, rc, 201, doc);
+}

@@ -1,7 +1,8 @@
 /*
  * op_placements.c - placements: the query, reserve (the fast path when
  * Nova chose the planned host, else a replan through the replace-a-server
- * decision), and a placement deleted. The "reserve" entry is applied here.
+ * decision), a reservation's placement taken by a server booted with its
+ * hint, and a placement deleted. The "reserve" entry is applied here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,4 +275,127 @@ static int decide_placement_delete(vlt_service_t *s, void *arg, json_t **entry, 
 int vlt__service_placement_delete(vlt_service_t *s, const char *id, vlt_err_t *err)
 {
 	return vlt__svc_write(s, decide_placement_delete, NULL, NULL, (void *)id, err);
+}
+
+/* ---------------------------------------------------------------- a server of a reservation */
+
+struct claim_ctx {
+	struct reserve_ctx r; /* first: undo_reserve and done_reserve take it */
+	const char *reservation;
+	const json_t *flavor;
+};
+
+static const char *const flavor_sizes[] = { "vcpus", "ram_mb", "disk_gb" };
+
+/* Does u's flavor (its request's) match the one Nova boots it with? By name, or an inline one by size. */
+static bool flavor_matches(const vlt_svc_plan_t *p, const vlt_svc_unit_t *u, const json_t *want)
+{
+	const json_t *res = json_object_get(json_object_get(p->request, "resources"), u->orch);
+	const json_t *fl = json_object_get(json_object_get(res, "properties"), "flavor");
+
+	if (json_is_string(fl))
+		return vlt__svc_same_str(json_string_value(fl),
+					 json_string_value(json_object_get(want, "name")));
+	if (!json_is_object(fl))
+		return false;
+	for (size_t i = 0; i < sizeof(flavor_sizes) / sizeof(flavor_sizes[0]); i++) {
+		const json_t *a = json_object_get(fl, flavor_sizes[i]);
+		const json_t *b = json_object_get(want, flavor_sizes[i]);
+
+		if (!json_is_integer(a) || !json_is_integer(b) ||
+		    json_integer_value(a) != json_integer_value(b))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The placement a server takes: the one it holds already (a retry), else
+ * a free one of its flavor on an offered host, else a free one of its
+ * flavor anywhere (then replanned among the offered hosts).
+ */
+static vlt_svc_unit_t *claimable(vlt_svc_plan_t *p, const struct claim_ctx *c)
+{
+	vlt_svc_unit_t *elsewhere = NULL;
+
+	for (size_t i = 0; i < p->n_units; i++) {
+		vlt_svc_unit_t *u = &p->units[i];
+
+		if (u->server && u->reserved && vlt__svc_same_str(u->resource_id, c->r.resource_id))
+			return u;
+	}
+	for (size_t i = 0; i < p->n_units; i++) {
+		vlt_svc_unit_t *u = &p->units[i];
+
+		if (!u->server || u->reserved || u->loc == NULL || !flavor_matches(p, u, c->flavor))
+			continue;
+		if (vlt__svc_in_list(c->r.locations, u->loc))
+			return u;
+		if (elsewhere == NULL)
+			elsewhere = u;
+	}
+	return elsewhere;
+}
+
+static int decide_claim(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+			vlt_err_t *err)
+{
+	struct claim_ctx *c = arg;
+	vlt_svc_plan_t *p = vlt__state_plan(&s->st, c->reservation);
+
+	if (p == NULL || !p->timed)
+		return vlt_err_set(err, VLT_ENOENT, "Reservation not found");
+	int rc = vlt__svc_reservable(s, p, err);
+	if (rc < 0)
+		return rc;
+	vlt_svc_unit_t *u = claimable(p, c);
+	if (u == NULL)
+		return vlt_err_set(err, VLT_ECONFLICT,
+				   "reservation %s: no placement left for a server of flavor %s "
+				   "(each of its servers of that flavor is reserved already)",
+				   p->id,
+				   json_string_value(json_object_get(c->flavor, "name")) != NULL
+					   ? json_string_value(json_object_get(c->flavor, "name"))
+					   : "(unnamed)");
+	c->r.id = u->pid;
+	return decide_reserve(s, &c->r, entry, engine_done, err);
+}
+
+static int want_flavor(const json_t *body, const char *where, vlt_err_t *err)
+{
+	const json_t *fl = json_object_get(body, "flavor");
+
+	if (!json_is_object(fl))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.flavor: expected an object with name, "
+						    "vcpus, ram_mb and disk_gb", where);
+	for (size_t i = 0; i < sizeof(flavor_sizes) / sizeof(flavor_sizes[0]); i++) {
+		const json_t *v = json_object_get(fl, flavor_sizes[i]);
+
+		if (v != NULL && !json_is_integer(v))
+			return vlt_err_set(err, VLT_EINVAL, "%s: $.flavor.%s: expected a whole number",
+					   where, flavor_sizes[i]);
+	}
+	return 0;
+}
+
+int vlt__service_reservation_claim(vlt_service_t *s, const char *id, const json_t *body,
+				   json_t **placement, vlt_err_t *err)
+{
+	static const char where[] = "reservation server";
+	struct claim_ctx c = { .reservation = id };
+	int rc;
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", where);
+	if ((rc = vlt__svc_want_strings(body, "locations", true, where, &c.r.locations, err)) < 0 ||
+	    (rc = vlt__svc_want_string(body, "resource_id", true, where, &c.r.resource_id, err)) < 0 ||
+	    (rc = want_flavor(body, where, err)) < 0)
+		return rc;
+	c.flavor = json_object_get(body, "flavor");
+	rc = vlt__svc_write(s, decide_claim, undo_reserve, done_reserve, &c, err);
+	if (rc == 0) {
+		*placement = c.r.answer;
+		vlt__prom_add(&s->metrics.reservations, 1);
+	}
+	return rc;
 }

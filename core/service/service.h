@@ -259,6 +259,20 @@ int vlt__service_placements(vlt_service_t *s, const json_t *filter, json_t **lis
 /* GET /v1/placements/{id}: by placement id or orchestration id. */
 int vlt__service_placement_get(vlt_service_t *s, const char *id, json_t **placement,
 			       vlt_err_t *err);
+/*
+ * POST /v1/reservations/{id}/servers: a server Nova boots with the
+ * reservation's scheduler hint (Blazar's `reservation`) takes one of its
+ * placements: the one it reserved already (the same resource_id: a
+ * retry), else one not reserved whose flavor matches body's "flavor"
+ * ({"name", "vcpus", "ram_mb", "disk_gb"}: a named flavor by name, an
+ * inline one by size), on one of body's "locations" if one is there (else
+ * replanned among them). Reserved as POST /v1/placements/{id} reserves;
+ * *placement = {"placement": ...}. RET 0, VLT_ENOENT, VLT_EINVAL,
+ * VLT_ECONFLICT (pending, ended, or none of that flavor left), or as a
+ * reserve fails.
+ */
+int vlt__service_reservation_claim(vlt_service_t *s, const char *id, const json_t *body,
+				   json_t **placement, vlt_err_t *err);
 /* POST /v1/placements/{id}: reserve or replan; {"placement": ...}. */
 int vlt__service_placement_reserve(vlt_service_t *s, const char *id, const json_t *body,
 				   json_t **placement, vlt_err_t *err);

@@ -2,7 +2,8 @@
  * test_api_reservations.c - /v1/reservations through real HTTP against a
  * real valetd (docs/api.md, "Reservations"): create with "now" and with a
  * future start, idempotent by stack, read, list with filters, reserving a
- * server only once active, delete, and
+ * server only once active, servers booted with the reservation's hint
+ * taking its placements (POST /v1/reservations/{id}/servers), delete, and
  * the error bodies of bad times, no room and unknown ids. valetd runs on
  * the real clock, so the windows here are years away or start now.
  *
@@ -193,11 +194,89 @@ static void test_refusals_change_nothing(void **state)
 	assert_int_equal(listed(""), 0);
 }
 
+/* POST /v1/reservations/{id}/servers for resource rid, offering host at (or every host: NULL). */
+static long claim(const char *id, const char *rid, const char *flavor, const char *at,
+		  api_reply_t *rep)
+{
+	char path[128], body[512];
+
+	snprintf(path, sizeof(path), "/v1/reservations/%s/servers", id);
+	snprintf(body, sizeof(body),
+		 "{\"resource_id\": \"%s\", \"flavor\": {\"name\": \"%s\", \"vcpus\": 4, "
+		 "\"ram_mb\": 8192, \"disk_gb\": 80}, \"locations\": [%s%s%s]}",
+		 rid, flavor, at != NULL ? "\"" : "", at != NULL ? at : "", at != NULL ? "\"" : "");
+	if (at == NULL) {
+		size_t len = strlen(body) - 2; /* "[]}" -> every host */
+		snprintf(body + len, sizeof(body) - len, "\"qos101\", \"qos102\", \"qos103\", "
+			 "\"qos104\", \"qos105\", \"qos106\", \"qos107\", \"qos108\"]}");
+	}
+	return api_call(&d, "POST", path, body, NULL, rep);
+}
+
+/* Servers booted with the reservation's hint each take one of its placements, once. */
+static void test_servers_booted_with_the_hint(void **state)
+{
+	api_reply_t rep;
+	char id[64], later[64], first[64];
+	(void)state;
+
+	assert_int_equal(post("r-hint", 2, "now", FAR_END, &rep), 201);
+	json_t *r = json_object_get(rep.doc, "reservation");
+	snprintf(id, sizeof(id), "%s", str(r, "id"));
+	const char *host0 = str(json_object_get(json_object_get(r, "placements"), "r-hint-s0"),
+				"location");
+	char at[64];
+	snprintf(at, sizeof(at), "%s", host0);
+	api_reply_free(&rep);
+	assert_int_equal(post("r-later", 1, FAR_START, FAR_END, &rep), 201);
+	snprintf(later, sizeof(later), "%s", str(json_object_get(rep.doc, "reservation"), "id"));
+	api_reply_free(&rep);
+
+	/* the first server, offered the host of a placement: it takes that one */
+	assert_int_equal(claim(id, "vm-a", "m1.large", at, &rep), 201);
+	r = json_object_get(rep.doc, "placement");
+	assert_string_equal(str(r, "location"), at);
+	assert_string_equal(str(r, "resource_id"), "vm-a");
+	snprintf(first, sizeof(first), "%s", str(r, "orchestration_id"));
+	api_reply_free(&rep);
+	/* asked again (Nova retries): the same placement, no new entry */
+	long entries = api_journal_entries(&d);
+	assert_int_equal(claim(id, "vm-a", "m1.large", at, &rep), 201);
+	assert_string_equal(str(json_object_get(rep.doc, "placement"), "orchestration_id"), first);
+	api_reply_free(&rep);
+	assert_int_equal(api_journal_entries(&d), entries);
+	/* another flavor has no placement there */
+	claim(id, "vm-x", "m1.small", NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 409), "no placement left for a server of flavor "
+							 "m1.small");
+	api_reply_free(&rep);
+	/* the second server takes the other one, the third none */
+	assert_int_equal(claim(id, "vm-b", "m1.large", NULL, &rep), 201);
+	assert_string_not_equal(str(json_object_get(rep.doc, "placement"), "orchestration_id"),
+				first);
+	api_reply_free(&rep);
+	claim(id, "vm-c", "m1.large", NULL, &rep);
+	api_check_error(&rep, 409);
+	api_reply_free(&rep);
+	/* a pending reservation lends nothing yet; an unknown one is 404 */
+	claim(later, "vm-d", "m1.large", NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 409), "is pending");
+	api_reply_free(&rep);
+	claim("nope", "vm-d", "m1.large", NULL, &rep);
+	assert_string_equal(api_check_error(&rep, 404), "Reservation not found");
+	api_reply_free(&rep);
+	api_call(&d, "POST", "/v1/reservations/r-hint/servers", "{\"resource_id\": \"vm-e\"}",
+		 NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 400), "$.locations");
+	api_reply_free(&rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_endpoints, start, stop),
 		cmocka_unit_test_setup_teardown(test_refusals_change_nothing, start, stop),
+		cmocka_unit_test_setup_teardown(test_servers_booted_with_the_hint, start, stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

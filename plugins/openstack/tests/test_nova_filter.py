@@ -2,7 +2,8 @@
 with Nova's own RequestSpec, HostState, retry and server group objects,
 against a real valetd (filter_base): a planned server kept on its planned
 host, then a retry replanned away from the host it failed on; a rebuild
-left alone; ad-hoc plans with a Valet group and Nova server groups; a
+left alone; servers booted with a reservation's hint taking its
+placements; ad-hoc plans with a Valet group and Nova server groups; a
 refusal with Valet's reason; both failure modes with valetd gone. Nova
 itself runs in tests/openstack/valet_filters_test.py."""
 import unittest
@@ -59,6 +60,35 @@ class NovaFilterTest(FilterTest):
         self.assertEqual(len(again), 1)
         self.assertNotEqual(again[0], planned)
         self.assertEqual(self.location(root + '/web'), again[0])
+
+    def test_servers_booted_with_a_reservation_hint(self):
+        stack = str(uuid.uuid4())
+        now = self.client._call('POST', '/v1/reservations', {
+            'plan_name': 'r-' + stack[:8], 'stack_id': stack,
+            'start': 'now', 'end': '2090-01-01T00:00:00Z',
+            'resources': {stack + '-%d' % i: {
+                'name': 'vm%d' % i, 'type': 'OS::Nova::Server',
+                'properties': {'flavor': 'm1.small'}} for i in range(2)}})
+        resv = now['reservation']
+        self.addCleanup(self.client._call, 'DELETE',
+                        '/v1/reservations/' + resv['id'])
+        taken = []
+        for _ in range(2):
+            uuid_ = str(uuid.uuid4())
+            got = passed(self.nova, host_states(HOSTS),
+                         spec(uuid_, hints={'reservation': resv['id']}))
+            self.assertEqual(len(got), 1)
+            taken += got
+            bound = self.client.list_placements(resource_id=uuid_)
+            self.assertEqual(len(bound['placements']), 1)
+        # its placements moved among the candidates where they were not
+        now = self.client._call('GET', '/v1/reservations/' + resv['id'])
+        self.assertEqual(sorted(p['location'] for p in
+                                now['reservation']['placements'].values()),
+                         sorted(taken))
+        # both taken: a third server of the reservation has no host
+        self.assertEqual(passed(self.nova, host_states(HOSTS), spec(
+            hints={'reservation': resv['id']})), [])
 
     def test_rebuild_is_left_alone(self):
         props = spec(hints={'_nova_check_type': 'rebuild'})

@@ -108,6 +108,15 @@ class ValetClient:
         return self._placement_action('replan', orchestration_id, locations,
                                       resource_id)
 
+    def claim_reservation(self, reservation_id, resource_id, flavor,
+                          locations):
+        """A server booted with a reservation's hint takes one of its
+        placements (``flavor``: name, vcpus, ram_mb, disk_gb)."""
+        body = {'resource_id': resource_id, 'flavor': dict(flavor),
+                'locations': list(locations)}
+        path = '/v1/reservations/%s/servers' % _quoted(reservation_id)
+        return self._call('POST', path, body)
+
     def list_placements(self, **query):
         path = '/v1/placements'
         if query:

@@ -5,6 +5,10 @@ when Valet cannot say.
 The decision, for a unit (server or volume) with resource id R (Nova's
 instance uuid, Cinder's volume id):
 
+0. a server booted with a reservation's hint (Blazar's ``reservation``)
+   takes one of that reservation's placements of its flavor (the one it
+   took before, on a retry), among the candidates; none left, or the
+   reservation not active, refuses it;
 1. a placement a plan made for it, found by the orchestration ids the
    scheduler hints give: reserve it among the candidates (valetd keeps
    the planned host when it is one of them, and replans among them
@@ -129,19 +133,25 @@ class Decider:
         self._decisions[key] = (now + DECISION_TTL_S, decision)
 
     def decide(self, resource_id, candidates, orchestration_ids=(),
-               failed=(), adhoc_plan=None):
+               failed=(), adhoc_plan=None, reservation=None):
         """The Decision for unit ``resource_id`` among ``candidates``
         (names as Valet knows them), ``failed`` the ones it failed on
         before; ``adhoc_plan(locations)`` builds the plan request for a
-        unit no plan has."""
+        unit no plan has; ``reservation``: (reservation id, flavor) for a
+        server booted with a reservation's hint."""
         locations = [c for c in candidates if c not in set(failed)]
         if not locations:
             return self._refused(resource_id, 'every candidate (%s) failed '
                                  'for it before' % ', '.join(candidates))
         try:
-            placement = self._place(resource_id, locations,
-                                    orchestration_ids, bool(failed),
-                                    adhoc_plan)
+            if reservation is not None:
+                placement = self.client.claim_reservation(
+                    reservation[0], resource_id, reservation[1],
+                    locations)['placement']
+            else:
+                placement = self._place(resource_id, locations,
+                                        orchestration_ids, bool(failed),
+                                        adhoc_plan)
         except valet_client.ValetError as err:
             if err.status == 409:
                 return self._refused(resource_id, str(err))

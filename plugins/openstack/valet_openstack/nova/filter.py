@@ -12,7 +12,9 @@ asks Valet once, with every host the filters before it kept (which is why
 it must be listed last), and then passes only the host Valet chose
 (`valet_openstack.scheduling`).
 
-Which placement: a Heat stack's server carries Heat's scheduler hints
+Which placement: a server booted with the scheduler hint ``reservation``
+(Blazar's) takes a placement of that Valet reservation of its flavor.
+Else a Heat stack's server carries Heat's scheduler hints
 (heat.conf ``stack_scheduler_hints = true``); its orchestration id is
 ``<heat_root_stack_id>/<parent resource names>/<heat_resource_name>`` for
 a plan made from the template, or ``heat_resource_uuid`` for a plan keyed
@@ -110,9 +112,25 @@ class ValetFilter(filters.BaseHostFilter):
                 orchestration_ids=orchestration_ids(spec_obj),
                 failed=failed,
                 adhoc_plan=lambda locations: self._adhoc_plan(spec_obj,
-                                                              locations))
+                                                              locations),
+                reservation=self._reservation(spec_obj))
             self.decider.remember(key, decision)
         return decision
+
+    @staticmethod
+    def _reservation(spec_obj):
+        """(reservation id, flavor) for a server booted with the
+        ``reservation`` hint, else None."""
+        ids = hint(spec_obj, 'reservation')
+        if not ids:
+            return None
+        flavor = spec_obj.flavor
+        sizes = {'name': flavor.name}
+        for ours, novas in (('vcpus', 'vcpus'), ('ram_mb', 'memory_mb'),
+                            ('disk_gb', 'root_gb')):
+            if flavor.obj_attr_is_set(novas):
+                sizes[ours] = getattr(flavor, novas)
+        return ids[0], sizes
 
     @staticmethod
     def _failed_hosts(spec_obj):
