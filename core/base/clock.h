@@ -31,6 +31,8 @@ double vlt__clock_mono_ms(void);
  * fraction is cut to the millisecond) into milliseconds since the epoch.
  * RET true, or false (*ms untouched) when text is not such a time.
  */
+/* Days from 1970-01-01 to y-m-d (m 1..12; proleptic Gregorian). */
+int64_t vlt__days_from_civil(int64_t y, int64_t m, int64_t d);
 bool vlt__time_parse_rfc3339(const char *text, int64_t *ms);
 /* ms as "2026-12-08T10:00:00Z" (".123" before "Z" when not whole seconds) into buf. */
 void vlt__time_format_rfc3339(int64_t ms, char *buf, size_t n);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dc.h"
+#include "clock.h"
 #include "log.h"
 #include "ops.h"
 
@@ -46,18 +47,6 @@ static vlt_nova_fact_t fact_of(const char *type)
 	return VLT_NOVA_OTHER;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /*
  * oslo.messaging's timestamp, str(utcnow()): "YYYY-MM-DD HH:MM:SS" with
  * ".ffffff" unless the microseconds are 0 ('T' between is taken too).
@@ -89,7 +78,7 @@ static int parse_timestamp(const char *text, int64_t *us)
 	}
 	if (*p != '\0' && strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
 		return -1;
-	int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 +
+	int64_t secs = vlt__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 		       sec;
 	*us = secs * 1000000 + frac;
 	return 0;
