@@ -6,6 +6,8 @@
 #ifndef VALET_CORE_CLOCK_H
 #define VALET_CORE_CLOCK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct vlt_clock {
@@ -22,5 +24,15 @@ int64_t vlt__clock_now_ms(const vlt_clock_t *c);
 
 /* A monotonic time in milliseconds, for measuring how long something took. */
 double vlt__clock_mono_ms(void);
+
+/*
+ * An RFC 3339 time in UTC ("2026-12-08T10:00:00Z"; a fraction of a second,
+ * "+00:00" or "-00:00" for "Z", and lower-case "t"/"z" accepted; the
+ * fraction is cut to the millisecond) into milliseconds since the epoch.
+ * RET true, or false (*ms untouched) when text is not such a time.
+ */
+bool vlt__time_parse_rfc3339(const char *text, int64_t *ms);
+/* ms as "2026-12-08T10:00:00Z" (".123" before "Z" when not whole seconds) into buf. */
+void vlt__time_format_rfc3339(int64_t ms, char *buf, size_t n);
 
 #endif /* VALET_CORE_CLOCK_H */
