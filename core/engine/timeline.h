@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include <valet/errors.h>
+#include <valet/model.h>
 
 #define VLT_TIME_BEGIN INT64_MIN /* no start: always begun */
 #define VLT_TIME_END INT64_MAX	 /* no end: open-ended */
@@ -49,9 +50,35 @@ int vlt__interval_parse(const json_t *req, const char *where, vlt_interval_t *iv
 
 /*
  * The interval as messages show it, into buf: "2026-12-08T10:00:00Z to
- * 2026-12-09T10:00:00Z"; "until ...", "from ... on" or "from now on" where
- * a bound is absent.
+ * 2026-12-09T10:00:00Z"; "now to ..." without a start, "... to no end"
+ * without an end.
  */
 void vlt__interval_format(const vlt_interval_t *iv, char *buf, size_t n);
+
+/*
+ * ---- a host's timed holds: the vcpus, ram_mb and disk_gb they take over
+ * time, as a balanced tree (a treap) of the times where usage changes,
+ * each node with the change there, its subtree's sum of changes and its
+ * largest prefix sum, so that the peak over any interval costs O(log k)
+ * for k holds, and adding or removing a hold O(log k) too.
+ */
+typedef struct vlt_timeline vlt_timeline_t;
+
+/* RET new, owned by the caller (vlt__timeline_free), or NULL on ENOMEM. */
+vlt_timeline_t *vlt__timeline_new(void);
+void vlt__timeline_free(vlt_timeline_t *t);
+/*
+ * Take demand over iv (sign +1), or give back what such a call took (-1).
+ * RET 0, or VLT_ENOMEM (only when taking), with t unchanged.
+ */
+int vlt__timeline_add(vlt_timeline_t *t, const vlt_interval_t *iv,
+		      const int64_t demand[VLT_RES_COUNT], int sign);
+/* The most the holds take at any one time of iv, per resource, into peak. */
+void vlt__timeline_peak(const vlt_timeline_t *t, const vlt_interval_t *iv,
+			int64_t peak[VLT_RES_COUNT]);
+/* The holds taken and not given back. */
+uint32_t vlt__timeline_holds(const vlt_timeline_t *t);
+/* Whether any hold takes anything at some time of iv (a zero demand counts too). */
+bool vlt__timeline_busy(const vlt_timeline_t *t, const vlt_interval_t *iv);
 
 #endif /* VALET_CORE_TIMELINE_H */
