@@ -126,6 +126,35 @@ class SimulateIntervals(unittest.TestCase):
         for m in d["must_move"] + d["no_room"]:
             self.assertEqual(m["from"], sorted(where), "what moves is what was in its way")
 
+    def test_a_plan_that_moves_elsewhere(self):
+        # a (half, for good) and b (half, 10th to 12th) share one host, c
+        # (half, for good) the other; a whole host over the 11th to 13th
+        # fits only once the plans on one of them move
+        plans = [self.write("a.json", request("a", "half")),
+                 self.write("b.json", request("b", "half", DAY % 10, DAY % 12)),
+                 self.write("c.json", request("c", "half"))]
+        asked = self.write("whole3.json", request("whole3", "full"))
+        out = self.simulate("--plan", asked, "--start", DAY % 11, "--end", DAY % 13,
+                            "--displace", "--json", plans=plans)
+        a, b, c, res = self.results(out, 1)
+        self.assertEqual(self.host(a), self.host(b))
+        self.assertNotEqual(self.host(a), self.host(c))
+        d = res["displacement"]
+        self.assertTrue(d["fits_if_moved"])
+        taken = set(d["placements"].values())
+        moved = {m["plan"]: m for m in d["must_move"]}
+        lost = [m["plan"] for m in d["no_room"]]
+        if taken == {self.host(a)}:
+            # a fits beside c for good; b cannot be beside them on the 10th to 12th
+            self.assertEqual(list(moved), ["a"], d)
+            self.assertEqual(moved["a"]["from"], [self.host(a)])
+            self.assertEqual(moved["a"]["to"], [self.host(c)])
+            self.assertEqual(lost, ["b"], d)
+        else:
+            # c has nowhere to go: a's host has b's half on the 10th to 12th
+            self.assertEqual(taken, {self.host(c)})
+            self.assertEqual((list(moved), lost), ([], ["c"]), d)
+
     def test_what_does_not_fit_even_if_everything_moved(self):
         asked = self.write("three.json", request("three", "full", servers=3))
         out = self.simulate("--plan", asked, "--start", DAY % 11, "--end", DAY % 13,
