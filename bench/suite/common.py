@@ -74,6 +74,15 @@ class Context:
         return figures
 
 
+def all_placed(figures, scenario):
+    """Raise BenchError unless every job of figures placed every request it measured."""
+    for f in figures:
+        if f["refused"] or f["errors"]:
+            raise BenchError(f"{scenario} {f['name']}: {f['refused']} refused, {f['errors']} "
+                             f"errors ({f.get('first_error')})")
+    return figures
+
+
 def write_json(path, doc):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:

@@ -11,6 +11,8 @@ TITLES = {
     "http": "6. HTTP load on valetd (http)",
     "novapeer": "7. Nova's own scheduler on the holistic stacks (novapeer)",
     "placement": "8. What each Nova boot pays first: Placement's allocation candidates (placement)",
+    "reservations": "9. Reservations over time: known ahead, and beside ordinary plans "
+                    "(reservations)",
 }
 
 

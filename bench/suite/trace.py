@@ -97,32 +97,39 @@ def build(ctx, name, cap, vms, ev, most):
     return inv_path, ev_path
 
 
-def run(ctx):
+def instances(ctx):
+    """The instances to replay, each as a dict: name, vms, lb (the time-indexed
+    bound), most (VMs active at once), inv and events (the generated files)."""
     folder = ctx.data("azure-tbpp", "data", "d1")
-    names = pick(ctx, [n for n in os.listdir(folder) if n.endswith(".txt")])
-    jobs, meta = [], []
-    for fn in names:
+    out = []
+    for fn in pick(ctx, [n for n in os.listdir(folder) if n.endswith(".txt")]):
         name = fn[:-4]
         cap, vms = read(os.path.join(folder, fn))
         ev = timeline(vms)
         lb, most = bounds(ev, cap)
         inv, evp = build(ctx, name, cap, vms, ev, most)
+        out.append({"name": name, "vms": vms, "n_events": len(ev), "lb": lb, "most": most,
+                    "inv": inv, "events": evp})
+    return out
+
+
+def run(ctx):
+    insts = instances(ctx)
+    jobs, meta = [], []
+    for it in insts:
+        name, vms, inv, evp = it["name"], it["vms"], it["inv"], it["events"]
         for solver in ("ostro", "nova"):
             job = {"name": f"{name}/{solver}", "inventory": inv, "solver": solver,
                    "events": evp, "track_hosts": True}
             if solver == "nova":
                 job["settings"] = NOVA_SETTINGS
             jobs.append(job)
-        meta.append((name, len(vms), len(ev), lb, most))
-    ctx.log(f"  trace: {len(names)} instances x ostro, nova")
-    figs = ctx.replay(jobs, "trace")
+        meta.append((name, len(vms), it["n_events"], it["lb"], it["most"]))
+    ctx.log(f"  trace: {len(insts)} instances x ostro, nova")
+    figs = common.all_placed(ctx.replay(jobs, "trace"), "trace")
     per = []
     for k, (name, n, n_ev, lb, most) in enumerate(meta):
         fo, fn = figs[2 * k], figs[2 * k + 1]
-        for f in (fo, fn):
-            if f["refused"] or f["errors"]:
-                raise BenchError(f"trace {f['name']}: {f['refused']} refused, {f['errors']} "
-                                 f"errors ({f.get('first_error')})")
         per.append({"name": name, "vms": n, "events": n_ev, "lb": lb, "most_active": most,
                     "ostro_peak": fo["peak_active_hosts"], "nova_peak": fn["peak_active_hosts"],
                     "ostro_s": (fo["place_ms"] + fo["release_ms"]) / 1e3,
@@ -149,17 +156,22 @@ def run(ctx):
             "report": report(per, tot, eps_o, eps_n)}
 
 
+def by_class(per):
+    """Per-instance figures grouped by size and lifetime class, in order: [((n, life), [..])]."""
+    groups = {}
+    for p in per:
+        n, life = p["name"].split("_")[:2]
+        groups.setdefault((int(n), life), []).append(p)
+    return sorted(groups.items())
+
+
 def report(per, tot, eps_o, eps_n):
     out = [__doc__.split("\n\n", 1)[1].strip(), "",
            f"Targets: peak at most {TARGET_RATIO}× the bound; at least {TARGET_EVENTS:,} "
            "events/s (benchmarks.md sets it at n = 10,000; these instances have at most "
            "1,000 VMs). nova runs with the stacking weigher (best fit).", ""]
-    groups = {}
-    for p in per:
-        n, life = p["name"].split("_")[:2]
-        groups.setdefault((int(n), life), []).append(p)
     rows = []
-    for (n, life), ps in sorted(groups.items(), key=lambda x: (x[0][0], x[0][1])):
+    for (n, life), ps in by_class(per):
         lb = sum(p["lb"] for p in ps)
         o, nv = sum(p["ostro_peak"] for p in ps), sum(p["nova_peak"] for p in ps)
         ev = sum(p["events"] for p in ps)

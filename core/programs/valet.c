@@ -12,6 +12,10 @@
  * --template places a Heat template as valetd would have it sent: expanded
  * by engine/hot.c, nested templates and group members included, into one
  * plan request, placed after the --plan files.
+ * --start and --end give the last request placed (the template, else the
+ * last --plan) an interval, as a request's own "start" and "end" would
+ * (docs/reservations.md); --displace says what that last request would
+ * displace (valet_displace.c).
  *
  * Exit status of simulate: 0 every plan placed, 1 some plan could not be,
  * 2 bad input or configuration (with a message naming the file and the
@@ -28,7 +32,9 @@
 #include "hot.h"
 #include "log.h"
 #include "session.h"
+#include "timeline.h"
 #include "valet_client.h"
+#include "valet_displace.h"
 #include "valet_inventory.h"
 
 #define EXIT_NOT_PLACED 1
@@ -48,6 +54,11 @@ typedef struct sim_args {
 	const char *files_dir;
 	const char *stack_id;
 	json_t *params; /* {name: value} of the --param options (owned) */
+	/* the last request's interval, and what it would displace */
+	const char *start;
+	const char *end;
+	json_t *interval; /* {"start", "end"} as given (owned; set by check_interval) */
+	bool displace;
 } sim_args_t;
 
 static void usage(FILE *out)
@@ -60,6 +71,7 @@ static void usage(FILE *out)
 	      "[--files DIR]\n"
 	      "                      [--param NAME=VALUE ...] [--stack-id ID] [--solver NAME]\n"
 	      "                      [--config FILE] [--json]\n"
+	      "       valet simulate ... [--start TIME] [--end TIME] [--displace]\n"
 	      "       valet inventory [--config FILE] [--inventory INV.json] [--json]\n"
 	      "       valet plan|placement|group|decision|status ...   (valet help)\n"
 	      "       valet --version | --help\n\n"
@@ -72,6 +84,10 @@ static void usage(FILE *out)
 	      "environment's folder, then from --files DIR; --param gives a parameter (above\n"
 	      "the environment's); resources are keyed ID/<path> (ID: --stack-id, else the\n"
 	      "template's file name without its extension).\n"
+	      "--start/--end (RFC 3339 UTC, 2026-12-08T10:00:00Z) give the last request (the\n"
+	      "template, else the last --plan) that interval; --displace says which earlier\n"
+	      "plans share its hosts during it, or, when it does not fit, which would have to\n"
+	      "move for it to fit.\n"
 	      "Exit status: 0 all placed, 1 some not placed, 2 bad input or configuration.\n",
 	      out);
 }
@@ -93,6 +109,24 @@ static int add_param(sim_args_t *a, const char *arg)
 	return rc;
 }
 
+/* --start and --end as the engine reads them, with the options named in the message. */
+static int check_interval(sim_args_t *a)
+{
+	json_t *iv = a->interval = json_object();
+	vlt_interval_t parsed;
+	vlt_err_t err = {0};
+
+	if (iv != NULL && a->start != NULL)
+		json_object_set_new(iv, "start", json_string(a->start));
+	if (iv != NULL && a->end != NULL)
+		json_object_set_new(iv, "end", json_string(a->end));
+	int rc = iv != NULL ? vlt__interval_parse(iv, "--start/--end", &parsed, &err) : -1;
+
+	if (rc < 0)
+		fprintf(stderr, "valet simulate: %s\n", err.msg[0] ? err.msg : "out of memory");
+	return rc < 0 ? -1 : 0;
+}
+
 static int parse_args(int argc, char **argv, sim_args_t *a)
 {
 	static const struct option opts[] = {
@@ -107,6 +141,9 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 		{"files", required_argument, NULL, 'f'},
 		{"param", required_argument, NULL, 'P'},
 		{"stack-id", required_argument, NULL, 'S'},
+		{"start", required_argument, NULL, 'B'},
+		{"end", required_argument, NULL, 'E'},
+		{"displace", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -127,6 +164,9 @@ static int parse_args(int argc, char **argv, sim_args_t *a)
 		case 'e': a->environment = optarg; break;
 		case 'f': a->files_dir = optarg; break;
 		case 'S': a->stack_id = optarg; break;
+		case 'B': a->start = optarg; break;
+		case 'E': a->end = optarg; break;
+		case 'D': a->displace = true; break;
 		case 'P':
 			if (add_param(a, optarg) < 0)
 				return -1;
@@ -176,28 +216,43 @@ static json_t *load_json(const char *path)
 	return vlt__cli_load_json("valet simulate", path);
 }
 
-static void print_human(const json_t *res)
+/* " over START to END" of an object with a request's "start" and "end", when it has one. */
+static void print_interval(const json_t *obj)
 {
-	const json_t *status = json_object_get(res, "status");
-	const json_t *metrics = json_object_get(res, "metrics");
-	const char *type = json_string_value(json_object_get(status, "type"));
+	vlt_interval_t iv;
+	char buf[128];
+
+	if (vlt__interval_parse(obj, NULL, &iv, NULL) == 0 && vlt__interval_timed(&iv)) {
+		vlt__interval_format(&iv, buf, sizeof(buf));
+		printf(" over %s", buf);
+	}
+}
+
+static void print_hosts(const char *lead, const json_t *hosts)
+{
+	size_t i;
+	json_t *h;
+
+	fputs(lead, stdout);
+	json_array_foreach(hosts, i, h) {
+		printf("%s%s", i ? ", " : "", json_string_value(h));
+	}
+}
+
+/* "plan NAME (FILE) over ...", one line's start for --displace. */
+static void print_ref(const char *indent, const json_t *ref)
+{
+	printf("%splan %s (%s)", indent, json_string_value(json_object_get(ref, "plan")),
+	       json_string_value(json_object_get(ref, "file")));
+	print_interval(ref);
+}
+
+static void print_units(const json_t *placements)
+{
 	const char *key;
 	json_t *p;
 
-	printf("plan %s (stack %s): ", json_string_value(json_object_get(res, "plan_name")),
-	       json_string_value(json_object_get(res, "stack_id")));
-	if (type == NULL || strcmp(type, "ok") != 0) {
-		printf("not placed: %s\n",
-		       json_string_value(json_object_get(status, "message")));
-		return;
-	}
-	printf("placed on %" JSON_INTEGER_FORMAT " hosts, bandwidth cost %g, cross-rack %g Mbps, "
-	       "%.3f ms\n",
-	       json_integer_value(json_object_get(metrics, "hosts_used")),
-	       json_number_value(json_object_get(metrics, "bandwidth_cost")),
-	       json_number_value(json_object_get(metrics, "cross_rack_mbps")),
-	       json_number_value(json_object_get(metrics, "solve_ms")));
-	json_object_foreach(json_object_get(res, "placements"), key, p) {
+	json_object_foreach((json_t *)placements, key, p) {
 		const char *name = json_string_value(json_object_get(p, "name"));
 		/* a template's ids (stack/path) say where in the tree a resource is */
 		printf("  %-28s %-20s %s\n", name != NULL && strchr(key, '/') == NULL ? name : key,
@@ -206,26 +261,159 @@ static void print_human(const json_t *res)
 	}
 }
 
-/* Places one request (taken) and prints the result; returns the exit status. */
-static int place_one(vlt_engine_t *engine, const sim_args_t *a, json_t *req, const char *where)
+static void print_shared(const json_t *shared)
 {
-	json_t *res = NULL;
-	vlt_err_t err = {0};
-	int rc = vlt__engine_place(engine, req, where, a->solver, &res, &err);
+	size_t i;
+	json_t *ref;
 
-	json_decref(req);
-	if (res == NULL) {
-		fprintf(stderr, "valet simulate: %s\n", err.msg[0] ? err.msg : vlt_strerror(rc));
-		return EXIT_BAD_INPUT;
+	if (json_array_size(shared) == 0) {
+		puts("  shares no host with another plan while it holds them");
+		return;
 	}
+	puts("  shares hosts with, while it holds them:");
+	json_array_foreach(shared, i, ref) {
+		print_ref("    ", ref);
+		print_hosts(": ", json_object_get(ref, "hosts"));
+		putchar('\n');
+	}
+}
+
+static void print_moves(const json_t *d)
+{
+	const char *key;
+	size_t i;
+	json_t *ref, *loc;
+
+	if (!json_is_true(json_object_get(d, "fits_if_moved"))) {
+		printf("  even with every plan that overlaps it moved, it does not fit: %s\n",
+		       json_string_value(json_object_get(d, "message")));
+		return;
+	}
+	puts("  it fits if these plans move:");
+	json_array_foreach(json_object_get(d, "must_move"), i, ref) {
+		print_ref("    ", ref);
+		print_hosts(": from ", json_object_get(ref, "from"));
+		print_hosts(" to ", json_object_get(ref, "to"));
+		putchar('\n');
+	}
+	json_array_foreach(json_object_get(d, "no_room"), i, ref) {
+		print_ref("    ", ref);
+		print_hosts(": no room left for it (was on ", json_object_get(ref, "from"));
+		puts(")");
+	}
+	puts("  it would go to:");
+	json_object_foreach(json_object_get(d, "placements"), key, loc) {
+		printf("    %-26s %s\n", key, json_string_value(loc));
+	}
+}
+
+static void print_human(const json_t *req, const json_t *res)
+{
+	const json_t *status = json_object_get(res, "status");
+	const json_t *metrics = json_object_get(res, "metrics");
+	const json_t *d = json_object_get(res, "displacement");
+	const char *type = json_string_value(json_object_get(status, "type"));
+
+	printf("plan %s (stack %s)", json_string_value(json_object_get(res, "plan_name")),
+	       json_string_value(json_object_get(res, "stack_id")));
+	print_interval(req);
+	if (type == NULL || strcmp(type, "ok") != 0) {
+		printf(": not placed: %s\n", json_string_value(json_object_get(status, "message")));
+		if (d != NULL)
+			print_moves(d);
+		return;
+	}
+	printf(": placed on %" JSON_INTEGER_FORMAT " hosts, bandwidth cost %g, cross-rack %g "
+	       "Mbps, %.3f ms\n",
+	       json_integer_value(json_object_get(metrics, "hosts_used")),
+	       json_number_value(json_object_get(metrics, "bandwidth_cost")),
+	       json_number_value(json_object_get(metrics, "cross_rack_mbps")),
+	       json_number_value(json_object_get(metrics, "solve_ms")));
+	print_units(json_object_get(res, "placements"));
+	if (d != NULL)
+		print_shared(json_object_get(d, "shared"));
+}
+
+/* --start/--end into the last request, which must not have its own. RET 0 or -1. */
+static int give_interval(const sim_args_t *a, json_t *req, const char *where)
+{
+	if (json_object_size(a->interval) == 0)
+		return 0;
+	if (!json_is_object(req) || json_object_get(req, "start") != NULL ||
+	    json_object_get(req, "end") != NULL) {
+		fprintf(stderr, "valet simulate: %s: --start/--end give the last request its "
+				"interval, and this one %s\n", where,
+			json_is_object(req) ? "has its own start or end" : "is not an object");
+		return -1;
+	}
+	return json_object_update(req, a->interval);
+}
+
+/* What --displace adds to the last request's result: "displacement". RET 0 or an error. */
+static int add_displacement(vlt_engine_t *engine, const sim_args_t *a, sim_plan_t *plans,
+			    size_t i, json_t *res, vlt_err_t *err)
+{
+	json_t *d = NULL;
+	int rc = 0;
+
+	if (plans[i].res != NULL)
+		d = json_pack("{s:o}", "shared", vlt__sim_shared(plans, i, &plans[i]));
+	else
+		rc = vlt__sim_displace(engine, plans, i, &plans[i], a->solver, &d, err);
+	if (rc == 0 && d == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == 0)
+		json_object_set_new(res, "displacement", d);
+	return rc;
+}
+
+static void print_result(const sim_args_t *a, const json_t *req, const json_t *res)
+{
 	if (a->json) {
 		char *line = json_dumps(res, JSON_COMPACT);
 		if (line != NULL)
 			puts(line);
 		free(line);
 	} else {
-		print_human(res);
+		print_human(req, res);
 	}
+}
+
+/*
+ * Places plans[i] (its request and file set) and prints the result, the
+ * last one with its interval and displacement as asked; returns the exit status.
+ */
+static int place_one(vlt_engine_t *engine, const sim_args_t *a, sim_plan_t *plans, size_t i,
+		     bool last)
+{
+	sim_plan_t *p = &plans[i];
+	vlt_place_result_t *r = NULL;
+	vlt_err_t err = {0};
+	json_t *res = NULL;
+
+	snprintf(p->id, sizeof(p->id), "sim-%zu", i + 1);
+	if (last && give_interval(a, p->req, p->where) < 0)
+		return EXIT_BAD_INPUT;
+	vlt_place_opts_t o = { .plan_id = p->id, .solver = a->solver };
+	int rc = vlt__interval_parse(p->req, p->where, &p->iv, &err);
+	if (rc == 0)
+		rc = vlt__engine_plan(engine, p->req, p->where, &o, &r, &err);
+	if (r != NULL && (res = vlt__place_result_json(r)) == NULL)
+		rc = vlt_err_set(&err, VLT_ENOMEM, "result: out of memory");
+	bool placed = r != NULL && rc == VLT_OK;
+	if (placed)
+		p->res = r;
+	else
+		vlt__place_result_free(r);
+	if (res != NULL && last && a->displace &&
+	    (rc = add_displacement(engine, a, plans, i, res, &err)) == 0)
+		rc = placed ? VLT_OK : VLT_ENOPLACE;
+	if (res == NULL || (rc < 0 && rc != VLT_ENOPLACE && rc != VLT_E2BIG)) {
+		fprintf(stderr, "valet simulate: %s\n", err.msg[0] ? err.msg : vlt_strerror(rc));
+		json_decref(res);
+		return EXIT_BAD_INPUT;
+	}
+	print_result(a, p->req, res);
 	json_decref(res);
 	return rc != VLT_OK ? EXIT_NOT_PLACED : 0;
 }
@@ -294,29 +482,34 @@ static json_t *template_request(const sim_args_t *a)
 	return req;
 }
 
+/* The request of plans[i]: the i-th --plan, then the template; NULL after a message. */
+static json_t *request_of(const sim_args_t *a, size_t i)
+{
+	return i < a->n_plans ? load_json(a->plans[i]) : template_request(a);
+}
+
 /* Places every plan in order, then the template; returns the exit status. */
 static int run_plans(vlt_engine_t *engine, const sim_args_t *a)
 {
-	int status = 0;
+	size_t n = a->n_plans + (a->tmpl != NULL ? 1 : 0), i;
+	sim_plan_t *plans = calloc(n + 1, sizeof(*plans));
+	int status = plans != NULL ? 0 : EXIT_BAD_INPUT;
 
-	for (size_t i = 0; i < a->n_plans; i++) {
-		json_t *req = load_json(a->plans[i]);
-		if (req == NULL)
-			return EXIT_BAD_INPUT;
-		int rc = place_one(engine, a, req, a->plans[i]);
-		if (rc == EXIT_BAD_INPUT)
-			return rc;
+	for (i = 0; status != EXIT_BAD_INPUT && i < n; i++) {
+		plans[i].where = i < a->n_plans ? a->plans[i] : a->tmpl;
+		if ((plans[i].req = request_of(a, i)) == NULL) {
+			status = EXIT_BAD_INPUT;
+			break;
+		}
+		int rc = place_one(engine, a, plans, i, i + 1 == n);
 		if (rc != 0)
 			status = rc;
 	}
-	if (a->tmpl != NULL) {
-		json_t *req = template_request(a);
-		if (req == NULL)
-			return EXIT_BAD_INPUT;
-		int rc = place_one(engine, a, req, a->tmpl);
-		if (rc != 0)
-			status = rc;
+	for (i = 0; plans != NULL && i < n; i++) {
+		json_decref(plans[i].req);
+		vlt__place_result_free(plans[i].res);
 	}
+	free(plans);
 	return status;
 }
 
@@ -348,6 +541,8 @@ static int simulate(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
+	if (check_interval(&a) < 0)
+		goto out;
 	vlt__log_setup(VLT_LOG_WARNING, false, "valet");
 	extra[0] = a.solver;
 	/* no inventory file: the configuration's own sources (a cloud's, say) */
@@ -367,6 +562,7 @@ out:
 	vlt__session_close(&session);
 	free(a.plans);
 	json_decref(a.params);
+	json_decref(a.interval);
 	return status;
 }
 

@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 
-SCENARIOS = ["vbp", "bpp", "throughput", "holistic", "trace", "http", "novapeer", "placement"]
+SCENARIOS = ["vbp", "bpp", "throughput", "holistic", "trace", "http", "novapeer", "placement",
+             "reservations"]
 KEYS = {"scenario", "metric", "value", "anchor", "anchor_value", "ratio"}
 
 
