@@ -15,14 +15,15 @@
 #include <valet/errors.h>
 
 #include "api.h"
+#include "api_int.h"
 #include "http.h"
 #include "log.h"
 #include "service.h"
 
 #define API_VERSION_ID "v1.0"
 
-const char *const vlt__api_v1_endpoints[] = { "decisions", "groups",	"placements",
-					       "plans",	    "status", NULL };
+const char *const vlt__api_v1_endpoints[] = { "decisions",    "groups", "placements", "plans",
+					       "reservations", "status", NULL };
 
 /*
  * One entry of the versions document. links is a new reference, taken
@@ -82,7 +83,7 @@ static int get_v1(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *e
 
 /* ---- valet-api v1 */
 
-static vlt_service_t *service_of(const vlt_http_req_t *req)
+vlt_service_t *vlt__api_service(const vlt_http_req_t *req)
 {
 	const vlt_api_t *api = req->app;
 
@@ -90,14 +91,6 @@ static vlt_service_t *service_of(const vlt_http_req_t *req)
 }
 
 /* ---- who calls, and what they may do (auth.h, auth_policy.h, docs/security.md) */
-
-/* The caller of one request. */
-struct caller {
-	vlt_identity_t who;
-	bool keystone;	      /* identity from a validated token */
-	const char *project;  /* the project a plan is made for; NULL: the body's tenant_id */
-	bool all_projects;    /* listings show every project's */
-};
 
 static const vlt_auth_t *auth_of(const vlt_http_req_t *req)
 {
@@ -120,7 +113,7 @@ static const char *header_project(const vlt_http_req_t *req)
 	return t != NULL && t[0] != '\0' ? t : NULL;
 }
 
-static void noauth_caller(const vlt_http_req_t *req, struct caller *c)
+static void noauth_caller(const vlt_http_req_t *req, struct vlt_api_caller *c)
 {
 	static const char *const roles[] = { "admin", "member", "reader", "service" };
 
@@ -146,7 +139,7 @@ static int refuse_unauthenticated(vlt_http_resp_t *resp, vlt_err_t *err)
  * Who calls. RET 0 with c filled; 1 when resp holds the 401; < 0 when
  * Keystone cannot be asked (503).
  */
-static int identify(const vlt_http_req_t *req, vlt_http_resp_t *resp, struct caller *c,
+static int identify(const vlt_http_req_t *req, vlt_http_resp_t *resp, struct vlt_api_caller *c,
 		    vlt_err_t *err)
 {
 	vlt_auth_t *auth = (vlt_auth_t *)auth_of(req);
@@ -178,7 +171,7 @@ static int identify(const vlt_http_req_t *req, vlt_http_resp_t *resp, struct cal
 
 /* 403 naming the rule. RET 1 (resp holds it). */
 static int refuse_by_rule(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
-			  const struct caller *c, vlt_err_t *err)
+			  const struct vlt_api_caller *c, vlt_err_t *err)
 {
 	char msg[VLT_ERR_MSG_MAX];
 
@@ -196,7 +189,7 @@ static int refuse_by_rule(const vlt_http_req_t *req, vlt_http_resp_t *resp, cons
 
 /* Does rule allow the identified caller c on a target of project target? 0, or 1 with the 403. */
 static int check_rule(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
-		      const char *target, const struct caller *c, vlt_err_t *err)
+		      const char *target, const struct vlt_api_caller *c, vlt_err_t *err)
 {
 	if (auth_of(req) == NULL)
 		return 0; /* no auth configured at all: as before */
@@ -209,8 +202,8 @@ static int check_rule(const vlt_http_req_t *req, vlt_http_resp_t *resp, const ch
  * May the caller apply rule to what it makes or lists (its own project's)?
  * RET 0: yes, c filled; 1: resp holds the 401 or 403; < 0: an error.
  */
-static int authorize(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
-		     struct caller *c, vlt_err_t *err)
+int vlt__api_authorize(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+		       struct vlt_api_caller *c, vlt_err_t *err)
 {
 	const vlt_auth_t *auth = auth_of(req);
 	const char *token = vlt__http_req_header(req, "X-Auth-Token");
@@ -229,17 +222,14 @@ static int authorize(const vlt_http_req_t *req, vlt_http_resp_t *resp, const cha
 	return rc != 0 ? rc : check_rule(req, resp, rule, c->who.project_id, c, err);
 }
 
-/* A handler's verdict of authorize: 1 (answered) becomes 0 for the server. */
-#define GUARDED(rc) ((rc) > 0 ? 0 : (rc))
-
 /*
  * authorize on the plan (or placement) the path names, owned by its
  * project. An unknown id is 404; so is another project's, unless the
  * caller sees every project: a caller learns nothing of another project's
  * data, not even that it exists.
  */
-static int authorize_owned(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
-			   bool placement, struct caller *c, vlt_err_t *err)
+int vlt__api_authorize_owned(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
+			     bool placement, struct vlt_api_caller *c, vlt_err_t *err)
 {
 	vlt_service_t *s = ((const vlt_api_t *)req->app)->service;
 	json_t *owner = NULL;
@@ -262,7 +252,7 @@ static int authorize_owned(const vlt_http_req_t *req, vlt_http_resp_t *resp, con
 }
 
 /* The body a write needs: present, an object, no '$' keys, not too deep. */
-static int body_of(const vlt_http_req_t *req, const json_t **body, vlt_err_t *err)
+int vlt__api_body_of(const vlt_http_req_t *req, const json_t **body, vlt_err_t *err)
 {
 	if (req->json == NULL)
 		return vlt_err_set(err, VLT_EINVAL,
@@ -275,16 +265,16 @@ static int body_of(const vlt_http_req_t *req, const json_t **body, vlt_err_t *er
 	return rc;
 }
 
-static bool no_service(const vlt_http_req_t *req, vlt_err_t *err)
+bool vlt__api_no_service(const vlt_http_req_t *req, vlt_err_t *err)
 {
-	if (service_of(req) != NULL)
+	if (vlt__api_service(req) != NULL)
 		return false;
 	vlt_err_set(err, VLT_EBACKEND, "the service is not running");
 	return true;
 }
 
 /* Finish a handler: status and document on success, the code otherwise. */
-static int answer(vlt_http_resp_t *resp, int rc, int status, json_t *doc)
+int vlt__api_answer(vlt_http_resp_t *resp, int rc, int status, json_t *doc)
 {
 	if (rc < 0) {
 		json_decref(doc);
@@ -301,16 +291,17 @@ static int answer(vlt_http_resp_t *resp, int rc, int status, json_t *doc)
  * Keep the members of doc's array key whose owner (owner_of) is the
  * caller's project; nothing to do when the caller sees every project.
  */
-static int keep_own(const vlt_http_req_t *req, const struct caller *c, json_t *doc,
-		    const char *key, const char *(*owner_of)(const json_t *item, const json_t *owners),
-		    vlt_err_t *err)
+int vlt__api_keep_own(const vlt_http_req_t *req, const struct vlt_api_caller *c, json_t *doc,
+		      const char *key,
+		      const char *(*owner_of)(const json_t *item, const json_t *owners),
+		      vlt_err_t *err)
 {
 	json_t *owners = NULL;
 	json_t *items = json_object_get(doc, key);
 
 	if (c->all_projects || auth_of(req) == NULL || !json_is_array(items))
 		return 0;
-	int rc = vlt__service_plan_owners(service_of(req), &owners, err);
+	int rc = vlt__service_plan_owners(vlt__api_service(req), &owners, err);
 	for (size_t i = json_array_size(items); rc == 0 && i-- > 0;) {
 		const char *owner = owner_of(json_array_get(items, i), owners);
 
@@ -321,7 +312,7 @@ static int keep_own(const vlt_http_req_t *req, const struct caller *c, json_t *d
 	return rc;
 }
 
-static const char *plan_owner(const json_t *plan, const json_t *owners)
+const char *vlt__api_plan_owner(const json_t *plan, const json_t *owners)
 {
 	return json_string_value(
 		json_object_get(owners, json_string_value(json_object_get(plan, "id"))));
@@ -335,16 +326,16 @@ static const char *placement_owner(const json_t *placement, const json_t *owners
 
 static int plans_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "plans_list", &c, err);
+	int rc = vlt__api_authorize(req, resp, "plans_list", &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_plans(service_of(req), &doc, err);
+	rc = vlt__service_plans(vlt__api_service(req), &doc, err);
 	if (rc == 0)
-		rc = keep_own(req, &c, doc, "plans", plan_owner, err);
-	return answer(resp, rc, 200, doc);
+		rc = vlt__api_keep_own(req, &c, doc, "plans", vlt__api_plan_owner, err);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 /*
@@ -352,7 +343,7 @@ static int plans_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t
  * caller of every project (Heat's service user, an admin), whose body's
  * tenant_id names the project it acts for (Heat's plugin sends the stack's).
  */
-static const char *plan_project(const struct caller *c, const json_t *body)
+const char *vlt__api_plan_project(const struct vlt_api_caller *c, const json_t *body)
 {
 	const char *named = json_string_value(json_object_get(body, "tenant_id"));
 
@@ -365,67 +356,63 @@ static int plans_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	struct caller c;
-	int rc = authorize(req, resp, "plans_create", &c, err);
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize(req, resp, "plans_create", &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = body_of(req, &body, err);
-	if (rc < 0 || no_service(req, err))
+	rc = vlt__api_body_of(req, &body, err);
+	if (rc < 0 || vlt__api_no_service(req, err))
 		return rc < 0 ? rc : err->code;
-	rc = vlt__service_plan_create(service_of(req), body, plan_project(&c, body), &doc, err);
-	return answer(resp, rc, 201, doc);
+	rc = vlt__service_plan_create(vlt__api_service(req), body, vlt__api_plan_project(&c, body),
+				      &doc, err);
+	return vlt__api_answer(resp, rc, 201, doc);
 }
 
 static int plan_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize_owned(req, resp, "plans_get", false, &c, err);
+	int rc = vlt__api_authorize_owned(req, resp, "plans_get", false, &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_plan_get(service_of(req), req->params[0], &doc, err);
-	return answer(resp, rc, 200, doc);
+	rc = vlt__service_plan_get(vlt__api_service(req), req->params[0], &doc, err);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static int plan_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	struct caller c;
-	int rc = authorize_owned(req, resp, "plans_update", false, &c, err);
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize_owned(req, resp, "plans_update", false, &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = body_of(req, &body, err);
-	if (rc < 0 || no_service(req, err))
+	rc = vlt__api_body_of(req, &body, err);
+	if (rc < 0 || vlt__api_no_service(req, err))
 		return rc < 0 ? rc : err->code;
 	/* under keystone a plan stays its project's, whoever replans it */
-	rc = vlt__service_plan_update(service_of(req), req->params[0], body,
+	rc = vlt__service_plan_update(vlt__api_service(req), req->params[0], body,
 				      c.keystone ? NULL : c.project, &doc, err);
-	return answer(resp, rc, 201, doc);
+	return vlt__api_answer(resp, rc, 201, doc);
 }
 
 static int plan_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
-	int rc = authorize_owned(req, resp, "plans_delete", false, &c, err);
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize_owned(req, resp, "plans_delete", false, &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_plan_delete(service_of(req), req->params[0], err);
-	return answer(resp, rc, 204, NULL);
+	rc = vlt__service_plan_delete(vlt__api_service(req), req->params[0], err);
+	return vlt__api_answer(resp, rc, 204, NULL);
 }
-
-struct query {
-	json_t *filter;
-	bool repeated;
-};
 
 static bool add_query_arg(void *cls, const char *key, const char *value)
 {
-	struct query *q = cls;
+	struct vlt_api_query *q = cls;
 
 	if (json_object_get(q->filter, key) != NULL) {
 		q->repeated = true; /* upstream: a repeated key matches nothing */
@@ -439,9 +426,9 @@ static bool add_query_arg(void *cls, const char *key, const char *value)
  * The query's arguments as a filter object (new reference, in q->filter),
  * once the service is known to run. RET 0 or the error to answer.
  */
-static int query_of(const vlt_http_req_t *req, struct query *q, vlt_err_t *err)
+int vlt__api_query_of(const vlt_http_req_t *req, struct vlt_api_query *q, vlt_err_t *err)
 {
-	if (no_service(req, err))
+	if (vlt__api_no_service(req, err))
 		return err->code;
 	q->filter = json_object();
 	if (q->filter == NULL)
@@ -452,25 +439,25 @@ static int query_of(const vlt_http_req_t *req, struct query *q, vlt_err_t *err)
 
 static int placements_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct query q = { NULL, false };
-	struct caller c;
+	struct vlt_api_query q = { NULL, false };
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "placements_list", &c, err);
+	int rc = vlt__api_authorize(req, resp, "placements_list", &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	if ((rc = query_of(req, &q, err)) < 0)
+	if ((rc = vlt__api_query_of(req, &q, err)) < 0)
 		return rc;
 	if (q.repeated)
 		doc = json_pack("{s:[]}", "placements");
 	else
-		rc = vlt__service_placements(service_of(req), q.filter, &doc, err);
+		rc = vlt__service_placements(vlt__api_service(req), q.filter, &doc, err);
 	json_decref(q.filter);
 	if (rc == 0 && doc == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == 0) /* the filter sees every project's; the answer only the caller's */
-		rc = keep_own(req, &c, doc, "placements", placement_owner, err);
-	return answer(resp, rc, 200, doc);
+		rc = vlt__api_keep_own(req, &c, doc, "placements", placement_owner, err);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 /*
@@ -480,81 +467,81 @@ static int placements_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_
  */
 static int decisions_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct query q = { NULL, false };
-	struct caller c;
+	struct vlt_api_query q = { NULL, false };
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "decisions", &c, err);
+	int rc = vlt__api_authorize(req, resp, "decisions", &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	if ((rc = query_of(req, &q, err)) < 0)
+	if ((rc = vlt__api_query_of(req, &q, err)) < 0)
 		return rc;
 	/* unlike placements' upstream rule, a filter given twice is an error here */
 	if (q.repeated)
 		rc = vlt_err_set(err, VLT_EINVAL,
 				 "GET /v1/decisions: a filter is given twice (each at most once)");
 	else
-		rc = vlt__service_decisions(service_of(req), q.filter, &doc, err);
+		rc = vlt__service_decisions(vlt__api_service(req), q.filter, &doc, err);
 	json_decref(q.filter);
-	return answer(resp, rc, 200, doc);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static int decision_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "decisions", &c, err);
+	int rc = vlt__api_authorize(req, resp, "decisions", &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_decision_get(service_of(req), req->params[0], &doc, err);
-	return answer(resp, rc, 200, doc);
+	rc = vlt__service_decision_get(vlt__api_service(req), req->params[0], &doc, err);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static int placement_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize_owned(req, resp, "placements_get", true, &c, err);
+	int rc = vlt__api_authorize_owned(req, resp, "placements_get", true, &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_placement_get(service_of(req), req->params[0], &doc, err);
-	return answer(resp, rc, 200, doc);
+	rc = vlt__service_placement_get(vlt__api_service(req), req->params[0], &doc, err);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static int placement_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	struct caller c;
-	int rc = authorize_owned(req, resp, "placements_reserve", true, &c, err);
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize_owned(req, resp, "placements_reserve", true, &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = body_of(req, &body, err);
-	if (rc < 0 || no_service(req, err))
+	rc = vlt__api_body_of(req, &body, err);
+	if (rc < 0 || vlt__api_no_service(req, err))
 		return rc < 0 ? rc : err->code;
-	rc = vlt__service_placement_reserve(service_of(req), req->params[0], body, &doc, err);
-	return answer(resp, rc, 201, doc);
+	rc = vlt__service_placement_reserve(vlt__api_service(req), req->params[0], body, &doc, err);
+	return vlt__api_answer(resp, rc, 201, doc);
 }
 
 static int placement_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
-	int rc = authorize_owned(req, resp, "placements_delete", true, &c, err);
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize_owned(req, resp, "placements_delete", true, &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_placement_delete(service_of(req), req->params[0], err);
-	return answer(resp, rc, 204, NULL);
+	rc = vlt__service_placement_delete(vlt__api_service(req), req->params[0], err);
+	return vlt__api_answer(resp, rc, 204, NULL);
 }
 
 /*
  * May the caller see group g? Its owner's project, its member projects,
  * and, for an open group (no members: anyone may use it), everyone.
  */
-static bool group_visible(const struct caller *c, const json_t *g)
+static bool group_visible(const struct vlt_api_caller *c, const json_t *g)
 {
 	const char *owner = json_string_value(json_object_get(g, "owner"));
 	const json_t *members = json_object_get(g, "members");
@@ -579,16 +566,16 @@ static bool group_visible(const struct caller *c, const json_t *g)
  * NULL); 1: resp holds the 401 or 403; < 0.
  */
 static int authorize_group(const vlt_http_req_t *req, vlt_http_resp_t *resp, const char *rule,
-			   struct caller *c, json_t **g, vlt_err_t *err)
+			   struct vlt_api_caller *c, json_t **g, vlt_err_t *err)
 {
 	json_t *group = NULL;
 	int rc = identify(req, resp, c, err);
 
 	if (rc != 0)
 		return rc;
-	if (no_service(req, err))
+	if (vlt__api_no_service(req, err))
 		return err->code;
-	rc = vlt__service_group_get(service_of(req), req->params[0], &group, err);
+	rc = vlt__service_group_get(vlt__api_service(req), req->params[0], &group, err);
 	if (rc == 0 && auth_of(req) != NULL && !group_visible(c, group))
 		rc = vlt_err_set(err, VLT_ENOENT, "Group not found");
 	if (rc == 0)
@@ -603,41 +590,41 @@ static int authorize_group(const vlt_http_req_t *req, vlt_http_resp_t *resp, con
 
 static int groups_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "groups_list", &c, err);
+	int rc = vlt__api_authorize(req, resp, "groups_list", &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_groups(service_of(req), &doc, err);
+	rc = vlt__service_groups(vlt__api_service(req), &doc, err);
 	json_t *groups = json_object_get(doc, "groups");
 	for (size_t i = json_array_size(groups); rc == 0 && auth_of(req) != NULL && i-- > 0;)
 		if (!group_visible(&c, json_array_get(groups, i)))
 			json_array_remove(groups, i);
-	return answer(resp, rc, 200, doc);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static int groups_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	struct caller c;
-	int rc = authorize(req, resp, "groups_create", &c, err);
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize(req, resp, "groups_create", &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = body_of(req, &body, err);
-	if (rc < 0 || no_service(req, err))
+	rc = vlt__api_body_of(req, &body, err);
+	if (rc < 0 || vlt__api_no_service(req, err))
 		return rc < 0 ? rc : err->code;
 	/* under keystone the token's project owns it: it decides who may change it */
-	rc = vlt__service_group_create_owned(service_of(req), body,
+	rc = vlt__service_group_create_owned(vlt__api_service(req), body,
 					     c.keystone ? c.who.project_id : NULL, &doc, err);
-	return answer(resp, rc, 201, doc); /* upstream: the bare group */
+	return vlt__api_answer(resp, rc, 201, doc); /* upstream: the bare group */
 }
 
 static int group_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *g = NULL;
 	int rc = authorize_group(req, resp, "groups_get", &c, &g, err);
 
@@ -646,135 +633,135 @@ static int group_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t
 	json_t *doc = json_pack("{s:o}", "group", g);
 	if (doc == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	return answer(resp, rc, 200, doc);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static int group_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	struct caller c;
+	struct vlt_api_caller c;
 	int rc = authorize_group(req, resp, "groups_update", &c, NULL, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = body_of(req, &body, err);
+	rc = vlt__api_body_of(req, &body, err);
 	if (rc < 0)
 		return rc;
-	rc = vlt__service_group_update(service_of(req), req->params[0], body, &doc, err);
-	return answer(resp, rc, 201, doc);
+	rc = vlt__service_group_update(vlt__api_service(req), req->params[0], body, &doc, err);
+	return vlt__api_answer(resp, rc, 201, doc);
 }
 
 static int group_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	int rc = authorize_group(req, resp, "groups_delete", &c, NULL, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = vlt__service_group_delete(service_of(req), req->params[0], err);
-	return answer(resp, rc, 204, NULL);
+	rc = vlt__service_group_delete(vlt__api_service(req), req->params[0], err);
+	return vlt__api_answer(resp, rc, 204, NULL);
 }
 
 static int members_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	struct caller c;
+	struct vlt_api_caller c;
 	int rc = authorize_group(req, resp, "groups_members", &c, NULL, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = body_of(req, &body, err);
+	rc = vlt__api_body_of(req, &body, err);
 	if (rc < 0)
 		return rc;
-	rc = vlt__service_members_add(service_of(req), req->params[0], body, &doc, err);
-	return answer(resp, rc, 201, doc);
+	rc = vlt__service_members_add(vlt__api_service(req), req->params[0], body, &doc, err);
+	return vlt__api_answer(resp, rc, 201, doc);
 }
 
 static int members_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	int rc = authorize_group(req, resp, "groups_members", &c, NULL, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = vlt__service_members_remove(service_of(req), req->params[0], NULL, err);
-	return answer(resp, rc, 204, NULL);
+	rc = vlt__service_members_remove(vlt__api_service(req), req->params[0], NULL, err);
+	return vlt__api_answer(resp, rc, 204, NULL);
 }
 
 static int member_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	int rc = authorize_group(req, resp, "groups_get", &c, NULL, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = vlt__service_member_check(service_of(req), req->params[0], req->params[1], err);
-	return answer(resp, rc, 204, NULL);
+	rc = vlt__service_member_check(vlt__api_service(req), req->params[0], req->params[1], err);
+	return vlt__api_answer(resp, rc, 204, NULL);
 }
 
 static int member_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	int rc = authorize_group(req, resp, "groups_members", &c, NULL, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = vlt__service_members_remove(service_of(req), req->params[0], req->params[1],
+	rc = vlt__service_members_remove(vlt__api_service(req), req->params[0], req->params[1],
 					     err);
-	return answer(resp, rc, 204, NULL);
+	return vlt__api_answer(resp, rc, 204, NULL);
 }
 
 /* HEAD /v1/status: 204 when the store answers (upstream pinged its engine). */
 static int status_head(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "status", &c, err);
+	int rc = vlt__api_authorize(req, resp, "status", &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_status(service_of(req), &doc, err);
+	rc = vlt__service_status(vlt__api_service(req), &doc, err);
 	json_decref(doc);
-	return answer(resp, rc, 204, NULL);
+	return vlt__api_answer(resp, rc, 204, NULL);
 }
 
 static int status_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "status", &c, err);
+	int rc = vlt__api_authorize(req, resp, "status", &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_status(service_of(req), &doc, err);
-	return answer(resp, rc, 200, doc);
+	rc = vlt__service_status(vlt__api_service(req), &doc, err);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static int resources_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "resources", &c, err);
+	int rc = vlt__api_authorize(req, resp, "resources", &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_resources(service_of(req), &doc, err);
-	return answer(resp, rc, 200, doc);
+	rc = vlt__service_resources(vlt__api_service(req), &doc, err);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static int topology_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
 {
-	struct caller c;
+	struct vlt_api_caller c;
 	json_t *doc = NULL;
-	int rc = authorize(req, resp, "topology", &c, err);
+	int rc = vlt__api_authorize(req, resp, "topology", &c, err);
 
-	if (rc != 0 || no_service(req, err))
+	if (rc != 0 || vlt__api_no_service(req, err))
 		return rc != 0 ? GUARDED(rc) : err->code;
-	rc = vlt__service_topology(service_of(req), &doc, err);
+	rc = vlt__service_topology(vlt__api_service(req), &doc, err);
 
-	return answer(resp, rc, 200, doc);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 typedef int (*external_fn)(vlt_service_t *s, const json_t *body, json_t **answer,
@@ -786,16 +773,16 @@ static int external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, const
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	struct caller c;
-	int rc = authorize(req, resp, rule, &c, err);
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize(req, resp, rule, &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = body_of(req, &body, err);
-	if (rc < 0 || no_service(req, err))
+	rc = vlt__api_body_of(req, &body, err);
+	if (rc < 0 || vlt__api_no_service(req, err))
 		return rc < 0 ? rc : err->code;
-	rc = decide(service_of(req), body, &doc, err);
-	return answer(resp, rc, 200, doc);
+	rc = decide(vlt__api_service(req), body, &doc, err);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 /* POST /scheduler/nova/external: SAP's Nova fork asks which host. */
@@ -817,15 +804,15 @@ static int manila_external_post(const vlt_http_req_t *req, vlt_http_resp_t *resp
 {
 	const json_t *body = NULL;
 	json_t *doc = NULL;
-	struct caller c;
-	int rc = authorize(req, resp, "manila_external", &c, err);
+	struct vlt_api_caller c;
+	int rc = vlt__api_authorize(req, resp, "manila_external", &c, err);
 
 	if (rc != 0)
 		return GUARDED(rc);
-	rc = body_of(req, &body, err);
+	rc = vlt__api_body_of(req, &body, err);
 	if (rc == 0)
 		rc = vlt__service_manila_external(body, &doc, err);
-	return answer(resp, rc, 200, doc);
+	return vlt__api_answer(resp, rc, 200, doc);
 }
 
 static const vlt_http_route_t routes[] = {
@@ -836,6 +823,10 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/v1/plans/{id}", plan_get, 0 },
 	{ VLT_HTTP_PUT, "/v1/plans/{id}", plan_put, 0 },
 	{ VLT_HTTP_DELETE, "/v1/plans/{id}", plan_delete, 0 },
+	{ VLT_HTTP_GET, "/v1/reservations", vlt__api_reservations_get, 0 },
+	{ VLT_HTTP_POST, "/v1/reservations", vlt__api_reservations_post, 0 },
+	{ VLT_HTTP_GET, "/v1/reservations/{id}", vlt__api_reservation_get, 0 },
+	{ VLT_HTTP_DELETE, "/v1/reservations/{id}", vlt__api_reservation_delete, 0 },
 	{ VLT_HTTP_GET, "/v1/placements", placements_get, 0 },
 	{ VLT_HTTP_GET, "/v1/placements/{id*}", placement_get, 0 },
 	{ VLT_HTTP_POST, "/v1/placements/{id*}", placement_post, 0 },

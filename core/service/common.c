@@ -249,7 +249,9 @@ static long held_locations(vlt_service_t *s, vlt_svc_plan_t *p, json_t *locs, js
 int vlt__svc_plan_hold(vlt_service_t *s, vlt_svc_plan_t *p, bool release, const char *where,
 		       vlt_err_t *err)
 {
-	if (s->replaying) { /* held once the whole journal is read */
+	if (s->replaying || p->ended_ms != 0) { /* held once the whole journal is read; */
+		if (release && p->held)		 /* an ended reservation never again */
+			vlt__engine_release(s->engine, p->id);
 		p->held = false;
 		return 0;
 	}

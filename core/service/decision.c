@@ -642,39 +642,6 @@ struct query {
 
 #define Q_WHERE "GET /v1/decisions"
 
-/* Days from 1970-01-01 to the given civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS[.fff]Z" into ms since the epoch; false when it is not that. */
-static bool parse_iso(const char *v, int64_t *out)
-{
-	int y, mo, d, h, mi, sec, used = 0, ms = 0, digits = 0;
-
-	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
-	    used != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return false;
-	v += used;
-	if (*v == '.')
-		for (v++; *v >= '0' && *v <= '9'; v++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*v - '0');
-	for (int k = digits; k > 0 && k < 3; k++)
-		ms *= 10;
-	if (strcmp(v, "Z") != 0)
-		return false;
-	*out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + ms;
-	return *out >= 0;
-}
-
 /* ms since the epoch, or an ISO 8601 time in UTC ("2026-12-07T08:00:00Z", fraction optional). */
 static int parse_time(const char *key, const char *v, int64_t *out, vlt_err_t *err)
 {
@@ -685,7 +652,7 @@ static int parse_time(const char *key, const char *v, int64_t *out, vlt_err_t *e
 		*out = ms;
 		return 0;
 	}
-	if (parse_iso(v, out))
+	if (vlt__clock_parse_utc(v, out) && *out >= 0)
 		return 0;
 	return vlt_err_set(err, VLT_EINVAL,
 			   Q_WHERE ": %s: \"%s\" is not a time (milliseconds since the epoch, or "

@@ -108,6 +108,8 @@ int vlt__apply_plan_create(void *svc, const json_t *e, bool decided_here, const 
 	p->name = str_member(pj, "name");
 	p->tenant = str_member(pj, "tenant");
 	p->request = vlt__svc_entry_request(e);
+	p->ended_ms = json_integer_value(json_object_get(pj, "ended")); /* a snapshot's */
+	vlt__svc_plan_interval(p);
 	if (p->id == NULL || p->stack_id == NULL || p->name == NULL || p->request == NULL ||
 	    vlt__units_from_json(json_object_get(e, "units"), &p->units, &p->n_units) < 0) {
 		vlt__state_plan_free(p);
@@ -155,6 +157,8 @@ struct create_ctx {
 	char plan_id[40];
 	const char *stack_id;
 	bool empty; /* no server: answered {"plan": {}} */
+	vlt_svc_answer_fn answer_fn; /* the document of the plan by stack id */
+	bool need_server;	     /* nothing to place is a bad request (a reservation's) */
 	json_t *answer;
 };
 
@@ -338,11 +342,14 @@ static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
 {
 	struct create_ctx *c = arg;
 
+	if (c->empty && c->need_server)
+		return vlt_err_set(err, VLT_EINVAL, "%s: $.resources: no server to place",
+				   SVC_WHERE);
 	if (c->empty) {
 		c->answer = json_pack("{s:{}}", "plan");
 		return c->answer != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	}
-	return answer_plan(s, c->stack_id, &c->answer, err);
+	return c->answer_fn(s, c->stack_id, &c->answer, err);
 }
 
 /*
@@ -353,14 +360,30 @@ static int done_create(vlt_service_t *s, void *arg, vlt_err_t *err)
  */
 static int expand_template(const json_t *body, json_t **expanded, vlt_err_t *err)
 {
+	static const char *const interval[] = { "start", "end" };
+
 	*expanded = NULL;
 	if (!json_is_object(body) || json_object_get(body, "template") == NULL)
 		return 0;
-	return vlt__hot_request(body, SVC_WHERE, expanded, err);
+	int rc = vlt__hot_request(body, SVC_WHERE, expanded, err);
+	/* a reservation's interval is the request's, whatever form it came in */
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		json_t *v = json_object_get(body, interval[i]);
+
+		if (v != NULL && json_object_get(*expanded, interval[i]) == NULL)
+			json_object_set(*expanded, interval[i], v);
+	}
+	return rc;
 }
 
 int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *tenant,
 			     json_t **plan, vlt_err_t *err)
+{
+	return vlt__svc_plan_create_as(s, body, tenant, NULL, plan, err);
+}
+
+int vlt__svc_plan_create_as(vlt_service_t *s, const json_t *body, const char *tenant,
+			    vlt_svc_answer_fn answer, json_t **plan, vlt_err_t *err)
 {
 	json_t *lower = NULL, *expanded = NULL;
 	int rc = expand_template(body, &expanded, err);
@@ -369,7 +392,10 @@ int vlt__service_plan_create(vlt_service_t *s, const json_t *body, const char *t
 		body = expanded;
 	if (rc == 0)
 		rc = vlt__request_lowercase(body, SVC_WHERE, &lower, err);
-	struct create_ctx c = { .body = lower != NULL ? lower : body, .tenant = tenant };
+	struct create_ctx c = { .body = lower != NULL ? lower : body,
+				.tenant = tenant,
+				.answer_fn = answer != NULL ? answer : answer_plan,
+				.need_server = answer != NULL };
 
 	if (rc == 0)
 		rc = validate_create(c.body, s->opts.max_resources, &c.stack_id, err);

@@ -56,6 +56,7 @@ int vlt__apply_plan_replace(void *svc, const json_t *e, bool decided_here, const
 	vlt__state_set_units(&s->st, p, units, n);
 	json_decref(p->request);
 	p->request = req;
+	vlt__svc_plan_interval(p);
 	if (decided_here) {
 		p->held = true;
 		free(p->hold_error);

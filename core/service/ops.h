@@ -26,6 +26,25 @@ int vlt__apply_reserve(void *svc, const json_t *e, bool decided_here, const char
 /* op_expire.c: "expire" */
 int vlt__apply_expire(void *svc, const json_t *e, bool decided_here, const char *where,
 		      vlt_err_t *err);
+/*
+ * op_reservations.c: p's interval (timed, start_ms, end_ms) read again
+ * from its request; called whenever an entry gives p a request.
+ */
+void vlt__svc_plan_interval(vlt_svc_plan_t *p);
+/*
+ * op_reservations.c: may p's servers be reserved now (for Nova, by the
+ * reserve path)? An ordinary plan's always; a reservation's while it is
+ * active. RET 0, or VLT_ECONFLICT saying when it starts or that it ended.
+ */
+int vlt__svc_reservable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *err);
+/*
+ * op_plans.c: POST /v1/plans with answer (NULL: the plan's document, and
+ * a request with nothing to place is answered {"plan": {}}) building the
+ * document of the plan by stack id; with an answer, nothing to place is
+ * VLT_EINVAL. *doc is the caller's.
+ */
+int vlt__svc_plan_create_as(vlt_service_t *s, const json_t *body, const char *tenant,
+			    vlt_svc_answer_fn answer, json_t **doc, vlt_err_t *err);
 /* op_nova.c: "server_at" (Nova says where a server runs) */
 int vlt__apply_server_at(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);

@@ -197,6 +197,33 @@ int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *bod
 int vlt__service_plan_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
 
 /*
+ * ---- reservations (op_reservations.c, docs/reservations.md): plans with
+ * an interval. Ids are plan ids (a stack id finds one too).
+ *
+ * POST /v1/reservations: body is a plan request with "start" (an RFC 3339
+ * UTC time, or "now": the service's time, resolved before it is
+ * journaled) and "end" (after start and after now); idempotent by
+ * stack_id. *doc = {"reservation": {id, stack_id, name, project, start,
+ * end, status, released, placements}}. RET 0, VLT_EINVAL naming the
+ * field, VLT_ENOPLACE (the engine's explanation), VLT_ECONFLICT (the
+ * stack has an ordinary plan), the store's errors.
+ */
+int vlt__service_reservation_create(vlt_service_t *s, const json_t *body, const char *tenant,
+				    json_t **doc, vlt_err_t *err);
+/*
+ * GET /v1/reservations: query (borrowed, may be NULL) holds strings among
+ * project, status (pending, active, ended), from and to (RFC 3339 UTC:
+ * those overlapping [from, to)); *doc = {"reservations": [...]} in
+ * creation order. RET 0 or VLT_EINVAL naming a bad filter.
+ */
+int vlt__service_reservations(vlt_service_t *s, const json_t *query, json_t **doc,
+			      vlt_err_t *err);
+/* GET /v1/reservations/{id}: {"reservation": ...}; VLT_ENOENT "Reservation not found". */
+int vlt__service_reservation_get(vlt_service_t *s, const char *id, json_t **doc, vlt_err_t *err);
+/* DELETE /v1/reservations/{id}: its holds released, its record gone; VLT_ENOENT. */
+int vlt__service_reservation_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
+
+/*
  * GET /v1/placements: {"placements": [...]} of those matching every
  * member of filter (NULL: all). A key among id, orchestration_id, plan_id,
  * resource_id, location, name, reserved compares with the placement's own

@@ -148,10 +148,18 @@ static json_t *plan_item(const vlt_svc_plan_t *p)
 
 	for (size_t i = 0; rseq != NULL && i < p->n_units; i++)
 		json_array_append_new(rseq, json_integer((json_int_t)p->units[i].reserved_seq));
-	return json_pack("{s:{s:s, s:s, s:s, s:s*}, s:o*, s:o*, s:o*}", "plan", "id", p->id,
-			 "stack_id", p->stack_id, "name", p->name, "tenant", p->tenant, "request",
-			 vlt__svc_request_text(p->request), "units",
-			 vlt__units_json(p->units, p->n_units), "rseq", rseq);
+	json_t *item = json_pack("{s:{s:s, s:s, s:s, s:s*}, s:o*, s:o*, s:o*}", "plan", "id",
+				 p->id, "stack_id", p->stack_id, "name", p->name, "tenant", p->tenant,
+				 "request", vlt__svc_request_text(p->request), "units",
+				 vlt__units_json(p->units, p->n_units), "rseq", rseq);
+	/* an ended reservation: when it ended (its units are expired) */
+	if (item != NULL && p->ended_ms != 0 &&
+	    json_object_set_new(json_object_get(item, "plan"), "ended",
+				json_integer((json_int_t)p->ended_ms)) < 0) {
+		json_decref(item);
+		return NULL;
+	}
+	return item;
 }
 
 /* The state as items (new reference, NULL on out of memory); under the lock. */

@@ -54,6 +54,16 @@ typedef struct vlt_svc_plan {
 	size_t n_units;
 	char *hold_error;		  /* why its hold could not be restored; NULL when held */
 	bool held;			  /* the engine holds capacity under its id */
+	/*
+	 * A reservation (op_reservations.c, docs/reservations.md): a plan
+	 * whose request has "start" or "end". Its interval in ms since the
+	 * epoch, read from the request whenever one is applied (INT64_MIN,
+	 * INT64_MAX where absent), and when a "reservation_end" entry
+	 * released it (0: not ended; its units are kept, expired).
+	 */
+	bool timed;
+	int64_t start_ms, end_ms;
+	int64_t ended_ms;
 	struct vlt_svc_plan *prev, *next; /* creation order */
 } vlt_svc_plan_t;
 

@@ -169,6 +169,18 @@ void valetd_stop(valetd_t *d, int sig)
 	}
 }
 
+void valetd_stop_and_remove(valetd_t *d, int sig)
+{
+	char cmd[400];
+
+	valetd_stop(d, sig);
+	if (getenv("VALET_TEST_KEEP") != NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", d->dir);
+}
+
 long api_call(const valetd_t *d, const char *method, const char *path, const char *body,
 	      const char *const *headers, api_reply_t *rep)
 {

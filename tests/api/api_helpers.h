@@ -37,6 +37,8 @@ int valetd_start_on(valetd_t *d, const char *dir, const char *conf, const char *
  * (under ASan that also means no leak).
  */
 void valetd_stop(valetd_t *d, int sig);
+/* valetd_stop, then its folder removed (kept when VALET_TEST_KEEP is set). */
+void valetd_stop_and_remove(valetd_t *d, int sig);
 
 /* The reply of one request: status, parsed body (NULL when empty), raw body. */
 typedef struct api_reply {

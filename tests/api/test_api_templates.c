@@ -34,15 +34,8 @@ static int start(void **state)
 
 static int stop(void **state)
 {
-	char cmd[400];
 	(void)state;
-
-	valetd_stop(&d, SIGTERM);
-	if (getenv("VALET_TEST_KEEP") == NULL) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d.dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", d.dir);
-	}
+	valetd_stop_and_remove(&d, SIGTERM);
 	return 0;
 }
 
