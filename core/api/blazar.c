@@ -82,10 +82,14 @@ int vlt__blazar_time_parse(const char *text, int64_t now_ms, const char *where, 
 	}
 	if (text != NULL && parse_date(text, ms))
 		return 0;
+	if (text == NULL)
+		return vlt_err_set(err, VLT_EINVAL,
+				   "%s: missing or not a string (expected a UTC date like "
+				   "\"2026-12-08 10:00\"%s)",
+				   where, now_ms != INT64_MIN ? " or \"now\"" : "");
 	return vlt_err_set(err, VLT_EINVAL,
-			   "%s: expected a UTC date like \"2026-12-08 10:00\"%s, not %s%.64s%s", where,
-			   now_ms != INT64_MIN ? " or \"now\"" : "", text != NULL ? "\"" : "",
-			   text != NULL ? text : "a non-string", text != NULL ? "\"" : "");
+			   "%s: expected a UTC date like \"2026-12-08 10:00\"%s, not \"%.64s\"", where,
+			   now_ms != INT64_MIN ? " or \"now\"" : "", text);
 }
 
 /* ms as "YYYY-MM-DDTHH:MM:SS" and then ".ffffff" (usec) or "Z". */

@@ -91,9 +91,11 @@ int vlt__blazar_lease_change(const json_t *record, const json_t *body, int64_t n
 int vlt__blazar_host_matches(const char *hypervisor_properties, const json_t *props, bool *match,
 			     vlt_err_t *err);
 /*
- * The properties a filter may name for a host of the engine's answer
- * ({"name", "vcpus", "ram_mb", "disk_gb", "zone"?, "rack"?}): vcpus,
- * memory_mb, local_gb, hypervisor_hostname, availability_zone, rack.
+ * The properties a filter may name for a host ({"name", "vcpus",
+ * "ram_mb", "disk_gb" (what a reservation would hold), "total"?: {the
+ * same three, the hardware's}, "zone"?, "rack"?}): vcpus, memory_mb,
+ * local_gb (the hardware's when given), hypervisor_hostname,
+ * availability_zone, rack.
  * RET a new reference or NULL (out of memory).
  */
 json_t *vlt__blazar_host_properties(const json_t *host);

@@ -145,10 +145,14 @@ int vlt__blazar_host_matches(const char *hypervisor_properties, const json_t *pr
 
 json_t *vlt__blazar_host_properties(const json_t *host)
 {
+	/* Blazar's are the hypervisor's own figures: the hardware's, when given */
+	const json_t *size = json_is_object(json_object_get(host, "total"))
+				     ? json_object_get(host, "total")
+				     : host;
 	json_t *p = json_pack("{s:O?, s:O?, s:O?, s:O?}", "hypervisor_hostname",
-			      json_object_get(host, "name"), "vcpus", json_object_get(host, "vcpus"),
-			      "memory_mb", json_object_get(host, "ram_mb"), "local_gb",
-			      json_object_get(host, "disk_gb"));
+			      json_object_get(host, "name"), "vcpus", json_object_get(size, "vcpus"),
+			      "memory_mb", json_object_get(size, "ram_mb"), "local_gb",
+			      json_object_get(size, "disk_gb"));
 
 	if (p == NULL)
 		return NULL;
@@ -199,8 +203,8 @@ int vlt__blazar_pick_hosts(const json_t *res, const json_t *free, const json_t *
 	if (rc == 0 && (json_int_t)json_array_size(out) < min)
 		rc = vlt_err_set(err, VLT_ENOPLACE,
 				 "Not enough hosts available: reservation %.40s asks at least %" JSON_INTEGER_FORMAT
-				 " host(s) matching hypervisor_properties %.200s wholly free over the "
-				 "lease, %zu found",
+				 " host(s) matching hypervisor_properties '%.200s' wholly free over "
+				 "the lease, %zu found",
 				 json_string_value(json_object_get(res, "id")), min,
 				 json_string_value(json_object_get(res, "hypervisor_properties")),
 				 json_array_size(out));

@@ -135,7 +135,7 @@ static void bad_dates_name_the_member(void **state)
 	assert_int_equal(vlt__blazar_time_parse("now", INT64_MIN, "$.end_date", &ms, &err),
 			 VLT_EINVAL);
 	assert_int_equal(vlt__blazar_time_parse(NULL, 1, "$.end_date", &ms, &err), VLT_EINVAL);
-	assert_non_null(strstr(err.msg, "not a non-string"));
+	assert_non_null(strstr(err.msg, "$.end_date: missing or not a string"));
 }
 
 /* ---------------------------------------------------------------- create */
