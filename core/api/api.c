@@ -826,6 +826,7 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/v1/reservations", vlt__api_reservations_get, 0 },
 	{ VLT_HTTP_POST, "/v1/reservations", vlt__api_reservations_post, 0 },
 	{ VLT_HTTP_GET, "/v1/reservations/{id}", vlt__api_reservation_get, 0 },
+	{ VLT_HTTP_PUT, "/v1/reservations/{id}", vlt__api_reservation_put, 0 },
 	{ VLT_HTTP_DELETE, "/v1/reservations/{id}", vlt__api_reservation_delete, 0 },
 	{ VLT_HTTP_GET, "/v1/leases", vlt__api_leases_get, 0 },
 	{ VLT_HTTP_POST, "/v1/leases", vlt__api_leases_post, 0 },

@@ -70,6 +70,7 @@ int vlt__api_query_of(const vlt_http_req_t *req, struct vlt_api_query *q, vlt_er
 int vlt__api_reservations_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_reservations_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_reservation_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_reservation_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_reservation_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 
 /* api_leases.c: /v1/leases, Blazar's (docs/blazar.md) */

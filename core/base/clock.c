@@ -27,8 +27,8 @@ double vlt__clock_mono_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Days from 1970-01-01 to the given civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -39,7 +39,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* The civil date of a day since 1970-01-01 (the inverse of days_from_civil). */
+/* Its inverse: the civil date of a day number. */
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	z += 719468;
@@ -54,43 +54,75 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-bool vlt__clock_parse_utc(const char *v, int64_t *out)
+static bool leap_year(int y)
 {
-	int y, mo, d, h, mi, sec, used = 0, ms = 0, digits = 0;
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
-	if (v == NULL ||
-	    sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
-	    used != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return false;
-	v += used;
-	if (*v == '.') {
-		for (v++; *v >= '0' && *v <= '9'; v++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*v - '0');
-		if (digits == 0)
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return m == 2 && leap_year(y) ? 29 : days[m - 1];
+}
+
+/* n decimal digits at *p into *out, advancing *p; false when one is not a digit. */
+static bool digits(const char **p, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
 			return false;
+		*out = *out * 10 + (**p - '0');
 	}
-	for (int k = digits; k > 0 && k < 3; k++)
-		ms *= 10;
-	if (strcmp(v, "Z") != 0 && strcmp(v, "+00:00") != 0)
-		return false;
-	*out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + ms;
 	return true;
 }
 
-void vlt__clock_format_utc(int64_t ms, char *buf, size_t size)
+static bool expect(const char **p, char c)
 {
-	int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-	int64_t in_day = ms - day * 86400000, y;
+	return *(*p)++ == c;
+}
+
+bool vlt__time_parse_rfc3339(const char *text, int64_t *ms)
+{
+	const char *p = text;
+	int y, mo, d, h, mi, s, frac = 0, n_frac = 0;
+
+	if (!digits(&p, 4, &y) || !expect(&p, '-') || !digits(&p, 2, &mo) || !expect(&p, '-') ||
+	    !digits(&p, 2, &d) || (!expect(&p, 'T') && p[-1] != 't') || !digits(&p, 2, &h) ||
+	    !expect(&p, ':') || !digits(&p, 2, &mi) || !expect(&p, ':') || !digits(&p, 2, &s))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+		return false;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, n_frac++)
+			if (n_frac < 3)
+				frac = frac * 10 + (*p - '0');
+		if (n_frac == 0)
+			return false;
+		for (int k = n_frac; k < 3; k++)
+			frac *= 10;
+	}
+	if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0 && strcmp(p, "+00:00") != 0 &&
+	    strcmp(p, "-00:00") != 0)
+		return false;
+	*ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000 + frac;
+	return true;
+}
+
+void vlt__time_format_rfc3339(int64_t ms, char *buf, size_t n)
+{
+	/* floor division, without negating ms (INT64_MIN has no opposite) */
+	int64_t days = ms / 86400000 - (ms % 86400000 < 0);
+	int64_t in_day = ms - days * 86400000, y;
 	int m, d;
 
-	civil_from_days(day, &y, &m, &d);
-	int h = (int)(in_day / 3600000), mi = (int)(in_day / 60000 % 60);
-	int sec = (int)(in_day / 1000 % 60), frac = (int)(in_day % 1000);
-	if (frac != 0)
-		snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h,
-			 mi, sec, frac);
+	civil_from_days(days, &y, &m, &d);
+	int secs = (int)(in_day / 1000), milli = (int)(in_day % 1000);
+	if (milli != 0)
+		snprintf(buf, n, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+			 secs / 3600, secs / 60 % 60, secs % 60, milli);
 	else
-		snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, h, mi,
-			 sec);
+		snprintf(buf, n, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d,
+			 secs / 3600, secs / 60 % 60, secs % 60);
 }

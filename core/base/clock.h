@@ -1,8 +1,7 @@
 /*
  * clock.h - the time of day as milliseconds since the epoch, passed in
- * where decisions depend on it (hold expiry, journal stamps, reservations
- * starting and ending), so tests can set the time instead of sleeping; and
- * RFC 3339 UTC times read and written.
+ * where decisions depend on it (hold expiry, journal stamps), so tests can
+ * set the time instead of sleeping.
  */
 #ifndef VALET_CORE_CLOCK_H
 #define VALET_CORE_CLOCK_H
@@ -27,17 +26,13 @@ int64_t vlt__clock_now_ms(const vlt_clock_t *c);
 double vlt__clock_mono_ms(void);
 
 /*
- * vlt__clock_parse_utc - an RFC 3339 time in UTC, "2026-12-08T10:00:00Z"
- * (a fraction of a second and "+00:00" for "Z" accepted; digits past
- * milliseconds are dropped), into *ms since the epoch. RET false (and *ms
- * untouched) when text is not that.
+ * An RFC 3339 time in UTC ("2026-12-08T10:00:00Z"; a fraction of a second,
+ * "+00:00" or "-00:00" for "Z", and lower-case "t"/"z" accepted; the
+ * fraction is cut to the millisecond) into milliseconds since the epoch.
+ * RET true, or false (*ms untouched) when text is not such a time.
  */
-bool vlt__clock_parse_utc(const char *text, int64_t *ms);
-/*
- * ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least
- * VLT_CLOCK_UTC_LEN bytes; the fraction left out when it is zero).
- */
-#define VLT_CLOCK_UTC_LEN 32
-void vlt__clock_format_utc(int64_t ms, char *buf, size_t size);
+bool vlt__time_parse_rfc3339(const char *text, int64_t *ms);
+/* ms as "2026-12-08T10:00:00Z" (".123" before "Z" when not whole seconds) into buf. */
+void vlt__time_format_rfc3339(int64_t ms, char *buf, size_t n);
 
 #endif /* VALET_CORE_CLOCK_H */

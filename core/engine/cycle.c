@@ -65,6 +65,7 @@ struct vlt_cycle {
 	json_t *metrics;
 	double solve_ms;
 	bool committed;
+	vlt_interval_t interval; /* the stack's holds' (timeline.h): always unless timed */
 	struct unit_seen *seen; /* per unit when observed (vlt__cycle_observe), else NULL */
 };
 
@@ -285,6 +286,7 @@ int vlt__cycle_new(vlt_cycle_t **out, vlt_ledger_t *ledger, const vlt_stack_t *s
 		return vlt_err_set(err, VLT_ENOMEM, "cycle: out of memory");
 	cy->l = ledger;
 	cy->dc = ledger->dc;
+	cy->interval = vlt__interval_always;
 	cy->stack = stack;
 	cy->mods = mods;
 	cy->n_policies = (uint32_t)mods->n_policies;
@@ -1201,8 +1203,14 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 		free(reasons);
 		return;
 	}
-	int off = snprintf(msg, cap, "%s %s: %u of %u %s fit", server ? "server" : "volume",
-			   unit->name ? unit->name : unit->orch_id, fit, total,
+	char over[96] = "";
+	if (vlt__interval_timed(&cy->interval)) {
+		char iv[80];
+		vlt__interval_format(&cy->interval, iv, sizeof(iv));
+		snprintf(over, sizeof(over), " over %s", iv);
+	}
+	int off = snprintf(msg, cap, "%s %s%s: %u of %u %s fit", server ? "server" : "volume",
+			   unit->name ? unit->name : unit->orch_id, over, fit, total,
 			   server ? "hosts" : "pools");
 	for (uint32_t i = 0; i < n_reasons && off > 0 && (size_t)off < cap; i++)
 		off += snprintf(msg + off, cap - (size_t)off, "%s%u %s", i == 0 ? ": " : ", ",
@@ -1243,7 +1251,14 @@ int vlt__cycle_solve(vlt_cycle_t *cy, vlt_module_t *solver, vlt_err_t *err)
 		return VLT_OK;
 	}
 	if (rc == VLT_ENOPLACE && cy->failure == NULL) {
-		cy->failure = strdup("no placement satisfies the stack's groups and capacity");
+		char msg[160] = "no placement satisfies the stack's groups and capacity";
+		if (vlt__interval_timed(&cy->interval)) {
+			size_t n = strlen(msg);
+			snprintf(msg + n, sizeof(msg) - n, " over ");
+			n = strlen(msg);
+			vlt__interval_format(&cy->interval, msg + n, sizeof(msg) - n);
+		}
+		cy->failure = strdup(msg);
 	}
 	/* Partial assignments are dropped: the stack is placed whole or not at all. */
 	for (uint32_t u = cy->stack->n_units; u-- > 0;)
@@ -1263,6 +1278,8 @@ static vlt_plan_hold_t *plan_hold_from(const vlt_cycle_t *cy, const char *plan_i
 	if (ph->holds == NULL || ph->links == NULL)
 		goto fail;
 	ph->n_holds = st->n_units;
+	ph->timed = vlt__interval_timed(&cy->interval);
+	ph->interval = cy->interval;
 	for (uint32_t u = 0; u < st->n_units; u++) {
 		const vlt_hold_t *src = &cy->holds[u];
 		vlt_hold_t *dst = &ph->holds[u];
@@ -1294,6 +1311,11 @@ fail:
 	return NULL;
 }
 
+void vlt__cycle_set_interval(vlt_cycle_t *cy, const vlt_interval_t *iv)
+{
+	cy->interval = *iv;
+}
+
 int vlt__cycle_commit(vlt_cycle_t *cy, const char *plan_id, vlt_err_t *err)
 {
 	vlt_plan_hold_t *ph;
@@ -1304,6 +1326,12 @@ int vlt__cycle_commit(vlt_cycle_t *cy, const char *plan_id, vlt_err_t *err)
 	if (ph == NULL)
 		return vlt_err_set(err, VLT_ENOMEM, "commit: out of memory");
 	if (vlt__ledger_add_plan(cy->l, ph) < 0) {
+		vlt__plan_hold_free(ph);
+		return vlt_err_set(err, VLT_ENOMEM, "commit: out of memory");
+	}
+	/* a timed plan's capacity leaves the flat arrays for the timelines */
+	if (ph->timed && vlt__ledger_time_holds(cy->l, ph) < 0) {
+		vlt__strmap_del(&cy->l->plans, plan_id);
 		vlt__plan_hold_free(ph);
 		return vlt_err_set(err, VLT_ENOMEM, "commit: out of memory");
 	}

@@ -70,6 +70,13 @@ int vlt__cycle_explain(vlt_cycle_t *cy, uint32_t unit, vlt_unit_explain_t *out, 
 
 /* Run a solver on the cycle: 0, VLT_ENOPLACE, VLT_E2BIG, or an error. */
 int vlt__cycle_solve(vlt_cycle_t *cy, vlt_module_t *solver, vlt_err_t *err);
+/*
+ * The interval the stack's holds take (timeline.h; always when not
+ * called). A timed cycle solves in the ledger's view of its interval
+ * (vlt__ledger_project, the caller's), and its commit moves its servers'
+ * capacity into their hosts' timelines; its refusals name the interval.
+ */
+void vlt__cycle_set_interval(vlt_cycle_t *cy, const vlt_interval_t *iv);
 /* Move every assignment of a solved cycle into the ledger, under plan_id. */
 int vlt__cycle_commit(vlt_cycle_t *cy, const char *plan_id, vlt_err_t *err);
 /* Why the stack could not be placed (the contract's message); borrowed. */

@@ -479,6 +479,33 @@ json_t *vlt__place_result_json(const vlt_place_result_t *r)
 }
 
 /*
+ * A cycle for st (locked). A timed stack's solves in the ledger's view of
+ * its interval, which close_cycle (after the cycle has taken back what it
+ * did not commit) turns back into the open-ended view.
+ */
+static int open_cycle(vlt_engine_t *e, const vlt_stack_t *st, vlt_cycle_t **cy, vlt_err_t *err)
+{
+	const vlt_interval_t *iv = vlt__stack_interval(st);
+	bool timed = vlt__interval_timed(iv);
+
+	if (timed)
+		vlt__ledger_project(e->ledger, iv);
+	int rc = vlt__cycle_new(cy, e->ledger, st, e->mods, err);
+	if (rc == VLT_OK && timed)
+		vlt__cycle_set_interval(*cy, iv);
+	else if (rc < 0 && timed)
+		vlt__ledger_project(e->ledger, &vlt__interval_always);
+	return rc;
+}
+
+static void close_cycle(vlt_engine_t *e, vlt_cycle_t *cy)
+{
+	vlt__cycle_free(cy);
+	if (vlt__interval_timed(&e->ledger->view))
+		vlt__ledger_project(e->ledger, &vlt__interval_always);
+}
+
+/*
  * Runs with the engine locked; the caller has detached what o->replaces
  * held. Takes st: into *result when placed or refused, else freed.
  */
@@ -488,14 +515,14 @@ static int place_locked(vlt_engine_t *e, vlt_stack_t *st, vlt_module_t *solver,
 	vlt_cycle_t *cy = NULL;
 	vlt_err_t serr = {0};
 	char plan_id[512];
-	int rc = vlt__cycle_new(&cy, e->ledger, st, e->mods, err);
+	int rc = open_cycle(e, st, &cy, err);
 
 	if (rc == VLT_OK)
 		rc = apply_opts(e, cy, st, o, err);
 	if (rc == VLT_OK && o->explain && vlt__cycle_observe(cy) < 0)
 		rc = vlt_err_set(err, VLT_ENOMEM, "explanation: out of memory");
 	if (rc < 0) {
-		vlt__cycle_free(cy);
+		close_cycle(e, cy);
 		vlt__stack_free(st);
 		return rc;
 	}
@@ -533,7 +560,7 @@ static int place_locked(vlt_engine_t *e, vlt_stack_t *st, vlt_module_t *solver,
 	}
 	if ((rc == VLT_OK || rc == VLT_ENOPLACE || rc == VLT_E2BIG) && *result == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "result: out of memory");
-	vlt__cycle_free(cy);
+	close_cycle(e, cy);
 	vlt__stack_free(st);
 	return rc;
 }
@@ -658,7 +685,7 @@ static int hold_locked(vlt_engine_t *e, const vlt_stack_t *st, const char *plan_
 		       const json_t *locations, vlt_err_t *err)
 {
 	vlt_cycle_t *cy = NULL;
-	int rc = vlt__cycle_new(&cy, e->ledger, st, e->mods, err);
+	int rc = open_cycle(e, st, &cy, err);
 
 	for (uint32_t u = 0; rc == VLT_OK && u < st->n_units; u++) {
 		const vlt_unit_t *unit = &st->units[u];
@@ -679,7 +706,8 @@ static int hold_locked(vlt_engine_t *e, const vlt_stack_t *st, const char *plan_
 	}
 	if (rc == VLT_OK)
 		rc = vlt__cycle_commit(cy, plan_id, err);
-	vlt__cycle_free(cy);
+	if (cy != NULL)
+		close_cycle(e, cy);
 	return rc;
 }
 
@@ -719,6 +747,26 @@ json_t *vlt__engine_groups(vlt_engine_t *e)
 	}
 	pthread_mutex_unlock(&e->lock);
 	return json_pack("{s:o}", "groups", list ? list : json_array());
+}
+
+int vlt__engine_hosts_over(vlt_engine_t *e, const vlt_interval_t *iv, vlt_host_window_t **out,
+			   vlt_err_t *err)
+{
+	if (iv->end_ms <= iv->start_ms)
+		return vlt_err_set(err, VLT_EINVAL, "hosts over a window: its end is not after its "
+				   "start");
+	pthread_mutex_lock(&e->lock);
+	const vlt_dc_t *dc = e->dc;
+	vlt_host_window_t *w = calloc(dc->n_hosts + 1, sizeof(*w));
+	for (uint32_t h = 0; w != NULL && h < dc->n_hosts; h++) {
+		w[h].held = vlt__ledger_free_over(e->ledger, h, iv, w[h].free);
+		w[h].vacant = dc->hosts[h].enabled && !dc->hosts[h].preloaded && !w[h].held;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (w == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "hosts over a window: out of memory");
+	*out = w;
+	return VLT_OK;
 }
 
 int vlt__engine_release(vlt_engine_t *e, const char *plan_id)

@@ -204,6 +204,34 @@ int vlt__engine_place_opts(vlt_engine_t *e, const json_t *req, const char *where
 int vlt__engine_hold(vlt_engine_t *e, const json_t *req, const char *where, const char *plan_id,
 		     const json_t *locations, vlt_err_t *err);
 
+/*
+ * ---- hosts over a window, for reservations of whole hosts (Blazar's
+ * physical:host): which hosts are wholly free over an interval, to be held
+ * whole by a timed plan with a server of an inline flavor of their free
+ * capacity pinned to each.
+ */
+typedef struct vlt_host_window {
+	/*
+	 * A hold of Valet's is on the host at some time of the window: an
+	 * ordinary one (held at every time) or a timed one overlapping it.
+	 */
+	bool held;
+	/* enabled, running nothing outside Valet (not preloaded), and not held */
+	bool vacant;
+	/* the least it has free at any one time of the window, per resource */
+	int64_t free[VLT_RES_COUNT];
+} vlt_host_window_t;
+
+/*
+ * vlt__engine_hosts_over - every host of the data center in use over iv.
+ * OUT out - new array of vlt__engine_dc(e)->n_hosts entries, in the data
+ *           center's host order, owned by the caller (free()); the host's
+ *           name and capacity are the data center's (valid until a swap).
+ * RET 0, or VLT_ENOMEM / VLT_EINVAL (iv empty) with err.
+ */
+int vlt__engine_hosts_over(vlt_engine_t *e, const vlt_interval_t *iv, vlt_host_window_t **out,
+			   vlt_err_t *err);
+
 /* The named groups in force, as {"groups": [...]} (new reference). */
 json_t *vlt__engine_groups(vlt_engine_t *e);
 

@@ -343,17 +343,24 @@ static void class_free_add(vlt_ledger_t *l, uint32_t h, uint32_t c, int64_t delt
 	}
 }
 
-void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
+/* A server's vcpus, ram_mb and disk_gb, held (sign +1) as an ordinary hold: at all times. */
+static void apply_capacity(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
+{
+	int64_t delta[VLT_RES_COUNT];
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		delta[r] = -sign * h->demand[r];
+	host_free_add(l, h->loc, delta);
+}
+
+/* Everything of a hold but a server's vcpus, ram_mb and disk_gb. */
+static void apply_rest(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 {
 	const vlt_dc_t *dc = l->dc;
 
 	if (h->kind == VLT_UNIT_VOLUME) {
 		l->pool_free_gb[h->loc] -= sign * h->demand[VLT_RES_DISK_GB];
 	} else {
-		int64_t delta[VLT_RES_COUNT];
-		for (int r = 0; r < VLT_RES_COUNT; r++)
-			delta[r] = -sign * h->demand[r];
-		host_free_add(l, h->loc, delta);
 		for (uint32_t i = 0; i < h->n_classes; i++)
 			class_free_add(l, h->loc, h->classes[i].rclass,
 				       -sign * h->classes[i].amount);
@@ -373,6 +380,109 @@ void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 	 * for that group, which errs towards allowing, never a crash. */
 	for (uint32_t i = 0; i < h->n_occs; i++)
 		(void)vlt__occ_add(h->occs[i], dc, h->kind, h->loc, sign);
+}
+
+void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
+{
+	if (h->kind == VLT_UNIT_SERVER)
+		apply_capacity(l, h, sign);
+	apply_rest(l, h, sign);
+}
+
+/* ---------------------------------------------------------------- timed holds */
+
+/* Make host_free[h] leave out the peak of h's timed holds over the view, no other. */
+static void show_peak(vlt_ledger_t *l, uint32_t h)
+{
+	int64_t peak[VLT_RES_COUNT] = {0}, delta[VLT_RES_COUNT];
+
+	if (l->timeline[h] != NULL)
+		vlt__timeline_peak(l->timeline[h], &l->view, peak);
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		delta[r] = l->timed_shown[h][r] - peak[r];
+	memcpy(l->timed_shown[h], peak, sizeof(peak));
+	host_free_add(l, h, delta);
+}
+
+void vlt__ledger_project(vlt_ledger_t *l, const vlt_interval_t *iv)
+{
+	l->view = *iv;
+	for (uint32_t h = 0; l->n_timed_hosts > 0 && h < l->dc->n_hosts; h++)
+		if (l->timeline[h] != NULL)
+			show_peak(l, h);
+}
+
+/* A server hold's vcpus, ram_mb and disk_gb in its host's timeline over iv. RET 0 or VLT_ENOMEM. */
+static int time_capacity(vlt_ledger_t *l, const vlt_hold_t *h, const vlt_interval_t *iv,
+			 int sign)
+{
+	vlt_timeline_t **tl = &l->timeline[h->loc];
+
+	if (*tl == NULL && sign > 0) {
+		if ((*tl = vlt__timeline_new()) == NULL)
+			return VLT_ENOMEM;
+		l->n_timed_hosts++;
+	}
+	if (*tl == NULL)
+		return VLT_OK; /* nothing was held there */
+	int rc = vlt__timeline_add(*tl, iv, h->demand, sign);
+	show_peak(l, h->loc);
+	if (vlt__timeline_holds(*tl) == 0) {
+		vlt__timeline_free(*tl);
+		*tl = NULL;
+		l->n_timed_hosts--;
+	}
+	return rc;
+}
+
+/* One hold of ph, timed when ph is. RET 0, or VLT_ENOMEM (only when holding) with nothing held. */
+static int apply_hold(vlt_ledger_t *l, const vlt_plan_hold_t *ph, const vlt_hold_t *h, int sign)
+{
+	if (!ph->timed || h->kind != VLT_UNIT_SERVER) {
+		vlt__ledger_apply(l, h, sign);
+		return VLT_OK;
+	}
+	int rc = time_capacity(l, h, &ph->interval, sign);
+	if (rc == VLT_OK)
+		apply_rest(l, h, sign);
+	return rc;
+}
+
+int vlt__ledger_time_holds(vlt_ledger_t *l, vlt_plan_hold_t *ph)
+{
+	for (uint32_t i = 0; i < ph->n_holds; i++) {
+		const vlt_hold_t *h = &ph->holds[i];
+
+		if (h->kind != VLT_UNIT_SERVER)
+			continue;
+		apply_capacity(l, h, -1);
+		if (time_capacity(l, h, &ph->interval, +1) == VLT_OK)
+			continue;
+		apply_capacity(l, h, +1);
+		while (i-- > 0) {
+			if (ph->holds[i].kind != VLT_UNIT_SERVER)
+				continue;
+			time_capacity(l, &ph->holds[i], &ph->interval, -1);
+			apply_capacity(l, &ph->holds[i], +1);
+		}
+		return VLT_ENOMEM;
+	}
+	return VLT_OK;
+}
+
+bool vlt__ledger_free_over(const vlt_ledger_t *l, uint32_t h, const vlt_interval_t *iv,
+			   int64_t free_[VLT_RES_COUNT])
+{
+	const vlt_timeline_t *tl = l->timeline[h];
+	int64_t peak[VLT_RES_COUNT] = {0};
+	uint32_t timed = tl != NULL ? vlt__timeline_holds(tl) : 0;
+
+	if (tl != NULL)
+		vlt__timeline_peak(tl, iv, peak);
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		free_[r] = l->host_free[h][r] + l->timed_shown[h][r] - peak[r];
+	/* the ordinary holds there are held at every time */
+	return l->residents[VLT_LEVEL_HOST][h] > timed || (tl != NULL && vlt__timeline_busy(tl, iv));
 }
 
 int vlt__ledger_distance(const vlt_dc_t *dc, vlt_unit_kind_t ka, uint32_t a, vlt_unit_kind_t kb,
@@ -454,6 +564,10 @@ static int alloc_arrays(vlt_ledger_t *l)
 	l->cluster_az_mask = calloc(nc, sizeof(*l->cluster_az_mask));
 	l->policy_res = calloc((size_t)l->n_policies * VLT_LEVEL_DC + 1, sizeof(*l->policy_res));
 	l->policy_res_total = calloc((size_t)l->n_policies + 1, sizeof(*l->policy_res_total));
+	l->timeline = calloc(nh, sizeof(*l->timeline));
+	l->timed_shown = calloc(nh, sizeof(*l->timed_shown));
+	if (!l->timeline || !l->timed_shown)
+		return VLT_ENOMEM;
 	if (!l->host_free || !l->rack_max_free || !l->cluster_max_free || !l->rack_free ||
 	    !l->cluster_free || !l->host_nic_free || !l->rack_uplink_free ||
 	    !l->cluster_uplink_free || !l->pool_free_gb || !l->class_free ||
@@ -524,6 +638,7 @@ int vlt__ledger_new(vlt_ledger_t **out, const vlt_dc_t *dc, uint32_t n_policies,
 		return vlt_err_set(err, VLT_ENOMEM, "ledger: out of memory");
 	l->dc = dc;
 	l->n_policies = n_policies;
+	l->view = vlt__interval_always;
 	if (alloc_arrays(l) < 0) {
 		vlt__ledger_free(l);
 		return vlt_err_set(err, VLT_ENOMEM, "ledger: out of memory for %u hosts",
@@ -569,6 +684,10 @@ void vlt__ledger_free(vlt_ledger_t *l)
 		free(l->policy_res[i]);
 	free(l->policy_res);
 	free(l->policy_res_total);
+	for (uint32_t h = 0; l->timeline != NULL && h < l->dc->n_hosts; h++)
+		vlt__timeline_free(l->timeline[h]);
+	free(l->timeline);
+	free(l->timed_shown);
 	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
 		free(l->residents[lv]);
 	free(l->host_free);
@@ -598,15 +717,28 @@ bool vlt__ledger_has_plan(const vlt_ledger_t *l, const char *plan_id)
 	return vlt__strmap_get(&l->plans, plan_id) != NULL;
 }
 
-static void apply_plan(vlt_ledger_t *l, const vlt_plan_hold_t *ph, int sign)
+static void apply_links(vlt_ledger_t *l, const vlt_plan_hold_t *ph, int sign)
 {
 	for (uint32_t i = 0; i < ph->n_links; i++) {
 		const vlt_hold_link_t *k = &ph->links[i];
 		const vlt_hold_t *a = &ph->holds[k->a], *b = &ph->holds[k->b];
 		vlt__ledger_apply_link(l, a->kind, a->loc, b->kind, b->loc, k->mbps, sign);
 	}
-	for (uint32_t i = 0; i < ph->n_holds; i++)
-		vlt__ledger_apply(l, &ph->holds[i], sign);
+}
+
+/* Hold (+1) or give back (-1) a recorded plan. RET 0, or VLT_ENOMEM (holding a timed one) with nothing held. */
+static int apply_plan(vlt_ledger_t *l, const vlt_plan_hold_t *ph, int sign)
+{
+	apply_links(l, ph, sign);
+	for (uint32_t i = 0; i < ph->n_holds; i++) {
+		if (apply_hold(l, ph, &ph->holds[i], sign) == VLT_OK)
+			continue;
+		while (i-- > 0)
+			(void)apply_hold(l, ph, &ph->holds[i], -sign);
+		apply_links(l, ph, -sign);
+		return VLT_ENOMEM;
+	}
+	return VLT_OK;
 }
 
 vlt_plan_hold_t *vlt__ledger_detach(vlt_ledger_t *l, const char *plan_id)
@@ -615,17 +747,20 @@ vlt_plan_hold_t *vlt__ledger_detach(vlt_ledger_t *l, const char *plan_id)
 
 	if (ph == NULL)
 		return NULL;
-	apply_plan(l, ph, -1);
+	(void)apply_plan(l, ph, -1); /* giving back allocates nothing */
 	vlt__strmap_del(&l->plans, plan_id);
 	return ph;
 }
 
 int vlt__ledger_attach(vlt_ledger_t *l, vlt_plan_hold_t *ph)
 {
-	apply_plan(l, ph, +1);
+	if (apply_plan(l, ph, +1) < 0) {
+		vlt__plan_hold_free(ph);
+		return VLT_ENOMEM;
+	}
 	if (vlt__ledger_add_plan(l, ph) == 0)
 		return 0;
-	apply_plan(l, ph, -1);
+	(void)apply_plan(l, ph, -1);
 	vlt__plan_hold_free(ph);
 	return VLT_ENOMEM;
 }

@@ -19,6 +19,7 @@
 #include <valet/model.h>
 
 #include "strmap.h"
+#include "timeline.h"
 
 /* A small hash map from domain index to member count. */
 typedef struct vlt_countmap {
@@ -58,6 +59,14 @@ typedef struct vlt_hold_link {
 
 typedef struct vlt_plan_hold {
 	char *plan_id;
+	/*
+	 * A timed plan (its request had a start or an end): its servers' vcpus,
+	 * ram_mb and disk_gb are held in their hosts' timelines over interval;
+	 * everything else (extra classes, bandwidth, volumes, group counts) is
+	 * held as for any plan, whatever the interval. false: interval unused.
+	 */
+	bool timed;
+	vlt_interval_t interval;
 	vlt_hold_t *holds;
 	uint32_t n_holds;
 	vlt_hold_link_t *links;
@@ -88,6 +97,19 @@ typedef struct vlt_ledger {
 	uint32_t *policy_res_total;        /* [policy] */
 	uint64_t *rack_az_mask;            /* zones present among a rack's enabled hosts */
 	uint64_t *cluster_az_mask;
+
+	/*
+	 * Timed holds (docs/reservations.md). Per host, the timeline of its
+	 * timed holds (owned; NULL where it has none), and the peak of them
+	 * over view that host_free leaves out: host_free is what the inventory
+	 * has less every ordinary hold and that peak. view is always (the
+	 * open-ended view, what an ordinary plan may use) except while a timed
+	 * placement solves (vlt__ledger_project).
+	 */
+	vlt_timeline_t **timeline;
+	int64_t (*timed_shown)[VLT_RES_COUNT];
+	uint32_t n_timed_hosts; /* hosts with a timeline */
+	vlt_interval_t view;
 
 	vlt_strmap_t occs;  /* named groups: key -> vlt_occ_t (owned) */
 	vlt_strmap_t plans; /* committed plans: id -> vlt_plan_hold_t (owned) */
@@ -134,6 +156,27 @@ void vlt__ledger_apply_link(vlt_ledger_t *l, vlt_unit_kind_t ka, uint32_t a, vlt
 /* Levels crossed between two locations: 0 same host, 1 rack, 2 cluster, 3 beyond. */
 int vlt__ledger_distance(const vlt_dc_t *dc, vlt_unit_kind_t ka, uint32_t a, vlt_unit_kind_t kb,
 			 uint32_t b);
+/*
+ * Show the free capacity over iv instead (a timed placement's view): on
+ * each host with timed holds, host_free leaves out their peak over iv, not
+ * over all time. Costs nothing when no host has timed holds. Projecting
+ * to always (vlt__interval_always) gives the open-ended view back.
+ */
+void vlt__ledger_project(vlt_ledger_t *l, const vlt_interval_t *iv);
+/*
+ * Move a recorded timed plan's server capacity, applied as for an
+ * ordinary hold (a cycle's assignments in the view of its interval), into
+ * its hosts' timelines. RET 0, or VLT_ENOMEM with nothing moved.
+ */
+int vlt__ledger_time_holds(vlt_ledger_t *l, vlt_plan_hold_t *ph);
+/*
+ * Host h's free capacity over iv, what a timed placement there would
+ * see, into free_ (per resource); RET whether any timed hold is on h at
+ * some time of iv. Ordinary holds count at all times.
+ */
+bool vlt__ledger_free_over(const vlt_ledger_t *l, uint32_t h, const vlt_interval_t *iv,
+			   int64_t free_[VLT_RES_COUNT]);
+
 /*
  * Record a committed plan whose holds are applied already: takes ownership
  * of ph. RET 0, or VLT_ENOMEM (ph not recorded, still the caller's).

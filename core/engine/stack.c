@@ -29,12 +29,19 @@
 #include "rclass.h"
 #include "request.h"
 #include "stack.h"
+#include "timeline.h"
 
 /* The stack handed out is the first member, so vlt__stack_free finds the arena. */
 struct stack_impl {
 	vlt_stack_t pub;
 	vlt_arena_t arena;
+	vlt_interval_t interval; /* the request's start and end */
 };
+
+const vlt_interval_t *vlt__stack_interval(const vlt_stack_t *stack)
+{
+	return &((const struct stack_impl *)stack)->interval;
+}
 
 void vlt__stack_free(vlt_stack_t *stack)
 {
@@ -413,6 +420,8 @@ static int parse_top(struct parser *p, const json_t *req, vlt_stack_t *s)
 	if (!json_is_object(resources))
 		return perr(p, VLT_EINVAL, "%s.resources: expected an object", p->root);
 
+	if ((rc = vlt__interval_parse(req, p->where, &p->st->interval, p->err)) != 0)
+		return rc;
 	if (plan_name == NULL)
 		plan_name = app_name != NULL ? app_name : stack_id;
 	p->stack_id = adup(p, stack_id);

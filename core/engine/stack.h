@@ -13,6 +13,8 @@
 #include <valet/errors.h>
 #include <valet/model.h>
 
+#include "timeline.h"
+
 /* A named group as GET /v1/groups shows it. */
 typedef struct vlt_named_group {
 	char *id;   /* uuid; may equal name in files without ids */
@@ -88,5 +90,10 @@ int vlt__stack_parse_held(const json_t *req, const vlt_dc_t *dc, const vlt_group
 			  void *policy_arg, const char *where, vlt_stack_t **stack,
 			  vlt_err_t *err);
 void vlt__stack_free(vlt_stack_t *stack);
+/*
+ * The request's "start" and "end" (timeline.h), for a stack vlt__stack_parse
+ * made; borrowed from the stack.
+ */
+const vlt_interval_t *vlt__stack_interval(const vlt_stack_t *stack);
 
 #endif /* VALET_CORE_STACK_H */

@@ -7,7 +7,7 @@
  * logging, the data directory, the modules (libltdl is not thread-safe, so
  * no other thread exists yet), the engine (the sources' data center), the
  * service (valet-api's state, replayed from the store's journal), then the
- * HTTP server and the sweeper that expires unreserved holds. The stop signals are
+ * HTTP server and the sweepers that expire unreserved holds and end reservations. The stop signals are
  * blocked in every thread and taken synchronously with sigwait() by the
  * main thread, so no code runs in signal context. Shutdown goes in reverse.
  *
@@ -664,6 +664,7 @@ static int serve(const vlt_config_t *cfg, const opts_t *o, vlt_modules_t *mods,
 	}
 	if (rc == 0 && (vlt__service_lease_start(api.service, &err) < 0 ||
 			vlt__service_sweeper_start(api.service, 0, &err) < 0 ||
+			vlt__service_reservations_start(api.service, 0, &err) < 0 ||
 			vlt__service_refresher_start(api.service, &err) < 0 ||
 			vlt__service_decisions_start(api.service, 0, &err) < 0 ||
 			vlt__service_snapshotter_start(api.service, &err) < 0)) {

@@ -461,8 +461,8 @@ int vlt__svc_ticker_start(vlt_service_t *s, vlt_svc_ticker_t *t, unsigned period
 
 void vlt__svc_tickers_stop(vlt_service_t *s)
 {
-	vlt_svc_ticker_t *all[] = { &s->sweeper, &s->refresher, &s->decision_sweeper, &s->leaser,
-				    &s->snapshotter };
+	vlt_svc_ticker_t *all[] = { &s->sweeper,	&s->refresher,	  &s->decision_sweeper,
+				    &s->leaser,		&s->snapshotter, &s->resv_sweeper };
 
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;

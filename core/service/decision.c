@@ -12,6 +12,7 @@
 
 #include <valet/store.h>
 
+#include "clock.h"
 #include "decision.h"
 #include "log.h"
 #include "service_int.h"
@@ -652,7 +653,7 @@ static int parse_time(const char *key, const char *v, int64_t *out, vlt_err_t *e
 		*out = ms;
 		return 0;
 	}
-	if (vlt__clock_parse_utc(v, out) && *out >= 0)
+	if (vlt__time_parse_rfc3339(v, out) && *out >= 0)
 		return 0;
 	return vlt_err_set(err, VLT_EINVAL,
 			   Q_WHERE ": %s: \"%s\" is not a time (milliseconds since the epoch, or "

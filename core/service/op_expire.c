@@ -2,12 +2,15 @@
  * op_expire.c - holds of unreserved servers expire: the sweep decides one
  * "expire" entry per plan with servers past their deadline, the entry
  * frees their capacity, and a thread sweeps now and then. Deadlines are
- * journal times (a unit's t_ms, from the service's clock) plus hold_ttl_s.
+ * journal times (a unit's t_ms, from the service's clock, or the plan's
+ * start when later) plus hold_ttl_s. A reservation's holds (a plan with
+ * an end) do not expire: its end releases them (op_reservations.c).
  */
 #include <stdlib.h>
 
 #include "log.h"
 #include "ops.h"
+#include "timeline.h"
 
 int vlt__apply_expire(void *svc, const json_t *e, bool decided_here, const char *where,
 		      vlt_err_t *err)
@@ -44,11 +47,15 @@ static json_t *due_entry(const vlt_service_t *s, const vlt_svc_plan_t *p, int64_
 {
 	json_t *orchs = NULL;
 
+	if (p->end_ms != VLT_TIME_END)
+		return NULL; /* held for its interval, whoever reserves it */
 	for (size_t i = 0; i < p->n_units; i++) {
 		const vlt_svc_unit_t *u = &p->units[i];
+		/* a hold that starts later is unused only from then */
+		int64_t from = u->t_ms > p->start_ms ? u->t_ms : p->start_ms;
 
 		if (!u->server || u->reserved || u->expired ||
-		    u->t_ms + s->opts.hold_ttl_s * 1000 > now_ms)
+		    from + s->opts.hold_ttl_s * 1000 > now_ms)
 			continue;
 		if (orchs == NULL && (orchs = json_array()) == NULL)
 			return NULL;

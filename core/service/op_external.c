@@ -788,6 +788,11 @@ static int decide_external(vlt_service_t *s, void *arg, json_t **entry, bool *en
 	if (u != NULL) {
 		snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
 		snprintf(c->orch, sizeof(c->orch), "%s", u->orch);
+		rc = vlt__svc_reservable(s, p, err); /* a reservation's, only while it is active */
+	}
+	if (rc < 0) {
+		json_decref(known);
+		return rc;
 	}
 	bool resized = u != NULL && c->r.server && c->r.resize && !has_spec_flavor(p, u, &c->r);
 	if (u != NULL && !resized && vlt__svc_unit_placed(s, u) &&

@@ -172,6 +172,9 @@ static int decide_reserve(vlt_service_t *s, void *arg, json_t **entry, bool *eng
 		return vlt_err_set(err, VLT_ENOENT, "Placement not found");
 	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
 	snprintf(c->pid, sizeof(c->pid), "%s", u->pid);
+	int rc = vlt__svc_reservable(s, p, err); /* a reservation's, only while it is active */
+	if (rc < 0)
+		return rc;
 	/* another resource taking a reserved placement would orphan the first one's capacity */
 	if (u->reserved && u->resource_id != NULL && c->resource_id != NULL &&
 	    strcmp(u->resource_id, c->resource_id) != 0)

@@ -472,6 +472,10 @@ struct update_ctx {
 	const char *tenant;
 	const char *action;
 	const char *template_stack; /* the template form's stack_id, NULL otherwise */
+	/* PUT /v1/reservations: a reservation's only; what the body omits (its stack, a
+	   bound) is the reservation's; what no longer fits where it is may move */
+	bool reservation;
+	vlt_svc_answer_fn answer_fn; /* the document of the plan by id */
 	char plan_id[256];
 	json_t *answer;
 };
@@ -493,10 +497,24 @@ static bool unchanged(const vlt_svc_unit_t *u, const json_t *old_r, const json_t
 
 static json_t *update_request(const vlt_svc_plan_t *p, const json_t *body)
 {
+	static const char *const interval[] = { "start", "end" };
 	const char *name = json_string_value(json_object_get(body, "plan_name"));
+	json_t *req = json_pack("{s:s, s:s, s:O}", "plan_name", name != NULL ? name : p->name,
+				"stack_id", p->stack_id, "resources",
+				json_object_get(body, "resources"));
 
-	return json_pack("{s:s, s:s, s:O}", "plan_name", name != NULL ? name : p->name, "stack_id",
-			 p->stack_id, "resources", json_object_get(body, "resources"));
+	/* a reservation's interval: the body's bound, else the plan's (an update keeps it) */
+	for (size_t i = 0; req != NULL && i < 2; i++) {
+		json_t *v = json_object_get(body, interval[i]);
+
+		if (v == NULL)
+			v = json_object_get(p->request, interval[i]);
+		if (v != NULL && json_object_set(req, interval[i], v) < 0) {
+			json_decref(req);
+			req = NULL;
+		}
+	}
+	return req;
 }
 
 static int validate_update(const json_t *body, unsigned max, vlt_err_t *err)
@@ -507,12 +525,58 @@ static int validate_update(const json_t *body, unsigned max, vlt_err_t *err)
 	return rc < 0 ? rc : validate_resources(body, max, err);
 }
 
+/*
+ * {orch: location} of p's units that stay where they are: placed, and the
+ * same unit in the new resources; with reserved_only, only those Nova
+ * reserved too.
+ */
+static void pin_unchanged(vlt_service_t *s, const vlt_svc_plan_t *p, const json_t *new_res,
+			  bool reserved_only, json_t *pinned)
+{
+	const json_t *old_res = json_object_get(p->request, "resources");
+
+	json_object_clear(pinned);
+	for (size_t i = 0; i < p->n_units; i++) {
+		const vlt_svc_unit_t *u = &p->units[i];
+		const json_t *nr = json_object_get(new_res, u->orch);
+
+		if (vlt__svc_unit_placed(s, u) && nr != NULL && (u->reserved || !reserved_only) &&
+		    unchanged(u, json_object_get(old_res, u->orch), nr))
+			json_object_set_new(pinned, u->orch, json_string(u->loc));
+	}
+}
+
+/* Place req in p's stead with the pinned units ({orch: location}) kept. */
+static int place_pinned(vlt_service_t *s, vlt_svc_plan_t *p, const struct update_ctx *c,
+			const json_t *req, const json_t *pinned, vlt_place_result_t **result,
+			vlt_err_t *err)
+{
+	vlt_svc_locs_t locs = { 0 };
+	const char *orch;
+	json_t *loc;
+	int rc = 0;
+
+	json_object_foreach((json_t *)pinned, orch, loc) {
+		if (rc == 0)
+			rc = vlt__svc_locs_add(s, &locs, orch, vlt__state_unit_of(p, orch)->server,
+					       loc, "pinned location", err);
+	}
+	vlt_place_opts_t o = { .plan_id = p->id,
+			       .replaces = p->held ? p->id : NULL,
+			       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
+			       .pinned = locs.v,
+			       .n_pinned = locs.n };
+	if (rc == 0)
+		rc = vlt__svc_place(s, req, &o, result, err);
+	vlt__svc_locs_free(&locs);
+	return rc;
+}
+
 /* Update: keep what did not change where it is, place the rest. */
 static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx *c, json_t **entry,
 			 bool *engine_done, vlt_err_t *err)
 {
 	const json_t *new_res = json_object_get(c->body, "resources");
-	const json_t *old_res = json_object_get(p->request, "resources");
 	json_t *req = update_request(p, c->body);
 	json_t *pinned = json_object();
 	vlt_place_result_t *result = NULL;
@@ -522,35 +586,18 @@ static int decide_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx 
 
 	if (req == NULL || pinned == NULL)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	for (size_t i = 0; rc == 0 && i < p->n_units; i++) {
-		const vlt_svc_unit_t *u = &p->units[i];
-		const json_t *nr = json_object_get(new_res, u->orch);
-
-		if (vlt__svc_unit_placed(s, u) && nr != NULL &&
-		    unchanged(u, json_object_get(old_res, u->orch), nr))
-			json_object_set_new(pinned, u->orch, json_string(u->loc));
-	}
+	if (rc == 0)
+		pin_unchanged(s, p, new_res, false, pinned);
 	if (rc == 0 && !vlt__request_has_server(new_res))
 		rc = vlt__engine_check(s->engine, req, SVC_WHERE, err); /* nothing to place */
 	if (rc == 0 && vlt__request_has_server(new_res)) {
-		vlt_svc_locs_t locs = { 0 };
-		const char *orch;
-		json_t *loc;
-
-		json_object_foreach(pinned, orch, loc) {
-			if (rc == 0)
-				rc = vlt__svc_locs_add(s, &locs, orch,
-						       vlt__state_unit_of(p, orch)->server, loc,
-						       "pinned location", err);
+		rc = place_pinned(s, p, c, req, pinned, &result, err);
+		/* a reservation moved or grown: what no longer fits where it was moves too,
+		   only the servers Nova reserved stay */
+		if (rc == VLT_ENOPLACE && c->reservation) {
+			pin_unchanged(s, p, new_res, true, pinned);
+			rc = place_pinned(s, p, c, req, pinned, &result, err);
 		}
-		vlt_place_opts_t o = { .plan_id = p->id,
-				       .replaces = p->held ? p->id : NULL,
-				       .tenant_id = c->tenant != NULL ? c->tenant : p->tenant,
-				       .pinned = locs.v,
-				       .n_pinned = locs.n };
-		if (rc == 0)
-			rc = vlt__svc_place(s, req, &o, &result, err);
-		vlt__svc_locs_free(&locs);
 		if (rc == 0) {
 			*engine_done = true;
 			rc = units_from_result(result, req, p, vlt__svc_now_ms(s), &units, &n);
@@ -646,15 +693,44 @@ static int decide_migrate(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx
 	return rc;
 }
 
+/*
+ * PUT /v1/reservations/{id}: the body's resources, else the reservation's
+ * stack, over the body's bounds, else its own; refused once it ended.
+ */
+static int decide_reservation_update(vlt_service_t *s, vlt_svc_plan_t *p, struct update_ctx *c,
+				     json_t **entry, bool *engine_done, vlt_err_t *err)
+{
+	const json_t *body = c->body;
+	int rc = vlt__svc_reservation_changeable(s, p, err);
+
+	if (rc < 0)
+		return rc;
+	json_t *merged = json_copy((json_t *)body);
+	if (merged == NULL)
+		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (json_object_get(body, "resources") == NULL)
+		json_object_set(merged, "resources", json_object_get(p->request, "resources"));
+	rc = validate_update(merged, s->opts.max_resources, err);
+	c->body = merged;
+	if (rc == 0)
+		rc = decide_update(s, p, c, entry, engine_done, err);
+	c->body = body;
+	json_decref(merged);
+	return rc;
+}
+
 static int decide_plan_update(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
 			      vlt_err_t *err)
 {
 	struct update_ctx *c = arg;
 	vlt_svc_plan_t *p = vlt__state_plan(&s->st, c->id);
 
-	if (p == NULL)
-		return vlt_err_set(err, VLT_ENOENT, "Plan not found");
+	if (p == NULL || (c->reservation && !p->timed))
+		return vlt_err_set(err, VLT_ENOENT,
+				   c->reservation ? "Reservation not found" : "Plan not found");
 	snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
+	if (c->reservation)
+		return decide_reservation_update(s, p, c, entry, engine_done, err);
 	/* a template's ids start with its stack id: another one would replace every unit */
 	if (c->template_stack != NULL && strcmp(c->template_stack, p->stack_id) != 0)
 		return vlt_err_set(err, VLT_EINVAL,
@@ -676,8 +752,27 @@ static void undo_plan_update(vlt_service_t *s, void *arg)
 static int done_plan_update(vlt_service_t *s, void *arg, vlt_err_t *err)
 {
 	struct update_ctx *c = arg;
+	vlt_svc_answer_fn answer = c->answer_fn != NULL ? c->answer_fn : answer_plan;
 
-	return answer_plan(s, c->plan_id[0] != '\0' ? c->plan_id : c->id, &c->answer, err);
+	return answer(s, c->plan_id[0] != '\0' ? c->plan_id : c->id, &c->answer, err);
+}
+
+int vlt__svc_reservation_update_as(vlt_service_t *s, const char *id, const json_t *body,
+				   const char *tenant, vlt_svc_answer_fn answer, json_t **doc,
+				   vlt_err_t *err)
+{
+	struct update_ctx c = { .id = id,
+				.body = body,
+				.tenant = tenant,
+				.action = "update",
+				.reservation = true,
+				.answer_fn = answer };
+	int rc = vlt__svc_write(s, decide_plan_update, undo_plan_update, done_plan_update, &c,
+				err);
+
+	if (rc == 0)
+		*doc = c.answer;
+	return rc;
 }
 
 int vlt__service_plan_update(vlt_service_t *s, const char *id, const json_t *body,

@@ -14,26 +14,26 @@
 
 #include "log.h"
 #include "ops.h"
+#include "timeline.h"
 
 #define RESV_WHERE "reservation request"
 #define RESV_LIST_WHERE "GET /v1/reservations"
 #define RESV_TIME_SHAPE "an RFC 3339 UTC time like 2026-12-08T10:00:00Z"
+#define RESV_TIME_LEN 40 /* one such time written, with its milliseconds */
 
 /* ---------------------------------------------------------------- the interval, the status */
 
 void vlt__svc_plan_interval(vlt_svc_plan_t *p)
 {
-	const json_t *start = json_object_get(p->request, "start");
-	const json_t *end = json_object_get(p->request, "end");
+	vlt_interval_t iv = vlt__interval_always;
+	vlt_err_t err = { 0 };
 
-	p->timed = start != NULL || end != NULL;
-	p->start_ms = INT64_MIN;
-	p->end_ms = INT64_MAX;
-	/* the request was accepted with these: a value that does not read stays absent */
-	if (start != NULL)
-		vlt__clock_parse_utc(json_string_value(start), &p->start_ms);
-	if (end != NULL)
-		vlt__clock_parse_utc(json_string_value(end), &p->end_ms);
+	/* the engine accepted the request with its interval: a failure here is a broken entry */
+	if (p->request != NULL && vlt__interval_parse(p->request, SVC_WHERE, &iv, &err) < 0)
+		vlt__log(NULL, VLT_LOG_ERR, "plan %s: %s", p->id, err.msg);
+	p->timed = vlt__interval_timed(&iv);
+	p->start_ms = iv.start_ms;
+	p->end_ms = iv.end_ms;
 }
 
 typedef enum resv_status { RESV_PENDING, RESV_ACTIVE, RESV_ENDED } resv_status_t;
@@ -50,19 +50,19 @@ static resv_status_t status_of(const vlt_svc_plan_t *p, int64_t now_ms)
 
 int vlt__svc_reservable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *err)
 {
-	char at[VLT_CLOCK_UTC_LEN];
+	char at[RESV_TIME_LEN];
 
 	if (!p->timed)
 		return 0;
 	switch (status_of(p, vlt__svc_now_ms(s))) {
 	case RESV_PENDING:
-		vlt__clock_format_utc(p->start_ms, at, sizeof(at));
+		vlt__time_format_rfc3339(p->start_ms, at, sizeof(at));
 		return vlt_err_set(err, VLT_ECONFLICT,
 				   "reservation %s (stack %s) is pending: its placements are "
 				   "reservable from its start, %s",
 				   p->id, p->stack_id, at);
 	case RESV_ENDED:
-		vlt__clock_format_utc(p->end_ms, at, sizeof(at));
+		vlt__time_format_rfc3339(p->end_ms, at, sizeof(at));
 		return vlt_err_set(err, VLT_ECONFLICT,
 				   "reservation %s (stack %s) ended at %s: its placements are no "
 				   "longer reservable",
@@ -72,15 +72,27 @@ int vlt__svc_reservable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *er
 	}
 }
 
+int vlt__svc_reservation_changeable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *err)
+{
+	char at[RESV_TIME_LEN];
+
+	if (status_of(p, vlt__svc_now_ms(s)) != RESV_ENDED)
+		return 0;
+	vlt__time_format_rfc3339(p->end_ms, at, sizeof(at));
+	return vlt_err_set(err, VLT_ECONFLICT,
+			   "reservation %s (stack %s) ended at %s: it can no longer change", p->id,
+			   p->stack_id, at);
+}
+
 /* ---------------------------------------------------------------- documents */
 
 static json_t *time_or_null(int64_t ms, bool present)
 {
-	char text[VLT_CLOCK_UTC_LEN];
+	char text[RESV_TIME_LEN];
 
 	if (!present)
 		return json_null();
-	vlt__clock_format_utc(ms, text, sizeof(text));
+	vlt__time_format_rfc3339(ms, text, sizeof(text));
 	return json_string(text);
 }
 
@@ -129,8 +141,8 @@ static json_t *reservation_json(const vlt_svc_plan_t *p, int64_t now_ms)
 {
 	json_t *r = json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s, s:b, s:o*}", "id", p->id,
 			      "stack_id", p->stack_id, "name", p->name, "project", p->tenant,
-			      "start", time_or_null(p->start_ms, p->start_ms != INT64_MIN), "end",
-			      time_or_null(p->end_ms, p->end_ms != INT64_MAX), "status",
+			      "start", time_or_null(p->start_ms, p->start_ms != VLT_TIME_BEGIN), "end",
+			      time_or_null(p->end_ms, p->end_ms != VLT_TIME_END), "status",
 			      status_names[status_of(p, now_ms)], "released", p->ended_ms != 0,
 			      "placements", placements_json(p));
 
@@ -181,55 +193,45 @@ static int answer_created(vlt_service_t *s, const char *stack_id, json_t **answe
 
 /* ---------------------------------------------------------------- create */
 
-/*
- * body's "start" ("now" becomes now_ms's time) and "end", checked: both
- * given, times, end after start and after now. *ms gets the value; the
- * resolved text, when it was "now", goes into copy.
- */
-static int check_time(const json_t *body, const char *key, int64_t now_ms, json_t *copy,
-		      int64_t *ms, vlt_err_t *err)
+/* A reservation has both bounds: RET 0, or VLT_EINVAL naming the one missing. */
+static int require_bounds(const json_t *body, vlt_err_t *err)
 {
-	const json_t *v = json_object_get(body, key);
-	const char *text = json_string_value(v);
+	static const char *const keys[] = { "start", "end" };
 
-	if (v == NULL)
-		return vlt_err_set(err, VLT_EINVAL,
-				   "%s: $.%s: missing (a reservation has a start, or \"now\", and "
-				   "an end)",
-				   RESV_WHERE, key);
-	if (text != NULL && strcmp(key, "start") == 0 && strcmp(text, "now") == 0) {
-		char now[VLT_CLOCK_UTC_LEN];
-
-		vlt__clock_format_utc(now_ms, now, sizeof(now));
-		*ms = now_ms;
-		return json_object_set_new(copy, key, json_string(now)) == 0
-			       ? 0
-			       : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	}
-	if (!vlt__clock_parse_utc(text, ms))
-		return vlt_err_set(err, VLT_EINVAL, "%s: $.%s: expected %s%s", RESV_WHERE, key,
-				   RESV_TIME_SHAPE, strcmp(key, "start") == 0 ? " or \"now\"" : "");
+	for (size_t i = 0; i < 2; i++)
+		if (json_object_get(body, keys[i]) == NULL)
+			return vlt_err_set(err, VLT_EINVAL,
+					   "%s: $.%s: missing (a reservation has a start, or "
+					   "\"now\", and an end)",
+					   RESV_WHERE, keys[i]);
 	return 0;
 }
 
-/* The body to journal (new reference in *out): start resolved, the interval checked. */
+/*
+ * The body to journal (new reference in *out): a start of "now" replaced
+ * by the service's time, the interval read as the engine reads it (one
+ * parser: timeline.c), its end after now.
+ */
 static int resolve_interval(vlt_service_t *s, const json_t *body, json_t **out, vlt_err_t *err)
 {
-	int64_t now_ms = vlt__svc_now_ms(s), start_ms = 0, end_ms = 0;
-	char now[VLT_CLOCK_UTC_LEN];
+	int64_t now_ms = vlt__svc_now_ms(s);
+	char now[RESV_TIME_LEN];
+	vlt_interval_t iv;
 
 	if (!json_is_object(body))
 		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", RESV_WHERE);
+	int rc = require_bounds(body, err);
+	if (rc < 0)
+		return rc;
 	json_t *copy = json_copy((json_t *)body);
-	if (copy == NULL)
-		return vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	int rc = check_time(body, "start", now_ms, copy, &start_ms, err);
+	vlt__time_format_rfc3339(now_ms, now, sizeof(now));
+	const char *start = json_string_value(json_object_get(body, "start"));
+	if (copy == NULL || (start != NULL && strcmp(start, "now") == 0 &&
+			     json_object_set_new(copy, "start", json_string(now)) < 0))
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = check_time(body, "end", now_ms, copy, &end_ms, err);
-	vlt__clock_format_utc(now_ms, now, sizeof(now));
-	if (rc == 0 && end_ms <= start_ms)
-		rc = vlt_err_set(err, VLT_EINVAL, "%s: $.end: not after $.start", RESV_WHERE);
-	else if (rc == 0 && end_ms <= now_ms)
+		rc = vlt__interval_parse(copy, RESV_WHERE, &iv, err);
+	if (rc == 0 && iv.end_ms <= now_ms)
 		rc = vlt_err_set(err, VLT_EINVAL, "%s: $.end: not in the future (now is %s)",
 				 RESV_WHERE, now);
 	if (rc < 0)
@@ -251,6 +253,60 @@ int vlt__service_reservation_create(vlt_service_t *s, const json_t *body, const 
 	return rc;
 }
 
+/* ---------------------------------------------------------------- update */
+
+/*
+ * An update's body (new reference in *out): a start of "now" resolved, a
+ * new end after now; the rest is checked against the reservation, under
+ * the lock (op_plans.c).
+ */
+static int resolve_update(vlt_service_t *s, const json_t *body, json_t **out, vlt_err_t *err)
+{
+	int64_t now_ms = vlt__svc_now_ms(s), end_ms = 0;
+	char now[RESV_TIME_LEN];
+
+	if (!json_is_object(body))
+		return vlt_err_set(err, VLT_EINVAL, "%s: $: expected a JSON object", RESV_WHERE);
+	json_t *copy = json_copy((json_t *)body);
+	vlt__time_format_rfc3339(now_ms, now, sizeof(now));
+	const char *start = json_string_value(json_object_get(body, "start"));
+	const json_t *end = json_object_get(body, "end");
+	int rc = 0;
+	if (copy == NULL || (start != NULL && strcmp(start, "now") == 0 &&
+			     json_object_set_new(copy, "start", json_string(now)) < 0))
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	/* each bound as the engine reads it; the pair once merged with the reservation's */
+	json_t *bounds[2] = { json_pack("{s:O*}", "start", json_object_get(copy, "start")),
+			      json_pack("{s:O*}", "end", end) };
+	vlt_interval_t iv;
+	for (size_t i = 0; rc == 0 && i < 2; i++)
+		rc = vlt__interval_parse(bounds[i], RESV_WHERE, &iv, err);
+	if (rc == 0 && end != NULL && vlt__time_parse_rfc3339(json_string_value(end), &end_ms) &&
+	    end_ms <= now_ms)
+		rc = vlt_err_set(err, VLT_EINVAL, "%s: $.end: not in the future (now is %s)",
+				 RESV_WHERE, now);
+	json_decref(bounds[0]);
+	json_decref(bounds[1]);
+	if (rc < 0)
+		json_decref(copy);
+	else
+		*out = copy;
+	return rc;
+}
+
+int vlt__service_reservation_update(vlt_service_t *s, const char *id, const json_t *body,
+				    const char *tenant, json_t **doc, vlt_err_t *err)
+{
+	json_t *resolved = NULL;
+	int rc = resolve_update(s, body, &resolved, err);
+
+	if (rc == 0)
+		rc = vlt__svc_reservation_update_as(s, id, resolved, tenant, answer_reservation, doc,
+						    err);
+	json_decref(resolved);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- read */
 
 int vlt__service_reservation_get(vlt_service_t *s, const char *id, json_t **doc, vlt_err_t *err)
@@ -267,7 +323,7 @@ struct resv_filter {
 
 static int filter_time(const char *key, const char *v, int64_t *ms, vlt_err_t *err)
 {
-	if (vlt__clock_parse_utc(v, ms))
+	if (vlt__time_parse_rfc3339(v, ms))
 		return 0;
 	return vlt_err_set(err, VLT_EINVAL, "%s: %s: \"%s\" is not %s", RESV_LIST_WHERE, key, v,
 			   RESV_TIME_SHAPE);
@@ -371,4 +427,107 @@ int vlt__service_reservation_delete(vlt_service_t *s, const char *id, vlt_err_t 
 	if (rc == 0)
 		vlt__prom_add(&s->metrics.plans_deleted, 1);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- the end */
+
+int vlt__apply_reservation_end(void *svc, const json_t *e, bool decided_here, const char *where,
+			       vlt_err_t *err)
+{
+	vlt_service_t *s = svc;
+	vlt_svc_plan_t *p = vlt__svc_entry_plan(s, e, where, err);
+	(void)decided_here;
+
+	if (p == NULL)
+		return err->code;
+	if (p->ended_ms != 0)
+		return 0; /* ended already: nothing more to release */
+	p->ended_ms = json_integer_value(json_object_get(e, "at"));
+	if (p->ended_ms == 0)
+		p->ended_ms = 1; /* ended all the same: the time is only reported */
+	/* its units stay, expired, where they were: what ran there is reported */
+	for (size_t i = 0; i < p->n_units; i++)
+		p->units[i].expired = true;
+	vlt__engine_release(s->engine, p->id);
+	p->held = false;
+	return 0;
+}
+
+struct resv_sweep {
+	int64_t now_ms;
+	size_t n;
+	char plan_id[256]; /* the reservation the last decision ends */
+};
+
+static int decide_end(vlt_service_t *s, void *arg, json_t **entry, bool *engine_done,
+		      vlt_err_t *err)
+{
+	struct resv_sweep *c = arg;
+	(void)engine_done;
+
+	for (vlt_svc_plan_t *p = s->st.first; p != NULL; p = p->next) {
+		if (!p->timed || p->ended_ms != 0 || c->now_ms < p->end_ms)
+			continue;
+		/* the journal stamps it with "at": the time it ended */
+		*entry = json_pack("{s:s, s:s}", "op", "reservation_end", "plan_id", p->id);
+		if (*entry == NULL)
+			return vlt_err_set(err, VLT_ENOMEM, "out of memory");
+		snprintf(c->plan_id, sizeof(c->plan_id), "%s", p->id);
+		return 0;
+	}
+	c->plan_id[0] = '\0';
+	return 1;
+}
+
+/* Once its entry is stored and applied: told by the valetd that ended it, once. */
+static int done_end(vlt_service_t *s, void *arg, vlt_err_t *err)
+{
+	struct resv_sweep *c = arg;
+	const vlt_svc_plan_t *p = vlt__state_plan_by_id(&s->st, c->plan_id);
+	(void)err;
+
+	if (c->plan_id[0] == '\0' || p == NULL || p->ended_ms == 0)
+		return 0;
+	c->n++; /* counted once stored: a decision taken back and made again is one */
+	json_t *running = servers_running(p);
+	vlt__log(NULL, VLT_LOG_INFO,
+		 "reservation %s (stack %s) ended: its holds released; %zu of its servers still run",
+		 p->id, p->stack_id, json_array_size(running));
+	json_decref(running);
+	return 0;
+}
+
+int vlt__service_reservations_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_ended,
+				    vlt_err_t *err)
+{
+	struct resv_sweep c = { .now_ms = now_ms };
+	int rc;
+
+	/* one entry per reservation, each decided on the latest journal */
+	for (;;) {
+		size_t before = c.n;
+
+		rc = vlt__svc_write(s, decide_end, NULL, done_end, &c, err);
+		if (rc < 0 || c.n == before)
+			break;
+	}
+	if (n_ended != NULL)
+		*n_ended = c.n;
+	return rc;
+}
+
+static void sweep_now(vlt_service_t *s)
+{
+	vlt_err_t err = { 0 };
+
+	if (vlt__service_reservations_sweep(s, vlt__svc_now_ms(s), NULL, &err) < 0)
+		vlt__log(NULL, VLT_LOG_WARNING, "ending reservations: %s", err.msg);
+}
+
+int vlt__service_reservations_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err)
+{
+	s->resv_sweeper.leased = true; /* among several valetd, the lease's holder ends them */
+	return vlt__svc_ticker_start(s, &s->resv_sweeper,
+				     period_ms != 0 ? period_ms : VLT_RESV_SWEEP_MS, sweep_now,
+				     "reservations' sweeper", err);
 }

@@ -45,6 +45,23 @@ int vlt__svc_reservable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *er
  */
 int vlt__svc_plan_create_as(vlt_service_t *s, const json_t *body, const char *tenant,
 			    vlt_svc_answer_fn answer, json_t **doc, vlt_err_t *err);
+/*
+ * op_plans.c: PUT /v1/reservations/{id}, the plan update path on a
+ * reservation (VLT_ENOENT "Reservation not found" for another plan): body
+ * is a plan request whose resources (else the reservation's) and bounds
+ * (else its own) are placed again in its stead, what did not change kept
+ * where it is and, when that cannot be, only its reserved servers kept;
+ * refused, and nothing changed, when it does not fit or ended. answer
+ * builds *doc (the caller's) from the plan's id.
+ */
+int vlt__svc_reservation_update_as(vlt_service_t *s, const char *id, const json_t *body,
+				   const char *tenant, vlt_svc_answer_fn answer, json_t **doc,
+				   vlt_err_t *err);
+/* op_reservations.c: 0 while p (a reservation) has not ended, else VLT_ECONFLICT saying when. */
+int vlt__svc_reservation_changeable(vlt_service_t *s, const vlt_svc_plan_t *p, vlt_err_t *err);
+/* op_reservations.c: "reservation_end" (a reservation's end: its holds released) */
+int vlt__apply_reservation_end(void *svc, const json_t *e, bool decided_here, const char *where,
+			       vlt_err_t *err);
 /* op_nova.c: "server_at" (Nova says where a server runs) */
 int vlt__apply_server_at(void *svc, const json_t *e, bool decided_here, const char *where,
 			 vlt_err_t *err);

@@ -23,6 +23,7 @@ static const vlt_journal_op_t journal_ops[] = {
 	{ "server_at", vlt__apply_server_at },
 	{ "server_outside", vlt__apply_server_outside },
 	{ "expire", vlt__apply_expire },
+	{ "reservation_end", vlt__apply_reservation_end },
 	{ "plan_delete", vlt__apply_plan_delete },
 	{ "group_put", vlt__apply_group_put },
 	{ "group_delete", vlt__apply_group_delete },

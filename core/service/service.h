@@ -220,8 +220,33 @@ int vlt__service_reservations(vlt_service_t *s, const json_t *query, json_t **do
 			      vlt_err_t *err);
 /* GET /v1/reservations/{id}: {"reservation": ...}; VLT_ENOENT "Reservation not found". */
 int vlt__service_reservation_get(vlt_service_t *s, const char *id, json_t **doc, vlt_err_t *err);
+/*
+ * PUT /v1/reservations/{id}: body holds what changes: "start" (or "now"),
+ * "end" (after now), "resources" (the stack), "plan_name"; the rest is the
+ * reservation's. Placed again in its stead, what did not change kept
+ * where it is (when that cannot be, only the servers Nova reserved);
+ * *doc = {"reservation": ...}. RET 0, VLT_ENOENT, VLT_EINVAL naming the
+ * field, VLT_ENOPLACE (refused, unchanged), VLT_ECONFLICT (it ended).
+ */
+int vlt__service_reservation_update(vlt_service_t *s, const char *id, const json_t *body,
+				    const char *tenant, json_t **doc, vlt_err_t *err);
 /* DELETE /v1/reservations/{id}: its holds released, its record gone; VLT_ENOENT. */
 int vlt__service_reservation_delete(vlt_service_t *s, const char *id, vlt_err_t *err);
+/*
+ * vlt__service_reservations_sweep - end the reservations whose end is at
+ * or before now_ms: one "reservation_end" entry each, which releases its
+ * holds and keeps its record (ended, with the servers still running).
+ * OUT n_ended - how many were ended (may be NULL). RET 0 or the store's error.
+ */
+int vlt__service_reservations_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_ended,
+				    vlt_err_t *err);
+/*
+ * Start the thread that sweeps reservations every period_ms (0:
+ * VLT_RESV_SWEEP_MS), on the service's clock, only while this instance
+ * holds the periodic work's lease. RET 0 or VLT_ENOMEM.
+ */
+#define VLT_RESV_SWEEP_MS 1000
+int vlt__service_reservations_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
 
 /*
  * vlt__service_request_member - a copy of the top-level member key of the

@@ -89,9 +89,10 @@ struct vlt_service {
 	vlt_svc_metrics_t metrics; /* what GET /metrics shows that the state does not (metrics.c) */
 	vlt_svc_checks_t checks;   /* the health check's last answers (health.c) */
 
-	/* the threads that sweep expired holds, read the sources again, expire decisions,
+	/* the threads that sweep expired holds and ended reservations, read the sources again, expire decisions,
 	 * keep the lease of that periodic work (lease.c) and take snapshots */
 	vlt_svc_ticker_t sweeper, refresher, decision_sweeper, leaser, snapshotter;
+	vlt_svc_ticker_t resv_sweeper; /* ends reservations (op_reservations.c) */
 	vlt_svc_lease_t lease;
 
 	/* Snapshots (snapshot.c). snap_lock: one snapshot at a time; the rest under lock:

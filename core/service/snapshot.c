@@ -9,7 +9,8 @@
  *    to 20 digits, token a uuid, k from 0), each {"items": [...]} of at
  *    most VLT_SNAPSHOT_CHUNK_BYTES of JSON text (MongoDB's documents stop
  *    at 16 MB): one item per plan ({"plan", "request", "units", "rseq"}:
- *    the form of a plan_create entry, applied by the same function), per
+ *    the form of a plan_create entry, applied by the same function; an
+ *    ended reservation's "plan" has "ended", when it ended), per
  *    named group ({"group"}) and per retired group ({"retired", "group"});
  *  - written last, with put(..., expect 0), its manifest in
  *    J_snapshots, id "<N>": {"seq", "token", "chunks", "items",

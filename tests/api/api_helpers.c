@@ -279,6 +279,22 @@ char *api_stack(const char *stack_id, int n_servers, const char *flavor, const c
 	return text;
 }
 
+char *api_reservation(const char *stack_id, int n_servers, const char *flavor, const char *start,
+		      const char *end)
+{
+	char *text = api_stack(stack_id, n_servers, flavor, NULL);
+	json_t *req = json_loads(text, 0, NULL);
+
+	free(text);
+	if (start != NULL)
+		json_object_set_new(req, "start", json_string(start));
+	if (end != NULL)
+		json_object_set_new(req, "end", json_string(end));
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	return text;
+}
+
 long api_journal_entries(const valetd_t *d)
 {
 	api_reply_t rep;

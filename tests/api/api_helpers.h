@@ -67,6 +67,13 @@ void api_assert_contains(const char *hay, const char *needle);
 /* A one-server (or n-server) stack in the plan request form, as a new string. */
 char *api_stack(const char *stack_id, int n_servers, const char *flavor, const char *group);
 
+/*
+ * The same as a reservation's body (POST /v1/reservations): start and end
+ * (RFC 3339 UTC, or "now" for start; NULL: left out). A new string.
+ */
+char *api_reservation(const char *stack_id, int n_servers, const char *flavor, const char *start,
+		      const char *end);
+
 /* The journal entries the daemon has applied (from GET /v1/status). */
 long api_journal_entries(const valetd_t *d);
 /* The whole state as text: plans, placements, groups, for before/after comparisons. */

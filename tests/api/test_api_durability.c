@@ -16,6 +16,14 @@
  * restart reads one and the entries after it, on the
  * sqlite store and on the mongodb store (VALET_TEST_MONGODB_URI, else the
  * project's test server, tests/mongo/mockmongod.py).
+ *
+ * The same rounds with reservations (POST /v1/reservations) instead of
+ * plans, on both stores, killed with SIGKILL and, once, stopped with
+ * SIGTERM: half of them pending (a window in 2090), half active (from
+ * "now"), only the active ones reserved (a pending one's reserve is
+ * refused). All the windows overlap, so the capacity they hold together
+ * is what a plan with no end finds taken. After the restart each is there
+ * once, in its status, acknowledged reservations of servers kept.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +52,13 @@
 
 static valetd_t d;
 
+/* The rounds' requests: plans, or reservations (half pending, half active) instead. */
+static bool with_reservations;
+#define WINDOW_START "2090-01-01T00:00:00Z"
+#define WINDOW_END "2090-01-02T00:00:00Z"
+/* Reservation i: the odd ones from now (active, reserved), the even ones later (pending). */
+#define ACTIVE(i) ((i) % 2 == 1)
+
 struct client {
 	int ack_fd;
 	int thread;
@@ -69,8 +84,12 @@ static void *client_thread(void *arg)
 		api_reply_t rep;
 
 		snprintf(stack, sizeof(stack), "dur-%02d", i);
-		char *req = api_stack(stack, 1, "m1.small", NULL);
-		long st = api_call(&d, "POST", "/v1/plans", req, NULL, &rep);
+		char *req = with_reservations
+				    ? api_reservation(stack, 1, "m1.small",
+						      ACTIVE(i) ? "now" : WINDOW_START, WINDOW_END)
+				    : api_stack(stack, 1, "m1.small", NULL);
+		long st = api_call(&d, "POST", with_reservations ? "/v1/reservations" : "/v1/plans",
+				   req, NULL, &rep);
 		free(req);
 		if (st != 201) {
 			api_reply_free(&rep);
@@ -78,14 +97,18 @@ static void *client_thread(void *arg)
 		}
 		snprintf(orch, sizeof(orch), "%s-s0", stack);
 		const char *loc = json_string_value(json_object_get(
-			json_object_get(
-				json_object_get(json_object_get(rep.doc, "plan"), "placements"),
-				orch),
+			json_object_get(json_object_get(json_object_get(rep.doc, with_reservations
+										 ? "reservation"
+										 : "plan"),
+							"placements"),
+					orch),
 			"location"));
 		char host[64];
 		snprintf(host, sizeof(host), "%s", loc != NULL ? loc : "?");
 		api_reply_free(&rep);
 		ack(c->ack_fd, 'P', stack, host);
+		if (with_reservations && !ACTIVE(i))
+			continue; /* reservable from its start only */
 
 		snprintf(path, sizeof(path), "/v1/placements/%s", orch);
 		snprintf(rid, sizeof(rid), "nova-%02d", i);
@@ -133,6 +156,28 @@ static int count_lines(const char *path, char kind)
 		n += line[0] == kind;
 	fclose(f);
 	return n;
+}
+
+/* Each reservation there is in its status, with its window (plans: stack -> location). */
+static void check_statuses(const json_t *plans)
+{
+	api_reply_t rep;
+	size_t i;
+	json_t *r;
+
+	json_t *doc = api_expect(&d, "GET", "/v1/reservations", NULL, 200, &rep);
+	assert_int_equal(json_array_size(json_object_get(doc, "reservations")),
+			 json_object_size(plans));
+	json_array_foreach(json_object_get(doc, "reservations"), i, r) {
+		const char *stack = json_string_value(json_object_get(r, "stack_id"));
+		int n = atoi(stack + strlen("dur-"));
+		const char *status = json_string_value(json_object_get(r, "status"));
+
+		if (strcmp(status, ACTIVE(n) ? "active" : "pending") != 0)
+			fail_msg("reservation %s is %s after the restart", stack, status);
+		assert_string_equal(json_string_value(json_object_get(r, "end")), WINDOW_END);
+	}
+	api_reply_free(&rep);
 }
 
 static void check_after_restart(const char *ack_path)
@@ -190,6 +235,8 @@ static void check_after_restart(const char *ack_path)
 		api_reply_free(&rep);
 	}
 	fclose(f);
+	if (with_reservations)
+		check_statuses(plans);
 	/* at most the requests in flight went further than their answers */
 	int held = (int)json_object_size(plans);
 	assert_true(held >= acked_plans);
@@ -249,6 +296,9 @@ static void snapshot_first(void)
 	assert_true(snapshot_entry() >= 2);
 }
 
+/* How valetd is stopped mid-burst. */
+static int stop_signal = SIGKILL;
+
 /* One round on a new store (conf: valetd's configuration, NULL: none); RET snapshot_entry() after the restart. */
 static long kill_mid_burst(int after_acks, const char *conf)
 {
@@ -257,22 +307,24 @@ static long kill_mid_burst(int after_acks, const char *conf)
 	api_tmpdir(dir, sizeof(dir), "durability");
 	snprintf(ack_path, sizeof(ack_path), "%s/acks", dir);
 	assert_int_equal(valetd_start(&d, dir, conf), 0);
-	if (conf != NULL)
+	if (conf != NULL && strstr(conf, "snapshot_every") != NULL)
 		snapshot_first();
 
 	pid_t client = start_client(ack_path);
 	for (int i = 0;
 	     i < 20000 && count_lines(ack_path, 'P') + count_lines(ack_path, 'R') < after_acks; i++)
 		api_sleep_ms(1);
-	valetd_stop(&d, SIGKILL);
+	valetd_stop(&d, stop_signal);
 	int status = 0;
 	waitpid(client, &status, 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	/* the kill came before the burst ended */
-	assert_true(count_lines(ack_path, 'R') < N_PLANS);
+	/* the kill came before the burst ended (only the active reservations are reserved) */
+	assert_true(count_lines(ack_path, with_reservations ? 'P' : 'R') < N_PLANS);
 
 	assert_int_equal(valetd_start(&d, dir, conf), 0);
-	long entry = conf != NULL ? snapshot_entry() : 0; /* before anything new is written */
+	long entry = conf != NULL && strstr(conf, "snapshot_every") != NULL
+			     ? snapshot_entry()
+			     : 0; /* before anything new is written */
 	check_after_restart(ack_path);
 	valetd_stop(&d, SIGTERM);
 
@@ -320,14 +372,23 @@ static void sqlite_conf(char *buf, size_t size)
 	snprintf(buf, size, "%s", SNAPSHOTS); /* the data folder is new each round */
 }
 
-static void mongodb_conf(char *buf, size_t size)
+/* The mongodb store, a new database each call. */
+static void mongodb_store_conf(char *buf, size_t size)
 {
 	static unsigned n_db;
 
 	snprintf(buf, size,
-		 SNAPSHOTS "modules: { store = \"mongodb\"; };\n"
-			   "store: { mongodb: { uri = \"%s\"; database = \"valet_dur_%d_%u\"; }; };\n",
+		 "modules: { store = \"mongodb\"; };\n"
+		 "store: { mongodb: { uri = \"%s\"; database = \"valet_dur_%d_%u\"; }; };\n",
 		 mongo_test_shared()->uri, (int)getpid(), n_db++);
+}
+
+static void mongodb_conf(char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "%s", SNAPSHOTS);
+
+	if (n < size)
+		mongodb_store_conf(buf + n, size - n);
 }
 
 static void test_kill_9_mid_burst_snapshots(void **state)
@@ -346,12 +407,59 @@ static void test_kill_9_mid_burst_mongodb_snapshots(void **state)
 	rounds_with_snapshots(mongodb_conf);
 }
 
+static int reservations_on(void **state)
+{
+	(void)state;
+	with_reservations = true;
+	return 0;
+}
+
+static int reservations_off(void **state)
+{
+	(void)state;
+	with_reservations = false;
+	stop_signal = SIGKILL;
+	return 0;
+}
+
+static void test_sigterm_mid_burst(void **state)
+{
+	(void)state;
+	stop_signal = SIGTERM;
+	kill_mid_burst(rounds[1], NULL);
+}
+
+static void test_kill_9_mid_burst_mongodb(void **state)
+{
+	char conf[1600];
+	(void)state;
+
+	if (mongo_test_shared() == NULL) {
+		print_message("SKIP: no MongoDB test server: %s\n", mongo_test_shared_why());
+		skip();
+	}
+	for (size_t i = 0; i < N_ROUNDS; i++) {
+		mongodb_store_conf(conf, sizeof(conf));
+		kill_mid_burst(rounds[i], conf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill_9_mid_burst),
 		cmocka_unit_test(test_kill_9_mid_burst_snapshots),
 		cmocka_unit_test(test_kill_9_mid_burst_mongodb_snapshots),
+		cmocka_unit_test_setup_teardown(test_kill_9_mid_burst, reservations_on,
+						reservations_off),
+		cmocka_unit_test_setup_teardown(test_sigterm_mid_burst, reservations_on,
+						reservations_off),
+		cmocka_unit_test_setup_teardown(test_kill_9_mid_burst_snapshots, reservations_on,
+						reservations_off),
+		cmocka_unit_test_setup_teardown(test_kill_9_mid_burst_mongodb, reservations_on,
+						reservations_off),
+		cmocka_unit_test_setup_teardown(test_kill_9_mid_burst_mongodb_snapshots,
+						reservations_on, reservations_off),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -209,26 +209,35 @@ static const char *hint(json_t *body, const char *key)
  * The stack Heat would have planned for the recorded server: the root
  * stack of its hints, the server keyed <root>/web/0/vm (the recording's
  * heat_path_in_stack: shop, then web's member 0), beside a sibling, both
- * m1.small. RET the planned host of the recorded server (a copy).
+ * m1.small, as a plan or (what "reservation", interval its "start" and
+ * "end" members) a reservation. RET the planned host of the recorded
+ * server (a copy).
  */
-static char *plan_recorded_stack(json_t *body, const char *orch)
+static char *plan_recorded_stack_in(json_t *body, const char *orch, const char *what,
+				    const char *interval)
 {
 	char req[2048], path[700];
 	api_reply_t rep;
 
 	snprintf(req, sizeof(req),
-		 "{\"plan_name\": \"shop\", \"stack_id\": \"%s\", \"resources\": {"
+		 "{\"plan_name\": \"shop\", \"stack_id\": \"%s\", %s \"resources\": {"
 		 "\"%s\": {\"name\": \"vm\", \"type\": \"OS::Nova::Server\", "
 		 "\"properties\": {\"flavor\": \"m1.small\"}},"
 		 "\"%s-db\": {\"name\": \"db\", \"type\": \"OS::Nova::Server\", "
 		 "\"properties\": {\"flavor\": \"m1.small\"}}}}",
-		 hint(body, "heat_root_stack_id"), orch, hint(body, "heat_root_stack_id"));
-	json_t *plan = json_object_get(api_expect(&d, "POST", "/v1/plans", req, 201, &rep), "plan");
+		 hint(body, "heat_root_stack_id"), interval, orch, hint(body, "heat_root_stack_id"));
+	snprintf(path, sizeof(path), "/v1/%ss", what);
+	json_t *plan = json_object_get(api_expect(&d, "POST", path, req, 201, &rep), what);
 	snprintf(path, sizeof(path), "%s", orch);
 	char *loc = strdup(json_string_value(json_object_get(
 		json_object_get(json_object_get(plan, "placements"), path), "location")));
 	api_reply_free(&rep);
 	return loc;
+}
+
+static char *plan_recorded_stack(json_t *body, const char *orch)
+{
+	return plan_recorded_stack_in(body, orch, "plan", "");
 }
 
 static void path_id(json_t *body, char *buf, size_t size)
@@ -237,6 +246,42 @@ static void path_id(json_t *body, char *buf, size_t size)
 }
 
 /* ---------------------------------------------------------------- tests */
+
+/* A reservation's server: refused (409) before its start, reserved where planned once active. */
+static void test_reservation_reservable_once_active(void **state)
+{
+	json_t *body = recorded();
+	char orch[512];
+	api_reply_t rep;
+	(void)state;
+
+	path_id(body, orch, sizeof(orch));
+	free(plan_recorded_stack_in(body, orch, "reservation",
+				    "\"start\": \"2090-01-01T00:00:00Z\", "
+				    "\"end\": \"2090-01-02T00:00:00Z\","));
+	offer(body, "compute-1,compute-2,compute-3,compute-4");
+	long entries = api_journal_entries(&d);
+	ask(body, 409, &rep);
+	api_assert_contains(api_check_error(&rep, 409),
+			    "is pending: its placements are reservable from its start, "
+			    "2090-01-01T00:00:00Z");
+	api_reply_free(&rep);
+	assert_int_equal(api_journal_entries(&d), entries);
+
+	/* the same stack reserved from now: Nova's server is reserved where it was planned */
+	char path[600];
+	snprintf(path, sizeof(path), "/v1/reservations/%s", hint(body, "heat_root_stack_id"));
+	api_expect(&d, "DELETE", path, NULL, 204, &rep);
+	api_reply_free(&rep);
+	char *planned = plan_recorded_stack_in(body, orch, "reservation",
+					       "\"start\": \"now\", "
+					       "\"end\": \"2090-01-02T00:00:00Z\",");
+	char *got = placed(body);
+	assert_string_equal(got, planned);
+	free(got);
+	free(planned);
+	json_decref(body);
+}
 
 /* The recorded server of a planned stack, found by heat_path_in_stack: reserved where planned. */
 static void test_reserve_on_planned_host(void **state)
@@ -668,6 +713,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reserve_on_planned_host, start, stop),
+		cmocka_unit_test_setup_teardown(test_reservation_reservable_once_active, start,
+						stop),
 		cmocka_unit_test_setup_teardown(test_reserve_by_resource_uuid, start, stop),
 		cmocka_unit_test_setup_teardown(test_replan_when_not_offered, start, stop),
 		cmocka_unit_test_setup_teardown(test_adhoc_plan, start, stop),

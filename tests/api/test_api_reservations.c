@@ -1,7 +1,8 @@
 /*
  * test_api_reservations.c - /v1/reservations through real HTTP against a
  * real valetd (docs/api.md, "Reservations"): create with "now" and with a
- * future start, idempotent by stack, read, list with filters, delete, and
+ * future start, idempotent by stack, read, list with filters, reserving a
+ * server only once active, delete, and
  * the error bodies of bad times, no room and unknown ids. valetd runs on
  * the real clock, so the windows here are years away or start now.
  *
@@ -41,27 +42,11 @@ static int stop(void **state)
 	return 0;
 }
 
-/* A reservation body of n large servers over [start, end) (NULL: left out), a new string. */
-static char *body(const char *stack, int n, const char *start_at, const char *end_at)
-{
-	char *text = api_stack(stack, n, "m1.large", NULL);
-	json_t *req = json_loads(text, 0, NULL);
-
-	free(text);
-	if (start_at != NULL)
-		json_object_set_new(req, "start", json_string(start_at));
-	if (end_at != NULL)
-		json_object_set_new(req, "end", json_string(end_at));
-	text = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	return text;
-}
-
 /* POST /v1/reservations; RET the status, rep filled. */
 static long post(const char *stack, int n, const char *start_at, const char *end_at,
 		 api_reply_t *rep)
 {
-	char *b = body(stack, n, start_at, end_at);
+	char *b = api_reservation(stack, n, "m1.large", start_at, end_at);
 	long st = api_call(&d, "POST", "/v1/reservations", b, NULL, rep);
 
 	free(b);
@@ -122,6 +107,37 @@ static void test_endpoints(void **state)
 	assert_int_equal(listed("?status=pending"), 1);
 	assert_int_equal(listed("?status=active"), 1);
 	assert_int_equal(listed("?from=2089-01-01T00:00:00Z&to=2089-06-01T00:00:00Z"), 1);
+
+	/* Nova's filter reserves a server only once the reservation is active */
+	doc = api_expect(&d, "GET", "/v1/placements/r-future-s0", NULL, 200, &rep);
+	char body_text[256];
+	snprintf(body_text, sizeof(body_text),
+		 "{\"locations\": [\"%s\"], \"resource_id\": \"u0\"}",
+		 str(json_object_get(doc, "placement"), "location"));
+	api_reply_free(&rep);
+	api_call(&d, "POST", "/v1/placements/r-future-s0", body_text, NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 409), "is pending");
+	api_reply_free(&rep);
+	doc = api_expect(&d, "GET", "/v1/placements/r-now-s0", NULL, 200, &rep);
+	snprintf(body_text, sizeof(body_text),
+		 "{\"locations\": [\"%s\"], \"resource_id\": \"u1\"}",
+		 str(json_object_get(doc, "placement"), "location"));
+	api_reply_free(&rep);
+	api_expect(&d, "POST", "/v1/placements/r-now-s0", body_text, 201, &rep);
+	api_reply_free(&rep);
+
+	/* PUT: extended, the same placements; a bad end is 400 and changes nothing */
+	snprintf(path, sizeof(path), "/v1/reservations/%s", id);
+	doc = api_expect(&d, "PUT", path, "{\"end\": \"2090-01-03T00:00:00Z\"}", 200, &rep);
+	assert_string_equal(str(json_object_get(doc, "reservation"), "end"),
+			    "2090-01-03T00:00:00Z");
+	api_reply_free(&rep);
+	api_call(&d, "PUT", path, "{\"end\": \"2089-12-31T00:00:00Z\"}", NULL, &rep);
+	api_assert_contains(api_check_error(&rep, 400), "$.end: not after $.start");
+	api_reply_free(&rep);
+	api_call(&d, "PUT", "/v1/reservations/nope", "{}", NULL, &rep);
+	assert_string_equal(api_check_error(&rep, 404), "Reservation not found");
+	api_reply_free(&rep);
 
 	/* a reservation is a plan: /v1/plans shows it too */
 	snprintf(path, sizeof(path), "/v1/plans/%s", id);

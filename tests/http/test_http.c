@@ -302,8 +302,9 @@ static void test_valetd_v1_document(void **state)
 			 "{\"href\": \"http://127.0.0.1:%u/v1/groups/\", \"rel\": \"self\"}, "
 			 "{\"href\": \"http://127.0.0.1:%u/v1/placements/\", \"rel\": \"self\"}, "
 			 "{\"href\": \"http://127.0.0.1:%u/v1/plans/\", \"rel\": \"self\"}, "
+			 "{\"href\": \"http://127.0.0.1:%u/v1/reservations/\", \"rel\": \"self\"}, "
 			 "{\"href\": \"http://127.0.0.1:%u/v1/status/\", \"rel\": \"self\"}]}]}",
-			 p, p, p, p, p);
+			 p, p, p, p, p, p);
 		assert_string_equal(rep.body, want);
 		assert_string_equal(rep.content_type, "application/json");
 		json_decref(doc);

@@ -4,7 +4,8 @@
  * takes it at once, the others see who holds it; renewals keep it; an
  * expired lease is taken over at the next term and its old holder gives
  * the work up; a released one is taken at once; the sweeper expires holds
- * only on the holder, exactly once. Each fixture's clock is stepped by
+ * only on the holder, exactly once, and so does the reservations' sweeper
+ * end them. Each fixture's clock is stepped by
  * the test, so expiry needs no sleep; only the sweeper's own thread is
  * waited for, with a generous timeout.
  */
@@ -240,6 +241,51 @@ static void test_only_the_holder_sweeps(void **state)
 	assert_int_equal(vlt__service_applied(w->b.svc), 2);
 }
 
+/* A reservation of two large servers over [T0, T0 + 1 h): "now" on a's clock. */
+static void reserve_first_hour(svc_fixture_t *f)
+{
+	json_t *req = svc_fixture_request("resv", "r", 2, "m1.large");
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+
+	json_object_set_new(req, "start", json_string("now"));
+	json_object_set_new(req, "end", json_string("2000-01-01T01:00:00Z"));
+	if (vlt__service_reservation_create(f->svc, req, NULL, &doc, &err) < 0)
+		fail_msg("reservation: %s", err.msg);
+	json_decref(doc);
+	json_decref(req);
+}
+
+static void test_only_the_holder_ends_reservations(void **state)
+{
+	struct world *w = *state;
+	vlt_err_t err = { 0 };
+
+	reserve_first_hour(&w->a);
+	/* its end passed; b holds the lease, a sweeps reservations every 10 ms */
+	at(w, T0 + 3600 * 1000);
+	vlt__service_lease_tick(w->b.svc);
+	vlt__service_lease_tick(w->a.svc);
+	assert_true(vlt__service_lease_held(w->b.svc));
+	assert_int_equal(vlt__service_reservations_start(w->a.svc, 10, &err), 0);
+	sleep_ms(500);
+	wait_applied(&w->a, 1);
+	assert_int_equal(vlt__service_applied(w->a.svc), 1);
+	/* b stops cleanly: a takes the lease and ends it, with one entry */
+	vlt__service_lease_release(w->b.svc);
+	vlt__service_lease_tick(w->a.svc);
+	assert_true(vlt__service_lease_held(w->a.svc));
+	wait_applied(&w->a, 2);
+	sleep_ms(100);
+	wait_applied(&w->b, 2);
+	assert_int_equal(vlt__service_applied(w->a.svc), 2);
+	assert_int_equal(vlt__service_applied(w->b.svc), 2);
+	json_t *doc = NULL;
+	assert_int_equal(vlt__service_reservation_get(w->b.svc, "resv", &doc, &err), 0);
+	assert_true(json_is_true(json_object_get(json_object_get(doc, "reservation"), "released")));
+	json_decref(doc);
+}
+
 static void test_no_lease_does_the_work_itself(void **state)
 {
 	svc_fixture_t f;
@@ -268,6 +314,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_hands_it_over_at_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_only_the_holder_sweeps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_the_holder_ends_reservations, setup,
+						teardown),
 		cmocka_unit_test(test_no_lease_does_the_work_itself),
 	};
 

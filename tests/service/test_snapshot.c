@@ -11,7 +11,9 @@
  *    again from the snapshot, and both valetd agree;
  *  - a process ended in the middle of a snapshot (after the first chunk,
  *    after every chunk, after the manifest, after the old snapshots went)
- *    loses nothing, and the next snapshot removes what it left.
+ *    loses nothing, and the next snapshot removes what it left;
+ *  - reservations pending, active and ended come back from a snapshot in
+ *    their status, the ended one released, and none ends twice.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -122,6 +124,22 @@ static void create_small(svc_fixture_t *f, const char *stack, const char *prefix
 		fail_msg("create %s: %s", stack, err.msg);
 	json_decref(req);
 	json_decref(plan);
+}
+
+/* A reservation of n m1.small over [start, end) (RFC 3339 UTC, start maybe "now"). */
+static void reserve_window(svc_fixture_t *f, const char *stack, const char *prefix, unsigned n,
+			   const char *start, const char *end)
+{
+	json_t *req = svc_fixture_request(stack, prefix, n, "m1.small");
+	json_t *doc = NULL;
+	vlt_err_t err = { 0 };
+
+	json_object_set_new(req, "start", json_string(start));
+	json_object_set_new(req, "end", json_string(end));
+	if (vlt__service_reservation_create(f->svc, req, NULL, &doc, &err) < 0)
+		fail_msg("reservation %s: %s", stack, err.msg);
+	json_decref(req);
+	json_decref(doc);
 }
 
 static void delete_plan(svc_fixture_t *f, const char *stack)
@@ -296,6 +314,60 @@ static void test_restart_equals_history(void **state)
 	reserve(f, "c-l1-s0", "nova-uuid-1");
 	delete_plan(f, "b-live-2");
 	restart_same(w, f);
+	svc_fixture_close(f);
+}
+
+/* {stack: status, released} of every reservation, as text (free()). */
+static char *reservations_text(svc_fixture_t *f)
+{
+	json_t *doc = NULL, *out = json_object();
+	vlt_err_t err = { 0 };
+	size_t i;
+	json_t *r;
+
+	if (vlt__service_reservations(f->svc, NULL, &doc, &err) < 0)
+		fail_msg("reservations: %s", err.msg);
+	json_array_foreach(json_object_get(doc, "reservations"), i, r) {
+		json_object_set_new(out, json_string_value(json_object_get(r, "stack_id")),
+				    json_pack("{s:O, s:O}", "status", json_object_get(r, "status"),
+					      "released", json_object_get(r, "released")));
+	}
+	char *text = json_dumps(out, JSON_SORT_KEYS);
+	json_decref(out);
+	json_decref(doc);
+	return text;
+}
+
+/* Pending, active and ended reservations, read back from a snapshot and the entries after it. */
+static void test_reservations_from_a_snapshot(void **state)
+{
+	struct world *w = *state;
+	svc_fixture_t *f = &w->f;
+	vlt_err_t err = { 0 };
+	size_t n = 0;
+
+	NEED_WORLD(w);
+	open_on(w, f, 0, 0);
+	reserve_window(f, "pend", "pend-s", 2, "2030-01-01T01:00:00Z", "2030-01-01T02:00:00Z");
+	reserve_window(f, "act", "act-s", 2, "now", "2030-01-01T01:00:00Z");
+	reserve_window(f, "old", "old-s", 2, "now", "2030-01-01T00:30:00Z");
+	reserve(f, "act-s0", "nova-uuid-act");
+	f->now_ms = T0 + 1800000;
+	assert_int_equal(vlt__service_reservations_sweep(f->svc, f->now_ms, &n, &err), 0);
+	assert_int_equal(n, 1);
+	snapshot(f);
+	reserve_window(f, "after", "after-s", 1, "2030-01-01T03:00:00Z", "2030-01-01T04:00:00Z");
+	char *before = reservations_text(f);
+	restart_same(w, f); /* plans, placements, groups and the capacity held, the same */
+	f->now_ms = T0 + 1800000;
+	char *after = reservations_text(f);
+	assert_string_equal(after, before);
+	assert_non_null(strstr(after, "\"old\": {\"released\": true, \"status\": \"ended\"}"));
+	assert_non_null(strstr(after, "\"pend\": {\"released\": false, \"status\": \"pending\"}"));
+	assert_int_equal(vlt__service_reservations_sweep(f->svc, f->now_ms, &n, &err), 0);
+	assert_int_equal(n, 0); /* nothing ends twice */
+	free(before);
+	free(after);
 	svc_fixture_close(f);
 }
 
@@ -493,7 +565,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_restart_equals_history), BOTH(test_store_bounded_by_live),
 		BOTH(test_thread_takes_them),	   BOTH(test_follower_reloads),
-		BOTH(test_crash_mid_snapshot),
+		BOTH(test_crash_mid_snapshot),	   BOTH(test_reservations_from_a_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, mongo_test_shared_start, mongo_test_shared_stop);
