@@ -831,6 +831,7 @@ static const vlt_http_route_t routes[] = {
 	{ VLT_HTTP_GET, "/v1/leases", vlt__api_leases_get, 0 },
 	{ VLT_HTTP_POST, "/v1/leases", vlt__api_leases_post, 0 },
 	{ VLT_HTTP_GET, "/v1/leases/{id}", vlt__api_lease_get, 0 },
+	{ VLT_HTTP_PUT, "/v1/leases/{id}", vlt__api_lease_put, 0 },
 	{ VLT_HTTP_DELETE, "/v1/leases/{id}", vlt__api_lease_delete, 0 },
 	{ VLT_HTTP_GET, "/v1/placements", placements_get, 0 },
 	{ VLT_HTTP_GET, "/v1/placements/{id*}", placement_get, 0 },

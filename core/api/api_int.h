@@ -77,6 +77,7 @@ int vlt__api_reservation_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp
 int vlt__api_leases_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_leases_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_lease_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_lease_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_lease_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 
 #endif /* VALET_CORE_API_INT_H */

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "blazar.h"
+#include "clock.h"
 #include "http_status.h"
 #include "service.h"
 
@@ -81,70 +82,6 @@ static int lease_get(vlt_service_t *s, const char *id, json_t **doc, vlt_err_t *
 
 /* ---------------------------------------------------------------- the hosts */
 
-/* Is a host of GET /v1/topology wholly free: enabled, no server, nothing used or held? */
-static bool wholly_free(const json_t *h)
-{
-	const char *k;
-	json_t *r;
-
-	if (!json_is_true(json_object_get(h, "enabled")) ||
-	    json_integer_value(json_object_get(h, "servers")) != 0 ||
-	    !json_is_null(json_object_get(h, "exclusive")))
-		return false;
-	json_object_foreach(json_object_get(h, "resources"), k, r) {
-		if (json_number_value(json_object_get(r, "used")) != 0 ||
-		    json_number_value(json_object_get(r, "held")) != 0)
-			return false;
-	}
-	return true;
-}
-
-/* A host as blazar.h takes it: what to hold (free), the hardware (total), zone, rack. */
-static json_t *host_of(const json_t *h, const char *rack)
-{
-	const json_t *res = json_object_get(h, "resources");
-	const json_t *v = json_object_get(res, "vcpus"), *m = json_object_get(res, "ram_mb"),
-		     *d = json_object_get(res, "disk_gb");
-
-	return json_pack("{s:O, s:O, s:O, s:O, s:{s:O, s:O, s:O}, s:O?, s:s}", "name",
-			 json_object_get(h, "name"), "vcpus", json_object_get(v, "free"), "ram_mb",
-			 json_object_get(m, "free"), "disk_gb", json_object_get(d, "free"), "total",
-			 "vcpus", json_object_get(v, "total"), "ram_mb", json_object_get(m, "total"),
-			 "disk_gb", json_object_get(d, "total"), "zone",
-			 json_object_get(h, "availability_zone"), "rack", rack);
-}
-
-/*
- * The hosts nothing is held on, now or later, in the data center's
- * order: a reservation of the whole host fits them over any window.
- */
-static int free_hosts(vlt_service_t *s, json_t **hosts, vlt_err_t *err)
-{
-	json_t *topo = NULL;
-	int rc = vlt__service_topology(s, &topo, err);
-	size_t i, j, k;
-	json_t *c, *r, *h;
-
-	if (rc < 0)
-		return rc;
-	*hosts = json_array();
-	json_array_foreach(json_object_get(json_object_get(topo, "topology"), "clusters"), i, c) {
-		json_array_foreach(json_object_get(c, "racks"), j, r) {
-			json_array_foreach(json_object_get(r, "hosts"), k, h) {
-				if (*hosts != NULL && wholly_free(h) &&
-				    json_array_append_new(*hosts,
-							  host_of(h, json_string_value(json_object_get(
-									     r, "name")))) != 0) {
-					json_decref(*hosts);
-					*hosts = NULL;
-				}
-			}
-		}
-	}
-	json_decref(topo);
-	return *hosts != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-}
-
 /* Mark every host of picked as taken. */
 static int take(json_t *taken, const json_t *picked, vlt_err_t *err)
 {
@@ -159,24 +96,53 @@ static int take(json_t *taken, const json_t *picked, vlt_err_t *err)
 	return 0;
 }
 
+/*
+ * The hosts of one physical:host reservation: those kept (an update's,
+ * when kept names it), else picked among the hosts wholly free over the
+ * window (*free, asked of the service once).
+ */
+static int hosts_of_reservation(vlt_service_t *s, const json_t *res, int64_t start, int64_t end,
+				const json_t *kept, json_t **free, json_t *taken, json_t **picked,
+				vlt_err_t *err)
+{
+	const json_t *mine = json_object_get(kept, json_string_value(json_object_get(res, "id")));
+	int rc = 0;
+
+	if (mine != NULL) {
+		*picked = json_deep_copy(mine);
+		return *picked != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	}
+	if (*free == NULL)
+		rc = vlt__service_hosts_over(s, start, end, free, err);
+	if (rc == 0)
+		rc = vlt__blazar_pick_hosts(res, *free, taken, picked, err);
+	return rc;
+}
+
 /* For each physical:host reservation of record, its hosts: {reservation id: [host...]}. */
-static int hosts_for(vlt_service_t *s, const json_t *record, json_t **out, vlt_err_t *err)
+static int hosts_for(vlt_service_t *s, const json_t *record, int64_t start, int64_t end,
+		     const json_t *kept, json_t **out, vlt_err_t *err)
 {
 	json_t *free = NULL, *taken = json_object(), *by_res = json_object();
 	size_t i;
 	json_t *res;
 	int rc = taken != NULL && by_res != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 
+	const char *k;
+	json_t *held;
+
+	/* kept hosts first: a new pick must not take them again */
+	json_object_foreach((json_t *)kept, k, held) {
+		if (rc == 0)
+			rc = take(taken, held, err);
+	}
 	json_array_foreach(json_object_get(record, "reservations"), i, res) {
 		json_t *picked = NULL;
 
 		if (rc < 0 || strcmp(json_string_value(json_object_get(res, "resource_type")),
 				     VLT_BLAZAR_HOST) != 0)
 			continue;
-		if (free == NULL)
-			rc = free_hosts(s, &free, err);
-		if (rc == 0)
-			rc = vlt__blazar_pick_hosts(res, free, taken, &picked, err);
+		rc = hosts_of_reservation(s, res, start, end, kept, &free, taken, &picked, err);
 		if (rc == 0)
 			rc = take(taken, picked, err);
 		if (rc == 0 && json_object_set_new(by_res, json_string_value(json_object_get(res, "id")),
@@ -196,25 +162,31 @@ static int hosts_for(vlt_service_t *s, const json_t *record, json_t **out, vlt_e
 
 /* ---------------------------------------------------------------- create */
 
-/* The reservation request of a new lease: window as texts ("now" kept for the service). */
-static int request_of(vlt_service_t *s, const json_t *body, const json_t *record,
-		      int64_t start_ms, int64_t end_ms, const char *project, json_t **request,
+/* The reservation request of a lease over [start_ms, end_ms) ("now" kept for the service). */
+static int request_of(vlt_service_t *s, const json_t *record, bool now, int64_t start_ms,
+		      int64_t end_ms, const char *project, const json_t *kept, json_t **request,
 		      vlt_err_t *err)
 {
-	const char *start_text = json_string_value(json_object_get(body, "start_date"));
 	char start[40], end[40];
 	json_t *hosts = NULL;
 
-	if (start_text != NULL && strcmp(start_text, "now") == 0)
+	if (now)
 		snprintf(start, sizeof(start), "now");
 	else
-		vlt__blazar_time_rfc3339(start_ms, start, sizeof(start));
-	vlt__blazar_time_rfc3339(end_ms, end, sizeof(end));
-	int rc = hosts_for(s, record, &hosts, err);
+		vlt__time_format_rfc3339(start_ms, start, sizeof(start));
+	vlt__time_format_rfc3339(end_ms, end, sizeof(end));
+	int rc = hosts_for(s, record, start_ms, end_ms, kept, &hosts, err);
 	if (rc == 0)
 		rc = vlt__blazar_request(record, start, end, project, hosts, request, err);
 	json_decref(hosts);
 	return rc;
+}
+
+static bool says_now(const json_t *body)
+{
+	const char *start = json_string_value(json_object_get(body, "start_date"));
+
+	return start != NULL && strcmp(start, "now") == 0;
 }
 
 static int lease_create(vlt_service_t *s, const json_t *body, const char *project, json_t **doc,
@@ -226,12 +198,115 @@ static int lease_create(vlt_service_t *s, const json_t *body, const char *projec
 					 &start, &end, err);
 
 	if (rc == 0)
-		rc = request_of(s, body, record, start, end, project, &request, err);
+		rc = request_of(s, record, says_now(body), start, end, project, NULL, &request, err);
 	if (rc == 0)
 		rc = vlt__service_reservation_create(s, request, project, &resv, err);
 	if (rc == 0)
 		rc = lease_of(s, resv, record, doc, err);
 	json_decref(request);
+	json_decref(record);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- update */
+
+/*
+ * A host reservation keeps its hosts through an update: changing how many
+ * or which (min, max, hypervisor_properties) is refused, naming it.
+ */
+static int hosts_unchanged(const json_t *before, const json_t *after, vlt_err_t *err)
+{
+	static const char *const keys[] = { "min", "max", "hypervisor_properties", NULL };
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(json_object_get(after, "reservations"), i, a) {
+		const json_t *b = json_array_get(json_object_get(before, "reservations"), i);
+
+		if (strcmp(json_string_value(json_object_get(a, "resource_type")), VLT_BLAZAR_HOST) != 0)
+			continue;
+		for (size_t k = 0; keys[k] != NULL; k++)
+			if (!json_equal(json_object_get(a, keys[k]), json_object_get(b, keys[k])))
+				return vlt_err_set(err, VLT_EINVAL,
+						   "$.reservations: %s of host reservation %.40s "
+						   "cannot change (its hosts are kept; make another "
+						   "lease for other hosts)",
+						   keys[k], json_string_value(json_object_get(a, "id")));
+	}
+	return 0;
+}
+
+/* The hosts each host reservation holds now, from the stored request: {id: [host...]}. */
+static json_t *hosts_held(const json_t *resources)
+{
+	json_t *kept = json_object();
+	const char *orch;
+	json_t *r;
+
+	json_object_foreach((json_t *)resources, orch, r) {
+		const char *id = json_string_value(
+			json_object_get(json_object_get(r, "metadata"), "blazar_reservation_id"));
+		const json_t *flavor = json_object_get(json_object_get(r, "properties"), "flavor");
+		const json_t *at = json_array_get(json_object_get(r, "locations"), 0);
+
+		if (kept == NULL || id == NULL || at == NULL)
+			continue;
+		if (json_object_get(kept, id) == NULL)
+			json_object_set_new(kept, id, json_array());
+		json_array_append_new(json_object_get(kept, id),
+				      json_pack("{s:O, s:O, s:O, s:O}", "name", at, "vcpus",
+						json_object_get(flavor, "vcpus"), "ram_mb",
+						json_object_get(flavor, "ram_mb"), "disk_gb",
+						json_object_get(flavor, "disk_gb")));
+	}
+	return kept;
+}
+
+/* The lease's record and window as they are now. */
+static int lease_now(vlt_service_t *s, const char *id, json_t **record, int64_t *start,
+		     int64_t *end, vlt_err_t *err)
+{
+	json_t *resv = NULL;
+	int rc = record_of(s, id, record, err);
+
+	if (rc == 0)
+		rc = vlt__service_reservation_get(s, id, &resv, err);
+	const json_t *r = json_object_get(resv, "reservation");
+	if (rc == 0 &&
+	    (!vlt__time_parse_rfc3339(json_string_value(json_object_get(r, "start")), start) ||
+	     !vlt__time_parse_rfc3339(json_string_value(json_object_get(r, "end")), end)))
+		rc = vlt_err_set(err, VLT_EINTERNAL, "lease %.64s: its reservation has no window", id);
+	json_decref(resv);
+	return rc;
+}
+
+static int lease_update(vlt_service_t *s, const char *id, const json_t *body, json_t **doc,
+			vlt_err_t *err)
+{
+	json_t *record = NULL, *changed = NULL, *resources = NULL, *kept = NULL, *request = NULL;
+	json_t *resv = NULL;
+	int64_t start = 0, end = 0;
+	int rc = lease_now(s, id, &record, &start, &end, err);
+
+	if (rc == 0)
+		rc = vlt__blazar_lease_change(record, body, vlt__service_now_ms(s), &changed, &start,
+					      &end, err);
+	if (rc == 0)
+		rc = hosts_unchanged(record, changed, err);
+	if (rc == 0)
+		rc = vlt__service_request_member(s, id, "resources", &resources, err);
+	if (rc == 0 && (kept = hosts_held(resources)) == NULL)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = request_of(s, changed, false, start, end, NULL, kept, &request, err);
+	if (rc == 0)
+		rc = vlt__service_reservation_update(s, id, request, NULL, &resv, err);
+	if (rc == 0)
+		rc = lease_of(s, resv, changed, doc, err);
+	json_decref(request);
+	json_decref(kept);
+	json_decref(resources);
+	json_decref(changed);
 	json_decref(record);
 	return rc;
 }
@@ -332,6 +407,21 @@ int vlt__api_lease_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err
 		return 0;
 	if (rc == 0)
 		rc = lease_get(vlt__api_service(req), req->params[0], &doc, err);
+	return lease_answer(resp, rc, 200, doc, err);
+}
+
+int vlt__api_lease_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err)
+{
+	const json_t *body = NULL;
+	json_t *doc = NULL;
+	int rc = authorize_lease(req, resp, "plans_update", err);
+
+	if (rc > 0)
+		return 0;
+	if (rc == 0)
+		rc = vlt__api_body_of(req, &body, err);
+	if (rc == 0)
+		rc = lease_update(vlt__api_service(req), req->params[0], body, &doc, err);
 	return lease_answer(resp, rc, 200, doc, err);
 }
 

@@ -92,8 +92,7 @@ int vlt__blazar_time_parse(const char *text, int64_t now_ms, const char *where, 
 			   now_ms != INT64_MIN ? " or \"now\"" : "", text);
 }
 
-/* ms as "YYYY-MM-DDTHH:MM:SS" and then ".ffffff" (usec) or "Z". */
-static void format_with(int64_t ms, bool usec, char *buf, size_t size)
+void vlt__blazar_time_format(int64_t ms, char *buf, size_t size)
 {
 	time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 	struct tm tm;
@@ -103,20 +102,7 @@ static void format_with(int64_t ms, bool usec, char *buf, size_t size)
 		snprintf(buf, size, "?");
 		return;
 	}
-	if (usec)
-		snprintf(buf, size, "%s.%06" PRId64, day, (ms - (int64_t)t * 1000) * 1000);
-	else
-		snprintf(buf, size, "%sZ", day);
-}
-
-void vlt__blazar_time_format(int64_t ms, char *buf, size_t size)
-{
-	format_with(ms, true, buf, size);
-}
-
-void vlt__blazar_time_rfc3339(int64_t ms, char *buf, size_t size)
-{
-	format_with(ms, false, buf, size);
+	snprintf(buf, size, "%s.%06" PRId64, day, (ms - (int64_t)t * 1000) * 1000);
 }
 
 /* ---------------------------------------------------------------- members */

@@ -53,8 +53,6 @@ int vlt__blazar_time_parse(const char *text, int64_t now_ms, const char *where, 
 			   vlt_err_t *err);
 /* ms since the epoch as Blazar writes dates, "2017-12-26T12:00:00.000000" (buf >= 32 bytes). */
 void vlt__blazar_time_format(int64_t ms, char *buf, size_t size);
-/* ms since the epoch as RFC 3339 UTC, "2017-12-26T12:00:00Z" (buf >= 32 bytes). */
-void vlt__blazar_time_rfc3339(int64_t ms, char *buf, size_t size);
 
 /*
  * vlt__blazar_lease_parse - check a POST /v1/leases body (Blazar's

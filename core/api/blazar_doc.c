@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "blazar.h"
+#include "clock.h"
 
 #define OOM(err) vlt_err_set(err, VLT_ENOMEM, "out of memory")
 
@@ -165,7 +166,7 @@ static int64_t ms_of(const json_t *reservation, const char *key, int64_t fallbac
 	int64_t ms;
 	const char *text = json_string_value(json_object_get(reservation, key));
 
-	if (text != NULL && vlt__blazar_time_parse(text, INT64_MIN, key, &ms, NULL) == 0)
+	if (text != NULL && vlt__time_parse_rfc3339(text, &ms))
 		return ms;
 	return fallback;
 }

@@ -497,14 +497,15 @@ static bool unchanged(const vlt_svc_unit_t *u, const json_t *old_r, const json_t
 
 static json_t *update_request(const vlt_svc_plan_t *p, const json_t *body)
 {
-	static const char *const interval[] = { "start", "end" };
+	/* a reservation's interval, and a Blazar lease's record (docs/blazar.md) */
+	static const char *const interval[] = { "start", "end", "lease" };
 	const char *name = json_string_value(json_object_get(body, "plan_name"));
 	json_t *req = json_pack("{s:s, s:s, s:O}", "plan_name", name != NULL ? name : p->name,
 				"stack_id", p->stack_id, "resources",
 				json_object_get(body, "resources"));
 
-	/* a reservation's interval: the body's bound, else the plan's (an update keeps it) */
-	for (size_t i = 0; req != NULL && i < 2; i++) {
+	/* each the body's, else the plan's (an update keeps it) */
+	for (size_t i = 0; req != NULL && i < 3; i++) {
 		json_t *v = json_object_get(body, interval[i]);
 
 		if (v == NULL)

@@ -260,6 +260,16 @@ int vlt__service_request_member(vlt_service_t *s, const char *id, const char *ke
 				json_t **value, vlt_err_t *err);
 /* The service's time of day (its clock: the real one, or a test's), ms since the epoch. */
 int64_t vlt__service_now_ms(vlt_service_t *s);
+/*
+ * vlt__service_hosts_over - the hosts wholly free over [start_ms, end_ms)
+ * (op_hosts.c): enabled, running nothing outside Valet, and no hold of
+ * Valet's on them at any time of it, in the data center's order, as
+ * {"name", "vcpus", "ram_mb", "disk_gb" (free over the window), "total":
+ * {the same, the hardware's}, "zone", "rack"}. RET 0 with *hosts (new
+ * reference), VLT_EINVAL (an empty window), VLT_ENOMEM, the catch-up's errors.
+ */
+int vlt__service_hosts_over(vlt_service_t *s, int64_t start_ms, int64_t end_ms, json_t **hosts,
+			    vlt_err_t *err);
 /* A random (version 4) uuid into buf (37 bytes at least), as the service makes its ids. */
 void vlt__service_uuid(char *buf);
 

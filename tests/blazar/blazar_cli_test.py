@@ -243,6 +243,92 @@ class HostLeases(Case):
         self.assertIn("$.reservations[0].hypervisor_properties", why)
 
 
+def lease_date(text):
+    """A date of a lease document."""
+    return datetime.datetime.strptime(text, LEASE_DATE)
+
+
+class Updates(Case):
+    def test_prolong_reduce_defer_end_date_and_name(self):
+        lease = self.create("moving", "--reservation", instance(2, "False"))
+        start, end = (lease_date(lease["start_date"]),
+                      lease_date(lease["end_date"]))
+        steps = [(("--prolong-for", "1d"), 0, 24),
+                 (("--reduce-by", "2h"), 0, 22),
+                 (("--defer-by", "1h"), 1, 22)]
+        for args, start_h, end_h in steps:
+            self.assertIn("Updated lease", self.ok("lease-update", *args,
+                                                   "moving"))
+            now = api("GET", "/v1/leases/" + lease["id"])[1]["lease"]
+            self.assertEqual(lease_date(now["start_date"]),
+                             start + datetime.timedelta(hours=start_h))
+            self.assertEqual(lease_date(now["end_date"]),
+                             end + datetime.timedelta(hours=end_h))
+            resv = self.reservation(lease)
+            self.assertEqual(resv["start"][:16],
+                             now["start_date"][:16])
+            self.assertEqual(resv["end"][:16], now["end_date"][:16])
+        new_end = at(days=5)
+        self.ok("lease-update", "--end-date", new_end, "--name", "moved",
+                "moving")
+        shown = json.loads(self.ok("lease-show", "-f", "json", "moved"))
+        self.assertEqual(shown["end_date"][:16], new_end.replace(" ", "T"))
+        self.assertEqual(self.reservation(lease)["end"][:16],
+                         new_end.replace(" ", "T"))
+
+    def test_more_servers_keep_the_others_where_they_are(self):
+        lease = self.create("grow", "--reservation", instance(2, "False"),
+                            "--physical-reservation", hosts_arg(1, 1))
+        servers = lease["reservations"][1]
+        before = self.placed(lease, servers)
+        held = self.placed(lease, lease["reservations"][0])
+        self.ok("lease-update", "--reservation",
+                "id=%s,amount=3" % servers["id"], "grow")
+        now = api("GET", "/v1/leases/" + lease["id"])[1]["lease"]
+        self.assertEqual(now["reservations"][1]["amount"], 3)
+        after = self.placed(lease, servers)
+        self.assertEqual(len(after), 3)
+        self.assertEqual(len(set(after.values())), 3)
+        for orch, host in before.items():
+            self.assertEqual(after[orch], host)
+        self.assertEqual(self.placed(lease, lease["reservations"][0]), held)
+
+    def test_refused_updates_change_nothing(self):
+        lease = self.create("fixed", "--reservation", instance(2, "False"),
+                            "--physical-reservation", hosts_arg(1, 1))
+        before = api("GET", "/v1/reservations/" + lease["id"])[1]
+        servers, hosts = (lease["reservations"][1],
+                          lease["reservations"][0])
+        why = self.refused("lease-update", "--reservation",
+                           "id=%s,amount=40" % servers["id"], "fixed")
+        self.assertIn("short of vcpus", why)
+        why = self.refused("lease-update", "--reservation",
+                           "id=%s,max=2" % hosts["id"], "fixed")
+        self.assertIn("max of host reservation", why)
+        why = self.refused("lease-update", "--end-date", at(days=-1),
+                           "fixed")
+        self.assertIn("$.end_date", why)
+        self.assertEqual(api("GET", "/v1/reservations/" + lease["id"])[1],
+                         before)
+        now = api("GET", "/v1/leases/" + lease["id"])[1]["lease"]
+        self.assertEqual(now["reservations"], lease["reservations"])
+
+
+class Windows(Case):
+    def test_hosts_reserved_later_are_free_before(self):
+        self.create("later", "--physical-reservation", hosts_arg(8, 8),
+                    start=at(days=3), end=at(days=4))
+        # the same eight hosts, whole, for a window that ends before
+        earlier = self.create("earlier", "--physical-reservation",
+                              hosts_arg(8, 8), start=at(days=1),
+                              end=at(days=2))
+        self.assertEqual(earlier["reservations"][0]["hosts"], HOSTS)
+        why = self.refused("lease-create", "--start-date", at(days=2),
+                           "--end-date", at(days=3, hours=1),
+                           "--reservation", instance(1, "None"), "across")
+        self.assertIn("short of", why)
+
+
 class Errors(Case):
     def test_blazars_error_body(self):
         status, doc = api("POST", "/v1/leases", {"name": "x"})
