@@ -329,6 +329,23 @@ class Windows(Case):
         self.assertIn("short of", why)
 
 
+class Durability(Case):
+    def test_leases_survive_a_restart_and_kill_9(self):
+        lease = self.create("kept", "--reservation", instance(2, "True"),
+                            "--physical-reservation", hosts_arg(1, 2))
+        self.ok("lease-update", "--prolong-for", "1h", "kept")
+        want = api("GET", "/v1/leases/" + lease["id"])[1]
+        DAEMON.stop()
+        DAEMON.start()
+        self.assertEqual(api("GET", "/v1/leases/" + lease["id"])[1], want)
+        DAEMON.proc.kill()  # SIGKILL: no clean stop
+        DAEMON.proc.wait(timeout=60)
+        DAEMON.start()
+        self.assertEqual(api("GET", "/v1/leases/" + lease["id"])[1], want)
+        shown = json.loads(self.ok("lease-show", "-f", "json", "kept"))
+        self.assertEqual(shown["end_date"], want["lease"]["end_date"])
+
+
 class Errors(Case):
     def test_blazars_error_body(self):
         status, doc = api("POST", "/v1/leases", {"name": "x"})
