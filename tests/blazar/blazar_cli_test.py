@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 from pathlib import Path
 
@@ -327,6 +328,37 @@ class Windows(Case):
                            "--end-date", at(days=3, hours=1),
                            "--reservation", instance(1, "None"), "across")
         self.assertIn("short of", why)
+
+
+class Ending(Case):
+    def test_an_ended_lease_is_terminated_until_deleted(self):
+        # Blazar's own date form has seconds: a lease of three seconds
+        end = (datetime.datetime.now(datetime.timezone.utc)
+               + datetime.timedelta(seconds=3)).replace(tzinfo=None)
+        status, doc = api("POST", "/v1/leases", {
+            "name": "short", "start_date": "now",
+            "end_date": end.strftime(LEASE_DATE),
+            "reservations": [{"resource_type": "virtual:instance",
+                              "amount": 1, "vcpus": 1, "memory_mb": 512,
+                              "disk_gb": 1, "affinity": None}]})
+        self.assertEqual(status, 201, doc)
+        lease_id = doc["lease"]["id"]
+        self.assertEqual(doc["lease"]["status"], "ACTIVE")
+        deadline = time.monotonic() + 60
+        while (self.reservation(doc["lease"])["status"] != "ended"
+               or not self.reservation(doc["lease"])["released"]):
+            self.assertLess(time.monotonic(), deadline, "never ended")
+            time.sleep(0.5)
+        shown = json.loads(self.ok("lease-show", "-f", "json", "short"))
+        self.assertEqual(shown["status"], "TERMINATED")
+        lease = api("GET", "/v1/leases/" + lease_id)[1]["lease"]
+        self.assertEqual(lease["reservations"][0]["status"], "deleted")
+        events = {e["event_type"]: e["status"] for e in lease["events"]}
+        self.assertEqual(events["end_lease"], "DONE")
+        self.assertEqual([x["id"] for x in json.loads(
+            self.ok("lease-list", "-f", "json"))], [lease_id])
+        self.ok("lease-delete", "short")
+        self.assertEqual(api("GET", "/v1/leases/" + lease_id)[0], 404)
 
 
 class Durability(Case):
