@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "dc.h"
 #include "engine_fixture.h"
+#include "ledger.h"
 #include "timeline.h"
 
 #define TINY VLT_TEST_DATA "/engine/tiny-dc.json"
@@ -309,6 +310,46 @@ static void release(const char *plan)
 }
 
 /*
+ * The ledger's per-rack and per-cluster sums and maxima agree with its
+ * hosts' free capacity, and no host shows a timed peak it has no timeline
+ * for, whatever projections came and went.
+ */
+static int aggregates_agree(const vlt_engine_view_t *v, void *ctx, vlt_err_t *err)
+{
+	const vlt_ledger_t *l = v->ledger;
+	const vlt_dc_t *dc = v->dc;
+
+	(void)ctx;
+	(void)err;
+	assert_false(vlt__interval_timed(&l->view));
+	for (uint32_t r = 0; r < dc->n_racks; r++)
+		for (int res = 0; res < VLT_RES_COUNT; res++) {
+			int64_t sum = 0, max = -1;
+			const vlt_domain_t *rk = &dc->racks[r];
+			for (uint32_t h = rk->first_host; h < rk->first_host + rk->n_hosts; h++) {
+				if (!dc->hosts[h].enabled)
+					continue;
+				sum += l->host_free[h][res];
+				max = l->host_free[h][res] > max ? l->host_free[h][res] : max;
+			}
+			assert_int_equal(l->rack_free[r][res], sum);
+			assert_int_equal(l->rack_max_free[r][res], max);
+		}
+	for (uint32_t h = 0; h < dc->n_hosts; h++)
+		if (l->timeline[h] == NULL)
+			for (int res = 0; res < VLT_RES_COUNT; res++)
+				assert_int_equal(l->timed_shown[h][res], 0);
+	return 0;
+}
+
+static void check_aggregates(void)
+{
+	vlt_err_t err = {0};
+
+	assert_int_equal(vlt__engine_inspect(session.engine, aggregates_agree, NULL, &err), 0);
+}
+
+/*
  * Four full servers fit on h1-h3 and h5 (h4 runs 2 vCPU): reserved for
  * Dec 8 to 9, they keep every open-ended plan out, but not a plan that
  * ends by the reservation's start.
@@ -348,6 +389,7 @@ static void test_disjoint_windows_share_hosts_overlapping_do_not(void **state)
 	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: " NONE_FIT);
 	release("r2");
 	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"), NULL);
+	check_aggregates();
 	release("r3");
 	release("r4");
 	/* nothing timed is left: the open-ended view is the whole inventory again */
@@ -407,6 +449,7 @@ static void test_groups_hold_for_timed_stacks(void **state)
 	expect(grouped(timed("aff3", 1, "half", D8, D9), "affinity", "pair", 1),
 	       "server s0 over " D8 " to " D9 ": 0 of 6 hosts fit: 3 affinity(host) pair, "
 	       "2 short of vcpus, 1 disabled");
+	check_aggregates();
 	release("div");
 	release("aff");
 	release("aff2");
@@ -468,6 +511,7 @@ static void test_replace_moves_a_reservation_or_changes_nothing(void **state)
 	expect(timed("probe", 4, "full", D8, D9), NULL);
 	expect(timed("probe2", 1, "full", "2026-12-07T12:00:00Z", "2026-12-07T13:00:00Z"),
 	       "server s0 over 2026-12-07T12:00:00Z to 2026-12-07T13:00:00Z: " NONE_FIT);
+	check_aggregates();
 	release("r");
 	release("other");
 	release("probe");
