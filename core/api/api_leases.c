@@ -97,25 +97,55 @@ static int take(json_t *taken, const json_t *picked, vlt_err_t *err)
 }
 
 /*
- * The hosts of one physical:host reservation: those kept (an update's,
- * when kept names it), else picked among the hosts wholly free over the
- * window (*free, asked of the service once).
+ * More hosts for res, which holds n already: up to max - n (at least
+ * min - n) among the hosts wholly free over the window (*free, asked of
+ * the service once), appended to picked.
  */
-static int hosts_of_reservation(vlt_service_t *s, const json_t *res, int64_t start, int64_t end,
-				const json_t *kept, json_t **free, json_t *taken, json_t **picked,
-				vlt_err_t *err)
+static int more_hosts(vlt_service_t *s, const json_t *res, size_t n, int64_t start, int64_t end,
+		      json_t **free, const json_t *taken, json_t *picked, vlt_err_t *err)
 {
-	const json_t *mine = json_object_get(kept, json_string_value(json_object_get(res, "id")));
-	int rc = 0;
+	json_int_t min = json_integer_value(json_object_get(res, "min"));
+	json_int_t max = json_integer_value(json_object_get(res, "max"));
+	json_t *more = NULL;
+	json_t *ask = json_pack("{s:O, s:I, s:I, s:O}", "id", json_object_get(res, "id"), "min",
+				min > (json_int_t)n ? min - (json_int_t)n : 0, "max",
+				max - (json_int_t)n, "hypervisor_properties",
+				json_object_get(res, "hypervisor_properties"));
+	int rc = ask != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
 
-	if (mine != NULL) {
-		*picked = json_deep_copy(mine);
-		return *picked != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
-	}
-	if (*free == NULL)
+	if (rc == 0 && *free == NULL)
 		rc = vlt__service_hosts_over(s, start, end, free, err);
 	if (rc == 0)
-		rc = vlt__blazar_pick_hosts(res, *free, taken, picked, err);
+		rc = vlt__blazar_pick_hosts(ask, *free, taken, &more, err);
+	if (rc == 0 && json_array_extend(picked, more) != 0)
+		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
+	json_decref(more);
+	json_decref(ask);
+	return rc;
+}
+
+/*
+ * The hosts of one physical:host reservation: those it keeps (an
+ * update's, in kept), down to its max, then more up to max when it has
+ * fewer.
+ */
+static int hosts_of_reservation(vlt_service_t *s, const json_t *res, int64_t start, int64_t end,
+				const json_t *kept, json_t **free, const json_t *taken,
+				json_t **picked, vlt_err_t *err)
+{
+	const json_t *mine = json_object_get(kept, json_string_value(json_object_get(res, "id")));
+	size_t max = (size_t)json_integer_value(json_object_get(res, "max"));
+	json_t *hosts = mine != NULL ? json_deep_copy(mine) : json_array();
+	int rc = hosts != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	while (rc == 0 && json_array_size(hosts) > max)
+		json_array_remove(hosts, json_array_size(hosts) - 1);
+	if (rc == 0 && json_array_size(hosts) < max)
+		rc = more_hosts(s, res, json_array_size(hosts), start, end, free, taken, hosts, err);
+	if (rc < 0)
+		json_decref(hosts);
+	else
+		*picked = hosts;
 	return rc;
 }
 
@@ -211,12 +241,13 @@ static int lease_create(vlt_service_t *s, const json_t *body, const char *projec
 /* ---------------------------------------------------------------- update */
 
 /*
- * A host reservation keeps its hosts through an update: changing how many
- * or which (min, max, hypervisor_properties) is refused, naming it.
+ * A host reservation keeps its hosts through an update (min and max may
+ * change: hosts are dropped or added): changing which hosts qualify
+ * (hypervisor_properties) is refused, naming it.
  */
 static int hosts_unchanged(const json_t *before, const json_t *after, vlt_err_t *err)
 {
-	static const char *const keys[] = { "min", "max", "hypervisor_properties", NULL };
+	static const char *const keys[] = { "hypervisor_properties", NULL };
 	size_t i;
 	json_t *a;
 

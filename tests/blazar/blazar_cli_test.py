@@ -294,6 +294,31 @@ class Updates(Case):
             self.assertEqual(after[orch], host)
         self.assertEqual(self.placed(lease, lease["reservations"][0]), held)
 
+    def test_hosts_added_and_dropped_the_others_kept(self):
+        lease = self.create("grow-hosts", "--physical-reservation",
+                            hosts_arg(1, 1))
+        res = lease["reservations"][0]
+        first = self.placed(lease, res)
+        self.ok("lease-update", "--reservation", "id=%s,max=3" % res["id"],
+                "grow-hosts")
+        grown = self.placed(lease, res)
+        self.assertEqual(len(grown), 3)
+        self.assertEqual(len(set(grown.values())), 3)
+        for orch, host in first.items():
+            self.assertEqual(grown[orch], host)
+        now = api("GET", "/v1/leases/" + lease["id"])[1]["lease"]
+        self.assertEqual(now["reservations"][0]["max"], 3)
+        self.assertEqual(now["reservations"][0]["hosts"],
+                         sorted(grown.values()))
+        self.ok("lease-update", "--reservation",
+                "id=%s,min=1,max=1" % res["id"], "grow-hosts")
+        self.assertEqual(self.placed(lease, res), first)
+        # more than the hosts free: refused, unchanged
+        why = self.refused("lease-update", "--reservation",
+                           "id=%s,min=9,max=9" % res["id"], "grow-hosts")
+        self.assertIn("Not enough hosts available", why)
+        self.assertEqual(self.placed(lease, res), first)
+
     def test_refused_updates_change_nothing(self):
         lease = self.create("fixed", "--reservation", instance(2, "False"),
                             "--physical-reservation", hosts_arg(1, 1))
@@ -304,8 +329,9 @@ class Updates(Case):
                            "id=%s,amount=40" % servers["id"], "fixed")
         self.assertIn("short of vcpus", why)
         why = self.refused("lease-update", "--reservation",
-                           "id=%s,max=2" % hosts["id"], "fixed")
-        self.assertIn("max of host reservation", why)
+                           'id=%s,hypervisor_properties=[">", "$vcpus", "1"]'
+                           % hosts["id"], "fixed")
+        self.assertIn("hypervisor_properties of host reservation", why)
         why = self.refused("lease-update", "--end-date", at(days=-1),
                            "fixed")
         self.assertIn("$.end_date", why)
