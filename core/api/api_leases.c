@@ -117,6 +117,12 @@ static int more_hosts(vlt_service_t *s, const json_t *res, size_t n, int64_t sta
 		rc = vlt__service_hosts_over(s, start, end, free, err);
 	if (rc == 0)
 		rc = vlt__blazar_pick_hosts(ask, *free, taken, &more, err);
+	if (rc == VLT_ENOPLACE && n > 0) {
+		char why[VLT_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		vlt_err_set(err, rc, "%.400s, besides the %zu it keeps", why, n);
+	}
 	if (rc == 0 && json_array_extend(picked, more) != 0)
 		rc = vlt_err_set(err, VLT_ENOMEM, "out of memory");
 	json_decref(more);

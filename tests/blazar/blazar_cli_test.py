@@ -317,6 +317,7 @@ class Updates(Case):
         why = self.refused("lease-update", "--reservation",
                            "id=%s,min=9,max=9" % res["id"], "grow-hosts")
         self.assertIn("Not enough hosts available", why)
+        self.assertIn("besides the 1 it keeps", why)
         self.assertEqual(self.placed(lease, res), first)
 
     def test_refused_updates_change_nothing(self):
