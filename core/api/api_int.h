@@ -1,7 +1,7 @@
 /*
  * api_int.h - what the handlers of valet-api share (api.c): who calls and
  * what they may do, the body and the query of a request, the answer. For
- * the route files of core/api/ (api.c, api_reservations.c) only.
+ * the route files of core/api/ (api.c, api_reservations.c, api_leases.c) only.
  */
 #ifndef VALET_CORE_API_INT_H
 #define VALET_CORE_API_INT_H
@@ -74,5 +74,12 @@ int vlt__api_reservation_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, v
 int vlt__api_reservation_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 int vlt__api_reservation_servers_post(const vlt_http_req_t *req, vlt_http_resp_t *resp,
 				      vlt_err_t *err);
+
+/* api_leases.c: /v1/leases, Blazar's (docs/blazar.md) */
+int vlt__api_leases_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_leases_post(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_lease_get(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_lease_put(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
+int vlt__api_lease_delete(const vlt_http_req_t *req, vlt_http_resp_t *resp, vlt_err_t *err);
 
 #endif /* VALET_CORE_API_INT_H */

@@ -218,15 +218,36 @@ static int validate_create(const json_t *body, unsigned max, const char **stack_
 }
 
 /*
- * The known candidate hosts of an ad-hoc plan's locations, as allowed
- * locations of every server (none when it gives no locations). RET 0,
- * VLT_ENOPLACE when no candidate is in the inventory, VLT_ENOMEM.
+ * A server's own "locations" (hosts it alone may go to: a Blazar host
+ * reservation pins one server to each of its hosts, docs/blazar.md), as
+ * allowed locations; a host the inventory lacks is VLT_ENOPLACE naming it.
  */
+static int server_allowed(vlt_service_t *s, const char *orch, const json_t *r,
+			  vlt_svc_locs_t *allowed, vlt_err_t *err)
+{
+	const json_t *locs = json_object_get(r, "locations");
+	json_t *known = vlt__svc_known_hosts(s, locs);
+	int rc = known != NULL ? 0 : vlt_err_set(err, VLT_ENOMEM, "out of memory");
+
+	if (rc == 0 && json_array_size(known) < json_array_size(locs))
+		rc = vlt_err_set(err, VLT_ENOPLACE,
+				 "%s: $.resources.%s.locations: a host is not in the inventory",
+				 SVC_WHERE, orch);
+	else if (rc == 0 && json_array_size(known) == 0)
+		rc = vlt_err_set(err, VLT_EINVAL,
+				 "%s: $.resources.%s.locations: expected a list of host names",
+				 SVC_WHERE, orch);
+	if (rc == 0)
+		rc = vlt__svc_locs_add(s, allowed, orch, true, known, "allowed locations", err);
+	json_decref(known);
+	return rc;
+}
+
 /*
  * An ad-hoc plan's locations: hosts for its servers, pools for its volumes
  * (the Cinder filter's plan of one volume), names the inventory lacks left
  * out; none known for a server is VLT_ENOPLACE, a volume with none known
- * may go anywhere.
+ * may go anywhere. A server's own locations come before the plan's.
  */
 static int adhoc_allowed(vlt_service_t *s, const json_t *body, vlt_svc_locs_t *allowed,
 			 vlt_err_t *err)
@@ -237,8 +258,13 @@ static int adhoc_allowed(vlt_service_t *s, const json_t *body, vlt_svc_locs_t *a
 	json_t *r;
 	int rc = 0;
 
-	if (!json_is_array(locs))
-		return 0;
+	json_object_foreach(json_object_get(body, "resources"), k, r) {
+		if (rc == 0 && json_is_array(json_object_get(r, "locations")) &&
+		    vlt__request_is_server_type(json_string_value(json_object_get(r, "type"))))
+			rc = server_allowed(s, k, r, allowed, err);
+	}
+	if (rc < 0 || !json_is_array(locs))
+		return rc;
 	known[0] = vlt__svc_known_locations(s, locs, false);
 	known[1] = vlt__svc_known_hosts(s, locs);
 	if (known[0] == NULL || known[1] == NULL)
@@ -247,7 +273,8 @@ static int adhoc_allowed(vlt_service_t *s, const json_t *body, vlt_svc_locs_t *a
 		const char *type = json_string_value(json_object_get(r, "type"));
 		bool server = vlt__request_is_server_type(type);
 
-		if (rc < 0 || (!server && vlt__request_kind(type) != VLT_RK_VOLUME))
+		if (rc < 0 || (!server && vlt__request_kind(type) != VLT_RK_VOLUME) ||
+		    (server && json_is_array(json_object_get(r, "locations"))))
 			continue;
 		if (json_array_size(known[server]) > 0)
 			rc = vlt__svc_locs_add(s, allowed, k, server, known[server],
@@ -470,14 +497,15 @@ static bool unchanged(const vlt_svc_unit_t *u, const json_t *old_r, const json_t
 
 static json_t *update_request(const vlt_svc_plan_t *p, const json_t *body)
 {
-	static const char *const interval[] = { "start", "end" };
+	/* a reservation's interval, and a Blazar lease's record (docs/blazar.md) */
+	static const char *const interval[] = { "start", "end", "lease" };
 	const char *name = json_string_value(json_object_get(body, "plan_name"));
 	json_t *req = json_pack("{s:s, s:s, s:O}", "plan_name", name != NULL ? name : p->name,
 				"stack_id", p->stack_id, "resources",
 				json_object_get(body, "resources"));
 
-	/* a reservation's interval: the body's bound, else the plan's (an update keeps it) */
-	for (size_t i = 0; req != NULL && i < 2; i++) {
+	/* each the body's, else the plan's (an update keeps it) */
+	for (size_t i = 0; req != NULL && i < 3; i++) {
 		json_t *v = json_object_get(body, interval[i]);
 
 		if (v == NULL)

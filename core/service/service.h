@@ -249,6 +249,31 @@ int vlt__service_reservations_sweep(vlt_service_t *s, int64_t now_ms, size_t *n_
 int vlt__service_reservations_start(vlt_service_t *s, unsigned period_ms, vlt_err_t *err);
 
 /*
+ * vlt__service_request_member - a copy of the top-level member key of the
+ * request stored with the plan (or reservation) id or stack id names
+ * (op_requests.c): a member the plan parser ignores but the journal
+ * keeps, such as a Blazar lease's record (core/api/blazar.h). RET 0 with
+ * *value (new reference; JSON null when the request has no such member),
+ * VLT_ENOENT "Plan not found", the catch-up's errors.
+ */
+int vlt__service_request_member(vlt_service_t *s, const char *id, const char *key,
+				json_t **value, vlt_err_t *err);
+/* The service's time of day (its clock: the real one, or a test's), ms since the epoch. */
+int64_t vlt__service_now_ms(vlt_service_t *s);
+/*
+ * vlt__service_hosts_over - the hosts wholly free over [start_ms, end_ms)
+ * (op_hosts.c): enabled, running nothing outside Valet, and no hold of
+ * Valet's on them at any time of it, in the data center's order, as
+ * {"name", "vcpus", "ram_mb", "disk_gb" (free over the window), "total":
+ * {the same, the hardware's}, "zone", "rack"}. RET 0 with *hosts (new
+ * reference), VLT_EINVAL (an empty window), VLT_ENOMEM, the catch-up's errors.
+ */
+int vlt__service_hosts_over(vlt_service_t *s, int64_t start_ms, int64_t end_ms, json_t **hosts,
+			    vlt_err_t *err);
+/* A random (version 4) uuid into buf (37 bytes at least), as the service makes its ids. */
+void vlt__service_uuid(char *buf);
+
+/*
  * GET /v1/placements: {"placements": [...]} of those matching every
  * member of filter (NULL: all). A key among id, orchestration_id, plan_id,
  * resource_id, location, name, reserved compares with the placement's own

@@ -61,16 +61,7 @@ def valet(*args, url=None, env=None, stdin=None):
 
 def api(method, path, body=None):
     """valetd's own answer to a request: (status, document or None)."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(DAEMON.url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            text = r.read()
-            return r.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as e:
-        text = e.read()
-        return e.code, json.loads(text) if text else None
+    return DAEMON.request(method, path, body)
 
 
 class Case(unittest.TestCase):

@@ -23,8 +23,6 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -54,16 +52,7 @@ def conf_text(broker):
 
 def api(daemon, method, path, body=None):
     """valetd's answer: (status, document or None)."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(daemon.url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            text = r.read()
-            return r.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as e:
-        text = e.read()
-        return e.code, json.loads(text) if text else None
+    return daemon.request(method, path, body, timeout=30)
 
 
 def notifications(daemon):

@@ -2,12 +2,15 @@
 (``$VALETD``, set by CTest), on a folder of its own, listening on a free
 loopback port, with an inventory file or a configuration given by the
 test."""
+import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.normpath(os.path.join(HERE, '..', '..', '..'))
@@ -74,6 +77,21 @@ class Valetd:
             time.sleep(0.1)
         raise RuntimeError('valetd did not listen in %d s: see %s'
                            % (timeout, self.log))
+
+    def request(self, method, path, body=None, timeout=60):
+        """valetd's own answer to a JSON request: (status, document or
+        None)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            self.url + path, data=data, method=method,
+            headers={'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                text = r.read()
+                return r.status, json.loads(text) if text else None
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            return e.code, json.loads(text) if text else None
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
