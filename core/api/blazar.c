@@ -220,7 +220,7 @@ static int want_filter(const json_t *obj, const char *where, json_t **out, vlt_e
 
 static int instance_record(const json_t *r, const char *where, json_t *rec, vlt_err_t *err)
 {
-	long amount, vcpus, memory, disk;
+	long amount = 0, vcpus = 0, memory = 0, disk = 0;
 	json_t *affinity = NULL;
 	int rc;
 
@@ -249,7 +249,7 @@ static int instance_record(const json_t *r, const char *where, json_t *rec, vlt_
 
 static int host_record(const json_t *r, const char *where, json_t *rec, vlt_err_t *err)
 {
-	long min, max;
+	long min = 0, max = 0;
 	json_t *filter = NULL;
 	const char *before_end = json_string_value(json_object_get(r, "before_end"));
 	int rc;
@@ -347,7 +347,7 @@ static int want_before_end(const json_t *body, int64_t start, int64_t end, json_
 			   vlt_err_t *err)
 {
 	const json_t *v = json_object_get(body, "before_end_date");
-	int64_t ms;
+	int64_t ms = 0;
 
 	if (v == NULL || json_is_null(v)) {
 		*out = json_null();

@@ -283,7 +283,28 @@ struct claim_ctx {
 	struct reserve_ctx r; /* first: undo_reserve and done_reserve take it */
 	const char *reservation;
 	const json_t *flavor;
+	char prefix[128]; /* a Blazar reservation's: its servers' orchestration ids "<id>/<k>"; "" any */
 };
+
+/*
+ * The Valet reservation id names, by plan or stack id (a Blazar lease's
+ * id), else the one holding a Blazar reservation of that id (its servers
+ * are "<id>/0", "<id>/1", ...: then only those are c's to take).
+ */
+static vlt_svc_plan_t *claimed_plan(vlt_service_t *s, struct claim_ctx *c)
+{
+	vlt_svc_plan_t *p = vlt__state_plan(&s->st, c->reservation);
+	char first[160];
+
+	c->prefix[0] = '\0';
+	if (p != NULL)
+		return p;
+	snprintf(first, sizeof(first), "%s/0", c->reservation);
+	p = vlt__state_plan_of_orch(&s->st, first);
+	if (p != NULL)
+		snprintf(c->prefix, sizeof(c->prefix), "%s/", c->reservation);
+	return p;
+}
 
 static const char *const flavor_sizes[] = { "vcpus", "ram_mb", "disk_gb" };
 
@@ -327,7 +348,8 @@ static vlt_svc_unit_t *claimable(vlt_svc_plan_t *p, const struct claim_ctx *c)
 	for (size_t i = 0; i < p->n_units; i++) {
 		vlt_svc_unit_t *u = &p->units[i];
 
-		if (!u->server || u->reserved || u->loc == NULL || !flavor_matches(p, u, c->flavor))
+		if (!u->server || u->reserved || u->loc == NULL || !flavor_matches(p, u, c->flavor) ||
+		    strncmp(u->orch, c->prefix, strlen(c->prefix)) != 0)
 			continue;
 		if (vlt__svc_in_list(c->r.locations, u->loc))
 			return u;
@@ -341,7 +363,7 @@ static int decide_claim(vlt_service_t *s, void *arg, json_t **entry, bool *engin
 			vlt_err_t *err)
 {
 	struct claim_ctx *c = arg;
-	vlt_svc_plan_t *p = vlt__state_plan(&s->st, c->reservation);
+	vlt_svc_plan_t *p = claimed_plan(s, c);
 
 	if (p == NULL || !p->timed)
 		return vlt_err_set(err, VLT_ENOENT, "Reservation not found");

@@ -287,7 +287,8 @@ int vlt__service_placement_get(vlt_service_t *s, const char *id, json_t **placem
 /*
  * POST /v1/reservations/{id}/servers: a server Nova boots with the
  * reservation's scheduler hint (Blazar's `reservation`) takes one of its
- * placements: the one it reserved already (the same resource_id: a
+ * placements (id: a Valet reservation's plan or stack id, or a Blazar
+ * reservation's id within a lease, docs/blazar.md): the one it reserved already (the same resource_id: a
  * retry), else one not reserved whose flavor matches body's "flavor"
  * ({"name", "vcpus", "ram_mb", "disk_gb"}: a named flavor by name, an
  * inline one by size), on one of body's "locations" if one is there (else

@@ -28,7 +28,9 @@ def spec(instance_uuid=None, flavor='m1.small', hints=None, retry_hosts=(),
     hints = {k: v if isinstance(v, list) else [v]
              for k, v in (hints or {}).items()}
     fields = dict(instance_uuid=instance_uuid or str(uuid.uuid4()),
-                  flavor=objects.Flavor(name=flavor), scheduler_hints=hints,
+                  flavor=(flavor if isinstance(flavor, objects.Flavor)
+                          else objects.Flavor(name=flavor)),
+                  scheduler_hints=hints,
                   project_id='tenant-1', instance_group=group)
     if retry_hosts:
         fields['retry'] = objects.SchedulerRetries(
@@ -89,6 +91,29 @@ class NovaFilterTest(FilterTest):
         # both taken: a third server of the reservation has no host
         self.assertEqual(passed(self.nova, host_states(HOSTS), spec(
             hints={'reservation': resv['id']})), [])
+
+    def test_servers_booted_for_a_blazar_lease(self):
+        lease = self.client._call('POST', '/v1/leases', {
+            'name': 'l-' + str(uuid.uuid4())[:8], 'start_date': 'now',
+            'end_date': '2090-01-01 00:00', 'events': [],
+            'reservations': [{
+                'resource_type': 'virtual:instance', 'amount': 2,
+                'vcpus': 2, 'memory_mb': 4096, 'disk_gb': 40,
+                'affinity': False, 'resource_properties': ''}]})['lease']
+        self.addCleanup(self.client._call, 'DELETE',
+                        '/v1/leases/' + lease['id'])
+        reservation = lease['reservations'][0]['id']
+        # Blazar's flavor for the reservation: the sizes it asked
+        flavor = objects.Flavor(name='reservation-flavor', vcpus=2,
+                                memory_mb=4096, root_gb=40)
+        taken = [passed(self.nova, host_states(HOSTS),
+                        spec(flavor=flavor,
+                             hints={'reservation': reservation}))
+                 for _ in range(2)]
+        self.assertTrue(all(len(t) == 1 for t in taken), taken)
+        self.assertNotEqual(taken[0], taken[1])  # affinity false
+        self.assertEqual(passed(self.nova, host_states(HOSTS), spec(
+            flavor=flavor, hints={'reservation': reservation})), [])
 
     def test_rebuild_is_left_alone(self):
         props = spec(hints={'_nova_check_type': 'rebuild'})
