@@ -213,6 +213,85 @@ static void brute_peak(const struct brute_hold *h, size_t n, const vlt_interval_
 	}
 }
 
+static int by_time(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether the live holds take more than limit of some resource at time t. */
+static bool brute_over_at(const struct brute_hold *h, size_t n, int64_t t,
+			  const int64_t limit[VLT_RES_COUNT])
+{
+	int64_t use[VLT_RES_COUNT] = {0};
+
+	for (size_t i = 0; i < n; i++)
+		if (h[i].live && h[i].iv.start_ms <= t && t < h[i].iv.end_ms)
+			for (int r = 0; r < VLT_RES_COUNT; r++)
+				use[r] += h[i].demand[r];
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (use[r] > limit[r])
+			return true;
+	return false;
+}
+
+/*
+ * The parts of iv over limit as a definition: usage is constant between
+ * the interval's start and the bounds of holds within it; consecutive
+ * stretches over the limit are one part.
+ */
+static size_t brute_short(const struct brute_hold *h, size_t n, const vlt_interval_t *iv,
+			  const int64_t limit[VLT_RES_COUNT], vlt_interval_t *out)
+{
+	static int64_t times[2 * 300 + 1];
+	size_t k = 0, parts = 0;
+	bool open = false;
+
+	times[k++] = iv->start_ms;
+	for (size_t i = 0; i < n; i++) {
+		if (!h[i].live)
+			continue;
+		int64_t b[2] = {h[i].iv.start_ms, h[i].iv.end_ms};
+		for (int j = 0; j < 2; j++)
+			if (b[j] > iv->start_ms && b[j] < iv->end_ms)
+				times[k++] = b[j];
+	}
+	qsort(times, k, sizeof(*times), by_time);
+	for (size_t i = 0; i < k; i++) {
+		if (i > 0 && times[i] == times[i - 1])
+			continue;
+		bool over = brute_over_at(h, n, times[i], limit);
+		if (over && !open)
+			out[parts].start_ms = times[i];
+		else if (!over && open)
+			out[parts++].end_ms = times[i];
+		open = over;
+	}
+	if (open)
+		out[parts++].end_ms = iv->end_ms;
+	return parts;
+}
+
+/* vlt__timeline_short agrees with brute_short on iv, for a random limit. */
+static void check_short(const vlt_timeline_t *t, const struct brute_hold *h, size_t n,
+			const vlt_interval_t *iv)
+{
+	static vlt_interval_t got[2 * 300 + 1], want[2 * 300 + 1];
+	int64_t limit[VLT_RES_COUNT];
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		limit[r] = (int64_t)rnd(40) - 1; /* -1: over at every time */
+	size_t n_want = brute_short(h, n, iv, limit, want);
+	/* a short buffer still counts every part */
+	assert_int_equal(vlt__timeline_short(t, iv, limit, got, 1), n_want);
+	assert_int_equal(vlt__timeline_short(t, iv, limit, got, n_want), n_want);
+	for (size_t i = 0; i < n_want; i++) {
+		assert_int_equal(got[i].start_ms, want[i].start_ms);
+		assert_int_equal(got[i].end_ms, want[i].end_ms);
+	}
+}
+
 static void test_tree_peak_matches_brute_force(void **state)
 {
 	enum { N = 300 };
@@ -246,6 +325,7 @@ static void test_tree_peak_matches_brute_force(void **state)
 			brute_peak(h, N, &iv, want, &busy);
 			assert_memory_equal(got, want, sizeof(got));
 			assert_int_equal(vlt__timeline_busy(t, &iv), busy);
+			check_short(t, h, N, &iv);
 		}
 	}
 	/* everything given back: nothing left at any time */
