@@ -364,6 +364,10 @@ static void test_timed_request_is_placed_and_bad_times_refused(void **state)
 #define D9 "2026-12-09T10:00:00Z"
 #define D10 "2026-12-10T10:00:00Z"
 #define NONE_FIT "0 of 6 hosts fit: 5 short of vcpus, 1 disabled"
+/* A timed refusal's: when says when the host short for the least time is short. */
+#define NONE_FIT_WHEN(when) "0 of 6 hosts fit: 5 short of vcpus (" when "), 1 disabled"
+#define THROUGHOUT "each short throughout the interval"
+#define LEAST(host) "on the host short for the least time, " host ": short "
 
 /* place answers VLT_OK, or VLT_ENOPLACE with the message want. */
 static void expect(json_t *req, const char *want)
@@ -442,10 +446,11 @@ static void test_future_reservation_keeps_open_ended_plans_out(void **state)
 	expect(timed("later", 1, "full", D9, NULL), NULL); /* starts as r ends */
 	release("later");
 	expect(timed("starts", 1, "full", "2026-12-08T09:00:00Z", NULL),
-	       "server s0 over 2026-12-08T09:00:00Z to no end: " NONE_FIT);
+	       "server s0 over 2026-12-08T09:00:00Z to no end: " NONE_FIT_WHEN(
+		       LEAST("h1") "from " D8 " to " D9 "; free before and after"));
 	expect(timed("before", 4, "full", NULL, D8), NULL); /* ends as r starts */
 	expect(timed("late", 1, "full", NULL, "2026-12-08T10:00:00.001Z"),
-	       "server s0 over now to 2026-12-08T10:00:00.001Z: " NONE_FIT);
+	       "server s0 over now to 2026-12-08T10:00:00.001Z: " NONE_FIT_WHEN(THROUGHOUT));
 	release("before");
 	/* what is left beside r: h4's 6 vCPU, at every time */
 	expect(timed("small", 1, "half", NULL, NULL), NULL);
@@ -461,12 +466,14 @@ static void test_disjoint_windows_share_hosts_overlapping_do_not(void **state)
 	expect(timed("r1", 4, "full", D8, D9), NULL);
 	expect(timed("r2", 4, "full", D9, D10), NULL);
 	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"),
-	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: " NONE_FIT);
+	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: "
+	       NONE_FIT_WHEN(THROUGHOUT));
 	/* released, r1's window is free again; r2's is not */
 	release("r1");
 	expect(timed("r4", 4, "full", "2026-12-08T12:00:00Z", "2026-12-08T13:00:00Z"), NULL);
 	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"),
-	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: " NONE_FIT);
+	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: "
+	       NONE_FIT_WHEN(LEAST("h1") "from " D9 " to 2026-12-09T11:00:00Z; free before"));
 	release("r2");
 	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"), NULL);
 	check_aggregates();
@@ -528,7 +535,7 @@ static void test_groups_hold_for_timed_stacks(void **state)
 	assert_string_equal(later[0], at[0]);
 	expect(grouped(timed("aff3", 1, "half", D8, D9), "affinity", "pair", 1),
 	       "server s0 over " D8 " to " D9 ": 0 of 6 hosts fit: 3 affinity(host) pair, "
-	       "2 short of vcpus, 1 disabled");
+	       "2 short of vcpus (" THROUGHOUT "), 1 disabled");
 	check_aggregates();
 	release("div");
 	release("aff");
@@ -558,11 +565,62 @@ static void test_hold_replays_a_timed_plan(void **state)
 	expect(timed("open3", 1, "full", NULL, NULL), "server s0: " NONE_FIT);
 	expect(timed("before", 2, "full", NULL, D8), NULL);
 	expect(timed("during", 1, "full", D8, D9),
-	       "server s0 over " D8 " to " D9 ": " NONE_FIT);
+	       "server s0 over " D8 " to " D9 ": " NONE_FIT_WHEN(THROUGHOUT));
 	release("h");
 	expect(timed("during", 2, "full", D8, D9), NULL);
 	json_decref(locs);
 	json_decref(req);
+}
+
+/* n full servers over [start, end), held (as a replay does) on hosts, one each. */
+static void hold_on(const char *plan, const char *start, const char *end, unsigned n,
+		    const char *const *hosts)
+{
+	json_t *req = timed(plan, n, "full", start, end);
+	json_t *locs = json_object();
+	vlt_err_t err = {0};
+	char id[8];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "s%u", i);
+		json_object_set_new(locs, id, json_string(hosts[i]));
+	}
+	if (vlt__engine_hold(session.engine, req, "t", plan, locs, &err) != VLT_OK)
+		fail_msg("not held: %s", err.msg);
+	json_decref(locs);
+	json_decref(req);
+}
+
+/*
+ * A timed refusal says when the host short for the least time is short:
+ * the parts of the interval where its timed holds leave too little,
+ * merged, and whether it is free before, between and after them.
+ */
+static void test_refusal_says_when_capacity_is_short(void **state)
+{
+	static const char *const four[] = {"h1", "h2", "h3", "h5"}, *const h1[] = {"h1"};
+
+	(void)state;
+	hold_on("a", D8, D9, 4, four);
+	hold_on("b", D9, D10, 1, h1);
+	/* h1 is short from Dec 8 to 10 (a and b meet), h2 only Dec 8 to 9, h4 throughout */
+	expect(timed("q", 1, "full", "2026-12-08T08:00:00Z", "2026-12-10T12:00:00Z"),
+	       "server s0 over 2026-12-08T08:00:00Z to 2026-12-10T12:00:00Z: " NONE_FIT_WHEN(
+		       LEAST("h2") "from " D8 " to " D9 "; free before and after"));
+	/* a half server fits: h4 has 6 vCPU free throughout */
+	expect(timed("half", 1, "half", "2026-12-08T08:00:00Z", "2026-12-10T12:00:00Z"), NULL);
+	release("half");
+	release("b");
+	hold_on("c", D10, "2026-12-10T11:00:00Z", 4, four);
+	expect(timed("q", 1, "full", "2026-12-08T08:00:00Z", "2026-12-10T12:00:00Z"),
+	       "server s0 over 2026-12-08T08:00:00Z to 2026-12-10T12:00:00Z: " NONE_FIT_WHEN(
+		       LEAST("h1") "from " D8 " to " D9 " and from " D10
+				   " to 2026-12-10T11:00:00Z; free before, between and after"));
+	/* an open-ended refusal says no times */
+	expect(timed("open", 1, "full", NULL, NULL), "server s0: " NONE_FIT);
+	release("a");
+	release("c");
+	check_aggregates();
 }
 
 /* A timed plan's update (moved to another window) keeps it whole, or changes nothing. */
@@ -581,7 +639,8 @@ static void test_replace_moves_a_reservation_or_changes_nothing(void **state)
 			 VLT_ENOPLACE);
 	json_decref(req);
 	json_decref(res);
-	expect(timed("probe", 1, "full", D8, D9), "server s0 over " D8 " to " D9 ": " NONE_FIT);
+	expect(timed("probe", 1, "full", D8, D9),
+	       "server s0 over " D8 " to " D9 ": " NONE_FIT_WHEN(THROUGHOUT));
 	/* to the day before: placed, and Dec 8 to 9 is free */
 	req = timed("r", 4, "full", "2026-12-07T10:00:00Z", D8);
 	assert_int_equal(vlt__engine_place_opts(session.engine, req, "test", &o, &res, &err),
@@ -590,7 +649,8 @@ static void test_replace_moves_a_reservation_or_changes_nothing(void **state)
 	json_decref(res);
 	expect(timed("probe", 4, "full", D8, D9), NULL);
 	expect(timed("probe2", 1, "full", "2026-12-07T12:00:00Z", "2026-12-07T13:00:00Z"),
-	       "server s0 over 2026-12-07T12:00:00Z to 2026-12-07T13:00:00Z: " NONE_FIT);
+	       "server s0 over 2026-12-07T12:00:00Z to 2026-12-07T13:00:00Z: "
+	       NONE_FIT_WHEN(THROUGHOUT));
 	check_aggregates();
 	release("r");
 	release("other");
@@ -705,6 +765,7 @@ int main(void)
 		TEST(test_disjoint_windows_share_hosts_overlapping_do_not),
 		TEST(test_groups_hold_for_timed_stacks),
 		TEST(test_hold_replays_a_timed_plan),
+		TEST(test_refusal_says_when_capacity_is_short),
 		TEST(test_replace_moves_a_reservation_or_changes_nothing),
 		TEST(test_hosts_over_a_window),
 	};
