@@ -1230,7 +1230,8 @@ static bool short_of_timed(vlt_cycle_t *cy, uint32_t u, uint32_t h)
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		below = below || (demand[r] > 0 && free_[r] < demand[r]);
 	/* the cheap test first: most hosts are not short at all */
-	if (!below || !cy->dc->hosts[h].enabled || check_host(cy, u, h, why, sizeof(why)) != VLT_REJECT)
+	if (!below || !cy->dc->hosts[h].enabled ||
+	    check_host(cy, u, h, why, sizeof(why)) != VLT_REJECT)
 		return false;
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		if (strncmp(why, "short of ", 9) == 0 && strcmp(why + 9, res_names[r]) == 0)

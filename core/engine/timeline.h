@@ -81,7 +81,7 @@ uint32_t vlt__timeline_holds(const vlt_timeline_t *t);
 /*
  * vlt__timeline_short - the parts of iv where the holds take more than
  * limit of some resource (usage[r] > limit[r] for any r), in order and
- * merged, into out, at most max of them.
+ * merged, into out, at most max of them; t NULL: a host without holds.
  * RET how many parts there are, which may be more than max. An in-order
  * walk of the changes up to iv's end, O(k): for refusals' messages, not
  * for checks.
