@@ -1272,14 +1272,14 @@ static void say_when_short(vlt_cycle_t *cy, uint32_t u, char *buf, size_t n)
 
 	buf[0] = '\0';
 	for (uint32_t h = 0; h < cy->dc->n_hosts; h++) {
-		if (!short_of_timed(cy, u, h) || host_short_parts(cy, u, h, &sp) < 0)
+		if (!short_of_timed(cy, u, h) || host_short_parts(cy, u, h, &sp) < 0 || sp.n == 0)
 			continue;
 		if (best_h == VLT_NONE || sp.total_ms < best.total_ms) {
 			best = sp;
 			best_h = h;
 		}
 	}
-	if (best_h == VLT_NONE || best.n == 0)
+	if (best_h == VLT_NONE)
 		return;
 	if (best.n == 1 && best.named[0].start_ms == iv->start_ms &&
 	    best.named[0].end_ms == iv->end_ms) {
