@@ -489,7 +489,7 @@ static void place_at(json_t *req, unsigned n, char hosts[][8])
 {
 	json_t *res = NULL;
 	vlt_err_t err = {0};
-	char id[8];
+	char id[16];
 
 	if (place(req, &res, &err) != VLT_OK)
 		fail_msg("not placed: %s", res ? vlt_fixture_message(res) : err.msg);
@@ -504,7 +504,7 @@ static void place_at(json_t *req, unsigned n, char hosts[][8])
 static json_t *grouped(json_t *req, const char *type, const char *name, unsigned n)
 {
 	json_t *members = json_array();
-	char id[8];
+	char id[16];
 
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "s%u", i);
@@ -579,7 +579,7 @@ static void hold_on(const char *plan, const char *start, const char *end, unsign
 	json_t *req = timed(plan, n, "full", start, end);
 	json_t *locs = json_object();
 	vlt_err_t err = {0};
-	char id[8];
+	char id[16];
 
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "s%u", i);
