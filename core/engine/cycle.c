@@ -1219,6 +1219,15 @@ static int host_short_parts(const vlt_cycle_t *cy, uint32_t u, uint32_t h, short
 	return VLT_OK;
 }
 
+/* Whether a reason is a want of vcpus, ram_mb or disk_gb: "short of ram_mb". */
+static bool timed_shortage(const char *reason)
+{
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (strncmp(reason, "short of ", 9) == 0 && strcmp(reason + 9, res_names[r]) == 0)
+			return true;
+	return false;
+}
+
 /* Whether check_host refuses server u on h for want of vcpus, ram_mb or disk_gb. */
 static bool short_of_timed(vlt_cycle_t *cy, uint32_t u, uint32_t h)
 {
@@ -1230,16 +1239,11 @@ static bool short_of_timed(vlt_cycle_t *cy, uint32_t u, uint32_t h)
 	for (int r = 0; r < VLT_RES_COUNT; r++)
 		below = below || (demand[r] > 0 && free_[r] < demand[r]);
 	/* the cheap test first: most hosts are not short at all */
-	if (!below || !cy->dc->hosts[h].enabled ||
-	    check_host(cy, u, h, why, sizeof(why)) != VLT_REJECT)
-		return false;
-	for (int r = 0; r < VLT_RES_COUNT; r++)
-		if (strncmp(why, "short of ", 9) == 0 && strcmp(why + 9, res_names[r]) == 0)
-			return true;
-	return false;
+	return below && cy->dc->hosts[h].enabled &&
+	       check_host(cy, u, h, why, sizeof(why)) == VLT_REJECT && timed_shortage(why);
 }
 
-/* "from A to B, from C to D and 2 more" */
+/* "from A to B, from C to D, from E to F and 2 more times" */
 static int say_parts(char *buf, size_t n, const short_parts_t *sp)
 {
 	size_t shown = sp->n < WHEN_NAMED ? sp->n : WHEN_NAMED;
@@ -1300,10 +1304,8 @@ static void say_when_short(vlt_cycle_t *cy, uint32_t u, char *buf, size_t n)
 static uint32_t first_timed_shortage(const reason_count_t *reasons, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		for (int r = 0; r < VLT_RES_COUNT; r++)
-			if (strncmp(reasons[i].label, "short of ", 9) == 0 &&
-			    strcmp(reasons[i].label + 9, res_names[r]) == 0)
-				return i;
+		if (timed_shortage(reasons[i].label))
+			return i;
 	return n;
 }
 
