@@ -1171,6 +1171,144 @@ static int by_count_desc(const void *a, const void *b)
 	return strcmp(x->label, y->label);
 }
 
+/* ---------------------------------------------------------------- when a timed refusal is short */
+
+/* The parts of the interval a refusal names; more are counted, not named. */
+#define WHEN_NAMED 3
+
+/* A host's parts of the cycle's interval where server u does not fit its vcpus, ram or disk. */
+typedef struct short_parts {
+	vlt_interval_t named[WHEN_NAMED];
+	size_t n;	  /* every part, named or not */
+	vlt_interval_t last; /* the last part, named or not */
+	double total_ms;     /* how long they last together */
+} short_parts_t;
+
+/*
+ * Host h's short parts: where its timed holds, plus what the inventory,
+ * the ordinary holds and this cycle's assignments leave, are more than
+ * the room u needs. RET 0, or VLT_ENOMEM.
+ */
+static int host_short_parts(const vlt_cycle_t *cy, uint32_t u, uint32_t h, short_parts_t *sp)
+{
+	const vlt_ledger_t *l = cy->l;
+	const int64_t *demand = cy->stack->units[u].demand;
+	int64_t limit[VLT_RES_COUNT];
+	vlt_interval_t few[16], *all = few;
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		limit[r] = demand[r] > 0 ? l->host_free[h][r] + l->timed_shown[h][r] - demand[r]
+					 : INT64_MAX;
+	sp->n = vlt__timeline_short(l->timeline[h], &cy->interval, limit, few, 16);
+	if (sp->n > 16) {
+		if ((all = malloc(sp->n * sizeof(*all))) == NULL)
+			return VLT_ENOMEM;
+		vlt__timeline_short(l->timeline[h], &cy->interval, limit, all, sp->n);
+	}
+	sp->total_ms = 0;
+	for (size_t i = 0; i < sp->n; i++) {
+		/* as doubles: an absent start or end is no time to subtract */
+		sp->total_ms += (double)all[i].end_ms - (double)all[i].start_ms;
+		if (i < WHEN_NAMED)
+			sp->named[i] = all[i];
+	}
+	if (sp->n > 0)
+		sp->last = all[sp->n - 1];
+	if (all != few)
+		free(all);
+	return VLT_OK;
+}
+
+/* Whether a reason is a want of vcpus, ram_mb or disk_gb: "short of ram_mb". */
+static bool timed_shortage(const char *reason)
+{
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (strncmp(reason, "short of ", 9) == 0 && strcmp(reason + 9, res_names[r]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether check_host refuses server u on h for want of vcpus, ram_mb or disk_gb. */
+static bool short_of_timed(vlt_cycle_t *cy, uint32_t u, uint32_t h)
+{
+	const int64_t *demand = cy->stack->units[u].demand;
+	const int64_t *free_ = cy->l->host_free[h];
+	char why[REASON_MAX] = "";
+	bool below = false;
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		below = below || (demand[r] > 0 && free_[r] < demand[r]);
+	/* the cheap test first: most hosts are not short at all */
+	return below && cy->dc->hosts[h].enabled &&
+	       check_host(cy, u, h, why, sizeof(why)) == VLT_REJECT && timed_shortage(why);
+}
+
+/* "from A to B, from C to D, from E to F and 2 more times" */
+static int say_parts(char *buf, size_t n, const short_parts_t *sp)
+{
+	size_t shown = sp->n < WHEN_NAMED ? sp->n : WHEN_NAMED;
+	int off = 0;
+
+	for (size_t i = 0; i < shown && off >= 0 && (size_t)off < n; i++) {
+		char iv[80];
+		vlt__interval_format(&sp->named[i], iv, sizeof(iv));
+		const char *sep = i == 0 ? "" : (i + 1 == shown && sp->n == shown ? " and " : ", ");
+		off += snprintf(buf + off, n - (size_t)off, "%sfrom %s", sep, iv);
+	}
+	if (sp->n > shown && off >= 0 && (size_t)off < n)
+		off += snprintf(buf + off, n - (size_t)off, " and %zu more times", sp->n - shown);
+	return off;
+}
+
+/*
+ * When server u is short over the cycle's interval, said after the
+ * reason: on the host refused for want of vcpus, ram_mb or disk_gb that
+ * is short for the least time (ties: the first), when that is:
+ * " (on the host short for the least time, h1: short from A to B; free
+ * before and after)". O(hosts + their timed holds), on refusals only.
+ * buf gets "" when no host is short of them, or memory is out.
+ */
+static void say_when_short(vlt_cycle_t *cy, uint32_t u, char *buf, size_t n)
+{
+	short_parts_t best = {.n = 0}, sp;
+	uint32_t best_h = VLT_NONE;
+	const vlt_interval_t *iv = &cy->interval;
+
+	buf[0] = '\0';
+	for (uint32_t h = 0; h < cy->dc->n_hosts; h++) {
+		if (!short_of_timed(cy, u, h) || host_short_parts(cy, u, h, &sp) < 0 || sp.n == 0)
+			continue;
+		if (best_h == VLT_NONE || sp.total_ms < best.total_ms) {
+			best = sp;
+			best_h = h;
+		}
+	}
+	if (best_h == VLT_NONE)
+		return;
+	if (best.n == 1 && best.named[0].start_ms == iv->start_ms &&
+	    best.named[0].end_ms == iv->end_ms) {
+		snprintf(buf, n, " (each short throughout the interval)");
+		return;
+	}
+	bool before = best.named[0].start_ms > iv->start_ms, between = best.n > 1,
+	     after = best.last.end_ms < iv->end_ms;
+	char parts[320];
+	say_parts(parts, sizeof(parts), &best);
+	snprintf(buf, n, " (on the host short for the least time, %s: short %s; free %s%s%s%s%s)",
+		 cy->dc->hosts[best_h].name, parts, before ? "before" : "",
+		 before && (between || after) ? (between && after ? ", " : " and ") : "",
+		 between ? "between" : "", between && after ? " and " : "", after ? "after" : "");
+}
+
+/* The first of the reasons (sorted) that is a want of vcpus, ram_mb or disk_gb, or n. */
+static uint32_t first_timed_shortage(const reason_count_t *reasons, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (timed_shortage(reasons[i].label))
+			return i;
+	return n;
+}
+
 /*
  * "server web-3: 0 of 5000 hosts fit: 4100 short of ram_mb, 899
  * diversity(host) web-div, 1 disabled". When some hosts fit alone, the
@@ -1197,7 +1335,13 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 	if (n_reasons > 1)
 		qsort(reasons, n_reasons, sizeof(*reasons), by_count_desc);
 
-	size_t cap = 256 + (size_t)n_reasons * (REASON_MAX + 16);
+	char when[512] = "";
+	uint32_t when_at = n_reasons;
+	if (server && vlt__interval_timed(&cy->interval) &&
+	    (when_at = first_timed_shortage(reasons, n_reasons)) < n_reasons)
+		say_when_short(cy, u, when, sizeof(when));
+
+	size_t cap = 256 + sizeof(when) + (size_t)n_reasons * (REASON_MAX + 16);
 	char *msg = malloc(cap);
 	if (msg == NULL) {
 		free(reasons);
@@ -1213,8 +1357,8 @@ void vlt__cycle_note_failure(vlt_cycle_t *cy, uint32_t u)
 			   unit->name ? unit->name : unit->orch_id, over, fit, total,
 			   server ? "hosts" : "pools");
 	for (uint32_t i = 0; i < n_reasons && off > 0 && (size_t)off < cap; i++)
-		off += snprintf(msg + off, cap - (size_t)off, "%s%u %s", i == 0 ? ": " : ", ",
-				reasons[i].n, reasons[i].label);
+		off += snprintf(msg + off, cap - (size_t)off, "%s%u %s%s", i == 0 ? ": " : ", ",
+				reasons[i].n, reasons[i].label, i == when_at ? when : "");
 	if (fit > 0 && off > 0 && (size_t)off < cap)
 		snprintf(msg + off, cap - (size_t)off,
 			 "%sno placement satisfies the stack's groups and capacity together",

@@ -353,17 +353,21 @@ static void apply_capacity(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 	host_free_add(l, h->loc, delta);
 }
 
-/* Everything of a hold but a server's vcpus, ram_mb and disk_gb. */
-static void apply_rest(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
+/* A server's extra classes, held (sign +1) as an ordinary hold: at all times. */
+static void apply_classes(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
+{
+	for (uint32_t i = 0; i < h->n_classes; i++)
+		class_free_add(l, h->loc, h->classes[i].rclass, -sign * h->classes[i].amount);
+}
+
+/* Everything of a hold but a server's vcpus, ram_mb, disk_gb and extra classes. */
+static void apply_counts(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 {
 	const vlt_dc_t *dc = l->dc;
 
 	if (h->kind == VLT_UNIT_VOLUME) {
 		l->pool_free_gb[h->loc] -= sign * h->demand[VLT_RES_DISK_GB];
 	} else {
-		for (uint32_t i = 0; i < h->n_classes; i++)
-			class_free_add(l, h->loc, h->classes[i].rclass,
-				       -sign * h->classes[i].amount);
 		for (int lv = 0; lv < VLT_LEVEL_DC; lv++) {
 			uint32_t d = vlt_host_domain(dc, h->loc, (vlt_level_t)lv);
 			l->residents[lv][d] += sign;
@@ -384,9 +388,11 @@ static void apply_rest(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 
 void vlt__ledger_apply(vlt_ledger_t *l, const vlt_hold_t *h, int sign)
 {
-	if (h->kind == VLT_UNIT_SERVER)
+	if (h->kind == VLT_UNIT_SERVER) {
 		apply_capacity(l, h, sign);
-	apply_rest(l, h, sign);
+		apply_classes(l, h, sign);
+	}
+	apply_counts(l, h, sign);
 }
 
 /* ---------------------------------------------------------------- timed holds */
@@ -402,6 +408,15 @@ static void show_peak(vlt_ledger_t *l, uint32_t h)
 		delta[r] = l->timed_shown[h][r] - peak[r];
 	memcpy(l->timed_shown[h], peak, sizeof(peak));
 	host_free_add(l, h, delta);
+	for (uint32_t c = 0; c < l->dc->n_classes; c++) {
+		size_t i = (size_t)h * l->dc->n_classes + c;
+		int64_t class_peak[VLT_RES_COUNT] = {0};
+
+		if (l->class_timeline[i] != NULL)
+			vlt__timeline_peak(l->class_timeline[i], &l->view, class_peak);
+		class_free_add(l, h, c, l->class_shown[i] - class_peak[0]);
+		l->class_shown[i] = class_peak[0];
+	}
 }
 
 void vlt__ledger_project(vlt_ledger_t *l, const vlt_interval_t *iv)
@@ -412,26 +427,62 @@ void vlt__ledger_project(vlt_ledger_t *l, const vlt_interval_t *iv)
 			show_peak(l, h);
 }
 
-/* A server hold's vcpus, ram_mb and disk_gb in its host's timeline over iv. RET 0 or VLT_ENOMEM. */
-static int time_capacity(vlt_ledger_t *l, const vlt_hold_t *h, const vlt_interval_t *iv,
-			 int sign)
+/*
+ * Take demand over iv into *tl (sign +1, made when NULL) or give it back
+ * (-1, freed when it holds nothing more). RET 0, or VLT_ENOMEM with *tl
+ * unchanged.
+ */
+static int timeline_take(vlt_timeline_t **tl, const vlt_interval_t *iv,
+			 const int64_t demand[VLT_RES_COUNT], int sign)
 {
-	vlt_timeline_t **tl = &l->timeline[h->loc];
+	bool made = false;
 
 	if (*tl == NULL && sign > 0) {
 		if ((*tl = vlt__timeline_new()) == NULL)
 			return VLT_ENOMEM;
-		l->n_timed_hosts++;
+		made = true;
 	}
 	if (*tl == NULL)
 		return VLT_OK; /* nothing was held there */
-	int rc = vlt__timeline_add(*tl, iv, h->demand, sign);
-	show_peak(l, h->loc);
-	if (vlt__timeline_holds(*tl) == 0) {
+	int rc = vlt__timeline_add(*tl, iv, demand, sign);
+	if (vlt__timeline_holds(*tl) == 0 || (rc < 0 && made)) {
 		vlt__timeline_free(*tl);
 		*tl = NULL;
-		l->n_timed_hosts--;
 	}
+	return rc;
+}
+
+/* The first n extra classes of server hold h in their timelines over iv. RET 0 or VLT_ENOMEM. */
+static int time_classes(vlt_ledger_t *l, const vlt_hold_t *h, uint32_t n,
+			const vlt_interval_t *iv, int sign)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		size_t at = (size_t)h->loc * l->dc->n_classes + h->classes[i].rclass;
+		int64_t amount[VLT_RES_COUNT] = {h->classes[i].amount};
+		if (timeline_take(&l->class_timeline[at], iv, amount, sign) == VLT_OK)
+			continue;
+		(void)time_classes(l, h, i, iv, -sign); /* only taking fails */
+		return VLT_ENOMEM;
+	}
+	return VLT_OK;
+}
+
+/*
+ * A server hold's vcpus, ram_mb, disk_gb and extra classes in its host's
+ * timelines over iv. RET 0, or VLT_ENOMEM with nothing taken.
+ */
+static int time_capacity(vlt_ledger_t *l, const vlt_hold_t *h, const vlt_interval_t *iv,
+			 int sign)
+{
+	vlt_timeline_t **tl = &l->timeline[h->loc];
+	bool had = *tl != NULL;
+	int rc = timeline_take(tl, iv, h->demand, sign);
+
+	if (rc == VLT_OK && (rc = time_classes(l, h, h->n_classes, iv, sign)) < 0)
+		(void)timeline_take(tl, iv, h->demand, -sign); /* only taking fails */
+	if (had != (*tl != NULL))
+		l->n_timed_hosts = (uint32_t)((int64_t)l->n_timed_hosts + (had ? -1 : 1));
+	show_peak(l, h->loc);
 	return rc;
 }
 
@@ -444,7 +495,7 @@ static int apply_hold(vlt_ledger_t *l, const vlt_plan_hold_t *ph, const vlt_hold
 	}
 	int rc = time_capacity(l, h, &ph->interval, sign);
 	if (rc == VLT_OK)
-		apply_rest(l, h, sign);
+		apply_counts(l, h, sign);
 	return rc;
 }
 
@@ -456,14 +507,17 @@ int vlt__ledger_time_holds(vlt_ledger_t *l, vlt_plan_hold_t *ph)
 		if (h->kind != VLT_UNIT_SERVER)
 			continue;
 		apply_capacity(l, h, -1);
+		apply_classes(l, h, -1);
 		if (time_capacity(l, h, &ph->interval, +1) == VLT_OK)
 			continue;
 		apply_capacity(l, h, +1);
+		apply_classes(l, h, +1);
 		while (i-- > 0) {
 			if (ph->holds[i].kind != VLT_UNIT_SERVER)
 				continue;
 			time_capacity(l, &ph->holds[i], &ph->interval, -1);
 			apply_capacity(l, &ph->holds[i], +1);
+			apply_classes(l, &ph->holds[i], +1);
 		}
 		return VLT_ENOMEM;
 	}
@@ -566,7 +620,9 @@ static int alloc_arrays(vlt_ledger_t *l)
 	l->policy_res_total = calloc((size_t)l->n_policies + 1, sizeof(*l->policy_res_total));
 	l->timeline = calloc(nh, sizeof(*l->timeline));
 	l->timed_shown = calloc(nh, sizeof(*l->timed_shown));
-	if (!l->timeline || !l->timed_shown)
+	l->class_timeline = calloc(nh * dc->n_classes + 1, sizeof(*l->class_timeline));
+	l->class_shown = calloc(nh * dc->n_classes + 1, sizeof(*l->class_shown));
+	if (!l->timeline || !l->timed_shown || !l->class_timeline || !l->class_shown)
 		return VLT_ENOMEM;
 	if (!l->host_free || !l->rack_max_free || !l->cluster_max_free || !l->rack_free ||
 	    !l->cluster_free || !l->host_nic_free || !l->rack_uplink_free ||
@@ -688,6 +744,11 @@ void vlt__ledger_free(vlt_ledger_t *l)
 		vlt__timeline_free(l->timeline[h]);
 	free(l->timeline);
 	free(l->timed_shown);
+	for (size_t i = 0; l->class_timeline != NULL && i < (size_t)l->dc->n_hosts * l->dc->n_classes;
+	     i++)
+		vlt__timeline_free(l->class_timeline[i]);
+	free(l->class_timeline);
+	free(l->class_shown);
 	for (int lv = 0; lv < VLT_LEVEL_DC; lv++)
 		free(l->residents[lv]);
 	free(l->host_free);

@@ -61,8 +61,8 @@ typedef struct vlt_plan_hold {
 	char *plan_id;
 	/*
 	 * A timed plan (its request had a start or an end): its servers' vcpus,
-	 * ram_mb and disk_gb are held in their hosts' timelines over interval;
-	 * everything else (extra classes, bandwidth, volumes, group counts) is
+	 * ram_mb, disk_gb and extra classes are held in their hosts' timelines
+	 * over interval; everything else (bandwidth, volumes, group counts) is
 	 * held as for any plan, whatever the interval. false: interval unused.
 	 */
 	bool timed;
@@ -108,6 +108,14 @@ typedef struct vlt_ledger {
 	 */
 	vlt_timeline_t **timeline;
 	int64_t (*timed_shown)[VLT_RES_COUNT];
+	/*
+	 * The same for the extra classes, per [host * dc->n_classes + class]:
+	 * the timeline of the class's timed holds (owned; NULL where none; its
+	 * amounts in the vcpus slot, only on hosts with a timeline above), and
+	 * the peak of it over view that class_free leaves out.
+	 */
+	vlt_timeline_t **class_timeline;
+	int64_t *class_shown;
 	uint32_t n_timed_hosts; /* hosts with a timeline */
 	vlt_interval_t view;
 
@@ -164,7 +172,7 @@ int vlt__ledger_distance(const vlt_dc_t *dc, vlt_unit_kind_t ka, uint32_t a, vlt
  */
 void vlt__ledger_project(vlt_ledger_t *l, const vlt_interval_t *iv);
 /*
- * Move a recorded timed plan's server capacity, applied as for an
+ * Move a recorded timed plan's server capacity and classes, applied as for an
  * ordinary hold (a cycle's assignments in the view of its interval), into
  * its hosts' timelines. RET 0, or VLT_ENOMEM with nothing moved.
  */

@@ -401,3 +401,79 @@ bool vlt__timeline_busy(const vlt_timeline_t *t, const vlt_interval_t *iv)
 	peak_all(t, iv, best);
 	return best[TL_HOLDS] > 0;
 }
+
+/* ---------------------------------------------------------------- when usage is over a limit */
+
+typedef struct short_walk {
+	vlt_interval_t iv;
+	const int64_t *limit;
+	int64_t usage[VLT_RES_COUNT]; /* the sum of the deltas walked */
+	bool begun;                   /* the usage at iv's start is known */
+	bool over;                    /* a part is open, from since */
+	int64_t since;
+	vlt_interval_t *out;
+	size_t max, n;
+} short_walk_t;
+
+static bool walk_over(const short_walk_t *w)
+{
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (w->usage[r] > w->limit[r])
+			return true;
+	return false;
+}
+
+/* The usage changed at t (iv's start when begun is false): open or close a part. */
+static void walk_turn(short_walk_t *w, int64_t t)
+{
+	bool over = walk_over(w);
+
+	w->begun = true;
+	if (over && !w->over)
+		w->since = t;
+	else if (!over && w->over) {
+		if (w->n < w->max)
+			w->out[w->n] = (vlt_interval_t){w->since, t};
+		w->n++;
+	}
+	w->over = over;
+}
+
+/* In order, the nodes of n before iv's end. */
+static void walk_nodes(const tl_node_t *n, short_walk_t *w)
+{
+	if (n == NULL)
+		return;
+	if (n->t <= w->iv.start_ms) {
+		/* the left subtree is before the start too: only its sum matters */
+		for (int r = 0; r < VLT_RES_COUNT; r++)
+			w->usage[r] += (n->left ? n->left->sum[r] : 0) + n->delta[r];
+		walk_nodes(n->right, w);
+		return;
+	}
+	walk_nodes(n->left, w);
+	if (n->t >= w->iv.end_ms)
+		return;
+	if (!w->begun)
+		walk_turn(w, w->iv.start_ms);
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		w->usage[r] += n->delta[r];
+	walk_turn(w, n->t);
+	walk_nodes(n->right, w);
+}
+
+size_t vlt__timeline_short(const vlt_timeline_t *t, const vlt_interval_t *iv,
+			   const int64_t limit[VLT_RES_COUNT], vlt_interval_t *out, size_t max)
+{
+	short_walk_t w = {.iv = *iv, .limit = limit, .out = out, .max = max};
+
+	walk_nodes(t != NULL ? t->root : NULL, &w);
+	if (!w.begun)
+		walk_turn(&w, iv->start_ms);
+	if (w.over) {
+		if (w.n < w.max)
+			w.out[w.n] = (vlt_interval_t){w.since, iv->end_ms};
+		w.n++;
+	}
+	return w.n;
+}

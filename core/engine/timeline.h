@@ -78,6 +78,16 @@ void vlt__timeline_peak(const vlt_timeline_t *t, const vlt_interval_t *iv,
 			int64_t peak[VLT_RES_COUNT]);
 /* The holds taken and not given back. */
 uint32_t vlt__timeline_holds(const vlt_timeline_t *t);
+/*
+ * vlt__timeline_short - the parts of iv where the holds take more than
+ * limit of some resource (usage[r] > limit[r] for any r), in order and
+ * merged, into out, at most max of them; t NULL: a host without holds.
+ * RET how many parts there are, which may be more than max. An in-order
+ * walk of the changes up to iv's end, O(k): for refusals' messages, not
+ * for checks.
+ */
+size_t vlt__timeline_short(const vlt_timeline_t *t, const vlt_interval_t *iv,
+			   const int64_t limit[VLT_RES_COUNT], vlt_interval_t *out, size_t max);
 /* Whether any hold takes anything at some time of iv (a zero demand counts too). */
 bool vlt__timeline_busy(const vlt_timeline_t *t, const vlt_interval_t *iv);
 

@@ -60,6 +60,12 @@ static void reason_kind(const char *label, size_t len, char *out)
 	static const char *const named[] = { "short of nic_mbps on ", "availability zone ",
 					     "without required trait ", "with forbidden trait ",
 					     "volume_type " };
+	/* a timed refusal's " (on the host ..., when)" is no part of the kind */
+	for (size_t i = 0; i + 1 < len; i++)
+		if (label[i] == ' ' && label[i + 1] == '(') {
+			len = i;
+			break;
+		}
 	const char *paren = memchr(label, ')', len);
 
 	if (paren != NULL && memchr(label, '(', (size_t)(paren - label)) != NULL)
@@ -77,6 +83,26 @@ static void reason_kind(const char *label, size_t len, char *out)
 }
 
 /*
+ * The length of the reason at p: up to a ',' or ';' outside parentheses,
+ * which a timed refusal's "(on the host ..., h2: short from A to B; free
+ * before)" has inside.
+ */
+static size_t reason_span(const char *p)
+{
+	size_t depth = 0, i = 0;
+
+	for (; p[i] != '\0'; i++) {
+		if (p[i] == '(')
+			depth++;
+		else if (p[i] == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && (p[i] == ',' || p[i] == ';'))
+			break;
+	}
+	return i;
+}
+
+/*
  * Count the reasons of a refusal: "server web-3: 0 of 5 hosts fit: 4 short
  * of ram_mb, 1 disabled[; ...]". One that names none (the hosts fit one by
  * one, not together) counts as "groups and capacity together".
@@ -90,7 +116,7 @@ static void count_reasons(vlt_svc_metrics_t *m, const char *explanation)
 	for (p = p != NULL ? p + 6 : NULL; p != NULL && *p >= '0' && *p <= '9';) {
 		char *end;
 		unsigned long long n = strtoull(p, &end, 10);
-		size_t len = strcspn(end + (*end == ' '), ",;");
+		size_t len = reason_span(end + (*end == ' '));
 
 		if (*end != ' ' || len == 0)
 			break;

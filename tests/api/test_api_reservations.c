@@ -194,6 +194,33 @@ static void test_refusals_change_nothing(void **state)
 	assert_int_equal(listed(""), 0);
 }
 
+/*
+ * A reservation that overlaps a full one is refused with when it is short:
+ * every host is full from the other's start, and free before it.
+ */
+static void test_refusal_names_when_short(void **state)
+{
+	api_reply_t rep;
+	(void)state;
+
+	assert_int_equal(post("r-full", 8, "2091-01-01T00:00:00Z", "2091-01-02T00:00:00Z", &rep),
+			 201);
+	api_reply_free(&rep);
+	long before = api_journal_entries(&d);
+	post("r-over", 1, "2090-12-31T12:00:00Z", "2091-01-01T12:00:00Z", &rep);
+	api_assert_contains(api_check_error(&rep, 409),
+			    "server r-over-s0 over 2090-12-31T12:00:00Z to 2091-01-01T12:00:00Z: 0 of 8 "
+			    "hosts fit: 8 short of vcpus (on the host short for the least time, "
+			    "qos101: short from 2091-01-01T00:00:00Z to 2091-01-01T12:00:00Z; "
+			    "free before)");
+	api_reply_free(&rep);
+	assert_int_equal(api_journal_entries(&d), before);
+	/* ending as the other starts, it fits */
+	assert_int_equal(post("r-over", 1, "2090-12-31T12:00:00Z", "2091-01-01T00:00:00Z", &rep),
+			 201);
+	api_reply_free(&rep);
+}
+
 /* POST /v1/reservations/{id}/servers for resource rid, offering host at (or every host: NULL). */
 static long claim(const char *id, const char *rid, const char *flavor, const char *at,
 		  api_reply_t *rep)
@@ -276,6 +303,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_endpoints, start, stop),
 		cmocka_unit_test_setup_teardown(test_refusals_change_nothing, start, stop),
+		cmocka_unit_test_setup_teardown(test_refusal_names_when_short, start, stop),
 		cmocka_unit_test_setup_teardown(test_servers_booted_with_the_hint, start, stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

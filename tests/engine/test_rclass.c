@@ -287,11 +287,73 @@ static void test_rclass_read_specs_follows_nova(void **state)
 	assert_false(vlt__rclass_name_ok("FPGA_X"));
 }
 
+/*
+ * n servers of flavor under plan over [start, end) (NULL: absent), by the
+ * default solver: VLT_OK, or the refusal's code with its message in why.
+ */
+static int place_timed(const char *plan, unsigned n, const char *flavor, const char *start,
+		       const char *end, char *why, size_t why_n)
+{
+	json_t *req = vlt_fixture_servers(plan, n, flavor, NULL), *res = NULL;
+	vlt_err_t err = { 0 };
+
+	if (start != NULL)
+		json_object_set_new(req, "start", json_string(start));
+	if (end != NULL)
+		json_object_set_new(req, "end", json_string(end));
+	int rc = vlt__engine_place(session.engine, req, "test", NULL, &res, &err);
+	snprintf(why, why_n, "%s", res != NULL ? vlt_fixture_message(res) : err.msg);
+	json_decref(res);
+	json_decref(req);
+	return rc;
+}
+
+#define D8 "2026-12-08T10:00:00Z"
+#define D9 "2026-12-09T10:00:00Z"
+#define D10 "2026-12-10T10:00:00Z"
+
+/*
+ * The four FPGAs (f1's one, f2's three) held by a reservation are held
+ * over its window only: another in a disjoint window takes them too, one
+ * overlapping it does not, and neither does an open-ended plan, which a
+ * plan ending by the reservation's start does.
+ */
+static void test_rclass_timed_holds_take_the_class_over_their_interval(void **state)
+{
+	char why[512];
+
+	(void)state;
+	assert_int_equal(place_timed("a", 4, "fpga", D8, D9, why, sizeof(why)), VLT_OK);
+	assert_int_equal(place_timed("b", 4, "fpga", D9, D10, why, sizeof(why)), VLT_OK);
+	assert_int_equal(place_timed("c", 1, "fpga", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z",
+				     why, sizeof(why)),
+			 VLT_ENOPLACE);
+	assert_non_null(strstr(why, "short of CUSTOM_FPGA"));
+	assert_int_equal(place_timed("open", 1, "fpga", NULL, NULL, why, sizeof(why)),
+			 VLT_ENOPLACE);
+	assert_non_null(strstr(why, "short of CUSTOM_FPGA"));
+	assert_int_equal(place_timed("before", 4, "fpga", NULL, D8, why, sizeof(why)), VLT_OK);
+	assert_int_equal(vlt__engine_release(session.engine, "before"), VLT_OK);
+	/* released, a's window is free again: c fits in it, and the open plan still not */
+	assert_int_equal(vlt__engine_release(session.engine, "a"), VLT_OK);
+	assert_int_equal(place_timed("c", 1, "fpga", D8, "2026-12-08T11:00:00Z", why, sizeof(why)),
+			 VLT_OK);
+	assert_int_equal(place_timed("open", 1, "fpga", NULL, NULL, why, sizeof(why)),
+			 VLT_ENOPLACE);
+	assert_int_equal(vlt__engine_release(session.engine, "b"), VLT_OK);
+	assert_int_equal(vlt__engine_release(session.engine, "c"), VLT_OK);
+	/* nothing timed is left: the whole class is open-ended plans' again */
+	assert_int_equal(place_timed("open", 4, "fpga", NULL, NULL, why, sizeof(why)), VLT_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rclass_fpga_goes_only_where_there_is_room,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rclass_timed_holds_take_the_class_over_their_interval, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_rclass_refusal_names_the_class_and_its_limit,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rclass_groups_of_one_class_add_up, setup,

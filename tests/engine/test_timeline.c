@@ -213,6 +213,85 @@ static void brute_peak(const struct brute_hold *h, size_t n, const vlt_interval_
 	}
 }
 
+static int by_time(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether the live holds take more than limit of some resource at time t. */
+static bool brute_over_at(const struct brute_hold *h, size_t n, int64_t t,
+			  const int64_t limit[VLT_RES_COUNT])
+{
+	int64_t use[VLT_RES_COUNT] = {0};
+
+	for (size_t i = 0; i < n; i++)
+		if (h[i].live && h[i].iv.start_ms <= t && t < h[i].iv.end_ms)
+			for (int r = 0; r < VLT_RES_COUNT; r++)
+				use[r] += h[i].demand[r];
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		if (use[r] > limit[r])
+			return true;
+	return false;
+}
+
+/*
+ * The parts of iv over limit as a definition: usage is constant between
+ * the interval's start and the bounds of holds within it; consecutive
+ * stretches over the limit are one part.
+ */
+static size_t brute_short(const struct brute_hold *h, size_t n, const vlt_interval_t *iv,
+			  const int64_t limit[VLT_RES_COUNT], vlt_interval_t *out)
+{
+	static int64_t times[2 * 300 + 1];
+	size_t k = 0, parts = 0;
+	bool open = false;
+
+	times[k++] = iv->start_ms;
+	for (size_t i = 0; i < n; i++) {
+		if (!h[i].live)
+			continue;
+		int64_t b[2] = {h[i].iv.start_ms, h[i].iv.end_ms};
+		for (int j = 0; j < 2; j++)
+			if (b[j] > iv->start_ms && b[j] < iv->end_ms)
+				times[k++] = b[j];
+	}
+	qsort(times, k, sizeof(*times), by_time);
+	for (size_t i = 0; i < k; i++) {
+		if (i > 0 && times[i] == times[i - 1])
+			continue;
+		bool over = brute_over_at(h, n, times[i], limit);
+		if (over && !open)
+			out[parts].start_ms = times[i];
+		else if (!over && open)
+			out[parts++].end_ms = times[i];
+		open = over;
+	}
+	if (open)
+		out[parts++].end_ms = iv->end_ms;
+	return parts;
+}
+
+/* vlt__timeline_short agrees with brute_short on iv, for a random limit. */
+static void check_short(const vlt_timeline_t *t, const struct brute_hold *h, size_t n,
+			const vlt_interval_t *iv)
+{
+	static vlt_interval_t got[2 * 300 + 1], want[2 * 300 + 1];
+	int64_t limit[VLT_RES_COUNT];
+
+	for (int r = 0; r < VLT_RES_COUNT; r++)
+		limit[r] = (int64_t)rnd(40) - 1; /* -1: over at every time */
+	size_t n_want = brute_short(h, n, iv, limit, want);
+	/* a short buffer still counts every part */
+	assert_int_equal(vlt__timeline_short(t, iv, limit, got, 1), n_want);
+	assert_int_equal(vlt__timeline_short(t, iv, limit, got, n_want), n_want);
+	for (size_t i = 0; i < n_want; i++) {
+		assert_int_equal(got[i].start_ms, want[i].start_ms);
+		assert_int_equal(got[i].end_ms, want[i].end_ms);
+	}
+}
+
 static void test_tree_peak_matches_brute_force(void **state)
 {
 	enum { N = 300 };
@@ -246,6 +325,7 @@ static void test_tree_peak_matches_brute_force(void **state)
 			brute_peak(h, N, &iv, want, &busy);
 			assert_memory_equal(got, want, sizeof(got));
 			assert_int_equal(vlt__timeline_busy(t, &iv), busy);
+			check_short(t, h, N, &iv);
 		}
 	}
 	/* everything given back: nothing left at any time */
@@ -284,6 +364,10 @@ static void test_timed_request_is_placed_and_bad_times_refused(void **state)
 #define D9 "2026-12-09T10:00:00Z"
 #define D10 "2026-12-10T10:00:00Z"
 #define NONE_FIT "0 of 6 hosts fit: 5 short of vcpus, 1 disabled"
+/* A timed refusal's: when says when the host short for the least time is short. */
+#define NONE_FIT_WHEN(when) "0 of 6 hosts fit: 5 short of vcpus (" when "), 1 disabled"
+#define THROUGHOUT "each short throughout the interval"
+#define LEAST(host) "on the host short for the least time, " host ": short "
 
 /* place answers VLT_OK, or VLT_ENOPLACE with the message want. */
 static void expect(json_t *req, const char *want)
@@ -362,10 +446,11 @@ static void test_future_reservation_keeps_open_ended_plans_out(void **state)
 	expect(timed("later", 1, "full", D9, NULL), NULL); /* starts as r ends */
 	release("later");
 	expect(timed("starts", 1, "full", "2026-12-08T09:00:00Z", NULL),
-	       "server s0 over 2026-12-08T09:00:00Z to no end: " NONE_FIT);
+	       "server s0 over 2026-12-08T09:00:00Z to no end: " NONE_FIT_WHEN(
+		       LEAST("h1") "from " D8 " to " D9 "; free before and after"));
 	expect(timed("before", 4, "full", NULL, D8), NULL); /* ends as r starts */
 	expect(timed("late", 1, "full", NULL, "2026-12-08T10:00:00.001Z"),
-	       "server s0 over now to 2026-12-08T10:00:00.001Z: " NONE_FIT);
+	       "server s0 over now to 2026-12-08T10:00:00.001Z: " NONE_FIT_WHEN(THROUGHOUT));
 	release("before");
 	/* what is left beside r: h4's 6 vCPU, at every time */
 	expect(timed("small", 1, "half", NULL, NULL), NULL);
@@ -381,12 +466,14 @@ static void test_disjoint_windows_share_hosts_overlapping_do_not(void **state)
 	expect(timed("r1", 4, "full", D8, D9), NULL);
 	expect(timed("r2", 4, "full", D9, D10), NULL);
 	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"),
-	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: " NONE_FIT);
+	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: "
+	       NONE_FIT_WHEN(THROUGHOUT));
 	/* released, r1's window is free again; r2's is not */
 	release("r1");
 	expect(timed("r4", 4, "full", "2026-12-08T12:00:00Z", "2026-12-08T13:00:00Z"), NULL);
 	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"),
-	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: " NONE_FIT);
+	       "server s0 over 2026-12-09T09:00:00Z to 2026-12-09T11:00:00Z: "
+	       NONE_FIT_WHEN(LEAST("h1") "from " D9 " to 2026-12-09T11:00:00Z; free before"));
 	release("r2");
 	expect(timed("r3", 1, "full", "2026-12-09T09:00:00Z", "2026-12-09T11:00:00Z"), NULL);
 	check_aggregates();
@@ -402,7 +489,7 @@ static void place_at(json_t *req, unsigned n, char hosts[][8])
 {
 	json_t *res = NULL;
 	vlt_err_t err = {0};
-	char id[8];
+	char id[16];
 
 	if (place(req, &res, &err) != VLT_OK)
 		fail_msg("not placed: %s", res ? vlt_fixture_message(res) : err.msg);
@@ -417,7 +504,7 @@ static void place_at(json_t *req, unsigned n, char hosts[][8])
 static json_t *grouped(json_t *req, const char *type, const char *name, unsigned n)
 {
 	json_t *members = json_array();
-	char id[8];
+	char id[16];
 
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "s%u", i);
@@ -448,7 +535,7 @@ static void test_groups_hold_for_timed_stacks(void **state)
 	assert_string_equal(later[0], at[0]);
 	expect(grouped(timed("aff3", 1, "half", D8, D9), "affinity", "pair", 1),
 	       "server s0 over " D8 " to " D9 ": 0 of 6 hosts fit: 3 affinity(host) pair, "
-	       "2 short of vcpus, 1 disabled");
+	       "2 short of vcpus (" THROUGHOUT "), 1 disabled");
 	check_aggregates();
 	release("div");
 	release("aff");
@@ -478,11 +565,62 @@ static void test_hold_replays_a_timed_plan(void **state)
 	expect(timed("open3", 1, "full", NULL, NULL), "server s0: " NONE_FIT);
 	expect(timed("before", 2, "full", NULL, D8), NULL);
 	expect(timed("during", 1, "full", D8, D9),
-	       "server s0 over " D8 " to " D9 ": " NONE_FIT);
+	       "server s0 over " D8 " to " D9 ": " NONE_FIT_WHEN(THROUGHOUT));
 	release("h");
 	expect(timed("during", 2, "full", D8, D9), NULL);
 	json_decref(locs);
 	json_decref(req);
+}
+
+/* n full servers over [start, end), held (as a replay does) on hosts, one each. */
+static void hold_on(const char *plan, const char *start, const char *end, unsigned n,
+		    const char *const *hosts)
+{
+	json_t *req = timed(plan, n, "full", start, end);
+	json_t *locs = json_object();
+	vlt_err_t err = {0};
+	char id[16];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "s%u", i);
+		json_object_set_new(locs, id, json_string(hosts[i]));
+	}
+	if (vlt__engine_hold(session.engine, req, "t", plan, locs, &err) != VLT_OK)
+		fail_msg("not held: %s", err.msg);
+	json_decref(locs);
+	json_decref(req);
+}
+
+/*
+ * A timed refusal says when the host short for the least time is short:
+ * the parts of the interval where its timed holds leave too little,
+ * merged, and whether it is free before, between and after them.
+ */
+static void test_refusal_says_when_capacity_is_short(void **state)
+{
+	static const char *const four[] = {"h1", "h2", "h3", "h5"}, *const h1[] = {"h1"};
+
+	(void)state;
+	hold_on("a", D8, D9, 4, four);
+	hold_on("b", D9, D10, 1, h1);
+	/* h1 is short from Dec 8 to 10 (a and b meet), h2 only Dec 8 to 9, h4 throughout */
+	expect(timed("q", 1, "full", "2026-12-08T08:00:00Z", "2026-12-10T12:00:00Z"),
+	       "server s0 over 2026-12-08T08:00:00Z to 2026-12-10T12:00:00Z: " NONE_FIT_WHEN(
+		       LEAST("h2") "from " D8 " to " D9 "; free before and after"));
+	/* a half server fits: h4 has 6 vCPU free throughout */
+	expect(timed("half", 1, "half", "2026-12-08T08:00:00Z", "2026-12-10T12:00:00Z"), NULL);
+	release("half");
+	release("b");
+	hold_on("c", D10, "2026-12-10T11:00:00Z", 4, four);
+	expect(timed("q", 1, "full", "2026-12-08T08:00:00Z", "2026-12-10T12:00:00Z"),
+	       "server s0 over 2026-12-08T08:00:00Z to 2026-12-10T12:00:00Z: " NONE_FIT_WHEN(
+		       LEAST("h1") "from " D8 " to " D9 " and from " D10
+				   " to 2026-12-10T11:00:00Z; free before, between and after"));
+	/* an open-ended refusal says no times */
+	expect(timed("open", 1, "full", NULL, NULL), "server s0: " NONE_FIT);
+	release("a");
+	release("c");
+	check_aggregates();
 }
 
 /* A timed plan's update (moved to another window) keeps it whole, or changes nothing. */
@@ -501,7 +639,8 @@ static void test_replace_moves_a_reservation_or_changes_nothing(void **state)
 			 VLT_ENOPLACE);
 	json_decref(req);
 	json_decref(res);
-	expect(timed("probe", 1, "full", D8, D9), "server s0 over " D8 " to " D9 ": " NONE_FIT);
+	expect(timed("probe", 1, "full", D8, D9),
+	       "server s0 over " D8 " to " D9 ": " NONE_FIT_WHEN(THROUGHOUT));
 	/* to the day before: placed, and Dec 8 to 9 is free */
 	req = timed("r", 4, "full", "2026-12-07T10:00:00Z", D8);
 	assert_int_equal(vlt__engine_place_opts(session.engine, req, "test", &o, &res, &err),
@@ -510,7 +649,8 @@ static void test_replace_moves_a_reservation_or_changes_nothing(void **state)
 	json_decref(res);
 	expect(timed("probe", 4, "full", D8, D9), NULL);
 	expect(timed("probe2", 1, "full", "2026-12-07T12:00:00Z", "2026-12-07T13:00:00Z"),
-	       "server s0 over 2026-12-07T12:00:00Z to 2026-12-07T13:00:00Z: " NONE_FIT);
+	       "server s0 over 2026-12-07T12:00:00Z to 2026-12-07T13:00:00Z: "
+	       NONE_FIT_WHEN(THROUGHOUT));
 	check_aggregates();
 	release("r");
 	release("other");
@@ -625,6 +765,7 @@ int main(void)
 		TEST(test_disjoint_windows_share_hosts_overlapping_do_not),
 		TEST(test_groups_hold_for_timed_stacks),
 		TEST(test_hold_replays_a_timed_plan),
+		TEST(test_refusal_says_when_capacity_is_short),
 		TEST(test_replace_moves_a_reservation_or_changes_nothing),
 		TEST(test_hosts_over_a_window),
 	};

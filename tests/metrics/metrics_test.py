@@ -196,13 +196,35 @@ class SqliteValetd(unittest.TestCase):
         status, _, text = request(self.port, "POST", "/v1/plans", req)
         self.assertEqual(status, 409, text)
         self.assertIn("diversity(host) spread", text)
+        self.assert_counted_once("diversity(host)", "spread")
+
+    def test_timed_refusal_counts_as_its_reason(self):
+        # the whole capacity reserved for a day, then a server over a
+        # window overlapping its start: refused "short of vcpus (on the
+        # host ..., h: short from ...; free before)", counted as
+        # "short of vcpus", the times and host no label
+        day = plan("day", CAPACITY)
+        day.update(start="2090-01-01T00:00:00Z", end="2090-01-02T00:00:00Z")
+        status, _, text = request(self.port, "POST", "/v1/plans", day)
+        self.assertEqual(status, 201, text)
+        over = plan("over", 1)
+        over.update(start="2089-12-31T23:00:00Z", end="2090-01-01T01:00:00Z")
+        status, _, text = request(self.port, "POST", "/v1/plans", over)
+        self.assertEqual(status, 409, text)
+        self.assertIn("short from 2090-01-01T00:00:00Z to "
+                      "2090-01-01T01:00:00Z; free before)", text)
+        self.assert_counted_once("short of vcpus", "short from")
+
+    def assert_counted_once(self, reason, unnamed):
+        """One refusal for reason, every host ruled out by it, and no
+        label holding unnamed."""
         samples, _ = scrape(self.port)
         self.assertEqual(value(samples, "valet_refusals_total",
-                               reason="diversity(host)"), 1)
+                               reason=reason), 1)
         self.assertEqual(value(samples, "valet_refused_hosts_total",
-                               reason="diversity(host)"), HOSTS)
+                               reason=reason), HOSTS)
         self.assertFalse([labels for (name, labels) in samples
-                          if "spread" in str(labels)])
+                          if unnamed in str(labels)])
 
     @staticmethod
     def cluster_name(samples):
