@@ -3,7 +3,7 @@
  * docs/blazar.md). Blazar's own API code is the reference for the
  * fields, statuses and the checks; none of it is copied.
  */
-#define _DEFAULT_SOURCE /* timegm, gmtime_r */
+#define _DEFAULT_SOURCE /* gmtime_r */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -13,42 +13,26 @@
 #include <time.h>
 
 #include "blazar.h"
+#include "clock.h"
 
 #define OOM(err) vlt_err_set(err, VLT_ENOMEM, "out of memory")
 #define MAX_AMOUNT 1000 /* servers or hosts one reservation may ask */
 
 /* ---------------------------------------------------------------- dates */
 
-/* A broken-down UTC time as ms, if it is a real date (31 February is not). */
-static bool civil_ms(struct tm *tm, long usec, int64_t *ms)
-{
-	struct tm want = *tm;
-	struct tm back;
-	time_t t = timegm(tm);
-
-	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_year != want.tm_year ||
-	    back.tm_mon != want.tm_mon || back.tm_mday != want.tm_mday ||
-	    back.tm_hour != want.tm_hour || back.tm_min != want.tm_min ||
-	    back.tm_sec != want.tm_sec)
-		return false;
-	*ms = (int64_t)t * 1000 + usec / 1000;
-	return true;
-}
-
 /* "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM:SS[.ffffff][Z]"; false when neither. */
 static bool parse_date(const char *text, int64_t *ms)
 {
-	struct tm tm = { 0 };
+	int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
 	char sep = 0;
 	int used = 0, sec_used = 0;
 	long usec = 0;
 
-	if (sscanf(text, "%4d-%2d-%2d%c%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &sep,
-		   &tm.tm_hour, &tm.tm_min, &used) != 6 ||
+	if (sscanf(text, "%4d-%2d-%2d%c%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &used) != 6 ||
 	    used != 16 || (sep != ' ' && sep != 'T'))
 		return false;
 	const char *p = text + used;
-	if (sscanf(p, ":%2d%n", &tm.tm_sec, &sec_used) == 1 && sec_used == 3)
+	if (sscanf(p, ":%2d%n", &sec, &sec_used) == 1 && sec_used == 3)
 		p += sec_used;
 	else if (sep == 'T')
 		return false; /* Blazar's own form has seconds */
@@ -65,12 +49,11 @@ static bool parse_date(const char *text, int64_t *ms)
 	}
 	if (sep == 'T' && *p == 'Z')
 		p++;
-	if (*p != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-	    tm.tm_sec > 59 || tm.tm_year < 1970)
+	int64_t whole;
+	if (*p != '\0' || y < 1970 || !vlt__time_from_civil(y, mo, d, h, mi, sec, &whole))
 		return false;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return civil_ms(&tm, usec, ms);
+	*ms = whole + usec / 1000;
+	return true;
 }
 
 int vlt__blazar_time_parse(const char *text, int64_t now_ms, const char *where, int64_t *ms,

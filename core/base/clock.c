@@ -83,6 +83,15 @@ static bool expect(const char **p, char c)
 	return *(*p)++ == c;
 }
 
+bool vlt__time_from_civil(int y, int mo, int d, int h, int mi, int s, int64_t *ms)
+{
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || s < 0 || s > 59)
+		return false;
+	*ms = ((vlt__days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000;
+	return true;
+}
+
 bool vlt__time_parse_rfc3339(const char *text, int64_t *ms)
 {
 	const char *p = text;
@@ -92,7 +101,8 @@ bool vlt__time_parse_rfc3339(const char *text, int64_t *ms)
 	    !digits(&p, 2, &d) || (!expect(&p, 'T') && p[-1] != 't') || !digits(&p, 2, &h) ||
 	    !expect(&p, ':') || !digits(&p, 2, &mi) || !expect(&p, ':') || !digits(&p, 2, &s))
 		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+	int64_t whole;
+	if (!vlt__time_from_civil(y, mo, d, h, mi, s, &whole))
 		return false;
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++, n_frac++)
@@ -106,7 +116,7 @@ bool vlt__time_parse_rfc3339(const char *text, int64_t *ms)
 	if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0 && strcmp(p, "+00:00") != 0 &&
 	    strcmp(p, "-00:00") != 0)
 		return false;
-	*ms = ((vlt__days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000 + frac;
+	*ms = whole + frac;
 	return true;
 }
 
